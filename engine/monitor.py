@@ -1,0 +1,140 @@
+"""A Pulumi MockMonitor that records every registration the way the engine would see it."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+from pulumi.runtime.sync_await import _sync_await
+
+from . import arm
+
+
+class UnknownInvokeError(Exception):
+    """A program called a data source (invoke) the offline engine cannot answer."""
+
+
+@dataclass
+class Registration:
+    """One resource as the engine saw it: what the program asked for, and what the mock answered."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    provider: str | None
+    inputs: dict[str, Any]
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    protect: bool
+    id: str | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "custom": self.custom,
+            "provider": self.provider,
+            "protect": self.protect,
+            "id": self.id,
+            "inputs": self.inputs,
+            "dependencies": sorted(set(self.dependencies)),
+            "propertyDependencies": {k: sorted(set(v)) for k, v in sorted(self.property_dependencies.items())},
+            "outputs": self.outputs,
+        }
+
+
+class ArmMocks(Mocks):
+    """Answers resource registrations with ARM-shaped state; answers only invokes it knows."""
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        inputs = dict(args.inputs)
+        if not args.custom:
+            return None, inputs
+        if args.typ.startswith("pulumi:providers:"):
+            return arm.deterministic_uuid(args.typ, args.name), inputs
+        rid = arm.resource_id(args.typ, args.name, inputs)
+        state = arm.computed_outputs(args.typ, args.name, inputs, rid)
+        state["id"] = rid
+        return rid, state
+
+    def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        if args.token in ("azure-native:authorization:getClientConfig", "azuread:index/getClientConfig:getClientConfig"):
+            return {
+                "subscriptionId": arm.SUBSCRIPTION_ID,
+                "tenantId": arm.TENANT_ID,
+                "clientId": arm.deterministic_uuid("client"),
+                "objectId": arm.CLIENT_OBJECT_ID,
+            }, None
+        raise UnknownInvokeError(
+            f"the offline engine cannot answer the data source '{args.token}'; "
+            "pass the value in through config instead, or add an answer to engine/monitor.py"
+        )
+
+
+def _json_safe(value: Any) -> Any:
+    """Plain JSON values only: resources become their URN, unknowns a marker, sets sorted lists."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, pulumi.Resource):
+        return {"$resourceReference": _sync_await(value.urn.future()) if hasattr(value, "urn") else None}
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if value is rpc.UNKNOWN:
+        return "<computed>"
+    return str(value)
+
+
+class RecordingMonitor(MockMonitor):
+    """MockMonitor that keeps, per URN, what `pulumi up` would send the engine."""
+
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: dict[str, Registration] = {}
+        self.component_outputs: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        inputs = rpc.deserialize_properties(request.object)
+        outputs = rpc.deserialize_properties(response.object) if response.object else {}
+        registration = Registration(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent or None,
+            custom=bool(request.custom),
+            provider=request.provider or None,
+            inputs=_json_safe(inputs),
+            dependencies=list(request.dependencies),
+            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            protect=bool(request.protect),
+            id=response.id or None,
+            outputs=_json_safe(outputs) if request.custom else {},
+        )
+        with self._lock:
+            if registration.urn in self.registrations:
+                raise ValueError(
+                    f"duplicate resource URN {registration.urn}: two resources of type {request.type} "
+                    f"share the logical name '{request.name}'"
+                )
+            self.registrations[registration.urn] = registration
+        return response
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802 - gRPC method name
+        outputs = rpc.deserialize_properties(request.outputs) if request.outputs else {}
+        with self._lock:
+            self.component_outputs[request.urn] = _json_safe(outputs)
+        return super().RegisterResourceOutputs(request)
