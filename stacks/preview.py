@@ -1,0 +1,72 @@
+"""Offline preview of one environment: `python -m stacks.preview ENV [--json FILE] [--stack-file PATH]`.
+
+Runs the same program `pulumi up` runs (this project's `Pulumi.yaml` -> `stacks/`), with the env's
+`Pulumi.<env>.yaml`, under the offline engine; prints the resource tree and a summary.
+
+Exit codes: 0 ok, 1 mandatory policy violations, 2 config or usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine import EngineError, Plan, ProgramError, run_program
+from engine.report import render_summary, render_tree
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXIT_OK, EXIT_POLICY, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m stacks.preview",
+        description="Preview an environment offline: resource tree, policies and cost, with no Pulumi CLI or Azure.",
+    )
+    parser.add_argument("env", help="stack / environment name, e.g. dev, test, prd")
+    parser.add_argument("--json", metavar="FILE", type=Path, help="write the whole plan as JSON to FILE ('-' for stdout)")
+    parser.add_argument("--stack-file", metavar="PATH", type=Path,
+                        help="use this stack config file instead of Pulumi.<env>.yaml")
+    parser.add_argument("--project-dir", metavar="DIR", type=Path, default=PROJECT_ROOT,
+                        help="Pulumi project to run (default: this repository)")
+    parser.add_argument("--quiet", action="store_true", help="print only the summary, not the resource tree")
+    return parser
+
+
+def write_json(document: dict[str, Any], target: Path) -> None:
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    if str(target) == "-":
+        sys.stdout.write(text)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        plan: Plan = run_program(args.project_dir, args.env, args.stack_file)
+    except (EngineError, ProgramError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    document: dict[str, Any] = {"plan": plan.as_json()}
+    out = sys.stderr if str(args.json) == "-" else sys.stdout
+    print(f"Offline preview of stack '{plan.stack}' (project {plan.project}, program {plan.program}/)\n", file=out)
+    if not args.quiet:
+        print(render_tree(plan) + "\n", file=out)
+    print("Resources by type:\n" + render_summary(plan), file=out)
+    for warning in plan.warnings:
+        print(f"warning: {warning}", file=out)
+
+    exit_code = EXIT_OK
+    if args.json:
+        write_json(document, args.json)
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
