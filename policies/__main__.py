@@ -1,0 +1,13 @@
+"""The policy pack's entry point, run by the Pulumi CLI (`pulumi preview --policy-pack policies`) as a script with
+this directory on sys.path: it builds the PolicyPack, which serves the Analyzer gRPC protocol and prints its port."""
+
+from pulumi_policy import EnforcementLevel, PolicyPack
+
+from aiinfra_policies import PACK_DESCRIPTION, PACK_NAME, policies
+
+PolicyPack(
+    name=PACK_NAME,
+    description=PACK_DESCRIPTION,
+    enforcement_level=EnforcementLevel.ADVISORY,
+    policies=policies(),
+)

@@ -1,0 +1,222 @@
+"""GPU cost rules (no external scanner has these): cheap capacity outside prd, scale to zero, short idle time,
+capped pool sizes, an allow-list of current GPU sizes and never a retired one, no Spot under prd inference."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, Severity
+
+from ._props import (AKS_AGENT_POOL, AKS_CLUSTER, BATCH_POOL, ML_COMPUTE, duration_minutes, get, text)
+from ._rule import Resource, Rule
+from .gpu import CURRENT_GPU_SKUS, Pool, is_retired_sku, pools
+
+CONCERN = "compute-cost"
+POOL_TYPES = (ML_COMPUTE, AKS_AGENT_POOL, AKS_CLUSTER, BATCH_POOL)
+VIRTUAL_MACHINE = "azure-native:compute:VirtualMachine"
+SCALE_SET = "azure-native:compute:VirtualMachineScaleSet"
+
+_CHEAP_CAPACITY = {
+    "AML compute cluster": "set properties.properties.vmPriority to 'LowPriority'",
+    "AKS node pool": "set scaleSetPriority 'Spot' with scaleSetEvictionPolicy 'Delete' and spotMaxPrice -1",
+    "Batch pool": "request targetLowPriorityNodes (autoscale: assign $TargetLowPriorityNodes and keep "
+                  "$TargetDedicatedNodes at 0)",
+}
+
+
+def _gpu_pools(resource: Resource) -> list[Pool]:
+    return [pool for pool in pools(resource.type, resource.name, resource.props) if pool.gpu]
+
+
+def check_low_priority(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
+    for pool in _gpu_pools(resource):
+        if pool.spot is False:
+            yield f"{pool.label()} ({pool.vm_size}) uses dedicated capacity; {_CHEAP_CAPACITY[pool.kind]}."
+
+
+def check_scale_to_zero(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
+    for pool in _gpu_pools(resource):
+        if pool.min_nodes is None or pool.min_nodes <= 0:
+            continue
+        if pool.kind == "AKS node pool" and not pool.autoscale:
+            yield (f"{pool.label()} runs a fixed {text(pool.min_nodes)} GPU node(s) with autoscaling off; set "
+                   f"{pool.where}enableAutoScaling true with minCount 0.")
+        elif pool.kind == "AKS node pool":
+            yield f"{pool.label()} has minCount {text(pool.min_nodes)}; set {pool.where}minCount to 0."
+        elif pool.kind == "Batch pool":
+            yield (f"{pool.label()} keeps a fixed {text(pool.min_nodes)} GPU node(s); use an autoscale formula that "
+                   "reaches 0 nodes when the queue is empty.")
+        else:
+            yield (f"{pool.label()} has minNodeCount {text(pool.min_nodes)}; set "
+                   "properties.properties.scaleSettings.minNodeCount to 0.")
+
+
+def check_idle_scale_down(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    limit = float(config["maxIdleMinutes"])
+    if resource.type == AKS_CLUSTER:
+        raw = get(resource.props, "autoScalerProfile", "scaleDownUnneededTime")
+        minutes = 10.0 if raw is None else duration_minutes(raw)  # AKS default: 10m
+        if minutes is None or minutes > limit:
+            yield (f"autoScalerProfile.scaleDownUnneededTime is {text(raw)}; idle nodes must be removed within "
+                   f"{text(limit)} minutes.")
+    for pool in _gpu_pools(resource):
+        if pool.idle_minutes is not None and pool.idle_minutes > limit:
+            setting = ("scaleSettings.autoScale.evaluationInterval" if pool.kind == "Batch pool"
+                       else "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown")
+            yield (f"{pool.label()} keeps idle nodes for {text(round(pool.idle_minutes, 1))} minutes; set {setting} "
+                   f"to at most {text(limit)} minutes.")
+
+
+def check_max_nodes(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    cap = float(config["maxNodes"])
+    for pool in _gpu_pools(resource):
+        if pool.max_nodes is not None and pool.max_nodes > cap:
+            yield f"{pool.label()} can grow to {text(pool.max_nodes)} GPU nodes; the cap here is {text(cap)}."
+
+
+def check_allowed_sku(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    allowed = [str(sku) for sku in config["allowedSkus"]]
+    lowered = {sku.lower() for sku in allowed}
+    for pool in _gpu_pools(resource):
+        if str(pool.vm_size).lower() not in lowered:
+            yield f"{pool.label()} uses {text(pool.vm_size)}, which is not allowed here; allowed: {', '.join(allowed)}."
+
+
+def check_not_retired(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
+    if resource.type == VIRTUAL_MACHINE:
+        sizes = [("virtual machine", get(resource.props, "hardwareProfile", "vmSize"))]
+    elif resource.type == SCALE_SET:
+        sizes = [("scale set", get(resource.props, "sku", "name"))]
+    else:
+        sizes = [(pool.label(), pool.vm_size) for pool in pools(resource.type, resource.name, resource.props)]
+    for label, size in sizes:
+        if is_retired_sku(size):
+            yield f"{label} uses {size}, which Azure has retired; VMs of this size cannot be created."
+
+
+def is_inference_pool(pool: Pool, config: Mapping[str, Any]) -> bool:
+    label = pool.labels.get(str(config["labelKey"]))
+    values = {str(v).lower() for v in config["inferenceLabelValues"]}
+    if isinstance(label, str) and label.lower() in values:
+        return True
+    return any(fnmatch.fnmatchcase(pool.name.lower(), str(p).lower()) for p in config["inferenceNamePatterns"])
+
+
+def check_inference_not_spot(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    for pool in pools(resource.type, resource.name, resource.props):
+        if pool.kind == "AKS node pool" and pool.spot and is_inference_pool(pool, config):
+            yield (f"{pool.label()} serves inference on Spot capacity, which Azure can evict at any time; set "
+                   f"{pool.where}scaleSetPriority 'Regular'.")
+
+
+_EXEMPTIONS_NOTE = " Exempt a pool by name in this policy's `exemptions` (with the reason)."
+
+RULES = [
+    Rule(
+        name="gpu-pool-low-priority",
+        concern=CONCERN,
+        summary="GPU pools outside production must run on low-priority / Spot capacity (up to ~80-90% cheaper).",
+        fix="AML compute: vmPriority 'LowPriority'; AKS: scaleSetPriority 'Spot' (eviction Delete, spotMaxPrice -1); "
+            "Batch: low-priority nodes only." + _EXEMPTIONS_NOTE,
+        severity=Severity.MEDIUM,
+        default_level=EnforcementLevel.ADVISORY,
+        sources=("aiinfra",),
+        resource_types=POOL_TYPES,
+        check=check_low_priority,
+    ),
+    Rule(
+        name="gpu-pool-scale-to-zero",
+        concern=CONCERN,
+        summary="GPU pools must be able to scale to zero nodes (minimum 0), so an idle pool costs nothing.",
+        fix="AML compute: scaleSettings.minNodeCount 0; AKS: enableAutoScaling true with minCount 0; Batch: an "
+            "autoscale formula that reaches 0." + _EXEMPTIONS_NOTE,
+        severity=Severity.HIGH,
+        default_level=EnforcementLevel.MANDATORY,
+        sources=("Checkov CKV_AZURE_150", "aiinfra"),
+        resource_types=POOL_TYPES,
+        check=check_scale_to_zero,
+    ),
+    Rule(
+        name="gpu-pool-idle-scale-down",
+        concern=CONCERN,
+        summary="Idle GPU nodes must be released within maxIdleMinutes.",
+        fix="AML compute: scaleSettings.nodeIdleTimeBeforeScaleDown (e.g. 'PT10M'); AKS: "
+            "autoScalerProfile.scaleDownUnneededTime (e.g. '10m'); Batch: autoScale.evaluationInterval.",
+        severity=Severity.MEDIUM,
+        default_level=EnforcementLevel.ADVISORY,
+        sources=("aiinfra",),
+        resource_types=POOL_TYPES,
+        config={"maxIdleMinutes": {"type": "number", "minimum": 0, "default": 30,
+                                   "description": "Longest time an idle GPU node may be kept, in minutes."}},
+        check=check_idle_scale_down,
+    ),
+    Rule(
+        name="gpu-pool-max-nodes",
+        concern=CONCERN,
+        summary="GPU pools may not grow beyond maxNodes nodes (a per-environment spend cap).",
+        fix="Lower the pool's maximum (AML maxNodeCount, AKS maxCount, Batch target nodes) or raise this "
+            "environment's maxNodes in the policy config after a budget review." + _EXEMPTIONS_NOTE,
+        severity=Severity.MEDIUM,
+        default_level=EnforcementLevel.MANDATORY,
+        sources=("aiinfra",),
+        resource_types=POOL_TYPES,
+        config={"maxNodes": {"type": "integer", "minimum": 0, "default": 8,
+                             "description": "Largest node count a GPU pool may scale to."}},
+        check=check_max_nodes,
+    ),
+    Rule(
+        name="gpu-sku-allowed",
+        concern=CONCERN,
+        summary="GPU pools must use a VM size from this environment's allow-list.",
+        fix="Pick a size from allowedSkus (see the message), or add the size to this environment's policy config "
+            "after a cost and quota review." + _EXEMPTIONS_NOTE,
+        severity=Severity.MEDIUM,
+        default_level=EnforcementLevel.MANDATORY,
+        sources=("Azure Policy: Allowed virtual machine size SKUs", "aiinfra"),
+        resource_types=POOL_TYPES,
+        config={"allowedSkus": {"type": "array", "items": {"type": "string", "pattern": "^Standard_N"},
+                                "uniqueItems": True, "default": list(CURRENT_GPU_SKUS),
+                                "description": "GPU VM sizes (Standard_N*) allowed in this environment."}},
+        check=check_allowed_sku,
+    ),
+    Rule(
+        name="gpu-sku-not-retired",
+        concern=CONCERN,
+        summary="No pool or VM may use a retired size (NC, NCv2, ND, NV: retired 2023-09-06; NCv3 such as "
+                "Standard_NC6s_v3 and NDv2: retired 2025-09-30).",
+        fix="Move to a current size: NC A100 v4 (e.g. Standard_NC24ads_A100_v4) for V100-class work, NCasT4_v3 "
+            "(e.g. Standard_NC4as_T4_v3) for small training and inference.",
+        severity=Severity.CRITICAL,
+        default_level=EnforcementLevel.MANDATORY,
+        sources=("Azure retirement notices (NCv3, NDv2, NC/NCv2/ND/NV series)",),
+        resource_types=POOL_TYPES + (VIRTUAL_MACHINE, SCALE_SET),
+        check=check_not_retired,
+        exemptable=False,
+    ),
+    Rule(
+        name="inference-pool-no-spot",
+        concern=CONCERN,
+        summary="AKS node pools that serve inference (node label labelKey in inferenceLabelValues, or a name "
+                "matching inferenceNamePatterns) must not run on Spot capacity.",
+        fix="Set scaleSetPriority 'Regular' on inference pools (keep Spot for training pools); reserved instances "
+            "cut the cost of always-on serving instead.",
+        severity=Severity.HIGH,
+        default_level=EnforcementLevel.ADVISORY,
+        sources=("aiinfra",),
+        resource_types=(AKS_AGENT_POOL, AKS_CLUSTER),
+        config={
+            "labelKey": {"type": "string", "default": "workload",
+                         "description": "Node label whose value says what a pool runs."},
+            "inferenceLabelValues": {"type": "array", "items": {"type": "string"},
+                                     "default": ["inference", "gpu-inference", "serving"],
+                                     "description": "Values of labelKey that mark an inference pool."},
+            "inferenceNamePatterns": {"type": "array", "items": {"type": "string"},
+                                      "default": ["inf*", "*infer*", "serv*"],
+                                      "description": "Pool-name wildcards (case-insensitive) that mark an "
+                                                     "inference pool."},
+        },
+        check=check_inference_not_spot,
+    ),
+]

@@ -1,0 +1,151 @@
+"""GPU pools as the cost rules see them, whatever service runs them (AML compute, AKS node pool, Batch pool).
+
+`pools(resource)` turns one resource's wire properties into `Pool`s with the same fields, so each cost rule is
+written once. The SKU lists are facts about Azure, not configuration: which sizes exist and which are retired.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._props import (AKS_AGENT_POOL, AKS_CLUSTER, BATCH_POOL, ML_COMPUTE, duration_minutes, get, is_true, items,
+                     mapping, number, same)
+
+# Azure retired these sizes: the VMs are deallocated and cannot be created any more.
+# NC (K80), NCv2 (P100), ND (P40) and NV (M60): 2023-09-06; NCv3 (V100) and NDv2 (8x V100): 2025-09-30.
+RETIRED_SKUS: tuple[str, ...] = (
+    "Standard_NC6", "Standard_NC12", "Standard_NC24", "Standard_NC24r",
+    "Standard_NC6_Promo", "Standard_NC12_Promo", "Standard_NC24_Promo", "Standard_NC24r_Promo",
+    "Standard_NC6s_v2", "Standard_NC12s_v2", "Standard_NC24s_v2", "Standard_NC24rs_v2",
+    "Standard_ND6s", "Standard_ND12s", "Standard_ND24s", "Standard_ND24rs",
+    "Standard_NV6", "Standard_NV12", "Standard_NV24",
+    "Standard_NV6_Promo", "Standard_NV12_Promo", "Standard_NV24_Promo",
+    "Standard_NC6s_v3", "Standard_NC12s_v3", "Standard_NC24s_v3", "Standard_NC24rs_v3",
+    "Standard_ND40rs_v2",
+)
+_RETIRED = {sku.lower() for sku in RETIRED_SKUS}
+
+# Current GPU sizes an AI platform plausibly runs: T4, A10, A100 (PCIe / SXM 40 & 80 GB), H100.
+CURRENT_GPU_SKUS: tuple[str, ...] = (
+    "Standard_NC4as_T4_v3", "Standard_NC8as_T4_v3", "Standard_NC16as_T4_v3", "Standard_NC64as_T4_v3",
+    "Standard_NV6ads_A10_v5", "Standard_NV12ads_A10_v5", "Standard_NV18ads_A10_v5", "Standard_NV36ads_A10_v5",
+    "Standard_NC8ads_A10_v4", "Standard_NC16ads_A10_v4", "Standard_NC32ads_A10_v4",
+    "Standard_NC24ads_A100_v4", "Standard_NC48ads_A100_v4", "Standard_NC96ads_A100_v4",
+    "Standard_ND96asr_v4", "Standard_ND96amsr_A100_v4",
+    "Standard_NC40ads_H100_v5", "Standard_NC80adis_H100_v5", "Standard_ND96isr_H100_v5",
+)
+
+
+def is_gpu_sku(vm_size: Any) -> bool:
+    """Every Azure GPU family is an N-series size (NC, ND, NG, NV)."""
+    return isinstance(vm_size, str) and vm_size.strip().lower().startswith("standard_n")
+
+
+def is_retired_sku(vm_size: Any) -> bool:
+    return isinstance(vm_size, str) and vm_size.strip().lower() in _RETIRED
+
+
+@dataclass(frozen=True)
+class Pool:
+    """One pool of nodes, service-neutral. `None` means the value cannot be told from the properties."""
+
+    kind: str                      # "AML compute cluster", "AKS node pool", "Batch pool"
+    name: str
+    vm_size: Any
+    spot: bool | None              # low-priority / Spot capacity
+    min_nodes: float | None
+    max_nodes: float | None
+    autoscale: bool
+    idle_minutes: float | None     # time an idle node is kept before scale-down
+    labels: Mapping[str, Any] = field(default_factory=dict)
+    where: str = ""                # property path prefix, for messages
+
+    @property
+    def gpu(self) -> bool:
+        return is_gpu_sku(self.vm_size)
+
+    def label(self) -> str:
+        return f"{self.kind} '{self.name}'"
+
+
+def _or_default(value: float | None, default: float) -> float:
+    """Azure's default when the property is not set (AML: 120 s idle; Batch: 15 min evaluation interval)."""
+    return default if value is None else value
+
+
+def _aks_pool(profile: Mapping[str, Any], name: str, where: str) -> Pool:
+    autoscale = is_true(profile.get("enableAutoScaling"))
+    count = number(profile.get("count"))
+    return Pool(
+        kind="AKS node pool",
+        name=name,
+        vm_size=profile.get("vmSize"),
+        spot=same(profile.get("scaleSetPriority"), "Spot"),
+        min_nodes=number(profile.get("minCount")) if autoscale else count,
+        max_nodes=number(profile.get("maxCount")) if autoscale else count,
+        autoscale=autoscale,
+        idle_minutes=None,  # cluster-wide: autoScalerProfile.scaleDownUnneededTime on the ManagedCluster
+        labels=mapping(profile.get("nodeLabels")),
+        where=where,
+    )
+
+
+_ASSIGN = re.compile(r"\$(TargetDedicatedNodes|TargetLowPriorityNodes)\s*=\s*([^;]*)", re.IGNORECASE)
+
+
+def batch_formula(formula: str) -> tuple[bool, bool]:
+    """(uses low-priority nodes, never asks for dedicated nodes) for a Batch autoscale formula."""
+    assigned = {m.group(1).lower(): m.group(2).strip() for m in _ASSIGN.finditer(formula)}
+    low_priority = "targetlowprioritynodes" in assigned
+    dedicated = assigned.get("targetdedicatednodes")
+    return low_priority, dedicated is None or re.fullmatch(r"0+(\.0+)?", dedicated) is not None
+
+
+def _batch_pool(name: str, props: Mapping[str, Any]) -> Pool:
+    fixed = mapping(get(props, "scaleSettings", "fixedScale"))
+    auto = mapping(get(props, "scaleSettings", "autoScale"))
+    if auto:
+        low_priority, dedicated_zero = batch_formula(str(auto.get("formula") or ""))
+        return Pool(kind="Batch pool", name=name, vm_size=props.get("vmSize"),
+                    spot=low_priority and dedicated_zero, min_nodes=None, max_nodes=None, autoscale=True,
+                    idle_minutes=_or_default(duration_minutes(auto.get("evaluationInterval")), 15.0),
+                    where="scaleSettings.autoScale")
+    dedicated = number(fixed.get("targetDedicatedNodes")) or 0.0
+    low = number(fixed.get("targetLowPriorityNodes")) or 0.0
+    return Pool(kind="Batch pool", name=name, vm_size=props.get("vmSize"),
+                spot=dedicated == 0 and low > 0 if (dedicated or low) else None,
+                min_nodes=dedicated + low, max_nodes=dedicated + low, autoscale=False, idle_minutes=None,
+                where="scaleSettings.fixedScale")
+
+
+def pools(type_token: str, name: str, props: Mapping[str, Any]) -> list[Pool]:
+    """The pools one resource defines (a ManagedCluster may define several inline)."""
+    if type_token == ML_COMPUTE:
+        compute = mapping(props.get("properties"))
+        if not same(compute.get("computeType"), "AmlCompute"):
+            return []
+        inner = mapping(compute.get("properties"))
+        scale = mapping(inner.get("scaleSettings"))
+        priority = inner.get("vmPriority")
+        return [Pool(
+            kind="AML compute cluster",
+            name=str(props.get("computeName") or name),
+            vm_size=inner.get("vmSize"),
+            spot=same(priority, "LowPriority"),
+            min_nodes=_or_default(number(scale.get("minNodeCount")), 0.0),
+            max_nodes=number(scale.get("maxNodeCount")),
+            autoscale=True,
+            idle_minutes=_or_default(duration_minutes(scale.get("nodeIdleTimeBeforeScaleDown")), 2.0),
+            where="properties.properties",
+        )]
+    if type_token == AKS_AGENT_POOL:
+        return [_aks_pool(props, str(props.get("agentPoolName") or name), "")]
+    if type_token == AKS_CLUSTER:
+        return [_aks_pool(mapping(profile), str(get(profile, "name") or f"#{i}"), f"agentPoolProfiles[{i}].")
+                for i, profile in enumerate(items(props.get("agentPoolProfiles")))]
+    if type_token == BATCH_POOL:
+        return [_batch_pool(str(props.get("poolName") or name), props)]
+    return []

@@ -1,0 +1,205 @@
+"""Identity and hygiene: Azure AD (Entra ID) instead of keys and local accounts, RBAC on Key Vault, TLS >= 1.2."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, PolicyResource, Severity
+
+from ._props import (AKS_CLUSTER, BATCH_ACCOUNT, COGNITIVE_ACCOUNT, CONTAINER_APP, CONTAINER_REGISTRY, K8S_EXTENSION,
+                     KEY_VAULT, ML_COMPUTE, ML_WORKSPACE, STORAGE_ACCOUNT, canonical_type, get, is_false, is_true,
+                     items, same, text)
+from ._rule import UNKNOWN, Resource, Rule, known
+
+CONCERN = "identity"
+AZURE_ML_EXTENSION = "Microsoft.AzureML.Kubernetes"
+
+
+def check_key_vault_rbac(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
+    value = get(resource.props, "properties", "enableRbacAuthorization")
+    if not is_true(value):
+        yield f"properties.enableRbacAuthorization is {text(value)}; it must be true (no access policies)."
+
+
+def check_storage_shared_key(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
+    value = resource.props.get("allowSharedKeyAccess")
+    if not is_false(value):
+        default = " (Azure treats unset as true)" if value is None else ""
+        yield f"allowSharedKeyAccess is {text(value)}{default}; it must be false."
+
+
+def check_registry_admin(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
+    if is_true(resource.props.get("adminUserEnabled")):
+        yield "adminUserEnabled is true; it must be false."
+    if is_true(resource.props.get("anonymousPullEnabled")):
+        yield "anonymousPullEnabled is true; it must be false."
+
+
+def check_local_auth(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
+    props = resource.props
+    if resource.type == COGNITIVE_ACCOUNT:
+        value = get(props, "properties", "disableLocalAuth")
+        if not is_true(value):
+            yield f"properties.disableLocalAuth is {text(value)}; it must be true (no API keys)."
+    elif resource.type == ML_COMPUTE:
+        if same(get(props, "properties", "computeType"), "AmlCompute") or same(
+                get(props, "properties", "computeType"), "ComputeInstance"):
+            value = get(props, "properties", "disableLocalAuth")
+            if not is_true(value):
+                yield f"properties.disableLocalAuth is {text(value)}; it must be true."
+    elif resource.type == ML_WORKSPACE:
+        value = props.get("systemDatastoresAuthMode")
+        if not same(value, "identity"):
+            yield (f"systemDatastoresAuthMode is {text(value)}; set it to 'identity' so the default datastores use "
+                   "the workspace identity instead of storage account keys.")
+
+
+def check_batch_aad_only(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
+    modes = resource.props.get("allowedAuthenticationModes")
+    listed = [str(mode) for mode in items(modes)]
+    if [mode.lower() for mode in listed] != ["aad"]:
+        shown = "not set (Azure allows SharedKey, AAD and TaskAuthenticationToken)" if modes is None else str(listed)
+        yield f"allowedAuthenticationModes is {shown}; it must be exactly ['AAD']."
+
+
+def check_tls(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
+    props = resource.props
+    if resource.type == STORAGE_ACCOUNT:
+        version = props.get("minimumTlsVersion")
+        if not (same(version, "TLS1_2") or same(version, "TLS1_3")):
+            yield f"minimumTlsVersion is {text(version)}; it must be 'TLS1_2' or newer."
+        if is_false(props.get("enableHttpsTrafficOnly")):
+            yield "enableHttpsTrafficOnly is false; it must be true."
+    elif resource.type == CONTAINER_APP:
+        if is_true(get(props, "configuration", "ingress", "allowInsecure")):
+            yield "configuration.ingress.allowInsecure is true; it must be false (HTTPS only)."
+
+
+def _extension_targets(extension: PolicyResource, cluster: PolicyResource) -> bool:
+    """Does this Kubernetes extension install into this cluster? By Azure name, or by the program's wiring."""
+    if extension.parent is cluster or cluster in extension.dependencies:
+        return True
+    if any(dep is cluster for deps in extension.property_dependencies.values() for dep in deps):
+        return True
+    cluster_name = known(lambda: cluster.props.get("resourceName"))
+    target = known(lambda: extension.props.get("clusterName"))
+    return isinstance(cluster_name, str) and isinstance(target, str) and cluster_name.lower() == target.lower()
+
+
+def check_aks_local_accounts(resources: list[PolicyResource], config: Mapping[str, Any],
+                             exempt: Callable[[PolicyResource], bool]) -> Iterator[tuple[str, str | None]]:
+    extensions = [r for r in resources if canonical_type(r.resource_type) == K8S_EXTENSION
+                  and known(lambda r=r: same(r.props.get("extensionType"), AZURE_ML_EXTENSION)) is True]
+    for cluster in resources:
+        if canonical_type(cluster.resource_type) != AKS_CLUSTER or exempt(cluster):
+            continue
+        if known(lambda: cluster.props.get("aadProfile")) is None:
+            yield ("aadProfile is not set; integrate the cluster with Azure AD (aadProfile.managed, "
+                   "enableAzureRBAC).", cluster.urn)
+        disabled = known(lambda: cluster.props.get("disableLocalAccounts"))
+        if disabled is UNKNOWN or is_true(disabled):
+            continue
+        if config.get("allowWithAzureMLExtension") and any(_extension_targets(e, cluster) for e in extensions):
+            continue  # the Azure ML extension cannot run with local accounts disabled: a documented trade-off
+        yield (f"disableLocalAccounts is {text(disabled)}; it must be true so only Azure AD identities can get "
+               "cluster credentials.", cluster.urn)
+
+
+RULES = [
+    Rule(
+        name="keyvault-rbac-authorization",
+        concern=CONCERN,
+        summary="Key Vaults must use the Azure RBAC permission model, not access policies.",
+        fix="Set properties.enableRbacAuthorization to true and grant data-plane roles (e.g. Key Vault Crypto "
+            "Service Encryption User) with role assignments.",
+        severity=Severity.MEDIUM,
+        default_level=EnforcementLevel.MANDATORY,
+        sources=("Azure Policy: Azure Key Vault should use RBAC permission model",),
+        resource_types=(KEY_VAULT,),
+        check=check_key_vault_rbac,
+    ),
+    Rule(
+        name="storage-shared-key-disabled",
+        concern=CONCERN,
+        summary="Storage accounts must not accept Shared Key (account key / key-signed SAS) authorization.",
+        fix="Set allowSharedKeyAccess to false and grant Storage Blob/File Data roles to managed identities; on ML "
+            "workspaces also set systemDatastoresAuthMode 'identity'.",
+        severity=Severity.HIGH,
+        default_level=EnforcementLevel.MANDATORY,
+        sources=("Azure Policy: Storage accounts should prevent shared key access", "Checkov CKV2_AZURE_40"),
+        resource_types=(STORAGE_ACCOUNT,),
+        check=check_storage_shared_key,
+    ),
+    Rule(
+        name="acr-admin-user-disabled",
+        concern=CONCERN,
+        summary="Container registries must not have the admin user or anonymous pull enabled.",
+        fix="Set adminUserEnabled and anonymousPullEnabled to false; pull with a managed identity holding AcrPull.",
+        severity=Severity.HIGH,
+        default_level=EnforcementLevel.MANDATORY,
+        sources=("Azure Policy: Container registries should have local admin account disabled",
+                 "Azure Policy: Container registries should have anonymous authentication disabled",
+                 "Checkov CKV_AZURE_137, CKV_AZURE_138"),
+        resource_types=(CONTAINER_REGISTRY,),
+        check=check_registry_admin,
+    ),
+    Rule(
+        name="local-auth-disabled",
+        concern=CONCERN,
+        summary="Cognitive Services accounts and AML compute must have local (key-based) authentication disabled, "
+                "and ML workspaces must reach their default datastores with their identity, not account keys.",
+        fix="Cognitive Services: properties.disableLocalAuth true; AML compute: properties.disableLocalAuth true; "
+            "ML workspace: systemDatastoresAuthMode 'identity'.",
+        severity=Severity.HIGH,
+        default_level=EnforcementLevel.MANDATORY,
+        sources=("Azure Policy: Cognitive Services accounts should have local authentication methods disabled",
+                 "Azure Policy: Azure Machine Learning Computes should have local authentication methods disabled",
+                 "Checkov CKV_AZURE_142"),
+        resource_types=(COGNITIVE_ACCOUNT, ML_COMPUTE, ML_WORKSPACE),
+        check=check_local_auth,
+    ),
+    Rule(
+        name="aad-only-auth",
+        concern=CONCERN,
+        summary="Batch accounts must accept Azure AD authentication only (no shared keys, no task tokens).",
+        fix="Set allowedAuthenticationModes to ['AAD'] and give callers the Azure Batch roles they need.",
+        severity=Severity.HIGH,
+        default_level=EnforcementLevel.MANDATORY,
+        sources=("Azure Policy: Batch accounts should have local authentication methods disabled",),
+        resource_types=(BATCH_ACCOUNT,),
+        check=check_batch_aad_only,
+    ),
+    Rule(
+        name="aks-local-accounts-disabled",
+        concern=CONCERN,
+        summary="AKS clusters must be Azure AD-integrated with local accounts disabled — except, when "
+                "allowWithAzureMLExtension is on, clusters running the Azure ML extension, which needs local "
+                "accounts.",
+        fix="Set aadProfile (managed, enableAzureRBAC) and disableLocalAccounts true; if the cluster hosts the "
+            "Azure ML extension, keep local accounts and restrict who may call listClusterAdminCredential.",
+        severity=Severity.HIGH,
+        default_level=EnforcementLevel.MANDATORY,
+        sources=("Azure Policy: Azure Kubernetes Service Clusters should have local authentication methods disabled",
+                 "Checkov CKV_AZURE_141"),
+        config={"allowWithAzureMLExtension": {
+            "type": "boolean",
+            "description": "Accept local accounts on clusters that run the Microsoft.AzureML.Kubernetes extension.",
+            "default": True,
+        }},
+        stack_check=check_aks_local_accounts,
+    ),
+    Rule(
+        name="tls-1-2-minimum",
+        concern=CONCERN,
+        summary="Endpoints must require TLS 1.2 or newer and HTTPS (storage accounts, container app ingress).",
+        fix="Storage: minimumTlsVersion 'TLS1_2' (and leave enableHttpsTrafficOnly true); container apps: "
+            "configuration.ingress.allowInsecure false.",
+        severity=Severity.MEDIUM,
+        default_level=EnforcementLevel.MANDATORY,
+        sources=("Azure Policy: Storage accounts should have the specified minimum TLS version",
+                 "Azure Policy: Secure transfer to storage accounts should be enabled"),
+        resource_types=(STORAGE_ACCOUNT, CONTAINER_APP),
+        check=check_tls,
+    ),
+]
