@@ -111,6 +111,15 @@ def computed_outputs(type_token: str, logical_name: str, inputs: dict[str, Any],
         if "systemassigned" in kind.replace(" ", "").replace(",", ""):
             identity.setdefault("principalId", deterministic_uuid(*seed, "principal"))
             identity.setdefault("tenantId", TENANT_ID)
+        # ARM always answers userAssignedIdentities as a map {id: {principalId, clientId}}, whether the
+        # SDK took a list (azure-native v3 flattens some) or a map.
+        assigned = identity.get("userAssignedIdentities")
+        if isinstance(assigned, (list, dict)):
+            identity["userAssignedIdentities"] = {
+                str(i): {"principalId": deterministic_uuid(str(i), "principal"),
+                         "clientId": deterministic_uuid(str(i), "client")}
+                for i in assigned
+            }
         state["identity"] = identity
 
     if type_token == "azure-native:managedidentity:UserAssignedIdentity":

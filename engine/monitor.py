@@ -66,14 +66,14 @@ class ArmMocks(Mocks):
         state["id"] = rid
         return rid, state
 
-    def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+    def call(self, args: MockCallArgs) -> dict[Any, Any]:
         if args.token in ("azure-native:authorization:getClientConfig", "azuread:index/getClientConfig:getClientConfig"):
             return {
                 "subscriptionId": arm.SUBSCRIPTION_ID,
                 "tenantId": arm.TENANT_ID,
                 "clientId": arm.deterministic_uuid("client"),
                 "objectId": arm.CLIENT_OBJECT_ID,
-            }, None
+            }
         raise UnknownInvokeError(
             f"the offline engine cannot answer the data source '{args.token}'; "
             "pass the value in through config instead, or add an answer to engine/monitor.py"

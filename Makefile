@@ -1,0 +1,41 @@
+# aiinfra — everything a fresh machine needs goes through these targets (Python 3.11 + make).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+UV     := $(VENV)/bin/uv
+ENV    ?= dev
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup preview test typecheck unit lock clean
+
+# A venv with the pinned dependencies (requirements*.txt are the lock), bytecode precompiled
+# (this machine sets PYTHONDONTWRITEBYTECODE), and this repo installed editable.
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(UV) pip install --quiet --python $(PY) --compile-bytecode -r requirements-dev.txt
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	touch $@
+
+setup: $(STAMP)
+
+## Offline preview of one environment: resource tree, policies, cost.  make preview ENV=prd
+preview: $(STAMP)
+	$(PY) -m stacks.preview $(ENV)
+
+## Type check against the azure-native SDK's types, then the whole test suite.
+test: typecheck unit
+
+typecheck: $(STAMP)
+	$(VENV)/bin/pyright
+
+unit: $(STAMP)
+	$(PY) -m pytest -q
+
+## Re-pin dependencies after editing pyproject.toml.
+lock: $(STAMP)
+	$(UV) pip compile pyproject.toml -q --no-header --annotation-style line -o requirements.txt
+	$(UV) pip compile pyproject.toml --group dev -q --no-header --annotation-style line -o requirements-dev.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache

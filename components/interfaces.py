@@ -1,0 +1,253 @@
+"""The cross-cutting interface every aiinfra component offers the same way (the AVM lesson).
+
+Written once, called by all components: tags, lock, diagnostic settings, role assignments, managed
+identity, private endpoints with their DNS zone groups, and customer-managed keys.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal, Sequence
+
+import pulumi
+from pulumi_azure_native import authorization, monitor, network
+from pydantic import Field
+
+from ._base import ArgsModel, InputStr
+from .naming import NamingConvention
+
+# Private DNS zones per private-link group. Region-specific zones take the region in `{region}`.
+PRIVATE_DNS_ZONES: dict[str, tuple[str, ...]] = {
+    "blob": ("privatelink.blob.core.windows.net",),
+    "file": ("privatelink.file.core.windows.net",),
+    "dfs": ("privatelink.dfs.core.windows.net",),
+    "queue": ("privatelink.queue.core.windows.net",),
+    "table": ("privatelink.table.core.windows.net",),
+    "vault": ("privatelink.vaultcore.azure.net",),
+    "registry": ("privatelink.azurecr.io",),
+    "amlworkspace": ("privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"),
+    "batchAccount": ("privatelink.batch.azure.com",),
+    "nodeManagement": ("privatelink.batch.azure.com",),
+    "management": ("privatelink.{region}.azmk8s.io",),
+    "managedEnvironments": ("privatelink.{region}.azurecontainerapps.io",),
+    "account": ("privatelink.cognitiveservices.azure.com", "privatelink.openai.azure.com"),
+}
+
+# Built-in role definition GUIDs (identical in every Azure tenant).
+BUILTIN_ROLES: dict[str, str] = {
+    "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+    "Contributor": "b24988ac-6180-42a0-ab88-20f7382dd24c",
+    "User Access Administrator": "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+    "Key Vault Administrator": "00482a5a-887f-4fb3-b363-3b7fe8e74483",
+    "Key Vault Crypto Service Encryption User": "e147488a-f6f5-4113-8e2d-b22465e65bf6",
+    "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
+    "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+    "Storage File Data Privileged Contributor": "69566ab7-960f-475b-8e7c-b3118f30c6bd",
+    "Storage Queue Data Contributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
+    "Storage Account Contributor": "17d1049b-9a84-46fb-8f53-869881c3d3ab",
+    "AcrPull": "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+    "AcrPush": "8311e382-0749-4cb8-b61a-304f252e45ec",
+    "AzureML Compute Operator": "e503ece1-11d0-4e8e-8e2c-7a6c3bf38815",
+    "AzureML Data Scientist": "f6c7c914-8db3-469d-8ca1-694a8f32e121",
+    "Azure Kubernetes Service RBAC Cluster Admin": "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
+    "Azure Kubernetes Service Cluster User Role": "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
+    "Network Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
+    "Private DNS Zone Contributor": "b12aa53e-6015-4669-85d0-8515ebb3ae7f",
+    "Managed Identity Operator": "f1a07417-d97a-45cb-824c-7a7467783830",
+    "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
+}
+
+_ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("0f6a7d1e-3c52-4a8e-9a57-8b2e7b4c1d90")
+
+
+def dns_zone_names(group_id: str, location: str) -> tuple[str, ...]:
+    """The private DNS zone(s) a private endpoint of `group_id` registers in."""
+    if group_id not in PRIVATE_DNS_ZONES:
+        raise ValueError(f"no private DNS zone known for group '{group_id}'")
+    return tuple(z.format(region=location.lower()) for z in PRIVATE_DNS_ZONES[group_id])
+
+
+class CustomerManagedKey(ArgsModel):
+    """A Key Vault key and the user-assigned identity allowed to wrap/unwrap with it."""
+
+    key_vault_id: InputStr
+    """Resource id of the Key Vault holding the key."""
+    key_vault_uri: InputStr
+    """Vault URI, e.g. `https://kv-x.vault.azure.net/`."""
+    key_name: InputStr
+    """Name of the RSA key."""
+    key_id: InputStr
+    """Versionless key URL (`https://<vault>.vault.azure.net/keys/<name>`), so Azure follows rotations."""
+    identity_id: InputStr
+    """Resource id of the user-assigned identity with Key Vault Crypto Service Encryption User on the key."""
+    identity_client_id: InputStr
+    """Client id of that identity (some services, e.g. ACR, want the client id)."""
+    identity_principal_id: InputStr
+    """Principal (object) id of that identity."""
+
+
+class RoleAssignmentSpec(ArgsModel):
+    """Grant `role` on the component's main resource to a principal."""
+
+    principal_id: InputStr
+    """Object id of the user, group or service principal."""
+    role: str = Field(min_length=1)
+    """Built-in role name (see `BUILTIN_ROLES`) or a full role definition id."""
+    principal_type: Literal["User", "Group", "ServicePrincipal", "ForeignGroup", "Device"] = "Group"
+    """Principal type; setting it avoids replication-delay failures right after a principal is created."""
+
+
+class CommonArgs(ArgsModel):
+    """Fields every component takes, in the same shape."""
+
+    naming: NamingConvention
+    """Naming convention for every Azure name the component creates."""
+    resource_group_name: InputStr
+    """Resource group to create the component's resources in."""
+    tags: dict[str, str] = Field(default_factory=dict)
+    """Tags applied to every taggable resource (e.g. owner, costCenter)."""
+    lock: bool = False
+    """Put a CanNotDelete lock on the component's stateful resources and mark them `protect`."""
+    log_analytics_workspace_id: InputStr | None = None
+    """Send diagnostic logs and metrics to this Log Analytics workspace; None sends none."""
+    role_assignments: list[RoleAssignmentSpec] = Field(default_factory=list)
+    """Extra role assignments on the component's main resource."""
+
+    @property
+    def location(self) -> str:
+        return self.naming.location
+
+
+def child_opts(parent: pulumi.Resource, *, protect: bool = False,
+               depends_on: Sequence[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(parent=parent, protect=protect, depends_on=list(depends_on or []))
+
+
+def identity_map(*identity_ids: pulumi.Input[str]) -> pulumi.Output[dict[str, Any]]:
+    """`userAssignedIdentities` in the map form most ARM APIs take: {identity id: {}}.
+
+    Identity ids are outputs, and an output cannot be a dict key, so the map is built inside an apply.
+    """
+    return pulumi.Output.all(*identity_ids).apply(lambda ids: {str(i): {} for i in ids})
+
+
+def role_definition_id(role: str) -> pulumi.Output[str]:
+    """Full role definition id in the current subscription for a built-in role name (or pass an id through)."""
+    if role.startswith("/"):
+        return pulumi.Output.from_input(role)
+    if role not in BUILTIN_ROLES:
+        raise ValueError(f"unknown built-in role '{role}'; known: {', '.join(sorted(BUILTIN_ROLES))}")
+    guid = BUILTIN_ROLES[role]
+    return authorization.get_client_config_output().subscription_id.apply(
+        lambda sub: f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+    )
+
+
+def role_assignment(parent: pulumi.Resource, logical_name: str, *, naming: NamingConvention,
+                    scope: pulumi.Input[str], principal_id: pulumi.Input[str], role: str,
+                    principal_type: str = "ServicePrincipal",
+                    role_definition: pulumi.Input[str] | None = None) -> authorization.RoleAssignment:
+    """A role assignment whose name (a GUID) is derived from the convention and logical name: stable across runs."""
+    name = str(uuid.uuid5(_ROLE_ASSIGNMENT_NAMESPACE, "|".join(
+        [naming.prefix, naming.environment, naming.location, naming.unique_seed, logical_name, role])))
+    return authorization.RoleAssignment(
+        logical_name,
+        role_assignment_name=name,
+        scope=scope,
+        principal_id=principal_id,
+        principal_type=principal_type,
+        role_definition_id=role_definition if role_definition is not None else role_definition_id(role),
+        opts=child_opts(parent),
+    )
+
+
+def extra_role_assignments(parent: pulumi.Resource, component_name: str, args: CommonArgs,
+                           scope: pulumi.Input[str]) -> list[authorization.RoleAssignment]:
+    """The `role_assignments` a caller asked for on the component's main resource."""
+    return [
+        role_assignment(parent, f"{component_name}-ra-{i}", naming=args.naming, scope=scope,
+                        principal_id=spec.principal_id, role=spec.role, principal_type=spec.principal_type)
+        for i, spec in enumerate(args.role_assignments)
+    ]
+
+
+def private_endpoint(parent: pulumi.Resource, logical_name: str, *, args: CommonArgs, azure_name: str,
+                     subnet_id: pulumi.Input[str], target_id: pulumi.Input[str], group_id: str,
+                     dns_zone_ids: Sequence[pulumi.Input[str]],
+                     depends_on: Sequence[pulumi.Resource] | None = None) -> network.PrivateEndpoint:
+    """A private endpoint to `target_id` for one group, with its private DNS zone group.
+
+    Without the zone group, clients in the VNet keep resolving the public name and the service
+    (with public access disabled) refuses them: a private endpoint is only usable with it.
+    """
+    if not dns_zone_ids:
+        raise ValueError(f"private endpoint '{logical_name}' needs at least one private DNS zone id")
+    endpoint = network.PrivateEndpoint(
+        logical_name,
+        private_endpoint_name=azure_name,
+        resource_group_name=args.resource_group_name,
+        location=args.location,
+        subnet=network.SubnetArgs(id=subnet_id),
+        custom_network_interface_name=f"{azure_name}-nic",
+        private_link_service_connections=[network.PrivateLinkServiceConnectionArgs(
+            name=f"{azure_name}-{group_id}",
+            private_link_service_id=target_id,
+            group_ids=[group_id],
+        )],
+        tags=args.tags,
+        opts=child_opts(parent, depends_on=depends_on),
+    )
+    network.PrivateDnsZoneGroup(
+        f"{logical_name}-dns",
+        private_dns_zone_group_name="default",
+        private_endpoint_name=endpoint.name,
+        resource_group_name=args.resource_group_name,
+        private_dns_zone_configs=[
+            network.PrivateDnsZoneConfigArgs(name=f"zone-{i}", private_dns_zone_id=zone_id)
+            for i, zone_id in enumerate(dns_zone_ids)
+        ],
+        opts=child_opts(endpoint),
+    )
+    return endpoint
+
+
+def diagnostic_setting(parent: pulumi.Resource, logical_name: str, *, resource_id: pulumi.Input[str],
+                       workspace_id: pulumi.Input[str] | None, log_categories: Sequence[str] | None = None,
+                       all_logs: bool = True, metrics: bool = True) -> monitor.DiagnosticSetting | None:
+    """Send a resource's logs (all, or the named categories) and metrics to Log Analytics.
+
+    Returns None when no workspace is given, so callers need no `if` of their own.
+    """
+    if workspace_id is None:
+        return None
+    if log_categories:
+        logs = [monitor.DiagnosticsLogSettingsArgs(category=c, enabled=True) for c in log_categories]
+    elif all_logs:
+        logs = [monitor.DiagnosticsLogSettingsArgs(category_group="allLogs", enabled=True)]
+    else:
+        logs = []
+    return monitor.DiagnosticSetting(
+        logical_name,
+        name="to-log-analytics",
+        resource_uri=resource_id,
+        workspace_id=workspace_id,
+        log_analytics_destination_type="Dedicated",
+        logs=logs,
+        metrics=[monitor.DiagnosticsMetricSettingsArgs(category="AllMetrics", enabled=True)] if metrics else [],
+        opts=child_opts(parent),
+    )
+
+
+def delete_lock(parent: pulumi.Resource, logical_name: str, *, scope: pulumi.Input[str],
+                enabled: bool) -> authorization.ManagementLockByScope | None:
+    """A CanNotDelete lock on `scope` when `enabled` (stateful resources in production)."""
+    if not enabled:
+        return None
+    return authorization.ManagementLockByScope(
+        logical_name,
+        lock_name="do-not-delete",
+        scope=scope,
+        level="CanNotDelete",
+        notes="Managed by aiinfra: remove `lock` in the stack config before deleting this resource.",
+        opts=child_opts(parent),
+    )

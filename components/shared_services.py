@@ -1,0 +1,593 @@
+"""SharedServices: the network, DNS, Key Vault, storage, registry and monitoring every workspace reuses.
+
+One per environment. Everything is private: public network access is disabled on Key Vault, storage
+and ACR, each is reached through private endpoints registered in the VNet-linked private DNS zones
+this component owns, and other components attach their own endpoints to the same zones.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pulumi
+from pulumi_azure_native import (
+    applicationinsights,
+    consumption,
+    containerregistry,
+    keyvault,
+    managedidentity,
+    network,
+    operationalinsights,
+    privatedns,
+    storage,
+)
+from pulumi_azure_native import authorization
+from pydantic import Field, field_validator, model_validator
+
+from ._base import ArgsModel, ComponentArgsError, InputStr
+from .interfaces import (
+    PRIVATE_DNS_ZONES,
+    CommonArgs,
+    CustomerManagedKey,
+    child_opts,
+    delete_lock,
+    diagnostic_setting,
+    dns_zone_names,
+    extra_role_assignments,
+    identity_map,
+    private_endpoint,
+    role_assignment,
+)
+from .network_plan import AddressPlanError, carve
+from .naming import NamingConvention
+
+# Regions with availability zones (ACR zone redundancy, ZRS storage). Microsoft Learn, "Azure regions
+# with availability zone support".
+ZONE_REDUNDANT_REGIONS = frozenset({
+    "eastus", "eastus2", "westus2", "westus3", "centralus", "southcentralus", "canadacentral",
+    "brazilsouth", "northeurope", "westeurope", "uksouth", "francecentral", "germanywestcentral",
+    "swedencentral", "switzerlandnorth", "norwayeast", "italynorth", "polandcentral", "spaincentral",
+    "australiaeast", "japaneast", "koreacentral", "southeastasia", "centralindia", "uaenorth",
+    "southafricanorth",
+})
+
+# Subnet purpose -> service delegation Azure requires on it.
+_DELEGATIONS = {"container-apps": "Microsoft.App/environments"}
+
+
+class LifecycleRules(ArgsModel):
+    """Blob lifecycle management for the shared storage account."""
+
+    models_prefix: str = "models/"
+    """Blob prefix (container/path) holding model artifacts."""
+    models_cool_after_days: int = Field(default=30, ge=1)
+    """Move model blobs to the cool tier this many days after last modification."""
+    models_archive_after_days: int = Field(default=90, ge=1)
+    """Move model blobs to the archive tier this many days after last modification."""
+    temp_prefix: str = "temp/"
+    """Blob prefix for scratch data."""
+    temp_delete_after_days: int = Field(default=7, ge=1)
+    """Delete scratch blobs this many days after last modification."""
+
+    @model_validator(mode="after")
+    def _archive_after_cool(self) -> "LifecycleRules":
+        if self.models_archive_after_days <= self.models_cool_after_days:
+            raise ValueError(
+                f"modelsArchiveAfterDays ({self.models_archive_after_days}) must be greater than "
+                f"modelsCoolAfterDays ({self.models_cool_after_days})"
+            )
+        return self
+
+
+class BudgetSettings(ArgsModel):
+    """A monthly cost budget on the environment's resource group, with e-mail alerts."""
+
+    amount: float = Field(gt=0)
+    """Monthly budget in the billing currency (USD for the estimate)."""
+    contact_emails: list[str] = Field(min_length=1)
+    """Who gets the alerts."""
+    actual_threshold_percent: float = Field(default=80, gt=0, le=1000)
+    """Alert when actual spend passes this share of the budget."""
+    forecast_threshold_percent: float = Field(default=100, gt=0, le=1000)
+    """Alert when forecast spend passes this share of the budget."""
+    start_date: str = Field(default="2026-12-01", pattern=r"^\d{4}-\d{2}-01$")
+    """First day of the first budget month (YYYY-MM-01); Azure requires the first of a month."""
+
+    @field_validator("contact_emails")
+    @classmethod
+    def _emails(cls, emails: list[str]) -> list[str]:
+        for email in emails:
+            if "@" not in email or email.startswith("@") or email.endswith("@"):
+                raise ValueError(f"'{email}' is not an e-mail address")
+        return emails
+
+
+class SharedServicesSettings(ArgsModel):
+    """What an environment chooses about its shared services (the `shared` section of stack config)."""
+
+    address_space: str
+    """VNet address space (private IPv4 CIDR, /22 or larger); subnets are carved from it."""
+    require_cmk: bool = False
+    """Create a customer-managed key and encrypt storage and ACR with it (and offer it to other components)."""
+    key_vault_sku: Literal["standard", "premium"] = "standard"
+    """`premium` makes the CMK an HSM-protected key (RSA-HSM)."""
+    storage_sku: Literal["Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_GZRS"] = "Standard_ZRS"
+    """Replication of the shared storage account."""
+    lifecycle: LifecycleRules = Field(default_factory=LifecycleRules)
+    """Blob tiering and clean-up rules."""
+    log_retention_days: int = Field(default=30, ge=30, le=730)
+    """Log Analytics retention."""
+    nat_gateway: bool = True
+    """Give the compute subnets (AKS, AML, Batch) outbound access through a NAT gateway. Nodes have no
+    public IPs and Azure no longer gives new subnets default outbound access, so without it (or a
+    firewall you route to) nodes cannot reach package feeds or container registries outside the VNet."""
+    budget: BudgetSettings | None = None
+    """Monthly budget with alerts; None creates none."""
+
+    @field_validator("address_space")
+    @classmethod
+    def _address_space(cls, value: str) -> str:
+        try:
+            carve(value)
+        except AddressPlanError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
+class SharedServicesArgs(CommonArgs, SharedServicesSettings):
+    """Args of SharedServices: the common component args plus the environment's settings."""
+
+
+class SharedServicesRef(ArgsModel):
+    """What other components need from the shared services: ids and names only.
+
+    `SharedServices.ref` gives one; a stack with its own network and vault can build one by hand.
+    """
+
+    naming: NamingConvention
+    resource_group_name: InputStr
+    tags: dict[str, str] = Field(default_factory=dict)
+    virtual_network_id: InputStr
+    private_endpoint_subnet_id: InputStr
+    aml_compute_subnet_id: InputStr | None = None
+    aks_subnet_id: InputStr | None = None
+    batch_subnet_id: InputStr | None = None
+    container_apps_subnet_id: InputStr | None = None
+    private_dns_zone_ids: dict[str, InputStr]
+    """Private DNS zone name -> zone resource id."""
+    key_vault_id: InputStr
+    key_vault_uri: InputStr
+    storage_account_id: InputStr
+    storage_account_name: InputStr
+    container_registry_id: InputStr
+    container_registry_login_server: InputStr
+    log_analytics_workspace_id: InputStr
+    application_insights_id: InputStr
+    cmk: CustomerManagedKey | None = None
+    """The environment's customer-managed key, when it requires CMK."""
+
+    def dns_zone_ids_for(self, group_id: str) -> list[InputStr]:
+        """Zone ids a private endpoint of `group_id` registers in; fails clearly if one is missing."""
+        names = dns_zone_names(group_id, self.naming.location)
+        missing = [z for z in names if z not in self.private_dns_zone_ids]
+        if missing:
+            raise ComponentArgsError(
+                f"shared services have no private DNS zone {', '.join(missing)} for '{group_id}' endpoints; "
+                "add it to private_dns_zone_ids"
+            )
+        return [self.private_dns_zone_ids[z] for z in names]
+
+
+def environment_zone_names(location: str) -> list[str]:
+    """Every private DNS zone an environment needs, for all services aiinfra uses."""
+    names = {z for group in PRIVATE_DNS_ZONES for z in dns_zone_names(group, location)}
+    return sorted(names)
+
+
+class SharedServices(pulumi.ComponentResource):
+    """VNet + subnets + NSGs, private DNS zones, Key Vault (+ CMK), storage, ACR, Log Analytics,
+    Application Insights and a budget — shared by every workspace of one environment."""
+
+    ref: SharedServicesRef
+    virtual_network_id: pulumi.Output[str]
+    key_vault_id: pulumi.Output[str]
+    storage_account_id: pulumi.Output[str]
+    container_registry_id: pulumi.Output[str]
+    log_analytics_workspace_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: SharedServicesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("aiinfra:shared:SharedServices", name, None, opts)
+        n = args.naming
+        rg = args.resource_group_name
+        location = args.location
+        tags = args.tags
+        client = authorization.get_client_config_output()
+
+        # --- network -------------------------------------------------------------------------
+        vnet = network.VirtualNetwork(
+            f"{name}-vnet",
+            virtual_network_name=n.name("virtual_network"),
+            resource_group_name=rg,
+            location=location,
+            address_space={"address_prefixes": [args.address_space]},
+            tags=tags,
+            opts=child_opts(self),
+        )
+        nat = self._nat_gateway(name, args) if args.nat_gateway else None
+        subnets: dict[str, network.Subnet] = {}
+        nsgs: dict[str, network.NetworkSecurityGroup] = {}
+        previous: network.Subnet | None = None
+        for purpose, plan in carve(args.address_space).items():
+            nsg = network.NetworkSecurityGroup(
+                f"{name}-nsg-{purpose}",
+                network_security_group_name=n.name("network_security_group", purpose),
+                resource_group_name=rg,
+                location=location,
+                tags=tags,
+                opts=child_opts(self),
+            )
+            delegation = _DELEGATIONS.get(purpose)
+            compute = purpose in ("aks", "aml-compute", "batch")
+            # Subnets of one VNet are created one after another: Azure rejects concurrent subnet writes.
+            subnets[purpose] = previous = network.Subnet(
+                f"{name}-snet-{purpose}",
+                subnet_name=f"snet-{purpose}",
+                virtual_network_name=vnet.name,
+                resource_group_name=rg,
+                address_prefix=plan.cidr,
+                network_security_group={"id": nsg.id},
+                nat_gateway={"id": nat.id} if (nat is not None and compute) else None,
+                default_outbound_access=False,
+                private_endpoint_network_policies="Enabled" if purpose == "private-endpoints" else "Disabled",
+                delegations=[{"name": "delegation", "service_name": delegation}] if delegation else None,
+                opts=child_opts(self, depends_on=[previous] if previous else None),
+            )
+            nsgs[purpose] = nsg
+
+        zone_ids: dict[str, pulumi.Output[str]] = {}
+        for zone_name in environment_zone_names(location):
+            key = zone_name.replace("privatelink.", "").replace(".", "-")
+            zone = privatedns.PrivateZone(
+                f"{name}-dns-{key}",
+                private_zone_name=zone_name,
+                resource_group_name=rg,
+                location="global",
+                tags=tags,
+                opts=child_opts(self),
+            )
+            privatedns.VirtualNetworkLink(
+                f"{name}-dns-{key}-link",
+                virtual_network_link_name=f"link-{n.name('virtual_network')}",
+                private_zone_name=zone.name,
+                resource_group_name=rg,
+                location="global",
+                registration_enabled=False,
+                virtual_network={"id": vnet.id},
+                tags=tags,
+                opts=child_opts(zone),
+            )
+            zone_ids[zone_name] = zone.id
+
+        # --- monitoring ----------------------------------------------------------------------
+        logs = operationalinsights.Workspace(
+            f"{name}-log",
+            workspace_name=n.name("log_analytics"),
+            resource_group_name=rg,
+            location=location,
+            sku={"name": "PerGB2018"},
+            retention_in_days=args.log_retention_days,
+            tags=tags,
+            opts=child_opts(self),
+        )
+        diagnostic_setting(self, f"{name}-log-diag", resource_id=logs.id, workspace_id=logs.id)
+        for purpose, nsg in nsgs.items():
+            diagnostic_setting(self, f"{name}-nsg-{purpose}-diag", resource_id=nsg.id,
+                               workspace_id=logs.id, metrics=False)
+        insights = applicationinsights.Component(
+            f"{name}-appi",
+            resource_name_=n.name("application_insights"),
+            resource_group_name=rg,
+            location=location,
+            kind="web",
+            application_type="web",
+            workspace_resource_id=logs.id,
+            ingestion_mode="LogAnalytics",
+            # Azure ML writes telemetry with the instrumentation key, so local auth stays on.
+            disable_local_auth=False,
+            tags=tags,
+            opts=child_opts(self),
+        )
+
+        # --- Key Vault and the customer-managed key ------------------------------------------
+        pe_subnet = subnets["private-endpoints"].id
+        vault = keyvault.Vault(
+            f"{name}-kv",
+            vault_name=n.name("key_vault"),
+            resource_group_name=rg,
+            location=location,
+            properties={
+                "tenant_id": client.tenant_id,
+                "sku": {"family": "A", "name": keyvault.SkuName(args.key_vault_sku)},
+                "enable_rbac_authorization": True,
+                "enable_soft_delete": True,
+                "soft_delete_retention_in_days": 90,
+                "enable_purge_protection": True,
+                "public_network_access": "Disabled",
+                "network_acls": {"default_action": keyvault.NetworkRuleAction.DENY, "bypass": "AzureServices"},
+                "enabled_for_deployment": False,
+                "enabled_for_template_deployment": False,
+                "enabled_for_disk_encryption": False,
+            },
+            tags=tags,
+            opts=child_opts(self, protect=args.lock),
+        )
+        delete_lock(self, f"{name}-kv-lock", scope=vault.id, enabled=args.lock)
+        diagnostic_setting(self, f"{name}-kv-diag", resource_id=vault.id, workspace_id=logs.id)
+        private_endpoint(self, f"{name}-kv-pe", args=args, azure_name=n.name("private_endpoint", "kv"),
+                         subnet_id=pe_subnet, target_id=vault.id, group_id="vault",
+                         dns_zone_ids=[zone_ids[z] for z in dns_zone_names("vault", location)])
+        extra_role_assignments(self, f"{name}-kv", args, vault.id)
+
+        cmk: CustomerManagedKey | None = None
+        crypto_grant: list[pulumi.Resource] = []
+        if args.require_cmk:
+            cmk, grant = self._customer_managed_key(name, args, vault)
+            crypto_grant = [grant]
+
+        # --- storage -------------------------------------------------------------------------
+        account = storage.StorageAccount(
+            f"{name}-st",
+            account_name=n.name("storage_account"),
+            resource_group_name=rg,
+            location=location,
+            kind="StorageV2",
+            sku={"name": args.storage_sku},
+            is_hns_enabled=True,
+            allow_blob_public_access=False,
+            allow_shared_key_access=False,
+            default_to_o_auth_authentication=True,
+            allow_cross_tenant_replication=False,
+            minimum_tls_version="TLS1_2",
+            enable_https_traffic_only=True,
+            public_network_access="Disabled",
+            network_rule_set={"default_action": storage.DefaultAction.DENY, "bypass": "AzureServices"},
+            identity={"type": "UserAssigned", "user_assigned_identities": [cmk.identity_id]} if cmk else None,
+            encryption=self._storage_encryption(cmk),
+            tags=tags,
+            opts=child_opts(self, protect=args.lock, depends_on=crypto_grant),
+        )
+        delete_lock(self, f"{name}-st-lock", scope=account.id, enabled=args.lock)
+        storage.ManagementPolicy(
+            f"{name}-st-lifecycle",
+            account_name=account.name,
+            resource_group_name=rg,
+            management_policy_name="default",
+            policy={"rules": self._lifecycle_rules(args.lifecycle)},
+            opts=child_opts(account),
+        )
+        diagnostic_setting(self, f"{name}-st-diag", resource_id=account.id, workspace_id=logs.id,
+                           all_logs=False)
+        for service in ("blob", "file"):
+            diagnostic_setting(self, f"{name}-st-{service}-diag",
+                               resource_id=account.id.apply(lambda i, s=service: f"{i}/{s}Services/default"),
+                               workspace_id=logs.id)
+        for group in ("blob", "file", "dfs"):
+            private_endpoint(self, f"{name}-st-pe-{group}", args=args,
+                             azure_name=n.name("private_endpoint", "st", group), subnet_id=pe_subnet,
+                             target_id=account.id, group_id=group,
+                             dns_zone_ids=[zone_ids[z] for z in dns_zone_names(group, location)])
+        extra_role_assignments(self, f"{name}-st", args, account.id)
+
+        # --- container registry --------------------------------------------------------------
+        registry = containerregistry.Registry(
+            f"{name}-acr",
+            registry_name=n.name("container_registry"),
+            resource_group_name=rg,
+            location=location,
+            sku={"name": "Premium"},  # private link and CMK need Premium
+            admin_user_enabled=False,
+            anonymous_pull_enabled=False,
+            public_network_access="Disabled",
+            network_rule_bypass_options="AzureServices",
+            zone_redundancy="Enabled" if location in ZONE_REDUNDANT_REGIONS else "Disabled",
+            policies={"export_policy": {"status": "disabled"}},
+            identity=containerregistry.IdentityPropertiesArgs(
+                type=containerregistry.ResourceIdentityType.USER_ASSIGNED,
+                user_assigned_identities=identity_map(cmk.identity_id),
+            ) if cmk else None,
+            encryption={
+                "status": "enabled",
+                "key_vault_properties": {"key_identifier": cmk.key_id, "identity": cmk.identity_client_id},
+            } if cmk else None,
+            tags=tags,
+            opts=child_opts(self, protect=args.lock, depends_on=crypto_grant),
+        )
+        delete_lock(self, f"{name}-acr-lock", scope=registry.id, enabled=args.lock)
+        diagnostic_setting(self, f"{name}-acr-diag", resource_id=registry.id, workspace_id=logs.id)
+        private_endpoint(self, f"{name}-acr-pe", args=args, azure_name=n.name("private_endpoint", "acr"),
+                         subnet_id=pe_subnet, target_id=registry.id, group_id="registry",
+                         dns_zone_ids=[zone_ids[z] for z in dns_zone_names("registry", location)])
+        extra_role_assignments(self, f"{name}-acr", args, registry.id)
+
+        # --- budget --------------------------------------------------------------------------
+        if args.budget is not None:
+            self._budget(name, args, args.budget, client)
+
+        self.virtual_network_id = vnet.id
+        self.key_vault_id = vault.id
+        self.storage_account_id = account.id
+        self.container_registry_id = registry.id
+        self.log_analytics_workspace_id = logs.id
+        self.ref = SharedServicesRef(
+            naming=n,
+            resource_group_name=rg,
+            tags=tags,
+            virtual_network_id=vnet.id,
+            private_endpoint_subnet_id=pe_subnet,
+            aml_compute_subnet_id=subnets["aml-compute"].id,
+            aks_subnet_id=subnets["aks"].id,
+            batch_subnet_id=subnets["batch"].id,
+            container_apps_subnet_id=subnets["container-apps"].id,
+            private_dns_zone_ids=dict(zone_ids),
+            key_vault_id=vault.id,
+            key_vault_uri=vault.properties.vault_uri,
+            storage_account_id=account.id,
+            storage_account_name=account.name,
+            container_registry_id=registry.id,
+            container_registry_login_server=registry.login_server,
+            log_analytics_workspace_id=logs.id,
+            application_insights_id=insights.id,
+            cmk=cmk,
+        )
+        self.register_outputs({
+            "virtualNetworkId": vnet.id,
+            "keyVaultId": vault.id,
+            "storageAccountId": account.id,
+            "containerRegistryId": registry.id,
+            "containerRegistryLoginServer": registry.login_server,
+            "logAnalyticsWorkspaceId": logs.id,
+            "applicationInsightsId": insights.id,
+            "cmkKeyId": cmk.key_id if cmk else None,
+        })
+
+    def _nat_gateway(self, name: str, args: SharedServicesArgs) -> network.NatGateway:
+        ip = network.PublicIPAddress(
+            f"{name}-nat-ip",
+            public_ip_address_name=args.naming.name("virtual_network", "nat-ip"),
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            sku={"name": "Standard"},
+            public_ip_allocation_method="Static",
+            tags=args.tags,
+            opts=child_opts(self),
+        )
+        return network.NatGateway(
+            f"{name}-nat",
+            nat_gateway_name=args.naming.name("virtual_network", "nat"),
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            sku={"name": "Standard"},
+            public_ip_addresses=[{"id": ip.id}],
+            idle_timeout_in_minutes=4,
+            tags=args.tags,
+            opts=child_opts(self),
+        )
+
+    def _customer_managed_key(self, name: str, args: SharedServicesArgs,
+                              vault: keyvault.Vault) -> tuple[CustomerManagedKey, pulumi.Resource]:
+        n = args.naming
+        key = keyvault.Key(
+            f"{name}-cmk",
+            key_name=n.name("key"),
+            vault_name=vault.name,
+            resource_group_name=args.resource_group_name,
+            properties={
+                "kty": "RSA-HSM" if args.key_vault_sku == "premium" else "RSA",
+                "key_size": 3072,
+                "key_ops": ["wrapKey", "unwrapKey"],
+                "rotation_policy": {
+                    "attributes": {"expiry_time": "P2Y"},
+                    "lifetime_actions": [
+                        {"action": {"type": keyvault.KeyRotationPolicyActionType.ROTATE}, "trigger": {"time_after_create": "P18M"}},
+                        {"action": {"type": keyvault.KeyRotationPolicyActionType.NOTIFY}, "trigger": {"time_before_expiry": "P30D"}},
+                    ],
+                },
+            },
+            tags=args.tags,
+            opts=child_opts(self, protect=args.lock),
+        )
+        identity = managedidentity.UserAssignedIdentity(
+            f"{name}-cmk-id",
+            resource_name_=n.name("user_assigned_identity", "cmk"),
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            tags=args.tags,
+            opts=child_opts(self),
+        )
+        grant = role_assignment(self, f"{name}-cmk-crypto-user", naming=n, scope=key.id,
+                                principal_id=identity.principal_id,
+                                role="Key Vault Crypto Service Encryption User")
+        cmk = CustomerManagedKey(
+            key_vault_id=vault.id,
+            key_vault_uri=vault.properties.vault_uri,
+            key_name=key.name,
+            key_id=key.key_uri,
+            identity_id=identity.id,
+            identity_client_id=identity.client_id,
+            identity_principal_id=identity.principal_id,
+        )
+        return cmk, grant
+
+    @staticmethod
+    def _storage_encryption(cmk: CustomerManagedKey | None) -> storage.EncryptionArgsDict:
+        services: storage.EncryptionServicesArgsDict = {
+            "blob": {"enabled": True, "key_type": "Account"},
+            "file": {"enabled": True, "key_type": "Account"},
+            # Account-scoped keys make queues and tables use the CMK too; only settable at creation.
+            "queue": {"enabled": True, "key_type": "Account"},
+            "table": {"enabled": True, "key_type": "Account"},
+        }
+        if cmk is None:
+            return {"key_source": "Microsoft.Storage", "require_infrastructure_encryption": True,
+                    "services": services}
+        return {
+            "key_source": "Microsoft.Keyvault",
+            "require_infrastructure_encryption": True,
+            "services": services,
+            # No key version: storage follows the key's automatic rotation.
+            "key_vault_properties": {"key_name": cmk.key_name, "key_vault_uri": cmk.key_vault_uri},
+            "encryption_identity": {"encryption_user_assigned_identity": cmk.identity_id},
+        }
+
+    @staticmethod
+    def _lifecycle_rules(rules: LifecycleRules) -> list[storage.ManagementPolicyRuleArgsDict]:
+        return [
+            {
+                "name": "models-tiering",
+                "enabled": True,
+                "type": "Lifecycle",
+                "definition": {
+                    "filters": {"blob_types": ["blockBlob"], "prefix_match": [rules.models_prefix]},
+                    "actions": {"base_blob": {
+                        "tier_to_cool": {"days_after_modification_greater_than": rules.models_cool_after_days},
+                        "tier_to_archive": {"days_after_modification_greater_than": rules.models_archive_after_days},
+                    }},
+                },
+            },
+            {
+                "name": "temp-cleanup",
+                "enabled": True,
+                "type": "Lifecycle",
+                "definition": {
+                    "filters": {"blob_types": ["blockBlob"], "prefix_match": [rules.temp_prefix]},
+                    "actions": {"base_blob": {
+                        "delete": {"days_after_modification_greater_than": rules.temp_delete_after_days},
+                    }},
+                },
+            },
+        ]
+
+    def _budget(self, name: str, args: SharedServicesArgs, budget: BudgetSettings,
+                client: pulumi.Output[authorization.GetClientConfigResult]) -> None:
+        scope = pulumi.Output.all(client.subscription_id, args.resource_group_name).apply(
+            lambda v: f"/subscriptions/{v[0]}/resourceGroups/{v[1]}")
+        consumption.Budget(
+            f"{name}-budget",
+            budget_name=args.naming.name("budget"),
+            scope=scope,
+            amount=budget.amount,
+            category="Cost",
+            time_grain="Monthly",
+            time_period={"start_date": f"{budget.start_date}T00:00:00Z"},
+            notifications={
+                "actual": {
+                    "enabled": True, "operator": "GreaterThan", "threshold": budget.actual_threshold_percent,
+                    "threshold_type": "Actual", "contact_emails": budget.contact_emails,
+                },
+                "forecast": {
+                    "enabled": True, "operator": "GreaterThan", "threshold": budget.forecast_threshold_percent,
+                    "threshold_type": "Forecasted", "contact_emails": budget.contact_emails,
+                },
+            },
+            opts=child_opts(self),
+        )

@@ -1,0 +1,38 @@
+"""Small queries over a recorded plan, shared by the tests."""
+
+from __future__ import annotations
+
+from engine import Plan, Registration
+
+PE = "azure-native:network:PrivateEndpoint"
+ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup"
+ZONE = "azure-native:privatedns:PrivateZone"
+
+
+def one(plan: Plan, type_token: str, name: str | None = None) -> Registration:
+    """The single resource of `type_token` (and logical `name`, if given); fails loudly otherwise."""
+    found = [r for r in plan.of_type(type_token) if name is None or r.name == name]
+    assert len(found) == 1, f"expected one {type_token} {name or ''}, found {[r.name for r in found]}"
+    return found[0]
+
+
+def private_endpoints_to(plan: Plan, target: Registration) -> list[Registration]:
+    """Private endpoints whose private link connection points at `target` (by property dependency)."""
+    return [pe for pe in plan.of_type(PE)
+            if target.urn in pe.property_dependencies.get("privateLinkServiceConnections", [])]
+
+
+def group_ids(endpoint: Registration) -> list[str]:
+    return [g for c in endpoint.inputs.get("privateLinkServiceConnections", []) for g in c.get("groupIds", [])]
+
+
+def zone_names_of(plan: Plan, endpoint: Registration) -> set[str]:
+    """Names of the private DNS zones the endpoint's zone group registers in."""
+    groups = [g for g in plan.of_type(ZONE_GROUP) if g.parent == endpoint.urn]
+    assert len(groups) == 1, f"{endpoint.name} should have exactly one DNS zone group, has {len(groups)}"
+    zone_ids = {c["privateDnsZoneId"] for c in groups[0].inputs["privateDnsZoneConfigs"]}
+    return {z.inputs["privateZoneName"] for z in plan.of_type(ZONE) if z.id in zone_ids}
+
+
+def children(plan: Plan, parent: Registration, type_token: str | None = None) -> list[Registration]:
+    return [r for r in plan.resources if r.parent == parent.urn and (type_token is None or r.type == type_token)]

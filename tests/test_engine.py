@@ -1,0 +1,101 @@
+"""The offline engine runs any Pulumi Python program, deterministically, and says clearly what it cannot do."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from engine import EngineError, ProgramError, run_program
+from engine.arm import arm_type
+from stacks import preview
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_two_runs_give_byte_identical_json(tmp_path, capsys):
+    paths = []
+    for i in range(2):
+        path = tmp_path / f"plan-{i}.json"
+        assert preview.main(["prd", "--json", str(path), "--quiet"] + (
+            ["--no-policies"] if "--no-policies" in preview._parser().format_help() else [])) in (0, 1)
+        paths.append(path)
+    capsys.readouterr()
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    document = json.loads(paths[0].read_text())
+    assert document["plan"]["resourceCount"] == len(document["plan"]["resources"]) > 50
+
+
+def test_records_what_the_engine_would_see(plan_of):
+    plan = plan_of("prd")
+    by_urn = plan.by_urn()
+    account = next(r for r in plan.resources if r.type == "azure-native:storage:StorageAccount")
+    assert account.protect is True
+    assert account.parent and by_urn[account.parent].type == "aiinfra:shared:SharedServices"
+    assert account.dependencies, "the storage account depends on the resource group and the CMK grant"
+    assert all(dep in by_urn for deps in account.property_dependencies.values() for dep in deps)
+    assert re.fullmatch(r"/subscriptions/0{8}-0{4}-0{4}-0{4}-0{12}/resourceGroups/rg-aiinfra-prd-wus3/providers/"
+                        r"Microsoft\.Storage/storageAccounts/st[a-z0-9]+", account.id or "")
+    identity = next(r for r in plan.resources if r.type == "azure-native:managedidentity:UserAssignedIdentity")
+    assert re.fullmatch(r"[0-9a-f-]{36}", identity.outputs["principalId"])
+
+
+def test_runs_a_strangers_program(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text("name: stranger\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  stranger:size: 3\n  stranger:password:\n    secure: v1:abc\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi\n"
+        "from pulumi_azure_native import resources, network\n"
+        "cfg = pulumi.Config()\n"
+        "assert cfg.require_secret('password') is not None\n"
+        "rg = resources.ResourceGroup('rg', resource_group_name='rg-stranger')\n"
+        "for i in range(cfg.require_int('size')):\n"
+        "    network.VirtualNetwork(f'vnet{i}', resource_group_name=rg.name,\n"
+        "        address_space={'address_prefixes': [f'10.{i}.0.0/16']})\n"
+        "pulumi.export('rg', rg.name)\n")
+    plan = run_program(tmp_path, "dev")
+    assert sorted(r.name for r in plan.resources) == ["rg", "vnet0", "vnet1", "vnet2"]
+    assert plan.stack_outputs == {"rg": "rg-stranger"}
+
+
+def test_unknown_invoke_fails_with_a_clear_message(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text("name: lookup\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text(
+        "from pulumi_azure_native import network\n"
+        "network.get_virtual_network(resource_group_name='rg', virtual_network_name='vnet')\n")
+    with pytest.raises(Exception, match="offline engine cannot answer the data source "
+                                        "'azure-native:network:getVirtualNetwork'"):
+        run_program(tmp_path, "dev")
+
+
+def test_program_run_error_is_reported_without_traceback(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text("name: failing\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text("import pulumi\nraise pulumi.RunError('bad input: fix X')\n")
+    with pytest.raises(ProgramError, match="bad input: fix X"):
+        run_program(tmp_path, "dev")
+
+
+@pytest.mark.parametrize("content,message", [
+    (None, "no Pulumi.yaml"),
+    ("name: x\nruntime: nodejs\n", "Python programs only"),
+    ("name: x\nruntime: python\nmain: nowhere/\n", "has no __main__.py"),
+])
+def test_bad_projects_are_usage_errors(tmp_path, content, message):
+    if content is not None:
+        (tmp_path / "Pulumi.yaml").write_text(content)
+    with pytest.raises(EngineError, match=message):
+        run_program(tmp_path, "dev")
+
+
+def test_arm_types():
+    assert arm_type("azure-native:network:PrivateEndpoint") == "Microsoft.Network/privateEndpoints"
+    assert arm_type("azure-native:keyvault:Vault") == "Microsoft.KeyVault/vaults"
+    assert arm_type("azure-native:machinelearningservices:Workspace") == \
+        "Microsoft.MachineLearningServices/workspaces"
+    assert arm_type("azure-native:containerservice:ManagedCluster") == "Microsoft.ContainerService/managedClusters"
+    assert arm_type("azure-native:privatedns:PrivateZone") == "Microsoft.Network/privateZones"
+    assert arm_type("azuread:index/group:Group") is None
