@@ -19,6 +19,7 @@ It knows no policy and no component: any pack, any plan.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import difflib
 import json
@@ -30,7 +31,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Mapping
+from typing import IO, Any, Mapping, TextIO
 
 import grpc
 import jsonschema
@@ -39,7 +40,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from .monitor import Registration
-from .runner import Plan
+from .runner import EngineError, Plan, load_project, load_stack_config
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown-value sentinel on the wire
 COMPUTED_MARKER = "<computed>"                      # how engine.monitor records an unknown value
@@ -510,3 +511,43 @@ def render_policy_report(report: PolicyReport) -> str:
     else:
         lines.append(f"Policy violations: none ({report.resources_analyzed} resources analyzed)")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------- the preview CLI step
+
+
+def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--policy-pack`, `--policy-pack-config`, `--no-policies`, named as on `pulumi preview`."""
+    group = parser.add_argument_group("policies")
+    group.add_argument("--policy-pack", metavar="DIR", type=Path,
+                       help="policy pack to run (default: <project-dir>/policies when it has a PulumiPolicy.yaml)")
+    group.add_argument("--policy-pack-config", metavar="FILE", type=Path,
+                       help="policy config JSON (default: <pack>/config/<env>.json when it exists)")
+    group.add_argument("--no-policies", action="store_true", help="do not run any policy pack")
+
+
+def run_policy_step(args: argparse.Namespace, plan: Plan, document: dict[str, Any], out: TextIO) -> int:
+    """Run the pack the flags select over `plan`, print the report to `out`, add it to `document["policies"]`.
+
+    Returns 0 (no mandatory violation, or no pack), 1 (mandatory violations) or 2 (pack or config unusable; the
+    reason is printed to stderr).
+    """
+    if args.no_policies:
+        return 0
+    pack_dir: Path = args.policy_pack or Path(args.project_dir) / "policies"
+    if args.policy_pack is None and not (pack_dir / "PulumiPolicy.yaml").is_file():
+        return 0
+    config_file: Path | None = args.policy_pack_config
+    if config_file is None and (pack_dir / "config" / f"{args.env}.json").is_file():
+        config_file = pack_dir / "config" / f"{args.env}.json"
+    try:
+        project = load_project(Path(args.project_dir).resolve())
+        stack_file = Path(args.stack_file).resolve() if args.stack_file else None
+        stack_config, secret_keys, _ = load_stack_config(project, args.env, stack_file)
+        report = analyze_plan(plan, pack_dir, config_file, stack_config, secret_keys)
+    except (PolicyError, EngineError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print("\n" + render_policy_report(report), file=out)
+    document["policies"] = report.as_json()
+    return 1 if report.mandatory else 0

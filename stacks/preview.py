@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import EngineError, Plan, ProgramError, run_program
+from engine.analyzer import add_policy_arguments, run_policy_step
 from engine.report import render_summary, render_tree
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--project-dir", metavar="DIR", type=Path, default=PROJECT_ROOT,
                         help="Pulumi project to run (default: this repository)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary, not the resource tree")
+    add_policy_arguments(parser)  # policies: --policy-pack, --policy-pack-config, --no-policies
     return parser
 
 
@@ -63,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {warning}", file=out)
 
     exit_code = EXIT_OK
+    # --- policies: the CrossGuard pack over the plan, as `pulumi preview --policy-pack` runs it -------------------
+    policy_exit = run_policy_step(args, plan, document, out)
+    if policy_exit == EXIT_USAGE:
+        return EXIT_USAGE
+    exit_code = max(exit_code, policy_exit)
+    # --- end policies -----------------------------------------------------------------------------------------
     if args.json:
         write_json(document, args.json)
     return exit_code

@@ -42,7 +42,7 @@ RULES = [
         sources=("Azure Policy: Require a tag on resources",),
         resource_types=TAGGED_TYPES,
         config={"requiredTags": {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True,
-                                 "default": ["environment", "owner", "cost-center"],
+                                 "default": ["environment", "owner", "costCenter"],
                                  "description": "Tag names every tagged resource must carry."}},
         check=check_required_tags,
     ),
