@@ -17,6 +17,10 @@ from typing import Any
 from engine import EngineError, Plan, ProgramError, run_program
 from engine.analyzer import add_policy_arguments, run_policy_step
 from engine.report import render_summary, render_tree
+# --- cost estimate and diagram (issue 7) ---
+from engine.cost import PriceTableError, estimate, load_price_table, render_cost
+from engine.diagram import write_diagram
+# --- end cost estimate and diagram ---
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXIT_OK, EXIT_POLICY, EXIT_USAGE = 0, 1, 2
@@ -35,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
                         help="Pulumi project to run (default: this repository)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary, not the resource tree")
     add_policy_arguments(parser)  # policies: --policy-pack, --policy-pack-config, --no-policies
+    # --- cost estimate and diagram (issue 7) ---
+    parser.add_argument("--prices", metavar="FILE", type=Path, action="append",
+                        help="price table(s) in the Azure Retail Prices API's shape, replacing the built-in one "
+                             "(repeatable; later files win; default: $AIINFRA_PRICES, else engine/prices/)")
+    parser.add_argument("--diagram", metavar="FILE", type=Path,
+                        help="write a Mermaid diagram of the environment to FILE (.md: a Markdown page GitHub renders)")
+    # --- end cost estimate and diagram ---
     return parser
 
 
@@ -63,6 +74,19 @@ def main(argv: list[str] | None = None) -> int:
     print("Resources by type:\n" + render_summary(plan), file=out)
     for warning in plan.warnings:
         print(f"warning: {warning}", file=out)
+
+    # --- cost estimate and diagram (issue 7) ---
+    try:
+        cost = estimate(plan, load_price_table(args.prices))
+    except PriceTableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print("\n" + render_cost(cost, items=not args.quiet), file=out)
+    document["cost"] = cost.as_json()
+    if args.diagram:
+        write_diagram(plan, args.diagram, command=f"python -m stacks.preview {args.env} --diagram {args.diagram}")
+        print(f"diagram: wrote {args.diagram}", file=out)
+    # --- end cost estimate and diagram ---
 
     exit_code = EXIT_OK
     # --- policies: the CrossGuard pack over the plan, as `pulumi preview --policy-pack` runs it -------------------
