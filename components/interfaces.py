@@ -213,10 +213,13 @@ def private_endpoint(parent: pulumi.Resource, logical_name: str, *, args: Common
 
 def diagnostic_setting(parent: pulumi.Resource, logical_name: str, *, resource_id: pulumi.Input[str],
                        workspace_id: pulumi.Input[str] | None, log_categories: Sequence[str] | None = None,
-                       all_logs: bool = True, metrics: bool = True) -> monitor.DiagnosticSetting | None:
+                       all_logs: bool = True, metrics: bool = True,
+                       metric_categories: Sequence[str] = ("AllMetrics",)) -> monitor.DiagnosticSetting | None:
     """Send a resource's logs (all, or the named categories) and metrics to Log Analytics.
 
-    Returns None when no workspace is given, so callers need no `if` of their own.
+    Most resource types take the `AllMetrics` metric category; some reject it and name their own
+    (storage accounts and their services: `Transaction`). Returns None when no workspace is given,
+    so callers need no `if` of their own.
     """
     if workspace_id is None:
         return None
@@ -233,7 +236,8 @@ def diagnostic_setting(parent: pulumi.Resource, logical_name: str, *, resource_i
         workspace_id=workspace_id,
         log_analytics_destination_type="Dedicated",
         logs=logs,
-        metrics=[monitor.DiagnosticsMetricSettingsArgs(category="AllMetrics", enabled=True)] if metrics else [],
+        metrics=[monitor.DiagnosticsMetricSettingsArgs(category=c, enabled=True) for c in metric_categories]
+        if metrics else [],
         opts=child_opts(parent),
     )
 

@@ -365,12 +365,13 @@ class SharedServices(pulumi.ComponentResource):
             policy={"rules": self._lifecycle_rules(args.lifecycle)},
             opts=child_opts(account),
         )
+        # Storage takes logs per service (blobServices/default, ...) and rejects `AllMetrics`.
         diagnostic_setting(self, f"{name}-st-diag", resource_id=account.id, workspace_id=logs.id,
-                           all_logs=False)
+                           all_logs=False, metric_categories=["Transaction"])
         for service in ("blob", "file"):
             diagnostic_setting(self, f"{name}-st-{service}-diag",
                                resource_id=account.id.apply(lambda i, s=service: f"{i}/{s}Services/default"),
-                               workspace_id=logs.id)
+                               workspace_id=logs.id, metric_categories=["Transaction"])
         for group in ("blob", "file", "dfs"):
             private_endpoint(self, f"{name}-st-pe-{group}", args=args,
                              azure_name=n.name("private_endpoint", "st", group), subnet_id=pe_subnet,

@@ -153,3 +153,11 @@ def test_bad_args_from_python_fail_before_registration_without_traceback_type():
         SharedServicesArgs(naming=NamingConvention(prefix="aiinfra", environment="dev", location="westus3"),
                            resource_group_name="rg", address_space="10.0.0.0/24")
     assert "address_space: '10.0.0.0/24' is too small" in str(info.value)
+
+
+def test_storage_diagnostics_use_the_metric_category_storage_accepts(plan):
+    account = one(plan, STORAGE)
+    storage_settings = [d for d in plan.of_type(DIAG) if str(d.inputs["resourceUri"]).startswith(account.id or "")]
+    assert len(storage_settings) == 3  # account metrics + blob and file service logs
+    for setting in storage_settings:
+        assert [m["category"] for m in setting.inputs["metrics"]] == ["Transaction"]
