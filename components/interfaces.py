@@ -55,6 +55,7 @@ BUILTIN_ROLES: dict[str, str] = {
     "Private DNS Zone Contributor": "b12aa53e-6015-4669-85d0-8515ebb3ae7f",
     "Managed Identity Operator": "f1a07417-d97a-45cb-824c-7a7467783830",
     "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
+    "Azure AI Enterprise Network Connection Approver": "b556d68e-0be0-4f35-a333-ad7ee1ce17ea",
 }
 
 _ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("0f6a7d1e-3c52-4a8e-9a57-8b2e7b4c1d90")
