@@ -1,0 +1,167 @@
+"""The offline driver and `stacks.preview`: a stranger's insecure program fails, ours pass, bad config and a broken
+pack give clear errors, and the pack process never outlives the run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from engine import Plan, run_program
+from engine.analyzer import (COMPUTED_MARKER, UNKNOWN, PolicyError, PolicyPackProcess, _wire_value, analyze_plan,
+                             load_pack)
+from stacks import preview
+
+REPO = Path(__file__).resolve().parents[2]
+PACK = REPO / "policies"
+INSECURE = REPO / "tests" / "fixtures" / "insecure_program"
+
+
+@pytest.fixture(scope="module")
+def insecure_plan() -> Plan:
+    return run_program(INSECURE, "dev")
+
+
+def run_preview(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = preview.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def insecure_preview(capsys: pytest.CaptureFixture[str], env: str, tmp_path: Path) -> tuple[int, str, dict]:
+    document = tmp_path / "plan.json"
+    code, out, _ = run_preview(capsys, "dev", "--project-dir", str(INSECURE), "--policy-pack", str(PACK),
+                               "--policy-pack-config", str(PACK / "config" / f"{env}.json"), "--quiet",
+                               "--json", str(document))
+    return code, out, json.loads(document.read_text())
+
+
+def flagged(document: dict, level: str) -> set[tuple[str, str]]:
+    return {(v["resourceName"], v["policy"]) for v in document["policies"]["violations"]
+            if v["enforcementLevel"] == level}
+
+
+def test_insecure_stranger_program_fails_dev(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, document = insecure_preview(capsys, "dev", tmp_path)
+    assert code == preview.EXIT_POLICY
+    assert {("gpu-cluster", "gpu-pool-scale-to-zero"), ("gpu-cluster", "gpu-pool-low-priority"),
+            ("gpu-cluster", "gpu-sku-not-retired"), ("data", "storage-shared-key-disabled"),
+            ("data", "storage-no-public-blob-access")} <= flagged(document, "mandatory")
+    assert ("workspace", "public-network-access-disabled") in flagged(document, "advisory")
+    assert "minNodeCount 2" in out and "fix:" in out
+    summary = document["policies"]["summary"]
+    assert out.rstrip().splitlines()[-1].startswith(
+        f"Policy violations: {summary['mandatory']} mandatory, {summary['advisory']} advisory")
+
+
+def test_insecure_stranger_program_fails_prd_on_network_and_cmk(capsys: pytest.CaptureFixture[str],
+                                                                tmp_path: Path) -> None:
+    code, _, document = insecure_preview(capsys, "prd", tmp_path)
+    assert code == preview.EXIT_POLICY
+    assert {("workspace", "public-network-access-disabled"), ("data", "cmk-storage"),
+            ("workspace", "cmk-ml-workspace"), ("data", "public-network-access-disabled")} <= flagged(document,
+                                                                                                      "mandatory")
+    assert ("gpu-cluster", "gpu-pool-low-priority") not in flagged(document, "mandatory") | flagged(document,
+                                                                                                    "advisory")
+
+
+def test_no_policies_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_preview(capsys, "dev", "--project-dir", str(INSECURE), "--policy-pack", str(PACK),
+                               "--no-policies", "--quiet")
+    assert code == preview.EXIT_OK and "Policy violations" not in out
+
+
+@pytest.mark.parametrize("env", ["dev", "test", "prd"])
+def test_our_environments_pass_their_policy_config(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                   env: str) -> None:
+    document = tmp_path / "plan.json"
+    code, out, err = run_preview(capsys, env, "--quiet", "--json", str(document))
+    report = json.loads(document.read_text())["policies"]
+    assert report["configFile"].endswith(f"policies/config/{env}.json")
+    assert report["summary"]["mandatory"] == 0, out
+    assert code == preview.EXIT_OK, err
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "policy-config.json"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('{"gpu-pool-max-node": {"maxNodes": 3}}', "unknown policy 'gpu-pool-max-node' (did you mean 'gpu-pool-max-nodes'?)"),
+    ('{"gpu-pool-max-nodes": "blocking"}', "policy 'gpu-pool-max-nodes', field 'enforcementLevel': \"blocking\" is not"),
+    ('{"gpu-pool-max-nodes": {"maxNodes": "four"}}', "policy 'gpu-pool-max-nodes', field 'maxNodes': 'four' is not of"),
+    ('{"gpu-sku-allowed": {"allowedSkus": ["Standard_D4s_v5"]}}', "field 'allowedSkus[0]'"),
+    ('{"required-tags": {"requiredTag": ["owner"]}}', "field 'requiredTag': not a setting of this policy"),
+    ('{"gpu-pool-scale-to-zero": {"exemptions": [{"resource": "x"}]}}', "field 'exemptions[0]': 'reason' is a"),
+    ('{"all": {"enforcementLevel": "advisory", "maxNodes": 1}}', "policy 'all' accepts only an enforcement level"),
+    ('{"gpu-pool-max-nodes": 3}', "policy 'gpu-pool-max-nodes': expected an enforcement level string or an object"),
+    ("[1, 2]", "expected a JSON object"),
+    ("{not json", "not valid JSON"),
+])
+def test_policy_config_errors_are_clear(capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str,
+                                        expected: str) -> None:
+    config = write(tmp_path, text)
+    code, _, err = run_preview(capsys, "dev", "--project-dir", str(INSECURE), "--policy-pack", str(PACK),
+                               "--policy-pack-config", str(config), "--quiet")
+    assert code == preview.EXIT_USAGE
+    assert str(config) in err and expected in err, err
+    assert "Traceback" not in err
+
+
+def test_missing_config_file_and_missing_pack(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run_preview(capsys, "dev", "--project-dir", str(INSECURE), "--policy-pack", str(PACK),
+                               "--policy-pack-config", str(tmp_path / "nope.json"), "--quiet")
+    assert code == preview.EXIT_USAGE and "nope.json: cannot read the policy config" in err
+    code, _, err = run_preview(capsys, "dev", "--project-dir", str(INSECURE), "--policy-pack", str(tmp_path),
+                               "--quiet")
+    assert code == preview.EXIT_USAGE and "no PulumiPolicy.yaml here" in err
+
+
+def broken_pack(tmp_path: Path, main: str) -> Path:
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (tmp_path / "__main__.py").write_text(main)
+    return tmp_path
+
+
+def test_pack_that_fails_to_start_is_reported_with_its_error(insecure_plan: Plan, tmp_path: Path) -> None:
+    pack = broken_pack(tmp_path, "raise RuntimeError('policy module missing: aiinfra_policiez')\n")
+    with pytest.raises(PolicyError) as failure:
+        analyze_plan(insecure_plan, pack)
+    assert "failed to start" in str(failure.value) and "aiinfra_policiez" in str(failure.value)
+
+
+def test_pack_that_prints_before_its_port(insecure_plan: Plan, tmp_path: Path) -> None:
+    pack = broken_pack(tmp_path, "print('hello')\nimport time\ntime.sleep(30)\n")
+    with pytest.raises(PolicyError, match="printed 'hello' before its port"):
+        analyze_plan(insecure_plan, pack)
+
+
+def test_pack_process_is_stopped_after_use_and_after_errors(insecure_plan: Plan) -> None:
+    process = PolicyPackProcess(load_pack(PACK), {"PATH": "/usr/bin:/bin"})
+    with process:
+        assert process.process.poll() is None
+    assert process.process.poll() is not None
+    failing = PolicyPackProcess(load_pack(PACK), {"PATH": "/usr/bin:/bin"})
+    with pytest.raises(ZeroDivisionError), failing:
+        _ = 1 / 0
+    assert failing.process.poll() is not None
+
+
+def test_values_are_marshalled_like_the_engine() -> None:
+    ids = {"urn:a": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/a",
+           "urn:component": None}
+    recorded = {"id": {"$resourceReference": "urn:a"}, "parent": {"$resourceReference": "urn:component"},
+                "later": COMPUTED_MARKER, "nested": [{"x": COMPUTED_MARKER, "n": 2.0}]}
+    assert _wire_value(recorded, ids) == {"id": ids["urn:a"], "parent": "urn:component", "later": UNKNOWN,
+                                          "nested": [{"x": UNKNOWN, "n": 2.0}]}
+
+
+def test_report_names_pack_levels_and_every_resource(insecure_plan: Plan) -> None:
+    report = analyze_plan(insecure_plan, PACK, PACK / "config" / "prd.json", {"insecure-ml:gpuSize": "x"})
+    assert report.pack == "aiinfra" and report.version == "0.1.0"
+    assert report.levels["gpu-pool-low-priority"] == "disabled"
+    assert report.resources_analyzed == len(insecure_plan.resources) + 1  # + the stack itself
+    assert all(v.fix and v.resource_type for v in report.violations)

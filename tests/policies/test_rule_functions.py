@@ -1,0 +1,109 @@
+"""Fast, direct tests of the rule functions and their helpers — no engine, no process."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import jsonschema
+import pytest
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+
+from components.gpu_skus import CATALOGUE, RETIRED
+from policies.aiinfra_policies import RULES, Resource, rule
+from policies.aiinfra_policies._props import arm_id_parts, canonical_type, duration_minutes, same
+from policies.aiinfra_policies.gpu import CURRENT_GPU_SKUS, RETIRED_SKUS, batch_formula, is_gpu_sku, pools
+
+PACK = Path(__file__).resolve().parents[2] / "policies"
+COMPUTE = "azure-native:machinelearningservices:Compute"
+
+
+@pytest.mark.parametrize("raw, minutes", [
+    ("PT5M", 5.0), ("PT120S", 2.0), ("PT1H30M", 90.0), ("P1D", 1440.0), ("10m", 10.0), ("90s", 1.5), ("pt15m", 15.0),
+    ("", None), ("PT", None), ("soon", None), (None, None),
+])
+def test_durations(raw: object, minutes: float | None) -> None:
+    assert duration_minutes(raw) == minutes
+
+
+def test_type_tokens_and_arm_ids() -> None:
+    assert canonical_type("azure-native:storage/v20230101:StorageAccount") == "azure-native:storage:StorageAccount"
+    assert canonical_type("aws:s3/bucket:Bucket") == "aws:s3/bucket:Bucket"
+    assert arm_id_parts("/subscriptions/s/resourceGroups/RG/providers/Microsoft.Storage/storageAccounts/SA") == (
+        "rg", "microsoft.storage/storageaccounts", "sa")
+    assert arm_id_parts("not-an-id") is None
+    assert same("disabled", "Disabled") and not same(None, "Disabled")
+
+
+def test_batch_formula_reading() -> None:
+    assert batch_formula("$TargetLowPriorityNodes = min(4, $x); $TargetDedicatedNodes = 0;") == (True, True)
+    assert batch_formula("$TargetDedicatedNodes = min(2, $x);") == (False, False)
+    assert batch_formula("$TargetLowPriorityNodes = 3;") == (True, True)
+
+
+def test_pools_read_azure_defaults() -> None:
+    (pool,) = pools(COMPUTE, "gpu", {"properties": {"computeType": "AmlCompute", "properties": {
+        "vmSize": "Standard_NC4as_T4_v3", "scaleSettings": {"maxNodeCount": 3.0}}}})
+    assert (pool.min_nodes, pool.max_nodes, pool.idle_minutes, pool.spot) == (0.0, 3.0, 2.0, False)
+    assert pools(COMPUTE, "ci", {"properties": {"computeType": "ComputeInstance"}}) == []
+    (inline,) = pools("azure-native:containerservice:ManagedCluster", "aks", {"agentPoolProfiles": [
+        {"name": "gpu", "vmSize": "Standard_NC24ads_A100_v4", "count": 2.0}]})
+    assert (inline.name, inline.autoscale, inline.min_nodes, inline.where) == ("gpu", False, 2.0, "agentPoolProfiles[0].")
+
+
+def test_sku_lists_agree_with_the_component_catalogue() -> None:
+    """The pack must not import components, so its lists are its own; they must not drift from the catalogue."""
+    assert {s.lower() for s in RETIRED} <= {s.lower() for s in RETIRED_SKUS}
+    assert set(CATALOGUE) <= set(CURRENT_GPU_SKUS)
+    assert not {s.lower() for s in CURRENT_GPU_SKUS} & {s.lower() for s in RETIRED_SKUS}
+    assert all(is_gpu_sku(s) for s in CURRENT_GPU_SKUS + RETIRED_SKUS) and not is_gpu_sku("Standard_D4s_v5")
+
+
+def test_rule_run_applies_defaults_exemptions_and_type_filter() -> None:
+    scale = rule("gpu-pool-scale-to-zero")
+    props = {"properties": {"computeType": "AmlCompute", "properties": {
+        "vmSize": "Standard_NC4as_T4_v3", "scaleSettings": {"minNodeCount": 1.0, "maxNodeCount": 2.0}}}}
+    resource = Resource(COMPUTE, "warm", "urn:pulumi:prd::p::" + COMPUTE + "::warm", props)
+    assert scale.run(resource) == ["AML compute cluster 'warm' has minNodeCount 1; set "
+                                   "properties.properties.scaleSettings.minNodeCount to 0."]
+    assert scale.run(resource, {"exemptions": [{"resource": "warm", "reason": "online endpoint"}]}) == []
+    other = Resource("azure-native:storage:StorageAccount", "sa", "urn", {})
+    assert scale.run(other) == []
+    versioned = Resource("azure-native:machinelearningservices/v20240401:Compute", "warm", "urn", props)
+    assert scale.run(versioned)
+
+
+def test_unknowns_surface_as_unknown_value_error() -> None:
+    public = rule("public-network-access-disabled")
+    props = unknown_checking_proxy({"publicNetworkAccess": "04da6b54-80e4-46f7-96ec-b56ff0331ba9"})
+    with pytest.raises(UnknownValueError):
+        public.run(Resource("azure-native:storage:StorageAccount", "sa", "urn", props))
+    known = unknown_checking_proxy({"publicNetworkAccess": "Disabled", "tags": {}})
+    assert public.run(Resource("azure-native:storage:StorageAccount", "sa", "urn", known)) == []
+
+
+@pytest.mark.parametrize("r", RULES, ids=lambda r: r.name)
+def test_rule_metadata(r) -> None:
+    assert r.name == r.name.lower() and " " not in r.name and "--" not in r.name
+    assert "How to fix:" in r.description and r.fix and r.sources and r.severity
+    assert (r.check is None) != (r.stack_check is None)
+    schema = {"type": "object", "properties": r.config_properties(), "additionalProperties": False}
+    jsonschema.Draft7Validator.check_schema(schema)
+    jsonschema.validate(r.defaults(), schema)
+    if r.check is not None:
+        assert r.resource_types
+
+
+def test_pack_imports_only_itself_and_the_policy_sdk() -> None:
+    allowed_roots = {"pulumi_policy", "pulumi", "__future__", "aiinfra_policies"}
+    stdlib = {"collections", "dataclasses", "fnmatch", "re", "typing", "json", "argparse", "sys", "pathlib"}
+    for path in PACK.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                root = node.module.split(".")[0]
+            elif isinstance(node, ast.Import):
+                root = node.names[0].name.split(".")[0]
+            else:
+                continue
+            assert root in allowed_roots | stdlib, f"{path.name} imports {root}"
