@@ -323,16 +323,33 @@ def _num(value: Any) -> float | None:
     return float(value)
 
 
-def _text(value: Any) -> str | None:
+def text_of(value: Any) -> str | None:
+    """A known, non-empty string input; None for absent, empty or preview-time unknown values."""
     return value if isinstance(value, str) and value and value != _COMPUTED else None
 
 
-def _dig(data: Any, *keys: str) -> Any:
+def dig(data: Any, *keys: str) -> Any:
+    """`dig(inputs, "sku", "tier")`: a nested input, or None when any level is missing."""
     for key in keys:
         if not isinstance(data, dict):
             return None
         data = data.get(key)
     return data
+
+
+
+def azure_name(r: Registration) -> str:
+    """The name the program gave the resource in Azure, else its logical name.
+
+    That is its own `<resource>Name` input, or `name`, or a `<suffix>Name` whose suffix ends the type's name
+    (`environmentName` of a ManagedEnvironment, `accountName` of a BatchAccount); an AKS cluster's is `resourceName`.
+    Other `...Name` inputs name a parent (a Batch pool's `accountName`).
+    """
+    kind = r.type.split(":")[-1]
+    keys = [kind[:1].lower() + kind[1:] + "Name", "name"]
+    keys += sorted(k for k in r.inputs if k.endswith("Name") and k != "Name" and kind.lower().endswith(k[:-4].lower()))
+    keys += ["resourceName"] if kind == "ManagedCluster" else []
+    return next((v for v in (text_of(r.inputs.get(k)) for k in keys) if v), text_of(r.outputs.get("name")) or r.name)
 
 
 def _region(value: str) -> str:
@@ -363,8 +380,8 @@ class PlanIndex:
         self.by_id = {r.id.lower(): r for r in self.resources if r.custom and r.id}
         self.by_name: dict[tuple[str, str, str], Registration] = {}
         for r in self.resources:
-            name = _text(r.outputs.get("name")) or r.name
-            group = _text(r.inputs.get("resourceGroupName")) or ""
+            name = azure_name(r)
+            group = text_of(r.inputs.get("resourceGroupName")) or ""
             self.by_name.setdefault((r.type, name.lower(), group.lower()), r)
             self.by_name.setdefault((r.type, name.lower(), ""), r)
 
@@ -375,19 +392,19 @@ class PlanIndex:
                 or self.by_name.get((type_token, name.lower(), "")))
 
     def referenced(self, value: Any) -> Registration | None:
-        text = _text(value)
+        text = text_of(value)
         return self.by_id.get(text.lower()) if text else None
 
     def region_of(self, r: Registration, depth: int = 0) -> str | None:
         """The resource's `location`, else its parent resource's, else its resource group's."""
-        own = _text(r.inputs.get("location"))
+        own = text_of(r.inputs.get("location"))
         if own or depth > 4:
             return _region(own) if own else None
-        group = _text(r.inputs.get("resourceGroupName"))
+        group = text_of(r.inputs.get("resourceGroupName"))
         parent: Registration | None = None
         if r.type in _PARENT_BY_NAME:
             key, parent_type = _PARENT_BY_NAME[r.type]
-            parent = self.named(parent_type, _text(r.inputs.get(key)), group)
+            parent = self.named(parent_type, text_of(r.inputs.get(key)), group)
         for key in _PARENT_ID_KEYS:
             parent = parent or self.referenced(r.inputs.get(key))
         if parent is None and group:
@@ -459,7 +476,7 @@ class Item:
 
 
 def _priority(value: Any) -> str:
-    text = (_text(value) or "").lower().replace(" ", "").replace("_", "")
+    text = (text_of(value) or "").lower().replace(" ", "").replace("_", "")
     if text in ("spot", "low") or text.startswith("spot"):
         return SPOT
     return LOW_PRIORITY if text.startswith("lowpriority") else REGULAR
@@ -485,13 +502,13 @@ class _Pricer:
 
     def aml_compute(self, r: Registration) -> list[Item]:
         props = r.inputs.get("properties") or {}
-        inner = _dig(props, "properties") or {}
-        size = _text(_dig(inner, "vmSize"))
-        kind = _text(_dig(props, "computeType"))
+        inner = dig(props, "properties") or {}
+        size = text_of(dig(inner, "vmSize"))
+        kind = text_of(dig(props, "computeType"))
         if kind == "AmlCompute":
-            low, high = _num(_dig(inner, "scaleSettings", "minNodeCount")), _num(_dig(inner, "scaleSettings", "maxNodeCount"))
+            low, high = _num(dig(inner, "scaleSettings", "minNodeCount")), _num(dig(inner, "scaleSettings", "maxNodeCount"))
             notes = [] if high is not None else ["no scaleSettings.maxNodeCount"]
-            return [self.vms(r, f"AML compute cluster {r.name}", size, _priority(_dig(inner, "vmPriority")),
+            return [self.vms(r, f"AML compute cluster {r.name}", size, _priority(dig(inner, "vmPriority")),
                              low or 0.0, high, notes)]
         if kind == "ComputeInstance":
             return [self.vms(r, f"AML compute instance {r.name}", size, REGULAR, 1.0, 1.0,
@@ -509,12 +526,12 @@ class _Pricer:
             idle, peak = _num(pool.get("minCount")) or 0.0, _num(pool.get("maxCount"))
         else:
             idle, peak = count, count
-        mode = (_text(pool.get("mode")) or "User").lower()
-        return self.vms(r, f"{label} ({mode})", _text(pool.get("vmSize")),
+        mode = (text_of(pool.get("mode")) or "User").lower()
+        return self.vms(r, f"{label} ({mode})", text_of(pool.get("vmSize")),
                         _priority(pool.get("scaleSetPriority")), idle, peak, notes)
 
     def managed_cluster(self, r: Registration) -> list[Item]:
-        tier = _text(_dig(r.inputs, "sku", "tier")) or "Free"
+        tier = text_of(dig(r.inputs, "sku", "tier")) or "Free"
         if tier.lower() == "free":
             rate = Quote(free_because="the Free tier has no charge")
         else:
@@ -522,17 +539,17 @@ class _Pricer:
         items = [Item(r, f"AKS {r.name} control plane, {tier} tier", rate, 1.0, 1.0)]
         for i, pool in enumerate(r.inputs.get("agentPoolProfiles") or []):
             if isinstance(pool, dict):
-                items.append(self.agent_pool(r, pool, f"AKS {r.name} pool {_text(pool.get('name')) or i}"))
+                items.append(self.agent_pool(r, pool, f"AKS {r.name} pool {text_of(pool.get('name')) or i}"))
         return items
 
     def aks_agent_pool(self, r: Registration) -> list[Item]:
         return [self.agent_pool(r, r.inputs, f"AKS node pool {r.name}")]
 
     def batch_pool(self, r: Registration) -> list[Item]:
-        size = _text(r.inputs.get("vmSize"))
+        size = text_of(r.inputs.get("vmSize"))
         label = f"Batch pool {r.name}"
-        fixed = _dig(r.inputs, "scaleSettings", "fixedScale")
-        formula = _text(_dig(r.inputs, "scaleSettings", "autoScale", "formula"))
+        fixed = dig(r.inputs, "scaleSettings", "fixedScale")
+        formula = text_of(dig(r.inputs, "scaleSettings", "autoScale", "formula"))
         if isinstance(fixed, dict):
             pools = [(REGULAR, _num(fixed.get("targetDedicatedNodes")) or 0.0),
                      (LOW_PRIORITY, _num(fixed.get("targetLowPriorityNodes")) or 0.0)]
@@ -555,12 +572,12 @@ class _Pricer:
         env = None
         for key in _PARENT_ID_KEYS:
             env = env or self.plan.referenced(r.inputs.get(key))
-        wanted = _text(r.inputs.get("workloadProfileName"))
+        wanted = text_of(r.inputs.get("workloadProfileName"))
         if env is None or wanted is None:
             return env, None
         for profile in env.inputs.get("workloadProfiles") or []:
-            if isinstance(profile, dict) and _text(profile.get("name")) == wanted:
-                return env, _text(profile.get("workloadProfileType"))
+            if isinstance(profile, dict) and text_of(profile.get("name")) == wanted:
+                return env, text_of(profile.get("workloadProfileType"))
         return env, None
 
     def _serverless_gpu(self, r: Registration, label: str, idle: float, peak: float | None, notes: list[str]) -> list[Item]:
@@ -571,7 +588,7 @@ class _Pricer:
         return [Item(r, f"{label} on {profile}", rate, idle, peak, gpu=True, notes=notes)]
 
     def container_app(self, r: Registration) -> list[Item]:
-        scale = _dig(r.inputs, "template", "scale") or {}
+        scale = dig(r.inputs, "template", "scale") or {}
         notes = []
         peak = _num(scale.get("maxReplicas"))
         if peak is None:
@@ -585,7 +602,7 @@ class _Pricer:
         trigger = next((config[k] for k in ("eventTriggerConfig", "manualTriggerConfig", "scheduleTriggerConfig")
                         if isinstance(config.get(k), dict)), {})
         parallelism = _num(trigger.get("parallelism")) or 1.0
-        executions = _num(_dig(trigger, "scale", "maxExecutions"))
+        executions = _num(dig(trigger, "scale", "maxExecutions"))
         if "scale" in trigger and executions is None:
             executions = 100.0
             notes.append("scale.maxExecutions not set: Azure's default is 100")
@@ -596,7 +613,7 @@ class _Pricer:
         """Dedicated workload profiles bill per instance; consumption ones (CPU or GPU) bill the apps on them."""
         items = []
         for profile in r.inputs.get("workloadProfiles") or []:
-            kind = _text(_dig(profile, "workloadProfileType")) or ""
+            kind = text_of(dig(profile, "workloadProfileType")) or ""
             if not kind or kind.lower().startswith("consumption"):
                 continue
             low, high = _num(profile.get("minimumCount")) or 0.0, _num(profile.get("maximumCount"))
@@ -614,7 +631,7 @@ class _Pricer:
         return self.fixed(r, f"private endpoint {r.name}", rate)
 
     def registry(self, r: Registration) -> list[Item]:
-        tier = _text(_dig(r.inputs, "sku", "name")) or "?"
+        tier = text_of(dig(r.inputs, "sku", "name")) or "?"
         rate = self.prices.service("Container Registry", tier, self.plan.region_of(r), meter_suffix="Registry Unit")
         return self.fixed(r, f"container registry {r.name}, {tier}", rate)
 
@@ -624,33 +641,32 @@ class _Pricer:
         return self.fixed(r, f"{label}, {tier}", rate)
 
     def azure_firewall(self, r: Registration) -> list[Item]:
-        return self.firewall(r, _text(_dig(r.inputs, "sku", "tier")) or "Standard", f"Azure Firewall {r.name}")
+        return self.firewall(r, text_of(dig(r.inputs, "sku", "tier")) or "Standard", f"Azure Firewall {r.name}")
 
     def ml_workspace(self, r: Registration) -> list[Item]:
         """A managed network that allows only approved outbound and has FQDN rules runs an Azure Firewall."""
         network = r.inputs.get("managedNetwork") or {}
         rules = [v for v in (network.get("outboundRules") or {}).values() if isinstance(v, dict)]
-        name = _text(r.outputs.get("name")) or r.name
-        group = _text(r.inputs.get("resourceGroupName"))
+        group = text_of(r.inputs.get("resourceGroupName"))
         for rule in self.plan.resources:
             if (rule.type == "azure-native:machinelearningservices:ManagedNetworkSettingsRule"
-                    and self.plan.named(r.type, _text(rule.inputs.get("workspaceName")), group) is r):
+                    and self.plan.named(r.type, text_of(rule.inputs.get("workspaceName")), group) is r):
                 rules.append(rule.inputs.get("properties") or {})
         fqdn = sum(1 for rule in rules if str(rule.get("type", "")).upper() == "FQDN")
         if network.get("isolationMode") != "AllowOnlyApprovedOutbound" or not fqdn:
             return []
-        tier = _text(network.get("firewallSku")) or "Standard"
+        tier = text_of(network.get("firewallSku")) or "Standard"
         return self.firewall(r, tier, f"Azure Firewall of ML workspace {r.name}'s managed network ({fqdn} FQDN rule{'s' * (fqdn > 1)})")
 
     def virtual_machine(self, r: Registration) -> list[Item]:
-        return [self.vms(r, f"VM {r.name}", _text(_dig(r.inputs, "hardwareProfile", "vmSize")),
+        return [self.vms(r, f"VM {r.name}", text_of(dig(r.inputs, "hardwareProfile", "vmSize")),
                          _priority(r.inputs.get("priority")), 1.0, 1.0)]
 
     def scale_set(self, r: Registration) -> list[Item]:
-        capacity = _num(_dig(r.inputs, "sku", "capacity"))
+        capacity = _num(dig(r.inputs, "sku", "capacity"))
         notes = [] if capacity is not None else ["sku.capacity not set"]
-        return [self.vms(r, f"VM scale set {r.name}", _text(_dig(r.inputs, "sku", "name")),
-                         _priority(_dig(r.inputs, "virtualMachineProfile", "priority")),
+        return [self.vms(r, f"VM scale set {r.name}", text_of(dig(r.inputs, "sku", "name")),
+                         _priority(dig(r.inputs, "virtualMachineProfile", "priority")),
                          capacity or 0.0, capacity, notes)]
 
     def rules(self) -> dict[str, Callable[[Registration], list[Item]]]:
@@ -971,9 +987,9 @@ def estimate(plan: Plan | Sequence[Registration], prices: PriceTable | None = No
             continue
         short = r.type.removeprefix("azure-native:")
         if r.type == "azure-native:consumption:Budget":
-            budgets.append(Budget(name=_text(r.inputs.get("budgetName")) or r.name, amount=_num(r.inputs.get("amount")),
-                                  time_grain=_text(r.inputs.get("timeGrain")) or "Monthly",
-                                  scope=_text(r.inputs.get("scope"))))
+            budgets.append(Budget(name=text_of(r.inputs.get("budgetName")) or r.name, amount=_num(r.inputs.get("amount")),
+                                  time_grain=text_of(r.inputs.get("timeGrain")) or "Monthly",
+                                  scope=text_of(r.inputs.get("scope"))))
         rule = rules.get(r.type)
         if rule is None:
             if short not in _NO_CHARGE:
@@ -1038,9 +1054,12 @@ def render_cost(estimate: CostEstimate, items: bool = True) -> str:
     totals = estimate.totals
     for budget in estimate.budgets:
         if budget.monthly:
-            peak = "unbounded" if totals.max_unbounded else f"{totals.max_monthly / budget.monthly:.0%}"
+            at_least = {True: "", False: "≥ "}
+            peak = ("unbounded" if totals.max_unbounded
+                    else f"{at_least[totals.max_complete]}{totals.max_monthly / budget.monthly:.0%}")
             out.append(f"budget '{budget.name}': {_money(budget.monthly)}/month; idle is "
-                       f"{totals.idle_monthly / budget.monthly:.0%} of it, a month at max scale {peak}")
+                       f"{at_least[totals.idle_complete]}{totals.idle_monthly / budget.monthly:.0%} of it, "
+                       f"a month at max scale {peak}")
     for item, why in estimate.unpriced():
         out.append(f"unpriced: {item.label}: {why}")
     if estimate.not_estimated:

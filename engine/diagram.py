@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from .cost import PlanIndex, azure_name, dig, text_of
 from .monitor import Registration
 from .runner import Plan
-
-STACK_TYPE = "pulumi:pulumi:Stack"
 
 # azure-native type (without the prefix) -> what a person calls it. Others: the type's name, split into words.
 _TITLES = {
@@ -102,16 +101,6 @@ def _label(*lines: str) -> str:
     return '"' + "<br/>".join(_escape(line) for line in lines if line) + '"'
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value and value != "<computed>" else None
-
-
-def _dig(data: Any, *keys: str) -> Any:
-    for key in keys:
-        data = data.get(key) if isinstance(data, dict) else None
-    return data
-
-
 def _count(value: Any) -> str:
     return str(int(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else "?"
 
@@ -121,53 +110,39 @@ def _detail(r: Registration, by_id: dict[str, Registration]) -> str:
     i = r.inputs
     short = _short(r.type)
     if short == "machinelearningservices:Compute":
-        inner = _dig(i, "properties", "properties") or {}
+        inner = dig(i, "properties", "properties") or {}
         scale = inner.get("scaleSettings") or {}
-        size = _text(inner.get("vmSize")) or ""
+        size = text_of(inner.get("vmSize")) or ""
         if "maxNodeCount" in scale:
             size += f" x{_count(scale.get('minNodeCount', 0))}-{_count(scale.get('maxNodeCount'))}"
-        return " ".join(p for p in (size, _text(inner.get("vmPriority"))) if p)
+        return " ".join(p for p in (size, text_of(inner.get("vmPriority"))) if p)
     if short == "containerservice:AgentPool":
-        return f"{_text(i.get('vmSize')) or ''} x{_count(i.get('minCount', i.get('count')))}-" \
-               f"{_count(i.get('maxCount', i.get('count')))} {_text(i.get('scaleSetPriority')) or ''}".strip()
+        return f"{text_of(i.get('vmSize')) or ''} x{_count(i.get('minCount', i.get('count')))}-" \
+               f"{_count(i.get('maxCount', i.get('count')))} {text_of(i.get('scaleSetPriority')) or ''}".strip()
     if short == "batch:Pool":
-        return _text(i.get("vmSize")) or ""
+        return text_of(i.get("vmSize")) or ""
     if short == "containerservice:ManagedCluster":
         pools = [p for p in i.get("agentPoolProfiles") or [] if isinstance(p, dict)]
-        sizes = ", ".join(sorted({_text(p.get("vmSize")) or "?" for p in pools}))
-        return f"{_text(_dig(i, 'sku', 'tier')) or 'Free'} tier" + (f", {sizes}" if sizes else "")
+        sizes = ", ".join(sorted({text_of(p.get("vmSize")) or "?" for p in pools}))
+        return f"{text_of(dig(i, 'sku', 'tier')) or 'Free'} tier" + (f", {sizes}" if sizes else "")
     if short == "app:ManagedEnvironment":
-        kinds = sorted({_text(p.get("workloadProfileType")) or "" for p in i.get("workloadProfiles") or []
+        kinds = sorted({text_of(p.get("workloadProfileType")) or "" for p in i.get("workloadProfiles") or []
                         if isinstance(p, dict)} - {"", "Consumption"})
         return ", ".join(kinds)
     if short in ("app:ContainerApp", "app:Job"):
-        profile = _text(i.get("workloadProfileName"))
-        env = by_id.get((_text(i.get("managedEnvironmentId")) or _text(i.get("environmentId")) or "").lower())
-        kinds = [_text(p.get("workloadProfileType")) for p in (env.inputs.get("workloadProfiles") or [] if env else [])
+        profile = text_of(i.get("workloadProfileName"))
+        env = by_id.get((text_of(i.get("managedEnvironmentId")) or text_of(i.get("environmentId")) or "").lower())
+        kinds = [text_of(p.get("workloadProfileType")) for p in (env.inputs.get("workloadProfiles") or [] if env else [])
                  if isinstance(p, dict) and p.get("name") == profile]
         return f"on {kinds[0] or profile}" if kinds else f"on {profile}" if profile else ""
     if short == "machinelearningservices:Workspace":
-        return _text(_dig(i, "managedNetwork", "isolationMode")) or ""
+        return text_of(dig(i, "managedNetwork", "isolationMode")) or ""
     sku = i.get("sku")
     if isinstance(sku, dict):
-        return _text(sku.get("tier")) or _text(sku.get("name")) or ""
+        return text_of(sku.get("tier")) or text_of(sku.get("name")) or ""
     return ""
 
 
-
-
-def azure_name(r: Registration) -> str:
-    """The name the program gave the resource in Azure, else its logical name.
-
-    That is its own `<resource>Name` input, or `name`, or a `<suffix>Name` whose suffix ends the type's name
-    (`environmentName` of a ManagedEnvironment, `accountName` of a BatchAccount); an AKS cluster's is `resourceName`.
-    Other `...Name` inputs name a parent (a Batch pool's `accountName`).
-    """
-    kind = r.type.split(":")[-1]
-    keys = [kind[:1].lower() + kind[1:] + "Name", "name"]
-    keys += sorted(k for k in r.inputs if k.endswith("Name") and k != "Name" and kind.lower().endswith(k[:-4].lower()))
-    keys += ["resourceName"] if kind == "ManagedCluster" else []
-    return next((v for v in (_text(r.inputs.get(k)) for k in keys) if v), r.name)
 
 
 def _sanitize(text: str) -> str:
@@ -212,8 +187,9 @@ class Diagram:
 class _Builder:
     def __init__(self, resources: Iterable[Registration]) -> None:
         self.resources = sorted(resources, key=lambda r: r.urn)
-        self.by_urn = {r.urn: r for r in self.resources}
-        self.by_id = {r.id.lower(): r for r in self.resources if r.custom and r.id}
+        self.index = PlanIndex(self.resources)
+        self.by_urn = self.index.by_urn
+        self.by_id = self.index.by_id
         self.diagram = Diagram()
         self.node_of: dict[str, str] = {}  # urn -> the node (or subgraph) that stands for it
         self.group_of: dict[str, str | None] = {}  # urn -> subgraph id of its top-level component
@@ -228,36 +204,27 @@ class _Builder:
         self.used_ids.add(candidate)
         return candidate
 
-    def _top(self, r: Registration) -> Registration | None:
-        node = r
-        while node.parent in self.by_urn and self.by_urn[node.parent].type != STACK_TYPE:
-            node = self.by_urn[node.parent]
-        return None if node.custom else node
-
-    def _azure_name(self, r: Registration) -> str:
-        return azure_name(r)
-
     def _owner(self, r: Registration) -> Registration | None:
         """The drawn resource a hidden one belongs to: the one it names by `<type>Name` (a subnet's VNet ...)."""
-        group = _text(r.inputs.get("resourceGroupName"))
+        group = text_of(r.inputs.get("resourceGroupName"))
         kind = r.type.split(":")[-1]
         own_key = kind[:1].lower() + kind[1:] + "Name"
         for key in sorted(r.inputs):
-            value = _text(r.inputs.get(key))
+            value = text_of(r.inputs.get(key))
             if not key.endswith("Name") or key in ("resourceGroupName", own_key) or value is None:
                 continue
             stem = key[:-4].lower()
             for other in self.resources:
                 other_kind = other.type.split(":")[-1].lower()
-                if (other.urn in self.drawn and self._azure_name(other) == value
+                if (other.urn in self.drawn and azure_name(other) == value
                         and (stem == "resource" or other_kind.endswith(stem) or stem.endswith(other_kind))
-                        and _text(other.inputs.get("resourceGroupName")) in (group, None)):
+                        and text_of(other.inputs.get("resourceGroupName")) in (group, None)):
                     return other
         return None
 
     def build(self) -> Diagram:
         subgraphs: dict[str, _Subgraph] = {}
-        tops = {r.urn: self._top(r) for r in self.resources}
+        tops = {r.urn: self.index.top_level(r) for r in self.resources}
         for top in sorted({t.urn: t for t in tops.values() if t is not None}.values(), key=lambda t: (t.name, t.urn)):
             kind = top.type.split(":")[-1]
             sub = _Subgraph(self._new_id("g", top.name), f"{top.name} ({kind})")
@@ -284,11 +251,11 @@ class _Builder:
                     sub.hidden[r.type] += 1
             else:
                 detail = _detail(r, self.by_id)
-                self._add_node(r, sub, self._new_id("n", r.name), _label(title(r.type), self._azure_name(r), detail),
+                self._add_node(r, sub, self._new_id("n", r.name), _label(title(r.type), azure_name(r), detail),
                                gpu=re.search(r"\bStandard_N[A-Z]|GPU", detail) is not None)
         for (sub_id, short), members in sorted(grouped.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])):
             sub = next((s for s in self.diagram.subgraphs if s.id == sub_id), None)
-            names = sorted(self._azure_name(m) for m in members)
+            names = sorted(azure_name(m) for m in members)
             lines = [f"{title(members[0].type)}s ({len(members)})" if len(members) > 1 else title(members[0].type)]
             lines += names[:6] + ([f"+ {len(names) - 6} more"] if len(names) > 6 else [])
             node_id = self._new_id("n", f"{sub_id or 'stack'}_{short.split(':')[-1]}")
@@ -368,14 +335,14 @@ class _Builder:
             if pe.type != "azure-native:network:PrivateEndpoint" or pe.urn not in self.node_of:
                 continue
             source = self.node_of[pe.urn]
-            vnet = self._vnet_of((_text(_dig(pe.inputs, "subnet", "id")) or "").lower())
+            vnet = self._vnet_of((text_of(dig(pe.inputs, "subnet", "id")) or "").lower())
             if vnet:
                 self.diagram.edges.discard((source, "-->", vnet))
                 self.diagram.edges.add((source, "-.->", vnet))
             connections = [*(pe.inputs.get("privateLinkServiceConnections") or []),
                            *(pe.inputs.get("manualPrivateLinkServiceConnections") or [])]
             for connection in connections:
-                target = self.by_id.get((_text(_dig(connection, "privateLinkServiceId")) or "").lower())
+                target = self.by_id.get((text_of(dig(connection, "privateLinkServiceId")) or "").lower())
                 if target is None or not self.node_of.get(target.urn):
                     continue
                 groups = ",".join(g for g in connection.get("groupIds") or [] if isinstance(g, str))
