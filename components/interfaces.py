@@ -79,6 +79,9 @@ class CustomerManagedKey(ArgsModel):
     """Name of the RSA key."""
     key_id: InputStr
     """Versionless key URL (`https://<vault>.vault.azure.net/keys/<name>`), so Azure follows rotations."""
+    key_version_url: InputStr | None = None
+    """Versioned key URL (`.../keys/<name>/<version>`), for services that must be given a version and follow
+    rotations with their own setting (e.g. a Disk Encryption Set with rotationToLatestKeyVersionEnabled)."""
     identity_id: InputStr
     """Resource id of the user-assigned identity with Key Vault Crypto Service Encryption User on the key."""
     identity_client_id: InputStr

@@ -513,6 +513,7 @@ class SharedServices(pulumi.ComponentResource):
             key_vault_uri=vault.properties.vault_uri,
             key_name=key.name,
             key_id=key.key_uri,
+            key_version_url=key.key_uri_with_version,
             identity_id=identity.id,
             identity_client_id=identity.client_id,
             identity_principal_id=identity.principal_id,
