@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
 from ._props import (AKS_CLUSTER, BATCH_ACCOUNT, COGNITIVE_ACCOUNT, CONTAINER_REGISTRY, KEY_VAULT, ML_WORKSPACE,
                      STORAGE_ACCOUNT, get, is_false, is_true, mapping, same, text)
-from ._rule import Resource, Rule
+from ._rule import Check, Resource, Rule
 
 CONCERN = "encryption"
 
@@ -19,74 +20,54 @@ def _has_identity(props: Mapping[str, Any]) -> bool:
     return isinstance(kind, str) and kind.strip().lower() not in ("", "none")
 
 
-def check_ml_workspace_cmk(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
-    encryption = mapping(resource.props.get("encryption"))
-    if not encryption:
-        yield "encryption is not set; the workspace uses Microsoft-managed keys."
+@dataclass(frozen=True)
+class CmkShape:
+    """Where a service keeps its customer-managed-key settings, relative to its `encryption` object."""
+
+    encryption: tuple[str, ...]           # path to the encryption object
+    switch: str                           # the property that selects the key source
+    expected: str                         # its value when a Key Vault key is used
+    default: str                          # what Azure uses when it is not
+    key_fields: tuple[str, ...]           # required under keyVaultProperties
+    identity: tuple[str, ...] | None      # where the key-reading identity goes (else: the resource's identity)
+
+
+CMK_SHAPES: dict[str, CmkShape] = {
+    ML_WORKSPACE: CmkShape(("encryption",), "status", "Enabled", "Microsoft-managed keys",
+                           ("keyIdentifier", "keyVaultArmId"), ("identity", "userAssignedIdentity")),
+    STORAGE_ACCOUNT: CmkShape(("encryption",), "keySource", "Microsoft.Keyvault", "Microsoft.Storage",
+                              ("keyName", "keyVaultUri"), ("encryptionIdentity", "encryptionUserAssignedIdentity")),
+    CONTAINER_REGISTRY: CmkShape(("encryption",), "status", "enabled", "Microsoft-managed keys", ("keyIdentifier",),
+                                 ("keyVaultProperties", "identity")),
+    BATCH_ACCOUNT: CmkShape(("encryption",), "keySource", "Microsoft.KeyVault", "Microsoft.Batch", ("keyIdentifier",),
+                            None),
+    COGNITIVE_ACCOUNT: CmkShape(("properties", "encryption"), "keySource", "Microsoft.KeyVault",
+                                "Microsoft-managed keys", ("keyName", "keyVaultUri"),
+                                ("keyVaultProperties", "identityClientId")),
+}
+
+
+def check_cmk(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
+    shape = CMK_SHAPES[resource.type]
+    where = ".".join(shape.encryption)
+    encryption = mapping(get(resource.props, *shape.encryption))
+    switch = encryption.get(shape.switch)
+    if not same(switch, shape.expected):
+        default = f" (Azure's default is {shape.default})" if switch is None else ""
+        yield f"{where}.{shape.switch} is {text(switch)}{default}; it must be '{shape.expected}'."
         return
-    if not same(encryption.get("status"), "Enabled"):
-        yield f"encryption.status is {text(encryption.get('status'))}; it must be 'Enabled'."
     key = mapping(encryption.get("keyVaultProperties"))
-    if not key.get("keyIdentifier") or not key.get("keyVaultArmId"):
-        yield "encryption.keyVaultProperties needs both keyIdentifier and keyVaultArmId."
-    if not get(encryption, "identity", "userAssignedIdentity") and not _has_identity(resource.props):
-        yield "encryption.identity.userAssignedIdentity is not set and the workspace has no managed identity."
-
-
-def check_storage_cmk(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
-    encryption = mapping(resource.props.get("encryption"))
-    if not same(encryption.get("keySource"), "Microsoft.Keyvault"):
-        yield (f"encryption.keySource is {text(encryption.get('keySource'))}; it must be 'Microsoft.Keyvault' "
-               "(Azure's default is Microsoft.Storage, a Microsoft-managed key).")
-        return
-    key = mapping(encryption.get("keyVaultProperties"))
-    if not key.get("keyName") or not key.get("keyVaultUri"):
-        yield "encryption.keyVaultProperties needs both keyName and keyVaultUri."
-    if not get(encryption, "encryptionIdentity", "encryptionUserAssignedIdentity") and not _has_identity(
-            resource.props):
-        yield "encryption.encryptionIdentity.encryptionUserAssignedIdentity is not set and the account has no identity."
-
-
-def check_registry_cmk(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
-    encryption = mapping(resource.props.get("encryption"))
-    if not same(encryption.get("status"), "enabled"):
-        yield f"encryption.status is {text(encryption.get('status'))}; it must be 'enabled'."
-        return
-    key = mapping(encryption.get("keyVaultProperties"))
-    if not key.get("keyIdentifier"):
-        yield "encryption.keyVaultProperties.keyIdentifier is not set."
-    if not key.get("identity"):
-        yield "encryption.keyVaultProperties.identity (client id of the identity that reads the key) is not set."
-
-
-def check_batch_cmk(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
-    encryption = mapping(resource.props.get("encryption"))
-    if not same(encryption.get("keySource"), "Microsoft.KeyVault"):
-        yield (f"encryption.keySource is {text(encryption.get('keySource'))}; it must be 'Microsoft.KeyVault' "
-               "(Azure's default is Microsoft.Batch).")
-        return
-    if not get(encryption, "keyVaultProperties", "keyIdentifier"):
-        yield "encryption.keyVaultProperties.keyIdentifier is not set."
-    if not _has_identity(resource.props):
-        yield "the account has no managed identity to read the key with."
+    missing = [f for f in shape.key_fields if not key.get(f)]
+    if missing:
+        yield f"{where}.keyVaultProperties needs {' and '.join(shape.key_fields)}; missing {', '.join(missing)}."
+    if not (shape.identity and get(encryption, *shape.identity)) and not _has_identity(resource.props):
+        named = f"{where}.{'.'.join(shape.identity)} is not set and " if shape.identity else ""
+        yield f"{named}the resource has no managed identity to read the key with."
 
 
 def check_aks_disk_cmk(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
     if not resource.props.get("diskEncryptionSetID"):
         yield "diskEncryptionSetID is not set; node OS and data disks use platform-managed keys."
-
-
-def check_cognitive_cmk(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
-    encryption = mapping(get(resource.props, "properties", "encryption"))
-    if not same(encryption.get("keySource"), "Microsoft.KeyVault"):
-        yield (f"properties.encryption.keySource is {text(encryption.get('keySource'))}; it must be "
-               "'Microsoft.KeyVault'.")
-        return
-    key = mapping(encryption.get("keyVaultProperties"))
-    if not key.get("keyName") or not key.get("keyVaultUri"):
-        yield "properties.encryption.keyVaultProperties needs both keyName and keyVaultUri."
-    if not key.get("identityClientId") and not _has_identity(resource.props):
-        yield "properties.encryption.keyVaultProperties.identityClientId is not set and the account has no identity."
 
 
 def check_key_vault_recoverable(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
@@ -97,7 +78,8 @@ def check_key_vault_recoverable(resource: Resource, _config: Mapping[str, Any]) 
         yield f"properties.enablePurgeProtection is {text(properties.get('enablePurgeProtection'))}; it must be true."
 
 
-def _cmk_rule(name: str, service: str, resource_type: str, fix: str, sources: tuple[str, ...], check: Any) -> Rule:
+def _cmk_rule(name: str, service: str, resource_type: str, fix: str, sources: tuple[str, ...],
+              check: Check = check_cmk) -> Rule:
     return Rule(
         name=name,
         concern=CONCERN,
@@ -117,23 +99,19 @@ RULES = [
               "Set encryption.status 'Enabled', encryption.keyVaultProperties (keyIdentifier, keyVaultArmId) and "
               "encryption.identity.userAssignedIdentity (an identity with Key Vault Crypto Service Encryption User "
               "on the key). CMK can only be chosen when the workspace is created.",
-              ("Azure Policy: Azure Machine Learning workspaces should be encrypted with a customer-managed key",),
-              check_ml_workspace_cmk),
+              ("Azure Policy: Azure Machine Learning workspaces should be encrypted with a customer-managed key",)),
     _cmk_rule("cmk-storage", "Storage accounts", STORAGE_ACCOUNT,
               "Set encryption.keySource 'Microsoft.Keyvault', encryption.keyVaultProperties (keyName, keyVaultUri) "
               "and encryption.encryptionIdentity.encryptionUserAssignedIdentity.",
-              ("Azure Policy: Storage accounts should use customer-managed key for encryption", "Checkov CKV2_AZURE_1"),
-              check_storage_cmk),
+              ("Azure Policy: Storage accounts should use customer-managed key for encryption", "Checkov CKV2_AZURE_1")),
     _cmk_rule("cmk-container-registry", "Container registries", CONTAINER_REGISTRY,
               "Use the Premium SKU and set encryption.status 'enabled' with encryption.keyVaultProperties "
               "(keyIdentifier, identity = client id of a user-assigned identity); only possible at creation.",
-              ("Azure Policy: Container registries should be encrypted with a customer-managed key",),
-              check_registry_cmk),
+              ("Azure Policy: Container registries should be encrypted with a customer-managed key",)),
     _cmk_rule("cmk-batch-account", "Batch accounts", BATCH_ACCOUNT,
               "Set encryption.keySource 'Microsoft.KeyVault' and encryption.keyVaultProperties.keyIdentifier, and "
               "give the account a managed identity with access to the key.",
-              ("Azure Policy: Azure Batch account should use customer-managed keys to encrypt data",),
-              check_batch_cmk),
+              ("Azure Policy: Azure Batch account should use customer-managed keys to encrypt data",)),
     _cmk_rule("cmk-aks-disks", "AKS node disks", AKS_CLUSTER,
               "Create a Disk Encryption Set over the Key Vault key and set the cluster's diskEncryptionSetID "
               "(only at creation).",
@@ -143,8 +121,7 @@ RULES = [
     _cmk_rule("cmk-cognitive-services", "Cognitive Services / Azure OpenAI accounts", COGNITIVE_ACCOUNT,
               "Set properties.encryption.keySource 'Microsoft.KeyVault' with properties.encryption.keyVaultProperties "
               "(keyName, keyVaultUri, identityClientId).",
-              ("Azure Policy: Cognitive Services accounts should enable data encryption with a customer-managed key",),
-              check_cognitive_cmk),
+              ("Azure Policy: Cognitive Services accounts should enable data encryption with a customer-managed key",)),
     Rule(
         name="keyvault-soft-delete-purge-protection",
         concern=CONCERN,
