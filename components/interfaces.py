@@ -38,10 +38,13 @@ BUILTIN_ROLES: dict[str, str] = {
     "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
     "Contributor": "b24988ac-6180-42a0-ab88-20f7382dd24c",
     "User Access Administrator": "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+    "Role Based Access Control Administrator": "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
     "Key Vault Administrator": "00482a5a-887f-4fb3-b363-3b7fe8e74483",
     "Key Vault Crypto Service Encryption User": "e147488a-f6f5-4113-8e2d-b22465e65bf6",
     "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
+    "Key Vault Crypto User": "12338af0-0e69-4776-bea7-57ae8d297424",
     "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+    "Storage Blob Data Reader": "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
     "Storage File Data Privileged Contributor": "69566ab7-960f-475b-8e7c-b3118f30c6bd",
     "Storage Queue Data Contributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
     "Storage Account Contributor": "17d1049b-9a84-46fb-8f53-869881c3d3ab",
@@ -150,8 +153,12 @@ def role_definition_id(role: str) -> pulumi.Output[str]:
 def role_assignment(parent: pulumi.Resource, logical_name: str, *, naming: NamingConvention,
                     scope: pulumi.Input[str], principal_id: pulumi.Input[str], role: str,
                     principal_type: str = "ServicePrincipal",
-                    role_definition: pulumi.Input[str] | None = None) -> authorization.RoleAssignment:
-    """A role assignment whose name (a GUID) is derived from the convention and logical name: stable across runs."""
+                    role_definition: pulumi.Input[str] | None = None,
+                    condition: str | None = None) -> authorization.RoleAssignment:
+    """A role assignment whose name (a GUID) is derived from the convention and logical name: stable across runs.
+
+    `condition` is an Azure ABAC condition (version 2.0), e.g. the roles a role-assignment administrator may grant.
+    """
     name = str(uuid.uuid5(_ROLE_ASSIGNMENT_NAMESPACE, "|".join(
         [naming.prefix, naming.environment, naming.location, naming.unique_seed, logical_name, role])))
     return authorization.RoleAssignment(
@@ -161,6 +168,8 @@ def role_assignment(parent: pulumi.Resource, logical_name: str, *, naming: Namin
         principal_id=principal_id,
         principal_type=principal_type,
         role_definition_id=role_definition if role_definition is not None else role_definition_id(role),
+        condition=condition,
+        condition_version="2.0" if condition else None,
         opts=child_opts(parent),
     )
 

@@ -40,6 +40,13 @@ _NAMESPACES = {
     "storage": "Microsoft.Storage",
 }
 
+# azuread resources whose provider id is `/<collection>/<objectId>` (a service principal's is the bare object id).
+_AZUREAD_ID_PATHS = {
+    "azuread:index/application:Application": "applications",
+    "azuread:index/applicationRegistration:ApplicationRegistration": "applications",
+    "azuread:index/group:Group": "groups",
+}
+
 # Inputs that carry a resource's own Azure name, most specific first.
 _NAME_KEYS = re.compile(r"^[a-z][A-Za-z]*Name$")
 
@@ -85,7 +92,12 @@ def resource_id(type_token: str, logical_name: str, inputs: dict[str, Any]) -> s
     scope = inputs.get("scope")
     arm = arm_type(type_token)
     if arm is None:
-        # Not an Azure resource (azuread, random, a provider...): a stable opaque id.
+        object_id = deterministic_uuid(type_token, logical_name, "object")
+        if type_token in _AZUREAD_ID_PATHS:
+            return f"/{_AZUREAD_ID_PATHS[type_token]}/{object_id}"
+        if type_token == "azuread:index/servicePrincipal:ServicePrincipal":
+            return object_id
+        # Not an Azure resource (random, a provider...): a stable opaque id.
         return deterministic_uuid(type_token, logical_name)
     if isinstance(scope, str) and scope.startswith("/"):
         return f"{scope}/providers/{arm}/{name}"
@@ -163,7 +175,7 @@ def computed_outputs(type_token: str, logical_name: str, inputs: dict[str, Any],
         state["accountEndpoint"] = f"{name}.mock.batch.azure.com"
     elif token == "Group" and type_token.startswith("azuread:"):
         state["objectId"] = deterministic_uuid(*seed, "object")
-    elif token in ("Application", "ServicePrincipal") and type_token.startswith("azuread:"):
+    elif token in ("Application", "ApplicationRegistration", "ServicePrincipal") and type_token.startswith("azuread:"):
         state["objectId"] = deterministic_uuid(*seed, "object")
         state["clientId"] = deterministic_uuid(*seed, "client")
     return state
