@@ -52,6 +52,7 @@ RULES: dict[str, NameRule] = {
     "container_apps_environment": NameRule("cae", 2, 60, True, True, False),
     "container_app": NameRule("ca", 2, 32, True, True, False),
     "budget": NameRule("budget", 1, 63, True, False, False, underscores=True),
+    "entra_application": NameRule("app", 1, 120, True, False, False, underscores=True),
 }
 
 # Short region codes keep names inside the tight limits (KV 24, workspace 33).
