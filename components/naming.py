@@ -47,6 +47,7 @@ RULES: dict[str, NameRule] = {
     "kubernetes_cluster": NameRule("aks", 1, 63, True, False, False, underscores=True),
     "kubernetes_node_pool": NameRule("np", 1, 12, False, True, False),
     "disk_encryption_set": NameRule("des", 1, 80, True, False, False, underscores=True),
+    "data_collection_rule": NameRule("dcr", 1, 64, True, False, False, underscores=True),
     "batch_account": NameRule("ba", 3, 24, False, True, True),
     "batch_pool": NameRule("pool", 1, 64, True, False, False, underscores=True),
     "container_apps_environment": NameRule("cae", 2, 60, True, True, False),
