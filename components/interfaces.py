@@ -6,12 +6,13 @@ identity, private endpoints with their DNS zone groups, and customer-managed key
 
 from __future__ import annotations
 
+import re
 import uuid
-from typing import Any, Literal, Sequence
+from typing import Annotated, Any, Literal, Sequence
 
 import pulumi
 from pulumi_azure_native import authorization, monitor, network
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from ._base import ArgsModel, InputStr
 from .naming import NamingConvention
@@ -47,6 +48,8 @@ BUILTIN_ROLES: dict[str, str] = {
     "Storage Blob Data Reader": "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
     "Storage File Data Privileged Contributor": "69566ab7-960f-475b-8e7c-b3118f30c6bd",
     "Storage Queue Data Contributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
+    "Storage Queue Data Reader": "19e7f393-937e-4f77-808e-94535e297925",
+    "Storage Queue Data Message Processor": "8a0f0c08-91a1-4084-bc3d-661d67233fed",
     "Storage Account Contributor": "17d1049b-9a84-46fb-8f53-869881c3d3ab",
     "AcrPull": "7f951dda-4ed3-4680-a7ca-43fe172d538d",
     "AcrPush": "8311e382-0749-4cb8-b61a-304f252e45ec",
@@ -69,6 +72,29 @@ def dns_zone_names(group_id: str, location: str) -> tuple[str, ...]:
     if group_id not in PRIVATE_DNS_ZONES:
         raise ValueError(f"no private DNS zone known for group '{group_id}'")
     return tuple(z.format(region=location.lower()) for z in PRIVATE_DNS_ZONES[group_id])
+
+
+_IMAGE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+                    r"|@sha256:[0-9a-f]{64})$")
+
+
+def _registry_image(image: str) -> str:
+    first = image.split("/", 1)[0]
+    if "/" in image and ("." in first or ":" in first or first == "localhost"):
+        raise ValueError(f"'{image}' names a registry ('{first}'); give the repository in the shared registry "
+                         "(e.g. 'inference/llm:1.2.0'): the registry's login server is added for you")
+    if not _IMAGE.match(image):
+        raise ValueError(f"'{image}' is not a repository with a tag or digest (e.g. 'inference/llm:1.2.0')")
+    return image
+
+
+RegistryImage = Annotated[str, AfterValidator(_registry_image)]
+"""`repository:tag` (or `@sha256:` digest) in the environment's container registry, without the login server."""
+
+
+def registry_image_name(login_server: pulumi.Input[str], image: str) -> pulumi.Output[str]:
+    """The full image name `<login server>/<repository>:<tag>` of a `RegistryImage`."""
+    return pulumi.Output.concat(login_server, "/", image)
 
 
 class CustomerManagedKey(ArgsModel):
