@@ -7,9 +7,10 @@ Errors name the stack file and the key path as written in YAML, e.g.
 from __future__ import annotations
 
 import json
+from typing import TypeVar
 
 import pulumi
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from components._base import ArgsModel, format_validation_error
 from components.naming import REGION_CODES, NamingConvention
@@ -18,6 +19,8 @@ from components.shared_services import SharedServicesSettings
 CONFIG_NAMESPACE = "aiinfra"
 CONFIG_KEY = "platform"
 REQUIRED_TAGS = ("owner", "costCenter")
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class PlatformConfig(ArgsModel):
@@ -68,27 +71,36 @@ class ConfigError(pulumi.RunError):
     """Stack config that cannot be used; `pulumi up` prints it without a traceback."""
 
 
-def parse_platform_config(raw: object, stack_file: str) -> PlatformConfig:
-    """Validate the raw `aiinfra:platform` value; errors name the stack file and the YAML key path."""
-    key = f"{CONFIG_NAMESPACE}:{CONFIG_KEY}"
+def validate_config_object(model: type[M], raw: object, key: str, stack_file: str) -> M:
+    """Validate one structured config value (`key` as written in YAML); errors name the stack file and key path."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{stack_file}: {key} must be a mapping (an object of settings), "
                           f"got {type(raw).__name__}")
     try:
-        return PlatformConfig.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
-        lines = format_validation_error(exc, PlatformConfig, prefix=key)
+        lines = format_validation_error(exc, model, prefix=key)
         raise ConfigError(f"{stack_file}: invalid stack config:\n  " + "\n  ".join(lines)) from None
 
 
-def load_platform_config() -> PlatformConfig:
-    """Read and validate `aiinfra:platform` for the current stack."""
+def load_config_object(model: type[M], namespace: str, key: str) -> M:
+    """Read and validate the structured config value `<namespace>:<key>` of the current stack."""
     stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
-    text = pulumi.Config(CONFIG_NAMESPACE).get(CONFIG_KEY)
+    text = pulumi.Config(namespace).get(key)
     if text is None:
-        raise ConfigError(f"{stack_file}: missing required key {CONFIG_NAMESPACE}:{CONFIG_KEY} under `config:`")
+        raise ConfigError(f"{stack_file}: missing required key {namespace}:{key} under `config:`")
     try:
         raw = json.loads(text)
     except json.JSONDecodeError:
         raw = text
-    return parse_platform_config(raw, stack_file)
+    return validate_config_object(model, raw, f"{namespace}:{key}", stack_file)
+
+
+def parse_platform_config(raw: object, stack_file: str) -> PlatformConfig:
+    """Validate the raw `aiinfra:platform` value; errors name the stack file and the YAML key path."""
+    return validate_config_object(PlatformConfig, raw, f"{CONFIG_NAMESPACE}:{CONFIG_KEY}", stack_file)
+
+
+def load_platform_config() -> PlatformConfig:
+    """Read and validate `aiinfra:platform` for the current stack."""
+    return load_config_object(PlatformConfig, CONFIG_NAMESPACE, CONFIG_KEY)
