@@ -177,5 +177,6 @@ def computed_outputs(type_token: str, logical_name: str, inputs: dict[str, Any],
         state["objectId"] = deterministic_uuid(*seed, "object")
     elif token in ("Application", "ApplicationRegistration", "ServicePrincipal") and type_token.startswith("azuread:"):
         state["objectId"] = deterministic_uuid(*seed, "object")
-        state["clientId"] = deterministic_uuid(*seed, "client")
+        # A service principal takes its application's client id as input; an application is given one.
+        state.setdefault("clientId", deterministic_uuid(*seed, "client"))
     return state
