@@ -234,13 +234,15 @@ class PriceTable:
         """Linux pay-as-you-go price of one VM of `size` in `region`, at `priority`."""
         retired = self.retired.get(size.lower())
         if retired:
-            return Quote(problem=f"{size} was retired by Azure on {retired.retired_on}; not priced, choose a current size")
+            return Quote(problem=f"{size} was retired by Azure on {retired.retired_on}; "
+                                 "not priced, choose a current size")
         rows = [r for r in self._billable("Virtual Machines")
                 if r.arm_sku_name.lower() == size.lower() and "windows" not in r.product_name.lower()]
         if not rows:
             return Quote(problem=f"{size} is not in the price table")
         if region is None:
-            return Quote(problem=f"{size}: region unknown (no location on the resource, its parent or its resource group)")
+            return Quote(problem=f"{size}: region unknown "
+                                 "(no location on the resource, its parent or its resource group)")
         # Spot and low-priority are one figure in most catalogues; take the other when only one is listed.
         preference = {REGULAR: (REGULAR,), SPOT: (SPOT, LOW_PRIORITY), LOW_PRIORITY: (LOW_PRIORITY, SPOT)}[priority]
         for wanted in preference:
@@ -425,7 +427,7 @@ class PlanIndex:
 
 @dataclass
 class Item:
-    """Something billed per unit-hour: `idle_units` run with zero jobs, up to `max_units` (None: unbounded) at max scale."""
+    """Something billed per unit-hour: `idle_units` run with zero jobs, `max_units` (None: unbounded) at max scale."""
 
     resource: Registration
     label: str
@@ -506,7 +508,8 @@ class _Pricer:
         size = text_of(dig(inner, "vmSize"))
         kind = text_of(dig(props, "computeType"))
         if kind == "AmlCompute":
-            low, high = _num(dig(inner, "scaleSettings", "minNodeCount")), _num(dig(inner, "scaleSettings", "maxNodeCount"))
+            scale = inner.get("scaleSettings") or {}
+            low, high = _num(scale.get("minNodeCount")), _num(scale.get("maxNodeCount"))
             notes = [] if high is not None else ["no scaleSettings.maxNodeCount"]
             return [self.vms(r, f"AML compute cluster {r.name}", size, _priority(dig(inner, "vmPriority")),
                              low or 0.0, high, notes)]
@@ -564,8 +567,8 @@ class _Pricer:
                 if high != 0:
                     items.append(self.vms(r, label, size, priority, low, high, notes))
         if not items:
-            items.append(self.vms(r, label, size, REGULAR, 0.0, None,
-                                  ["the autoscale formula sets no $TargetDedicatedNodes / $TargetLowPriorityNodes bound"]))
+            items.append(self.vms(r, label, size, REGULAR, 0.0, None, [
+                "the autoscale formula sets no $TargetDedicatedNodes / $TargetLowPriorityNodes bound"]))
         return items
 
     def _environment_profile(self, r: Registration) -> tuple[Registration | None, str | None]:
@@ -580,7 +583,8 @@ class _Pricer:
                 return env, text_of(profile.get("workloadProfileType"))
         return env, None
 
-    def _serverless_gpu(self, r: Registration, label: str, idle: float, peak: float | None, notes: list[str]) -> list[Item]:
+    def _serverless_gpu(self, r: Registration, label: str, idle: float, peak: float | None,
+                        notes: list[str]) -> list[Item]:
         env, profile = self._environment_profile(r)
         if env is None or not profile or not profile.lower().startswith("consumption-gpu"):
             return []  # consumption CPU is billed per use: not estimated
@@ -656,7 +660,8 @@ class _Pricer:
         if network.get("isolationMode") != "AllowOnlyApprovedOutbound" or not fqdn:
             return []
         tier = text_of(network.get("firewallSku")) or "Standard"
-        return self.firewall(r, tier, f"Azure Firewall of ML workspace {r.name}'s managed network ({fqdn} FQDN rule{'s' * (fqdn > 1)})")
+        rules_text = f"{fqdn} FQDN rule{'s' * (fqdn > 1)}"
+        return self.firewall(r, tier, f"Azure Firewall of ML workspace {r.name}'s managed network ({rules_text})")
 
     def virtual_machine(self, r: Registration) -> list[Item]:
         return [self.vms(r, f"VM {r.name}", text_of(dig(r.inputs, "hardwareProfile", "vmSize")),
@@ -850,6 +855,13 @@ class Totals:
     def max_monthly(self) -> float:
         return self.max_hourly * HOURS_PER_MONTH
 
+    @classmethod
+    def of(cls, items: Iterable[Item]) -> Totals:
+        totals = cls()
+        for item in items:
+            totals.add(item)
+        return totals
+
     def as_json(self) -> dict[str, Any]:
         return {"idleMonthly": round(self.idle_monthly, 2), "idleGpuMonthly": round(self.idle_gpu_monthly, 2),
                 "maxHourly": round(self.max_hourly, 4), "maxMonthly": round(self.max_monthly, 2),
@@ -870,10 +882,7 @@ class Group:
 
     @property
     def totals(self) -> Totals:
-        totals = Totals()
-        for item in self.items:
-            totals.add(item)
-        return totals
+        return Totals.of(self.items)
 
     def as_json(self) -> dict[str, Any]:
         return {"urn": self.urn, "name": self.name, "type": self.type, **self.totals.as_json(),
@@ -889,7 +898,8 @@ class Budget:
 
     @property
     def monthly(self) -> float | None:
-        per = {"monthly": 1, "billingmonth": 1, "quarterly": 3, "billingquarter": 3, "annually": 12, "billingannual": 12}
+        per = {"monthly": 1, "billingmonth": 1, "quarterly": 3, "billingquarter": 3,
+               "annually": 12, "billingannual": 12}
         months = per.get(self.time_grain.lower())
         return None if self.amount is None or months is None else self.amount / months
 
@@ -908,10 +918,7 @@ class CostEstimate:
 
     @property
     def totals(self) -> Totals:
-        totals = Totals()
-        for item in self.items:
-            totals.add(item)
-        return totals
+        return Totals.of(self.items)
 
     @property
     def basis(self) -> str:
@@ -969,7 +976,8 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
-def estimate(plan: Plan | Sequence[Registration], prices: PriceTable | None = None, stack: str | None = None) -> CostEstimate:
+def estimate(plan: Plan | Sequence[Registration], prices: PriceTable | None = None,
+             stack: str | None = None) -> CostEstimate:
     """Price a recorded plan (a `Plan`, or its registrations) with `prices` (default: `load_price_table()`)."""
     resources = plan.resources if isinstance(plan, Plan) else list(plan)
     stack = stack or (plan.stack if isinstance(plan, Plan) else "")
@@ -987,7 +995,8 @@ def estimate(plan: Plan | Sequence[Registration], prices: PriceTable | None = No
             continue
         short = r.type.removeprefix("azure-native:")
         if r.type == "azure-native:consumption:Budget":
-            budgets.append(Budget(name=text_of(r.inputs.get("budgetName")) or r.name, amount=_num(r.inputs.get("amount")),
+            budgets.append(Budget(name=text_of(r.inputs.get("budgetName")) or r.name,
+                                  amount=_num(r.inputs.get("amount")),
                                   time_grain=text_of(r.inputs.get("timeGrain")) or "Monthly",
                                   scope=text_of(r.inputs.get("scope"))))
         rule = rules.get(r.type)
@@ -1041,12 +1050,13 @@ def render_cost(estimate: CostEstimate, items: bool = True) -> str:
                 if item.idle_units or item.max_units != 0:
                     peak = _money(item.max_hourly, item.rate.approximate) if item.max_units is not None else "unbounded"
                     rows.append((f"  {item.label}", _money(_monthly(item.idle_hourly), item.rate.approximate), "",
-                                 peak, _money(item.saving_hourly, item.rate.approximate) if item.dedicated_rate else ""))
+                                 peak, _money(item.saving_hourly) if item.dedicated_rate else ""))
     rows.append((f"total ({estimate.stack})", *_cells(estimate.totals)))
     widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
 
     def line(cells: Sequence[str]) -> str:
-        return "  " + "  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(cells)).rstrip()
+        padded = (c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(cells))
+        return ("  " + "  ".join(padded)).rstrip()
 
     out = [f"Cost estimate: {estimate.basis}", line(header), *map(line, rows)]
     out.append("  idle: running with zero jobs, a month; max: one hour with every pool at its maximum; "

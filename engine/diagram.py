@@ -47,7 +47,8 @@ _NOUNS = {
 _HIDDEN = {
     "authorization:ManagementLockAtResourceGroupLevel", "authorization:ManagementLockByScope",
     "authorization:PolicyAssignment", "authorization:RoleAssignment", "authorization:RoleDefinition",
-    "insights:DiagnosticSetting", "monitor:DiagnosticSetting", "storage:ManagementPolicy", "keyvault:AccessPolicy", "keyvault:Key", "keyvault:Secret",
+    "insights:DiagnosticSetting", "monitor:DiagnosticSetting", "storage:ManagementPolicy", "keyvault:AccessPolicy",
+    "keyvault:Key", "keyvault:Secret",
     "machinelearningservices:ManagedNetworkSettingsRule", "managedidentity:FederatedIdentityCredential",
     "network:PrivateDnsZoneGroup", "network:Route", "network:SecurityRule", "network:Subnet",
     "network:SubnetNetworkSecurityGroupAssociation", "privatedns:PrivateRecordSet", "privatedns:PrivateZone",
@@ -132,7 +133,8 @@ def _detail(r: Registration, by_id: dict[str, Registration]) -> str:
     if short in ("app:ContainerApp", "app:Job"):
         profile = text_of(i.get("workloadProfileName"))
         env = by_id.get((text_of(i.get("managedEnvironmentId")) or text_of(i.get("environmentId")) or "").lower())
-        kinds = [text_of(p.get("workloadProfileType")) for p in (env.inputs.get("workloadProfiles") or [] if env else [])
+        profiles = (env.inputs.get("workloadProfiles") or []) if env else []
+        kinds = [text_of(p.get("workloadProfileType")) for p in profiles
                  if isinstance(p, dict) and p.get("name") == profile]
         return f"on {kinds[0] or profile}" if kinds else f"on {profile}" if profile else ""
     if short == "machinelearningservices:Workspace":
