@@ -93,24 +93,67 @@ def _aks_pool(profile: Mapping[str, Any], name: str, where: str) -> Pool:
     )
 
 
-_ASSIGN = re.compile(r"\$(TargetDedicatedNodes|TargetLowPriorityNodes)\s*=\s*([^;]*)", re.IGNORECASE)
+_ASSIGN = re.compile(r"(\$[A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)\s*([^;]*);")
+_COMMENT = re.compile(r"//[^\n]*")
 
 
-def batch_formula(formula: str) -> tuple[bool, bool]:
-    """(uses low-priority nodes, never asks for dedicated nodes) for a Batch autoscale formula."""
-    assigned = {m.group(1).lower(): m.group(2).strip() for m in _ASSIGN.finditer(formula)}
-    low_priority = "targetlowprioritynodes" in assigned
-    dedicated = assigned.get("targetdedicatednodes")
-    return low_priority, dedicated is None or re.fullmatch(r"0+(\.0+)?", dedicated) is not None
+def _top_level_args(call: str) -> list[str] | None:
+    """`min(a, f(b, c))` -> ['a', 'f(b, c)']; None if `call` is not one `min(...)` call."""
+    match = re.fullmatch(r"min\s*\((.*)\)", call.strip(), re.DOTALL)
+    if not match:
+        return None
+    args, depth, current = [], 0, ""
+    for char in match.group(1):
+        depth += (char == "(") - (char == ")")
+        if char == "," and depth == 0:
+            args.append(current.strip())
+            current = ""
+        else:
+            current += char
+    return args + [current.strip()]
+
+
+def _bound(expression: str, variables: Mapping[str, str], depth: int = 0) -> float | None:
+    """The largest value an assignment can take, when it is a constant or `min()` of something constant."""
+    expression = expression.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", expression):
+        return float(expression)
+    if depth < 4 and expression.lower() in variables:
+        return _bound(variables[expression.lower()], variables, depth + 1)
+    args = _top_level_args(expression)
+    if args and depth < 4:
+        bounds = [b for b in (_bound(a, variables, depth + 1) for a in args) if b is not None]
+        return min(bounds) if bounds else None
+    return None
+
+
+@dataclass(frozen=True)
+class FormulaFacts:
+    low_priority: bool          # the formula asks for low-priority nodes
+    dedicated_zero: bool        # ...and never for dedicated ones
+    max_nodes: float | None     # the most nodes it can ask for, when its targets are capped by constants
+
+
+def batch_formula(formula: str) -> FormulaFacts:
+    """What a Batch autoscale formula's target assignments say, without running it. Unassigned targets are 0."""
+    variables = {name.lower(): value for name, value in _ASSIGN.findall(_COMMENT.sub("", formula))}
+    dedicated = variables.get("$targetdedicatednodes")
+    low = variables.get("$targetlowprioritynodes")
+    dedicated_cap = 0.0 if dedicated is None else _bound(dedicated, variables)
+    low_cap = 0.0 if low is None else _bound(low, variables)
+    total = None if dedicated_cap is None or low_cap is None else dedicated_cap + low_cap
+    return FormulaFacts(low_priority=low is not None and low_cap != 0.0, dedicated_zero=dedicated_cap == 0.0,
+                        max_nodes=total)
 
 
 def _batch_pool(name: str, props: Mapping[str, Any]) -> Pool:
     fixed = mapping(get(props, "scaleSettings", "fixedScale"))
     auto = mapping(get(props, "scaleSettings", "autoScale"))
     if auto:
-        low_priority, dedicated_zero = batch_formula(str(auto.get("formula") or ""))
+        facts = batch_formula(str(auto.get("formula") or ""))
         return Pool(kind="Batch pool", name=name, vm_size=props.get("vmSize"),
-                    spot=low_priority and dedicated_zero, min_nodes=None, max_nodes=None, autoscale=True,
+                    spot=facts.low_priority and facts.dedicated_zero, min_nodes=None, max_nodes=facts.max_nodes,
+                    autoscale=True,
                     idle_minutes=_or_default(duration_minutes(auto.get("evaluationInterval")), 15.0),
                     where="scaleSettings.autoScale")
     dedicated = number(fixed.get("targetDedicatedNodes")) or 0.0

@@ -169,6 +169,10 @@ CASES = [
     good("gpu-pool-max-nodes", ML_COMPUTE, aml(scaleSettings={"maxNodeCount": 2.0}), "2 nodes"),
     bad("gpu-pool-max-nodes", ML_COMPUTE, aml(scaleSettings={"maxNodeCount": 100.0}), "100 nodes"),
     bad("gpu-pool-max-nodes", AKS_POOL, aks_pool(enableAutoScaling=True, minCount=0.0, maxCount=100.0), "aks 100"),
+    good("gpu-pool-max-nodes", BATCH_POOL, {"vmSize": "Standard_NC4as_T4_v3", "scaleSettings": {"autoScale": {
+        "formula": "$cap = 2; $TargetLowPriorityNodes = min($cap, $PendingTasks.GetSample(1));"}}}, "batch capped 2"),
+    bad("gpu-pool-max-nodes", BATCH_POOL, {"vmSize": "Standard_NC4as_T4_v3", "scaleSettings": {"autoScale": {
+        "formula": "$TargetLowPriorityNodes = min(40, $p); $TargetDedicatedNodes = min(60, $p);"}}}, "batch 100"),
     good("gpu-sku-allowed", ML_COMPUTE, aml("standard_nc4as_t4_v3"), "t4, any casing"),
     bad("gpu-sku-allowed", ML_COMPUTE, aml("Standard_NV36ads_A10_v5"), "a10 not listed"),
     good("gpu-sku-allowed", AKS_POOL, aks_pool("Standard_D8s_v5"), "cpu pool out of scope"),

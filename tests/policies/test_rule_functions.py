@@ -9,10 +9,12 @@ import jsonschema
 import pytest
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
+from components.batch_autoscale import AutoscaleSettings, autoscale_formula
 from components.gpu_skus import CATALOGUE, RETIRED
 from policies.aiinfra_policies import RULES, Resource, rule
 from policies.aiinfra_policies._props import arm_id_parts, canonical_type, duration_minutes, same
-from policies.aiinfra_policies.gpu import CURRENT_GPU_SKUS, RETIRED_SKUS, batch_formula, is_gpu_sku, pools
+from policies.aiinfra_policies.gpu import (CURRENT_GPU_SKUS, RETIRED_SKUS, FormulaFacts, batch_formula, is_gpu_sku,
+                                          pools)
 
 PACK = Path(__file__).resolve().parents[2] / "policies"
 COMPUTE = "azure-native:machinelearningservices:Compute"
@@ -36,9 +38,26 @@ def test_type_tokens_and_arm_ids() -> None:
 
 
 def test_batch_formula_reading() -> None:
-    assert batch_formula("$TargetLowPriorityNodes = min(4, $x); $TargetDedicatedNodes = 0;") == (True, True)
-    assert batch_formula("$TargetDedicatedNodes = min(2, $x);") == (False, False)
-    assert batch_formula("$TargetLowPriorityNodes = 3;") == (True, True)
+    assert batch_formula("$TargetLowPriorityNodes = min(4, $x); $TargetDedicatedNodes = 0;") == FormulaFacts(
+        True, True, 4.0)
+    assert batch_formula("$TargetDedicatedNodes = min(2, $x);") == FormulaFacts(False, False, 2.0)
+    assert batch_formula("$TargetLowPriorityNodes = $x * 2;") == FormulaFacts(True, True, None)
+    split = ("$maxNodes = 6; $lowMax = 4; $dedMax = 2;\n$TargetLowPriorityNodes = min($lowMax, max(0, $want));\n"
+             "$TargetDedicatedNodes = min($dedMax, $want);")
+    assert batch_formula(split) == FormulaFacts(True, False, 6.0)
+    none_dedicated = "$dedMax = 0; $TargetLowPriorityNodes = min(3, $w); $TargetDedicatedNodes = min($dedMax, $w);"
+    assert batch_formula(none_dedicated) == FormulaFacts(True, True, 3.0)
+    tricky = "// $TargetDedicatedNodes = 9;\n$x = $p == 0 ? 1 : 2; $TargetLowPriorityNodes = min(2, $x);"
+    assert batch_formula(tricky) == FormulaFacts(True, True, 2.0)
+
+
+def test_component_autoscale_formulas_are_read_correctly() -> None:
+    """Our Batch component's generated formulas (the pack reads them without knowing the component)."""
+    for share, max_nodes in ((1.0, 4), (0.0, 3), (0.5, 6)):
+        formula = autoscale_formula(AutoscaleSettings(max_nodes=max_nodes, low_priority_share=share))
+        facts = batch_formula(formula)
+        assert facts.max_nodes == max_nodes
+        assert facts.low_priority == (share > 0) and facts.dedicated_zero == (share == 1.0)
 
 
 def test_pools_read_azure_defaults() -> None:
