@@ -31,6 +31,13 @@ else:
     InputStr = Annotated[Any, PlainValidator(_str_or_output), WithJsonSchema({"type": "string"})]
 """A string, or a pulumi `Output[str]` (e.g. another resource's id)."""
 
+if TYPE_CHECKING:
+    ResourceList = list[pulumi.Resource]
+else:
+    ResourceList = Annotated[list[pulumi.Resource],
+                             WithJsonSchema({"type": "array", "items": {"description": "a pulumi Resource"}})]
+"""Resources to wait for (`depends_on`), carried in args from the component that made them."""
+
 
 class _ArgsModelMeta(ModelMetaclass):
     """Construction from Python (a Pulumi program) turns a validation error into a RunError naming each
