@@ -1,0 +1,65 @@
+"""Bootstrap one environment for CI/CD, once, run by an administrator: the environment's resource group
+and the deployer identities its pipelines log in with (see components/deployer_identity.py).
+
+The group's name, region and tags come from the platform stack file of the same name (`../Pulumi.<stack>.yaml`),
+so the group created here is exactly the one the platform stack deploys into. The platform stack does not
+create it (`createResourceGroup: false`): the deployer's roles are scoped to it, so it must exist first, and
+it outlives any `pulumi destroy` of the platform.
+"""
+
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import pulumi  # noqa: E402
+from pulumi_azure_native import authorization, resources  # noqa: E402
+
+from components.deployer_identity import DeployerIdentity, DeployerIdentityArgs, DeployerIdentitySettings  # noqa: E402
+from stacks.config import CONFIG_KEY, CONFIG_NAMESPACE, ConfigError, load_config_object, parse_platform_config  # noqa: E402
+
+stack = pulumi.get_stack()
+platform_file = REPO / f"Pulumi.{stack}.yaml"
+if not platform_file.is_file():
+    raise ConfigError(f"{platform_file.name}: no platform stack file for '{stack}'; the bootstrap stack takes its "
+                      "resource group's name, region and tags from it, so name the bootstrap stack like the platform's")
+platform_config = (yaml.safe_load(platform_file.read_text()) or {}).get("config") or {}
+platform = parse_platform_config(platform_config.get(f"{CONFIG_NAMESPACE}:{CONFIG_KEY}"), platform_file.name)
+settings = load_config_object(DeployerIdentitySettings, "aiinfra-bootstrap", "deployer")
+
+naming = platform.naming
+group = resources.ResourceGroup(
+    "rg",
+    resource_group_name=naming.name("resource_group"),
+    location=platform.location,
+    tags=platform.all_tags,
+    # Deleting the group deletes the environment: only on purpose, never as a side effect of a change here.
+    opts=pulumi.ResourceOptions(protect=True),
+)
+deployer = DeployerIdentity(
+    "deployer",
+    DeployerIdentityArgs(naming=naming, resource_group_id=group.id, **dict(settings)),
+)
+
+subscription_id = authorization.get_client_config_output().subscription_id
+key = platform.environment.upper()
+pulumi.export("resourceGroupName", group.name)
+pulumi.export("resourceGroupId", group.id)
+pulumi.export("deployClientId", deployer.deploy_client_id)
+pulumi.export("previewClientId", deployer.preview_client_id)
+pulumi.export("tenantId", deployer.tenant_id)
+pulumi.export("subscriptionId", subscription_id)
+# What .github/workflows/infra.yml reads: variables of the GitHub environment, and of the repository.
+pulumi.export("githubEnvironmentVariables", {
+    "AZURE_CLIENT_ID": deployer.deploy_client_id,
+    "AZURE_TENANT_ID": deployer.tenant_id,
+    "AZURE_SUBSCRIPTION_ID": subscription_id,
+})
+pulumi.export("githubRepositoryVariables", {
+    f"AZURE_PREVIEW_CLIENT_ID_{key}": deployer.preview_client_id,
+    f"AZURE_SUBSCRIPTION_ID_{key}": subscription_id,
+    "AZURE_TENANT_ID": deployer.tenant_id,
+})

@@ -1,0 +1,215 @@
+"""The deployer identities: what a security reviewer checks before letting a pipeline deploy an environment."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from components._base import ComponentArgsError
+from components.deployer_identity import (
+    GITHUB_ISSUER,
+    PRIVILEGED_ROLES,
+    TOKEN_EXCHANGE_AUDIENCE,
+    DeployerIdentityArgs,
+    DeployerIdentitySettings,
+    assignable_roles_default,
+    role_assignment_condition,
+)
+from components.interfaces import BUILTIN_ROLES
+from components.naming import NamingConvention
+from engine import Plan, ProgramError, run_program
+
+REPO = Path(__file__).resolve().parents[2]
+BOOTSTRAP = REPO / "bootstrap"
+APP = "azuread:index/application:Application"
+SP = "azuread:index/servicePrincipal:ServicePrincipal"
+FIC = "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential"
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+GROUP = "azure-native:resources:ResourceGroup"
+ENVIRONMENTS = ("dev", "test", "prd")
+
+_plans: dict[str, Plan] = {}
+
+
+def bootstrap_plan(env: str) -> Plan:
+    if env not in _plans:
+        _plans[env] = run_program(BOOTSTRAP, env)
+    return _plans[env]
+
+
+def role_guid(assignment) -> str:
+    return assignment.inputs["roleDefinitionId"].rsplit("/", 1)[-1]
+
+
+def assignments_of(plan: Plan, service_principal) -> list:
+    object_id = service_principal.outputs["objectId"]
+    return [r for r in plan.of_type(ROLE_ASSIGNMENT) if r.inputs["principalId"] == object_id]
+
+
+def by_purpose(plan: Plan, kind: str, purpose: str):
+    found = [r for r in plan.of_type(kind) if f"-{purpose}-" in r.name]
+    assert len(found) == 1, [r.name for r in found]
+    return found[0]
+
+
+@pytest.fixture(params=ENVIRONMENTS)
+def plan(request) -> Plan:
+    return bootstrap_plan(request.param)
+
+
+def test_bootstrap_project_is_a_valid_pulumi_project():
+    project = yaml.safe_load((BOOTSTRAP / "Pulumi.yaml").read_text())
+    schema = json.loads((REPO / "tests" / "data" / "pulumi-project.schema.json").read_text())
+    jsonschema.validate(project, schema)
+    assert project["runtime"]["name"] == "python"
+    assert (BOOTSTRAP / "__main__.py").is_file()
+
+
+def test_federated_credentials_trust_exactly_the_pipeline_subjects():
+    plan = bootstrap_plan("dev")
+    config = yaml.safe_load((BOOTSTRAP / "Pulumi.dev.yaml").read_text())["config"]["aiinfra-bootstrap:deployer"]
+    repo = config["github"]["repository"]
+    pipelines = config["azurePipelines"]
+    deploy_app, preview_app = by_purpose(plan, APP, "deploy"), by_purpose(plan, APP, "preview")
+    trusted = {(app.name, f.inputs["issuer"], f.inputs["subject"])
+               for app in (deploy_app, preview_app)
+               for f in plan.of_type(FIC) if f.inputs["applicationId"] == app.id}
+    assert trusted == {
+        (deploy_app.name, GITHUB_ISSUER, f"repo:{repo}:environment:dev"),
+        (deploy_app.name, pipelines["issuer"], pipelines["deploySubject"]),
+        (preview_app.name, GITHUB_ISSUER, f"repo:{repo}:pull_request"),
+        (preview_app.name, pipelines["issuer"], pipelines["previewSubject"]),
+    }
+    for credential in plan.of_type(FIC):
+        assert credential.inputs["audiences"] == [TOKEN_EXCHANGE_AUDIENCE]
+        assert credential.inputs["applicationId"].startswith("/applications/")
+
+
+def test_prd_deploy_token_only_for_the_prd_github_environment():
+    plan = bootstrap_plan("prd")
+    deploy_app = by_purpose(plan, APP, "deploy")
+    subjects = [f.inputs["subject"] for f in plan.of_type(FIC)
+                if f.inputs["applicationId"] == deploy_app.id and f.inputs["issuer"] == GITHUB_ISSUER]
+    assert subjects == ["repo:contoso/ml-platform:environment:prd"]
+
+
+def test_no_password_or_certificate_anywhere(plan):
+    kinds = {r.type for r in plan.resources}
+    assert not {k for k in kinds if re.search(r"(Password|Certificate)", k)}, kinds
+    for app in plan.of_type(APP):
+        assert not {"password", "passwords", "keyCredentials"} & set(app.inputs)
+    text = json.dumps([r.inputs for r in plan.resources]).lower()
+    assert "secret" not in text and "password" not in text
+
+
+def test_service_principals_belong_to_their_applications(plan):
+    for purpose in ("deploy", "preview"):
+        app, sp = by_purpose(plan, APP, purpose), by_purpose(plan, SP, purpose)
+        assert sp.inputs["clientId"] == app.outputs["clientId"]
+        assert plan.stack_outputs[f"{purpose}ClientId"] == app.outputs["clientId"]
+        # The principal running bootstrap owns both, so it can rotate credentials without a directory admin.
+        assert len(app.inputs["owners"]) >= 1 and app.inputs["owners"] == sp.inputs["owners"]
+        assert app.inputs["signInAudience"] == "AzureADMyOrg"
+
+
+def test_roles_are_scoped_to_the_environment_group_and_least_privilege(plan):
+    group = plan.of_type(GROUP)[0]
+    deploy, preview = by_purpose(plan, SP, "deploy"), by_purpose(plan, SP, "preview")
+    on_group = lambda sp: sorted(role_guid(a) for a in assignments_of(plan, sp) if a.inputs["scope"] == group.id)  # noqa: E731
+    assert on_group(deploy) == sorted([BUILTIN_ROLES["Contributor"],
+                                       BUILTIN_ROLES["Role Based Access Control Administrator"]])
+    assert on_group(preview) == [BUILTIN_ROLES["Reader"]]
+    for assignment in plan.of_type(ROLE_ASSIGNMENT):
+        assert assignment.inputs["principalType"] == "ServicePrincipal"
+        scope = assignment.inputs["scope"]
+        assert scope == group.id or "/providers/" in scope, f"{assignment.name} is scoped above a resource: {scope}"
+        assert role_guid(assignment) not in (BUILTIN_ROLES["User Access Administrator"], "8e3af657-a8ff-443c-a75c-2fe8c4bcb635")
+
+
+def test_role_assignment_administration_is_limited_to_non_privileged_roles(plan):
+    admin = [a for a in plan.of_type(ROLE_ASSIGNMENT)
+             if role_guid(a) == BUILTIN_ROLES["Role Based Access Control Administrator"]]
+    assert len(admin) == 1
+    condition = admin[0].inputs["condition"]
+    assert admin[0].inputs["conditionVersion"] == "2.0"
+    allowed = set(re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", condition))
+    assert allowed == {BUILTIN_ROLES[r] for r in assignable_roles_default()}
+    for role in PRIVILEGED_ROLES & set(BUILTIN_ROLES):
+        assert BUILTIN_ROLES[role] not in allowed
+    # Both granting and revoking are constrained.
+    assert "roleAssignments/write" in condition and "roleAssignments/delete" in condition
+
+
+def test_state_and_secrets_grants_are_on_those_resources_only(plan):
+    config = yaml.safe_load((BOOTSTRAP / f"Pulumi.{plan.stack}.yaml").read_text())["config"]["aiinfra-bootstrap:deployer"]
+    deploy, preview = by_purpose(plan, SP, "deploy"), by_purpose(plan, SP, "preview")
+    grants = lambda sp: {(a.inputs["scope"], role_guid(a)) for a in assignments_of(plan, sp)}  # noqa: E731
+    assert (config["stateContainerId"], BUILTIN_ROLES["Storage Blob Data Contributor"]) in grants(deploy)
+    assert (config["stateContainerId"], BUILTIN_ROLES["Storage Blob Data Reader"]) in grants(preview)
+    assert (config["stateContainerId"], BUILTIN_ROLES["Storage Blob Data Contributor"]) not in grants(preview)
+    for sp in (deploy, preview):
+        assert (config["secretsKeyId"], BUILTIN_ROLES["Key Vault Crypto User"]) in grants(sp)
+
+
+def test_resource_group_matches_the_platform_stack_and_is_protected(plan):
+    group = plan.of_type(GROUP)[0]
+    platform = yaml.safe_load((REPO / f"Pulumi.{plan.stack}.yaml").read_text())["config"]["aiinfra:platform"]
+    assert group.protect is True
+    assert group.inputs["location"] == platform["location"]
+    assert group.inputs["resourceGroupName"] == f"rg-{platform.get('prefix', 'aiinfra')}-{plan.stack}-wus3"
+    assert {"owner", "costCenter", "environment"} <= set(group.inputs["tags"])
+    assert plan.stack_outputs["githubEnvironmentVariables"]["AZURE_CLIENT_ID"] == plan.stack_outputs["deployClientId"]
+    assert plan.stack_outputs["githubRepositoryVariables"][f"AZURE_PREVIEW_CLIENT_ID_{plan.stack.upper()}"] == \
+        plan.stack_outputs["previewClientId"]
+
+
+def _settings(**overrides) -> dict:
+    return {"github": {"repository": "contoso/ml-platform"}, **overrides}
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"github": None}, "set github and/or azurePipelines"),
+    ({"assignable_roles": ["AcrPull", "User Access Administrator"]}, "User Access Administrator would let the deployer escalate"),
+    ({"assignable_roles": ["Owner"]}, "Owner would let the deployer escalate"),
+    ({"assignable_roles": ["AcrPul"]}, "unknown built-in role(s) AcrPul"),
+    ({"github": {"repository": "ml-platform"}}, "github.repository"),
+    ({"azure_pipelines": {"issuer": "vstoken.dev.azure.com/x", "deploy_subject": "sc://a/b/c"}}, "not an https URL"),
+    ({"state_container_id": "pulumi-state"}, "is not an Azure resource id"),
+])
+def test_bad_settings_fail_naming_the_field(overrides, message):
+    with pytest.raises(ComponentArgsError) as error:
+        DeployerIdentityArgs(naming=NamingConvention(prefix="aiinfra", environment="dev", location="westus3"),
+                             resource_group_id="/subscriptions/x/resourceGroups/rg", **_settings(**overrides))
+    assert message in str(error.value)
+
+
+def test_bad_bootstrap_config_names_the_yaml_path(tmp_path):
+    project = tmp_path / "bootstrap"
+    project.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (project / name).write_text((BOOTSTRAP / name).read_text())
+    (project / "Pulumi.dev.yaml").write_text(
+        "config:\n  aiinfra-bootstrap:deployer:\n    github: {repository: contoso/ml}\n    assignableRoles: [Owner]\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text((REPO / "Pulumi.dev.yaml").read_text())
+    # The copied program finds the library through the installed package (the repo is on sys.path here).
+    with pytest.raises(ProgramError) as error:
+        run_program(project, "dev")
+    assert "aiinfra-bootstrap:deployer.assignableRoles: Owner would let the deployer escalate" in str(error.value)
+
+
+def test_condition_is_deterministic_and_deduplicated():
+    a = role_assignment_condition(["b", "a", "a"])
+    assert a == role_assignment_condition(["a", "b"])
+    assert a.count("{a, b}") == 2
+
+
+def test_settings_model_is_what_the_bootstrap_config_holds():
+    for env in ENVIRONMENTS:
+        raw = yaml.safe_load((BOOTSTRAP / f"Pulumi.{env}.yaml").read_text())["config"]["aiinfra-bootstrap:deployer"]
+        settings = DeployerIdentitySettings.model_validate(raw)
+        assert settings.github is not None and settings.github.environment == env
