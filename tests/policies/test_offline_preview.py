@@ -66,6 +66,33 @@ def test_insecure_stranger_program_fails_prd_on_network_and_cmk(capsys: pytest.C
                                                                                                     "advisory")
 
 
+SECURE = REPO / "tests" / "fixtures" / "secure_program"
+
+
+def test_compliant_stranger_program_covering_every_service_passes_prd(capsys: pytest.CaptureFixture[str],
+                                                                      tmp_path: Path) -> None:
+    """Secure settings written through the real SDK produce the wire names the rules read: nothing is flagged."""
+    document = tmp_path / "plan.json"
+    code, out, _ = run_preview(capsys, "prd", "--project-dir", str(SECURE), "--policy-pack", str(PACK),
+                               "--policy-pack-config", str(PACK / "config" / "prd.json"), "--quiet",
+                               "--json", str(document))
+    report = json.loads(document.read_text())["policies"]
+    assert code == preview.EXIT_OK and report["violations"] == [], out
+    types = {r["type"] for r in json.loads(document.read_text())["plan"]["resources"]}
+    assert {"azure-native:containerservice:AgentPool", "azure-native:batch:Pool", "azure-native:app:ContainerApp",
+            "azure-native:cognitiveservices:Account", "azure-native:machinelearningservices:Compute"} <= types
+
+
+def test_compliant_program_meets_only_the_dev_cost_rules(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    document = tmp_path / "plan.json"
+    code, _, _ = run_preview(capsys, "prd", "--project-dir", str(SECURE), "--policy-pack", str(PACK),
+                             "--policy-pack-config", str(PACK / "config" / "dev.json"), "--quiet",
+                             "--json", str(document))
+    assert code == preview.EXIT_POLICY
+    assert flagged(json.loads(document.read_text()), "mandatory") == {("gpu", "gpu-pool-low-priority"),
+                                                                       ("inference", "gpu-pool-low-priority")}
+
+
 def test_no_policies_flag(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_preview(capsys, "dev", "--project-dir", str(INSECURE), "--policy-pack", str(PACK),
                                "--no-policies", "--quiet")
