@@ -34,6 +34,7 @@ class Registration:
     protect: bool
     id: str | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
+    ignore_changes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -44,6 +45,7 @@ class Registration:
             "custom": self.custom,
             "provider": self.provider,
             "protect": self.protect,
+            "ignoreChanges": sorted(self.ignore_changes),
             "id": self.id,
             "inputs": self.inputs,
             "dependencies": sorted(set(self.dependencies)),
@@ -123,6 +125,7 @@ class RecordingMonitor(MockMonitor):
             protect=bool(request.protect),
             id=response.id or None,
             outputs=_json_safe(outputs) if request.custom else {},
+            ignore_changes=list(request.ignoreChanges),
         )
         with self._lock:
             if registration.urn in self.registrations:
