@@ -10,10 +10,14 @@ import json
 from typing import TypeVar
 
 import pulumi
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from components._base import ArgsModel, format_validation_error
+from components.batch_gpu_pool import BatchGpuPoolSettings
+from components.container_apps_gpu import ContainerAppsGpuSettings
+from components.gpu_compute_pool import GpuComputePoolSettings
 from components.naming import REGION_CODES, NamingConvention
+from components.secure_workspace import SecureWorkspaceSettings
 from components.shared_services import SharedServicesSettings
 
 CONFIG_NAMESPACE = "aiinfra"
@@ -21,6 +25,30 @@ CONFIG_KEY = "platform"
 REQUIRED_TAGS = ("owner", "costCenter")
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class WorkspaceConfig(SecureWorkspaceSettings):
+    """One Azure ML workspace (a data-access boundary) and its GPU pools."""
+
+    compute_pools: list[GpuComputePoolSettings] = Field(default_factory=list)
+    """GPU compute clusters of the workspace."""
+
+    @field_validator("compute_pools")
+    @classmethod
+    def _unique_pool_names(cls, pools: list[GpuComputePoolSettings]) -> list[GpuComputePoolSettings]:
+        names = [p.name.lower() for p in pools]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate compute name(s) {', '.join(duplicates)}")
+        return pools
+
+    @model_validator(mode="after")
+    def _pools_do_not_take_workspace_computes(self) -> "WorkspaceConfig":
+        taken = {c.lower() for c in self.compute_names} & {p.name.lower() for p in self.compute_pools}
+        if taken:
+            raise ValueError(f"computePools: '{', '.join(sorted(taken))}' is the image-build cluster's name; "
+                             "rename the pool or imageBuild.name")
+        return self
 
 
 class PlatformConfig(ArgsModel):
@@ -40,6 +68,13 @@ class PlatformConfig(ArgsModel):
     """Protect Key Vault, storage and ACR (`protect` + CanNotDelete lock). Turn on in production."""
     shared: SharedServicesSettings
     """Network, DNS, Key Vault, storage, registry, monitoring and budget shared by all workspaces."""
+    batch: BatchGpuPoolSettings | None = None
+    """A private Batch account with one GPU pool that scales with its task queue (to zero); None creates none."""
+    container_apps: ContainerAppsGpuSettings | None = None
+    """An internal Container Apps environment with serverless GPU profiles and scale-to-zero GPU apps; None
+    creates none."""
+    workspaces: list[WorkspaceConfig] = Field(default_factory=list)
+    """Azure ML workspaces (one per data-access boundary), each with its GPU compute pools."""
 
     @field_validator("location")
     @classmethod
@@ -56,6 +91,29 @@ class PlatformConfig(ArgsModel):
         if missing:
             raise ValueError(f"missing required tag(s) {', '.join(missing)} (every resource carries them)")
         return tags
+
+    @field_validator("workspaces")
+    @classmethod
+    def _unique_workspace_names(cls, workspaces: list[WorkspaceConfig]) -> list[WorkspaceConfig]:
+        names = [w.name for w in workspaces]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate workspace name(s) {', '.join(duplicates)}")
+        return workspaces
+
+    @model_validator(mode="after")
+    def _workspace_cmk_needs_shared_cmk(self) -> "PlatformConfig":
+        asking = [f"workspaces[{i}].requireCmk" for i, w in enumerate(self.workspaces) if w.require_cmk]
+        if asking and not self.shared.require_cmk:
+            raise ValueError(f"{', '.join(asking)} needs the environment's key: set shared.requireCmk to true")
+        return self
+
+    @model_validator(mode="after")
+    def _container_apps_fit_the_region(self) -> "PlatformConfig":
+        problems = self.container_apps.region_problems(self.location) if self.container_apps else []
+        if problems:
+            raise ValueError("; ".join(f"containerApps.{p}" for p in problems))
+        return self
 
     @property
     def naming(self) -> NamingConvention:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import resources
 
+from components.gpu_compute_pool import GpuComputePool, GpuComputePoolArgs, GpuComputePoolSettings
+from components.secure_workspace import SecureWorkspace, SecureWorkspaceArgs, SecureWorkspaceSettings
+from components.batch_gpu_pool import BatchGpuPool, BatchGpuPoolArgs, BatchGpuPoolSettings
+from components.container_apps_gpu import ContainerAppsGpu, ContainerAppsGpuArgs, ContainerAppsGpuSettings
 from components.shared_services import SharedServices, SharedServicesArgs
 
 from .config import PlatformConfig
@@ -16,7 +21,9 @@ from .config import PlatformConfig
 class Environment:
     resource_group: resources.ResourceGroup
     shared: SharedServices
-    outputs: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    workspaces: dict[str, SecureWorkspace] = field(default_factory=dict)
+    """Azure ML workspaces by workload name (e.g. `research`), for computes attached to them."""
 
 
 def build_environment(config: PlatformConfig) -> Environment:
@@ -38,7 +45,7 @@ def build_environment(config: PlatformConfig) -> Environment:
             **dict(config.shared),
         ),
     )
-    outputs: dict[str, pulumi.Input[str]] = {
+    outputs: dict[str, Any] = {
         "resourceGroupName": group.name,
         "virtualNetworkId": shared.virtual_network_id,
         "keyVaultId": shared.key_vault_id,
@@ -46,4 +53,61 @@ def build_environment(config: PlatformConfig) -> Environment:
         "containerRegistryLoginServer": shared.ref.container_registry_login_server,
         "logAnalyticsWorkspaceId": shared.log_analytics_workspace_id,
     }
-    return Environment(resource_group=group, shared=shared, outputs=outputs)
+    workspaces = build_workspaces(config, group, shared)
+    outputs["mlWorkspaces"] = {
+        key: {"id": w.workspace_id, "name": w.workspace_name, "discoveryUrl": w.discovery_url,
+              "privateEndpointId": w.private_endpoint_id,
+              "dataScientistsGroupObjectId": w.data_scientists_group_object_id}
+        for key, w in workspaces.items()
+    }
+    build_gpu_services(config, group, shared, outputs)
+    return Environment(resource_group=group, shared=shared, outputs=outputs, workspaces=workspaces)
+
+
+def build_workspaces(config: PlatformConfig, group: resources.ResourceGroup,
+                     shared: SharedServices) -> dict[str, SecureWorkspace]:
+    """One SecureWorkspace per `workspaces` entry, with its GPU pools as children."""
+    workspaces: dict[str, SecureWorkspace] = {}
+    for entry in config.workspaces:
+        settings = {f: getattr(entry, f) for f in SecureWorkspaceSettings.model_fields}
+        workspace = SecureWorkspace(
+            f"ml-{entry.name}",
+            SecureWorkspaceArgs(
+                naming=config.naming,
+                resource_group_name=group.name,
+                tags=config.all_tags,
+                lock=config.lock_stateful_resources,
+                log_analytics_workspace_id=shared.log_analytics_workspace_id,
+                shared=shared.ref,
+                **settings,
+            ),
+        )
+        for pool in entry.compute_pools:
+            GpuComputePool(
+                f"ml-{entry.name}-{pool.name}",
+                GpuComputePoolArgs(workspace=workspace.ref,
+                                   **{f: getattr(pool, f) for f in GpuComputePoolSettings.model_fields}),
+                opts=pulumi.ResourceOptions(parent=workspace),
+            )
+        workspaces[entry.name] = workspace
+    return workspaces
+
+
+def build_gpu_services(config: PlatformConfig, group: resources.ResourceGroup, shared: SharedServices,
+                       outputs: dict[str, Any]) -> None:
+    """The Batch GPU pool (queued work) and the serverless GPU apps (real-time requests), where config asks."""
+    common = dict(naming=config.naming, resource_group_name=group.name, tags=config.all_tags,
+                  lock=config.lock_stateful_resources, log_analytics_workspace_id=shared.log_analytics_workspace_id)
+    if config.batch is not None:
+        pool = BatchGpuPool("batch", BatchGpuPoolArgs(
+            **common, shared=shared.ref,
+            **{f: getattr(config.batch, f) for f in BatchGpuPoolSettings.model_fields}))
+        outputs["batchAccountEndpoint"] = pool.account_endpoint
+        outputs["batchPoolName"] = pool.pool_name
+    if config.container_apps is not None:
+        apps = ContainerAppsGpu("apps", ContainerAppsGpuArgs(
+            **common, shared=shared.ref,
+            **{f: getattr(config.container_apps, f) for f in ContainerAppsGpuSettings.model_fields}))
+        outputs["containerAppsEnvironmentId"] = apps.environment_id
+        outputs["containerAppsDefaultDomain"] = apps.default_domain
+        outputs["containerAppFqdns"] = apps.app_fqdns

@@ -1,0 +1,91 @@
+"""Azure ML compute clusters (AmlCompute), written once for the GPU pools and the workspace's image-build cluster."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Sequence
+
+import pulumi
+from pulumi_azure_native import machinelearningservices as ml
+from pydantic import AfterValidator
+
+from .interfaces import child_opts
+from .naming import NamingError, validate
+
+MAX_IDLE_MINUTES = 1440
+"""A day: idle nodes of a cluster are billed, so a longer idle time is a mistake, not a choice."""
+
+
+def validate_compute_name(name: str) -> str:
+    """An AML compute name: 3-24 letters, digits and '-', starting with a letter, each '-' followed later by a letter.
+
+    It is the name data scientists put in job specs (`compute: azureml:<name>`), so it is used as written, not
+    decorated with prefix and region: the same job spec then runs in every environment.
+    """
+    try:
+        validate("machine_learning_compute", name)
+    except NamingError as exc:
+        raise ValueError(str(exc).replace("machine_learning_compute name", "compute name")) from None
+    if "-" in name and not re.search(r"[A-Za-z]", name.rsplit("-", 1)[1]):
+        raise ValueError(f"compute name '{name}': Azure requires a letter after the last '-' (e.g. 'a100-x' not 'a100-2')")
+    return name
+
+
+ComputeName = Annotated[str, AfterValidator(validate_compute_name)]
+"""A valid Azure ML compute name."""
+
+
+def validate_idle_minutes(minutes: int) -> int:
+    if not 1 <= minutes <= MAX_IDLE_MINUTES:
+        raise ValueError(f"must be between 1 and {MAX_IDLE_MINUTES} minutes ({minutes} given): idle nodes are billed "
+                         "until they are scaled down")
+    return minutes
+
+
+def idle_duration(minutes: int) -> str:
+    """The ISO-8601 duration AML expects for `nodeIdleTimeBeforeScaleDown`, e.g. 5 -> `PT5M`."""
+    return f"PT{validate_idle_minutes(minutes)}M"
+
+
+def aml_cluster(parent: pulumi.Resource, logical_name: str, *, workspace_name: pulumi.Input[str],
+                resource_group_name: pulumi.Input[str], location: str, compute_name: str, vm_size: str,
+                priority: ml.VmPriority, min_nodes: int, max_nodes: int, idle_minutes: int,
+                identity_id: pulumi.Input[str], subnet_id: pulumi.Input[str] | None, tags: dict[str, str],
+                description: str, depends_on: Sequence[pulumi.Resource]) -> ml.Compute:
+    """An AmlCompute cluster with no node public IP, SSH closed, local auth off and a user-assigned identity.
+
+    `subnet_id` is None when the workspace has a managed network: the cluster then lives in the managed VNet,
+    and Azure rejects a subnet of your own there.
+    """
+    return ml.Compute(
+        logical_name,
+        compute_name=compute_name,
+        workspace_name=workspace_name,
+        resource_group_name=resource_group_name,
+        location=location,
+        identity=ml.ManagedServiceIdentityArgs(
+            type=ml.ManagedServiceIdentityType.USER_ASSIGNED,
+            user_assigned_identities=[identity_id],
+        ),
+        properties=ml.AmlComputeArgs(
+            compute_type="AmlCompute",
+            compute_location=location,
+            description=description,
+            disable_local_auth=True,
+            properties=ml.AmlComputePropertiesArgs(
+                vm_size=vm_size,
+                vm_priority=priority,
+                os_type=ml.OsType.LINUX,
+                enable_node_public_ip=False,
+                remote_login_port_public_access=ml.RemoteLoginPortPublicAccess.DISABLED,
+                scale_settings=ml.ScaleSettingsArgs(
+                    min_node_count=min_nodes,
+                    max_node_count=max_nodes,
+                    node_idle_time_before_scale_down=idle_duration(idle_minutes),
+                ),
+                subnet=ml.ResourceIdArgs(id=subnet_id) if subnet_id is not None else None,
+            ),
+        ),
+        tags=tags,
+        opts=child_opts(parent, depends_on=depends_on),
+    )

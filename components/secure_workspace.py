@@ -1,0 +1,607 @@
+"""SecureWorkspace: an Azure ML workspace that is private, identity-based and isolated by a managed network.
+
+One workspace per data-access boundary (e.g. `research`, `vision`), several per environment, all sharing one
+SharedServices (Key Vault, storage, ACR, Application Insights, private DNS zones). What it creates:
+
+- the workspace, linked to the shared services, public network access off, default datastores reached with the
+  workspace identity (no storage keys), data isolation on (several workspaces share one storage account);
+- a private endpoint (`amlworkspace`) registered in BOTH private DNS zones the workspace needs;
+- a managed network (`AllowOnlyApprovedOutbound` by default) provisioned together with the workspace, so the first
+  compute never races the network;
+- a user-assigned workspace identity with the roles Azure ML documents for it, granted *before* the workspace
+  exists, and a separate user-assigned identity for compute nodes (pull images, read/write data, read secrets);
+- customer-managed key encryption and the high-business-impact flag when asked;
+- an image-build CPU cluster that scales to zero (a private registry cannot build images itself);
+- Azure AD groups for data scientists and admins (or existing ones), a custom data-scientist role that runs jobs
+  on existing compute but cannot create, change or delete compute or the workspace, and the admins' roles;
+- diagnostic settings with explicit AML log categories, and a delete lock when `lock` is set.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import pulumi
+import pulumi_azuread as azuread
+from pulumi_azure_native import authorization, managedidentity
+from pulumi_azure_native import machinelearningservices as ml
+from pydantic import Field, WithJsonSchema, field_validator, model_validator
+
+from ._aml import ComputeName, aml_cluster, validate_idle_minutes
+from ._base import ArgsModel, InputStr
+from .interfaces import (
+    CommonArgs,
+    child_opts,
+    delete_lock,
+    diagnostic_setting,
+    extra_role_assignments,
+    private_endpoint,
+    role_assignment,
+)
+from .naming import NamingConvention
+from .shared_services import SharedServicesRef
+
+# The AML resource log categories worth keeping: compute and job lifecycle, GPU utilisation, and the audit trail of
+# changes (not the high-volume read events). Microsoft Learn, "Supported logs for
+# Microsoft.MachineLearningServices/workspaces".
+DIAGNOSTIC_LOG_CATEGORIES: tuple[str, ...] = (
+    "AmlComputeClusterEvent",
+    "AmlComputeClusterNodeEvent",
+    "AmlComputeJobEvent",
+    "AmlComputeCpuGpuUtilization",
+    "AmlRunStatusChangedEvent",
+    "ComputeInstanceEvent",
+    "ModelsChangeEvent",
+    "ModelsActionEvent",
+    "DeploymentEventAKS",
+    "EnvironmentChangeEvent",
+    "DataSetChangeEvent",
+    "DataStoreChangeEvent",
+    "RunEvent",
+)
+
+_WS = "Microsoft.MachineLearningServices/workspaces"
+
+# The data-scientist custom role. Azure RBAC matches `*` against any text, so `workspaces/*/write` also grants
+# `workspaces/computes/write`; the exact compute and workspace operations are excluded explicitly, besides the
+# wildcard forms the built-in AzureML Data Scientist role uses.
+DATA_SCIENTIST_ACTIONS: tuple[str, ...] = (
+    f"{_WS}/read",
+    f"{_WS}/*/read",
+    f"{_WS}/*/action",
+    f"{_WS}/*/write",
+    f"{_WS}/*/delete",
+)
+DATA_SCIENTIST_NOT_ACTIONS: tuple[str, ...] = (
+    f"{_WS}/write",
+    f"{_WS}/delete",
+    f"{_WS}/computes/write",
+    f"{_WS}/computes/delete",
+    f"{_WS}/computes/*/write",
+    f"{_WS}/computes/*/delete",
+    f"{_WS}/computes/listKeys/action",
+    f"{_WS}/listKeys/action",
+    f"{_WS}/listStorageAccountKeys/action",
+    f"{_WS}/privateEndpointConnections/write",
+    f"{_WS}/privateEndpointConnections/delete",
+    f"{_WS}/outboundRules/write",
+    f"{_WS}/outboundRules/delete",
+    f"{_WS}/provisionManagedNetwork/action",
+)
+
+_ROLE_NAMESPACE = uuid.UUID("3c9b8f64-2a8e-4f0e-9d53-1b7c6a0e5f21")
+_RESERVED_RULE_PREFIX = "aiinfra-"
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+_FQDN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_PORTS = re.compile(r"^(\*|\d{1,5}(-\d{1,5})?(\s*,\s*\d{1,5}(-\d{1,5})?)*)$")
+
+if TYPE_CHECKING:
+    ResourceList = list[pulumi.Resource]
+else:
+    ResourceList = Annotated[list[pulumi.Resource],
+                             WithJsonSchema({"type": "array", "items": {"description": "a pulumi Resource"}})]
+
+
+class OutboundRule(ArgsModel):
+    """A user-defined outbound rule of the workspace's managed network."""
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
+    """Rule name, unique in the workspace (letters, digits, '-', '_'; the `aiinfra-` prefix is reserved)."""
+    type: Literal["PrivateEndpoint", "ServiceTag", "FQDN"]
+    """`PrivateEndpoint` (any mode), `ServiceTag` or `FQDN` (only with `AllowOnlyApprovedOutbound`). FQDN rules
+    make Azure deploy an Azure Firewall in the managed network: a fixed hourly cost for the workspace."""
+    service_resource_id: InputStr | None = None
+    """PrivateEndpoint: resource id of the target (same tenant). The workspace identity gets the Azure AI Enterprise
+    Network Connection Approver role on it, so the endpoint is approved."""
+    subresource_target: str | None = None
+    """PrivateEndpoint: the target's sub-resource (group id), e.g. `blob`, `vault`, `registry`, `account`."""
+    spark_enabled: bool = False
+    """PrivateEndpoint: also reachable from serverless Spark."""
+    service_tag: str | None = None
+    """ServiceTag: the Azure service tag, e.g. `DataFactory`, `AzureOpenDatasets`."""
+    protocol: Literal["TCP", "UDP", "ICMP", "*"] = "TCP"
+    """ServiceTag: protocol."""
+    port_ranges: str = "443"
+    """ServiceTag: ports, e.g. `443` or `80, 8080-8089`."""
+    destination: str | None = None
+    """FQDN: host name, optionally with a leading `*.` (ports 80 and 443 only)."""
+
+    @field_validator("port_ranges")
+    @classmethod
+    def _ports(cls, value: str) -> str:
+        if not _PORTS.match(value.strip()):
+            raise ValueError(f"'{value}' is not a port list like '443' or '80, 8080-8089'")
+        return value
+
+    @field_validator("destination")
+    @classmethod
+    def _fqdn(cls, value: str | None) -> str | None:
+        if value is not None and not _FQDN.match(value.lower()):
+            raise ValueError(f"'{value}' is not a host name (e.g. 'huggingface.co' or '*.huggingface.co')")
+        return value
+
+    @model_validator(mode="after")
+    def _fields_of_type(self) -> "OutboundRule":
+        if self.name.lower().startswith(_RESERVED_RULE_PREFIX):
+            raise ValueError(f"rule name '{self.name}': the '{_RESERVED_RULE_PREFIX}' prefix is reserved for the "
+                             "rules SecureWorkspace adds itself")
+        required = {"PrivateEndpoint": ("service_resource_id", "subresource_target"),
+                    "ServiceTag": ("service_tag",), "FQDN": ("destination",)}
+        missing = [_alias(f) for f in required[self.type] if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"a {self.type} rule needs {', '.join(missing)}")
+        foreign = [_alias(f) for t, fields in required.items() if t != self.type for f in fields
+                   if getattr(self, f) is not None]
+        if foreign:
+            raise ValueError(f"{', '.join(foreign)} do(es) not apply to a {self.type} rule")
+        return self
+
+    def wire(self) -> Any:
+        """The rule as the workspace's `managedNetwork.outboundRules` takes it."""
+        if self.type == "PrivateEndpoint":
+            return ml.PrivateEndpointOutboundRuleArgs(
+                type="PrivateEndpoint", category=ml.RuleCategory.USER_DEFINED,
+                destination=ml.PrivateEndpointDestinationArgs(service_resource_id=self.service_resource_id,
+                                                              subresource_target=self.subresource_target,
+                                                              spark_enabled=self.spark_enabled))
+        if self.type == "ServiceTag":
+            return ml.ServiceTagOutboundRuleArgs(
+                type="ServiceTag", category=ml.RuleCategory.USER_DEFINED,
+                destination=ml.ServiceTagDestinationArgs(service_tag=self.service_tag, protocol=self.protocol,
+                                                         port_ranges=self.port_ranges,
+                                                         action=ml.RuleAction.ALLOW))
+        return ml.FqdnOutboundRuleArgs(type="FQDN", category=ml.RuleCategory.USER_DEFINED,
+                                       destination=self.destination)
+
+
+def _alias(field: str) -> str:
+    head, *rest = field.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+class ImageBuildCluster(ArgsModel):
+    """The CPU cluster that builds environment images: a registry behind a private endpoint cannot build them."""
+
+    name: ComputeName = "image-build"
+    """Compute name of the cluster (set as the workspace's `imageBuildCompute`)."""
+    vm_size: str = Field(default="Standard_D4s_v5", pattern=r"^Standard_[A-Za-z0-9_]+$")
+    """CPU VM size of the build nodes."""
+    max_nodes: int = Field(default=1, ge=1, le=4)
+    """Parallel image builds; the cluster scales to zero between builds."""
+    idle_minutes: int = 5
+    """Idle time before a build node is removed."""
+
+    @field_validator("idle_minutes")
+    @classmethod
+    def _idle(cls, minutes: int) -> int:
+        return validate_idle_minutes(minutes)
+
+
+class WorkspaceAccess(ArgsModel):
+    """Who may use the workspace: an Azure AD group of data scientists and one of admins."""
+
+    data_scientists_group_object_id: str | None = Field(default=None, pattern=_UUID)
+    """Object id of an existing Azure AD group of data scientists; None creates a security group."""
+    admins_group_object_id: str | None = Field(default=None, pattern=_UUID)
+    """Object id of an existing Azure AD group of workspace admins; None creates a security group."""
+    group_owner_object_ids: list[str] = Field(default_factory=list)
+    """Owners of the groups this creates (object ids); empty makes the deploying identity the owner."""
+
+    @field_validator("group_owner_object_ids")
+    @classmethod
+    def _owner_ids(cls, ids: list[str]) -> list[str]:
+        bad = [i for i in ids if not re.match(_UUID, i)]
+        if bad:
+            raise ValueError(f"not object ids (GUIDs): {', '.join(bad)}")
+        return ids
+
+
+class SecureWorkspaceSettings(ArgsModel):
+    """What an environment chooses about one workspace (an entry of `workspaces` in stack config)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9]{1,11}$")
+    """Workload name of the workspace, its data-access boundary (e.g. `research`); part of its Azure names."""
+    friendly_name: str | None = None
+    """Display name in the studio; defaults to the workload name."""
+    description: str = ""
+    """What the workspace is for."""
+    public_network_access: Literal["Disabled", "Enabled"] = "Disabled"
+    """`Enabled` opens the workspace to the internet besides its private endpoint (the policy pack flags it)."""
+    isolation_mode: Literal["AllowOnlyApprovedOutbound", "AllowInternetOutbound", "Disabled"] = (
+        "AllowOnlyApprovedOutbound")
+    """Managed network: `AllowOnlyApprovedOutbound` (only Azure's required rules plus `outboundRules`),
+    `AllowInternetOutbound`, or `Disabled` (computes go into the shared AML compute subnet instead). Azure allows
+    no way back: approved-only cannot become internet-outbound, and a managed network cannot be disabled."""
+    outbound_rules: list[OutboundRule] = Field(default_factory=list)
+    """Extra outbound rules of the managed network (private endpoints, service tags, FQDNs)."""
+    storage_outbound_subresources: list[Literal["dfs", "queue", "table", "web"]] = Field(
+        default_factory=lambda: ["dfs"])
+    """Shared storage sub-resources the managed network reaches through extra private endpoints. Azure adds the
+    blob, file, Key Vault and registry endpoints itself; `dfs` serves ADLS Gen2 paths, `queue` and `table` batch
+    endpoints. Only with a managed network."""
+    firewall_sku: Literal["Basic", "Standard"] = "Basic"
+    """Azure Firewall tier deployed when FQDN rules exist (approved-only mode). Basic is the cheaper one."""
+    require_cmk: bool = False
+    """Encrypt the workspace's service data with the environment's customer-managed key (needs the shared CMK)."""
+    hbi_workspace: bool = False
+    """High business impact: Microsoft collects less diagnostic data and encrypts compute scratch disks."""
+    enable_data_isolation: bool = True
+    """Prefix this workspace's containers, secrets and images with its id in the shared storage, Key Vault and ACR
+    (several workspaces share them). Only settable at creation."""
+    image_build: ImageBuildCluster | None = Field(default_factory=ImageBuildCluster)
+    """CPU cluster for image builds (scale to zero); None leaves image builds to the registry (public ACR only)."""
+    diagnostic_log_categories: list[str] = Field(default_factory=lambda: list(DIAGNOSTIC_LOG_CATEGORIES),
+                                                 min_length=1)
+    """AML resource log categories sent to Log Analytics."""
+    access: WorkspaceAccess = Field(default_factory=WorkspaceAccess)
+    """Azure AD groups of data scientists and admins."""
+
+    @model_validator(mode="after")
+    def _network_rules(self) -> "SecureWorkspaceSettings":
+        names = [rule.name for rule in self.outbound_rules]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"outboundRules: duplicate rule name(s) {', '.join(duplicates)}")
+        if self.isolation_mode == "Disabled":
+            if self.outbound_rules:
+                raise ValueError("outboundRules need a managed network; set isolationMode to "
+                                 "AllowOnlyApprovedOutbound or AllowInternetOutbound, or remove them")
+            if "storage_outbound_subresources" in self.model_fields_set and self.storage_outbound_subresources:
+                raise ValueError("storageOutboundSubresources need a managed network; set isolationMode or remove it")
+        elif self.isolation_mode == "AllowInternetOutbound":
+            approved_only = [r.name for r in self.outbound_rules if r.type != "PrivateEndpoint"]
+            if approved_only:
+                raise ValueError(f"outboundRules {', '.join(approved_only)}: ServiceTag and FQDN rules only apply with "
+                                 "isolationMode AllowOnlyApprovedOutbound (internet outbound already allows them)")
+        return self
+
+    @property
+    def managed_network(self) -> bool:
+        return self.isolation_mode != "Disabled"
+
+    @property
+    def compute_names(self) -> list[str]:
+        """Compute names the workspace itself creates."""
+        return [self.image_build.name] if self.image_build else []
+
+
+class SecureWorkspaceArgs(CommonArgs, SecureWorkspaceSettings):
+    """Args of SecureWorkspace: the common component args, the workspace settings and the shared services."""
+
+    shared: SharedServicesRef
+    """The environment's shared services (`SharedServices.ref`, or one built by hand)."""
+
+    @model_validator(mode="after")
+    def _shared_services_offer_what_is_asked(self) -> "SecureWorkspaceArgs":
+        if self.require_cmk and self.shared.cmk is None:
+            raise ValueError("require_cmk needs the shared services' customer-managed key (SharedServices with "
+                             "require_cmk, or a SharedServicesRef with cmk)")
+        if not self.managed_network and self.shared.aml_compute_subnet_id is None:
+            raise ValueError("isolation_mode 'Disabled' puts computes into your VNet; the shared services need an "
+                             "aml_compute_subnet_id")
+        return self
+
+
+class SecureWorkspaceRef(ArgsModel):
+    """What computes (GpuComputePool, an attached AKS cluster) need from a workspace.
+
+    `SecureWorkspace.ref` gives one; for a workspace made elsewhere, build one by hand.
+    """
+
+    naming: NamingConvention
+    """Naming convention of the environment."""
+    resource_group_name: InputStr
+    """Resource group of the workspace (computes are created there)."""
+    workspace_name: InputStr
+    """Azure name of the workspace."""
+    workspace_id: InputStr
+    """Resource id of the workspace."""
+    tags: dict[str, str] = Field(default_factory=dict)
+    """Tags for the computes."""
+    managed_network: bool = True
+    """The workspace has a managed network: computes live in it and must not name a subnet."""
+    compute_subnet_id: InputStr | None = None
+    """Subnet for computes when the workspace has no managed network."""
+    compute_identity_id: InputStr | None = None
+    """User-assigned identity for compute nodes (AcrPull, storage data, Key Vault secrets)."""
+    depends_on: ResourceList = Field(default_factory=list)
+    """What a compute must wait for: the workspace, whose managed network is provisioned with it, and the compute
+    identity's role assignments."""
+
+    @property
+    def location(self) -> str:
+        return self.naming.location
+
+
+class SecureWorkspace(pulumi.ComponentResource):
+    """A private Azure ML workspace on the shared services, with its managed network, identities and access."""
+
+    ref: SecureWorkspaceRef
+    location: str
+    workspace: ml.Workspace
+    workspace_name: pulumi.Output[str]
+    workspace_id: pulumi.Output[str]
+    resource_group_name: pulumi.Output[str]
+    discovery_url: pulumi.Output[str | None]
+    principal_id: pulumi.Output[str]
+    identity_id: pulumi.Output[str]
+    identity_principal_id: pulumi.Output[str]
+    compute_identity_id: pulumi.Output[str]
+    compute_identity_principal_id: pulumi.Output[str]
+    private_endpoint_id: pulumi.Output[str]
+    data_scientists_group_object_id: pulumi.Output[str]
+    admins_group_object_id: pulumi.Output[str]
+    data_scientist_role_definition_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: SecureWorkspaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        shared = args.shared
+        # Everything that can fail on input fails here, before anything is registered.
+        zone_ids = shared.dns_zone_ids_for("amlworkspace")
+        super().__init__("aiinfra:ml:SecureWorkspace", name, None, opts)
+        n = args.naming
+        rg = args.resource_group_name
+        self.location = location = args.location
+        tags = args.tags
+        ws = args.name
+
+        workspace_identity = managedidentity.UserAssignedIdentity(
+            f"{name}-id",
+            resource_name_=n.name("user_assigned_identity", ws, "mlw"),
+            resource_group_name=rg, location=location, tags=tags, opts=child_opts(self))
+        compute_identity = managedidentity.UserAssignedIdentity(
+            f"{name}-compute-id",
+            resource_name_=n.name("user_assigned_identity", ws, "compute"),
+            resource_group_name=rg, location=location, tags=tags, opts=child_opts(self))
+
+        # The workspace identity's roles (Microsoft Learn, "Set up authentication between Azure Machine Learning and
+        # other services": user-assigned workspace identity). Granted before the workspace, which uses them while
+        # it is created (default datastores, and the managed network's private endpoints it provisions now).
+        grants = self._grant(name, n, workspace_identity.principal_id, "id", [
+            ("st", shared.storage_account_id, ("Contributor", "Storage Blob Data Contributor",
+                                               "Storage File Data Privileged Contributor")),
+            ("kv", shared.key_vault_id, ("Contributor", "Key Vault Administrator")),
+            ("acr", shared.container_registry_id, ("Contributor",)),
+            ("appi", shared.application_insights_id, ("Contributor",)),
+        ])
+        if args.managed_network:
+            # Since 2025 Azure no longer approves managed-network private endpoints for a user-assigned workspace
+            # identity by itself: the identity needs this role on every target.
+            targets = [("st", shared.storage_account_id), ("kv", shared.key_vault_id),
+                       ("acr", shared.container_registry_id)]
+            targets += [(f"rule-{r.name}", r.service_resource_id) for r in args.outbound_rules
+                        if r.type == "PrivateEndpoint" and r.service_resource_id is not None]
+            grants += self._grant(name, n, workspace_identity.principal_id, "id", [
+                (key, scope, ("Azure AI Enterprise Network Connection Approver",)) for key, scope in targets])
+        compute_grants = self._grant(name, n, compute_identity.principal_id, "compute-id", [
+            ("acr", shared.container_registry_id, ("AcrPull",)),
+            ("st", shared.storage_account_id, ("Storage Blob Data Contributor",)),
+            ("kv", shared.key_vault_id, ("Key Vault Secrets User",)),
+        ])
+
+        cmk = shared.cmk if args.require_cmk else None
+        identity_ids: list[pulumi.Input[str]] = [workspace_identity.id]
+        if cmk is not None:
+            identity_ids.append(cmk.identity_id)
+        workspace = ml.Workspace(
+            f"{name}-workspace",
+            workspace_name=n.name("machine_learning_workspace", ws),
+            resource_group_name=rg,
+            location=location,
+            kind="Default",
+            sku=ml.SkuArgs(name="Basic", tier=ml.SkuTier.BASIC),
+            friendly_name=args.friendly_name or ws,
+            description=args.description or None,
+            identity=ml.ManagedServiceIdentityArgs(
+                type=ml.ManagedServiceIdentityType.SYSTEM_ASSIGNED_USER_ASSIGNED,
+                user_assigned_identities=identity_ids,
+            ),
+            primary_user_assigned_identity=workspace_identity.id,
+            key_vault=shared.key_vault_id,
+            storage_account=shared.storage_account_id,
+            container_registry=shared.container_registry_id,
+            application_insights=shared.application_insights_id,
+            public_network_access=ml.PublicNetworkAccessType(args.public_network_access),
+            allow_public_access_when_behind_vnet=False,
+            system_datastores_auth_mode=ml.SystemDatastoresAuthMode.IDENTITY,
+            enable_data_isolation=args.enable_data_isolation,
+            hbi_workspace=args.hbi_workspace,
+            v1_legacy_mode=False,
+            encryption=self._encryption(args) if cmk is not None else None,
+            managed_network=self._managed_network(args),
+            # Provision the managed network as part of creating the workspace instead of on the first compute:
+            # a compute created right after the workspace otherwise races the network and times out.
+            provision_network_now=True if args.managed_network else None,
+            image_build_compute=args.image_build.name if args.image_build else None,
+            tags=tags,
+            opts=child_opts(self, protect=args.lock, depends_on=grants),
+        )
+        self.workspace = workspace
+        self._grant(name, n, workspace_identity.principal_id, "id", [("mlw", workspace.id, ("Contributor",))])
+
+        endpoint = private_endpoint(
+            self, f"{name}-pe", args=args, azure_name=n.name("private_endpoint", ws, "mlw"),
+            subnet_id=shared.private_endpoint_subnet_id, target_id=workspace.id, group_id="amlworkspace",
+            dns_zone_ids=zone_ids)
+        diagnostic_setting(self, f"{name}-diag", resource_id=workspace.id,
+                           workspace_id=args.log_analytics_workspace_id,
+                           log_categories=args.diagnostic_log_categories)
+        delete_lock(self, f"{name}-lock", scope=workspace.id, enabled=args.lock)
+        extra_role_assignments(self, name, args, workspace.id)
+
+        scientists, admins, role = self._access(name, args, workspace)
+
+        self.ref = SecureWorkspaceRef(
+            naming=n,
+            resource_group_name=rg,
+            workspace_name=workspace.name,
+            workspace_id=workspace.id,
+            tags=tags,
+            managed_network=args.managed_network,
+            compute_subnet_id=None if args.managed_network else shared.aml_compute_subnet_id,
+            compute_identity_id=compute_identity.id,
+            depends_on=[workspace, *compute_grants],
+        )
+        if args.image_build is not None:
+            build = args.image_build
+            aml_cluster(self, f"{name}-image-build", workspace_name=workspace.name, resource_group_name=rg,
+                        location=location, compute_name=build.name, vm_size=build.vm_size,
+                        priority=ml.VmPriority.DEDICATED, min_nodes=0, max_nodes=build.max_nodes,
+                        idle_minutes=build.idle_minutes, identity_id=compute_identity.id,
+                        subnet_id=self.ref.compute_subnet_id, tags=tags,
+                        description="Builds environment images (the registry is private)",
+                        depends_on=self.ref.depends_on)
+
+        self.workspace_name = workspace.name
+        self.workspace_id = workspace.id
+        self.resource_group_name = pulumi.Output.from_input(rg)
+        self.discovery_url = workspace.discovery_url
+        self.principal_id = workspace.identity.apply(lambda i: i.principal_id if i else "")
+        self.identity_id = workspace_identity.id
+        self.identity_principal_id = workspace_identity.principal_id
+        self.compute_identity_id = compute_identity.id
+        self.compute_identity_principal_id = compute_identity.principal_id
+        self.private_endpoint_id = endpoint.id
+        self.data_scientists_group_object_id = scientists
+        self.admins_group_object_id = admins
+        self.data_scientist_role_definition_id = role
+        self.register_outputs({
+            "workspaceName": workspace.name,
+            "workspaceId": workspace.id,
+            "resourceGroupName": self.resource_group_name,
+            "location": location,
+            "discoveryUrl": workspace.discovery_url,
+            "principalId": self.principal_id,
+            "identityId": workspace_identity.id,
+            "computeIdentityId": compute_identity.id,
+            "privateEndpointId": endpoint.id,
+            "dataScientistsGroupObjectId": scientists,
+            "adminsGroupObjectId": admins,
+            "dataScientistRoleDefinitionId": role,
+        })
+
+    def _grant(self, name: str, naming: NamingConvention, principal_id: pulumi.Input[str], who: str,
+               grants: list[tuple[str, pulumi.Input[str], tuple[str, ...]]]) -> list[pulumi.Resource]:
+        """Role assignments of one managed identity: (target key, scope, roles)."""
+        made: list[pulumi.Resource] = []
+        for key, scope, roles in grants:
+            for role in roles:
+                slug = re.sub(r"[^a-z0-9]+", "-", role.lower()).strip("-")
+                made.append(role_assignment(self, f"{name}-{who}-{key}-{slug}", naming=naming, scope=scope,
+                                            principal_id=principal_id, role=role))
+        return made
+
+    @staticmethod
+    def _encryption(args: SecureWorkspaceArgs) -> ml.EncryptionPropertyArgs:
+        cmk = args.shared.cmk
+        assert cmk is not None
+        return ml.EncryptionPropertyArgs(
+            status=ml.EncryptionStatus.ENABLED,
+            # AML takes a versioned key (as the AVM module passes it); a rotated key is picked up by an update.
+            key_vault_properties=ml.KeyVaultPropertiesArgs(
+                key_identifier=cmk.key_version_url if cmk.key_version_url is not None else cmk.key_id,
+                key_vault_arm_id=cmk.key_vault_id,
+            ),
+            identity=ml.IdentityForCmkArgs(user_assigned_identity=cmk.identity_id),
+        )
+
+    @staticmethod
+    def _managed_network(args: SecureWorkspaceArgs) -> ml.ManagedNetworkSettingsArgs:
+        if not args.managed_network:
+            return ml.ManagedNetworkSettingsArgs(isolation_mode=ml.IsolationMode.DISABLED)
+        # Azure itself adds the required private endpoints to the workspace, its storage (blob, file), Key Vault and
+        # registry; these are the ones it does not add.
+        rules: dict[str, Any] = {
+            f"{_RESERVED_RULE_PREFIX}storage-{sub}": ml.PrivateEndpointOutboundRuleArgs(
+                type="PrivateEndpoint", category=ml.RuleCategory.USER_DEFINED,
+                destination=ml.PrivateEndpointDestinationArgs(service_resource_id=args.shared.storage_account_id,
+                                                              subresource_target=sub, spark_enabled=False))
+            for sub in args.storage_outbound_subresources
+        }
+        rules.update({rule.name: rule.wire() for rule in args.outbound_rules})
+        approved_only = args.isolation_mode == "AllowOnlyApprovedOutbound"
+        has_fqdn = any(rule.type == "FQDN" for rule in args.outbound_rules)
+        return ml.ManagedNetworkSettingsArgs(
+            isolation_mode=ml.IsolationMode(args.isolation_mode),
+            outbound_rules=rules or None,
+            firewall_sku=ml.FirewallSku(args.firewall_sku) if approved_only and has_fqdn else None,
+        )
+
+    def _access(self, name: str, args: SecureWorkspaceArgs,
+                workspace: ml.Workspace) -> tuple[pulumi.Output[str], pulumi.Output[str], pulumi.Output[str]]:
+        """Azure AD groups, the data-scientist custom role and the role assignments of both groups."""
+        n, access = args.naming, args.access
+        display = n.name("machine_learning_workspace", args.name)
+        scientists = self._group(name, "data-scientists", f"{display}-data-scientists",
+                                 f"Data scientists of Azure ML workspace {display}: run jobs on its compute.",
+                                 access.data_scientists_group_object_id, access.group_owner_object_ids)
+        admins = self._group(name, "admins", f"{display}-admins",
+                             f"Admins of Azure ML workspace {display}: manage its compute and settings.",
+                             access.admins_group_object_id, access.group_owner_object_ids)
+
+        guid = str(uuid.uuid5(_ROLE_NAMESPACE, "|".join(
+            [n.prefix, n.environment, n.location, n.unique_seed, args.name, "data-scientist"])))
+        # A custom role can be created at resource-group scope (no subscription-wide rights needed) and is
+        # assignable only on this workspace.
+        group_scope = workspace.id.apply(lambda i: i.split("/providers/")[0])
+        role = authorization.RoleDefinition(
+            f"{name}-data-scientist-role",
+            role_definition_id=guid,
+            scope=group_scope,
+            role_name=f"{display} data scientist",
+            description=(f"Runs jobs and uses the existing compute of Azure ML workspace {display}; cannot create, "
+                         "change or delete compute, nor change or delete the workspace."),
+            role_type="CustomRole",
+            permissions=[authorization.PermissionArgs(actions=list(DATA_SCIENTIST_ACTIONS),
+                                                      not_actions=list(DATA_SCIENTIST_NOT_ACTIONS),
+                                                      data_actions=[], not_data_actions=[])],
+            assignable_scopes=[workspace.id],
+            opts=child_opts(self),
+        )
+        role_id = pulumi.Output.all(workspace.id, role.id).apply(
+            lambda v: f"{v[0].split('/resourceGroups/')[0]}/providers/Microsoft.Authorization/roleDefinitions/{guid}")
+        role_assignment(self, f"{name}-data-scientists-role", naming=n, scope=workspace.id, principal_id=scientists,
+                        role=f"custom:{guid}", principal_type="Group", role_definition=role_id)
+        for builtin in ("AzureML Compute Operator", "Contributor"):
+            slug = re.sub(r"[^a-z0-9]+", "-", builtin.lower()).strip("-")
+            role_assignment(self, f"{name}-admins-{slug}", naming=n, scope=workspace.id, principal_id=admins,
+                            role=builtin, principal_type="Group")
+        return scientists, admins, role_id
+
+    def _group(self, name: str, key: str, display_name: str, description: str, existing: str | None,
+               owners: list[str]) -> pulumi.Output[str]:
+        if existing is not None:
+            return pulumi.Output.from_input(existing)
+        group = azuread.Group(
+            f"{name}-{key}",
+            display_name=display_name,
+            description=description,
+            security_enabled=True,
+            mail_enabled=False,
+            prevent_duplicate_names=True,
+            owners=owners or None,
+            opts=child_opts(self),
+        )
+        return group.object_id
+
