@@ -1,0 +1,62 @@
+"""aiinfra components: Pulumi ComponentResources for secure, cost-governed Azure AI/GPU infrastructure.
+
+Use them from any Pulumi Python program (`pip install` this repository or its wheel):
+
+    from components import NamingConvention, SharedServices, SharedServicesArgs
+
+Every component takes one args model (strict pydantic: unknown or invalid fields raise `ComponentArgsError`
+naming the field, before any resource is registered) and exposes its outputs as typed attributes. Components
+that build on the shared network and vault take a `SharedServicesRef`: `SharedServices.ref`, or one you build
+by hand for a network you already have. Each module is documented in docs/components/<module>.md.
+"""
+
+from ._base import ArgsModel, ComponentArgsError, InputStr
+from .deployer_identity import (
+    AzurePipelinesFederation,
+    DeployerIdentity,
+    DeployerIdentityArgs,
+    DeployerIdentitySettings,
+    GitHubFederation,
+)
+from .gpu_compute_pool import GpuComputePool, GpuComputePoolArgs, GpuComputePoolSettings
+from .gpu_skus import CATALOGUE as GPU_SKUS
+from .gpu_skus import GpuSku, GpuVmSize, UnknownGpuSkuError
+from .gpu_skus import lookup as lookup_gpu_sku
+from .interfaces import BUILTIN_ROLES, CommonArgs, CustomerManagedKey, RoleAssignmentSpec
+from .naming import NamingConvention, NamingError
+from .network_plan import AddressPlanError
+from .secure_workspace import (
+    ImageBuildCluster,
+    OutboundRule,
+    SecureWorkspace,
+    SecureWorkspaceArgs,
+    SecureWorkspaceRef,
+    SecureWorkspaceSettings,
+    WorkspaceAccess,
+)
+from .shared_services import (
+    BudgetSettings,
+    LifecycleRules,
+    SharedServices,
+    SharedServicesArgs,
+    SharedServicesRef,
+    SharedServicesSettings,
+)
+
+__all__ = [
+    # base
+    "ArgsModel", "ComponentArgsError", "InputStr",
+    # cross-cutting interface
+    "BUILTIN_ROLES", "CommonArgs", "CustomerManagedKey", "RoleAssignmentSpec",
+    # naming, address plan, GPU catalogue
+    "NamingConvention", "NamingError", "AddressPlanError",
+    "GPU_SKUS", "GpuSku", "GpuVmSize", "UnknownGpuSkuError", "lookup_gpu_sku",
+    # components
+    "SharedServices", "SharedServicesArgs", "SharedServicesSettings", "SharedServicesRef", "LifecycleRules",
+    "BudgetSettings",
+    "SecureWorkspace", "SecureWorkspaceArgs", "SecureWorkspaceSettings", "SecureWorkspaceRef", "OutboundRule",
+    "ImageBuildCluster", "WorkspaceAccess",
+    "GpuComputePool", "GpuComputePoolArgs", "GpuComputePoolSettings",
+    "DeployerIdentity", "DeployerIdentityArgs", "DeployerIdentitySettings", "GitHubFederation",
+    "AzurePipelinesFederation",
+]

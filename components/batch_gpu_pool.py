@@ -1,0 +1,274 @@
+"""BatchGpuPool: a private, Azure AD-only Batch account with one GPU pool that follows its task queue down to zero.
+
+The account has public network access disabled and is reached through two private endpoints (`batchAccount` for
+the API, `nodeManagement` for the nodes' simplified communication), both registered in `privatelink.batch.azure.com`.
+It accepts Azure AD tokens only, reaches its auto-storage (the shared storage account) with its own managed identity,
+and is encrypted with the environment's customer-managed key when the environment has one.
+
+The pool runs containers on a GPU size from the shared catalogue, on an Ubuntu HPC image whose NVIDIA drivers and
+container runtime are preinstalled; nodes have no public IPs, live in the Batch subnet, pull images from the shared
+registry with a user-assigned identity (no registry passwords), and refuse to take tasks until a start task has seen
+the GPUs (`nvidia-smi`). Its size comes from an autoscale formula generated from typed settings
+(`components/batch_autoscale.py`): zero nodes with an empty queue, low-priority capacity preferred.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pulumi
+from pulumi_azure_native import batch, managedidentity
+from pydantic import Field, model_validator
+
+from ._base import ArgsModel
+from .batch_autoscale import MAX_TASK_SLOTS_PER_NODE, AutoscaleSettings, autoscale_formula
+from .gpu_skus import GpuVmSize, lookup
+from .interfaces import (
+    CommonArgs,
+    RegistryImage,
+    child_opts,
+    delete_lock,
+    diagnostic_setting,
+    extra_role_assignments,
+    private_endpoint,
+    registry_image_name,
+    role_assignment,
+)
+from .shared_services import SharedServicesRef
+
+
+@dataclass(frozen=True)
+class BatchImage:
+    publisher: str
+    offer: str
+    sku: str
+    node_agent_sku_id: str
+
+
+# Marketplace images with NVIDIA drivers, CUDA and a Docker-compatible runtime preinstalled (the Azure HPC images),
+# with the Batch node agent that matches each. Batch ends support for the 22.04 agent on 2027-06-30; 24.04 is the
+# migration path the Batch team names for microsoft-dsvm images.
+IMAGES: dict[str, BatchImage] = {
+    "ubuntu-hpc-2204": BatchImage("microsoft-dsvm", "ubuntu-hpc", "2204", "batch.node.ubuntu 22.04"),
+    "ubuntu-hpc-2404": BatchImage("microsoft-dsvm", "ubuntu-hpc", "2404", "batch.node.ubuntu 24.04"),
+}
+
+
+class BatchGpuPoolSettings(ArgsModel):
+    """What an environment chooses about its Batch GPU pool (the `batch` section of stack config)."""
+
+    vm_size: GpuVmSize = "Standard_NC4as_T4_v3"
+    """GPU VM size of the pool's nodes, from the shared GPU catalogue (retired sizes are rejected)."""
+    image: Literal["ubuntu-hpc-2204", "ubuntu-hpc-2404"] = "ubuntu-hpc-2204"
+    """Node OS image: Ubuntu HPC (microsoft-dsvm) with NVIDIA drivers and a container runtime; the matching Batch
+    node agent is chosen for you."""
+    autoscale: AutoscaleSettings = Field(default_factory=AutoscaleSettings)
+    """How the pool follows its task queue: max nodes, low-priority share, sample window, evaluation interval."""
+    task_slots_per_node: int = Field(default=1, ge=1, le=MAX_TASK_SLOTS_PER_NODE)
+    """Tasks a node runs at once (Azure allows up to 4 x the size's vCPUs, at most 256); one per GPU is typical."""
+    task_scheduling: Literal["Pack", "Spread"] = "Pack"
+    """`Pack` fills a node's task slots before using the next node, so idle nodes empty out and scale in sooner;
+    `Spread` balances tasks across nodes."""
+    container_images: list[RegistryImage] = Field(default_factory=list)
+    """Images (repository:tag in the shared registry) to pull onto every node before it takes tasks."""
+    private_network: bool = True
+    """Disable the account's public network access and reach it through private endpoints. False opts out: the
+    account's public endpoint is enabled (nodes still get no public IPs)."""
+    use_customer_managed_key: bool = True
+    """Encrypt the account with the environment's customer-managed key when the shared services have one
+    (`shared.requireCmk`); False opts out."""
+
+    @model_validator(mode="after")
+    def _task_slots_fit_the_size(self) -> "BatchGpuPoolSettings":
+        limit = min(4 * lookup(self.vm_size).vcpus, MAX_TASK_SLOTS_PER_NODE)
+        if self.task_slots_per_node > limit:
+            raise ValueError(f"taskSlotsPerNode {self.task_slots_per_node} is more than {self.vm_size} allows "
+                             f"({limit}: 4 x its {lookup(self.vm_size).vcpus} vCPUs)")
+        return self
+
+
+class BatchGpuPoolArgs(CommonArgs, BatchGpuPoolSettings):
+    """Args of BatchGpuPool: the common component args, the environment's settings and the shared services."""
+
+    shared: SharedServicesRef
+    """The shared services: Batch subnet, private endpoint subnet and DNS zones, storage, registry, CMK."""
+
+    @model_validator(mode="after")
+    def _shared_has_what_batch_needs(self) -> "BatchGpuPoolArgs":
+        if self.shared.batch_subnet_id is None:
+            raise ValueError("shared.batch_subnet_id is required: the pool's nodes are placed in the Batch subnet")
+        return self
+
+
+def start_task_command(gpu_count: int) -> str:
+    """Fail the node unless the NVIDIA driver answers and sees all `gpu_count` GPUs of the size."""
+    check = (f'gpus=$(nvidia-smi --list-gpus | grep -c "^GPU ") && '
+             f'nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader && '
+             f'if [ "$gpus" -lt {gpu_count} ]; then echo "expected {gpu_count} GPU(s), found $gpus" >&2; exit 1; fi')
+    return f"/bin/bash -c 'set -euo pipefail; {check}'"
+
+
+class BatchGpuPool(pulumi.ComponentResource):
+    """A private Batch account (AAD only, identity-based auto-storage, CMK when asked) with one autoscaled GPU pool."""
+
+    account_id: pulumi.Output[str]
+    account_name: pulumi.Output[str]
+    account_endpoint: pulumi.Output[str]
+    pool_name: pulumi.Output[str]
+    node_identity_id: pulumi.Output[str]
+    node_identity_principal_id: pulumi.Output[str]
+    node_identity_client_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: BatchGpuPoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("aiinfra:batch:BatchGpuPool", name, None, opts)
+        n, ref = args.naming, args.shared
+        rg, location, tags = args.resource_group_name, args.location, args.tags
+        sku = lookup(args.vm_size)
+        image = IMAGES[args.image]
+        cmk = ref.cmk if args.use_customer_managed_key else None
+
+        # --- identities: one for the account (auto-storage, CMK), one for the nodes (registry, storage) ----------
+        account_identity = managedidentity.UserAssignedIdentity(
+            f"{name}-account-id",
+            resource_name_=n.name("user_assigned_identity", "batch"),
+            resource_group_name=rg,
+            location=location,
+            tags=tags,
+            opts=child_opts(self),
+        )
+        node_identity = managedidentity.UserAssignedIdentity(
+            f"{name}-node-id",
+            resource_name_=n.name("user_assigned_identity", "batch-nodes"),
+            resource_group_name=rg,
+            location=location,
+            tags=tags,
+            opts=child_opts(self),
+        )
+        account_grants: list[pulumi.Resource] = [
+            # Auto-storage in BatchAccountManagedIdentity mode: the account reads and writes blobs as itself.
+            role_assignment(self, f"{name}-account-storage", naming=n, scope=ref.storage_account_id,
+                            principal_id=account_identity.principal_id, role="Storage Blob Data Contributor"),
+        ]
+        if cmk is not None:
+            # Batch needs get/wrapKey/unwrapKey on the key before the account can be created with it.
+            key_scope = pulumi.Output.concat(cmk.key_vault_id, "/keys/", cmk.key_name)
+            account_grants.append(role_assignment(
+                self, f"{name}-account-cmk", naming=n, scope=key_scope, principal_id=account_identity.principal_id,
+                role="Key Vault Crypto Service Encryption User"))
+        node_grants = [
+            role_assignment(self, f"{name}-node-acr-pull", naming=n, scope=ref.container_registry_id,
+                            principal_id=node_identity.principal_id, role="AcrPull"),
+            role_assignment(self, f"{name}-node-storage", naming=n, scope=ref.storage_account_id,
+                            principal_id=node_identity.principal_id, role="Storage Blob Data Contributor"),
+        ]
+
+        # --- account ---------------------------------------------------------------------------------------------
+        account = batch.BatchAccount(
+            f"{name}-account",
+            account_name=n.name("batch_account"),
+            resource_group_name=rg,
+            location=location,
+            pool_allocation_mode=batch.PoolAllocationMode.BATCH_SERVICE,
+            allowed_authentication_modes=[batch.AuthenticationMode.AAD],
+            public_network_access=(batch.PublicNetworkAccessType.DISABLED if args.private_network
+                                   else batch.PublicNetworkAccessType.ENABLED),
+            identity=batch.BatchAccountIdentityArgs(
+                type=batch.ResourceIdentityType.USER_ASSIGNED,
+                user_assigned_identities=[account_identity.id],
+            ),
+            auto_storage=batch.AutoStorageBasePropertiesArgs(
+                storage_account_id=ref.storage_account_id,
+                authentication_mode=batch.AutoStorageAuthenticationMode.BATCH_ACCOUNT_MANAGED_IDENTITY,
+                node_identity_reference=batch.ComputeNodeIdentityReferenceArgs(resource_id=node_identity.id),
+            ),
+            encryption=batch.EncryptionPropertiesArgs(
+                key_source=batch.KeySource.MICROSOFT_KEY_VAULT,
+                # Versionless key URL: Batch follows the key's automatic rotation.
+                key_vault_properties=batch.KeyVaultPropertiesArgs(key_identifier=cmk.key_id),
+            ) if cmk is not None else None,
+            tags=tags,
+            opts=child_opts(self, protect=args.lock, depends_on=account_grants),
+        )
+        delete_lock(self, f"{name}-account-lock", scope=account.id, enabled=args.lock)
+        diagnostic_setting(self, f"{name}-account-diag", resource_id=account.id,
+                           workspace_id=args.log_analytics_workspace_id or ref.log_analytics_workspace_id)
+        extra_role_assignments(self, f"{name}-account", args, account.id)
+        endpoints: list[pulumi.Resource] = []
+        if args.private_network:
+            for group, suffix in (("batchAccount", "batch"), ("nodeManagement", "batch-nodes")):
+                endpoints.append(private_endpoint(
+                    self, f"{name}-pe-{group}", args=args, azure_name=n.name("private_endpoint", suffix),
+                    subnet_id=ref.private_endpoint_subnet_id, target_id=account.id, group_id=group,
+                    dns_zone_ids=ref.dns_zone_ids_for(group)))
+
+        # --- pool ------------------------------------------------------------------------------------------------
+        registry = batch.ContainerRegistryArgs(
+            registry_server=ref.container_registry_login_server,
+            identity_reference=batch.ComputeNodeIdentityReferenceArgs(resource_id=node_identity.id),
+        )
+        pool = batch.Pool(
+            f"{name}-pool",
+            pool_name=n.name("batch_pool", "gpu"),
+            account_name=account.name,
+            resource_group_name=rg,
+            display_name=f"GPU pool ({sku.name}, {sku.gpu_count}x {sku.gpu_model})",
+            vm_size=sku.name,
+            identity=batch.BatchPoolIdentityArgs(
+                type=batch.PoolIdentityType.USER_ASSIGNED,
+                user_assigned_identities=[node_identity.id],
+            ),
+            deployment_configuration=batch.DeploymentConfigurationArgs(
+                virtual_machine_configuration=batch.VirtualMachineConfigurationArgs(
+                    image_reference=batch.ImageReferenceArgs(
+                        publisher=image.publisher, offer=image.offer, sku=image.sku, version="latest"),
+                    node_agent_sku_id=image.node_agent_sku_id,
+                    container_configuration=batch.ContainerConfigurationArgs(
+                        type=batch.ContainerType.DOCKER_COMPATIBLE,
+                        container_registries=[registry],
+                        container_image_names=[registry_image_name(ref.container_registry_login_server, i)
+                                               for i in args.container_images] or None,
+                    ),
+                ),
+            ),
+            network_configuration=batch.NetworkConfigurationArgs(
+                subnet_id=ref.batch_subnet_id,
+                public_ip_address_configuration=batch.PublicIPAddressConfigurationArgs(
+                    provision=batch.IPAddressProvisioningType.NO_PUBLIC_IP_ADDRESSES),
+            ),
+            target_node_communication_mode=batch.NodeCommunicationMode.SIMPLIFIED,
+            task_slots_per_node=args.task_slots_per_node,
+            task_scheduling_policy=batch.TaskSchedulingPolicyArgs(
+                node_fill_type=batch.ComputeNodeFillType(args.task_scheduling)),
+            inter_node_communication=batch.InterNodeCommunicationState.DISABLED,
+            start_task=batch.StartTaskArgs(
+                command_line=start_task_command(sku.gpu_count),
+                user_identity=batch.UserIdentityArgs(auto_user=batch.AutoUserSpecificationArgs(
+                    scope=batch.AutoUserScope.POOL, elevation_level=batch.ElevationLevel.ADMIN)),
+                wait_for_success=True,
+                max_task_retry_count=2,
+            ),
+            scale_settings=batch.ScaleSettingsArgs(auto_scale=batch.AutoScaleSettingsArgs(
+                formula=autoscale_formula(args.autoscale, task_slots_per_node=args.task_slots_per_node),
+                evaluation_interval=args.autoscale.evaluation_interval,
+            )),
+            tags=tags,
+            opts=child_opts(self, depends_on=[*node_grants, *endpoints]),
+        )
+
+        self.account_id = account.id
+        self.account_name = account.name
+        self.account_endpoint = account.account_endpoint
+        self.pool_name = pool.name
+        self.node_identity_id = node_identity.id
+        self.node_identity_principal_id = node_identity.principal_id
+        self.node_identity_client_id = node_identity.client_id
+        self.register_outputs({
+            "accountId": account.id,
+            "accountName": account.name,
+            "accountEndpoint": account.account_endpoint,
+            "poolName": pool.name,
+            "nodeIdentityId": node_identity.id,
+            "nodeIdentityPrincipalId": node_identity.principal_id,
+            "nodeIdentityClientId": node_identity.client_id,
+        })

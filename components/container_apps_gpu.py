@@ -1,0 +1,458 @@
+"""ContainerAppsGpu: an internal Container Apps environment with serverless GPU profiles, and GPU apps that scale to zero.
+
+The environment is a workload-profiles environment injected into the delegated Container Apps subnet with an internal
+load balancer only (no public endpoint), its logs sent to the shared Log Analytics workspace through Azure Monitor
+(no workspace key is handled), zone-redundant where the region has availability zones, and with encrypted traffic
+between apps. A private DNS zone named after the environment's default domain resolves `*.<domain>` to its static IP
+inside the VNet — what Microsoft documents for internal environments (a private endpoint with public network access
+disabled is the mechanism for *external* environments and adds a Dedicated Plan Management charge).
+
+Each app runs on a serverless GPU profile (`Consumption-GPU-NC8as-T4`, `Consumption-GPU-NC24-A100`): it pulls its
+image from the shared registry with its own user-assigned identity (no admin credentials), reads secrets as Key Vault
+references with that identity, accepts HTTPS from inside the environment only, and scales from zero on HTTP
+concurrency and, optionally, on a storage queue read with the same identity (the shared storage refuses keys).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pulumi
+from pulumi_azure_native import app, managedidentity, privatedns, storage
+from pydantic import Field, field_validator, model_validator
+
+from ._base import ArgsModel, ComponentArgsError
+from .interfaces import (
+    CommonArgs,
+    RegistryImage,
+    child_opts,
+    diagnostic_setting,
+    extra_role_assignments,
+    private_endpoint,
+    registry_image_name,
+    role_assignment,
+)
+from .shared_services import ZONE_REDUNDANT_REGIONS, SharedServicesRef
+
+GpuProfileType = Literal["Consumption-GPU-NC8as-T4", "Consumption-GPU-NC24-A100"]
+
+
+@dataclass(frozen=True)
+class ServerlessGpu:
+    """One serverless GPU workload profile type: what a replica gets and where Azure offers it."""
+
+    gpu_model: str
+    vcpus: float
+    memory_gib: float
+    default_name: str
+    regions: frozenset[str]
+
+
+# Microsoft Learn, "Using serverless GPUs in Azure Container Apps" (supported regions, 2025-06) and "Workload profiles
+# in Azure Container Apps" (a replica gets one whole GPU with up to 8 vCPU / 56 GiB on T4, 24 vCPU / 220 GiB on A100).
+SERVERLESS_GPUS: dict[str, ServerlessGpu] = {
+    "Consumption-GPU-NC8as-T4": ServerlessGpu("NVIDIA T4", 8, 56, "gpu-t4", frozenset({
+        "australiaeast", "brazilsouth", "centralindia", "eastus", "francecentral", "italynorth", "japaneast",
+        "northcentralus", "southcentralus", "southeastasia", "southindia", "swedencentral", "westeurope", "westus",
+        "westus2", "westus3"})),
+    "Consumption-GPU-NC24-A100": ServerlessGpu("NVIDIA A100", 24, 220, "gpu-a100", frozenset({
+        "australiaeast", "brazilsouth", "eastus", "italynorth", "swedencentral", "westus", "westus3"})),
+}
+
+CONSUMPTION_PROFILE = "Consumption"
+
+
+class GpuWorkloadProfile(ArgsModel):
+    """A serverless (Consumption) GPU workload profile in the environment."""
+
+    workload_profile_type: GpuProfileType
+    """`Consumption-GPU-NC8as-T4` (NVIDIA T4) or `Consumption-GPU-NC24-A100` (NVIDIA A100)."""
+    name: str | None = Field(default=None, pattern=r"^[a-zA-Z][a-zA-Z0-9-]{1,14}$")
+    """Profile name apps refer to; defaults to `gpu-t4` / `gpu-a100`."""
+    minimum_count: int | None = None
+    """Not allowed: serverless GPU profiles have no instance counts (Azure rejects them); scale with the app's
+    minReplicas/maxReplicas."""
+    maximum_count: int | None = None
+    """Not allowed: serverless GPU profiles have no instance counts (Azure rejects them); scale with the app's
+    minReplicas/maxReplicas."""
+
+    @model_validator(mode="after")
+    def _no_instance_counts(self) -> "GpuWorkloadProfile":
+        given = [k for k, v in (("minimumCount", self.minimum_count), ("maximumCount", self.maximum_count))
+                 if v is not None]
+        if given:
+            raise ValueError(f"{' and '.join(given)} cannot be set on the serverless GPU profile "
+                             f"{self.workload_profile_type}: Azure rejects instance counts on Consumption profiles; "
+                             "limit scale with the app's maxReplicas instead")
+        return self
+
+    @property
+    def profile_name(self) -> str:
+        return self.name or SERVERLESS_GPUS[self.workload_profile_type].default_name
+
+
+class KeyVaultSecret(ArgsModel):
+    """A secret the app reads from the shared Key Vault (a Key Vault reference, never a value in config)."""
+
+    key_vault_secret: str = Field(pattern=r"^[0-9a-zA-Z-]{1,127}$")
+    """Name of the secret in the shared Key Vault; the app follows its latest version."""
+    env_var: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    """Environment variable the container sees the secret in."""
+
+    @property
+    def secret_name(self) -> str:
+        """The app's secret name (Container Apps wants lowercase)."""
+        return self.key_vault_secret.lower()
+
+
+class QueueTrigger(ArgsModel):
+    """Scale on the length of a queue in the shared storage account (read with the app's identity)."""
+
+    queue_name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    """Queue in the shared storage account (3-63 lowercase letters, digits, single hyphens); created if missing."""
+    messages_per_replica: int = Field(default=5, ge=1, le=10_000)
+    """Queued messages one replica is expected to work through; replicas = messages / this, up to maxReplicas."""
+
+    @field_validator("queue_name")
+    @classmethod
+    def _single_hyphens(cls, value: str) -> str:
+        if "--" in value:
+            raise ValueError(f"'{value}' has consecutive hyphens, which storage queue names may not")
+        return value
+
+
+class GpuAppSettings(ArgsModel):
+    """A container app on a serverless GPU profile."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$")
+    """Short app name (lowercase letters, digits, '-'); used in the Azure name."""
+    image: RegistryImage
+    """Image as repository:tag (or digest) in the shared registry, e.g. `inference/llm:1.4.2`."""
+    workload_profile: str | None = None
+    """Name of the GPU profile to run on; defaults to the environment's first GPU profile."""
+    target_port: int = Field(default=8080, ge=1, le=65535)
+    """Port the container serves HTTP on."""
+    cpu: float | None = Field(default=None, gt=0)
+    """vCPUs per replica; defaults to the profile's full allocation (8 on T4, 24 on A100)."""
+    memory_gib: float | None = Field(default=None, gt=0)
+    """Memory per replica in GiB; defaults to the profile's full allocation (56 on T4, 220 on A100)."""
+    min_replicas: int = Field(default=0, ge=0, le=300)
+    """Replicas kept when idle; 0 scales to zero, so an idle app costs nothing (cold starts load the model)."""
+    max_replicas: int = Field(default=1, ge=1, le=300)
+    """Most replicas (each holds one whole GPU): the app's cost ceiling."""
+    http_concurrency: int = Field(default=10, ge=1)
+    """Concurrent HTTP requests per replica before another replica is added."""
+    queue: QueueTrigger | None = None
+    """Also scale on a storage queue of batched requests; None scales on HTTP only."""
+    secrets: list[KeyVaultSecret] = Field(default_factory=list)
+    """Secrets from the shared Key Vault, exposed as environment variables."""
+    env: dict[str, str] = Field(default_factory=dict)
+    """Plain (non-secret) environment variables."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "GpuAppSettings":
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(f"minReplicas ({self.min_replicas}) must be <= maxReplicas ({self.max_replicas})")
+        names = [s.secret_name for s in self.secrets]
+        if len(set(names)) != len(names):
+            raise ValueError("secrets: each Key Vault secret may be listed once")
+        clash = sorted({s.env_var for s in self.secrets} & set(self.env))
+        if clash:
+            raise ValueError(f"env and secrets both set {', '.join(clash)}")
+        return self
+
+
+class ContainerAppsGpuSettings(ArgsModel):
+    """What an environment chooses about serverless GPU inference (the `containerApps` section of stack config)."""
+
+    gpu_profiles: list[GpuWorkloadProfile] = Field(
+        default_factory=lambda: [GpuWorkloadProfile(workload_profile_type="Consumption-GPU-NC8as-T4")], min_length=1)
+    """Serverless GPU profiles of the environment (the Consumption profile is always added)."""
+    apps: list[GpuAppSettings] = Field(default_factory=list)
+    """GPU apps to run in the environment."""
+    zone_redundant: bool | None = None
+    """Spread the environment across availability zones; default: on where the region has zones. Needs a subnet
+    with room for the replicas of all zones (the shared plan gives Container Apps a /20 of a /16)."""
+    queue_private_endpoint: bool = True
+    """Create a `queue` private endpoint to the shared storage when an app scales on a queue (the shared services
+    create blob/file/dfs endpoints only); False if your network already has one."""
+
+    @field_validator("gpu_profiles")
+    @classmethod
+    def _unique_profiles(cls, profiles: list[GpuWorkloadProfile]) -> list[GpuWorkloadProfile]:
+        names = [p.profile_name for p in profiles]
+        if len(set(names)) != len(names):
+            raise ValueError(f"profile names must be unique, got {names}")
+        if CONSUMPTION_PROFILE.lower() in {n.lower() for n in names}:
+            raise ValueError(f"'{CONSUMPTION_PROFILE}' is the environment's built-in CPU profile; pick another name")
+        return profiles
+
+    @model_validator(mode="after")
+    def _apps_fit_their_profiles(self) -> "ContainerAppsGpuSettings":
+        names = [a.name for a in self.apps]
+        if len(set(names)) != len(names):
+            raise ValueError(f"apps: app names must be unique, got {names}")
+        for i, a in enumerate(self.apps):
+            profile = self.profile_of(a)
+            if profile is None:
+                raise ValueError(f"apps[{i}].workloadProfile '{a.workload_profile}' is not one of the GPU profiles: "
+                                 f"{', '.join(p.profile_name for p in self.gpu_profiles)}")
+            gpu = SERVERLESS_GPUS[profile.workload_profile_type]
+            if a.cpu is not None and a.cpu > gpu.vcpus:
+                raise ValueError(f"apps[{i}].cpu {a.cpu:g} is more than a {profile.workload_profile_type} replica "
+                                 f"has ({gpu.vcpus:g} vCPU)")
+            if a.memory_gib is not None and a.memory_gib > gpu.memory_gib:
+                raise ValueError(f"apps[{i}].memoryGib {a.memory_gib:g} is more than a "
+                                 f"{profile.workload_profile_type} replica has ({gpu.memory_gib:g} GiB)")
+        return self
+
+    def profile_of(self, application: GpuAppSettings) -> GpuWorkloadProfile | None:
+        wanted = application.workload_profile or self.gpu_profiles[0].profile_name
+        return next((p for p in self.gpu_profiles if p.profile_name == wanted), None)
+
+    def region_problems(self, location: str) -> list[str]:
+        """Why these settings cannot be deployed in `location` (empty when they can)."""
+        region = location.lower().replace(" ", "")
+        problems = []
+        for i, profile in enumerate(self.gpu_profiles):
+            regions = SERVERLESS_GPUS[profile.workload_profile_type].regions
+            if region not in regions:
+                problems.append(f"gpuProfiles[{i}].workloadProfileType: {profile.workload_profile_type} is not "
+                                f"offered in {region}; serverless GPU regions for it: {', '.join(sorted(regions))}")
+        if self.zone_redundant and region not in ZONE_REDUNDANT_REGIONS:
+            problems.append(f"zoneRedundant: {region} has no availability zones; leave zoneRedundant unset or false")
+        return problems
+
+
+class ContainerAppsGpuArgs(CommonArgs, ContainerAppsGpuSettings):
+    """Args of ContainerAppsGpu: the common component args, the environment's settings and the shared services."""
+
+    shared: SharedServicesRef
+    """The shared services: delegated Container Apps subnet, VNet, registry, Key Vault, storage, Log Analytics."""
+
+    @model_validator(mode="after")
+    def _deployable_here(self) -> "ContainerAppsGpuArgs":
+        if self.shared.container_apps_subnet_id is None:
+            raise ValueError("shared.container_apps_subnet_id is required: the environment is injected into the "
+                             "subnet delegated to Microsoft.App/environments")
+        problems = self.region_problems(self.location)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class ContainerAppsGpu(pulumi.ComponentResource):
+    """An internal Container Apps environment with serverless GPU profiles and scale-to-zero GPU apps."""
+
+    environment_id: pulumi.Output[str]
+    default_domain: pulumi.Output[str]
+    static_ip: pulumi.Output[str]
+    app_ids: dict[str, pulumi.Output[str]]
+    app_fqdns: dict[str, pulumi.Output[str]]
+    app_identity_principal_ids: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: ContainerAppsGpuArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("aiinfra:apps:ContainerAppsGpu", name, None, opts)
+        n, ref = args.naming, args.shared
+        rg, location, tags = args.resource_group_name, args.location, args.tags
+        zone_redundant = args.zone_redundant if args.zone_redundant is not None else location in ZONE_REDUNDANT_REGIONS
+
+        environment = app.ManagedEnvironment(
+            f"{name}-env",
+            environment_name=n.name("container_apps_environment"),
+            resource_group_name=rg,
+            location=location,
+            workload_profiles=[
+                app.WorkloadProfileArgs(name=CONSUMPTION_PROFILE, workload_profile_type=CONSUMPTION_PROFILE),
+                *[app.WorkloadProfileArgs(name=p.profile_name, workload_profile_type=p.workload_profile_type)
+                  for p in args.gpu_profiles],
+            ],
+            vnet_configuration=app.VnetConfigurationArgs(
+                infrastructure_subnet_id=ref.container_apps_subnet_id,
+                internal=True,
+            ),
+            zone_redundant=zone_redundant,
+            # Logs go to Azure Monitor and on to Log Analytics through the diagnostic setting below: no workspace
+            # shared key in config or state.
+            app_logs_configuration=app.AppLogsConfigurationArgs(destination="azure-monitor"),
+            peer_traffic_configuration=app.ManagedEnvironmentPeerTrafficConfigurationArgs(
+                encryption=app.ManagedEnvironmentEncryptionArgs(enabled=True)),
+            tags=tags,
+            opts=child_opts(self),
+        )
+        diagnostic_setting(self, f"{name}-env-diag", resource_id=environment.id,
+                           workspace_id=args.log_analytics_workspace_id or ref.log_analytics_workspace_id)
+        extra_role_assignments(self, f"{name}-env", args, environment.id)
+        self._environment_dns(name, args, environment)
+
+        queues = self._queues(name, args)
+        self.app_ids, self.app_fqdns, self.app_identity_principal_ids = {}, {}, {}
+        for settings in args.apps:
+            container_app, identity = self._app(name, args, environment, settings, queues)
+            self.app_ids[settings.name] = container_app.id
+            # Internal ingress (external: false): reachable as <app>.internal.<default domain> inside the environment.
+            self.app_fqdns[settings.name] = pulumi.Output.concat(
+                container_app.name, ".internal.", environment.default_domain)
+            self.app_identity_principal_ids[settings.name] = identity.principal_id
+
+        self.environment_id = environment.id
+        self.default_domain = environment.default_domain
+        self.static_ip = environment.static_ip
+        self.register_outputs({
+            "environmentId": environment.id,
+            "defaultDomain": environment.default_domain,
+            "staticIp": environment.static_ip,
+            "appIds": self.app_ids,
+            "appFqdns": self.app_fqdns,
+            "appIdentityPrincipalIds": self.app_identity_principal_ids,
+        })
+
+    def _environment_dns(self, name: str, args: ContainerAppsGpuArgs, environment: app.ManagedEnvironment) -> None:
+        """`<default domain>` and `*.<default domain>` -> the environment's internal static IP, in the VNet."""
+        zone = privatedns.PrivateZone(
+            f"{name}-dns",
+            private_zone_name=environment.default_domain,
+            resource_group_name=args.resource_group_name,
+            location="global",
+            tags=args.tags,
+            opts=child_opts(self),
+        )
+        for record, label in (("*", "wildcard"), ("@", "apex")):
+            privatedns.PrivateRecordSet(
+                f"{name}-dns-{label}",
+                private_zone_name=zone.name,
+                resource_group_name=args.resource_group_name,
+                record_type="A",
+                relative_record_set_name=record,
+                ttl=300,
+                a_records=[privatedns.ARecordArgs(ipv4_address=environment.static_ip)],
+                opts=child_opts(zone),
+            )
+        privatedns.VirtualNetworkLink(
+            f"{name}-dns-link",
+            virtual_network_link_name=f"link-{args.naming.name('container_apps_environment')}",
+            private_zone_name=zone.name,
+            resource_group_name=args.resource_group_name,
+            location="global",
+            registration_enabled=False,
+            virtual_network=privatedns.SubResourceArgs(id=args.shared.virtual_network_id),
+            tags=args.tags,
+            opts=child_opts(zone),
+        )
+
+    def _queues(self, name: str, args: ContainerAppsGpuArgs) -> dict[str, storage.Queue]:
+        """The storage queues apps scale on, in the shared storage account, and the queue private endpoint."""
+        ref = args.shared
+        names = sorted({a.queue.queue_name for a in args.apps if a.queue is not None})
+        queues = {
+            queue_name: storage.Queue(
+                f"{name}-queue-{queue_name}",
+                queue_name=queue_name,
+                account_name=ref.storage_account_name,
+                resource_group_name=ref.resource_group_name,
+                opts=child_opts(self),
+            )
+            for queue_name in names
+        }
+        if queues and args.queue_private_endpoint:
+            private_endpoint(self, f"{name}-st-pe-queue", args=args,
+                             azure_name=args.naming.name("private_endpoint", "st", "queue"),
+                             subnet_id=ref.private_endpoint_subnet_id, target_id=ref.storage_account_id,
+                             group_id="queue", dns_zone_ids=ref.dns_zone_ids_for("queue"))
+        return queues
+
+    def _app(self, name: str, args: ContainerAppsGpuArgs, environment: app.ManagedEnvironment,
+             settings: GpuAppSettings, queues: dict[str, storage.Queue],
+             ) -> tuple[app.ContainerApp, managedidentity.UserAssignedIdentity]:
+        n, ref = args.naming, args.shared
+        prefix = f"{name}-{settings.name}"
+        profile = args.profile_of(settings)
+        if profile is None:  # the settings validator guarantees it; keeps the type checker honest
+            raise ComponentArgsError(f"app '{settings.name}' has no GPU profile")
+        gpu = SERVERLESS_GPUS[profile.workload_profile_type]
+
+        identity = managedidentity.UserAssignedIdentity(
+            f"{prefix}-id",
+            resource_name_=n.name("user_assigned_identity", "ca", settings.name),
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            tags=args.tags,
+            opts=child_opts(self),
+        )
+        # Every permission the app starts with exists before the app: image pull, secrets, queue.
+        grants: list[pulumi.Resource] = [
+            role_assignment(self, f"{prefix}-acr-pull", naming=n, scope=ref.container_registry_id,
+                            principal_id=identity.principal_id, role="AcrPull"),
+        ]
+        for secret in settings.secrets:
+            grants.append(role_assignment(
+                self, f"{prefix}-secret-{secret.secret_name}", naming=n,
+                scope=pulumi.Output.concat(ref.key_vault_id, "/secrets/", secret.key_vault_secret),
+                principal_id=identity.principal_id, role="Key Vault Secrets User"))
+        rules: list[app.ScaleRuleArgs] = [app.ScaleRuleArgs(
+            name="http-concurrency",
+            http=app.HttpScaleRuleArgs(metadata={"concurrentRequests": str(settings.http_concurrency)}),
+        )]
+        if settings.queue is not None:
+            queue = queues[settings.queue.queue_name]
+            for role, what in (("Storage Queue Data Reader", "reader"),
+                               ("Storage Queue Data Message Processor", "processor")):
+                grants.append(role_assignment(self, f"{prefix}-queue-{what}", naming=n, scope=queue.id,
+                                              principal_id=identity.principal_id, role=role))
+            rules.append(app.ScaleRuleArgs(
+                name=f"queue-{settings.queue.queue_name}"[:63],
+                azure_queue=app.QueueScaleRuleArgs(
+                    account_name=ref.storage_account_name,
+                    queue_name=settings.queue.queue_name,
+                    queue_length=settings.queue.messages_per_replica,
+                    identity=identity.id,  # KEDA reads the queue with the app's identity: no connection string
+                ),
+            ))
+        vault_uri = pulumi.Output.from_input(ref.key_vault_uri).apply(lambda uri: uri.rstrip("/"))
+        cpu = settings.cpu if settings.cpu is not None else gpu.vcpus
+        memory = settings.memory_gib if settings.memory_gib is not None else gpu.memory_gib
+
+        container_app = app.ContainerApp(
+            f"{prefix}-app",
+            container_app_name=n.name("container_app", settings.name),
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            managed_environment_id=environment.id,
+            workload_profile_name=profile.profile_name,
+            identity=app.ManagedServiceIdentityArgs(
+                type=app.ManagedServiceIdentityType.USER_ASSIGNED,
+                user_assigned_identities=[identity.id],
+            ),
+            configuration=app.ConfigurationArgs(
+                active_revisions_mode=app.ActiveRevisionsMode.SINGLE,
+                ingress=app.IngressArgs(
+                    external=False,
+                    target_port=settings.target_port,
+                    transport=app.IngressTransportMethod.AUTO,
+                    allow_insecure=False,
+                ),
+                registries=[app.RegistryCredentialsArgs(server=ref.container_registry_login_server,
+                                                        identity=identity.id)],
+                secrets=[app.SecretArgs(
+                    name=secret.secret_name,
+                    key_vault_url=pulumi.Output.concat(vault_uri, "/secrets/", secret.key_vault_secret),
+                    identity=identity.id,
+                ) for secret in settings.secrets] or None,
+            ),
+            template=app.TemplateArgs(
+                containers=[app.ContainerArgs(
+                    name=settings.name,
+                    image=registry_image_name(ref.container_registry_login_server, settings.image),
+                    resources=app.ContainerResourcesArgs(cpu=cpu, memory=f"{memory:g}Gi"),
+                    env=[*(app.EnvironmentVarArgs(name=k, value=v) for k, v in sorted(settings.env.items())),
+                         *(app.EnvironmentVarArgs(name=s.env_var, secret_ref=s.secret_name)
+                           for s in settings.secrets)] or None,
+                )],
+                scale=app.ScaleArgs(min_replicas=settings.min_replicas, max_replicas=settings.max_replicas,
+                                    rules=rules),
+            ),
+            tags=args.tags,
+            opts=child_opts(self, depends_on=grants),
+        )
+        return container_app, identity
