@@ -83,7 +83,7 @@ class PriceRow:
                 "armSkuName": self.arm_sku_name, "armRegionName": self.arm_region_name,
                 "retailPrice": self.retail_price, "unitOfMeasure": self.unit_of_measure,
                 "currencyCode": self.currency_code, "source": self.source, "readOn": self.read_on,
-                "approximate": self.approximate}
+                "approximate": self.approximate, "note": self.note}
 
 
 @dataclass(frozen=True)
@@ -929,6 +929,18 @@ class CostEstimate:
     def unpriced(self) -> list[tuple[Item, str]]:
         return [(i, i.problem) for i in self.items if i.problem]
 
+    def notes(self) -> list[str]:
+        """What a figure assumes: the price rows' notes (per GB extra ...) and the items' (defaults, formulas)."""
+        out: list[str] = []
+        for item in self.items:
+            if not (item.idle_units or item.max_units != 0):
+                continue
+            row = item.rate.row
+            if row is not None and row.note:
+                out.append(f"{row.service_name} {row.sku_name}: {row.note}")
+            out += [f"{item.label}: {note}" for note in item.notes]
+        return list(dict.fromkeys(out))
+
     def warnings(self) -> list[str]:
         totals = self.totals
         out: list[str] = []
@@ -965,6 +977,7 @@ class CostEstimate:
                          "monthly": _round(b.monthly, 2)} for b in self.budgets],
             "unpriced": [{"urn": i.resource.urn, "label": i.label, "reason": why} for i, why in self.unpriced()],
             "notEstimated": self.not_estimated,
+            "notes": self.notes(),
             "warnings": self.warnings(),
         }
 
@@ -1072,8 +1085,56 @@ def render_cost(estimate: CostEstimate, items: bool = True) -> str:
                        f"a month at max scale {peak}")
     for item, why in estimate.unpriced():
         out.append(f"unpriced: {item.label}: {why}")
+    if items:
+        out += [f"note: {note}" for note in estimate.notes()]
     if estimate.not_estimated:
         kinds = ", ".join(f"{t} x{n}" for t, n in estimate.not_estimated.items())
         out.append(f"not estimated (billed by use, or not in the price table): {kinds}")
     out += [f"warning: {w}" for w in estimate.warnings()]
     return "\n".join(out)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Pricing a saved plan: `python -m engine.cost PLAN.json`
+
+
+def registrations_from_json(document: Any, where: str) -> tuple[str, list[Registration]]:
+    """The stack name and registrations of a plan saved by `preview --json` (or of its "plan" member)."""
+    plan = document.get("plan", document) if isinstance(document, dict) else None
+    if not isinstance(plan, dict) or not isinstance(plan.get("resources"), list):
+        raise PriceTableError(f"{where}: expected a plan with a 'resources' list (as `preview --json` writes)")
+    resources = []
+    for i, item in enumerate(plan["resources"]):
+        f = _Fields(item, f"{where}: resources[{i}]")
+        resources.append(Registration(
+            urn=f.text("urn"), type=f.text("type"), name=f.text("name"), parent=f.optional_text("parent"),
+            custom=f.flag("custom"), provider=f.optional_text("provider"), inputs=dict(f.data.get("inputs") or {}),
+            dependencies=list(f.data.get("dependencies") or []),
+            property_dependencies=dict(f.data.get("propertyDependencies") or {}), protect=f.flag("protect"),
+            id=f.optional_text("id"), outputs=dict(f.data.get("outputs") or {})))
+    return str(plan.get("stack") or ""), resources
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m engine.cost",
+                                     description="Price a plan saved by `python -m stacks.preview ENV --json FILE`.")
+    parser.add_argument("plan", type=Path, help="the saved plan (JSON)")
+    parser.add_argument("--prices", metavar="FILE", type=Path, action="append",
+                        help="price table(s) in the Azure Retail Prices API's shape (repeatable; later files win)")
+    parser.add_argument("--json", action="store_true", help="print the estimate as JSON")
+    args = parser.parse_args(argv)
+    try:
+        stack, resources = registrations_from_json(_read_json(args.plan), str(args.plan))
+        cost = estimate(resources, load_price_table(args.prices), stack=stack)
+    except PriceTableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(cost.as_json(), indent=2, sort_keys=True) if args.json else render_cost(cost))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -154,3 +154,16 @@ def test_preview_uses_the_given_price_file(tmp_path, capsys):
     assert "AML compute cluster train-t4: Standard_NC4as_T4_v3 low-priority" in out
     assert "$8.98" in out  # 1 min node x 0.0123 x 730
     assert "unpriced: private endpoint train-kv-pe: no price for Virtual Network Standard in eastus" in out
+
+
+def test_a_saved_plan_is_priced_like_the_preview_prices_it(tmp_path, capsys):
+    from engine.cost import main as cost_main
+
+    saved = tmp_path / "plan.json"
+    assert preview.main(["dev", "--project-dir", str(PROGRAM), "--json", str(saved), "--quiet", "--no-policies"]) == 0
+    capsys.readouterr()
+    assert cost_main([str(saved), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(saved.read_text())["cost"]
+    broken = write(tmp_path / "broken.json", {"plan": {"resources": [{"urn": 3}]}})
+    assert cost_main([str(broken)]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {broken}: resources[0].urn: expected a string, got 3"
