@@ -319,3 +319,14 @@ def test_builtin_table_rows_carry_source_and_date():
     assert table.rows and all(r.source and r.read_on for r in table.rows)
     assert {r.currency_code for r in table.rows} == {"USD"}
     assert not any(r.arm_sku_name == "Standard_NC6s_v3" for r in table.rows)
+
+
+@pytest.mark.parametrize("share", [1.0, 0.0, 0.5, 0.75])
+def test_our_batch_formula_is_bounded_by_its_settings(share):
+    """The estimator reads any formula; the one BatchGpuPool generates must give exactly its configured ceilings."""
+    from components.batch_autoscale import AutoscaleSettings, autoscale_formula
+
+    settings = AutoscaleSettings(max_nodes=4, low_priority_share=share)
+    bounds = autoscale_bounds(autoscale_formula(settings, task_slots_per_node=2))
+    assert bounds["$targetlowprioritynodes"][:2] == (0, settings.low_priority_max)
+    assert bounds["$targetdedicatednodes"][:2] == (0, settings.dedicated_max)
