@@ -20,6 +20,7 @@ _NAMESPACE_UUID = uuid.UUID("6b1f8a50-9f39-4c73-9d43-5e1a2f4b7c10")
 # azure-native module -> ARM namespace, where the namespace is not simply "Microsoft.<Module>".
 _NAMESPACES = {
     "app": "Microsoft.App",
+    "applicationinsights": "Microsoft.Insights",
     "authorization": "Microsoft.Authorization",
     "batch": "Microsoft.Batch",
     "cognitiveservices": "Microsoft.CognitiveServices",
@@ -50,6 +51,10 @@ _AZUREAD_ID_PATHS = {
 # Inputs that carry a resource's own Azure name, most specific first.
 _NAME_KEYS = re.compile(r"^[a-z][A-Za-z]*Name$")
 
+# Types whose SDK input for the ARM name is not `<resource>Name` (a role definition's name is its GUID; its
+# `roleName` is only the display name).
+_NAME_INPUTS = {"azure-native:authorization:RoleDefinition": "roleDefinitionId"}
+
 
 def deterministic_uuid(*parts: str) -> str:
     """A UUID that depends only on its inputs: same program, same ids, every run."""
@@ -74,7 +79,7 @@ def arm_type(type_token: str) -> str | None:
 def azure_name(type_token: str, logical_name: str, inputs: dict[str, Any]) -> str:
     """The name Azure would give the resource: the `<resource>Name` input when the program sets one."""
     resource = type_token.split(":")[-1]
-    own_key = resource[:1].lower() + resource[1:] + "Name"
+    own_key = _NAME_INPUTS.get(type_token, resource[:1].lower() + resource[1:] + "Name")
     candidates = [own_key, "name"]
     candidates += sorted(k for k in inputs if _NAME_KEYS.match(k) and k != "resourceGroupName")
     for key in candidates:
