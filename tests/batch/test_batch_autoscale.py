@@ -92,12 +92,15 @@ def test_same_settings_same_formula():
 
 def test_the_policy_pack_and_the_cost_estimate_read_the_formula():
     cheap = autoscale_formula(AutoscaleSettings(max_nodes=4))
-    assert batch_formula(cheap) == (True, True)  # low-priority, never dedicated: what non-prd policy wants
+    facts = batch_formula(cheap)
+    assert facts.low_priority and facts.dedicated_zero  # what non-prd policy wants
+    assert facts.max_nodes == 4.0  # what the max-nodes policy caps
     bounds = autoscale_bounds(cheap)
     assert bounds["$targetlowprioritynodes"][1] == 4.0 and bounds["$targetdedicatednodes"][1] == 0.0
     split = autoscale_bounds(autoscale_formula(AutoscaleSettings(max_nodes=8, low_priority_share=0.75)))
     assert split["$targetlowprioritynodes"][1] == 6.0 and split["$targetdedicatednodes"][1] == 2.0
-    assert batch_formula(autoscale_formula(AutoscaleSettings(max_nodes=8, low_priority_share=0.75)))[1] is False
+    split_facts = batch_formula(autoscale_formula(AutoscaleSettings(max_nodes=8, low_priority_share=0.75)))
+    assert not split_facts.dedicated_zero and split_facts.max_nodes == 8.0
 
 
 def test_evaluation_interval_is_an_iso_duration_of_at_least_five_minutes():
