@@ -74,7 +74,7 @@ class Coverage:
     """What the private endpoints of one target provide."""
 
     endpoints: list[PolicyResource] = field(default_factory=list)
-    groups: set[str] = field(default_factory=set)
+    groups: dict[str, str] = field(default_factory=dict)  # lower-cased group id -> as the program wrote it
     unverifiable: bool = False  # some endpoint's group ids cannot be known during preview
 
 
@@ -99,7 +99,7 @@ def coverage(resources: list[PolicyResource]) -> dict[str, Coverage]:
             found = known(lambda key=key: items(endpoint.props.get(key)))
             connections += [] if found is UNKNOWN else found
         for connection in connections:
-            groups = known(lambda connection=connection: [str(g).lower() for g in items(get(connection, "groupIds"))])
+            groups = known(lambda connection=connection: [str(g) for g in items(get(connection, "groupIds"))])
             link = known(lambda connection=connection: get(connection, "privateLinkServiceId"))
             parts = arm_id_parts(link) if isinstance(link, str) else None
             matched = [by_identity[parts]] if parts in by_identity else []
@@ -114,7 +114,7 @@ def coverage(resources: list[PolicyResource]) -> dict[str, Coverage]:
                 if groups is UNKNOWN:
                     entry.unverifiable = True
                 else:
-                    entry.groups.update(groups)
+                    entry.groups.update({g.lower(): g for g in groups})
     return result
 
 
@@ -137,7 +137,7 @@ def check_private_endpoints(resources: list[PolicyResource], config: Mapping[str
             continue
         missing = [g for g in required if g.lower() not in entry.groups]
         if missing and not entry.unverifiable:
-            yield (f"its private endpoints cover {', '.join(sorted(entry.groups)) or 'no group'} but not "
+            yield (f"its private endpoints cover {', '.join(sorted(entry.groups.values())) or 'no group'} but not "
                    f"{', '.join(missing)}; add a private endpoint per missing group id.", resource.urn)
 
 
