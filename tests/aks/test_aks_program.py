@@ -1,0 +1,255 @@
+"""AksGpuCluster used from another Pulumi program (tests/aks/program): a network, key and workspace made elsewhere,
+handed over as plain ids. Assertions on the recorded plan, as `pulumi preview` would register it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from components._base import ComponentArgsError
+from components.aks_gpu_cluster import AksGpuCluster, AksGpuClusterArgs, CONTROL_PLANE_LOG_CATEGORIES
+from components.naming import NamingConvention
+from components.shared_services import SharedServicesRef
+from engine import Plan, Registration, run_program
+from engine.arm import SUBSCRIPTION_ID
+from helpers import children, one
+
+PROGRAM = Path(__file__).resolve().parent / "program"
+CLUSTER = "azure-native:containerservice:ManagedCluster"
+POOL = "azure-native:containerservice:AgentPool"
+ROLE = "azure-native:authorization:RoleAssignment"
+COMPONENT = "aiinfra:aks:AksGpuCluster"
+ROLE_IDS = {"Private DNS Zone Contributor": "b12aa53e-6015-4669-85d0-8515ebb3ae7f",
+            "Network Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
+            "AcrPull": "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+            "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe"}
+
+
+@pytest.fixture(scope="module")
+def plan() -> Plan:
+    return run_program(PROGRAM, "dev")
+
+
+def in_component(plan: Plan, component: str, type_token: str) -> list[Registration]:
+    parent = one(plan, COMPONENT, component)
+    return children(plan, parent, type_token)
+
+
+def role_of(assignment: Registration) -> str:
+    guid = assignment.inputs["roleDefinitionId"].rsplit("/", 1)[-1]
+    return next(name for name, known in ROLE_IDS.items() if known == guid)
+
+
+def test_cluster_is_private_behind_the_shared_zone_and_aad_only_for_kubernetes_rbac(plan):
+    cluster = one(plan, CLUSTER, "ml-cluster").inputs
+    access = cluster["apiServerAccessProfile"]
+    assert access["enablePrivateCluster"] is True and access["enablePrivateClusterPublicFQDN"] is False
+    assert access["privateDNSZone"].endswith("/privateDnsZones/privatelink.eastus.azmk8s.io")
+    aad = cluster["aadProfile"]
+    assert aad["managed"] is True and aad["enableAzureRBAC"] is True
+    assert aad["adminGroupObjectIDs"] == ["5b6f0c1e-0d8a-4a51-9a57-3c2f8e1b7d44"]
+    assert cluster["enableRBAC"] is True
+    assert cluster["oidcIssuerProfile"] == {"enabled": True}
+    assert cluster["securityProfile"]["workloadIdentity"] == {"enabled": True}
+    secrets = cluster["addonProfiles"]["azureKeyvaultSecretsProvider"]
+    assert secrets["enabled"] is True and secrets["config"]["enableSecretRotation"] == "true"
+
+
+def test_custom_dns_zone_needs_a_user_assigned_identity_granted_before_the_cluster(plan):
+    cluster = one(plan, CLUSTER, "ml-cluster")
+    identity = one(plan, "azure-native:managedidentity:UserAssignedIdentity", "ml-id")
+    assert cluster.inputs["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [identity.id]}
+    grants = {role_of(r): r for r in in_component(plan, "ml", ROLE)
+              if r.inputs["principalId"] == identity.outputs["principalId"]}
+    assert set(grants) == {"Private DNS Zone Contributor", "Network Contributor"}
+    assert grants["Private DNS Zone Contributor"].inputs["scope"] == cluster.inputs["apiServerAccessProfile"]["privateDNSZone"]
+    assert grants["Network Contributor"].inputs["scope"].endswith("/virtualNetworks/vnet-acme")
+    for grant in grants.values():
+        assert grant.urn in cluster.dependencies
+
+
+def test_overlay_networking_with_network_policy_and_nat_egress(plan):
+    ml = one(plan, CLUSTER, "ml-cluster").inputs["networkProfile"]
+    assert (ml["networkPlugin"], ml["networkPluginMode"]) == ("azure", "overlay")
+    assert (ml["networkPolicy"], ml["networkDataplane"]) == ("cilium", "cilium")
+    assert ml["outboundType"] == "userAssignedNATGateway"
+    assert (ml["podCidr"], ml["serviceCidr"], ml["dnsServiceIP"]) == ("192.168.0.0/16", "172.16.0.0/16", "172.16.0.10")
+    plain = one(plan, CLUSTER, "plain-cluster").inputs["networkProfile"]
+    assert (plain["networkPolicy"], plain["networkDataplane"]) == ("calico", "azure")
+
+
+def test_only_the_tainted_system_pool_is_inline_and_the_cluster_ignores_that_list(plan):
+    cluster = one(plan, CLUSTER, "ml-cluster")
+    [system] = cluster.inputs["agentPoolProfiles"]
+    assert system["mode"] == "System" and system["nodeTaints"] == ["CriticalAddonsOnly=true:NoSchedule"]
+    assert system["enableAutoScaling"] is True and system["minCount"] >= 1
+    assert cluster.ignore_changes == ["agentPoolProfiles"]
+    pools = in_component(plan, "ml", POOL)
+    assert sorted(p.inputs["agentPoolName"] for p in pools) == ["a100mig", "services", "t4spot"]
+    for pool in pools:
+        assert pool.inputs["resourceName"] == cluster.inputs["resourceName"]
+        assert pool.inputs["enableNodePublicIP"] is False
+        assert pool.inputs["vnetSubnetID"].endswith("/subnets/aks")
+        assert pool.ignore_changes == ["count"]  # the autoscaler owns the count
+
+
+def test_pools_are_created_one_after_another(plan):
+    pools = {p.inputs["agentPoolName"]: p for p in in_component(plan, "ml", POOL)}
+    assert pools["services"].urn in pools["a100mig"].dependencies
+    assert pools["a100mig"].urn in pools["t4spot"].dependencies
+
+
+def test_gpu_pools_taints_labels_spot_and_mig(plan):
+    pools = {p.inputs["agentPoolName"]: p.inputs for p in plan.of_type(POOL)}
+    spot = pools["t4spot"]
+    assert spot["vmSize"] == "Standard_NC4as_T4_v3"
+    assert (spot["scaleSetPriority"], spot["scaleSetEvictionPolicy"], spot["spotMaxPrice"]) == ("Spot", "Delete", -1)
+    assert spot["nodeTaints"] == ["sku=gpu:NoSchedule", "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"]
+    assert (spot["enableAutoScaling"], spot["minCount"], spot["maxCount"]) == (True, 0, 4)
+    mig = pools["a100mig"]
+    assert mig["gpuInstanceProfile"] == "MIG3g" and mig["scaleSetPriority"] == "Regular"
+    assert mig["nodeLabels"] == {"workload": "gpu-inference"} and mig["nodeTaints"] == ["sku=gpu:NoSchedule"]
+    assert "gpuInstanceProfile" not in spot
+    fixed = pools["gpu"]
+    assert (fixed["enableAutoScaling"], fixed["count"]) == (False, 2) and "minCount" not in fixed
+    assert pools["services"]["nodeLabels"] == {"workload": "services"} and "nodeTaints" not in pools["services"]
+
+
+def test_node_disks_use_the_customer_managed_key_through_a_disk_encryption_set(plan):
+    des = one(plan, "azure-native:compute:DiskEncryptionSet")
+    assert des.parent == one(plan, COMPONENT, "ml").urn
+    assert des.inputs["activeKey"]["keyUrl"] == \
+        "https://kv-acme.vault.azure.net/keys/disks/0123456789abcdef0123456789abcdef"
+    assert des.inputs["identity"]["type"] == "UserAssigned"
+    assert des.inputs["identity"]["userAssignedIdentities"][0].endswith("/userAssignedIdentities/id-disks")
+    assert des.inputs["encryptionType"] == "EncryptionAtRestWithCustomerKey"
+    assert des.inputs["rotationToLatestKeyVersionEnabled"] is True
+    assert one(plan, CLUSTER, "ml-cluster").inputs["diskEncryptionSetID"] == des.id
+    assert "diskEncryptionSetID" not in one(plan, CLUSTER, "plain-cluster").inputs
+
+
+def test_tiers_upgrades_and_maintenance_windows(plan):
+    cluster = one(plan, CLUSTER, "ml-cluster").inputs
+    assert cluster["sku"] == {"name": "Base", "tier": "Standard"}
+    assert one(plan, CLUSTER, "plain-cluster").inputs["sku"]["tier"] == "Free"
+    assert cluster["autoUpgradeProfile"] == {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "NodeImage"}
+    assert cluster["autoScalerProfile"]["scaleDownUnneededTime"] == "10m"
+    windows = {m.inputs["configName"]: m.inputs for m in
+               in_component(plan, "ml", "azure-native:containerservice:MaintenanceConfiguration")}
+    assert set(windows) == {"aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"}
+    window = windows["aksManagedAutoUpgradeSchedule"]["maintenanceWindow"]
+    assert window["schedule"] == {"weekly": {"dayOfWeek": "Sunday", "intervalWeeks": 1}}
+    assert window["durationHours"] >= 4
+
+
+def test_control_plane_logs_and_container_insights_go_to_log_analytics(plan):
+    cluster = one(plan, CLUSTER, "ml-cluster")
+    [diag] = [d for d in in_component(plan, "ml", "azure-native:monitor:DiagnosticSetting")]
+    assert diag.inputs["resourceUri"] == cluster.id
+    assert [log["category"] for log in diag.inputs["logs"]] == list(CONTROL_PLANE_LOG_CATEGORIES)
+    assert {"kube-apiserver", "kube-audit-admin", "cluster-autoscaler", "guard"} <= set(CONTROL_PLANE_LOG_CATEGORIES)
+    oms = cluster.inputs["addonProfiles"]["omsagent"]
+    assert oms["config"]["useAADAuth"] == "true"
+    [rule] = in_component(plan, "ml", "azure-native:monitor:DataCollectionRule")
+    assert rule.inputs["dataFlows"] == [{"streams": ["Microsoft-ContainerInsights-Group-Default"],
+                                         "destinations": ["ciworkspace"]}]
+    [association] = in_component(plan, "ml", "azure-native:monitor:DataCollectionRuleAssociation")
+    assert (association.inputs["resourceUri"], association.inputs["dataCollectionRuleId"]) == (cluster.id, rule.id)
+
+
+def test_kubelet_pulls_from_the_shared_registry(plan):
+    cluster = one(plan, CLUSTER, "ml-cluster")
+    kubelet = cluster.outputs["identityProfile"]["kubeletidentity"]["objectId"]
+    [pull] = [r for r in in_component(plan, "ml", ROLE) if r.inputs["principalId"] == kubelet]
+    assert role_of(pull) == "AcrPull" and pull.inputs["scope"].endswith("/registries/cracme")
+
+
+def test_azure_ml_extension_and_attachment_to_a_workspace_by_name(plan):
+    cluster = one(plan, CLUSTER, "ml-cluster")
+    extension = one(plan, "azure-native:kubernetesconfiguration:Extension")
+    assert extension.inputs["extensionType"] == "Microsoft.AzureML.Kubernetes"
+    assert (extension.inputs["clusterRp"], extension.inputs["clusterResourceName"]) == \
+        ("Microsoft.ContainerService", "managedClusters")
+    assert extension.inputs["clusterName"] == cluster.inputs["resourceName"]
+    assert cluster.urn in extension.property_dependencies["clusterName"]
+    assert extension.inputs["scope"] == {"cluster": {"releaseNamespace": "azureml"}}
+    settings = extension.inputs["configurationSettings"]
+    assert (settings["enableTraining"], settings["enableInference"]) == ("true", "true")
+    assert settings["internalLoadBalancerProvider"] == "azure" and settings["allowInsecureConnections"] == "false"
+    # Installed once the pools exist: its services need nodes.
+    assert {p.urn for p in in_component(plan, "ml", POOL)} <= set(extension.dependencies)
+
+    compute = one(plan, "azure-native:machinelearningservices:Compute")
+    assert (compute.inputs["workspaceName"], compute.inputs["resourceGroupName"]) == ("mlw-shared", "rg-ml-platform")
+    assert compute.inputs["computeName"] == "acme-aks"
+    properties = compute.inputs["properties"]
+    assert properties["computeType"] == "Kubernetes" and properties["resourceId"] == cluster.id
+    assert properties["properties"]["namespace"] == "azureml-workloads"
+    assert set(properties["properties"]["instanceTypes"]) == {"a100mig", "t4spot"}
+    assert extension.urn in compute.dependencies
+    principal = compute.outputs["identity"]["principalId"]
+    grants = {role_of(r): r.inputs["scope"] for r in in_component(plan, "ml", ROLE) if r.inputs["principalId"] == principal}
+    assert grants == {"AcrPull": f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-net/providers/"
+                                 "Microsoft.ContainerRegistry/registries/cracme",
+                      "Storage Blob Data Contributor": f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-net/"
+                                                       "providers/Microsoft.Storage/storageAccounts/stacme"}
+
+
+def test_local_accounts_trade_off_setting_and_warning(plan):
+    assert one(plan, CLUSTER, "ml-cluster").inputs["disableLocalAccounts"] is False
+    assert one(plan, CLUSTER, "plain-cluster").inputs["disableLocalAccounts"] is True
+    [warning] = [w for w in plan.warnings if "local accounts" in w]
+    assert "'aks-acme-ml-eus' keeps local accounts ENABLED" in warning
+    assert "Azure ML extension" in warning and "listClusterAdminCredential" in warning
+    assert "aks-acme-plain-eus" not in " ".join(plan.warnings)
+
+
+def test_component_outputs(plan):
+    outputs = plan.component_outputs[one(plan, COMPONENT, "ml").urn]
+    cluster = one(plan, CLUSTER, "ml-cluster")
+    assert outputs["clusterId"] == cluster.id
+    assert outputs["oidcIssuerUrl"].startswith("https://")
+    assert outputs["gpuPoolNames"] == ["a100mig", "t4spot"]
+    assert outputs["amlComputeId"] == one(plan, "azure-native:machinelearningservices:Compute").id
+    assert plan.component_outputs[one(plan, COMPONENT, "plain").urn].get("diskEncryptionSetId") is None
+
+
+def _ref(**overrides) -> SharedServicesRef:
+    base = dict(naming=NamingConvention(prefix="acme", environment="dev", location="eastus"),
+                resource_group_name="rg", virtual_network_id="/vnet", private_endpoint_subnet_id="/pe",
+                aks_subnet_id="/aks", private_dns_zone_ids={"privatelink.eastus.azmk8s.io": "/zone"},
+                key_vault_id="/kv", key_vault_uri="https://kv/", storage_account_id="/st", storage_account_name="st",
+                container_registry_id="/cr", container_registry_login_server="cr.azurecr.io",
+                log_analytics_workspace_id="/log", application_insights_id="/appi")
+    return SharedServicesRef(**{**base, **overrides})
+
+
+@pytest.fixture
+def no_registration(monkeypatch):
+    """Any resource registration (component or cloud resource) fails the test."""
+    def register(self, *args, **kwargs):
+        raise AssertionError(f"{type(self).__name__} was registered")
+    monkeypatch.setattr(pulumi.ComponentResource, "__init__", register)
+    monkeypatch.setattr(pulumi.CustomResource, "__init__", register)
+
+
+@pytest.mark.parametrize("overrides, expected", [
+    ({"aks_subnet_id": None}, "shared.aks_subnet_id is required"),
+    ({"private_dns_zone_ids": {}}, "no private DNS zone privatelink.eastus.azmk8s.io"),
+])
+def test_unusable_shared_services_fail_before_anything_is_registered(no_registration, overrides, expected):
+    shared = _ref(**overrides)
+    args = AksGpuClusterArgs(naming=shared.naming, resource_group_name="rg", shared=shared,
+                             admin_group_object_ids=["5b6f0c1e-0d8a-4a51-9a57-3c2f8e1b7d44"])
+    with pytest.raises(ComponentArgsError, match=expected):
+        AksGpuCluster("broken", args)
+
+
+def test_attachment_without_the_extension_is_rejected():
+    shared = _ref()
+    with pytest.raises(ComponentArgsError, match="amlAttachment needs azureMlExtension"):
+        AksGpuClusterArgs(naming=shared.naming, resource_group_name="rg", shared=shared,
+                          admin_group_object_ids=["5b6f0c1e-0d8a-4a51-9a57-3c2f8e1b7d44"],
+                          aml_attachment={"workspace_name": "w", "workspace_resource_group_name": "rg"})

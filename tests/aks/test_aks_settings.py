@@ -1,0 +1,201 @@
+"""AksGpuCluster's settings as plain logic: what a bad value says, and the derived taints, labels, settings."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import pytest
+
+from components._base import ComponentArgsError
+from components.aks_gpu_cluster import (
+    GPU_TAINT,
+    SPOT_TAINT,
+    AksGpuClusterSettings,
+    AzureMlExtensionSettings,
+    CpuNodePool,
+    GpuNodePool,
+    azure_ml_extension_settings,
+    instance_type,
+)
+
+ADMINS = ["5b6f0c1e-0d8a-4a51-9a57-3c2f8e1b7d44"]
+
+
+def settings(**kwargs) -> AksGpuClusterSettings:
+    return AksGpuClusterSettings(admin_group_object_ids=ADMINS, **kwargs)
+
+
+def error(build) -> str:
+    with pytest.raises(ComponentArgsError) as caught:
+        build()
+    return str(caught.value)
+
+
+# --- GPU pools -----------------------------------------------------------------------------------------------
+
+def test_retired_gpu_size_is_rejected_with_the_date_and_the_alternatives():
+    message = error(lambda: GpuNodePool(name="gpu", vm_size="Standard_NC6s_v3", max_count=2))
+    assert "vm_size: 'Standard_NC6s_v3' was retired by Azure on 2025-09-30" in message
+    assert "Standard_NC24ads_A100_v4" in message
+
+
+def test_unknown_gpu_size_is_rejected():
+    assert "is not a supported GPU VM size" in error(lambda: GpuNodePool(name="gpu", vm_size="Standard_D4s_v5",
+                                                                         max_count=2))
+
+
+def test_min_above_max_is_rejected_naming_both_fields():
+    assert "minCount (3) must be <= maxCount (2)" in error(
+        lambda: GpuNodePool(name="gpu", vm_size="Standard_NC4as_T4_v3", min_count=3, max_count=2))
+
+
+def test_max_zero_is_rejected_on_the_field():
+    assert "max_count: must be greater than 0, got 0" in error(
+        lambda: GpuNodePool(name="gpu", vm_size="Standard_NC4as_T4_v3", max_count=0))
+
+
+def test_spot_needs_autoscaling():
+    assert "spot: Spot pools need autoscaling" in error(
+        lambda: GpuNodePool(name="gpu", vm_size="Standard_NC4as_T4_v3", max_count=2, spot=True, autoscaling=False))
+
+
+def test_inference_pools_are_not_spot_unless_config_says_so_explicitly():
+    assert "spot: inference pools run on Regular capacity" in error(
+        lambda: GpuNodePool(name="infer", vm_size="Standard_NC4as_T4_v3", role="inference", max_count=2, spot=True))
+    opted_in = GpuNodePool(name="infer", vm_size="Standard_NC4as_T4_v3", role="inference", max_count=2, spot=True,
+                           allow_spot_for_inference=True)
+    assert opted_in.spot is True
+    assert "allowSpotForInference only applies to pools with role 'inference'" in error(
+        lambda: GpuNodePool(name="train", vm_size="Standard_NC4as_T4_v3", max_count=2, allow_spot_for_inference=True))
+
+
+def test_mig_only_where_the_gpu_supports_it():
+    assert "migProfile: Standard_NC4as_T4_v3 (NVIDIA T4) does not support Multi-Instance GPU" in error(
+        lambda: GpuNodePool(name="gpu", vm_size="Standard_NC4as_T4_v3", max_count=2, mig_profile="MIG1g"))
+    pool = GpuNodePool(name="gpu", vm_size="Standard_NC24ads_A100_v4", max_count=2, mig_profile="MIG1g")
+    assert pool.mig_profile == "MIG1g"
+
+
+def test_pool_names_follow_aks_rules():
+    assert "not a valid AKS node pool name" in error(
+        lambda: GpuNodePool(name="GPU-Train", vm_size="Standard_NC4as_T4_v3", max_count=2))
+    assert "not a valid AKS node pool name" in error(
+        lambda: GpuNodePool(name="averyveryverylongname", vm_size="Standard_NC4as_T4_v3", max_count=2))
+
+
+def test_the_workload_label_is_owned_by_the_role():
+    assert "label 'workload' is set by aiinfra or AKS" in error(
+        lambda: GpuNodePool(name="gpu", vm_size="Standard_NC4as_T4_v3", max_count=2, labels={"workload": "x"}))
+
+
+def test_gpu_pools_default_to_zero_nodes_and_carry_taint_and_labels():
+    training = GpuNodePool(name="train", vm_size="standard_nc4as_t4_v3", max_count=2, labels={"team": "vision"})
+    assert training.vm_size == "Standard_NC4as_T4_v3"  # Azure's spelling
+    assert training.min_count == 0
+    assert training.node_taints == [GPU_TAINT]
+    assert training.node_labels == {"team": "vision", "workload": "gpu-training"}
+    spot = GpuNodePool(name="spot", vm_size="Standard_NC4as_T4_v3", max_count=2, spot=True)
+    # AKS adds the Spot taint itself; declaring it keeps the API's answer equal to the input.
+    assert spot.node_taints == [GPU_TAINT, SPOT_TAINT]
+    inference = GpuNodePool(name="infer", vm_size="Standard_NC4as_T4_v3", role="inference", max_count=2)
+    assert inference.node_labels == {"workload": "gpu-inference"}
+
+
+def test_cpu_pools_refuse_gpu_sizes():
+    assert "is a GPU size; put GPU nodes in gpuPools" in error(lambda: CpuNodePool(vm_size="Standard_NC4as_T4_v3"))
+
+
+# --- the cluster ---------------------------------------------------------------------------------------------
+
+def test_admin_groups_are_required_and_must_be_object_ids():
+    assert "adminGroupObjectIds: required key is missing" in error(lambda: AksGpuClusterSettings())
+    assert "'ml-admins' is not an Azure AD object id" in error(
+        lambda: AksGpuClusterSettings(admin_group_object_ids=["ml-admins"]))
+
+
+def test_pool_names_must_be_unique_across_the_cluster():
+    message = error(lambda: settings(cpu_pool=CpuNodePool(name="gpu"),
+                                     gpu_pools=[GpuNodePool(name="gpu", vm_size="Standard_NC4as_T4_v3", max_count=1)]))
+    assert "node pool names must be unique; repeated: gpu" in message
+
+
+def test_system_pool_keeps_at_least_one_node():
+    assert "systemPool.minCount must be at least 1" in error(
+        lambda: settings(system_pool=CpuNodePool(name="system", min_count=0)))
+
+
+def test_pod_and_service_ranges_are_private_and_disjoint():
+    assert "podCidr (10.0.0.0/16) and serviceCidr (10.0.0.0/20) overlap" in error(
+        lambda: settings(pod_cidr="10.0.0.0/16", service_cidr="10.0.0.0/20"))
+    assert "'8.8.0.0/16' must be a private IPv4 range" in error(lambda: settings(pod_cidr="8.8.0.0/16"))
+    assert settings(service_cidr="172.20.0.0/16").dns_service_ip == "172.20.0.10"
+
+
+def test_local_accounts_follow_the_extension_unless_set():
+    assert settings().local_accounts_disabled is True
+    with_ml = settings(cpu_pool=CpuNodePool(), azure_ml_extension=AzureMlExtensionSettings())
+    assert with_ml.local_accounts_disabled is False
+    assert settings(disable_local_accounts=False).local_accounts_disabled is False
+
+
+def test_extension_with_local_accounts_disabled_is_an_error():
+    message = error(lambda: settings(cpu_pool=CpuNodePool(), azure_ml_extension=AzureMlExtensionSettings(),
+                                     disable_local_accounts=True))
+    assert "disableLocalAccounts: Azure ML does not support AKS with local accounts disabled" in message
+
+
+def test_extension_needs_an_untainted_cpu_pool():
+    assert "azureMlExtension needs cpuPool" in error(lambda: settings(azure_ml_extension=AzureMlExtensionSettings()))
+
+
+# --- the Azure ML extension ----------------------------------------------------------------------------------
+
+def test_extension_needs_training_or_inference():
+    assert "enable at least one of enableTraining and enableInference" in error(
+        lambda: AzureMlExtensionSettings(enable_training=False))
+
+
+def test_https_inference_needs_a_certificate_secret_and_host_name():
+    message = error(lambda: AzureMlExtensionSettings(enable_inference=True))
+    assert "inference over HTTPS needs sslSecretName and sslCname" in message
+    assert AzureMlExtensionSettings(enable_inference=True, allow_insecure_connections=True).enable_inference
+
+
+def test_extension_settings_training_only():
+    values = azure_ml_extension_settings(AzureMlExtensionSettings(), cluster_id="/id", cluster_name="aks",
+                                         location="westus3", spot=False)
+    assert values["enableTraining"] == "true" and values["enableInference"] == "false"
+    assert not any(k.startswith(("inferenceRouter", "scoringFe", "internalLoadBalancer")) for k in values)
+    # What the CLI would have derived before calling ARM.
+    assert values["relayserver.enabled"] == "false" and values["servicebus.enabled"] == "false"
+    assert values["cluster_name"] == values["clusterId"] == "/id"
+    assert values["location"] == values["jobSchedulerLocation"] == "westus3"
+    assert values["installNvidiaDevicePlugin"] == "true"
+    assert values["workLoadToleration[0].key"] == "sku" and values["workLoadToleration[0].value"] == "gpu"
+    assert "workLoadToleration[1].key" not in values
+
+
+def test_extension_settings_inference_on_an_internal_load_balancer_with_tls():
+    values = azure_ml_extension_settings(
+        AzureMlExtensionSettings(enable_inference=True, ssl_secret_name="fe-tls", ssl_cname="ml.contoso.internal"),
+        cluster_id="/id", cluster_name="aks", location="westus3", spot=True)
+    assert values["inferenceRouterServiceType"] == "loadBalancer"
+    assert values["internalLoadBalancerProvider"] == "azure"
+    assert values["scoringFe.serviceType.internalLoadBalancer"] == "true"
+    assert values["allowInsecureConnections"] == "false"
+    assert values["sslSecret"] == values["scoringFe.sslSecret"] == "fe-tls"
+    assert values["sslCname"] == "ml.contoso.internal"
+    assert values["workLoadToleration[1].key"] == "kubernetes.azure.com/scalesetpriority"
+    assert all(isinstance(v, str) for v in values.values())
+
+
+def test_instance_type_takes_a_whole_node():
+    def limits(pool: GpuNodePool) -> dict:
+        schema = instance_type(pool)
+        assert schema.node_selector == {"agentpool": pool.name}
+        return cast(dict, cast(Any, schema.resources).limits)
+
+    whole = limits(GpuNodePool(name="a100", vm_size="Standard_NC48ads_A100_v4", max_count=2))
+    assert whole == {"cpu": "38", "memory": "352Gi", "nvidia.com/gpu": "2"}
+    mig = limits(GpuNodePool(name="mig", vm_size="Standard_NC24ads_A100_v4", max_count=2, mig_profile="MIG3g"))
+    assert mig["nvidia.com/gpu"] == "1"
