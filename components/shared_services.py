@@ -145,24 +145,42 @@ class SharedServicesRef(ArgsModel):
     """
 
     naming: NamingConvention
+    """Naming convention of the environment; components name their resources with it."""
     resource_group_name: InputStr
+    """Resource group the consuming components create their resources in."""
     tags: dict[str, str] = Field(default_factory=dict)
+    """Tags the consuming components put on their resources."""
     virtual_network_id: InputStr
+    """Resource id of the VNet the subnets below belong to."""
     private_endpoint_subnet_id: InputStr
+    """Subnet for the components' private endpoints."""
     aml_compute_subnet_id: InputStr | None = None
+    """Subnet for Azure ML computes of workspaces without a managed network; None when there is none."""
     aks_subnet_id: InputStr | None = None
+    """Subnet for AKS nodes; None when there is none."""
     batch_subnet_id: InputStr | None = None
+    """Subnet for Batch pool nodes; None when there is none."""
     container_apps_subnet_id: InputStr | None = None
+    """Subnet delegated to Microsoft.App/environments for Container Apps; None when there is none."""
     private_dns_zone_ids: dict[str, InputStr]
-    """Private DNS zone name -> zone resource id."""
+    """Private DNS zone name -> zone resource id (the zones must be linked to the VNet); components look up the
+    zones of their private endpoints here (`dns_zone_ids_for`)."""
     key_vault_id: InputStr
+    """Resource id of the Key Vault (RBAC authorization) components keep secrets and keys in."""
     key_vault_uri: InputStr
+    """URI of that Key Vault, e.g. `https://kv-x.vault.azure.net/`."""
     storage_account_id: InputStr
+    """Resource id of the storage account for workspace data and artifacts."""
     storage_account_name: InputStr
+    """Name of that storage account."""
     container_registry_id: InputStr
+    """Resource id of the container registry images are pulled from."""
     container_registry_login_server: InputStr
+    """Login server of that registry, e.g. `crx.azurecr.io`."""
     log_analytics_workspace_id: InputStr
+    """Resource id of the Log Analytics workspace diagnostics go to."""
     application_insights_id: InputStr
+    """Resource id of the Application Insights component (Azure ML workspaces require one)."""
     cmk: CustomerManagedKey | None = None
     """The environment's customer-managed key, when it requires CMK."""
 
