@@ -11,6 +11,17 @@ by hand for a network you already have. Each module is documented in docs/compon
 """
 
 from ._base import ArgsModel, ComponentArgsError, InputStr
+from .batch_autoscale import AutoscaleSettings, autoscale_formula
+from .batch_gpu_pool import BatchGpuPool, BatchGpuPoolArgs, BatchGpuPoolSettings
+from .container_apps_gpu import (
+    ContainerAppsGpu,
+    ContainerAppsGpuArgs,
+    ContainerAppsGpuSettings,
+    GpuAppSettings,
+    GpuWorkloadProfile,
+    KeyVaultSecret,
+    QueueTrigger,
+)
 from .deployer_identity import (
     AzurePipelinesFederation,
     DeployerIdentity,
@@ -59,4 +70,7 @@ __all__ = [
     "GpuComputePool", "GpuComputePoolArgs", "GpuComputePoolSettings",
     "DeployerIdentity", "DeployerIdentityArgs", "DeployerIdentitySettings", "GitHubFederation",
     "AzurePipelinesFederation",
+    "BatchGpuPool", "BatchGpuPoolArgs", "BatchGpuPoolSettings", "AutoscaleSettings", "autoscale_formula",
+    "ContainerAppsGpu", "ContainerAppsGpuArgs", "ContainerAppsGpuSettings", "GpuAppSettings", "GpuWorkloadProfile",
+    "KeyVaultSecret", "QueueTrigger",
 ]
