@@ -1,0 +1,296 @@
+"""What a platform engineer relies on in each environment's Azure ML workspaces, from the recorded plan."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import yaml
+
+from aml_rbac import grants
+from components.interfaces import BUILTIN_ROLES
+from engine import Plan, Registration, run_program
+from helpers import children, group_ids, one, private_endpoints_to, zone_names_of
+
+WORKSPACE = "azure-native:machinelearningservices:Workspace"
+COMPUTE = "azure-native:machinelearningservices:Compute"
+COMPONENT = "aiinfra:ml:SecureWorkspace"
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+GROUP = "azuread:index/group:Group"
+WS = "Microsoft.MachineLearningServices/workspaces"
+
+
+def config_of(repo, env: str) -> dict:
+    return yaml.safe_load((repo / f"Pulumi.{env}.yaml").read_text())["config"]["aiinfra:platform"]
+
+
+def components(plan: Plan) -> list[Registration]:
+    found = plan.of_type(COMPONENT)
+    assert found, "every environment has at least one workspace"
+    return found
+
+
+def workspace_of(plan: Plan, component: Registration) -> Registration:
+    [workspace] = children(plan, component, WORKSPACE)
+    return workspace
+
+
+def by_id(plan: Plan, type_token: str, rid: str) -> Registration:
+    [found] = [r for r in plan.of_type(type_token) if r.id == rid]
+    return found
+
+
+def role_guid(assignment: Registration) -> str:
+    return assignment.inputs["roleDefinitionId"].rsplit("/", 1)[-1]
+
+
+def test_each_configured_workspace_is_built(plan, env, repo):
+    names = {w["name"] for w in config_of(repo, env)["workspaces"]}
+    assert {workspace_of(plan, c).inputs["friendlyName"] for c in components(plan)} == names
+    exported = plan.stack_outputs["mlWorkspaces"]
+    assert set(exported) == names
+    for component in components(plan):
+        workspace = workspace_of(plan, component)
+        assert exported[workspace.inputs["friendlyName"]]["id"] == workspace.id
+
+
+def test_no_public_access(plan):
+    for component in components(plan):
+        workspace = workspace_of(plan, component)
+        assert workspace.inputs["publicNetworkAccess"] == "Disabled"
+        assert workspace.inputs["allowPublicAccessWhenBehindVnet"] is False
+
+
+def test_private_endpoint_registers_in_both_azure_ml_zones(plan):
+    for component in components(plan):
+        workspace = workspace_of(plan, component)
+        [endpoint] = private_endpoints_to(plan, workspace)
+        assert group_ids(endpoint) == ["amlworkspace"]
+        assert zone_names_of(plan, endpoint) == {"privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"}
+        subnet = one(plan, "azure-native:network:Subnet", "shared-snet-private-endpoints")
+        assert endpoint.inputs["subnet"]["id"] == subnet.id
+
+
+def test_linked_to_the_shared_services_with_identity_based_datastores(plan):
+    shared = {key: one(plan, token) for key, token in (
+        ("keyVault", "azure-native:keyvault:Vault"), ("storageAccount", "azure-native:storage:StorageAccount"),
+        ("containerRegistry", "azure-native:containerregistry:Registry"),
+        ("applicationInsights", "azure-native:applicationinsights:Component"))}
+    for component in components(plan):
+        workspace = workspace_of(plan, component)
+        for key, resource in shared.items():
+            assert workspace.inputs[key] == resource.id, key
+        assert workspace.inputs["systemDatastoresAuthMode"].lower() == "identity"
+        assert workspace.inputs["enableDataIsolation"] is True  # several workspaces share storage, vault, registry
+        identity = workspace.inputs["identity"]
+        assert identity["type"] == "SystemAssigned,UserAssigned"
+        primary = workspace.inputs["primaryUserAssignedIdentity"]
+        assert primary in identity["userAssignedIdentities"]
+        assert by_id(plan, IDENTITY, primary).parent == component.urn
+
+
+def test_cmk_and_hbi_where_the_environment_asks(plan, env, repo):
+    settings = {w["name"]: w for w in config_of(repo, env)["workspaces"]}
+    for component in components(plan):
+        workspace = workspace_of(plan, component)
+        wanted = settings[workspace.inputs["friendlyName"]]
+        assert workspace.inputs["hbiWorkspace"] is bool(wanted.get("hbiWorkspace", False))
+        if not wanted.get("requireCmk"):
+            assert "encryption" not in workspace.inputs
+            continue
+        encryption = workspace.inputs["encryption"]
+        vault = one(plan, "azure-native:keyvault:Vault")
+        key = one(plan, "azure-native:keyvault:Key")
+        cmk_identity = one(plan, IDENTITY, "shared-cmk-id")
+        assert encryption["status"] == "Enabled"
+        assert encryption["keyVaultProperties"]["keyVaultArmId"] == vault.id
+        assert encryption["keyVaultProperties"]["keyIdentifier"].startswith(key.outputs["keyUri"])
+        assert encryption["identity"]["userAssignedIdentity"] == cmk_identity.id
+        assert cmk_identity.id in workspace.inputs["identity"]["userAssignedIdentities"]
+    if env == "prd":
+        assert all(workspace_of(plan, c).inputs["hbiWorkspace"] and "encryption" in workspace_of(plan, c).inputs
+                   for c in components(plan))
+
+
+def test_managed_network_is_provisioned_with_the_workspace_before_any_compute(plan, env):
+    expected = "AllowInternetOutbound" if env == "dev" else "AllowOnlyApprovedOutbound"
+    for component in components(plan):
+        workspace = workspace_of(plan, component)
+        assert workspace.inputs["managedNetwork"]["isolationMode"] == expected
+        assert workspace.inputs["provisionNetworkNow"] is True
+        computes = [c for c in plan.of_type(COMPUTE) if c.inputs["workspaceName"] == workspace.inputs["workspaceName"]
+                    and c.inputs["properties"]["computeType"] == "AmlCompute"]
+        assert computes
+        for compute in computes:
+            assert workspace.urn in compute.dependencies, compute.name
+            # Computes of a managed-network workspace live in the managed VNet: no subnet of ours.
+            assert "subnet" not in compute.inputs["properties"]["properties"], compute.name
+
+
+def test_managed_network_reaches_adls_through_a_private_endpoint(plan):
+    storage = one(plan, "azure-native:storage:StorageAccount")
+    for component in components(plan):
+        rules = workspace_of(plan, component).inputs["managedNetwork"]["outboundRules"]
+        dfs = rules["aiinfra-storage-dfs"]
+        assert dfs["type"] == "PrivateEndpoint" and dfs["category"] == "UserDefined"
+        assert dfs["destination"] == {"serviceResourceId": storage.id, "subresourceTarget": "dfs",
+                                      "sparkEnabled": False}
+
+
+def test_fqdn_rules_come_with_a_firewall_sku_only_where_configured(plan, env, repo):
+    settings = {w["name"]: w for w in config_of(repo, env)["workspaces"]}
+    for component in components(plan):
+        network = workspace_of(plan, component).inputs["managedNetwork"]
+        name = workspace_of(plan, component).inputs["friendlyName"]
+        configured = {r["name"]: r for r in settings[name].get("outboundRules", [])}
+        fqdn = {k for k, r in configured.items() if r["type"] == "FQDN"}
+        for rule_name, rule in configured.items():
+            assert network["outboundRules"][rule_name]["type"] == rule["type"]
+        if fqdn:
+            assert network["firewallSku"] == settings[name].get("firewallSku", "Basic")
+            assert {network["outboundRules"][k]["destination"] for k in fqdn} == {configured[k]["destination"]
+                                                                                   for k in fqdn}
+        else:
+            assert "firewallSku" not in network
+    if env == "prd":
+        assert any(r["type"] == "FQDN" for w in settings.values() for r in w.get("outboundRules", []))
+
+
+def test_workspace_identity_is_granted_its_roles_before_the_workspace(plan):
+    storage = one(plan, "azure-native:storage:StorageAccount")
+    vault = one(plan, "azure-native:keyvault:Vault")
+    registry = one(plan, "azure-native:containerregistry:Registry")
+    insights = one(plan, "azure-native:applicationinsights:Component")
+    required = {
+        (storage.id, "Contributor"), (storage.id, "Storage Blob Data Contributor"),
+        (storage.id, "Storage File Data Privileged Contributor"),
+        (vault.id, "Contributor"), (vault.id, "Key Vault Administrator"),
+        (registry.id, "Contributor"), (insights.id, "Contributor"),
+        (storage.id, "Azure AI Enterprise Network Connection Approver"),
+        (vault.id, "Azure AI Enterprise Network Connection Approver"),
+        (registry.id, "Azure AI Enterprise Network Connection Approver"),
+    }
+    for component in components(plan):
+        workspace = workspace_of(plan, component)
+        identity = by_id(plan, IDENTITY, workspace.inputs["primaryUserAssignedIdentity"])
+        mine = [a for a in children(plan, component, ROLE_ASSIGNMENT)
+                if a.inputs["principalId"] == identity.outputs["principalId"]]
+        granted = {(a.inputs["scope"], role_guid(a)) for a in mine}
+        for scope, role in required:
+            assert (scope, BUILTIN_ROLES[role]) in granted, (component.name, role)
+            [assignment] = [a for a in mine if a.inputs["scope"] == scope and role_guid(a) == BUILTIN_ROLES[role]]
+            assert assignment.urn in workspace.dependencies, (component.name, role)
+        assert (workspace.id, BUILTIN_ROLES["Contributor"]) in granted
+
+
+def test_compute_identity_can_pull_images_and_read_data_and_computes_wait_for_it(plan):
+    for component in components(plan):
+        computes = [c for c in plan.of_type(COMPUTE)
+                    if c.inputs["workspaceName"] == workspace_of(plan, component).inputs["workspaceName"]
+                    and c.inputs["properties"]["computeType"] == "AmlCompute"]
+        [identity_id] = {i for c in computes for i in c.inputs["identity"]["userAssignedIdentities"]}
+        identity = by_id(plan, IDENTITY, identity_id)
+        assert identity.parent == component.urn
+        assert identity.id != workspace_of(plan, component).inputs["primaryUserAssignedIdentity"]
+        grants_ = [a for a in children(plan, component, ROLE_ASSIGNMENT)
+                   if a.inputs["principalId"] == identity.outputs["principalId"]]
+        assert {role_guid(a) for a in grants_} == {BUILTIN_ROLES[r] for r in (
+            "AcrPull", "Storage Blob Data Contributor", "Key Vault Secrets User")}
+        for compute in computes:
+            assert all(a.urn in compute.dependencies for a in grants_), compute.name
+
+
+def test_image_builds_run_on_a_scale_to_zero_cpu_cluster(plan):
+    for component in components(plan):
+        workspace = workspace_of(plan, component)
+        build_name = workspace.inputs["imageBuildCompute"]
+        [cluster] = [c for c in children(plan, component, COMPUTE) if c.inputs["computeName"] == build_name]
+        props = cluster.inputs["properties"]["properties"]
+        assert not props["vmSize"].startswith("Standard_N")  # CPU
+        assert props["scaleSettings"]["minNodeCount"] == 0
+        assert props["enableNodePublicIp"] is False
+
+
+def test_diagnostics_send_the_aml_events_to_log_analytics(plan):
+    logs = one(plan, "azure-native:operationalinsights:Workspace")
+    for component in components(plan):
+        workspace = workspace_of(plan, component)
+        [setting] = [d for d in plan.of_type("azure-native:monitor:DiagnosticSetting")
+                     if d.inputs["resourceUri"] == workspace.id]
+        assert setting.inputs["workspaceId"] == logs.id
+        categories = {entry["category"] for entry in setting.inputs["logs"] if entry["enabled"]}
+        assert {"AmlComputeClusterEvent", "AmlComputeJobEvent", "AmlRunStatusChangedEvent"} <= categories
+        assert all("categoryGroup" not in entry for entry in setting.inputs["logs"])
+
+
+def test_prd_workspaces_are_protected_and_locked(plan, env):
+    locks = {lock.inputs["scope"] for lock in plan.of_type("azure-native:authorization:ManagementLockByScope")}
+    for component in components(plan):
+        workspace = workspace_of(plan, component)
+        assert workspace.protect is (env == "prd")
+        assert (workspace.id in locks) is (env == "prd")
+
+
+def test_data_scientists_get_a_custom_role_that_cannot_touch_compute_or_the_workspace(plan):
+    for component in components(plan):
+        workspace = workspace_of(plan, component)
+        [role] = children(plan, component, ROLE_DEFINITION)
+        assert role.inputs["assignableScopes"] == [workspace.id]
+        assert role.inputs["roleType"] == "CustomRole"
+        assert re.fullmatch(r"[0-9a-f-]{36}", role.inputs["roleDefinitionId"])
+        [permission] = role.inputs["permissions"]
+        actions, not_actions = permission["actions"], permission["notActions"]
+
+        def can(operation: str) -> bool:
+            return grants(actions, not_actions, f"{WS}/{operation}")
+
+        for forbidden in ("computes/write", "computes/delete", "write", "delete", "computes/listKeys/action",
+                          "listKeys/action", "outboundRules/write", "privateEndpointConnections/write"):
+            assert not can(forbidden), forbidden
+        for allowed in ("read", "jobs/write", "jobs/read", "computes/read", "experiments/runs/submit/action",
+                        "environments/write", "models/write", "data/versions/write", "datastores/read"):
+            assert can(allowed), allowed
+        assert not permission["dataActions"]
+
+
+def test_groups_get_their_roles_on_the_workspace(plan, env, repo):
+    settings = {w["name"]: w for w in config_of(repo, env)["workspaces"]}
+    for component in components(plan):
+        workspace = workspace_of(plan, component)
+        access = settings[workspace.inputs["friendlyName"]].get("access", {})
+        groups = {g.name.removeprefix(component.name + "-"): g for g in children(plan, component, GROUP)}
+        scientists = access.get("dataScientistsGroupObjectId") or groups["data-scientists"].outputs["objectId"]
+        admins = access.get("adminsGroupObjectId") or groups["admins"].outputs["objectId"]
+        assert set(groups) == {k for k, key in (("data-scientists", "dataScientistsGroupObjectId"),
+                                                ("admins", "adminsGroupObjectId")) if not access.get(key)}
+        assert all(g.inputs["securityEnabled"] is True for g in groups.values())
+        on_workspace = [a for a in children(plan, component, ROLE_ASSIGNMENT) if a.inputs["scope"] == workspace.id]
+        [role] = children(plan, component, ROLE_DEFINITION)
+        by_principal: dict[str, set[str]] = {}
+        for assignment in on_workspace:
+            if assignment.inputs["principalType"] == "Group":
+                by_principal.setdefault(assignment.inputs["principalId"], set()).add(role_guid(assignment))
+        assert by_principal[scientists] == {role.inputs["roleDefinitionId"]}
+        assert by_principal[admins] == {BUILTIN_ROLES["AzureML Compute Operator"], BUILTIN_ROLES["Contributor"]}
+
+
+def test_role_assignment_and_role_names_are_stable_across_runs(plan_of: Callable[[str], Plan], repo):
+    first = plan_of("dev")
+    again = run_program(repo, "dev")
+
+    def names(p: Plan) -> dict[str, str]:
+        found = {r.urn: r.inputs["roleAssignmentName"] for r in p.of_type(ROLE_ASSIGNMENT)}
+        found.update({r.urn: r.inputs["roleDefinitionId"] for r in p.of_type(ROLE_DEFINITION)})
+        return found
+
+    assert names(first) == names(again)
+    values = list(names(first).values())
+    assert len(values) == len(set(values)), "every role assignment has its own name"
+
+
+def test_dev_creates_groups_and_prd_uses_the_existing_ones(plan_of):
+    dev, prd = plan_of("dev"), plan_of("prd")
+    assert len(dev.of_type(GROUP)) == 2 * len(components(dev))
+    assert not prd.of_type(GROUP)
