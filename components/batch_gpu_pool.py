@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
-from pulumi_azure_native import batch, managedidentity
+from pulumi_azure_native import batch
 from pydantic import Field, model_validator
 
 from ._base import ArgsModel
@@ -34,6 +34,7 @@ from .interfaces import (
     private_endpoint,
     registry_image_name,
     role_assignment,
+    user_assigned_identity,
 )
 from .shared_services import SharedServicesRef
 
@@ -129,22 +130,8 @@ class BatchGpuPool(pulumi.ComponentResource):
         cmk = ref.cmk if args.use_customer_managed_key else None
 
         # --- identities: one for the account (auto-storage, CMK), one for the nodes (registry, storage) ----------
-        account_identity = managedidentity.UserAssignedIdentity(
-            f"{name}-account-id",
-            resource_name_=n.name("user_assigned_identity", "batch"),
-            resource_group_name=rg,
-            location=location,
-            tags=tags,
-            opts=child_opts(self),
-        )
-        node_identity = managedidentity.UserAssignedIdentity(
-            f"{name}-node-id",
-            resource_name_=n.name("user_assigned_identity", "batch-nodes"),
-            resource_group_name=rg,
-            location=location,
-            tags=tags,
-            opts=child_opts(self),
-        )
+        account_identity = user_assigned_identity(self, f"{name}-account-id", args=args, workload="batch")
+        node_identity = user_assigned_identity(self, f"{name}-node-id", args=args, workload="batch-nodes")
         account_grants: list[pulumi.Resource] = [
             # Auto-storage in BatchAccountManagedIdentity mode: the account reads and writes blobs as itself.
             role_assignment(self, f"{name}-account-storage", naming=n, scope=ref.storage_account_id,

@@ -32,6 +32,7 @@ from .interfaces import (
     private_endpoint,
     registry_image_name,
     role_assignment,
+    user_assigned_identity,
 )
 from .shared_services import ZONE_REDUNDANT_REGIONS, SharedServicesRef
 
@@ -372,14 +373,7 @@ class ContainerAppsGpu(pulumi.ComponentResource):
             raise ComponentArgsError(f"app '{settings.name}' has no GPU profile")
         gpu = SERVERLESS_GPUS[profile.workload_profile_type]
 
-        identity = managedidentity.UserAssignedIdentity(
-            f"{prefix}-id",
-            resource_name_=n.name("user_assigned_identity", "ca", settings.name),
-            resource_group_name=args.resource_group_name,
-            location=args.location,
-            tags=args.tags,
-            opts=child_opts(self),
-        )
+        identity = user_assigned_identity(self, f"{prefix}-id", args=args, workload=f"ca-{settings.name}")
         # Every permission the app starts with exists before the app: image pull, secrets, queue.
         grants: list[pulumi.Resource] = [
             role_assignment(self, f"{prefix}-acr-pull", naming=n, scope=ref.container_registry_id,

@@ -11,7 +11,7 @@ import uuid
 from typing import Annotated, Any, Literal, Sequence
 
 import pulumi
-from pulumi_azure_native import authorization, monitor, network
+from pulumi_azure_native import authorization, managedidentity, monitor, network
 from pydantic import AfterValidator, Field
 
 from ._base import ArgsModel, InputStr
@@ -154,6 +154,19 @@ class CommonArgs(ArgsModel):
 def child_opts(parent: pulumi.Resource, *, protect: bool = False,
                depends_on: Sequence[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(parent=parent, protect=protect, depends_on=list(depends_on or []))
+
+
+def user_assigned_identity(parent: pulumi.Resource, logical_name: str, *, args: CommonArgs,
+                           workload: str) -> managedidentity.UserAssignedIdentity:
+    """A user-assigned identity named by the convention for `workload` (e.g. `batch-nodes`), in the component's group."""
+    return managedidentity.UserAssignedIdentity(
+        logical_name,
+        resource_name_=args.naming.name("user_assigned_identity", workload),
+        resource_group_name=args.resource_group_name,
+        location=args.location,
+        tags=args.tags,
+        opts=child_opts(parent),
+    )
 
 
 def identity_map(*identity_ids: pulumi.Input[str]) -> pulumi.Output[dict[str, Any]]:

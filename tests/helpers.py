@@ -36,3 +36,30 @@ def zone_names_of(plan: Plan, endpoint: Registration) -> set[str]:
 
 def children(plan: Plan, parent: Registration, type_token: str | None = None) -> list[Registration]:
     return [r for r in plan.resources if r.parent == parent.urn and (type_token is None or r.type == type_token)]
+
+
+def fake_shared_ref(location: str = "westus3", **overrides):
+    """A hand-built SharedServicesRef with ARM-shaped fake ids (what a stack with its own network passes), for
+    args-validation tests that need no engine."""
+    from components.naming import NamingConvention
+    from components.shared_services import SharedServicesRef
+
+    ids = "/subscriptions/s/resourceGroups/rg-net/providers"
+    fields = dict(
+        naming=NamingConvention(prefix="contoso", environment="dev", location=location),
+        resource_group_name="rg-shared",
+        virtual_network_id=f"{ids}/Microsoft.Network/virtualNetworks/vnet",
+        private_endpoint_subnet_id=f"{ids}/Microsoft.Network/virtualNetworks/vnet/subnets/pe",
+        batch_subnet_id=f"{ids}/Microsoft.Network/virtualNetworks/vnet/subnets/batch",
+        container_apps_subnet_id=f"{ids}/Microsoft.Network/virtualNetworks/vnet/subnets/aca",
+        private_dns_zone_ids={zone: f"{ids}/Microsoft.Network/privateDnsZones/{zone}"
+                              for zone in ("privatelink.batch.azure.com", "privatelink.queue.core.windows.net")},
+        key_vault_id=f"{ids}/Microsoft.KeyVault/vaults/kv", key_vault_uri="https://kv.vault.azure.net/",
+        storage_account_id=f"{ids}/Microsoft.Storage/storageAccounts/st", storage_account_name="st",
+        container_registry_id=f"{ids}/Microsoft.ContainerRegistry/registries/cr",
+        container_registry_login_server="cr.azurecr.io",
+        log_analytics_workspace_id=f"{ids}/Microsoft.OperationalInsights/workspaces/log",
+        application_insights_id=f"{ids}/Microsoft.Insights/components/appi",
+    )
+    fields.update(overrides)
+    return SharedServicesRef(**fields)

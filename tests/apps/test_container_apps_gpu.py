@@ -11,9 +11,7 @@ import yaml
 from components._base import ComponentArgsError
 from components.container_apps_gpu import SERVERLESS_GPUS, ContainerAppsGpuArgs
 from components.interfaces import BUILTIN_ROLES
-from components.naming import NamingConvention
-from components.shared_services import SharedServicesRef
-from helpers import children, group_ids, one, private_endpoints_to, zone_names_of
+from helpers import children, fake_shared_ref, group_ids, one, private_endpoints_to, zone_names_of
 from stacks.config import ConfigError, parse_platform_config
 
 ENV = "azure-native:app:ManagedEnvironment"
@@ -170,25 +168,8 @@ def test_queue_scale_rule_reads_a_shared_storage_queue_with_the_app_identity(pla
 
 # --- args: bad input fails naming the field, before anything is registered -------------------------------------
 
-def ref(location: str = "westus3", **overrides) -> SharedServicesRef:
-    fields = dict(
-        naming=NamingConvention(prefix="contoso", environment="dev", location=location),
-        resource_group_name="rg-shared",
-        virtual_network_id="/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet",
-        private_endpoint_subnet_id="/subscriptions/s/.../subnets/pe",
-        container_apps_subnet_id="/subscriptions/s/.../subnets/aca",
-        private_dns_zone_ids={},
-        key_vault_id="/subscriptions/s/.../vaults/kv", key_vault_uri="https://kv.vault.azure.net/",
-        storage_account_id="/subscriptions/s/.../storageAccounts/st", storage_account_name="st",
-        container_registry_id="/subscriptions/s/.../registries/cr", container_registry_login_server="cr.azurecr.io",
-        log_analytics_workspace_id="/subscriptions/s/.../workspaces/log", application_insights_id="/appi",
-    )
-    fields.update(overrides)
-    return SharedServicesRef(**fields)
-
-
 def args(location: str = "westus3", **overrides) -> ContainerAppsGpuArgs:
-    shared = ref(location)
+    shared = fake_shared_ref(location)
     fields = dict(naming=shared.naming, resource_group_name="rg", shared=shared,
                   apps=[{"name": "infer", "image": "inference/llm:1.0.0"}])
     fields.update(overrides)
@@ -240,7 +221,7 @@ def test_a100_only_where_azure_offers_it():
     ({"apps": [{"name": "ab", "image": "x:1"}, {"name": "ab", "image": "y:1"}]}, "app names must be unique"),
     ({"apps": [{"name": "infer", "image": "inference/llm:1", "env": {"HF_TOKEN": "x"},
                 "secrets": [{"keyVaultSecret": "hf-token", "envVar": "HF_TOKEN"}]}]}, "env and secrets both set HF_TOKEN"),
-    ({"shared": ref(container_apps_subnet_id=None)}, "shared.container_apps_subnet_id is required"),
+    ({"shared": fake_shared_ref(container_apps_subnet_id=None)}, "shared.container_apps_subnet_id is required"),
 ])
 def test_invalid_args_fail_naming_the_field(overrides, fragment):
     with pytest.raises(ComponentArgsError, match="ContainerAppsGpuArgs: invalid args") as error:

@@ -11,10 +11,8 @@ from components._base import ComponentArgsError
 from components.batch_autoscale import AutoscaleSettings, autoscale_formula
 from components.batch_gpu_pool import BatchGpuPoolArgs, BatchGpuPoolSettings, start_task_command
 from components.interfaces import BUILTIN_ROLES
-from components.naming import NamingConvention
-from components.shared_services import SharedServicesRef
 from formula_eval import Samples, evaluate
-from helpers import group_ids, one, private_endpoints_to, zone_names_of
+from helpers import fake_shared_ref, group_ids, one, private_endpoints_to, zone_names_of
 from stacks.config import ConfigError, parse_platform_config
 
 ACCOUNT = "azure-native:batch:BatchAccount"
@@ -170,25 +168,8 @@ def test_dev_runs_low_priority_nodes_only_and_stays_small(plan_of):
 
 # --- args: bad input fails naming the field, before anything is registered -------------------------------------
 
-def ref(**overrides) -> SharedServicesRef:
-    fields = dict(
-        naming=NamingConvention(prefix="contoso", environment="dev", location="westus3"),
-        resource_group_name="rg-shared",
-        virtual_network_id="/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet",
-        private_endpoint_subnet_id="/subscriptions/s/.../subnets/pe",
-        batch_subnet_id="/subscriptions/s/.../subnets/batch",
-        private_dns_zone_ids={"privatelink.batch.azure.com": "/subscriptions/s/.../privateDnsZones/batch"},
-        key_vault_id="/subscriptions/s/.../vaults/kv", key_vault_uri="https://kv.vault.azure.net/",
-        storage_account_id="/subscriptions/s/.../storageAccounts/st", storage_account_name="st",
-        container_registry_id="/subscriptions/s/.../registries/cr", container_registry_login_server="cr.azurecr.io",
-        log_analytics_workspace_id="/subscriptions/s/.../workspaces/log", application_insights_id="/appi",
-    )
-    fields.update(overrides)
-    return SharedServicesRef(**fields)
-
-
 def args(**overrides) -> BatchGpuPoolArgs:
-    shared = ref()
+    shared = fake_shared_ref()
     fields = dict(naming=shared.naming, resource_group_name="rg", shared=shared)
     fields.update(overrides)
     return BatchGpuPoolArgs(**fields)
@@ -208,7 +189,7 @@ def test_args_accept_a_hand_built_shared_services_ref():
     ({"container_images": ["docker.io/library/python:3.12"]}, "names a registry ('docker.io')"),
     ({"autoscale": {"evaluationIntervalMinutes": 1}}, "autoscale.evaluationIntervalMinutes: Input should be "
                                                       "greater than or equal to 5"),
-    ({"shared": ref(batch_subnet_id=None)}, "shared.batch_subnet_id is required"),
+    ({"shared": fake_shared_ref(batch_subnet_id=None)}, "shared.batch_subnet_id is required"),
 ])
 def test_invalid_args_fail_naming_the_field(overrides, fragment):
     with pytest.raises(ComponentArgsError, match="BatchGpuPoolArgs: invalid args") as error:
@@ -218,7 +199,7 @@ def test_invalid_args_fail_naming_the_field(overrides, fragment):
 
 def test_missing_batch_dns_zone_fails_clearly():
     with pytest.raises(ComponentArgsError, match="no private DNS zone privatelink.batch.azure.com for 'nodeManagement'"):
-        ref(private_dns_zone_ids={}).dns_zone_ids_for("nodeManagement")
+        fake_shared_ref(private_dns_zone_ids={}).dns_zone_ids_for("nodeManagement")
 
 
 def test_stack_config_errors_name_the_yaml_path():
