@@ -6,6 +6,7 @@ Errors name the stack file and the key path as written in YAML, e.g.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import TypeVar
 
@@ -13,6 +14,7 @@ import pulumi
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from components._base import ArgsModel, format_validation_error
+from components.aks_gpu_cluster import AksGpuClusterSettings, AmlAttachmentSettings
 from components.batch_gpu_pool import BatchGpuPoolSettings
 from components.container_apps_gpu import ContainerAppsGpuSettings
 from components.gpu_compute_pool import GpuComputePoolSettings
@@ -51,6 +53,27 @@ class WorkspaceConfig(SecureWorkspaceSettings):
         return self
 
 
+class AksAttachConfig(AmlAttachmentSettings):
+    """Attach the AKS cluster to one of the environment's workspaces as Kubernetes compute."""
+
+    workspace: str
+    """Name of the workspace (an entry of `workspaces`)."""
+
+
+class AksConfig(AksGpuClusterSettings):
+    """The environment's private AKS cluster with GPU node pools."""
+
+    attach: AksAttachConfig | None = None
+    """Attach the cluster to a workspace (needs azureMlExtension); None attaches it nowhere."""
+
+    @model_validator(mode="after")
+    def _attach_needs_extension(self) -> "AksConfig":
+        if self.attach is not None and self.azure_ml_extension is None:
+            raise ValueError("attach needs azureMlExtension: a workspace can only use the cluster through the "
+                             "Azure ML extension")
+        return self
+
+
 class PlatformConfig(ArgsModel):
     """`aiinfra:platform` in `Pulumi.<env>.yaml`."""
 
@@ -75,6 +98,8 @@ class PlatformConfig(ArgsModel):
     creates none."""
     workspaces: list[WorkspaceConfig] = Field(default_factory=list)
     """Azure ML workspaces (one per data-access boundary), each with its GPU compute pools."""
+    aks: AksConfig | None = None
+    """A private AKS cluster with GPU node pools (optionally running Azure ML jobs); None creates none."""
 
     @field_validator("location")
     @classmethod
@@ -113,6 +138,24 @@ class PlatformConfig(ArgsModel):
         problems = self.container_apps.region_problems(self.location) if self.container_apps else []
         if problems:
             raise ValueError("; ".join(f"containerApps.{p}" for p in problems))
+        return self
+
+    @model_validator(mode="after")
+    def _aks_fits_the_environment(self) -> "PlatformConfig":
+        if self.aks is None:
+            return self
+        if self.aks.outbound_type == "userAssignedNATGateway" and not self.shared.nat_gateway:
+            raise ValueError("aks.outboundType: userAssignedNATGateway needs the NAT gateway on the AKS subnet; set "
+                             "shared.natGateway true, or outboundType userDefinedRouting (a route to your firewall)")
+        vnet = ipaddress.ip_network(self.shared.address_space)
+        for key, cidr in (("podCidr", self.aks.pod_cidr), ("serviceCidr", self.aks.service_cidr)):
+            if ipaddress.ip_network(cidr).overlaps(vnet):
+                raise ValueError(f"aks.{key} ({cidr}) overlaps shared.addressSpace ({self.shared.address_space}); "
+                                 "pods and services need addresses outside the VNet")
+        names = [w.name for w in self.workspaces]
+        if self.aks.attach is not None and self.aks.attach.workspace not in names:
+            raise ValueError(f"aks.attach.workspace: no workspace named '{self.aks.attach.workspace}'; "
+                             f"workspaces: {', '.join(names) or 'none'}")
         return self
 
     @property

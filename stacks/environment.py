@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 from pulumi_azure_native import resources
 
+from components.aks_gpu_cluster import AksGpuCluster, AksGpuClusterArgs, AksGpuClusterSettings, AmlAttachment
 from components.gpu_compute_pool import GpuComputePool, GpuComputePoolArgs, GpuComputePoolSettings
 from components.secure_workspace import SecureWorkspace, SecureWorkspaceArgs, SecureWorkspaceSettings
 from components.batch_gpu_pool import BatchGpuPool, BatchGpuPoolArgs, BatchGpuPoolSettings
@@ -61,6 +62,7 @@ def build_environment(config: PlatformConfig) -> Environment:
         for key, w in workspaces.items()
     }
     build_gpu_services(config, group, shared, outputs)
+    build_aks(config, group, shared, workspaces, outputs)
     return Environment(resource_group=group, shared=shared, outputs=outputs, workspaces=workspaces)
 
 
@@ -111,3 +113,41 @@ def build_gpu_services(config: PlatformConfig, group: resources.ResourceGroup, s
         outputs["containerAppsEnvironmentId"] = apps.environment_id
         outputs["containerAppsDefaultDomain"] = apps.default_domain
         outputs["containerAppFqdns"] = apps.app_fqdns
+
+
+def build_aks(config: PlatformConfig, group: resources.ResourceGroup, shared: SharedServices,
+              workspaces: dict[str, SecureWorkspace], outputs: dict[str, Any]) -> None:
+    """The private AKS GPU cluster, attached to the workspace config names, where config asks for one."""
+    if config.aks is None:
+        return
+    attachment = None
+    if config.aks.attach is not None:
+        ref = workspaces[config.aks.attach.workspace].ref
+        attachment = AmlAttachment(
+            workspace_name=ref.workspace_name,
+            workspace_resource_group_name=ref.resource_group_name,
+            workspace_location=ref.location,
+            identity_id=ref.compute_identity_id,
+            depends_on=ref.depends_on,
+            compute_name=config.aks.attach.compute_name,
+            namespace=config.aks.attach.namespace,
+        )
+    cluster = AksGpuCluster(
+        "aks",
+        AksGpuClusterArgs(
+            naming=config.naming,
+            resource_group_name=group.name,
+            tags=config.all_tags,
+            lock=config.lock_stateful_resources,
+            log_analytics_workspace_id=shared.log_analytics_workspace_id,
+            shared=shared.ref,
+            aml_attachment=attachment,
+            **{f: getattr(config.aks, f) for f in AksGpuClusterSettings.model_fields},
+        ),
+        # The disk encryption set uses the shared CMK identity: its key permission must exist first.
+        opts=pulumi.ResourceOptions(depends_on=[shared]),
+    )
+    outputs["aksClusterName"] = cluster.cluster_name
+    outputs["aksPrivateFqdn"] = cluster.private_fqdn
+    outputs["aksOidcIssuerUrl"] = cluster.oidc_issuer_url
+    outputs["aksGpuPools"] = cluster.gpu_pool_names
