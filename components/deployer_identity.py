@@ -5,24 +5,29 @@ credentials only, so a pipeline logs in with its platform's short-lived OIDC tok
 
 - **deploy** (`pulumi up`): trusted for the GitHub environment of this environment
   (`repo:<owner>/<repo>:environment:<env>`, so GitHub's environment protection, e.g. required reviewers
-  for prd, gates the token) and/or an Azure DevOps service connection. Contributor on the environment's
-  resource group, plus Role Based Access Control Administrator there, limited by an ABAC condition to the
-  roles the components grant, because the stack manages role assignments (CMK grants, callers'
-  `role_assignments`).
+  for prd, gates the token) and/or an Azure Pipelines service connection. Contributor on the environment's
+  resource group, plus a custom *access* role there holding only the authorization actions Contributor lacks and
+  the platform uses (role assignments, custom role definitions, delete locks); its role assignments are limited
+  by an ABAC condition that excludes Owner, User Access Administrator, Role Based Access Control Administrator
+  and the access role itself.
 - **preview** (`pulumi preview` on pull requests): trusted for `repo:<owner>/<repo>:pull_request` and/or a
   second service connection. Reader only: code in a pull request is not reviewed yet, so it must not get a
   token that can change anything.
 
 Nothing is scoped above the resource group. Optional grants on the Pulumi state container and the
-secrets-provider key let both log in to a self-managed backend with the same token.
+secrets-provider key let both log in to a self-managed backend with the same token; optional Microsoft Graph
+application permissions (`Group.Create`) cover stacks that create Entra ID groups.
 """
 
 from __future__ import annotations
 
 import re
+import uuid
+from typing import Literal
 
 import pulumi
 import pulumi_azuread as azuread
+from pulumi_azure_native import authorization
 from pydantic import Field, field_validator, model_validator
 
 from ._base import ArgsModel, InputStr
@@ -33,31 +38,48 @@ GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 """The audience Entra ID requires in every federated token (the default of azure/login and Azure DevOps)."""
 
-PRIVILEGED_ROLES = frozenset({"Owner", "Contributor", "User Access Administrator",
-                              "Role Based Access Control Administrator"})
-"""Roles a deployer must never hand out: each would let it (or whoever it grants) go beyond its own grant."""
+PRIVILEGED_ROLES: dict[str, str] = {
+    "Owner": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+    "User Access Administrator": BUILTIN_ROLES["User Access Administrator"],
+    "Role Based Access Control Administrator": BUILTIN_ROLES["Role Based Access Control Administrator"],
+}
+"""Roles the deployer may never assign or remove: each manages access itself, so granting one would hand on
+more than the deployer's own, group-scoped rights."""
 
+MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+GRAPH_APP_ROLES: dict[str, str] = {"Group.Create": "bf7b1a76-6e77-406b-b258-bf5c7720e98f"}
+"""Microsoft Graph application permissions a deployer may be given, by name (the ids are the same in every tenant)."""
+
+_ACCESS_ROLE_NAMESPACE = uuid.UUID("5b0e3c1d-7a2f-4e68-9d14-3c8b6a0f2e71")
 _ARM_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/.+", re.IGNORECASE)
 
 
-def assignable_roles_default() -> list[str]:
-    """Every built-in role the components know (`BUILTIN_ROLES`) except the privileged ones."""
-    return sorted(r for r in BUILTIN_ROLES if r not in PRIVILEGED_ROLES)
+def access_actions(role_assignments: bool, role_definitions: bool, locks: bool) -> list[str]:
+    """The authorization actions the platform's `pulumi up` uses and Contributor lacks (its NotActions exclude
+    `Microsoft.Authorization/*/Write` and `*/Delete`)."""
+    actions: list[str] = []
+    if role_assignments:
+        actions += ["Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete"]
+    if role_definitions:
+        actions += ["Microsoft.Authorization/roleDefinitions/write", "Microsoft.Authorization/roleDefinitions/delete"]
+    if locks:
+        actions += ["Microsoft.Authorization/locks/write", "Microsoft.Authorization/locks/delete"]
+    return actions
 
 
-def role_assignment_condition(role_definition_guids: list[str]) -> str:
-    """ABAC condition (version 2.0) allowing role assignments to be created and deleted only for these roles.
+def role_assignment_condition(excluded_role_guids: list[str]) -> str:
+    """ABAC condition (version 2.0): role assignments may be created and deleted for every role except these.
 
-    Both actions are constrained: `write` on the requested role, `delete` on the existing assignment's role,
-    so the principal can neither grant nor revoke anything else (e.g. remove another team's access).
+    Both actions are constrained, `write` on the requested role and `delete` on the existing assignment's role, so
+    the principal can neither grant these roles nor remove someone's assignment of them.
     """
-    guids = ", ".join(sorted(set(role_definition_guids)))
+    guids = ", ".join(sorted(set(excluded_role_guids)))
     return (
         "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR "
-        f"(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{guids}}}))"
+        f"(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAllValues:GuidNotEquals {{{guids}}}))"
         " AND "
         "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR "
-        f"(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{guids}}}))"
+        f"(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAllValues:GuidNotEquals {{{guids}}}))"
     )
 
 
@@ -112,12 +134,19 @@ class DeployerIdentitySettings(ArgsModel):
     """Trust these Azure Pipelines (Azure DevOps) service connections."""
     manage_role_assignments: bool = True
     """The stack creates role assignments (aiinfra's do: CMK grants, managed identities' access, callers'
-    `roleAssignments`), so the deployer also gets Role Based Access Control Administrator on the group,
-    limited to `assignableRoles`. False gives Contributor only, which cannot write role assignments."""
-    assignable_roles: list[str] = Field(default_factory=assignable_roles_default)
-    """Built-in role names the deployer may assign and remove (an ABAC condition on its RBAC Administrator
-    grant). Default: every role aiinfra's components use, none of Owner, Contributor, User Access
-    Administrator or Role Based Access Control Administrator."""
+    `roleAssignments`), so the deployer may create and delete them in the group, for every role except Owner, User
+    Access Administrator, Role Based Access Control Administrator and its own access role (an ABAC condition)."""
+    manage_role_definitions: bool = True
+    """The stack defines custom roles (SecureWorkspace's data-scientist role), so the deployer may define roles
+    assignable in the group. A custom role can hold any action, so within the group the deployer is then as strong as
+    an owner (never outside it); false when your stack defines none."""
+    manage_locks: bool = True
+    """The stack puts CanNotDelete locks on stateful resources (`lockStatefulResources`), so the deployer may create
+    and delete locks in the group."""
+    graph_app_roles: list[Literal["Group.Create"]] = Field(default_factory=list)
+    """Microsoft Graph application permissions of the deploy identity: `Group.Create` when the stack creates Entra ID
+    groups (a workspace without existing group ids). Needs admin consent: run bootstrap as a Privileged Role
+    Administrator."""
     state_container_id: str | None = None
     """Resource id of the blob container holding Pulumi state (`azblob://` backend): deploy gets Storage Blob
     Data Contributor on it, preview Storage Blob Data Reader (a preview takes no lock). None grants nothing."""
@@ -126,21 +155,6 @@ class DeployerIdentitySettings(ArgsModel):
     get Key Vault Crypto User on that key only. None grants nothing."""
     owners: list[str] = Field(default_factory=list)
     """Object ids of extra owners of the Entra applications; the principal that runs bootstrap always is one."""
-
-    @field_validator("assignable_roles")
-    @classmethod
-    def _assignable(cls, roles: list[str]) -> list[str]:
-        privileged = sorted(set(roles) & PRIVILEGED_ROLES)
-        if privileged:
-            raise ValueError(f"{', '.join(privileged)} would let the deployer escalate beyond its own grant; "
-                             "remove it (assign it by hand if a person really needs it)")
-        unknown = [r for r in roles if r not in BUILTIN_ROLES]
-        if unknown:
-            known = ", ".join(assignable_roles_default())
-            raise ValueError(f"unknown built-in role(s) {', '.join(unknown)}; known: {known}")
-        if not roles:
-            raise ValueError("must list at least one role; set manageRoleAssignments: false to grant none")
-        return roles
 
     @field_validator("state_container_id", "secrets_key_id")
     @classmethod
@@ -205,22 +219,38 @@ class DeployerIdentity(pulumi.ComponentResource):
         deploy_id, preview_id = deploy.object_id, preview.object_id
 
         scope = args.resource_group_id
-        grants: list[tuple[str, pulumi.Input[str], pulumi.Input[str], str, str | None]] = [
-            ("deploy-contributor", scope, deploy_id, "Contributor", None),
-            ("preview-reader", scope, preview_id, "Reader", None),
+        grants: list[tuple[str, pulumi.Input[str], pulumi.Input[str], str, pulumi.Input[str] | None, str | None]] = [
+            ("deploy-contributor", scope, deploy_id, "Contributor", None, None),
+            ("preview-reader", scope, preview_id, "Reader", None, None),
         ]
-        if args.manage_role_assignments:
-            condition = role_assignment_condition([BUILTIN_ROLES[r] for r in args.assignable_roles])
-            grants.append(("deploy-rbac-admin", scope, deploy_id, "Role Based Access Control Administrator", condition))
+        actions = access_actions(args.manage_role_assignments, args.manage_role_definitions, args.manage_locks)
+        if actions:
+            access_role, access_role_id, guid = self._access_role(name, args, actions)
+            condition = role_assignment_condition([*PRIVILEGED_ROLES.values(), guid]) \
+                if args.manage_role_assignments else None
+            grants.append(("deploy-access", scope, deploy_id, f"custom:{guid}", access_role_id, condition))
         if args.state_container_id:
-            grants += [("deploy-state", args.state_container_id, deploy_id, "Storage Blob Data Contributor", None),
-                       ("preview-state", args.state_container_id, preview_id, "Storage Blob Data Reader", None)]
+            grants += [("deploy-state", args.state_container_id, deploy_id, "Storage Blob Data Contributor", None, None),
+                       ("preview-state", args.state_container_id, preview_id, "Storage Blob Data Reader", None, None)]
         if args.secrets_key_id:
-            grants += [("deploy-secrets", args.secrets_key_id, deploy_id, "Key Vault Crypto User", None),
-                       ("preview-secrets", args.secrets_key_id, preview_id, "Key Vault Crypto User", None)]
-        for suffix, grant_scope, principal, role, condition in grants:
+            grants += [("deploy-secrets", args.secrets_key_id, deploy_id, "Key Vault Crypto User", None, None),
+                       ("preview-secrets", args.secrets_key_id, preview_id, "Key Vault Crypto User", None, None)]
+        for suffix, grant_scope, principal, role, definition, condition in grants:
             role_assignment(self, f"{name}-{suffix}", naming=args.naming, scope=grant_scope, principal_id=principal,
-                            role=role, principal_type="ServicePrincipal", condition=condition)
+                            role=role, principal_type="ServicePrincipal", role_definition=definition,
+                            condition=condition)
+        if args.graph_app_roles:
+            # Microsoft Graph's service principal exists in every tenant: adopted, and left alone on delete.
+            graph = azuread.ServicePrincipal(f"{name}-msgraph", client_id=MICROSOFT_GRAPH_APP_ID, use_existing=True,
+                                             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True))
+            for permission in args.graph_app_roles:
+                azuread.AppRoleAssignment(
+                    f"{name}-deploy-graph-{permission.lower().replace('.', '-')}",
+                    app_role_id=GRAPH_APP_ROLES[permission],
+                    principal_object_id=deploy_id,
+                    resource_object_id=graph.object_id,
+                    opts=child_opts(self),
+                )
 
         self.deploy_client_id = deploy.client_id
         self.deploy_principal_id = deploy_id
@@ -234,6 +264,30 @@ class DeployerIdentity(pulumi.ComponentResource):
             "previewPrincipalId": self.preview_principal_id,
             "tenantId": self.tenant_id,
         })
+
+    def _access_role(self, name: str, args: DeployerIdentityArgs,
+                     actions: list[str]) -> tuple[authorization.RoleDefinition, pulumi.Output[str], str]:
+        """A custom role, defined and assignable in the group only, with the authorization actions `pulumi up`
+        needs beyond Contributor (which reads everything already)."""
+        n = args.naming
+        guid = str(uuid.uuid5(_ACCESS_ROLE_NAMESPACE, "|".join(
+            [n.prefix, n.environment, n.location, n.unique_seed, "deployer-access"])))
+        role = authorization.RoleDefinition(
+            f"{name}-access-role",
+            role_definition_id=guid,
+            scope=args.resource_group_id,
+            role_name=f"{n.name('entra_application', 'deploy')} access administration",
+            description="Lets the environment's pipeline deployer manage the role assignments, custom roles and "
+                        "delete locks of its resources (role assignments limited by a condition).",
+            role_type="CustomRole",
+            permissions=[authorization.PermissionArgs(actions=actions, not_actions=[], data_actions=[],
+                                                      not_data_actions=[])],
+            assignable_scopes=[args.resource_group_id],
+            opts=child_opts(self),
+        )
+        role_id = pulumi.Output.all(pulumi.Output.from_input(args.resource_group_id), role.id).apply(
+            lambda v: f"{v[0].split('/resourceGroups/')[0]}/providers/Microsoft.Authorization/roleDefinitions/{guid}")
+        return role, role_id, guid
 
     def _principal(self, name: str, purpose: str, args: DeployerIdentityArgs, owners: list[pulumi.Input[str]],
                    trust: list[tuple[str, str, str]], notes: str) -> azuread.ServicePrincipal:

@@ -13,11 +13,12 @@ import yaml
 from components._base import ComponentArgsError
 from components.deployer_identity import (
     GITHUB_ISSUER,
+    GRAPH_APP_ROLES,
+    MICROSOFT_GRAPH_APP_ID,
     PRIVILEGED_ROLES,
     TOKEN_EXCHANGE_AUDIENCE,
     DeployerIdentityArgs,
     DeployerIdentitySettings,
-    assignable_roles_default,
     role_assignment_condition,
 )
 from components.interfaces import BUILTIN_ROLES
@@ -30,6 +31,9 @@ APP = "azuread:index/application:Application"
 SP = "azuread:index/servicePrincipal:ServicePrincipal"
 FIC = "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
+LOCK = "azure-native:authorization:ManagementLockByScope"
+APP_ROLE_ASSIGNMENT = "azuread:index/appRoleAssignment:AppRoleAssignment"
 GROUP = "azure-native:resources:ResourceGroup"
 ENVIRONMENTS = ("dev", "test", "prd")
 
@@ -117,32 +121,74 @@ def test_service_principals_belong_to_their_applications(plan):
         assert app.inputs["signInAudience"] == "AzureADMyOrg"
 
 
+def access_role(plan: Plan):
+    (role,) = plan.of_type(ROLE_DEFINITION)
+    return role
+
+
 def test_roles_are_scoped_to_the_environment_group_and_least_privilege(plan):
     group = plan.of_type(GROUP)[0]
     deploy, preview = by_purpose(plan, SP, "deploy"), by_purpose(plan, SP, "preview")
     on_group = lambda sp: sorted(role_guid(a) for a in assignments_of(plan, sp) if a.inputs["scope"] == group.id)  # noqa: E731
-    assert on_group(deploy) == sorted([BUILTIN_ROLES["Contributor"],
-                                       BUILTIN_ROLES["Role Based Access Control Administrator"]])
+    assert on_group(deploy) == sorted([BUILTIN_ROLES["Contributor"], access_role(plan).inputs["roleDefinitionId"]])
     assert on_group(preview) == [BUILTIN_ROLES["Reader"]]
     for assignment in plan.of_type(ROLE_ASSIGNMENT):
         assert assignment.inputs["principalType"] == "ServicePrincipal"
         scope = assignment.inputs["scope"]
         assert scope == group.id or "/providers/" in scope, f"{assignment.name} is scoped above a resource: {scope}"
-        assert role_guid(assignment) not in (BUILTIN_ROLES["User Access Administrator"], "8e3af657-a8ff-443c-a75c-2fe8c4bcb635")
+        assert role_guid(assignment) not in PRIVILEGED_ROLES.values()
 
 
-def test_role_assignment_administration_is_limited_to_non_privileged_roles(plan):
-    admin = [a for a in plan.of_type(ROLE_ASSIGNMENT)
-             if role_guid(a) == BUILTIN_ROLES["Role Based Access Control Administrator"]]
-    assert len(admin) == 1
-    condition = admin[0].inputs["condition"]
-    assert admin[0].inputs["conditionVersion"] == "2.0"
-    allowed = set(re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", condition))
-    assert allowed == {BUILTIN_ROLES[r] for r in assignable_roles_default()}
-    for role in PRIVILEGED_ROLES & set(BUILTIN_ROLES):
-        assert BUILTIN_ROLES[role] not in allowed
-    # Both granting and revoking are constrained.
+def test_access_role_adds_only_the_authorization_actions_the_platform_uses(plan):
+    group = plan.of_type(GROUP)[0]
+    role = access_role(plan)
+    assert role.inputs["scope"] == group.id and role.inputs["assignableScopes"] == [group.id]
+    (permission,) = role.inputs["permissions"]
+    actions = set(permission["actions"])
+    assert all(a.startswith("Microsoft.Authorization/") for a in actions)
+    assert not {"Microsoft.Authorization/*", "*", "Microsoft.Authorization/elevateAccess/Action"} & actions
+    assert not permission.get("dataActions")
+    assert {"Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete",
+            "Microsoft.Authorization/roleDefinitions/write"} <= actions
+    has_locks = "Microsoft.Authorization/locks/write" in actions
+    assert has_locks == (plan.stack == "prd"), "locks only where the platform locks resources"
+
+
+def test_role_assignment_administration_excludes_the_privileged_roles(plan):
+    role = access_role(plan)
+    (assignment,) = [a for a in plan.of_type(ROLE_ASSIGNMENT) if role_guid(a) == role.inputs["roleDefinitionId"]]
+    condition = assignment.inputs["condition"]
+    assert assignment.inputs["conditionVersion"] == "2.0"
+    excluded = set(re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", condition))
+    assert excluded == {*PRIVILEGED_ROLES.values(), role.inputs["roleDefinitionId"]}
+    # Granting and revoking are both constrained.
+    assert condition.count("ForAnyOfAllValues:GuidNotEquals") == 2
     assert "roleAssignments/write" in condition and "roleAssignments/delete" in condition
+    # The assignment refers to the custom role by its subscription-level id, once it exists.
+    assert assignment.inputs["roleDefinitionId"].startswith("/subscriptions/")
+    assert role.urn in assignment.dependencies
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_deployer_can_do_what_its_platform_stack_does_and_no_more(env, plan_of):
+    """Checked against the platform's own plan: a new kind of resource there fails here until bootstrap grants it."""
+    platform, plan = plan_of(env), bootstrap_plan(env)
+    (permission,) = access_role(plan).inputs["permissions"]
+    actions = set(permission["actions"])
+    needs = {
+        "Microsoft.Authorization/roleAssignments/write": bool(platform.of_type(ROLE_ASSIGNMENT)),
+        "Microsoft.Authorization/roleDefinitions/write": bool(platform.of_type(ROLE_DEFINITION)),
+        "Microsoft.Authorization/locks/write": bool(platform.of_type(LOCK)),
+    }
+    assert {a for a, needed in needs.items() if needed} == {a for a in needs if a in actions}
+    graph = {a.inputs["appRoleId"] for a in plan.of_type(APP_ROLE_ASSIGNMENT)}
+    creates_groups = bool(platform.of_type("azuread:index/group:Group"))
+    assert graph == ({GRAPH_APP_ROLES["Group.Create"]} if creates_groups else set())
+    for assignment in plan.of_type(APP_ROLE_ASSIGNMENT):
+        assert assignment.inputs["principalObjectId"] == by_purpose(plan, SP, "deploy").outputs["objectId"]
+    for sp in plan.of_type(SP):
+        if sp.inputs["clientId"] == MICROSOFT_GRAPH_APP_ID:
+            assert sp.inputs["useExisting"] is True
 
 
 def test_state_and_secrets_grants_are_on_those_resources_only(plan):
@@ -174,9 +220,7 @@ def _settings(**overrides) -> dict:
 
 @pytest.mark.parametrize("overrides, message", [
     ({"github": None}, "set github and/or azurePipelines"),
-    ({"assignable_roles": ["AcrPull", "User Access Administrator"]}, "User Access Administrator would let the deployer escalate"),
-    ({"assignable_roles": ["Owner"]}, "Owner would let the deployer escalate"),
-    ({"assignable_roles": ["AcrPul"]}, "unknown built-in role(s) AcrPul"),
+    ({"graph_app_roles": ["Directory.ReadWrite.All"]}, "graph_app_roles"),
     ({"github": {"repository": "ml-platform"}}, "github.repository"),
     ({"azure_pipelines": {"issuer": "vstoken.dev.azure.com/x", "deploy_subject": "sc://a/b/c"}}, "not an https URL"),
     ({"state_container_id": "pulumi-state"}, "is not an Azure resource id"),
@@ -194,18 +238,18 @@ def test_bad_bootstrap_config_names_the_yaml_path(tmp_path):
     for name in ("Pulumi.yaml", "__main__.py"):
         (project / name).write_text((BOOTSTRAP / name).read_text())
     (project / "Pulumi.dev.yaml").write_text(
-        "config:\n  aiinfra-bootstrap:deployer:\n    github: {repository: contoso/ml}\n    assignableRoles: [Owner]\n")
+        "config:\n  aiinfra-bootstrap:deployer:\n    github: {repository: contoso/ml}\n    graphAppRoles: [Directory.ReadWrite.All]\n")
     (tmp_path / "Pulumi.dev.yaml").write_text((REPO / "Pulumi.dev.yaml").read_text())
     # The copied program finds the library through the installed package (the repo is on sys.path here).
     with pytest.raises(ProgramError) as error:
         run_program(project, "dev")
-    assert "aiinfra-bootstrap:deployer.assignableRoles: Owner would let the deployer escalate" in str(error.value)
+    assert "aiinfra-bootstrap:deployer.graphAppRoles[0]: Input should be 'Group.Create'" in str(error.value)
 
 
 def test_condition_is_deterministic_and_deduplicated():
     a = role_assignment_condition(["b", "a", "a"])
     assert a == role_assignment_condition(["a", "b"])
-    assert a.count("{a, b}") == 2
+    assert a.count("GuidNotEquals {a, b}") == 2
 
 
 def test_settings_model_is_what_the_bootstrap_config_holds():
