@@ -37,5 +37,10 @@ lock: $(STAMP)
 	$(UV) pip compile pyproject.toml -q --no-header --annotation-style line -o requirements.txt
 	$(UV) pip compile pyproject.toml --group dev -q --no-header --annotation-style line -o requirements-dev.txt
 
+## Fill the args tables of docs/components/*.md from the args models; a test fails when a page is stale.
+.PHONY: docs
+docs: $(STAMP)
+	$(PY) -m components.docs
+
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -11,6 +11,17 @@ by hand for a network you already have. Each module is documented in docs/compon
 """
 
 from ._base import ArgsModel, ComponentArgsError, InputStr
+from .aks_gpu_cluster import (
+    AksGpuCluster,
+    AksGpuClusterArgs,
+    AksGpuClusterSettings,
+    AmlAttachment,
+    AmlAttachmentSettings,
+    AzureMlExtensionSettings,
+    CpuNodePool,
+    GpuNodePool,
+    MaintenanceWindow,
+)
 from .batch_autoscale import AutoscaleSettings, autoscale_formula
 from .batch_gpu_pool import BatchGpuPool, BatchGpuPoolArgs, BatchGpuPoolSettings
 from .container_apps_gpu import (
@@ -70,6 +81,8 @@ __all__ = [
     "GpuComputePool", "GpuComputePoolArgs", "GpuComputePoolSettings",
     "DeployerIdentity", "DeployerIdentityArgs", "DeployerIdentitySettings", "GitHubFederation",
     "AzurePipelinesFederation",
+    "AksGpuCluster", "AksGpuClusterArgs", "AksGpuClusterSettings", "CpuNodePool", "GpuNodePool", "MaintenanceWindow",
+    "AzureMlExtensionSettings", "AmlAttachment", "AmlAttachmentSettings",
     "BatchGpuPool", "BatchGpuPoolArgs", "BatchGpuPoolSettings", "AutoscaleSettings", "autoscale_formula",
     "ContainerAppsGpu", "ContainerAppsGpuArgs", "ContainerAppsGpuSettings", "GpuAppSettings", "GpuWorkloadProfile",
     "KeyVaultSecret", "QueueTrigger",
