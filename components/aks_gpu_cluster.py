@@ -503,7 +503,7 @@ class AksGpuCluster(pulumi.ComponentResource):
         des = None
         if cmk is not None and key_url is not None:
             # The CMK identity holds Key Vault Crypto Service Encryption User on the key (CustomerManagedKey's
-            # contract); the DES follows key rotations itself.
+            # contract; the DES waits for that grant); the DES follows key rotations itself.
             des = compute.DiskEncryptionSet(
                 f"{name}-des",
                 disk_encryption_set_name=n.name("disk_encryption_set", "aks"),
@@ -520,7 +520,7 @@ class AksGpuCluster(pulumi.ComponentResource):
                 encryption_type=compute.DiskEncryptionSetType.ENCRYPTION_AT_REST_WITH_CUSTOMER_KEY,
                 rotation_to_latest_key_version_enabled=True,
                 tags=tags,
-                opts=child_opts(self),
+                opts=child_opts(self, depends_on=cmk.depends_on),
             )
 
         client = authorization.get_client_config_output()

@@ -14,7 +14,7 @@ import pulumi
 from pulumi_azure_native import authorization, managedidentity, monitor, network
 from pydantic import AfterValidator, Field
 
-from ._base import ArgsModel, InputStr
+from ._base import ArgsModel, InputStr, ResourceList
 from .naming import NamingConvention
 
 # Private DNS zones per private-link group. Region-specific zones take the region in `{region}`.
@@ -117,6 +117,9 @@ class CustomerManagedKey(ArgsModel):
     """Client id of that identity (some services, e.g. ACR, want the client id)."""
     identity_principal_id: InputStr
     """Principal (object) id of that identity."""
+    depends_on: ResourceList = Field(default_factory=list)
+    """The identity's permission on the key (its role assignment): a resource encrypted with the key must wait for
+    it, or Azure rejects the key as unreadable."""
 
 
 class RoleAssignmentSpec(ArgsModel):

@@ -535,6 +535,7 @@ class SharedServices(pulumi.ComponentResource):
             identity_id=identity.id,
             identity_client_id=identity.client_id,
             identity_principal_id=identity.principal_id,
+            depends_on=[grant],
         )
         return cmk, grant
 

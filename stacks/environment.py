@@ -144,8 +144,6 @@ def build_aks(config: PlatformConfig, group: resources.ResourceGroup, shared: Sh
             aml_attachment=attachment,
             **{f: getattr(config.aks, f) for f in AksGpuClusterSettings.model_fields},
         ),
-        # The disk encryption set uses the shared CMK identity: its key permission must exist first.
-        opts=pulumi.ResourceOptions(depends_on=[shared]),
     )
     outputs["aksClusterName"] = cluster.cluster_name
     outputs["aksPrivateFqdn"] = cluster.private_fqdn
