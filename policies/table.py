@@ -84,7 +84,7 @@ def render() -> str:
         "## Settings per environment",
         "",
         "Every resource policy except `gpu-sku-not-retired` also takes `exemptions`: a list of "
-        "`{\"resource\": \"<logical name, URN or wildcard>\", \"reason\": \"...\"}` (none are configured).",
+        "`{\"resource\": \"<logical name, URN or wildcard>\", \"reason\": \"...\"}`.",
         "",
         "| Policy | Setting | Default | dev | test | prd |",
         "|---|---|---|---|---|---|",
@@ -93,6 +93,15 @@ def render() -> str:
         for key, schema in rule.config.items():
             values = " | ".join(_cell(setting(rule, configs[env], key)) for env in ENVIRONMENTS)
             lines.append(f"| `{rule.name}` | `{key}` | {_cell(schema.get('default'))} | {values} |")
+    lines += ["", "## Exemptions configured", ""]
+    exemptions = [(env, rule.name, entry) for env in ENVIRONMENTS for rule in RULES
+                  for entry in (setting(rule, configs[env], "exemptions") or [])]
+    if exemptions:
+        lines += ["| Env | Policy | Resource | Reason |", "|---|---|---|---|"]
+        lines += [f"| {env} | `{name}` | `{entry['resource']}` | {_escape(entry['reason'])} |"
+                  for env, name, entry in exemptions]
+    else:
+        lines.append("None.")
     return "\n".join(lines) + "\n"
 
 

@@ -82,13 +82,17 @@ def check_container_apps_internal(resource: Resource, _config: Mapping[str, Any]
 def check_no_node_public_ip(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
     props = resource.props
     if resource.type == ML_COMPUTE:
+        kind = get(props, "properties", "computeType")
+        if not (same(kind, "AmlCompute") or same(kind, "ComputeInstance")):
+            return  # attached compute (Kubernetes, VirtualMachine, ...) has no nodes of its own here
         inner = mapping(get(props, "properties", "properties"))
         value = inner.get("enableNodePublicIp")
         if not is_false(value):
             default = " (Azure's default is true)" if value is None else ""
             yield f"properties.properties.enableNodePublicIp is {text(value)}{default}; it must be false."
         ssh = inner.get("remoteLoginPortPublicAccess")
-        if same(ssh, "Enabled") or (same(ssh, "NotSpecified") and not get(inner, "subnet", "id")):
+        if same(kind, "AmlCompute") and (same(ssh, "Enabled") or (same(ssh, "NotSpecified")
+                                                                 and not get(inner, "subnet", "id"))):
             yield (f"properties.properties.remoteLoginPortPublicAccess is {text(ssh)} without a subnet, which opens "
                    "SSH on public node IPs; set it to 'Disabled'.")
     elif resource.type == AKS_AGENT_POOL:
