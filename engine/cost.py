@@ -827,6 +827,7 @@ class Totals:
     idle_complete: bool = True
     idle_gpu_complete: bool = True
     max_complete: bool = True
+    saving_complete: bool = True
     max_unbounded: bool = False
     idle_approximate: bool = False
     idle_gpu_approximate: bool = False
@@ -849,7 +850,9 @@ class Totals:
         else:
             self.max_hourly += peak
             self.max_approximate |= approximate and peak > 0
-        self.spot_saving_hourly += item.saving_hourly or 0.0
+        saving = item.saving_hourly
+        self.spot_saving_hourly += saving or 0.0
+        self.saving_complete &= saving is not None or not item.max_units
 
     @property
     def max_monthly(self) -> float:
@@ -867,6 +870,7 @@ class Totals:
                 "maxHourly": round(self.max_hourly, 4), "maxMonthly": round(self.max_monthly, 2),
                 "spotSavingHourly": round(self.spot_saving_hourly, 4), "idleComplete": self.idle_complete,
                 "idleGpuComplete": self.idle_gpu_complete, "maxComplete": self.max_complete,
+                "spotSavingComplete": self.saving_complete,
                 "maxUnbounded": self.max_unbounded, "idleApproximate": self.idle_approximate,
                 "maxApproximate": self.max_approximate}
 
@@ -1048,7 +1052,8 @@ def _cells(t: Totals) -> tuple[str, str, str, str]:
     peak = _money(t.max_hourly, t.max_approximate, not t.max_complete)
     if t.max_unbounded:
         peak += " (unbounded)"
-    saving = _money(t.spot_saving_hourly) if t.spot_saving_hourly else "-"
+    saving = _money(t.spot_saving_hourly, lower_bound=not t.saving_complete) \
+        if t.spot_saving_hourly or not t.saving_complete else "-"
     return idle, gpu, peak, saving
 
 

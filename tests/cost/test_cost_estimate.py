@@ -206,6 +206,8 @@ def test_spot_with_no_spot_price_is_unpriced_not_dedicated():
     assert item.idle_hourly == 0
     assert item.max_hourly is None
     assert item.problem == "no spot price for Standard_ND96asr_v4 in the price table"
+    totals = estimate(b.plan()).totals
+    assert totals.spot_saving_hourly == 0 and not totals.saving_complete, "an unknown saving is not a zero saving"
 
 
 def test_aks_free_tier_is_free_and_autoscaling_pools_use_min_and_max():
