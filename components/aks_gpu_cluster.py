@@ -379,8 +379,9 @@ def instance_type(pool: GpuNodePool) -> machinelearningservices.InstanceTypeSche
     """An Azure ML instance type that runs one pod per node of `pool` (most of the node's CPU and memory, all GPUs,
     or one MIG slice); Azure ML jobs pick it by name."""
     sku = lookup(pool.vm_size)
-    cpu = str(max(1, math.floor(sku.vcpus * 0.8)))
-    memory = f"{max(1, math.floor(sku.memory_gib * 0.8))}Gi"
+    # Three quarters of the VM: the rest is AKS's kubelet/OS reservation and the DaemonSets every node runs.
+    cpu = str(max(1, math.floor(sku.vcpus * 0.75)))
+    memory = f"{max(1, math.floor(sku.memory_gib * 0.75))}Gi"
     gpus = "1" if pool.mig_profile else str(sku.gpu_count)
     return machinelearningservices.InstanceTypeSchemaArgs(
         node_selector={"agentpool": pool.name},

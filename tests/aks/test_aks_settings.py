@@ -196,6 +196,6 @@ def test_instance_type_takes_a_whole_node():
         return cast(dict, cast(Any, schema.resources).limits)
 
     whole = limits(GpuNodePool(name="a100", vm_size="Standard_NC48ads_A100_v4", max_count=2))
-    assert whole == {"cpu": "38", "memory": "352Gi", "nvidia.com/gpu": "2"}
+    assert whole == {"cpu": "36", "memory": "330Gi", "nvidia.com/gpu": "2"}
     mig = limits(GpuNodePool(name="mig", vm_size="Standard_NC24ads_A100_v4", max_count=2, mig_profile="MIG3g"))
     assert mig["nvidia.com/gpu"] == "1"

@@ -1,0 +1,124 @@
+"""The AKS GPU cluster in our environments: what a platform engineer relies on, per environment, from the plans."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from helpers import one
+
+CLUSTER = "azure-native:containerservice:ManagedCluster"
+POOL = "azure-native:containerservice:AgentPool"
+DES = "azure-native:compute:DiskEncryptionSet"
+ZONE = "azure-native:privatedns:PrivateZone"
+
+
+def aks_config(repo, env: str) -> dict:
+    return yaml.safe_load((repo / f"Pulumi.{env}.yaml").read_text())["config"]["aiinfra:platform"]["aks"]
+
+
+def gpu_pools(plan) -> dict[str, dict]:
+    return {p.inputs["agentPoolName"]: p.inputs for p in plan.of_type(POOL) if p.inputs["vmSize"].startswith("Standard_N")}
+
+
+def test_every_environment_has_a_private_aad_cluster_in_the_shared_zone(plan, env, repo):
+    cluster = one(plan, CLUSTER).inputs
+    access = cluster["apiServerAccessProfile"]
+    assert access["enablePrivateCluster"] is True and access["enablePrivateClusterPublicFQDN"] is False
+    zone = one(plan, ZONE, "shared-dns-westus3-azmk8s-io")
+    assert zone.inputs["privateZoneName"] == "privatelink.westus3.azmk8s.io"
+    assert access["privateDNSZone"] == zone.id
+    aad = cluster["aadProfile"]
+    assert aad["managed"] is True and aad["enableAzureRBAC"] is True
+    assert aad["adminGroupObjectIDs"] == aks_config(repo, env)["adminGroupObjectIds"]
+    network = cluster["networkProfile"]
+    assert (network["networkPluginMode"], network["networkPolicy"]) == ("overlay", "cilium")
+    assert network["outboundType"] == "userAssignedNATGateway"
+    subnet = one(plan, "azure-native:network:Subnet", "shared-snet-aks")
+    assert subnet.inputs["natGateway"]["id"]  # the egress the outbound type relies on
+    assert all(p["vnetSubnetID"] == subnet.id for p in (*cluster["agentPoolProfiles"],
+                                                         *(r.inputs for r in plan.of_type(POOL))))
+
+
+def test_gpu_pools_are_tainted_labelled_and_scale_to_zero(plan):
+    pools = gpu_pools(plan)
+    assert pools
+    for name, pool in pools.items():
+        assert "sku=gpu:NoSchedule" in pool["nodeTaints"], name
+        assert pool["nodeLabels"]["workload"] in ("gpu-training", "gpu-inference"), name
+        assert (pool["enableAutoScaling"], pool["minCount"]) == (True, 0), name
+        assert pool["maxCount"] > 0 and pool["enableNodePublicIP"] is False, name
+
+
+def test_dev_gpus_are_spot_and_evicted_for_capacity_only(plan_of):
+    [pool] = gpu_pools(plan_of("dev")).values()
+    assert pool["scaleSetPriority"] == "Spot"
+    assert (pool["scaleSetEvictionPolicy"], pool["spotMaxPrice"]) == ("Delete", -1)
+    assert "kubernetes.azure.com/scalesetpriority=spot:NoSchedule" in pool["nodeTaints"]
+    assert one(plan_of("dev"), CLUSTER).inputs["sku"]["tier"] == "Free"
+
+
+@pytest.mark.parametrize("env", ["test", "prd"])
+def test_inference_pools_never_run_on_spot(plan_of, env):
+    pools = gpu_pools(plan_of(env))
+    inference = [p for p in pools.values() if p["nodeLabels"]["workload"] == "gpu-inference"]
+    training = [p for p in pools.values() if p["nodeLabels"]["workload"] == "gpu-training"]
+    assert inference and training
+    assert all(p["scaleSetPriority"] == "Regular" and "spotMaxPrice" not in p for p in inference)
+    assert all(p["scaleSetPriority"] == "Spot" for p in training)
+
+
+def test_prd_has_the_sla_tier_zones_and_cmk_disks(plan_of):
+    plan = plan_of("prd")
+    cluster = one(plan, CLUSTER).inputs
+    assert cluster["sku"] == {"name": "Base", "tier": "Standard"}
+    assert cluster["agentPoolProfiles"][0]["availabilityZones"] == ["1", "2", "3"]
+    des = one(plan, DES)
+    key = one(plan, "azure-native:keyvault:Key", "shared-cmk")
+    assert des.inputs["activeKey"]["keyUrl"] == key.outputs["keyUriWithVersion"]
+    assert des.inputs["identity"]["userAssignedIdentities"] == [one(plan, "azure-native:managedidentity:UserAssignedIdentity",
+                                                                    "shared-cmk-id").id]
+    grant = one(plan, "azure-native:authorization:RoleAssignment", "shared-cmk-crypto-user")
+    assert grant.urn in des.dependencies  # the key permission exists before the DES uses it
+    assert cluster["diskEncryptionSetID"] == des.id
+
+
+def test_cmk_follows_the_environment(plan, env):
+    cluster = one(plan, CLUSTER).inputs
+    assert ("diskEncryptionSetID" in cluster) is (env != "dev")
+    assert len(plan.of_type(DES)) == (0 if env == "dev" else 1)
+
+
+def test_azure_ml_extension_keeps_local_accounts_and_says_so(plan):
+    cluster = one(plan, CLUSTER)
+    extension = one(plan, "azure-native:kubernetesconfiguration:Extension")
+    assert extension.inputs["extensionType"] == "Microsoft.AzureML.Kubernetes"
+    assert cluster.urn in extension.property_dependencies["clusterName"]
+    assert cluster.inputs["disableLocalAccounts"] is False
+    assert any(cluster.inputs["resourceName"] in w and "local accounts ENABLED" in w for w in plan.warnings)
+
+
+def test_dev_cluster_is_attached_to_the_research_workspace(plan_of):
+    plan = plan_of("dev")
+    compute = one(plan, "azure-native:machinelearningservices:Compute", "aks-aml-compute")
+    workspace = one(plan, "azure-native:machinelearningservices:Workspace", "ml-research-workspace")
+    assert compute.inputs["workspaceName"] == workspace.inputs["workspaceName"]
+    assert compute.inputs["properties"]["computeType"] == "Kubernetes"
+    assert compute.inputs["properties"]["resourceId"] == one(plan, CLUSTER).id
+    assert compute.inputs["computeName"] == "aks-t4"
+    # Runs as the workspace's compute identity, once the workspace and that identity's grants exist.
+    identity = one(plan, "azure-native:managedidentity:UserAssignedIdentity", "ml-research-compute-id")
+    assert compute.inputs["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [identity.id]}
+    assert workspace.urn in compute.dependencies
+    assert set(compute.inputs["properties"]["properties"]["instanceTypes"]) == {"t4spot"}
+
+
+def test_container_insights_and_control_plane_logs_reach_the_shared_workspace(plan):
+    logs = one(plan, "azure-native:operationalinsights:Workspace")
+    cluster = one(plan, CLUSTER)
+    assert cluster.inputs["addonProfiles"]["omsagent"]["config"]["logAnalyticsWorkspaceResourceID"] == logs.id
+    diagnostics = [d for d in plan.of_type("azure-native:monitor:DiagnosticSetting")
+                   if d.inputs["resourceUri"] == cluster.id]
+    assert [d.inputs["workspaceId"] for d in diagnostics] == [logs.id]
+    rule = one(plan, "azure-native:monitor:DataCollectionRule")
+    assert rule.inputs["destinations"]["logAnalytics"][0]["workspaceResourceId"] == logs.id
