@@ -32,6 +32,12 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest -q
 
+## Regenerate the architecture diagram of prd (docs/architecture-prd.md, Mermaid GitHub renders); a test fails when
+## the committed one is stale.
+.PHONY: diagram
+diagram: $(STAMP)
+	$(PY) -m stacks.preview prd --quiet --no-policies --diagram docs/architecture-prd.md > /dev/null
+
 ## Re-pin dependencies after editing pyproject.toml.
 lock: $(STAMP)
 	$(UV) pip compile pyproject.toml -q --no-header --annotation-style line -o requirements.txt

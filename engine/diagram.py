@@ -40,13 +40,16 @@ _NOUNS = {
     "authorization:ManagementLockAtResourceGroupLevel": "lock", "authorization:ManagementLockByScope": "lock",
     "insights:DiagnosticSetting": "diagnostic setting", "monitor:DiagnosticSetting": "diagnostic setting",
     "network:PrivateDnsZoneGroup": "DNS zone group", "privatedns:VirtualNetworkLink": "DNS zone VNet link",
-    "storage:ManagementPolicy": "storage lifecycle policy",
+    "storage:ManagementPolicy": "storage lifecycle policy", "privatedns:PrivateRecordSet": "private DNS record",
+    "containerservice:MaintenanceConfiguration": "AKS maintenance window",
+    "monitor:DataCollectionRuleAssociation": "data collection rule association",
 }
 
 # Plumbing: counted in the component's note, not drawn.
 _HIDDEN = {
     "authorization:ManagementLockAtResourceGroupLevel", "authorization:ManagementLockByScope",
     "authorization:PolicyAssignment", "authorization:RoleAssignment", "authorization:RoleDefinition",
+    "containerservice:MaintenanceConfiguration", "monitor:DataCollectionRuleAssociation",
     "insights:DiagnosticSetting", "monitor:DiagnosticSetting", "storage:ManagementPolicy", "keyvault:AccessPolicy",
     "keyvault:Key", "keyvault:Secret",
     "machinelearningservices:ManagedNetworkSettingsRule", "managedidentity:FederatedIdentityCredential",
