@@ -21,16 +21,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_azuread as azuread
-from pulumi_azure_native import authorization, managedidentity
+from pulumi_azure_native import authorization
 from pulumi_azure_native import machinelearningservices as ml
-from pydantic import Field, WithJsonSchema, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ._aml import ComputeName, aml_cluster, validate_idle_minutes
-from ._base import ArgsModel, InputStr
+from ._base import ArgsModel, InputStr, ResourceList
 from .interfaces import (
     CommonArgs,
     child_opts,
@@ -39,6 +39,7 @@ from .interfaces import (
     extra_role_assignments,
     private_endpoint,
     role_assignment,
+    user_assigned_identity,
 )
 from .naming import NamingConvention
 from .shared_services import SharedServicesRef
@@ -96,13 +97,6 @@ _RESERVED_RULE_PREFIX = "aiinfra-"
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 _FQDN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _PORTS = re.compile(r"^(\*|\d{1,5}(-\d{1,5})?(\s*,\s*\d{1,5}(-\d{1,5})?)*)$")
-
-if TYPE_CHECKING:
-    ResourceList = list[pulumi.Resource]
-else:
-    ResourceList = Annotated[list[pulumi.Resource],
-                             WithJsonSchema({"type": "array", "items": {"description": "a pulumi Resource"}})]
-
 
 class OutboundRule(ArgsModel):
     """A user-defined outbound rule of the workspace's managed network."""
@@ -366,14 +360,8 @@ class SecureWorkspace(pulumi.ComponentResource):
         tags = args.tags
         ws = args.name
 
-        workspace_identity = managedidentity.UserAssignedIdentity(
-            f"{name}-id",
-            resource_name_=n.name("user_assigned_identity", ws, "mlw"),
-            resource_group_name=rg, location=location, tags=tags, opts=child_opts(self))
-        compute_identity = managedidentity.UserAssignedIdentity(
-            f"{name}-compute-id",
-            resource_name_=n.name("user_assigned_identity", ws, "compute"),
-            resource_group_name=rg, location=location, tags=tags, opts=child_opts(self))
+        workspace_identity = user_assigned_identity(self, f"{name}-id", args=args, workload=f"{ws}-mlw")
+        compute_identity = user_assigned_identity(self, f"{name}-compute-id", args=args, workload=f"{ws}-compute")
 
         # The workspace identity's roles (Microsoft Learn, "Set up authentication between Azure Machine Learning and
         # other services": user-assigned workspace identity). Granted before the workspace, which uses them while
@@ -403,7 +391,9 @@ class SecureWorkspace(pulumi.ComponentResource):
         cmk = shared.cmk if args.require_cmk else None
         identity_ids: list[pulumi.Input[str]] = [workspace_identity.id]
         if cmk is not None:
+            # CMK can only be chosen at creation, and Azure rejects a key its identity cannot read yet.
             identity_ids.append(cmk.identity_id)
+            grants += cmk.depends_on
         workspace = ml.Workspace(
             f"{name}-workspace",
             workspace_name=n.name("machine_learning_workspace", ws),

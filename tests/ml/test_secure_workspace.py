@@ -109,6 +109,8 @@ def test_cmk_and_hbi_where_the_environment_asks(plan, env, repo):
         assert encryption["keyVaultProperties"]["keyIdentifier"].startswith(key.outputs["keyUri"])
         assert encryption["identity"]["userAssignedIdentity"] == cmk_identity.id
         assert cmk_identity.id in workspace.inputs["identity"]["userAssignedIdentities"]
+        key_grant = one(plan, ROLE_ASSIGNMENT, "shared-cmk-crypto-user")
+        assert key_grant.urn in workspace.dependencies  # the key must be readable when the workspace is created
     if env == "prd":
         assert all(workspace_of(plan, c).inputs["hbiWorkspace"] and "encryption" in workspace_of(plan, c).inputs
                    for c in components(plan))
