@@ -39,6 +39,12 @@ else:
 """Resources to wait for (`depends_on`), carried in args from the component that made them."""
 
 
+def duplicates(values: typing.Iterable[str]) -> list[str]:
+    """The values that occur more than once, sorted: for "names must be unique" checks."""
+    seen = list(values)
+    return sorted({v for v in seen if seen.count(v) > 1})
+
+
 class _ArgsModelMeta(ModelMetaclass):
     """Construction from Python (a Pulumi program) turns a validation error into a RunError naming each
     field, which `pulumi up` prints without a traceback. Validation of config files goes through

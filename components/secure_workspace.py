@@ -30,7 +30,7 @@ from pulumi_azure_native import machinelearningservices as ml
 from pydantic import Field, field_validator, model_validator
 
 from ._aml import ComputeName, aml_cluster, validate_idle_minutes
-from ._base import ArgsModel, InputStr, ResourceList
+from ._base import ArgsModel, InputStr, ResourceList, duplicates
 from .interfaces import (
     CommonArgs,
     child_opts,
@@ -254,10 +254,9 @@ class SecureWorkspaceSettings(ArgsModel):
 
     @model_validator(mode="after")
     def _network_rules(self) -> "SecureWorkspaceSettings":
-        names = [rule.name for rule in self.outbound_rules]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"outboundRules: duplicate rule name(s) {', '.join(duplicates)}")
+        repeated = duplicates(rule.name for rule in self.outbound_rules)
+        if repeated:
+            raise ValueError(f"outboundRules: duplicate rule name(s) {', '.join(repeated)}")
         if self.isolation_mode == "Disabled":
             if self.outbound_rules:
                 raise ValueError("outboundRules need a managed network; set isolationMode to "

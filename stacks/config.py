@@ -13,7 +13,7 @@ from typing import TypeVar
 import pulumi
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from components._base import ArgsModel, format_validation_error
+from components._base import ArgsModel, duplicates, format_validation_error
 from components.aks_gpu_cluster import AksGpuClusterSettings, AmlAttachmentSettings
 from components.batch_gpu_pool import BatchGpuPoolSettings
 from components.container_apps_gpu import ContainerAppsGpuSettings
@@ -38,10 +38,9 @@ class WorkspaceConfig(SecureWorkspaceSettings):
     @field_validator("compute_pools")
     @classmethod
     def _unique_pool_names(cls, pools: list[GpuComputePoolSettings]) -> list[GpuComputePoolSettings]:
-        names = [p.name.lower() for p in pools]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate compute name(s) {', '.join(duplicates)}")
+        repeated = duplicates(p.name.lower() for p in pools)
+        if repeated:
+            raise ValueError(f"duplicate compute name(s) {', '.join(repeated)}")
         return pools
 
     @model_validator(mode="after")
@@ -120,10 +119,9 @@ class PlatformConfig(ArgsModel):
     @field_validator("workspaces")
     @classmethod
     def _unique_workspace_names(cls, workspaces: list[WorkspaceConfig]) -> list[WorkspaceConfig]:
-        names = [w.name for w in workspaces]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate workspace name(s) {', '.join(duplicates)}")
+        repeated = duplicates(w.name for w in workspaces)
+        if repeated:
+            raise ValueError(f"duplicate workspace name(s) {', '.join(repeated)}")
         return workspaces
 
     @model_validator(mode="after")
