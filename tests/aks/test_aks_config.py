@@ -16,6 +16,7 @@ DEV = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())["config"]["aiinfra:
 
 def problem(mutate) -> str:
     raw = copy.deepcopy(DEV)
+    raw["aks"]["attach"] = {"workspace": "research", "computeName": "aks-t4"}
     mutate(raw)
     with pytest.raises(ConfigError) as caught:
         parse_platform_config(raw, "Pulumi.dev.yaml")
@@ -62,7 +63,11 @@ def test_aks_config_errors_name_the_yaml_path(mutate, expected):
     assert expected in problem(mutate)
 
 
-def test_dev_config_is_valid_and_complete():
-    config = parse_platform_config(copy.deepcopy(DEV), "Pulumi.dev.yaml")
-    assert config.aks is not None and config.aks.attach is not None
+def test_dev_config_is_valid_with_and_without_attach():
+    raw = copy.deepcopy(DEV)
+    config = parse_platform_config(raw, "Pulumi.dev.yaml")
+    assert config.aks is not None and config.aks.attach is None
     assert [p.name for p in config.aks.gpu_pools] == ["t4spot"]
+    raw["aks"]["attach"] = {"workspace": "vision"}
+    attach = parse_platform_config(raw, "Pulumi.dev.yaml").aks.attach  # type: ignore[union-attr]
+    assert attach is not None and (attach.workspace, attach.compute_name) == ("vision", "aks-gpu")

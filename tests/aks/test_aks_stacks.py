@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from engine import Plan, run_program
 from helpers import one
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
@@ -58,9 +59,8 @@ def test_dev_gpus_are_spot_and_evicted_for_capacity_only(plan_of):
     assert one(plan_of("dev"), CLUSTER).inputs["sku"]["tier"] == "Free"
 
 
-@pytest.mark.parametrize("env", ["test", "prd"])
-def test_inference_pools_never_run_on_spot(plan_of, env):
-    pools = gpu_pools(plan_of(env))
+def test_prd_inference_pools_never_run_on_spot(plan_of):
+    pools = gpu_pools(plan_of("prd"))
     inference = [p for p in pools.values() if p["nodeLabels"]["workload"] == "gpu-inference"]
     training = [p for p in pools.values() if p["nodeLabels"]["workload"] == "gpu-training"]
     assert inference and training
@@ -98,11 +98,22 @@ def test_azure_ml_extension_keeps_local_accounts_and_says_so(plan):
     assert any(cluster.inputs["resourceName"] in w and "local accounts ENABLED" in w for w in plan.warnings)
 
 
-def test_dev_cluster_is_attached_to_the_research_workspace(plan_of):
-    plan = plan_of("dev")
+@pytest.fixture(scope="module")
+def attached_dev(repo, tmp_path_factory) -> Plan:
+    """dev with `aks.attach` naming the research workspace (our stacks do not attach yet: see the component doc)."""
+    document = yaml.safe_load((repo / "Pulumi.dev.yaml").read_text())
+    document["config"]["aiinfra:platform"]["aks"]["attach"] = {"workspace": "research", "computeName": "aks-t4"}
+    stack_file = tmp_path_factory.mktemp("attach") / "Pulumi.dev.yaml"
+    stack_file.write_text(yaml.safe_dump(document))
+    return run_program(repo, "dev", stack_file=stack_file)
+
+
+def test_attach_uses_the_workspace_config_names(attached_dev):
+    plan = attached_dev
     compute = one(plan, "azure-native:machinelearningservices:Compute", "aks-aml-compute")
     workspace = one(plan, "azure-native:machinelearningservices:Workspace", "ml-research-workspace")
     assert compute.inputs["workspaceName"] == workspace.inputs["workspaceName"]
+    assert compute.inputs["resourceGroupName"] == workspace.inputs["resourceGroupName"]
     assert compute.inputs["properties"]["computeType"] == "Kubernetes"
     assert compute.inputs["properties"]["resourceId"] == one(plan, CLUSTER).id
     assert compute.inputs["computeName"] == "aks-t4"
@@ -110,7 +121,12 @@ def test_dev_cluster_is_attached_to_the_research_workspace(plan_of):
     identity = one(plan, "azure-native:managedidentity:UserAssignedIdentity", "ml-research-compute-id")
     assert compute.inputs["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [identity.id]}
     assert workspace.urn in compute.dependencies
+    assert one(plan, "azure-native:kubernetesconfiguration:Extension").urn in compute.dependencies
     assert set(compute.inputs["properties"]["properties"]["instanceTypes"]) == {"t4spot"}
+
+
+def test_our_stacks_attach_nowhere_yet(plan):
+    assert not [c for c in plan.of_type("azure-native:machinelearningservices:Compute") if c.name == "aks-aml-compute"]
 
 
 def test_container_insights_and_control_plane_logs_reach_the_shared_workspace(plan):
