@@ -66,6 +66,12 @@ def build_environment(config: PlatformConfig) -> Environment:
     return Environment(resource_group=group, shared=shared, outputs=outputs, workspaces=workspaces)
 
 
+def common_args(config: PlatformConfig, group: resources.ResourceGroup, shared: SharedServices) -> dict[str, Any]:
+    """The CommonArgs every component of the environment gets: naming, group, tags, lock, Log Analytics."""
+    return dict(naming=config.naming, resource_group_name=group.name, tags=config.all_tags,
+                lock=config.lock_stateful_resources, log_analytics_workspace_id=shared.log_analytics_workspace_id)
+
+
 def build_workspaces(config: PlatformConfig, group: resources.ResourceGroup,
                      shared: SharedServices) -> dict[str, SecureWorkspace]:
     """One SecureWorkspace per `workspaces` entry, with its GPU pools as children."""
@@ -74,15 +80,7 @@ def build_workspaces(config: PlatformConfig, group: resources.ResourceGroup,
         settings = {f: getattr(entry, f) for f in SecureWorkspaceSettings.model_fields}
         workspace = SecureWorkspace(
             f"ml-{entry.name}",
-            SecureWorkspaceArgs(
-                naming=config.naming,
-                resource_group_name=group.name,
-                tags=config.all_tags,
-                lock=config.lock_stateful_resources,
-                log_analytics_workspace_id=shared.log_analytics_workspace_id,
-                shared=shared.ref,
-                **settings,
-            ),
+            SecureWorkspaceArgs(**common_args(config, group, shared), shared=shared.ref, **settings),
         )
         for pool in entry.compute_pools:
             GpuComputePool(
@@ -98,8 +96,7 @@ def build_workspaces(config: PlatformConfig, group: resources.ResourceGroup,
 def build_gpu_services(config: PlatformConfig, group: resources.ResourceGroup, shared: SharedServices,
                        outputs: dict[str, Any]) -> None:
     """The Batch GPU pool (queued work) and the serverless GPU apps (real-time requests), where config asks."""
-    common = dict(naming=config.naming, resource_group_name=group.name, tags=config.all_tags,
-                  lock=config.lock_stateful_resources, log_analytics_workspace_id=shared.log_analytics_workspace_id)
+    common = common_args(config, group, shared)
     if config.batch is not None:
         pool = BatchGpuPool("batch", BatchGpuPoolArgs(
             **common, shared=shared.ref,
@@ -135,11 +132,7 @@ def build_aks(config: PlatformConfig, group: resources.ResourceGroup, shared: Sh
     cluster = AksGpuCluster(
         "aks",
         AksGpuClusterArgs(
-            naming=config.naming,
-            resource_group_name=group.name,
-            tags=config.all_tags,
-            lock=config.lock_stateful_resources,
-            log_analytics_workspace_id=shared.log_analytics_workspace_id,
+            **common_args(config, group, shared),
             shared=shared.ref,
             aml_attachment=attachment,
             **{f: getattr(config.aks, f) for f in AksGpuClusterSettings.model_fields},
