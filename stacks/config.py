@@ -67,9 +67,8 @@ class AksConfig(AksGpuClusterSettings):
 
     @model_validator(mode="after")
     def _attach_needs_extension(self) -> "AksConfig":
-        if self.attach is not None and self.azure_ml_extension is None:
-            raise ValueError("attach needs azureMlExtension: a workspace can only use the cluster through the "
-                             "Azure ML extension")
+        if self.attach is not None:
+            self.check_attachment("attach")
         return self
 
 
@@ -88,6 +87,9 @@ class PlatformConfig(ArgsModel):
     """Tags on every resource; must include `owner` and `costCenter`."""
     lock_stateful_resources: bool = False
     """Protect Key Vault, storage and ACR (`protect` + CanNotDelete lock). Turn on in production."""
+    create_resource_group: bool = True
+    """Create the environment's resource group. False: deploy into the group of the same name that bootstrap/
+    created (with the pipeline deployer's roles scoped to it), which this stack then never deletes."""
     shared: SharedServicesSettings
     """Network, DNS, Key Vault, storage, registry, monitoring and budget shared by all workspaces."""
     batch: BatchGpuPoolSettings | None = None

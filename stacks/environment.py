@@ -20,7 +20,9 @@ from .config import PlatformConfig
 
 @dataclass
 class Environment:
-    resource_group: resources.ResourceGroup
+    resource_group: resources.ResourceGroup | None
+    """The environment's resource group when this stack creates it; None when bootstrap/ created it
+    (`createResourceGroup: false`)."""
     shared: SharedServices
     outputs: dict[str, Any] = field(default_factory=dict)
     workspaces: dict[str, SecureWorkspace] = field(default_factory=dict)
@@ -30,49 +32,48 @@ class Environment:
 def build_environment(config: PlatformConfig) -> Environment:
     naming = config.naming
     tags = config.all_tags
-    group = resources.ResourceGroup(
-        "rg",
-        resource_group_name=naming.name("resource_group"),
-        location=config.location,
-        tags=tags,
-    )
+    group_name: pulumi.Input[str] = naming.name("resource_group")
+    group = None
+    if config.create_resource_group:
+        group = resources.ResourceGroup("rg", resource_group_name=group_name, location=config.location, tags=tags)
+        group_name = group.name
     shared = SharedServices(
         "shared",
         SharedServicesArgs(
             naming=naming,
-            resource_group_name=group.name,
+            resource_group_name=group_name,
             tags=tags,
             lock=config.lock_stateful_resources,
             **dict(config.shared),
         ),
     )
     outputs: dict[str, Any] = {
-        "resourceGroupName": group.name,
+        "resourceGroupName": group_name,
         "virtualNetworkId": shared.virtual_network_id,
         "keyVaultId": shared.key_vault_id,
         "storageAccountId": shared.storage_account_id,
         "containerRegistryLoginServer": shared.ref.container_registry_login_server,
         "logAnalyticsWorkspaceId": shared.log_analytics_workspace_id,
     }
-    workspaces = build_workspaces(config, group, shared)
+    workspaces = build_workspaces(config, group_name, shared)
     outputs["mlWorkspaces"] = {
         key: {"id": w.workspace_id, "name": w.workspace_name, "discoveryUrl": w.discovery_url,
               "privateEndpointId": w.private_endpoint_id,
               "dataScientistsGroupObjectId": w.data_scientists_group_object_id}
         for key, w in workspaces.items()
     }
-    build_gpu_services(config, group, shared, outputs)
-    build_aks(config, group, shared, workspaces, outputs)
+    build_gpu_services(config, group_name, shared, outputs)
+    build_aks(config, group_name, shared, workspaces, outputs)
     return Environment(resource_group=group, shared=shared, outputs=outputs, workspaces=workspaces)
 
 
-def common_args(config: PlatformConfig, group: resources.ResourceGroup, shared: SharedServices) -> dict[str, Any]:
+def common_args(config: PlatformConfig, group_name: pulumi.Input[str], shared: SharedServices) -> dict[str, Any]:
     """The CommonArgs every component of the environment gets: naming, group, tags, lock, Log Analytics."""
-    return dict(naming=config.naming, resource_group_name=group.name, tags=config.all_tags,
+    return dict(naming=config.naming, resource_group_name=group_name, tags=config.all_tags,
                 lock=config.lock_stateful_resources, log_analytics_workspace_id=shared.log_analytics_workspace_id)
 
 
-def build_workspaces(config: PlatformConfig, group: resources.ResourceGroup,
+def build_workspaces(config: PlatformConfig, group_name: pulumi.Input[str],
                      shared: SharedServices) -> dict[str, SecureWorkspace]:
     """One SecureWorkspace per `workspaces` entry, with its GPU pools as children."""
     workspaces: dict[str, SecureWorkspace] = {}
@@ -80,7 +81,7 @@ def build_workspaces(config: PlatformConfig, group: resources.ResourceGroup,
         settings = {f: getattr(entry, f) for f in SecureWorkspaceSettings.model_fields}
         workspace = SecureWorkspace(
             f"ml-{entry.name}",
-            SecureWorkspaceArgs(**common_args(config, group, shared), shared=shared.ref, **settings),
+            SecureWorkspaceArgs(**common_args(config, group_name, shared), shared=shared.ref, **settings),
         )
         for pool in entry.compute_pools:
             GpuComputePool(
@@ -93,10 +94,10 @@ def build_workspaces(config: PlatformConfig, group: resources.ResourceGroup,
     return workspaces
 
 
-def build_gpu_services(config: PlatformConfig, group: resources.ResourceGroup, shared: SharedServices,
+def build_gpu_services(config: PlatformConfig, group_name: pulumi.Input[str], shared: SharedServices,
                        outputs: dict[str, Any]) -> None:
     """The Batch GPU pool (queued work) and the serverless GPU apps (real-time requests), where config asks."""
-    common = common_args(config, group, shared)
+    common = common_args(config, group_name, shared)
     if config.batch is not None:
         pool = BatchGpuPool("batch", BatchGpuPoolArgs(
             **common, shared=shared.ref,
@@ -112,7 +113,7 @@ def build_gpu_services(config: PlatformConfig, group: resources.ResourceGroup, s
         outputs["containerAppFqdns"] = apps.app_fqdns
 
 
-def build_aks(config: PlatformConfig, group: resources.ResourceGroup, shared: SharedServices,
+def build_aks(config: PlatformConfig, group_name: pulumi.Input[str], shared: SharedServices,
               workspaces: dict[str, SecureWorkspace], outputs: dict[str, Any]) -> None:
     """The private AKS GPU cluster, attached to the workspace config names, where config asks for one."""
     if config.aks is None:
@@ -132,7 +133,7 @@ def build_aks(config: PlatformConfig, group: resources.ResourceGroup, shared: Sh
     cluster = AksGpuCluster(
         "aks",
         AksGpuClusterArgs(
-            **common_args(config, group, shared),
+            **common_args(config, group_name, shared),
             shared=shared.ref,
             aml_attachment=attachment,
             **{f: getattr(config.aks, f) for f in AksGpuClusterSettings.model_fields},

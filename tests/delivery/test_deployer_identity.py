@@ -257,3 +257,26 @@ def test_settings_model_is_what_the_bootstrap_config_holds():
         raw = yaml.safe_load((BOOTSTRAP / f"Pulumi.{env}.yaml").read_text())["config"]["aiinfra-bootstrap:deployer"]
         settings = DeployerIdentitySettings.model_validate(raw)
         assert settings.github is not None and settings.github.environment == env
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_platform_deploys_into_the_group_bootstrap_creates(env, plan_of):
+    platform, group = plan_of(env), bootstrap_plan(env).of_type(GROUP)[0]
+    assert not platform.of_type(GROUP), "the platform stack must not create (or ever delete) the bootstrap group"
+    used = {r.inputs["resourceGroupName"] for r in platform.resources if "resourceGroupName" in r.inputs}
+    assert used == {group.inputs["resourceGroupName"]}
+    assert platform.stack_outputs["resourceGroupName"] == group.inputs["resourceGroupName"]
+
+
+def test_without_bootstrap_the_platform_creates_its_group(tmp_path):
+    stack = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
+    stack["config"]["aiinfra:platform"]["createResourceGroup"] = True
+    stack["config"]["aiinfra:platform"].pop("workspaces", None)  # a smaller plan is enough here
+    for key in ("batch", "containerApps", "aks"):
+        stack["config"]["aiinfra:platform"].pop(key, None)
+    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack))
+    plan = run_program(REPO, "dev", stack_file=tmp_path / "Pulumi.dev.yaml")
+    (group,) = plan.of_type(GROUP)
+    account = next(r for r in plan.resources if r.type == "azure-native:storage:StorageAccount")
+    assert group.urn in account.dependencies
+    assert group.inputs["tags"]["environment"] == "dev"
