@@ -26,12 +26,11 @@ from pulumi_azure_native import (
     containerservice,
     kubernetesconfiguration,
     machinelearningservices,
-    managedidentity,
     monitor,
 )
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from ._base import ArgsModel, ComponentArgsError, InputStr, ResourceList
+from ._base import ArgsModel, ComponentArgsError, InputStr, ResourceList, duplicates
 from .gpu_skus import GpuVmSize, lookup
 from .interfaces import (
     CommonArgs,
@@ -39,6 +38,7 @@ from .interfaces import (
     diagnostic_setting,
     extra_role_assignments,
     role_assignment,
+    user_assigned_identity,
 )
 from .shared_services import SharedServicesRef
 
@@ -333,9 +333,9 @@ class AksGpuClusterSettings(ArgsModel):
             raise ValueError("systemPool.minCount must be at least 1: AKS keeps system pods on the system pool")
         names = [self.system_pool.name, *([self.cpu_pool.name] if self.cpu_pool else []),
                  *(p.name for p in self.gpu_pools)]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"node pool names must be unique; repeated: {', '.join(duplicates)}")
+        repeated = duplicates(names)
+        if repeated:
+            raise ValueError(f"node pool names must be unique; repeated: {', '.join(repeated)}")
         if ipaddress.ip_network(self.pod_cidr).overlaps(ipaddress.ip_network(self.service_cidr)):
             raise ValueError(f"podCidr ({self.pod_cidr}) and serviceCidr ({self.service_cidr}) overlap")
         if self.azure_ml_extension is not None:
@@ -346,6 +346,12 @@ class AksGpuClusterSettings(ArgsModel):
                 raise ValueError("azureMlExtension needs cpuPool: the extension's services cannot run on the tainted "
                                  "system pool or GPU pools")
         return self
+
+    def check_attachment(self, key: str) -> None:
+        """Fail when something is attached (`key`, as the caller spells it) without the Azure ML extension."""
+        if self.azure_ml_extension is None:
+            raise ValueError(f"{key} needs azureMlExtension: a workspace can only use the cluster through the "
+                             "Azure ML extension")
 
     @property
     def local_accounts_disabled(self) -> bool:
@@ -369,9 +375,8 @@ class AksGpuClusterArgs(CommonArgs, AksGpuClusterSettings):
 
     @model_validator(mode="after")
     def _attachment_needs_extension(self) -> "AksGpuClusterArgs":
-        if self.aml_attachment is not None and self.azure_ml_extension is None:
-            raise ValueError("amlAttachment needs azureMlExtension: a workspace can only use the cluster through "
-                             "the Azure ML extension")
+        if self.aml_attachment is not None:
+            self.check_attachment("amlAttachment")
         return self
 
 
@@ -486,14 +491,7 @@ class AksGpuCluster(pulumi.ComponentResource):
 
         # --- control-plane identity: a custom private DNS zone needs a user-assigned identity that can write the
         # zone and join the subnet, granted before the cluster exists.
-        identity = managedidentity.UserAssignedIdentity(
-            f"{name}-id",
-            resource_name_=n.name("user_assigned_identity", "aks"),
-            resource_group_name=rg,
-            location=location,
-            tags=tags,
-            opts=child_opts(self),
-        )
+        identity = user_assigned_identity(self, f"{name}-id", args=args, workload="aks")
         grants = [
             role_assignment(self, f"{name}-dns-zone-contributor", naming=n, scope=dns_zone_id,
                             principal_id=identity.principal_id, role="Private DNS Zone Contributor"),
