@@ -10,11 +10,10 @@ import pytest
 
 from components._base import ComponentArgsError
 from components.aks_gpu_cluster import AksGpuCluster, AksGpuClusterArgs, CONTROL_PLANE_LOG_CATEGORIES
-from components.naming import NamingConvention
 from components.shared_services import SharedServicesRef
 from engine import Plan, Registration, run_program
 from engine.arm import SUBSCRIPTION_ID
-from helpers import children, one
+from helpers import children, fake_shared_ref, one
 
 PROGRAM = Path(__file__).resolve().parent / "program"
 CLUSTER = "azure-native:containerservice:ManagedCluster"
@@ -217,13 +216,9 @@ def test_component_outputs(plan):
 
 
 def _ref(**overrides) -> SharedServicesRef:
-    base = dict(naming=NamingConvention(prefix="acme", environment="dev", location="eastus"),
-                resource_group_name="rg", virtual_network_id="/vnet", private_endpoint_subnet_id="/pe",
-                aks_subnet_id="/aks", private_dns_zone_ids={"privatelink.eastus.azmk8s.io": "/zone"},
-                key_vault_id="/kv", key_vault_uri="https://kv/", storage_account_id="/st", storage_account_name="st",
-                container_registry_id="/cr", container_registry_login_server="cr.azurecr.io",
-                log_analytics_workspace_id="/log", application_insights_id="/appi")
-    return SharedServicesRef(**{**base, **overrides})
+    zone = "privatelink.eastus.azmk8s.io"
+    return fake_shared_ref("eastus", **{"aks_subnet_id": "/aks", "private_dns_zone_ids": {zone: f"/zones/{zone}"},
+                                        **overrides})
 
 
 @pytest.fixture
