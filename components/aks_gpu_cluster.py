@@ -404,8 +404,10 @@ def azure_ml_extension_settings(settings: AzureMlExtensionSettings, *, cluster_i
 
     `az k8s-extension create` derives several keys client-side before it calls ARM (Azure/azure-cli-extensions,
     k8s-extension AzureMLKubernetes.py): the scoringFe.* keys, cluster_name (and the clusterId and Prometheus label
-    it is copied to), domain/location, and relayserver and servicebus off on AKS. A direct ARM deployment must send them itself. workLoadToleration lets Azure ML pods
-    onto the tainted GPU (and Spot) nodes, as Microsoft's edge-ai AKS integration does.
+    it is copied to), domain/location, and relayserver and servicebus off on AKS. A direct ARM deployment must send
+    them itself. Tolerations for the GPU (and Spot) taints, as Microsoft's edge-ai AKS integration sets them:
+    `toleration[i]` for the extension's own DaemonSets (the NVIDIA device plugin, log and storage agents) that must
+    run on GPU nodes, `workLoadToleration[i]` for Azure ML jobs and deployments.
     """
     flag = {True: "true", False: "false"}
     values: dict[str, pulumi.Input[str]] = {
@@ -427,9 +429,10 @@ def azure_ml_extension_settings(settings: AzureMlExtensionSettings, *, cluster_i
     tolerations = [("sku", "Equal", "gpu", "NoSchedule")]
     if spot:
         tolerations.append(("kubernetes.azure.com/scalesetpriority", "Equal", "spot", "NoSchedule"))
-    for i, (key, operator, value, effect) in enumerate(tolerations):
-        values.update({f"workLoadToleration[{i}].key": key, f"workLoadToleration[{i}].operator": operator,
-                       f"workLoadToleration[{i}].value": value, f"workLoadToleration[{i}].effect": effect})
+    for prefix in ("toleration", "workLoadToleration"):
+        for i, (key, operator, value, effect) in enumerate(tolerations):
+            values.update({f"{prefix}[{i}].key": key, f"{prefix}[{i}].operator": operator,
+                           f"{prefix}[{i}].value": value, f"{prefix}[{i}].effect": effect})
     if settings.enable_inference:
         # Internal load balancer only: the inference router gets a private IP in the AKS subnet.
         values.update({

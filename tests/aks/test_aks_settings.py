@@ -171,8 +171,10 @@ def test_extension_settings_training_only():
     assert values["cluster_name"] == values["clusterId"] == "/id"
     assert values["location"] == values["jobSchedulerLocation"] == "westus3"
     assert values["installNvidiaDevicePlugin"] == "true"
-    assert values["workLoadToleration[0].key"] == "sku" and values["workLoadToleration[0].value"] == "gpu"
-    assert "workLoadToleration[1].key" not in values
+    for prefix in ("toleration", "workLoadToleration"):  # the extension's DaemonSets, and Azure ML's pods
+        assert values[f"{prefix}[0].key"] == "sku" and values[f"{prefix}[0].value"] == "gpu"
+        assert values[f"{prefix}[0].effect"] == "NoSchedule"
+        assert f"{prefix}[1].key" not in values
 
 
 def test_extension_settings_inference_on_an_internal_load_balancer_with_tls():
@@ -185,7 +187,7 @@ def test_extension_settings_inference_on_an_internal_load_balancer_with_tls():
     assert values["allowInsecureConnections"] == "false"
     assert values["sslSecret"] == values["scoringFe.sslSecret"] == "fe-tls"
     assert values["sslCname"] == "ml.contoso.internal"
-    assert values["workLoadToleration[1].key"] == "kubernetes.azure.com/scalesetpriority"
+    assert values["workLoadToleration[1].key"] == values["toleration[1].key"] == "kubernetes.azure.com/scalesetpriority"
     assert all(isinstance(v, str) for v in values.values())
 
 
