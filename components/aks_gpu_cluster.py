@@ -193,7 +193,7 @@ class MaintenanceWindow(ArgsModel):
 
 
 class AzureMlExtensionSettings(ArgsModel):
-    """The Azure ML extension (Microsoft.AzureML.Kubernetes) that lets a workspace run jobs and endpoints on the cluster."""
+    """The Azure ML extension (Microsoft.AzureML.Kubernetes): lets a workspace run jobs and endpoints on the cluster."""
 
     enable_training: bool = True
     """Run training jobs and batch scoring."""

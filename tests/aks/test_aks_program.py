@@ -63,7 +63,8 @@ def test_custom_dns_zone_needs_a_user_assigned_identity_granted_before_the_clust
     grants = {role_of(r): r for r in in_component(plan, "ml", ROLE)
               if r.inputs["principalId"] == identity.outputs["principalId"]}
     assert set(grants) == {"Private DNS Zone Contributor", "Network Contributor"}
-    assert grants["Private DNS Zone Contributor"].inputs["scope"] == cluster.inputs["apiServerAccessProfile"]["privateDNSZone"]
+    zone = cluster.inputs["apiServerAccessProfile"]["privateDNSZone"]
+    assert grants["Private DNS Zone Contributor"].inputs["scope"] == zone
     assert grants["Network Contributor"].inputs["scope"].endswith("/virtualNetworks/vnet-acme")
     for grant in grants.values():
         assert grant.urn in cluster.dependencies
@@ -189,7 +190,8 @@ def test_azure_ml_extension_and_attachment_to_a_workspace_by_name(plan):
     assert set(properties["properties"]["instanceTypes"]) == {"a100mig", "t4spot"}
     assert extension.urn in compute.dependencies
     principal = compute.outputs["identity"]["principalId"]
-    grants = {role_of(r): r.inputs["scope"] for r in in_component(plan, "ml", ROLE) if r.inputs["principalId"] == principal}
+    grants = {role_of(r): r.inputs["scope"] for r in in_component(plan, "ml", ROLE)
+              if r.inputs["principalId"] == principal}
     assert grants == {"AcrPull": f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-net/providers/"
                                  "Microsoft.ContainerRegistry/registries/cracme",
                       "Storage Blob Data Contributor": f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-net/"

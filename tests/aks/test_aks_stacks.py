@@ -19,7 +19,8 @@ def aks_config(repo, env: str) -> dict:
 
 
 def gpu_pools(plan) -> dict[str, dict]:
-    return {p.inputs["agentPoolName"]: p.inputs for p in plan.of_type(POOL) if p.inputs["vmSize"].startswith("Standard_N")}
+    return {p.inputs["agentPoolName"]: p.inputs for p in plan.of_type(POOL)
+            if p.inputs["vmSize"].startswith("Standard_N")}
 
 
 def test_every_environment_has_a_private_aad_cluster_in_the_shared_zone(plan, env, repo):
@@ -76,8 +77,8 @@ def test_prd_has_the_sla_tier_zones_and_cmk_disks(plan_of):
     des = one(plan, DES)
     key = one(plan, "azure-native:keyvault:Key", "shared-cmk")
     assert des.inputs["activeKey"]["keyUrl"] == key.outputs["keyUriWithVersion"]
-    assert des.inputs["identity"]["userAssignedIdentities"] == [one(plan, "azure-native:managedidentity:UserAssignedIdentity",
-                                                                    "shared-cmk-id").id]
+    cmk_identity = one(plan, "azure-native:managedidentity:UserAssignedIdentity", "shared-cmk-id")
+    assert des.inputs["identity"]["userAssignedIdentities"] == [cmk_identity.id]
     grant = one(plan, "azure-native:authorization:RoleAssignment", "shared-cmk-crypto-user")
     assert grant.urn in des.dependencies  # the key permission exists before the DES uses it
     assert cluster["diskEncryptionSetID"] == des.id
