@@ -66,8 +66,11 @@ def test_aks_config_errors_name_the_yaml_path(mutate, expected):
 def test_dev_config_is_valid_with_and_without_attach():
     raw = copy.deepcopy(DEV)
     config = parse_platform_config(raw, "Pulumi.dev.yaml")
-    assert config.aks is not None and config.aks.attach is None
+    assert config.aks is not None and config.aks.attach is not None
+    assert (config.aks.attach.workspace, config.aks.attach.compute_name) == ("research", "aks-gpu")
     assert [p.name for p in config.aks.gpu_pools] == ["t4spot"]
+    del raw["aks"]["attach"]
+    assert parse_platform_config(raw, "Pulumi.dev.yaml").aks.attach is None  # type: ignore[union-attr]
     raw["aks"]["attach"] = {"workspace": "vision"}
     attach = parse_platform_config(raw, "Pulumi.dev.yaml").aks.attach  # type: ignore[union-attr]
     assert attach is not None and (attach.workspace, attach.compute_name) == ("vision", "aks-gpu")

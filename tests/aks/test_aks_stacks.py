@@ -99,35 +99,23 @@ def test_azure_ml_extension_keeps_local_accounts_and_says_so(plan):
     assert any(cluster.inputs["resourceName"] in w and "local accounts ENABLED" in w for w in plan.warnings)
 
 
-@pytest.fixture(scope="module")
-def attached_dev(repo, tmp_path_factory) -> Plan:
-    """dev with `aks.attach` naming the research workspace (our stacks do not attach yet: see the component doc)."""
-    document = yaml.safe_load((repo / "Pulumi.dev.yaml").read_text())
-    document["config"]["aiinfra:platform"]["aks"]["attach"] = {"workspace": "research", "computeName": "aks-t4"}
-    stack_file = tmp_path_factory.mktemp("attach") / "Pulumi.dev.yaml"
-    stack_file.write_text(yaml.safe_dump(document))
-    return run_program(repo, "dev", stack_file=stack_file)
-
-
-def test_attach_uses_the_workspace_config_names(attached_dev):
-    plan = attached_dev
+def test_our_stacks_attach_the_cluster_to_the_research_workspace(plan):
     compute = one(plan, "azure-native:machinelearningservices:Compute", "aks-aml-compute")
     workspace = one(plan, "azure-native:machinelearningservices:Workspace", "ml-research-workspace")
     assert compute.inputs["workspaceName"] == workspace.inputs["workspaceName"]
     assert compute.inputs["resourceGroupName"] == workspace.inputs["resourceGroupName"]
     assert compute.inputs["properties"]["computeType"] == "Kubernetes"
     assert compute.inputs["properties"]["resourceId"] == one(plan, CLUSTER).id
-    assert compute.inputs["computeName"] == "aks-t4"
+    assert compute.inputs["computeName"] == "aks-gpu"
     # Runs as the workspace's compute identity, once the workspace and that identity's grants exist.
     identity = one(plan, "azure-native:managedidentity:UserAssignedIdentity", "ml-research-compute-id")
     assert compute.inputs["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [identity.id]}
     assert workspace.urn in compute.dependencies
     assert one(plan, "azure-native:kubernetesconfiguration:Extension").urn in compute.dependencies
-    assert set(compute.inputs["properties"]["properties"]["instanceTypes"]) == {"t4spot"}
-
-
-def test_our_stacks_attach_nowhere_yet(plan):
-    assert not [c for c in plan.of_type("azure-native:machinelearningservices:Compute") if c.name == "aks-aml-compute"]
+    # Every GPU pool is offered to jobs as an instance type.
+    gpu_pools = {p.inputs["agentPoolName"] for p in plan.of_type("azure-native:containerservice:AgentPool")
+                 if "sku=gpu:NoSchedule" in (p.inputs.get("nodeTaints") or [])}
+    assert gpu_pools and set(compute.inputs["properties"]["properties"]["instanceTypes"]) == gpu_pools
 
 
 def test_container_insights_and_control_plane_logs_reach_the_shared_workspace(plan):
