@@ -63,7 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         plan: Plan = run_program(args.project_dir, args.env, args.stack_file)
     except (EngineError, ProgramError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        message = str(exc)
+        if args.stack_file is not None:
+            # The program names the file `pulumi up` would read; here the user gave another one.
+            message = message.replace(f"Pulumi.{args.env}.yaml", str(args.stack_file))
+        print(f"error: {message}", file=sys.stderr)
         return EXIT_USAGE
 
     document: dict[str, Any] = {"plan": plan.as_json()}
