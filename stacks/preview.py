@@ -1,7 +1,8 @@
 """Offline preview of one environment: `python -m stacks.preview ENV [--json FILE] [--stack-file PATH]`.
 
 Runs the same program `pulumi up` runs (this project's `Pulumi.yaml` -> `stacks/`), with the env's
-`Pulumi.<env>.yaml`, under the offline engine; prints the resource tree and a summary.
+`Pulumi.<env>.yaml`, under the offline engine; prints the resource tree and a summary, the cost estimate,
+and the policy pack's verdict (run over the engine's analyzer protocol).
 
 Exit codes: 0 ok, 1 mandatory policy violations, 2 config or usage error.
 """
@@ -16,11 +17,9 @@ from typing import Any
 
 from engine import EngineError, Plan, ProgramError, run_program
 from engine.analyzer import add_policy_arguments, run_policy_step
-from engine.report import render_summary, render_tree
-# --- cost estimate and diagram (issue 7) ---
 from engine.cost import PriceTableError, estimate, load_price_table, render_cost
 from engine.diagram import write_diagram
-# --- end cost estimate and diagram ---
+from engine.report import render_summary, render_tree
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXIT_OK, EXIT_POLICY, EXIT_USAGE = 0, 1, 2
@@ -39,13 +38,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="Pulumi project to run (default: this repository)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary, not the resource tree")
     add_policy_arguments(parser)  # policies: --policy-pack, --policy-pack-config, --no-policies
-    # --- cost estimate and diagram (issue 7) ---
     parser.add_argument("--prices", metavar="FILE", type=Path, action="append",
                         help="price table(s) in the Azure Retail Prices API's shape, replacing the built-in one "
                              "(repeatable; later files win; default: $AIINFRA_PRICES, else engine/prices/)")
     parser.add_argument("--diagram", metavar="FILE", type=Path,
                         help="write a Mermaid diagram of the environment to FILE (.md: a Markdown page GitHub renders)")
-    # --- end cost estimate and diagram ---
     return parser
 
 
@@ -60,6 +57,11 @@ def write_json(document: dict[str, Any], target: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        prices = load_price_table(args.prices)
+    except PriceTableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         plan: Plan = run_program(args.project_dir, args.env, args.stack_file)
     except (EngineError, ProgramError) as exc:
@@ -79,26 +81,17 @@ def main(argv: list[str] | None = None) -> int:
     for warning in plan.warnings:
         print(f"warning: {warning}", file=out)
 
-    # --- cost estimate and diagram (issue 7) ---
-    try:
-        cost = estimate(plan, load_price_table(args.prices))
-    except PriceTableError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    cost = estimate(plan, prices)
     print("\n" + render_cost(cost, items=not args.quiet), file=out)
     document["cost"] = cost.as_json()
     if args.diagram:
         write_diagram(plan, args.diagram, command=f"python -m stacks.preview {args.env} --diagram {args.diagram}")
         print(f"diagram: wrote {args.diagram}", file=out)
-    # --- end cost estimate and diagram ---
 
-    exit_code = EXIT_OK
-    # --- policies: the CrossGuard pack over the plan, as `pulumi preview --policy-pack` runs it -------------------
-    policy_exit = run_policy_step(args, plan, document, out)
-    if policy_exit == EXIT_USAGE:
+    # The CrossGuard pack over the plan, as `pulumi preview --policy-pack` runs it.
+    exit_code = run_policy_step(args, plan, document, out)
+    if exit_code == EXIT_USAGE:
         return EXIT_USAGE
-    exit_code = max(exit_code, policy_exit)
-    # --- end policies -----------------------------------------------------------------------------------------
     if args.json:
         write_json(document, args.json)
     return exit_code
