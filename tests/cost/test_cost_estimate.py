@@ -2,6 +2,7 @@
 
 List prices used (USD/h, eastus): NC4as_T4_v3 0.526, spot/low-priority 0.0690; NC24ads_A100_v4 3.673;
 private endpoint 0.01; Azure Firewall Standard 1.25; AKS Standard tier 0.10; ACR Premium 1.667/day. 730 h/month.
+D4s_v5 0.192 (eastus) is from the same catalogue's vms.csv, as the built-in table cites it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from stacks import preview
 
 PROGRAM = Path(__file__).parent / "program"
 T4, T4_SPOT, A100, PE, FIREWALL, AKS_STANDARD, ACR_PREMIUM_DAY = 0.526, 0.069, 3.673, 0.01, 1.25, 0.10, 1.667
+D4S_V5 = 0.192
+UNLISTED = "Standard_F4s_v2"  # a current size the built-in table does not list
 
 
 def small_platform(budget: float = 5000.0) -> PlanBuilder:
@@ -146,21 +149,21 @@ def test_budget_time_grain_is_converted_to_months():
 def test_unknown_size_is_reported_never_priced():
     b = PlanBuilder()
     b.add("azure-native:machinelearningservices:Compute", "cpu",
-          {**aml_cluster("Standard_D4s_v5", 2, 3), "location": "eastus"})
+          {**aml_cluster(UNLISTED, 2, 3), "location": "eastus"})
     cost = estimate(b.plan())
     (item,) = cost.items
     assert item.idle_hourly is None and item.max_hourly is None
-    assert item.problem == "Standard_D4s_v5 is not in the price table"
+    assert item.problem == f"{UNLISTED} is not in the price table"
     assert not cost.totals.idle_complete and not cost.totals.max_complete
     text = render_cost(cost)
-    assert "unpriced: AML compute cluster cpu: Standard_D4s_v5: Standard_D4s_v5 is not in the price table" in text
+    assert f"unpriced: AML compute cluster cpu: {UNLISTED}: {UNLISTED} is not in the price table" in text
     assert "≥ $0.00" in text
 
 
 def test_zero_nodes_cost_nothing_whatever_the_price():
     b = PlanBuilder()
     b.add("azure-native:machinelearningservices:Compute", "cpu",
-          {**aml_cluster("Standard_D4s_v5", 0, 3), "location": "eastus"})
+          {**aml_cluster(UNLISTED, 0, 3), "location": "eastus"})
     cost = estimate(b.plan())
     assert cost.totals.idle_monthly == 0 and cost.totals.idle_complete
     assert not cost.totals.max_complete
@@ -172,7 +175,8 @@ def test_unknown_region_names_the_regions_the_table_has():
           {**aml_cluster("Standard_NC4as_T4_v3", 1, 1), "location": "northeurope"})
     (item,) = estimate(b.plan()).items
     assert item.idle_hourly is None
-    assert item.problem == "no price for Standard_NC4as_T4_v3 in northeurope (the table has centralus, eastus, westus)"
+    assert item.problem == ("no price for Standard_NC4as_T4_v3 in northeurope "
+                            "(the table has centralus, eastus, eastus2, southcentralus, westus, westus2, westus3)")
 
 
 def test_region_comes_from_the_parent_resource_or_the_resource_group():
@@ -299,8 +303,9 @@ def test_a_strangers_program_is_priced_through_the_engine():
     assert train.idle_monthly == pytest.approx(1 * T4_SPOT * 730 + 2 * PE * 730 + FIREWALL * 730)
     serve = next(g for g in cost.groups if g.name == "serve").totals
     assert serve.idle_gpu_monthly == 0 and serve.idle_gpu_complete
-    assert serve.max_hourly == pytest.approx(2 * 0.4889 + 4 * T4_SPOT + 3 * 0.526 + ACR_PREMIUM_DAY / 24 + AKS_STANDARD)
-    assert not serve.max_complete, "the system pool's Standard_D4s_v5 is not in the table"
+    assert serve.max_hourly == pytest.approx(2 * 0.4889 + 4 * T4_SPOT + 3 * 0.526 + ACR_PREMIUM_DAY / 24 + AKS_STANDARD
+                                             + 2 * D4S_V5)
+    assert serve.max_complete, "every serve pool is priced, the Standard_D4s_v5 system pool (2 nodes) included"
     assert cost.budgets[0].monthly == 1000
 
 
