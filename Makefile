@@ -38,6 +38,11 @@ unit: $(STAMP)
 diagram: $(STAMP)
 	$(PY) -m stacks.preview prd --quiet --no-policies --diagram docs/architecture-prd.md > /dev/null
 
+## Regenerate README.md's generated sections (environment costs, dev idle, prd diagram, policy table).
+.PHONY: readme
+readme: $(STAMP)
+	$(PY) -m stacks.readme
+
 ## Re-pin dependencies after editing pyproject.toml.
 lock: $(STAMP)
 	$(UV) pip compile pyproject.toml -q --no-header --annotation-style line -o requirements.txt

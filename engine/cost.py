@@ -1046,7 +1046,8 @@ def _money(value: float | None, approximate: bool = False, lower_bound: bool = F
     return ("≥ " if lower_bound else "") + ("~" if approximate and value else "") + text
 
 
-def _cells(t: Totals) -> tuple[str, str, str, str]:
+def totals_cells(t: Totals) -> tuple[str, str, str, str]:
+    """Idle $/month, idle GPU $/month, max $/hour and spot saving $/hour as the preview prints them."""
     idle = _money(t.idle_monthly, t.idle_approximate, not t.idle_complete)
     gpu = _money(t.idle_gpu_monthly, t.idle_gpu_approximate, not t.idle_gpu_complete)
     peak = _money(t.max_hourly, t.max_approximate, not t.max_complete)
@@ -1062,14 +1063,14 @@ def render_cost(estimate: CostEstimate, items: bool = True) -> str:
     header = ("", "idle $/month", "idle GPU $/month", "max $/hour", "spot saving $/hour")
     rows: list[tuple[str, ...]] = []
     for group in estimate.groups:
-        rows.append((f"{group.name}" + (f" ({group.type})" if group.type else ""), *_cells(group.totals)))
+        rows.append((f"{group.name}" + (f" ({group.type})" if group.type else ""), *totals_cells(group.totals)))
         if items:
             for item in group.items:
                 if item.idle_units or item.max_units != 0:
                     peak = _money(item.max_hourly, item.rate.approximate) if item.max_units is not None else "unbounded"
                     rows.append((f"  {item.label}", _money(_monthly(item.idle_hourly), item.rate.approximate), "",
                                  peak, _money(item.saving_hourly) if item.dedicated_rate else ""))
-    rows.append((f"total ({estimate.stack})", *_cells(estimate.totals)))
+    rows.append((f"total ({estimate.stack})", *totals_cells(estimate.totals)))
     widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
 
     def line(cells: Sequence[str]) -> str:
