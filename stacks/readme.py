@@ -88,7 +88,7 @@ def updated_readme(text: str, sections: Mapping[str, str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stacks.readme", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m stacks.readme", description="Regenerate README.md's generated sections.")
     parser.add_argument("--check", action="store_true", help="exit 1 if README.md is not current; write nothing")
     args = parser.parse_args(argv)
     plans = {env: run_program(REPO, env) for env in ENVIRONMENTS}

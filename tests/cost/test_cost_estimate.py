@@ -337,3 +337,14 @@ def test_our_batch_formula_is_bounded_by_its_settings(share):
     bounds = autoscale_bounds(autoscale_formula(settings, task_slots_per_node=2))
     assert bounds["$targetlowprioritynodes"][:2] == (0, settings.low_priority_max)
     assert bounds["$targetdedicatednodes"][:2] == (0, settings.dedicated_max)
+
+
+def test_the_estimate_refuses_every_size_the_catalogue_calls_retired():
+    # engine/ knows no component, so it keeps its own list; it must not drift from the catalogue's.
+    import json
+    from pathlib import Path
+
+    from components.gpu_skus import RETIRED
+
+    data = json.loads((Path(__file__).resolve().parents[2] / "engine/prices/retired-vm-sizes.json").read_text())
+    assert {row["armSkuName"]: row["retiredOn"] for row in data["retired"]} == RETIRED

@@ -83,10 +83,10 @@ def test_compute_names_are_the_pool_names_in_every_environment(plan_of):
 
 def test_pool_outputs_name_the_gpus(plan_of):
     plan = plan_of("prd")
-    pool = one(plan, POOL, "ml-research-nd-a100-lowpri")
+    pool = one(plan, POOL, "ml-research-a100x4-lowpri")
     outputs = plan.component_outputs[pool.urn]
-    assert outputs["gpuModel"] == "NVIDIA A100 80GB SXM"
-    assert outputs["maxGpus"] == 16  # 8 GPUs x 2 nodes
+    assert outputs["gpuModel"] == "NVIDIA A100 80GB PCIe"
+    assert outputs["maxGpus"] == 16  # 4 GPUs x 4 nodes
 
 
 # --- validation: pure, no engine ----------------------------------------------------------------------------
