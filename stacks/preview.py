@@ -57,6 +57,9 @@ def write_json(document: dict[str, Any], target: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.policy_pack is None and not (Path(args.project_dir) / "policies" / "PulumiPolicy.yaml").is_file():
+        # A team's own program without a pack of its own is judged by aiinfra's pack (and its <env>.json config).
+        args.policy_pack = PROJECT_ROOT / "policies"
     try:
         prices = load_price_table(args.prices)
     except PriceTableError as exc:

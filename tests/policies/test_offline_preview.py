@@ -191,3 +191,11 @@ def test_report_names_pack_levels_and_every_resource(insecure_plan: Plan) -> Non
     assert report.levels["gpu-pool-low-priority"] == "disabled"
     assert report.resources_analyzed == len(insecure_plan.resources) + 1  # + the stack itself
     assert all(v.fix and v.resource_type for v in report.violations)
+
+
+def test_a_teams_own_program_is_judged_by_our_pack_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    # No --policy-pack: the program has no pack of its own, so aiinfra's runs with its dev config.
+    code, out, _ = run_preview(capsys, "dev", "--project-dir", str(INSECURE), "--quiet")
+    assert code == preview.EXIT_POLICY
+    assert f"config {PACK / 'config' / 'dev.json'}" in out
+    assert "[mandatory] gpu-pool-scale-to-zero" in out
