@@ -121,7 +121,9 @@ def format_validation_error(error: ValidationError, model: type[BaseModel] | Non
             owner = _model_at(model, tuple(item["loc"][:-1]))
             if owner is not None:
                 valid = sorted(f.alias or n for n, f in owner.model_fields.items())
-                close = difflib.get_close_matches(str(item["loc"][-1]), valid, n=1)
+                # Suggest in the caller's own spelling: snake_case from Python, camelCase from YAML.
+                spellings = sorted(set(valid) | set(owner.model_fields))
+                close = difflib.get_close_matches(str(item["loc"][-1]), spellings, n=1)
                 message += f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(valid)}"
         elif item["type"] == "missing":
             message = "required key is missing"

@@ -66,3 +66,8 @@ def test_validate_rejects_bad_names():
 def test_convention_rejects_bad_prefix_with_field_name():
     with pytest.raises(ValueError, match="prefix"):
         NamingConvention(prefix="Contoso!", environment="dev", location="westus3")
+
+
+def test_unknown_args_key_from_python_gets_a_python_spelled_suggestion():
+    with pytest.raises(ValueError, match="unique_sed: unknown key; did you mean 'unique_seed'"):
+        NamingConvention(prefix="aiinfra", environment="dev", location="westus3", unique_sed="x")
