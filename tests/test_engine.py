@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from pathlib import Path
@@ -77,6 +78,45 @@ def test_program_run_error_is_reported_without_traceback(tmp_path):
     (tmp_path / "__main__.py").write_text("import pulumi\nraise pulumi.RunError('bad input: fix X')\n")
     with pytest.raises(ProgramError, match="bad input: fix X"):
         run_program(tmp_path, "dev")
+
+
+def test_aliases_are_dropped_and_the_programs_own_transformations_still_run(tmp_path):
+    # Aliases only match URNs in a stack's state, which an offline preview has none of: the engine drops them (the
+    # SDK would resolve ~20 per azure-native resource) before the program's own transformations see the resource,
+    # and leaves the program's options object as it was.
+    (tmp_path / "Pulumi.yaml").write_text("name: aliased\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi\n"
+        "from pulumi_azure_native import resources\n"
+        "seen = []\n"
+        "def tag(args):\n"
+        "    seen.append(args.opts.aliases)\n"
+        "    return pulumi.ResourceTransformationResult(dict(args.props, tags={'team': 'ml'}), args.opts)\n"
+        "pulumi.runtime.register_stack_transformation(tag)\n"
+        "shared = pulumi.ResourceOptions(aliases=[pulumi.Alias(name='old')])\n"
+        "for name in ('a', 'b'):\n"
+        "    resources.ResourceGroup(name, resource_group_name=f'rg-{name}', opts=shared)\n"
+        "pulumi.export('aliasesSeen', sum(len(a or []) for a in seen))\n"
+        "pulumi.export('sharedAliases', len(shared.aliases))\n")
+    plan = run_program(tmp_path, "dev")
+    assert [(r.name, r.inputs["tags"]) for r in plan.resources] == [("a", {"team": "ml"}), ("b", {"team": "ml"})]
+    assert plan.stack_outputs == {"aliasesSeen": 0, "sharedAliases": 1}
+
+
+def test_the_cyclic_gc_is_off_during_a_run_and_as_it_was_after(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text("name: gc\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text("import gc, pulumi\npulumi.export('collecting', gc.isenabled())\n")
+    assert gc.isenabled()
+    assert run_program(tmp_path, "dev").stack_outputs == {"collecting": False}
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        run_program(tmp_path, "dev")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 @pytest.mark.parametrize("content,message", [
