@@ -10,6 +10,7 @@ Exit codes: 0 ok, 1 mandatory policy violations, 2 config or usage error.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from pathlib import Path
@@ -101,4 +102,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # The run leaves hundreds of thousands of objects behind (the SDK's modules). Frozen, they are out of the
+    # garbage collector's sight, so the interpreter's exit skips its last passes over them: about a second.
+    gc.freeze()
+    sys.exit(code)
