@@ -43,6 +43,12 @@ diagram: $(STAMP)
 readme: $(STAMP)
 	$(PY) -m stacks.readme
 
+## Measure the preview (dev/test/prd with policies, against a flat baseline, growing to 50 workspaces, the policy
+## pack alone; times and peak memory) and write docs/benchmarks.md with the machine it ran on. A few minutes.
+.PHONY: bench
+bench: $(STAMP)
+	$(PY) -m bench.benchmark --out docs/benchmarks.md
+
 ## Re-pin dependencies after editing pyproject.toml.
 lock: $(STAMP)
 	$(UV) pip compile pyproject.toml -q --no-header --annotation-style line -o requirements.txt

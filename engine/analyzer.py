@@ -95,6 +95,8 @@ class PolicyReport:
     levels: dict[str, str]
     violations: list[Violation] = field(default_factory=list)
     resources_analyzed: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds per phase (start, configure, analyze, analyzeStack): a measurement, so not part of `as_json`."""
 
     @property
     def mandatory(self) -> list[Violation]:
@@ -423,7 +425,11 @@ def analyze_plan(plan: Plan, pack_dir: Path | str, config_file: Path | str | Non
     by_urn = {r.urn: r for r in resources}
     ids = {r.urn: r.id for r in plan.resources if r.custom}
 
+    clock = time.perf_counter
+    timings: dict[str, float] = {}
+    started = clock()
     with PolicyPackProcess(project, env) as pack:
+        timings["start"], started = clock() - started, clock()
         try:
             info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=CALL_SECONDS)
         except grpc.RpcError as exc:
@@ -446,6 +452,7 @@ def analyze_plan(plan: Plan, pack_dir: Path | str, config_file: Path | str | Non
                     timeout=CALL_SECONDS)
         except grpc.RpcError as exc:
             raise pack.failure("Configure", exc) from None
+        timings["configure"], started = clock() - started, clock()
 
         diagnostics: list[tuple[str, analyzer_pb2.AnalyzeDiagnostic]] = []
         for r in resources:
@@ -456,6 +463,7 @@ def analyze_plan(plan: Plan, pack_dir: Path | str, config_file: Path | str | Non
             except grpc.RpcError as exc:
                 raise pack.failure(f"analyzing {r.urn}", exc) from None
             diagnostics += [(d.urn or r.urn, d) for d in response.diagnostics]
+        timings["analyze"], started = clock() - started, clock()
         stack_request = analyzer_pb2.AnalyzeStackRequest(resources=[
             analyzer_pb2.AnalyzerResource(
                 type=r.type, urn=r.urn, name=r.name, properties=_struct(r.outputs, ids), options=_options(r),
@@ -467,10 +475,12 @@ def analyze_plan(plan: Plan, pack_dir: Path | str, config_file: Path | str | Non
             response = pack.stub.AnalyzeStack(stack_request, timeout=CALL_SECONDS)
         except grpc.RpcError as exc:
             raise pack.failure("running stack policies", exc) from None
+        timings["analyzeStack"] = clock() - started
         stack_urn = resources[0].urn
         diagnostics += [(d.urn if d.urn in by_urn else stack_urn, d) for d in response.diagnostics]
 
     report.resources_analyzed = len(resources)
+    report.timings = timings
     fixes = {p.name: p.remediation or p.description for p in policies}
     report.violations = sorted((_violation(urn, d, by_urn, fixes) for urn, d in diagnostics),
                                key=lambda v: (v.urn, v.level != "mandatory", v.policy, v.message))

@@ -16,6 +16,14 @@ from stacks import preview
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+def program(directory: Path, name: str, source: str, config: str = "config: {}\n") -> Path:
+    """A Pulumi project in `directory`: `name`, stack `dev` with `config`, `__main__.py` holding `source`."""
+    (directory / "Pulumi.yaml").write_text(f"name: {name}\nruntime: python\n")
+    (directory / "Pulumi.dev.yaml").write_text(config)
+    (directory / "__main__.py").write_text(source)
+    return directory
+
+
 def test_two_runs_give_byte_identical_json(tmp_path, capsys):
     paths = []
     for i in range(2):
@@ -44,9 +52,8 @@ def test_records_what_the_engine_would_see(plan_of):
 
 
 def test_runs_a_strangers_program(tmp_path):
-    (tmp_path / "Pulumi.yaml").write_text("name: stranger\nruntime: python\n")
-    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  stranger:size: 3\n  stranger:password:\n    secure: v1:abc\n")
-    (tmp_path / "__main__.py").write_text(
+    config = "config:\n  stranger:size: 3\n  stranger:password:\n    secure: v1:abc\n"
+    program(tmp_path, "stranger", config=config, source=(
         "import pulumi\n"
         "from pulumi_azure_native import resources, network\n"
         "cfg = pulumi.Config()\n"
@@ -55,27 +62,23 @@ def test_runs_a_strangers_program(tmp_path):
         "for i in range(cfg.require_int('size')):\n"
         "    network.VirtualNetwork(f'vnet{i}', resource_group_name=rg.name,\n"
         "        address_space={'address_prefixes': [f'10.{i}.0.0/16']})\n"
-        "pulumi.export('rg', rg.name)\n")
+        "pulumi.export('rg', rg.name)\n"))
     plan = run_program(tmp_path, "dev")
     assert sorted(r.name for r in plan.resources) == ["rg", "vnet0", "vnet1", "vnet2"]
     assert plan.stack_outputs == {"rg": "rg-stranger"}
 
 
 def test_unknown_invoke_fails_with_a_clear_message(tmp_path):
-    (tmp_path / "Pulumi.yaml").write_text("name: lookup\nruntime: python\n")
-    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
-    (tmp_path / "__main__.py").write_text(
-        "from pulumi_azure_native import network\n"
-        "network.get_virtual_network(resource_group_name='rg', virtual_network_name='vnet')\n")
+    program(tmp_path, "lookup",
+            "from pulumi_azure_native import network\n"
+            "network.get_virtual_network(resource_group_name='rg', virtual_network_name='vnet')\n")
     with pytest.raises(Exception, match="offline engine cannot answer the data source "
                                         "'azure-native:network:getVirtualNetwork'"):
         run_program(tmp_path, "dev")
 
 
 def test_program_run_error_is_reported_without_traceback(tmp_path):
-    (tmp_path / "Pulumi.yaml").write_text("name: failing\nruntime: python\n")
-    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
-    (tmp_path / "__main__.py").write_text("import pulumi\nraise pulumi.RunError('bad input: fix X')\n")
+    program(tmp_path, "failing", "import pulumi\nraise pulumi.RunError('bad input: fix X')\n")
     with pytest.raises(ProgramError, match="bad input: fix X"):
         run_program(tmp_path, "dev")
 
@@ -84,9 +87,7 @@ def test_aliases_are_dropped_and_the_programs_own_transformations_still_run(tmp_
     # Aliases only match URNs in a stack's state, which an offline preview has none of: the engine drops them (the
     # SDK would resolve ~20 per azure-native resource) before the program's own transformations see the resource,
     # and leaves the program's options object as it was.
-    (tmp_path / "Pulumi.yaml").write_text("name: aliased\nruntime: python\n")
-    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
-    (tmp_path / "__main__.py").write_text(
+    program(tmp_path, "aliased", (
         "import pulumi\n"
         "from pulumi_azure_native import resources\n"
         "seen = []\n"
@@ -98,16 +99,14 @@ def test_aliases_are_dropped_and_the_programs_own_transformations_still_run(tmp_
         "for name in ('a', 'b'):\n"
         "    resources.ResourceGroup(name, resource_group_name=f'rg-{name}', opts=shared)\n"
         "pulumi.export('aliasesSeen', sum(len(a or []) for a in seen))\n"
-        "pulumi.export('sharedAliases', len(shared.aliases))\n")
+        "pulumi.export('sharedAliases', len(shared.aliases))\n"))
     plan = run_program(tmp_path, "dev")
     assert [(r.name, r.inputs["tags"]) for r in plan.resources] == [("a", {"team": "ml"}), ("b", {"team": "ml"})]
     assert plan.stack_outputs == {"aliasesSeen": 0, "sharedAliases": 1}
 
 
 def test_the_cyclic_gc_is_off_during_a_run_and_as_it_was_after(tmp_path):
-    (tmp_path / "Pulumi.yaml").write_text("name: gc\nruntime: python\n")
-    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
-    (tmp_path / "__main__.py").write_text("import gc, pulumi\npulumi.export('collecting', gc.isenabled())\n")
+    program(tmp_path, "gc", "import gc, pulumi\npulumi.export('collecting', gc.isenabled())\n")
     assert gc.isenabled()
     assert run_program(tmp_path, "dev").stack_outputs == {"collecting": False}
     assert gc.isenabled()
