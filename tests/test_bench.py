@@ -47,7 +47,8 @@ def test_quick_run_writes_every_table(tmp_path: Path) -> None:
     assert [row[0] for row in preview[1:]] == ["dev"]
     assert int(preview[1][1]) > 100 and all(seconds.fullmatch(cell) for cell in preview[1][2:8])
     assert re.fullmatch(r"\d+ MB / \d+ MB", preview[1][8]) and "/ 0 MB" not in preview[1][8]
-    ours, same_resources, fake = program[1:]
+    ours, same_resources, fake, sdk_alone = program[1:]
     assert ours[1] == same_resources[1] == fake[1] == preview[1][1]  # the baselines register as many resources
+    assert sdk_alone[1] == "0" and seconds.fullmatch(sdk_alone[2])
     assert [row[0] for row in growth[1:]] == ["1", "2"] and int(growth[2][1]) > int(growth[1][1])
     assert re.fullmatch(r"\d+", policy[1][4]) and int(policy[1][4]) > 0  # Analyze calls per second

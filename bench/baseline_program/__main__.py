@@ -45,16 +45,6 @@ class Component(pulumi.ComponentResource):
         super().__init__(type_, name, None, opts)
 
 
-def sdk_class(type_token: str) -> Any:
-    """`azure-native:network:VirtualNetwork` -> pulumi_azure_native.network.VirtualNetwork; `azuread:index/group:Group`
-    -> pulumi_azuread.Group."""
-    package, module, name = type_token.split(":")
-    python_package = "pulumi_" + package.replace("-", "_")
-    if module != "index" and not module.startswith("index/"):
-        python_package += "." + module.split("/")[0]
-    return getattr(importlib.import_module(python_package), name)
-
-
 with open("spec.json") as handle:
     spec = json.load(handle)
 
@@ -69,7 +59,7 @@ else:
         if not resource["custom"]:
             made[resource["urn"]] = Component(resource["type"], resource["name"], opts)
             continue
-        klass = sdk_class(resource["type"])
+        klass = getattr(importlib.import_module(resource["module"]), resource["type"].split(":")[-1])
         accepted = inspect.signature(klass._internal_init).parameters
         kwargs = {_python_name(k): _literal(v) for k, v in resource["inputs"].items()}
         kwargs = {k: v for k, v in kwargs.items() if k in accepted}
