@@ -97,8 +97,8 @@ def preview(task: dict[str, Any], phases: Phases) -> dict[str, Any]:
 
 
 def sdk_module(type_token: str) -> str:
-    """The Python module of a provider type's class: `azure-native:network:VirtualNetwork` -> pulumi_azure_native.network,
-    `azuread:index/group:Group` -> pulumi_azuread."""
+    """The Python module of a provider type's class: `azure-native:network:VirtualNetwork` ->
+    pulumi_azure_native.network, `azuread:index/group:Group` -> pulumi_azuread."""
     package, module, _ = type_token.split(":")
     python_package = "pulumi_" + package.replace("-", "_")
     return python_package if module == "index" or module.startswith("index/") else f"{python_package}.{module}"
