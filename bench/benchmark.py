@@ -378,7 +378,7 @@ def render(m: Measurements, command: str) -> str:
         "",
         "## 2. The program against the floor",
         "",
-        f"`engine.run_program` alone (no policies, no cost), the program's own imports included, against two "
+        f"`engine.run_program` alone (no policies, no cost), the program's own imports included, against "
         f"programs generated from the {m.baseline_env} plan and run by the same engine (bench/baseline_program): "
         f"the same resources (types, names, parents, recorded inputs as literals) built by their SDK classes "
         f"(azure-native, azuread) in one flat loop, and as many `pulumi.CustomResource`s of a fake type with a few "
