@@ -475,9 +475,7 @@ class AksGpuCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AksGpuClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         shared = args.shared
-        if shared.aks_subnet_id is None:
-            raise ComponentArgsError("AksGpuClusterArgs.shared.aks_subnet_id is required: the nodes need a subnet "
-                                     "(SharedServices.ref has one; set it on a hand-built SharedServicesRef)")
+        subnet_id = shared.require("aks_subnet_id", "the AKS nodes need a subnet")
         [dns_zone_id] = shared.dns_zone_ids_for("management")
         cmk = shared.cmk if args.customer_managed_key else None
         key_url = cmk.key_version_url if cmk is not None else None
@@ -542,7 +540,7 @@ class AksGpuCluster(pulumi.ComponentResource):
                 user_assigned_identities=[identity.id],
             ),
             node_resource_group=n.name("resource_group", "aks-nodes"),
-            agent_pool_profiles=[self._system_pool(args, shared.aks_subnet_id)],
+            agent_pool_profiles=[self._system_pool(args, subnet_id)],
             api_server_access_profile=containerservice.ManagedClusterAPIServerAccessProfileArgs(
                 enable_private_cluster=True,
                 enable_private_cluster_public_fqdn=False,
@@ -597,7 +595,7 @@ class AksGpuCluster(pulumi.ComponentResource):
             ),
         )
 
-        pools = self._user_pools(name, args, cluster, shared.aks_subnet_id)
+        pools = self._user_pools(name, args, cluster, subnet_id)
         self._maintenance(name, args, cluster)
         diagnostic_setting(self, f"{name}-diag", resource_id=cluster.id, workspace_id=args.log_analytics_workspace_id,
                            log_categories=CONTROL_PLANE_LOG_CATEGORIES)

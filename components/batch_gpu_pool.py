@@ -97,8 +97,7 @@ class BatchGpuPoolArgs(CommonArgs, BatchGpuPoolSettings):
 
     @model_validator(mode="after")
     def _shared_has_what_batch_needs(self) -> "BatchGpuPoolArgs":
-        if self.shared.batch_subnet_id is None:
-            raise ValueError("shared.batch_subnet_id is required: the pool's nodes are placed in the Batch subnet")
+        self.shared.require("batch_subnet_id", "the pool's nodes are placed in the Batch subnet")
         return self
 
 

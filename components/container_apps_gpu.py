@@ -234,9 +234,8 @@ class ContainerAppsGpuArgs(CommonArgs, ContainerAppsGpuSettings):
 
     @model_validator(mode="after")
     def _deployable_here(self) -> "ContainerAppsGpuArgs":
-        if self.shared.container_apps_subnet_id is None:
-            raise ValueError("shared.container_apps_subnet_id is required: the environment is injected into the "
-                             "subnet delegated to Microsoft.App/environments")
+        self.shared.require("container_apps_subnet_id",
+                            "the environment is injected into the subnet delegated to Microsoft.App/environments")
         problems = self.region_problems(self.location)
         if problems:
             raise ValueError("; ".join(problems))

@@ -291,9 +291,8 @@ class SecureWorkspaceArgs(CommonArgs, SecureWorkspaceSettings):
         if self.require_cmk and self.shared.cmk is None:
             raise ValueError("require_cmk needs the shared services' customer-managed key (SharedServices with "
                              "require_cmk, or a SharedServicesRef with cmk)")
-        if not self.managed_network and self.shared.aml_compute_subnet_id is None:
-            raise ValueError("isolation_mode 'Disabled' puts computes into your VNet; the shared services need an "
-                             "aml_compute_subnet_id")
+        if not self.managed_network:
+            self.shared.require("aml_compute_subnet_id", "isolation_mode 'Disabled' puts computes into your VNet")
         return self
 
 

@@ -184,6 +184,14 @@ class SharedServicesRef(ArgsModel):
     cmk: CustomerManagedKey | None = None
     """The environment's customer-managed key, when it requires CMK."""
 
+    def require(self, field: str, why: str) -> InputStr:
+        """An optional field a component cannot do without; a hand-built ref that lacks it fails naming it."""
+        value = getattr(self, field)
+        if value is None:
+            raise ComponentArgsError(f"shared.{field} is required: {why} (SharedServices.ref has it; set it on a "
+                                     "hand-built SharedServicesRef)")
+        return value
+
     def dns_zone_ids_for(self, group_id: str) -> list[InputStr]:
         """Zone ids a private endpoint of `group_id` registers in; fails clearly if one is missing."""
         names = dns_zone_names(group_id, self.naming.location)

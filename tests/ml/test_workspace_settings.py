@@ -97,7 +97,7 @@ def test_cmk_needs_the_shared_key():
 
 def test_without_managed_network_the_shared_services_need_a_compute_subnet():
     naming = NamingConvention(prefix="contoso", environment="dev", location="westus3")
-    with pytest.raises(ComponentArgsError, match="need an aml_compute_subnet_id"):
+    with pytest.raises(ComponentArgsError, match="shared.aml_compute_subnet_id is required"):
         SecureWorkspaceArgs(name="research", naming=naming, resource_group_name="rg", shared=shared_ref(),
                             isolation_mode="Disabled")
 
