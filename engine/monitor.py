@@ -68,14 +68,15 @@ class ArmMocks(Mocks):
         state["id"] = rid
         return rid, state
 
-    def call(self, args: MockCallArgs) -> dict[Any, Any]:
+    def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        """An invoke's result and its check failures (none: the answers below are always well-formed)."""
         if args.token in ("azure-native:authorization:getClientConfig", "azuread:index/getClientConfig:getClientConfig"):
             return {
                 "subscriptionId": arm.SUBSCRIPTION_ID,
                 "tenantId": arm.TENANT_ID,
                 "clientId": arm.deterministic_uuid("client"),
                 "objectId": arm.CLIENT_OBJECT_ID,
-            }
+            }, []
         raise UnknownInvokeError(
             f"the offline engine cannot answer the data source '{args.token}'; "
             "pass the value in through config instead, or add an answer to engine/monitor.py"

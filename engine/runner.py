@@ -224,7 +224,8 @@ def run_program(project_dir: Path | str, stack: str, stack_file: Path | str | No
         set_mocks(ArmMocks(), project=project.name, stack=stack, preview=True, logger=logger, monitor=monitor)
         # set_mocks registers a root stack of its own; the language host instead runs the program inside a new one.
         runtime_settings.ROOT.set(None)
-        runtime_settings.SETTINGS.root_directory = str(project.root)
+        # A context property the SDK's own Settings.__init__ assigns; its descriptor typing has no setter.
+        runtime_settings.SETTINGS.root_directory = str(project.root)  # pyright: ignore[reportAttributeAccessIssue]
         pulumi.runtime.set_all_config(config, secret_keys)
 
         def program() -> None:
