@@ -41,7 +41,7 @@ diagram: $(STAMP)
 ## Regenerate README.md's generated sections (environment costs, dev idle, prd diagram, policy table).
 .PHONY: readme
 readme: $(STAMP)
-	$(PY) -m stacks.readme
+	$(PY) -m tools.readme
 
 ## Measure the preview (dev/test/prd with policies, against a flat baseline, growing to 50 workspaces, the policy
 ## pack alone; times and peak memory) and write docs/benchmarks.md with the machine it ran on. A few minutes.
@@ -57,7 +57,7 @@ lock: $(STAMP)
 ## Fill the args tables of docs/components/*.md from the args models; a test fails when a page is stale.
 .PHONY: docs
 docs: $(STAMP)
-	$(PY) -m components.docs
+	$(PY) -m tools.component_docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache

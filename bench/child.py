@@ -75,8 +75,8 @@ def _watch_pack_memory(analyzer: Any, peaks: list[int]) -> None:
 def preview(task: dict[str, Any], phases: Phases) -> dict[str, Any]:
     """`python -m stacks.preview ENV` as a user runs it (its `__main__` block: tree, cost, policies, exit), with the
     engine's entry points timed: program run, cost, policy pass."""
-    import engine
-    from engine import analyzer, cost
+    from aiinfra import engine
+    from aiinfra.engine import analyzer, cost
     plans: list[Any] = []
     reports: list[Any] = []
     engine.run_program = phases.timed("program", engine.run_program, plans)
@@ -115,7 +115,7 @@ def _parents_first(plan: Any) -> list[dict[str, Any]]:
 def program(task: dict[str, Any], phases: Phases) -> dict[str, Any]:
     """engine.run_program on a project directory: the program alone (its own imports included), no policies."""
     with phases("imports"):
-        from engine import run_program
+        from aiinfra.engine import run_program
     with phases("program"):
         plan = run_program(task["project"], task["stack"], task.get("stack_file"))
     if task.get("spec"):
@@ -142,8 +142,8 @@ def sdk(task: dict[str, Any], phases: Phases) -> dict[str, Any]:
 def policies(task: dict[str, Any], phases: Phases) -> dict[str, Any]:
     """The policy pack over a recorded plan (its resources repeated `copies` times): startup and Analyze rate."""
     with phases("imports"):
-        from engine import analyzer
-        from engine.runner import load_project, load_stack_config
+        from aiinfra.engine import analyzer
+        from aiinfra.engine.runner import load_project, load_stack_config
     _watch_pack_memory(analyzer, PACK_PEAKS)
     plan = pickle.loads(Path(task["plan"]).read_bytes())
     copies = int(task.get("copies", 1))

@@ -18,7 +18,7 @@ sys.path.insert(0, str(REPO))
 import pulumi  # noqa: E402
 from pulumi_azure_native import authorization, resources  # noqa: E402
 
-from components.deployer_identity import DeployerIdentity, DeployerIdentityArgs, DeployerIdentitySettings  # noqa: E402
+from aiinfra.components.deployer_identity import DeployerIdentity, DeployerIdentityArgs, DeployerIdentitySettings  # noqa: E402
 from stacks.config import CONFIG_KEY, CONFIG_NAMESPACE, ConfigError, load_config_object, parse_platform_config  # noqa: E402
 
 stack = pulumi.get_stack()

@@ -41,9 +41,9 @@ from .deployer_identity import (
     GitHubFederation,
 )
 from .gpu_compute_pool import GpuComputePool, GpuComputePoolArgs, GpuComputePoolSettings
-from .gpu_skus import CATALOGUE as GPU_SKUS
-from .gpu_skus import GpuSku, GpuVmSize, UnknownGpuSkuError
-from .gpu_skus import lookup as lookup_gpu_sku
+from aiinfra.catalog.gpu_skus import CATALOGUE as GPU_SKUS
+from aiinfra.catalog.gpu_skus import GpuSku, GpuVmSize, UnknownGpuSkuError
+from aiinfra.catalog.gpu_skus import lookup as lookup_gpu_sku
 from .interfaces import BUILTIN_ROLES, CommonArgs, CustomerManagedKey, RoleAssignmentSpec
 from .naming import NamingConvention, NamingError
 from .network_plan import AddressPlanError

@@ -31,7 +31,7 @@ from pulumi_azure_native import (
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from ._base import ArgsModel, ComponentArgsError, InputStr, ResourceList, duplicates
-from .gpu_skus import GpuVmSize, lookup
+from aiinfra.catalog.gpu_skus import GpuVmSize, lookup
 from .interfaces import (
     CommonArgs,
     child_opts,

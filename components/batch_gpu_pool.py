@@ -23,7 +23,7 @@ from pydantic import Field, model_validator
 
 from ._base import ArgsModel
 from .batch_autoscale import MAX_TASK_SLOTS_PER_NODE, AutoscaleSettings, autoscale_formula
-from .gpu_skus import GpuVmSize, lookup
+from aiinfra.catalog.gpu_skus import GpuVmSize, lookup
 from .interfaces import (
     CommonArgs,
     RegistryImage,

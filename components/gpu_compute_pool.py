@@ -19,7 +19,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ._aml import ComputeName, aml_cluster, validate_idle_minutes
 from ._base import ArgsModel, InputStr
-from .gpu_skus import GpuSku, GpuVmSize, lookup
+from aiinfra.catalog.gpu_skus import GpuSku, GpuVmSize, lookup
 from .secure_workspace import SecureWorkspaceRef
 
 

@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from aiinfra.catalog.gpu_skus import RETIRED, RETIREMENT_SOURCE
+
 from .monitor import Registration
 from .runner import Plan
 
 HOURS_PER_MONTH = 730
 PRICES_DIR = Path(__file__).resolve().parent / "prices"
 DEFAULT_PRICE_FILES = (PRICES_DIR / "azure-retail-prices.json",)
-RETIRED_SIZES_FILE = PRICES_DIR / "retired-vm-sizes.json"
 PRICES_ENV = "AIINFRA_PRICES"
 STACK_TYPE = "pulumi:pulumi:Stack"
 _ANY_REGION = ("", "global")
@@ -276,21 +277,12 @@ def price_files_from_env() -> list[Path] | None:
     return [Path(p) for p in value.split(os.pathsep) if p] or None
 
 
-def _load_retired(path: Path) -> dict[str, RetiredSize]:
-    f = _Fields(_read_json(path), str(path))
-    entries = f.data.get("retired")
-    if not isinstance(entries, list):
-        raise PriceTableError(f"{path}.retired: expected a list")
-    out: dict[str, RetiredSize] = {}
-    for i, entry in enumerate(entries):
-        e = _Fields(entry, f"{path}: retired[{i}]")
-        size = RetiredSize(e.text("armSkuName"), e.text("retiredOn"), e.text("source", ""))
-        out[size.arm_sku_name.lower()] = size
-    return out
+def _retired_sizes() -> dict[str, RetiredSize]:
+    """The catalogue's retired sizes (one source for the components, the pack and the estimate)."""
+    return {name.lower(): RetiredSize(name, day, RETIREMENT_SOURCE) for name, day in RETIRED.items()}
 
 
-def load_price_table(paths: Sequence[Path | str] | None = None,
-                     retired_file: Path | None = RETIRED_SIZES_FILE) -> PriceTable:
+def load_price_table(paths: Sequence[Path | str] | None = None) -> PriceTable:
     """Price rows from `paths` (default: `AIINFRA_PRICES`, else the built-in table); later files win on a tie.
 
     A file is the Azure Retail Prices API's shape: a list of items, or an object with `Items`. Our own rows add
@@ -311,8 +303,7 @@ def load_price_table(paths: Sequence[Path | str] | None = None,
     if len(currencies) > 1:
         raise PriceTableError(f"{', '.join(map(str, files))}: currencyCode: rows mix {', '.join(currencies)}; "
                               "export one currency")
-    retired = _load_retired(retired_file) if retired_file is not None else {}
-    return PriceTable(rows=rows, files=files, retired=retired)
+    return PriceTable(rows=rows, files=files, retired=_retired_sizes())
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -1,5 +1,39 @@
-"""aiinfra's CrossGuard policy pack (the pack itself lives in `aiinfra_policies/`; `__main__.py` serves it).
+"""aiinfra's CrossGuard rules, grouped by concern. Imports nothing of aiinfra's components: the pack judges any
+program's azure-native resources, ours or a stranger's.
 
-This package marker only lets tools and tests import `policies.aiinfra_policies` and run
-`python -m policies.table`; the Pulumi CLI runs `__main__.py` with this directory on `sys.path`.
+`RULES` is the single list the pack, the docs table and the tests read.
 """
+
+from __future__ import annotations
+
+from pulumi_policy import EnforcementLevel, Policy
+
+from . import compute_cost, encryption, governance, identity, network, stack
+from ._rule import Resource, Rule
+
+PACK_NAME = "aiinfra"
+PACK_DESCRIPTION = ("Guardrails for Azure AI/GPU infrastructure: private networking, customer-managed keys, "
+                    "Azure AD-only access and GPU cost controls.")
+
+RULES: list[Rule] = [
+    *network.RULES,
+    *encryption.RULES,
+    *compute_cost.RULES,
+    *identity.RULES,
+    *governance.RULES,
+    *stack.RULES,
+]
+
+
+def rule(name: str) -> Rule:
+    for candidate in RULES:
+        if candidate.name == name:
+            return candidate
+    raise KeyError(f"no policy named '{name}'")
+
+
+def policies() -> list[Policy]:
+    return [r.policy() for r in RULES]
+
+
+__all__ = ["PACK_DESCRIPTION", "PACK_NAME", "RULES", "EnforcementLevel", "Resource", "Rule", "policies", "rule"]

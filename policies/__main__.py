@@ -3,7 +3,7 @@ this directory on sys.path: it builds the PolicyPack, which serves the Analyzer 
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-from aiinfra_policies import PACK_DESCRIPTION, PACK_NAME, policies
+from aiinfra.policies import PACK_DESCRIPTION, PACK_NAME, policies
 
 PolicyPack(
     name=PACK_NAME,

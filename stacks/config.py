@@ -13,14 +13,14 @@ from typing import TypeVar
 import pulumi
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from components._base import ArgsModel, duplicates, format_validation_error
-from components.aks_gpu_cluster import AksGpuClusterSettings, AmlAttachmentSettings
-from components.batch_gpu_pool import BatchGpuPoolSettings
-from components.container_apps_gpu import ContainerAppsGpuSettings
-from components.gpu_compute_pool import GpuComputePoolSettings
-from components.naming import REGION_CODES, NamingConvention
-from components.secure_workspace import SecureWorkspaceSettings
-from components.shared_services import SharedServicesSettings
+from aiinfra.components._base import ArgsModel, duplicates, format_validation_error
+from aiinfra.components.aks_gpu_cluster import AksGpuClusterSettings, AmlAttachmentSettings
+from aiinfra.components.batch_gpu_pool import BatchGpuPoolSettings
+from aiinfra.components.container_apps_gpu import ContainerAppsGpuSettings
+from aiinfra.components.gpu_compute_pool import GpuComputePoolSettings
+from aiinfra.components.naming import REGION_CODES, NamingConvention
+from aiinfra.components.secure_workspace import SecureWorkspaceSettings
+from aiinfra.components.shared_services import SharedServicesSettings
 
 CONFIG_NAMESPACE = "aiinfra"
 CONFIG_KEY = "platform"

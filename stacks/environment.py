@@ -8,12 +8,12 @@ from typing import Any
 import pulumi
 from pulumi_azure_native import resources
 
-from components.aks_gpu_cluster import AksGpuCluster, AksGpuClusterArgs, AksGpuClusterSettings, AmlAttachment
-from components.gpu_compute_pool import GpuComputePool, GpuComputePoolArgs, GpuComputePoolSettings
-from components.secure_workspace import SecureWorkspace, SecureWorkspaceArgs, SecureWorkspaceSettings
-from components.batch_gpu_pool import BatchGpuPool, BatchGpuPoolArgs, BatchGpuPoolSettings
-from components.container_apps_gpu import ContainerAppsGpu, ContainerAppsGpuArgs, ContainerAppsGpuSettings
-from components.shared_services import SharedServices, SharedServicesArgs
+from aiinfra.components.aks_gpu_cluster import AksGpuCluster, AksGpuClusterArgs, AksGpuClusterSettings, AmlAttachment
+from aiinfra.components.gpu_compute_pool import GpuComputePool, GpuComputePoolArgs, GpuComputePoolSettings
+from aiinfra.components.secure_workspace import SecureWorkspace, SecureWorkspaceArgs, SecureWorkspaceSettings
+from aiinfra.components.batch_gpu_pool import BatchGpuPool, BatchGpuPoolArgs, BatchGpuPoolSettings
+from aiinfra.components.container_apps_gpu import ContainerAppsGpu, ContainerAppsGpuArgs, ContainerAppsGpuSettings
+from aiinfra.components.shared_services import SharedServices, SharedServicesArgs
 
 from .config import PlatformConfig
 

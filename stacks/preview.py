@@ -1,109 +1,23 @@
-"""Offline preview of one environment: `python -m stacks.preview ENV [--json FILE] [--stack-file PATH]`.
+"""Offline preview of one of this repository's environments: `python -m stacks.preview ENV [options]`.
 
-Runs the same program `pulumi up` runs (this project's `Pulumi.yaml` -> `stacks/`), with the env's
-`Pulumi.<env>.yaml`, under the offline engine; prints the resource tree and a summary, the cost estimate,
-and the policy pack's verdict (run over the engine's analyzer protocol).
-
-Exit codes: 0 ok, 1 mandatory policy violations, 2 config or usage error.
+The same command as `aiinfra preview ENV`, with this repository (Pulumi.yaml -> stacks/) as the default project.
 """
 
 from __future__ import annotations
 
-import argparse
-import gc
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
-from engine import EngineError, Plan, ProgramError, run_program
-from engine.analyzer import add_policy_arguments, run_policy_step
-from engine.cost import PriceTableError, estimate, load_price_table, render_cost
-from engine.diagram import write_diagram
-from engine.report import render_summary, render_tree
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aiinfra.engine.cli import EXIT_OK, EXIT_POLICY, EXIT_USAGE, exit_with, preview  # noqa: E402, F401  (exit codes re-exported)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-EXIT_OK, EXIT_POLICY, EXIT_USAGE = 0, 1, 2
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m stacks.preview",
-        description="Preview an environment offline: resource tree, policies and cost, with no Pulumi CLI or Azure.",
-    )
-    parser.add_argument("env", help="stack / environment name, e.g. dev, test, prd")
-    parser.add_argument("--json", metavar="FILE", type=Path, help="write the whole plan as JSON to FILE ('-' for stdout)")
-    parser.add_argument("--stack-file", metavar="PATH", type=Path,
-                        help="use this stack config file instead of Pulumi.<env>.yaml")
-    parser.add_argument("--project-dir", metavar="DIR", type=Path, default=PROJECT_ROOT,
-                        help="Pulumi project to run (default: this repository)")
-    parser.add_argument("--quiet", action="store_true", help="print only the summary, not the resource tree")
-    add_policy_arguments(parser)  # policies: --policy-pack, --policy-pack-config, --no-policies
-    parser.add_argument("--prices", metavar="FILE", type=Path, action="append",
-                        help="price table(s) in the Azure Retail Prices API's shape, replacing the built-in one "
-                             "(repeatable; later files win; default: $AIINFRA_PRICES, else engine/prices/)")
-    parser.add_argument("--diagram", metavar="FILE", type=Path,
-                        help="write a Mermaid diagram of the environment to FILE (.md: a Markdown page GitHub renders)")
-    return parser
-
-
-def write_json(document: dict[str, Any], target: Path) -> None:
-    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
-    if str(target) == "-":
-        sys.stdout.write(text)
-    else:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.policy_pack is None and not (Path(args.project_dir) / "policies" / "PulumiPolicy.yaml").is_file():
-        # A team's own program without a pack of its own is judged by aiinfra's pack (and its <env>.json config).
-        args.policy_pack = PROJECT_ROOT / "policies"
-    try:
-        prices = load_price_table(args.prices)
-    except PriceTableError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        plan: Plan = run_program(args.project_dir, args.env, args.stack_file)
-    except (EngineError, ProgramError) as exc:
-        message = str(exc)
-        if args.stack_file is not None:
-            # The program names the file `pulumi up` would read; here the user gave another one.
-            message = message.replace(f"Pulumi.{args.env}.yaml", str(args.stack_file))
-        print(f"error: {message}", file=sys.stderr)
-        return EXIT_USAGE
-
-    document: dict[str, Any] = {"plan": plan.as_json()}
-    out = sys.stderr if str(args.json) == "-" else sys.stdout
-    print(f"Offline preview of stack '{plan.stack}' (project {plan.project}, program {plan.program}/)\n", file=out)
-    if not args.quiet:
-        print(render_tree(plan) + "\n", file=out)
-    print("Resources by type:\n" + render_summary(plan), file=out)
-    for warning in plan.warnings:
-        print(f"warning: {warning}", file=out)
-
-    cost = estimate(plan, prices)
-    print("\n" + render_cost(cost, items=not args.quiet), file=out)
-    document["cost"] = cost.as_json()
-    if args.diagram:
-        write_diagram(plan, args.diagram, command=f"python -m stacks.preview {args.env} --diagram {args.diagram}")
-        print(f"diagram: wrote {args.diagram}", file=out)
-
-    # The CrossGuard pack over the plan, as `pulumi preview --policy-pack` runs it.
-    exit_code = run_policy_step(args, plan, document, out)
-    if exit_code == EXIT_USAGE:
-        return EXIT_USAGE
-    if args.json:
-        write_json(document, args.json)
-    return exit_code
+    return preview(argv, prog="python -m stacks.preview", default_project=PROJECT_ROOT)
 
 
 if __name__ == "__main__":
-    code = main()
-    # The run leaves hundreds of thousands of objects behind (the SDK's modules). Frozen, they are out of the
-    # garbage collector's sight, so the interpreter's exit skips its last passes over them: about a second.
-    gc.freeze()
-    sys.exit(code)
+    exit_with(main())

@@ -7,7 +7,7 @@ from typing import Callable
 
 import pytest
 
-from engine import Plan, run_program
+from aiinfra.engine import Plan, run_program
 
 REPO = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("dev", "test", "prd")

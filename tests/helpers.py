@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine import Plan, Registration
+from aiinfra.engine import Plan, Registration
 
 PE = "azure-native:network:PrivateEndpoint"
 ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup"
@@ -41,8 +41,8 @@ def children(plan: Plan, parent: Registration, type_token: str | None = None) ->
 def fake_shared_ref(location: str = "westus3", **overrides):
     """A hand-built SharedServicesRef with ARM-shaped fake ids (what a stack with its own network passes), for
     args-validation tests that need no engine."""
-    from components.naming import NamingConvention
-    from components.shared_services import SharedServicesRef
+    from aiinfra.components.naming import NamingConvention
+    from aiinfra.components.shared_services import SharedServicesRef
 
     ids = "/subscriptions/s/resourceGroups/rg-net/providers"
     fields = dict(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import Plan, Registration
+from aiinfra.engine import Plan, Registration
 
 STACK_URN = "urn:pulumi:t::acme::pulumi:pulumi:Stack::acme-t"
 SUBSCRIPTION = "/subscriptions/00000000-0000-0000-0000-000000000000"

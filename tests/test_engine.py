@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import EngineError, ProgramError, run_program
-from engine.arm import arm_type
+from aiinfra.engine import EngineError, ProgramError, run_program
+from aiinfra.engine.arm import arm_type
 from stacks import preview
 
 FIXTURES = Path(__file__).parent / "fixtures"

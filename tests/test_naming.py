@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from components.naming import RULES, NamingConvention, NamingError, validate
+from aiinfra.components.naming import RULES, NamingConvention, NamingError, validate
 
 CONVENTIONS = [
     NamingConvention(prefix=p, environment=e, location=loc)

@@ -5,7 +5,7 @@ import itertools
 
 import pytest
 
-from components.network_plan import SUBNET_LAYOUT, AddressPlanError, carve
+from aiinfra.components.network_plan import SUBNET_LAYOUT, AddressPlanError, carve
 
 
 @pytest.mark.parametrize("space", ["10.10.0.0/16", "10.0.0.0/8", "172.16.0.0/20", "192.168.4.0/22"])

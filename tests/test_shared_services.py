@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from components import _base
-from components.naming import NamingConvention
-from components.shared_services import SharedServicesArgs
+from aiinfra.components import _base
+from aiinfra.components.naming import NamingConvention
+from aiinfra.components.shared_services import SharedServicesArgs
 from helpers import children, group_ids, one, private_endpoints_to, zone_names_of
 
 VAULT = "azure-native:keyvault:Vault"

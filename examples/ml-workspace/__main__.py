@@ -8,7 +8,7 @@ low-priority and scales to zero after five idle minutes.
 import pulumi
 from pulumi_azure_native import resources
 
-from components import (
+from aiinfra.components import (
     GpuComputePool,
     GpuComputePoolArgs,
     NamingConvention,

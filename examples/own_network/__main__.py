@@ -5,7 +5,7 @@ workspace with a scale-to-zero GPU pool on them."""
 import pulumi
 from pulumi_azure_native import resources
 
-from components import (
+from aiinfra.components import (
     GpuComputePool,
     GpuComputePoolArgs,
     NamingConvention,

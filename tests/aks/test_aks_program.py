@@ -8,11 +8,11 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from components._base import ComponentArgsError
-from components.aks_gpu_cluster import AksGpuCluster, AksGpuClusterArgs, CONTROL_PLANE_LOG_CATEGORIES
-from components.shared_services import SharedServicesRef
-from engine import Plan, Registration, run_program
-from engine.arm import SUBSCRIPTION_ID
+from aiinfra.components._base import ComponentArgsError
+from aiinfra.components.aks_gpu_cluster import AksGpuCluster, AksGpuClusterArgs, CONTROL_PLANE_LOG_CATEGORIES
+from aiinfra.components.shared_services import SharedServicesRef
+from aiinfra.engine import Plan, Registration, run_program
+from aiinfra.engine.arm import SUBSCRIPTION_ID
 from helpers import children, fake_shared_ref, one
 
 PROGRAM = Path(__file__).resolve().parent / "program"

@@ -6,8 +6,8 @@ from typing import Any, cast
 
 import pytest
 
-from components._base import ComponentArgsError
-from components.aks_gpu_cluster import (
+from aiinfra.components._base import ComponentArgsError
+from aiinfra.components.aks_gpu_cluster import (
     GPU_TAINT,
     SPOT_TAINT,
     AksGpuClusterSettings,

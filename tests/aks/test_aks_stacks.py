@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from engine import Plan, run_program
+from aiinfra.engine import Plan, run_program
 from helpers import one
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components._base import ComponentArgsError
-from components.container_apps_gpu import SERVERLESS_GPUS, ContainerAppsGpuArgs
-from components.interfaces import BUILTIN_ROLES
+from aiinfra.components._base import ComponentArgsError
+from aiinfra.components.container_apps_gpu import SERVERLESS_GPUS, ContainerAppsGpuArgs
+from aiinfra.components.interfaces import BUILTIN_ROLES
 from helpers import children, fake_shared_ref, group_ids, one, private_endpoints_to, zone_names_of
 from stacks.config import ConfigError, parse_platform_config
 

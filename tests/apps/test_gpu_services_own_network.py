@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from components.batch_autoscale import AutoscaleSettings, autoscale_formula
-from engine import Plan, run_program
+from aiinfra.components.batch_autoscale import AutoscaleSettings, autoscale_formula
+from aiinfra.engine import Plan, run_program
 from formula_eval import Samples, evaluate
 from helpers import one
 

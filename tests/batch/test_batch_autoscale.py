@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from components._base import ComponentArgsError
-from components.batch_autoscale import AutoscaleSettings, autoscale_formula, low_priority_nodes
-from engine.cost import autoscale_bounds
+from aiinfra.components._base import ComponentArgsError
+from aiinfra.components.batch_autoscale import AutoscaleSettings, autoscale_formula, low_priority_nodes
+from aiinfra.engine.cost import autoscale_bounds
 from formula_eval import Samples, evaluate
-from policies.aiinfra_policies.gpu import batch_formula
+from aiinfra.policies.gpu import batch_formula
 
 
 def targets(settings: AutoscaleSettings, pending: list[float], *, slots: int = 1,

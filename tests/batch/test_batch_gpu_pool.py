@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components._base import ComponentArgsError
-from components.batch_autoscale import AutoscaleSettings, autoscale_formula
-from components.batch_gpu_pool import BatchGpuPoolArgs, BatchGpuPoolSettings, start_task_command
-from components.interfaces import BUILTIN_ROLES
+from aiinfra.components._base import ComponentArgsError
+from aiinfra.components.batch_autoscale import AutoscaleSettings, autoscale_formula
+from aiinfra.components.batch_gpu_pool import BatchGpuPoolArgs, BatchGpuPoolSettings, start_task_command
+from aiinfra.components.interfaces import BUILTIN_ROLES
 from formula_eval import Samples, evaluate
 from helpers import fake_shared_ref, group_ids, one, private_endpoints_to, zone_names_of
 from stacks.config import ConfigError, parse_platform_config

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import run_program
-from engine.cost import HOURS_PER_MONTH, Item, autoscale_bounds, estimate, load_price_table, render_cost
+from aiinfra.engine import run_program
+from aiinfra.engine.cost import HOURS_PER_MONTH, Item, autoscale_bounds, estimate, load_price_table, render_cost
 from plan_builder import PlanBuilder, aml_cluster
 from stacks import preview
 
@@ -331,7 +331,7 @@ def test_builtin_table_rows_carry_source_and_date():
 @pytest.mark.parametrize("share", [1.0, 0.0, 0.5, 0.75])
 def test_our_batch_formula_is_bounded_by_its_settings(share):
     """The estimator reads any formula; the one BatchGpuPool generates must give exactly its configured ceilings."""
-    from components.batch_autoscale import AutoscaleSettings, autoscale_formula
+    from aiinfra.components.batch_autoscale import AutoscaleSettings, autoscale_formula
 
     settings = AutoscaleSettings(max_nodes=4, low_priority_share=share)
     bounds = autoscale_bounds(autoscale_formula(settings, task_slots_per_node=2))
@@ -340,11 +340,10 @@ def test_our_batch_formula_is_bounded_by_its_settings(share):
 
 
 def test_the_estimate_refuses_every_size_the_catalogue_calls_retired():
-    # engine/ knows no component, so it keeps its own list; it must not drift from the catalogue's.
-    import json
-    from pathlib import Path
+    # One source: the estimate reads the catalogue's retired sizes, whatever a price table still lists.
+    from aiinfra.catalog.gpu_skus import RETIRED
 
-    from components.gpu_skus import RETIRED
-
-    data = json.loads((Path(__file__).resolve().parents[2] / "engine/prices/retired-vm-sizes.json").read_text())
-    assert {row["armSkuName"]: row["retiredOn"] for row in data["retired"]} == RETIRED
+    table = load_price_table()
+    for size, day in RETIRED.items():
+        quote = table.vm(size.upper(), "eastus")
+        assert quote.hourly is None and quote.problem and day in quote.problem, size

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.cost import estimate
+from aiinfra.engine.cost import estimate
 
 
 def test_dev_idle_gpu_cost_is_zero(plan_of):

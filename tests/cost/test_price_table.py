@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cost import PriceTableError, estimate, load_price_table
+from aiinfra.engine.cost import PriceTableError, estimate, load_price_table
 from plan_builder import PlanBuilder, aml_cluster
 from stacks import preview
 
@@ -157,7 +157,7 @@ def test_preview_uses_the_given_price_file(tmp_path, capsys):
 
 
 def test_a_saved_plan_is_priced_like_the_preview_prices_it(tmp_path, capsys):
-    from engine.cost import main as cost_main
+    from aiinfra.engine.cost import main as cost_main
 
     saved = tmp_path / "plan.json"
     assert preview.main(["dev", "--project-dir", str(PROGRAM), "--json", str(saved), "--quiet", "--no-policies"]) == 0

@@ -1,6 +1,6 @@
 """The component pages stay true: every args field is documented, and every args table is what the models say.
 
-`make docs` (python -m components.docs) fills the tables; these tests fail when a field has no docstring or a
+`make docs` (python -m tools.component_docs) fills the tables; these tests fail when a field has no docstring or a
 committed page differs from what the generator writes.
 """
 
@@ -16,10 +16,10 @@ import pulumi
 import pytest
 from pydantic import BaseModel, Field
 
-import components
+from aiinfra import components
 import stacks.config
-from components import docs
-from components._base import ArgsModel
+from tools import component_docs as docs
+from aiinfra.components._base import ArgsModel
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = REPO / "docs" / "components"

@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 import yaml
 
-from components._base import ComponentArgsError
-from components.deployer_identity import (
+from aiinfra.components._base import ComponentArgsError
+from aiinfra.components.deployer_identity import (
     GITHUB_ISSUER,
     GRAPH_APP_ROLES,
     MICROSOFT_GRAPH_APP_ID,
@@ -21,9 +21,9 @@ from components.deployer_identity import (
     DeployerIdentitySettings,
     role_assignment_condition,
 )
-from components.interfaces import BUILTIN_ROLES
-from components.naming import NamingConvention
-from engine import Plan, ProgramError, run_program
+from aiinfra.components.interfaces import BUILTIN_ROLES
+from aiinfra.components.naming import NamingConvention
+from aiinfra.engine import Plan, ProgramError, run_program
 
 REPO = Path(__file__).resolve().parents[2]
 BOOTSTRAP = REPO / "bootstrap"

@@ -19,8 +19,8 @@ from pathlib import Path
 import pydantic
 import pytest
 
-import components
-from components._base import ArgsModel
+from aiinfra import components
+from aiinfra.components._base import ArgsModel
 
 REPO = Path(__file__).resolve().parents[2]
 UV = REPO / ".venv" / "bin" / "uv"
@@ -55,12 +55,18 @@ def installed(tmp_path_factory) -> dict[str, Path]:
 
 def test_wheel_holds_the_library_the_pack_and_type_information(installed):
     names = set(zipfile.ZipFile(installed["wheel"]).namelist())
-    for required in ("components/__init__.py", "components/py.typed", "components/shared_services.py",
-                     "policies/PulumiPolicy.yaml", "policies/__main__.py", "policies/config/prd.json",
-                     "policies/py.typed", "engine/runner.py", "engine/py.typed",
-                     "engine/prices/azure-retail-prices.json"):
+    for required in ("aiinfra/__init__.py", "aiinfra/components/__init__.py", "aiinfra/components/py.typed",
+                     "aiinfra/components/shared_services.py", "aiinfra/catalog/gpu_skus.py",
+                     "aiinfra/policies/PulumiPolicy.yaml", "aiinfra/policies/__main__.py",
+                     "aiinfra/policies/config/prd.json", "aiinfra/policies/py.typed", "aiinfra/engine/runner.py",
+                     "aiinfra/engine/cli.py", "aiinfra/engine/py.typed", "aiinfra/engine/prices/azure-retail-prices.json"):
         assert required in names, required
-    assert not [n for n in names if "__pycache__" in n or n.startswith("tests/") or n.endswith(".pyc")]
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    # One namespaced package: nothing else at the top of site-packages that could collide with a user's modules.
+    assert {n.split("/")[0] for n in names} == {"aiinfra", next(n for n in names if ".dist-info/" in n).split("/")[0]}
+    entry_points = zipfile.ZipFile(installed["wheel"]).read(
+        next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
+    assert "aiinfra = aiinfra.engine.cli:main" in entry_points
     metadata = zipfile.ZipFile(installed["wheel"]).read(
         next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     for dependency in ("pulumi-azure-native", "pulumi-azuread", "pydantic", "pulumi-policy"):
@@ -71,15 +77,20 @@ def test_example_program_previews_offline_from_the_installed_wheel(installed, tm
     python = installed["python"]
     project = tmp_path / "example"
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("venv", "__pycache__"))
-    where = run(python, "-c", "import components, engine, policies, pathlib; "
-                "print(pathlib.Path(components.__file__).parent); print(pathlib.Path(policies.__file__).parent)",
+    where = run(python, "-c", "import aiinfra.components, aiinfra.engine, aiinfra.policies, pathlib; "
+                "print(pathlib.Path(aiinfra.components.__file__).parent); "
+                "print(pathlib.Path(aiinfra.policies.__file__).parent)",
                 cwd=tmp_path).stdout.split()
+    for old_name in ("components", "engine", "policies", "stacks"):
+        missing = run(python, "-c", f"import {old_name}", cwd=tmp_path, check=False)
+        assert missing.returncode != 0 and "ModuleNotFoundError" in missing.stderr, old_name
     site = python.parent.parent
     assert all(Path(p).is_relative_to(site) for p in where), f"imported from outside the venv: {where}"
     pack = Path(where[1])
 
-    result = run(python, "-m", "stacks.preview", "dev", "--project-dir", project, "--policy-pack", pack,
-                 "--json", tmp_path / "plan.json", "--quiet", cwd=tmp_path)
+    # The console script, with the installed pack as the default judge of a program without a pack of its own.
+    aiinfra = python.parent / "aiinfra"
+    run(aiinfra, "preview", "dev", "--project-dir", project, "--json", tmp_path / "plan.json", "--quiet", cwd=tmp_path)
     document = json.loads((tmp_path / "plan.json").read_text())
     types = document["plan"]["summary"]
     assert types["aiinfra:ml:SecureWorkspace"] == 1 and types["aiinfra:ml:GpuComputePool"] == 1
@@ -95,7 +106,7 @@ def test_bad_args_in_a_users_program_name_the_field(installed, tmp_path):
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("venv", "__pycache__"))
     main = project / "__main__.py"
     main.write_text(main.read_text().replace("max_nodes=2", "max_nodes=0"))
-    result = run(installed["python"], "-m", "stacks.preview", "dev", "--project-dir", project, "--no-policies",
+    result = run(installed["python"].parent / "aiinfra", "preview", "dev", "--project-dir", project, "--no-policies",
                  cwd=tmp_path, check=False)
     assert result.returncode == 2
     assert "GpuComputePoolArgs: invalid args:\n  max_nodes: Input should be greater than 0" in result.stderr

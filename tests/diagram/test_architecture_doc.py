@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.cost import PlanIndex
-from engine.diagram import render_markdown
+from aiinfra.engine.cost import PlanIndex
+from aiinfra.engine.diagram import render_markdown
 from mermaid_syntax import parse
 
 DOC = "docs/architecture-prd.md"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import Plan, run_program
-from engine.diagram import render_markdown, render_mermaid
+from aiinfra.engine import Plan, run_program
+from aiinfra.engine.diagram import render_markdown, render_mermaid
 from mermaid_syntax import parse
 from plan_builder import PlanBuilder
 from stacks import preview

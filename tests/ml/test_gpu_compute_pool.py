@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from components import ComponentArgsError, GpuComputePoolArgs, GpuComputePoolSettings, NamingConvention
-from components.gpu_skus import CATALOGUE
-from components.secure_workspace import SecureWorkspaceRef
+from aiinfra.components import ComponentArgsError, GpuComputePoolArgs, GpuComputePoolSettings, NamingConvention
+from aiinfra.catalog.gpu_skus import CATALOGUE
+from aiinfra.components.secure_workspace import SecureWorkspaceRef
 from helpers import one
 
 COMPUTE = "azure-native:machinelearningservices:Compute"

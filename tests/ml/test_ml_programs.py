@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from engine import run_program
+from aiinfra.engine import run_program
 from helpers import children, one, private_endpoints_to, zone_names_of
 
 REPO = Path(__file__).resolve().parents[2]
@@ -15,7 +15,7 @@ COMPUTE = "azure-native:machinelearningservices:Compute"
 
 def test_the_example_program_runs_offline_from_the_installed_package():
     source = (EXAMPLE / "__main__.py").read_text()
-    assert "sys.path" not in source and "from components import" in source  # the installed library, as a user has it
+    assert "sys.path" not in source and "from aiinfra.components import" in source  # the installed library, as a user has it
     plan = run_program(EXAMPLE, "dev")
     assert plan.project == "fraud-ml"
     assert [r.type for r in plan.resources if not r.custom and r.type.startswith("aiinfra:")].count(
@@ -39,7 +39,7 @@ def test_the_example_program_runs_offline_from_the_installed_package():
 PROGRAM = """\
 import pulumi
 from pulumi_azure_native import resources
-from components import (GpuComputePool, GpuComputePoolArgs, NamingConvention, SecureWorkspace, SecureWorkspaceArgs,
+from aiinfra.components import (GpuComputePool, GpuComputePoolArgs, NamingConvention, SecureWorkspace, SecureWorkspaceArgs,
                         SharedServices, SharedServicesArgs)
 
 naming = NamingConvention(prefix="acme", environment="dev", location="eastus")

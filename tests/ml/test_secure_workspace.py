@@ -8,8 +8,8 @@ from collections.abc import Callable
 import yaml
 
 from aml_rbac import grants
-from components.interfaces import BUILTIN_ROLES
-from engine import Plan, Registration, run_program
+from aiinfra.components.interfaces import BUILTIN_ROLES
+from aiinfra.engine import Plan, Registration, run_program
 from helpers import children, group_ids, one, private_endpoints_to, zone_names_of
 
 WORKSPACE = "azure-native:machinelearningservices:Workspace"

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components import ComponentArgsError, NamingConvention, SecureWorkspaceArgs, SharedServicesRef
-from components.secure_workspace import OutboundRule, SecureWorkspaceSettings
+from aiinfra.components import ComponentArgsError, NamingConvention, SecureWorkspaceArgs, SharedServicesRef
+from aiinfra.components.secure_workspace import OutboundRule, SecureWorkspaceSettings
 from stacks.config import ConfigError, parse_platform_config
 
 REPO = Path(__file__).resolve().parents[2]

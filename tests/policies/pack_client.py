@@ -13,7 +13,7 @@ from typing import Any
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 
-from engine.analyzer import (PolicyInfo, PolicyPackProcess, load_pack, load_policy_config, policy_infos,
+from aiinfra.engine.analyzer import (PolicyInfo, PolicyPackProcess, load_pack, load_policy_config, policy_infos,
                              reconcile_config)
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,8 +9,8 @@ from typing import Callable
 
 import pytest
 
-from engine import Plan, run_program
-from engine.analyzer import (COMPUTED_MARKER, UNKNOWN, PolicyError, PolicyPackProcess, _wire_value, analyze_plan,
+from aiinfra.engine import Plan, run_program
+from aiinfra.engine.analyzer import (COMPUTED_MARKER, UNKNOWN, PolicyError, PolicyPackProcess, _wire_value, analyze_plan,
                              load_pack, render_policy_report)
 from stacks import preview
 
@@ -187,7 +187,7 @@ def test_values_are_marshalled_like_the_engine() -> None:
 
 def test_report_names_pack_levels_and_every_resource(insecure_plan: Plan) -> None:
     report = analyze_plan(insecure_plan, PACK, PACK / "config" / "prd.json", {"insecure-ml:gpuSize": "x"})
-    assert report.pack == "aiinfra" and report.version == "0.1.0"
+    assert report.pack == "aiinfra" and report.version == "0.2.0"
     assert report.levels["gpu-pool-low-priority"] == "disabled"
     assert report.resources_analyzed == len(insecure_plan.resources) + 1  # + the stack itself
     assert all(v.fix and v.resource_type for v in report.violations)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pack_client import ENVIRONMENTS, PACK, Pack
 
-from engine.analyzer import load_policy_config, reconcile_config
-from policies import table
+from aiinfra.engine.analyzer import load_policy_config, reconcile_config
+from tools import policy_table as table
 
 
 def test_committed_table_matches_the_pack() -> None:
-    assert table.DOC.read_text() == table.render(), "docs/policies.md is stale: run `python -m policies.table`"
+    assert table.DOC.read_text() == table.render(), "docs/policies.md is stale: run `python -m tools.policy_table`"
 
 
 def test_table_levels_are_the_levels_the_engine_configures(pack: Pack) -> None:

@@ -9,11 +9,11 @@ import jsonschema
 import pytest
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from components.batch_autoscale import AutoscaleSettings, autoscale_formula
-from components.gpu_skus import CATALOGUE, RETIRED
-from policies.aiinfra_policies import RULES, Resource, rule
-from policies.aiinfra_policies._props import arm_id_parts, canonical_type, duration_minutes, same
-from policies.aiinfra_policies.gpu import (CURRENT_GPU_SKUS, RETIRED_SKUS, FormulaFacts, batch_formula, is_gpu_sku,
+from aiinfra.components.batch_autoscale import AutoscaleSettings, autoscale_formula
+from aiinfra.catalog.gpu_skus import CATALOGUE, RETIRED
+from aiinfra.policies import RULES, Resource, rule
+from aiinfra.policies._props import arm_id_parts, canonical_type, duration_minutes, same
+from aiinfra.policies.gpu import (CURRENT_GPU_SKUS, FormulaFacts, batch_formula, is_gpu_sku, is_retired_sku,
                                           pools)
 
 PACK = Path(__file__).resolve().parents[2] / "policies"
@@ -70,12 +70,12 @@ def test_pools_read_azure_defaults() -> None:
     assert (inline.name, inline.autoscale, inline.min_nodes, inline.where) == ("gpu", False, 2.0, "agentPoolProfiles[0].")
 
 
-def test_sku_lists_agree_with_the_component_catalogue() -> None:
-    """The pack must not import components, so its lists are its own; they must not drift from the catalogue."""
-    assert {s.lower() for s in RETIRED} <= {s.lower() for s in RETIRED_SKUS}
+def test_pack_reads_sizes_from_the_shared_catalogue() -> None:
+    """One source: the pack's notion of retired and current sizes is the catalogue's, case-insensitively as Azure."""
+    assert all(is_retired_sku(s) and is_retired_sku(s.upper()) for s in RETIRED)
     assert set(CATALOGUE) <= set(CURRENT_GPU_SKUS)
-    assert not {s.lower() for s in CURRENT_GPU_SKUS} & {s.lower() for s in RETIRED_SKUS}
-    assert all(is_gpu_sku(s) for s in CURRENT_GPU_SKUS + RETIRED_SKUS) and not is_gpu_sku("Standard_D4s_v5")
+    assert not any(is_retired_sku(s) for s in CURRENT_GPU_SKUS)
+    assert all(is_gpu_sku(s) for s in (*CURRENT_GPU_SKUS, *RETIRED)) and not is_gpu_sku("Standard_D4s_v5")
 
 
 def test_rule_run_applies_defaults_exemptions_and_type_filter() -> None:
@@ -114,13 +114,14 @@ def test_rule_metadata(r) -> None:
 
 
 def test_pack_imports_only_itself_and_the_policy_sdk() -> None:
-    allowed_roots = {"pulumi_policy", "pulumi", "__future__", "aiinfra_policies"}
+    """The pack may use the shared catalogue of Azure facts, never the components or the engine."""
+    allowed_roots = {"pulumi_policy", "pulumi", "__future__", "aiinfra.policies", "aiinfra.catalog"}
     stdlib = {"collections", "dataclasses", "fnmatch", "re", "typing", "json", "argparse", "sys", "pathlib"}
     for path in PACK.rglob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                root = node.module.split(".")[0]
+                root = ".".join(node.module.split(".")[:2 if node.module.startswith("aiinfra.") else 1])
             elif isinstance(node, ast.Import):
                 root = node.names[0].name.split(".")[0]
             else:

@@ -8,11 +8,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 import pulumi  # noqa: E402
 
-from components.aks_gpu_cluster import (  # noqa: E402
+from aiinfra.components.aks_gpu_cluster import (  # noqa: E402
     AksGpuCluster, AksGpuClusterArgs, AmlAttachment, AzureMlExtensionSettings, CpuNodePool, GpuNodePool)
-from components.interfaces import CustomerManagedKey  # noqa: E402
-from components.naming import NamingConvention  # noqa: E402
-from components.shared_services import SharedServicesRef  # noqa: E402
+from aiinfra.components.interfaces import CustomerManagedKey  # noqa: E402
+from aiinfra.components.naming import NamingConvention  # noqa: E402
+from aiinfra.components.shared_services import SharedServicesRef  # noqa: E402
 
 config = pulumi.Config()
 SUB = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers"

@@ -8,12 +8,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 import pulumi  # noqa: E402
 
-from components.batch_autoscale import AutoscaleSettings  # noqa: E402
-from components.batch_gpu_pool import BatchGpuPool, BatchGpuPoolArgs  # noqa: E402
-from components.container_apps_gpu import ContainerAppsGpu, ContainerAppsGpuArgs  # noqa: E402
-from components.interfaces import CustomerManagedKey  # noqa: E402
-from components.naming import NamingConvention  # noqa: E402
-from components.shared_services import SharedServicesRef  # noqa: E402
+from aiinfra.components.batch_autoscale import AutoscaleSettings  # noqa: E402
+from aiinfra.components.batch_gpu_pool import BatchGpuPool, BatchGpuPoolArgs  # noqa: E402
+from aiinfra.components.container_apps_gpu import ContainerAppsGpu, ContainerAppsGpuArgs  # noqa: E402
+from aiinfra.components.interfaces import CustomerManagedKey  # noqa: E402
+from aiinfra.components.naming import NamingConvention  # noqa: E402
+from aiinfra.components.shared_services import SharedServicesRef  # noqa: E402
 
 SUB = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers"
 VNET = f"{SUB}/Microsoft.Network/virtualNetworks/vnet-acme"

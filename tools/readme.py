@@ -1,4 +1,4 @@
-"""Regenerate README.md's generated sections from the code: `python -m stacks.readme [--check]` (`make readme`).
+"""Regenerate README.md's generated sections from the code: `python -m tools.readme [--check]` (`make readme`).
 
 Each section sits between `<!-- generated:NAME:start -->` and `<!-- generated:NAME:end -->` and is rebuilt from the
 offline plans of dev, test and prd: what each environment costs (as the preview prints it), what dev costs idle,
@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 from typing import Callable, Mapping
 
-from engine import Plan, run_program
-from engine.cost import CostEstimate, estimate, load_price_table, totals_cells
-from engine.diagram import render_mermaid
-from policies.aiinfra_policies import RULES
-from policies.table import ENVIRONMENTS, level, load_configs
+from aiinfra.engine import Plan, run_program
+from aiinfra.engine.cost import CostEstimate, estimate, load_price_table, totals_cells
+from aiinfra.engine.diagram import render_mermaid
+from aiinfra.policies import RULES
+from tools.policy_table import ENVIRONMENTS, level, load_configs
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
@@ -88,7 +88,7 @@ def updated_readme(text: str, sections: Mapping[str, str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stacks.readme", description="Regenerate README.md's generated sections.")
+    parser = argparse.ArgumentParser(prog="python -m tools.readme", description="Regenerate README.md's generated sections.")
     parser.add_argument("--check", action="store_true", help="exit 1 if README.md is not current; write nothing")
     args = parser.parse_args(argv)
     plans = {env: run_program(REPO, env) for env in ENVIRONMENTS}

@@ -47,14 +47,42 @@ CATALOGUE: dict[str, GpuSku] = {
     )
 }
 
-# Size -> the date Azure retired it. These must be rejected, not priced or deployed.
+# Sizes that exist and are current, but that aiinfra's components do not offer (partial-GPU A10 sizes, meant for
+# visualisation and small inference): the policy pack's default allow-list accepts them in anyone's program.
+# Source: Microsoft Learn, "NVadsA10 v5-series" and "NC A10 v4-series" size pages.
+OTHER_CURRENT_GPU_SIZES: tuple[str, ...] = (
+    "Standard_NV6ads_A10_v5", "Standard_NV12ads_A10_v5", "Standard_NV18ads_A10_v5", "Standard_NV36ads_A10_v5",
+    "Standard_NC8ads_A10_v4", "Standard_NC16ads_A10_v4", "Standard_NC32ads_A10_v4",
+)
+
+RETIREMENT_SOURCE = ("Microsoft Learn, 'Previous-gen and retired VM sizes' (NC, NC_Promo, NCv2, ND, NV, NV_Promo: "
+                     "2023-09-06; NCv3 and NDv2: 2025-09-30)")
+# Size -> the date Azure retired it. These must be rejected, not priced or deployed (source: RETIREMENT_SOURCE).
 RETIRED: dict[str, str] = {
     **{s: "2023-09-06" for s in ("Standard_NC6", "Standard_NC12", "Standard_NC24", "Standard_NC24r")},
+    **{s: "2023-09-06" for s in ("Standard_NC6_Promo", "Standard_NC12_Promo", "Standard_NC24_Promo",
+                                 "Standard_NC24r_Promo")},
     **{s: "2023-09-06" for s in ("Standard_NC6s_v2", "Standard_NC12s_v2", "Standard_NC24s_v2", "Standard_NC24rs_v2")},
     **{s: "2023-09-06" for s in ("Standard_ND6s", "Standard_ND12s", "Standard_ND24s", "Standard_ND24rs")},
+    **{s: "2023-09-06" for s in ("Standard_NV6", "Standard_NV12", "Standard_NV24")},
+    **{s: "2023-09-06" for s in ("Standard_NV6_Promo", "Standard_NV12_Promo", "Standard_NV24_Promo")},
     **{s: "2025-09-30" for s in ("Standard_NC6s_v3", "Standard_NC12s_v3", "Standard_NC24s_v3", "Standard_NC24rs_v3")},
     "Standard_ND40rs_v2": "2025-09-30",
 }
+_RETIRED_LOWER = {name.lower(): name for name in RETIRED}
+
+
+def is_gpu_size(vm_size: object) -> bool:
+    """Every Azure GPU family is an N-series size (NC, ND, NG, NV)."""
+    return isinstance(vm_size, str) and vm_size.strip().lower().startswith("standard_n")
+
+
+def retired_on(vm_size: object) -> str | None:
+    """The date Azure retired `vm_size` (case-insensitive, as Azure treats sizes), or None for a size in service."""
+    if not isinstance(vm_size, str):
+        return None
+    name = _RETIRED_LOWER.get(vm_size.strip().lower())
+    return RETIRED[name] if name else None
 
 
 class UnknownGpuSkuError(ValueError):

@@ -1,4 +1,4 @@
-"""Args tables of the component pages, generated from the args models: `python -m components.docs [--check]`.
+"""Args tables of the component pages, generated from the args models: `python -m tools.component_docs [--check]`.
 
 A page (`docs/components/<module>.md`) marks where a table goes with two lines:
 
@@ -30,8 +30,8 @@ import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from ._base import ArgsModel, InputStr, ResourceList
-from .gpu_skus import GpuVmSize
+from aiinfra.components._base import ArgsModel, InputStr, ResourceList
+from aiinfra.catalog.gpu_skus import GpuVmSize
 
 DOCS_DIR = Path(__file__).resolve().parent.parent / "docs" / "components"
 _MARKER = re.compile(r"^<!-- args-table:start (\w+) -->\n(.*?)^<!-- args-table:end -->$", re.MULTILINE | re.DOTALL)
@@ -53,11 +53,9 @@ class DocsError(Exception):
 
 def public_args_models() -> dict[str, type[ArgsModel]]:
     """Every public ArgsModel subclass defined in a `components` module, by class name."""
-    package = importlib.import_module(__package__ or "components")
+    package = importlib.import_module("aiinfra.components")
     found: dict[str, type[ArgsModel]] = {}
     for info in pkgutil.iter_modules(package.__path__):
-        if info.name == "docs":
-            continue
         module = importlib.import_module(f"{package.__name__}.{info.name}")
         for name, value in vars(module).items():
             if (inspect.isclass(value) and issubclass(value, ArgsModel) and value.__module__ == module.__name__
@@ -217,7 +215,7 @@ def render_pages(docs_dir: Path = DOCS_DIR) -> dict[Path, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m components.docs", description=(__doc__ or "").split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.component_docs", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a page is out of date")
     parser.add_argument("--docs-dir", type=Path, default=DOCS_DIR, help="pages to fill (default: docs/components)")
     args = parser.parse_args(argv)

@@ -11,41 +11,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiinfra.catalog.gpu_skus import CATALOGUE, OTHER_CURRENT_GPU_SIZES, is_gpu_size, retired_on
+
 from ._props import (AKS_AGENT_POOL, AKS_CLUSTER, BATCH_POOL, ML_COMPUTE, duration_minutes, get, is_true, items,
                      mapping, number, same)
 
-# Azure retired these sizes: the VMs are deallocated and cannot be created any more.
-# NC (K80), NCv2 (P100), ND (P40) and NV (M60): 2023-09-06; NCv3 (V100) and NDv2 (8x V100): 2025-09-30.
-RETIRED_SKUS: tuple[str, ...] = (
-    "Standard_NC6", "Standard_NC12", "Standard_NC24", "Standard_NC24r",
-    "Standard_NC6_Promo", "Standard_NC12_Promo", "Standard_NC24_Promo", "Standard_NC24r_Promo",
-    "Standard_NC6s_v2", "Standard_NC12s_v2", "Standard_NC24s_v2", "Standard_NC24rs_v2",
-    "Standard_ND6s", "Standard_ND12s", "Standard_ND24s", "Standard_ND24rs",
-    "Standard_NV6", "Standard_NV12", "Standard_NV24",
-    "Standard_NV6_Promo", "Standard_NV12_Promo", "Standard_NV24_Promo",
-    "Standard_NC6s_v3", "Standard_NC12s_v3", "Standard_NC24s_v3", "Standard_NC24rs_v3",
-    "Standard_ND40rs_v2",
-)
-_RETIRED = {sku.lower() for sku in RETIRED_SKUS}
-
-# Current GPU sizes an AI platform plausibly runs: T4, A10, A100 (PCIe / SXM 40 & 80 GB), H100.
-CURRENT_GPU_SKUS: tuple[str, ...] = (
-    "Standard_NC4as_T4_v3", "Standard_NC8as_T4_v3", "Standard_NC16as_T4_v3", "Standard_NC64as_T4_v3",
-    "Standard_NV6ads_A10_v5", "Standard_NV12ads_A10_v5", "Standard_NV18ads_A10_v5", "Standard_NV36ads_A10_v5",
-    "Standard_NC8ads_A10_v4", "Standard_NC16ads_A10_v4", "Standard_NC32ads_A10_v4",
-    "Standard_NC24ads_A100_v4", "Standard_NC48ads_A100_v4", "Standard_NC96ads_A100_v4",
-    "Standard_ND96asr_v4", "Standard_ND96amsr_A100_v4",
-    "Standard_NC40ads_H100_v5", "Standard_NC80adis_H100_v5", "Standard_ND96isr_H100_v5",
-)
+# Current GPU sizes an AI platform plausibly runs: the catalogue's and the other current sizes it names.
+CURRENT_GPU_SKUS: tuple[str, ...] = (*CATALOGUE, *OTHER_CURRENT_GPU_SIZES)
 
 
 def is_gpu_sku(vm_size: Any) -> bool:
-    """Every Azure GPU family is an N-series size (NC, ND, NG, NV)."""
-    return isinstance(vm_size, str) and vm_size.strip().lower().startswith("standard_n")
+    return is_gpu_size(vm_size)
 
 
 def is_retired_sku(vm_size: Any) -> bool:
-    return isinstance(vm_size, str) and vm_size.strip().lower() in _RETIRED
+    return retired_on(vm_size) is not None
 
 
 @dataclass(frozen=True)
