@@ -30,6 +30,8 @@ from pulumi_azure_native import machinelearningservices as ml
 from pydantic import Field, field_validator, model_validator
 
 from ._aml import ComputeName, aml_cluster, validate_idle_minutes
+from ._compute_instance import ComputeInstanceSettings, compute_instances, validate_compute_instances
+from ._datastore import DatastoreSettings, datastores, validate_datastores
 from ._base import ArgsModel, InputStr, ResourceList, duplicates
 from .interfaces import (
     CommonArgs,
@@ -251,6 +253,20 @@ class SecureWorkspaceSettings(ArgsModel):
     """AML resource log categories sent to Log Analytics."""
     access: WorkspaceAccess = Field(default_factory=WorkspaceAccess)
     """Azure AD groups of data scientists and admins."""
+    compute_instances: list[ComputeInstanceSettings] = Field(default_factory=list)
+    """Personal compute instances, one per listed user: private, idle shutdown and a start/stop schedule
+    (components/_compute_instance.py)."""
+    datastores: list[DatastoreSettings] = Field(default_factory=list)
+    """Identity-based datastores for existing ADLS Gen2 / blob containers, with data roles on exactly those
+    containers (components/_datastore.py)."""
+
+    @model_validator(mode="after")
+    def _operations(self) -> "SecureWorkspaceSettings":
+        validate_compute_instances(self.compute_instances)
+        validate_datastores(self.datastores, approved_outbound_only=self.isolation_mode == "AllowOnlyApprovedOutbound",
+                            private_endpoint_rules=[(r.service_resource_id, r.subresource_target)
+                                                    for r in self.outbound_rules if r.type == "PrivateEndpoint"])
+        return self
 
     @model_validator(mode="after")
     def _network_rules(self) -> "SecureWorkspaceSettings":
@@ -460,6 +476,15 @@ class SecureWorkspace(pulumi.ComponentResource):
                         subnet_id=self.ref.compute_subnet_id, tags=tags,
                         description="Builds environment images (the registry is private)",
                         depends_on=self.ref.depends_on)
+
+        # Operations (issue 20): personal compute instances and identity-based datastores, in their own modules.
+        compute_instances(self, name, instances=args.compute_instances, naming=n, workspace=ws,
+                          workspace_name=workspace.name, resource_group_name=rg, location=location,
+                          identity_id=compute_identity.id, subnet_id=self.ref.compute_subnet_id, tags=tags,
+                          depends_on=self.ref.depends_on)
+        datastores(self, name, stores=args.datastores, naming=n, workspace_name=workspace.name,
+                   resource_group_name=rg, workspace_principal_id=workspace_identity.principal_id,
+                   compute_principal_id=compute_identity.principal_id, depends_on=[workspace])
 
         self.workspace_name = workspace.name
         self.workspace_id = workspace.id

@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from aiinfra.catalog.gpu_skus import RETIRED, RETIREMENT_SOURCE
 
+from .compute_instance_hours import compute_instance_hours
 from .monitor import Registration
 from .runner import Plan
 
@@ -505,8 +506,10 @@ class _Pricer:
             return [self.vms(r, f"AML compute cluster {r.name}", size, _priority(dig(inner, "vmPriority")),
                              low or 0.0, high, notes)]
         if kind == "ComputeInstance":
-            return [self.vms(r, f"AML compute instance {r.name}", size, REGULAR, 1.0, 1.0,
-                             ["runs until stopped or its idle shutdown fires"])]
+            # Hook (issue 20): billed while running, for the hours its schedules keep it on (compute_instance_hours).
+            hours, notes = compute_instance_hours(props)
+            return [self.vms(r, f"AML compute instance {r.name} (while running)", size, REGULAR,
+                             hours / HOURS_PER_MONTH, 1.0, notes)]
         return []
 
     def agent_pool(self, r: Registration, pool: dict[str, Any], label: str) -> Item:

@@ -1,0 +1,171 @@
+"""Azure ML compute instances: one personal development workstation per listed data scientist, that stops itself.
+
+Called by SecureWorkspace (one small hook); kept in its own module. Each instance is:
+
+- assigned to one user by Entra ID object id and tenant (`personalComputeInstanceSettings.assignedUser`) and
+  personal: only that user can use it or its applications (`computeInstanceAuthorizationType: personal`,
+  `applicationSharingPolicy: Personal`);
+- private: no public IP (`enableNodePublicIp: false`), SSH closed (`sshSettings.sshPublicAccess: Disabled`), local
+  auth off (`disableLocalAuth: true`), in the workspace's managed network (no subnet of our own: Azure rejects one
+  there) or in the shared AML compute subnet when the workspace has no managed network;
+- cheap: stopped after `idleShutdownMinutes` without activity (`idleTimeBeforeShutdown`, ISO 8601; Azure accepts
+  15 minutes to 3 days) and by a stop schedule every evening; started by a start schedule on working days.
+
+Sources: Microsoft Learn, "Create an Azure Machine Learning compute instance" (create on behalf of a user, idle
+shutdown between 15 minutes and three days, schedules with cron and time zone, no public IP), "Compute instance names
+must be unique within an Azure region" (same page), and azure-rest-api-specs
+`machineLearningServices` `ComputeInstanceProperties` (`personalComputeInstanceSettings`, `idleTimeBeforeShutdown`,
+`schedules.computeStartStop`, `sshSettings`, `enableNodePublicIp`).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import pulumi
+from pulumi_azure_native import machinelearningservices as ml
+from pydantic import Field, field_validator
+
+from aiinfra.catalog.cpu_skus import WorkstationVmSize
+from aiinfra.catalog.schedules import CronError, parse_cron
+
+from ._base import ArgsModel, duplicates
+from .interfaces import child_opts
+from .naming import NamingConvention
+
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+MIN_IDLE_SHUTDOWN_MINUTES = 15
+MAX_IDLE_SHUTDOWN_MINUTES = 3 * 24 * 60
+DEFAULT_START_CRON = "0 8 * * 1-5"
+DEFAULT_STOP_CRON = "0 18 * * 1-5"
+
+
+def _cron(expression: str | None) -> str | None:
+    if expression is None:
+        return None
+    try:
+        parse_cron(expression)
+    except CronError as exc:
+        raise ValueError(str(exc)) from None
+    return expression.strip()
+
+
+class ComputeInstanceSchedule(ArgsModel):
+    """When the instance starts and stops by itself (cron, in `timeZone`)."""
+
+    start: str | None = DEFAULT_START_CRON
+    """Start cron (minute hour * * days), e.g. `0 8 * * 1-5`; null: the user starts it when needed."""
+    stop: str = DEFAULT_STOP_CRON
+    """Stop cron, e.g. `0 18 * * 1-5`: an instance left running is stopped every evening."""
+    time_zone: str = Field(default="UTC", min_length=1)
+    """Time zone of both crons, as Azure ML names them (Windows time zone ids, e.g. `UTC`,
+    `W. Europe Standard Time`, `Pacific Standard Time`)."""
+
+    @field_validator("start", "stop")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        return _cron(value)
+
+
+class ComputeInstanceSettings(ArgsModel):
+    """One data scientist's compute instance (an entry of `computeInstances`)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9]{1,15}$")
+    """Short name of the instance, usually its user (e.g. `alice`); its Azure name is `ci<hash>-<name>`, unique in
+    the region as Azure requires."""
+    user_object_id: str = Field(pattern=_UUID)
+    """Entra ID object id of the user the instance is created for (only they can use it)."""
+    user_tenant_id: str = Field(pattern=_UUID)
+    """Entra ID tenant id of that user."""
+    vm_size: WorkstationVmSize = "Standard_D4s_v5"
+    """CPU size (catalogue: D*s_v5, D*ds_v5, E*s_v5) or GPU size (the GPU catalogue); retired sizes are refused."""
+    idle_shutdown_minutes: int = Field(default=60, ge=MIN_IDLE_SHUTDOWN_MINUTES, le=MAX_IDLE_SHUTDOWN_MINUTES)
+    """Stop after this many minutes without activity (Azure accepts 15 minutes to 3 days)."""
+    schedule: ComputeInstanceSchedule = Field(default_factory=ComputeInstanceSchedule)
+    """Start/stop schedule; the default starts at 08:00 and stops at 18:00 UTC, Monday to Friday."""
+
+
+def validate_compute_instances(instances: list[ComputeInstanceSettings]) -> list[ComputeInstanceSettings]:
+    repeated = duplicates(i.name for i in instances)
+    if repeated:
+        raise ValueError(f"duplicate compute instance name(s) {', '.join(repeated)}")
+    return instances
+
+
+def compute_instance_name(naming: NamingConvention, workspace: str, name: str) -> str:
+    """`ci<5 hex>-<name>`: Azure wants compute instance names unique in the region (their DNS names are regional),
+    so the hash of the environment and workspace keeps two environments or workspaces from colliding; the name part
+    ends the name, so the last segment has a letter, as Azure requires."""
+    return f"ci{naming.suffix('compute-instance', workspace, name)}-{name}"
+
+
+def idle_shutdown(minutes: int) -> str:
+    """ISO 8601 duration for `idleTimeBeforeShutdown`, e.g. 60 -> `PT60M`."""
+    if not MIN_IDLE_SHUTDOWN_MINUTES <= minutes <= MAX_IDLE_SHUTDOWN_MINUTES:
+        raise ValueError(f"idle shutdown must be {MIN_IDLE_SHUTDOWN_MINUTES}-{MAX_IDLE_SHUTDOWN_MINUTES} minutes")
+    return f"PT{minutes}M"
+
+
+def _schedule(action: str, expression: str, time_zone: str) -> ml.ComputeStartStopScheduleArgs:
+    return ml.ComputeStartStopScheduleArgs(
+        action=ml.ComputePowerAction(action),
+        trigger_type=ml.ComputeTriggerType.CRON,
+        cron=ml.CronArgs(expression=expression, time_zone=time_zone),
+        status=ml.ScheduleStatus.ENABLED,
+    )
+
+
+def compute_instances(parent: pulumi.Resource, component_name: str, *, instances: Sequence[ComputeInstanceSettings],
+                      naming: NamingConvention, workspace: str, workspace_name: pulumi.Input[str],
+                      resource_group_name: pulumi.Input[str], location: str, identity_id: pulumi.Input[str],
+                      subnet_id: pulumi.Input[str] | None, tags: dict[str, str],
+                      depends_on: Sequence[pulumi.Resource]) -> list[ml.Compute]:
+    """One ComputeInstance per entry, each assigned to its user; see the module docstring for every setting."""
+    made = []
+    for instance in instances:
+        schedule = instance.schedule
+        schedules = [_schedule("Stop", schedule.stop, schedule.time_zone)]
+        if schedule.start is not None:
+            schedules.insert(0, _schedule("Start", schedule.start, schedule.time_zone))
+        made.append(ml.Compute(
+            f"{component_name}-ci-{instance.name}",
+            compute_name=compute_instance_name(naming, workspace, instance.name),
+            workspace_name=workspace_name,
+            resource_group_name=resource_group_name,
+            location=location,
+            identity=ml.ManagedServiceIdentityArgs(
+                type=ml.ManagedServiceIdentityType.USER_ASSIGNED,
+                user_assigned_identities=[identity_id],
+            ),
+            properties=ml.ComputeInstanceArgs(
+                compute_type="ComputeInstance",
+                compute_location=location,
+                description=f"Personal compute instance of {instance.name}",
+                disable_local_auth=True,
+                properties=ml.ComputeInstancePropertiesArgs(
+                    vm_size=instance.vm_size,
+                    application_sharing_policy=ml.ApplicationSharingPolicy.PERSONAL,
+                    compute_instance_authorization_type=ml.ComputeInstanceAuthorizationType.PERSONAL,
+                    personal_compute_instance_settings=ml.PersonalComputeInstanceSettingsArgs(
+                        assigned_user=ml.AssignedUserArgs(object_id=instance.user_object_id,
+                                                          tenant_id=instance.user_tenant_id)),
+                    enable_node_public_ip=False,
+                    ssh_settings=ml.ComputeInstanceSshSettingsArgs(ssh_public_access=ml.SshPublicAccess.DISABLED),
+                    idle_time_before_shutdown=idle_shutdown(instance.idle_shutdown_minutes),
+                    schedules=ml.ComputeSchedulesArgs(compute_start_stop=schedules),
+                    subnet=ml.ResourceIdArgs(id=subnet_id) if subnet_id is not None else None,
+                ),
+            ),
+            tags=tags,
+            # Azure ML updates only a cluster's scale settings in place (REST `Compute - Update` takes
+            # `scaleSettings` alone): a changed size or schedule replaces the instance, and the same name must be
+            # free first.
+            opts=pulumi.ResourceOptions.merge(child_opts(parent, depends_on=depends_on),
+                                              pulumi.ResourceOptions(replace_on_changes=["properties"],
+                                                                     delete_before_replace=True)),
+        ))
+    return made
+
+
+__all__ = ["ComputeInstanceSchedule", "ComputeInstanceSettings", "compute_instances",
+           "compute_instance_name", "idle_shutdown", "validate_compute_instances"]

@@ -1,0 +1,128 @@
+"""Azure ML datastores for data that already lives in storage: identity-based, with container-scoped data roles.
+
+Called by SecureWorkspace (one small hook); kept in its own module. For each configured ADLS Gen2 filesystem or
+blob container it creates:
+
+- a datastore with no credentials (`credentials.credentialsType: None`): jobs reach the data with an identity (the
+  submitting user's, or the compute's managed identity), never an account key or SAS; the studio previews data with
+  the workspace's user-assigned identity (`serviceDataAccessAuthIdentity: WorkspaceUserAssignedIdentity`);
+- the data roles on exactly that container (scope `<account>/blobServices/default/containers/<name>`): Storage Blob
+  Data Reader for the workspace identity (studio preview), Storage Blob Data Reader or Contributor (`readOnly`) for
+  the compute identity (jobs and compute instances running as the compute).
+
+Sources: Microsoft Learn, "Create datastores" (identity-based ADLS Gen2 and blob datastores, `credentials: None`),
+"Data administration: identity-based data access" (the roles the compute and workspace identities need, "Storage
+Blob Data Reader" for the workspace identity to preview data in the studio), and "Scope for Azure RBAC"
+(container scope `.../blobServices/default/containers/<container>`). With a managed network that allows only
+approved outbound, a storage account of your own is reached through a private endpoint outbound rule you add
+(`outboundRules`, type PrivateEndpoint, `subresourceTarget` dfs or blob): "Managed virtual network isolation".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, Sequence
+
+import pulumi
+from pulumi_azure_native import machinelearningservices as ml
+from pydantic import Field
+
+from ._base import ArgsModel, duplicates
+from .interfaces import child_opts, role_assignment
+from .naming import NamingConvention
+
+_STORAGE_ID = re.compile(r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/"
+                         r"Microsoft\.Storage/storageAccounts/(?P<account>[a-z0-9]{3,24})$", re.IGNORECASE)
+DATASTORE_TYPES = {"adlsGen2": "AzureDataLakeGen2", "blob": "AzureBlob"}
+PRIVATE_ENDPOINT_SUBRESOURCE = {"adlsGen2": "dfs", "blob": "blob"}
+
+
+class DatastoreSettings(ArgsModel):
+    """An existing ADLS Gen2 filesystem or blob container, attached to the workspace (an entry of `datastores`)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{2,254}$")
+    """Datastore name in the workspace (lower-case letters, digits, `_`), e.g. `raw_images`."""
+    kind: Literal["adlsGen2", "blob"] = "adlsGen2"
+    """`adlsGen2` (a filesystem of a hierarchical-namespace account) or `blob` (a blob container)."""
+    storage_account_id: str = Field(pattern=r"(?i)" + _STORAGE_ID.pattern)
+    """Resource id of the existing storage account."""
+    container: str = Field(pattern=r"^[a-z0-9]([a-z0-9]|-(?:[a-z0-9])){1,61}[a-z0-9]?$", max_length=63)
+    """The filesystem / container name (3-63 lower-case letters, digits, single hyphens)."""
+    read_only: bool = True
+    """The compute identity gets Storage Blob Data Reader (true) or Contributor (false) on the container."""
+    description: str = ""
+    """What the data is."""
+
+    @property
+    def account_name(self) -> str:
+        match = _STORAGE_ID.match(self.storage_account_id)
+        assert match is not None
+        return match["account"]
+
+    @property
+    def container_scope(self) -> str:
+        return f"{self.storage_account_id}/blobServices/default/containers/{self.container}"
+
+
+def validate_datastores(datastores: list[DatastoreSettings], *, approved_outbound_only: bool,
+                        private_endpoint_rules: Sequence[tuple[object, str | None]]) -> list[DatastoreSettings]:
+    """Unique names, and (approved-outbound managed network) a private endpoint rule to each account's sub-resource.
+
+    `private_endpoint_rules`: (service resource id, sub-resource) of the workspace's PrivateEndpoint outbound rules.
+    """
+    repeated = duplicates(d.name for d in datastores)
+    if repeated:
+        raise ValueError(f"datastores: duplicate datastore name(s) {', '.join(repeated)}")
+    if approved_outbound_only:
+        reachable = {(str(target).lower(), (sub or "").lower()) for target, sub in private_endpoint_rules}
+        for i, store in enumerate(datastores):
+            sub = PRIVATE_ENDPOINT_SUBRESOURCE[store.kind]
+            if (store.storage_account_id.lower(), sub) not in reachable:
+                raise ValueError(
+                    f"datastores[{i}] ({store.name}): the managed network allows only approved outbound, so compute "
+                    f"cannot reach {store.account_name}; add an outboundRules entry of type PrivateEndpoint with "
+                    f"serviceResourceId {store.storage_account_id} and subresourceTarget {sub}")
+    return datastores
+
+
+def datastores(parent: pulumi.Resource, component_name: str, *, stores: Sequence[DatastoreSettings],
+               naming: NamingConvention, workspace_name: pulumi.Input[str], resource_group_name: pulumi.Input[str],
+               workspace_principal_id: pulumi.Input[str], compute_principal_id: pulumi.Input[str],
+               depends_on: Sequence[pulumi.Resource]) -> list[ml.Datastore]:
+    """One identity-based datastore per entry, after the container-scoped role assignments it relies on."""
+    made = []
+    for store in stores:
+        grants = [
+            role_assignment(parent, f"{component_name}-ds-{store.name}-id-reader", naming=naming,
+                            scope=store.container_scope, principal_id=workspace_principal_id,
+                            role="Storage Blob Data Reader"),
+            role_assignment(parent, f"{component_name}-ds-{store.name}-compute", naming=naming,
+                            scope=store.container_scope, principal_id=compute_principal_id,
+                            role="Storage Blob Data Reader" if store.read_only else "Storage Blob Data Contributor"),
+        ]
+        match = _STORAGE_ID.match(store.storage_account_id)
+        assert match is not None
+        common = dict(
+            account_name=store.account_name,
+            credentials=ml.NoneDatastoreCredentialsArgs(credentials_type="None"),
+            description=store.description or None,
+            service_data_access_auth_identity=ml.ServiceDataAccessAuthIdentity.WORKSPACE_USER_ASSIGNED_IDENTITY,
+            subscription_id=match["sub"],
+            resource_group=match["rg"],
+        )
+        properties: ml.AzureDataLakeGen2DatastoreArgs | ml.AzureBlobDatastoreArgs
+        if store.kind == "adlsGen2":
+            properties = ml.AzureDataLakeGen2DatastoreArgs(datastore_type=DATASTORE_TYPES["adlsGen2"],
+                                                           filesystem=store.container, **common)
+        else:
+            properties = ml.AzureBlobDatastoreArgs(datastore_type=DATASTORE_TYPES["blob"],
+                                                   container_name=store.container, **common)
+        made.append(ml.Datastore(
+            f"{component_name}-ds-{store.name}",
+            name=store.name,
+            workspace_name=workspace_name,
+            resource_group_name=resource_group_name,
+            properties=properties,
+            opts=child_opts(parent, depends_on=[*depends_on, *grants]),
+        ))
+    return made
