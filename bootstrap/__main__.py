@@ -19,6 +19,8 @@ import pulumi  # noqa: E402
 from pulumi_azure_native import authorization, resources  # noqa: E402
 
 from aiinfra.components.deployer_identity import DeployerIdentity, DeployerIdentityArgs, DeployerIdentitySettings  # noqa: E402
+from aiinfra.components.platform_monitoring import CostAnomalyAlert, CostAnomalyAlertArgs  # noqa: E402
+from aiinfra.components.policy_guardrails import PolicyGuardrails, PolicyGuardrailsArgs  # noqa: E402
 from stacks.config import CONFIG_KEY, CONFIG_NAMESPACE, ConfigError, load_config_object, parse_platform_config  # noqa: E402
 
 stack = pulumi.get_stack()
@@ -45,6 +47,14 @@ deployer = DeployerIdentity(
 )
 
 subscription_id = authorization.get_client_config_output().subscription_id
+# Operations (issue 20): what only the administrator may create. Policy assignments on the group (the deployer can
+# neither assign nor exempt policy) and the cost anomaly alert (a subscription-scope scheduled action).
+if platform.policy_guardrails is not None:
+    PolicyGuardrails("guardrails", PolicyGuardrailsArgs(naming=naming, resource_group_id=group.id,
+                                                        assignments=platform.policy_guardrails.assignments))
+if platform.monitoring is not None and platform.monitoring.cost_anomaly_alert:
+    CostAnomalyAlert("cost-anomaly", CostAnomalyAlertArgs(naming=naming, subscription_id=subscription_id,
+                                                          emails=platform.monitoring.emails))
 key = platform.environment.upper()
 pulumi.export("resourceGroupName", group.name)
 pulumi.export("resourceGroupId", group.id)

@@ -102,21 +102,21 @@ def datastores(parent: pulumi.Resource, component_name: str, *, stores: Sequence
         ]
         match = _STORAGE_ID.match(store.storage_account_id)
         assert match is not None
-        common = dict(
-            account_name=store.account_name,
-            credentials=ml.NoneDatastoreCredentialsArgs(credentials_type="None"),
-            description=store.description or None,
-            service_data_access_auth_identity=ml.ServiceDataAccessAuthIdentity.WORKSPACE_USER_ASSIGNED_IDENTITY,
-            subscription_id=match["sub"],
-            resource_group=match["rg"],
-        )
+        credentials = ml.NoneDatastoreCredentialsArgs(credentials_type="None")
+        studio_identity = ml.ServiceDataAccessAuthIdentity.WORKSPACE_USER_ASSIGNED_IDENTITY
         properties: ml.AzureDataLakeGen2DatastoreArgs | ml.AzureBlobDatastoreArgs
         if store.kind == "adlsGen2":
-            properties = ml.AzureDataLakeGen2DatastoreArgs(datastore_type=DATASTORE_TYPES["adlsGen2"],
-                                                           filesystem=store.container, **common)
+            properties = ml.AzureDataLakeGen2DatastoreArgs(
+                datastore_type=DATASTORE_TYPES["adlsGen2"], account_name=store.account_name,
+                filesystem=store.container, credentials=credentials, description=store.description or None,
+                service_data_access_auth_identity=studio_identity, subscription_id=match["sub"],
+                resource_group=match["rg"])
         else:
-            properties = ml.AzureBlobDatastoreArgs(datastore_type=DATASTORE_TYPES["blob"],
-                                                   container_name=store.container, **common)
+            properties = ml.AzureBlobDatastoreArgs(
+                datastore_type=DATASTORE_TYPES["blob"], account_name=store.account_name,
+                container_name=store.container, credentials=credentials, description=store.description or None,
+                service_data_access_auth_identity=studio_identity, subscription_id=match["sub"],
+                resource_group=match["rg"])
         made.append(ml.Datastore(
             f"{component_name}-ds-{store.name}",
             name=store.name,

@@ -54,6 +54,11 @@ RULES: dict[str, NameRule] = {
     "container_app": NameRule("ca", 2, 32, True, True, False),
     "budget": NameRule("budget", 1, 63, True, False, False, underscores=True),
     "entra_application": NameRule("app", 1, 120, True, False, False, underscores=True),
+    # Operations (issue 20): Azure Monitor action groups and alert rules (Learn, "Naming rules and restrictions
+    # for Azure resources", Microsoft.Insights: actionGroups 1-260, metricAlerts / scheduledQueryRules 1-260).
+    "action_group": NameRule("ag", 1, 260, True, False, False, underscores=True),
+    "alert_rule": NameRule("alert", 1, 260, True, False, False, underscores=True),
+    "policy_assignment": NameRule("pa", 1, 64, True, False, False),
 }
 
 # Short region codes keep names inside the tight limits (KV 24, workspace 33).

@@ -137,6 +137,11 @@ class SharedServicesSettings(ArgsModel):
 class SharedServicesArgs(CommonArgs, SharedServicesSettings):
     """Args of SharedServices: the common component args plus the environment's settings."""
 
+    budget_action_group_ids: list[InputStr] = Field(default_factory=list)
+    """Action groups the budget's notifications also go to (its `contactGroups`), e.g.
+    `PlatformMonitoring.action_group_id`; resource-group budgets accept them (REST "Budgets - Create Or Update",
+    `notifications.contactGroups`)."""
+
 
 class SharedServicesRef(ArgsModel):
     """What other components need from the shared services: ids and names only.
@@ -612,10 +617,12 @@ class SharedServices(pulumi.ComponentResource):
                 "actual": {
                     "enabled": True, "operator": "GreaterThan", "threshold": budget.actual_threshold_percent,
                     "threshold_type": "Actual", "contact_emails": budget.contact_emails,
+                    "contact_groups": args.budget_action_group_ids or None,
                 },
                 "forecast": {
                     "enabled": True, "operator": "GreaterThan", "threshold": budget.forecast_threshold_percent,
                     "threshold_type": "Forecasted", "contact_emails": budget.contact_emails,
+                    "contact_groups": args.budget_action_group_ids or None,
                 },
             },
             opts=child_opts(self),

@@ -16,19 +16,22 @@ from aiinfra.catalog.schedules import HOURS_PER_MONTH, CronError, monthly_runnin
 
 def compute_instance_hours(compute_properties: Any) -> tuple[float, list[str]]:
     """(hours a month it runs at most, notes) for the `properties` input of a ComputeInstance compute."""
-    inner = compute_properties.get("properties") if isinstance(compute_properties, dict) else None
-    schedules = ((inner or {}).get("schedules") or {}).get("computeStartStop") if isinstance(inner, dict) else None
+    inner: Any = compute_properties.get("properties") if isinstance(compute_properties, dict) else None
+    if not isinstance(inner, dict):
+        inner = {}
+    schedules = (inner.get("schedules") or {}).get("computeStartStop")
     starts: list[str] = []
     stops: list[str] = []
     for entry in schedules or []:
         if not isinstance(entry, dict) or str(entry.get("status", "Enabled")).lower() == "disabled":
             continue
-        cron = entry.get("cron") if isinstance(entry.get("cron"), dict) else {}
+        cron: Any = entry.get("cron")
+        cron = cron if isinstance(cron, dict) else {}
         expression = cron.get("expression") if str(entry.get("triggerType", "")).lower() == "cron" else None
         if not isinstance(expression, str):
             return float(HOURS_PER_MONTH), ["a schedule that is not a cron expression: priced as running all month"]
         (starts if str(entry.get("action", "")).lower() == "start" else stops).append(expression)
-    idle = (inner or {}).get("idleTimeBeforeShutdown") if isinstance(inner, dict) else None
+    idle = inner.get("idleTimeBeforeShutdown")
     idle_note = f"; idle shutdown after {idle} stops it sooner" if isinstance(idle, str) else ""
     if not stops:
         return float(HOURS_PER_MONTH), [f"no stop schedule: priced as running all month{idle_note}"]

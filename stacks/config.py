@@ -19,6 +19,8 @@ from aiinfra.components.batch_gpu_pool import BatchGpuPoolSettings
 from aiinfra.components.container_apps_gpu import ContainerAppsGpuSettings
 from aiinfra.components.gpu_compute_pool import GpuComputePoolSettings
 from aiinfra.components.naming import REGION_CODES, NamingConvention
+from aiinfra.components.platform_monitoring import PlatformMonitoringSettings
+from aiinfra.components.policy_guardrails import PolicyGuardrailsSettings
 from aiinfra.components.secure_workspace import SecureWorkspaceSettings
 from aiinfra.components.shared_services import SharedServicesSettings
 
@@ -101,6 +103,12 @@ class PlatformConfig(ArgsModel):
     """Azure ML workspaces (one per data-access boundary), each with its GPU compute pools."""
     aks: AksConfig | None = None
     """A private AKS cluster with GPU node pools (optionally running Azure ML jobs); None creates none."""
+    # Operations (issue 20): alerts and cost anomalies, and the Azure Policy guardrails bootstrap/ assigns.
+    monitoring: PlatformMonitoringSettings | None = None
+    """An action group, GPU-platform alert rules and (in bootstrap/) a cost anomaly alert; None creates none."""
+    policy_guardrails: PolicyGuardrailsSettings | None = None
+    """Azure Policy built-in definitions bootstrap/ assigns on the environment's resource group, with their effect;
+    None assigns none. The platform stack ignores it (its deployer may not assign policy)."""
 
     @field_validator("location")
     @classmethod

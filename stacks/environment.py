@@ -14,6 +14,9 @@ from aiinfra.components.secure_workspace import SecureWorkspace, SecureWorkspace
 from aiinfra.components.batch_gpu_pool import BatchGpuPool, BatchGpuPoolArgs, BatchGpuPoolSettings
 from aiinfra.components.container_apps_gpu import ContainerAppsGpu, ContainerAppsGpuArgs, ContainerAppsGpuSettings
 from aiinfra.components.shared_services import SharedServices, SharedServicesArgs
+from aiinfra.components.platform_monitoring import PlatformMonitoring, PlatformMonitoringArgs
+
+from .operations import build_alerts
 
 from .config import PlatformConfig
 
@@ -37,6 +40,12 @@ def build_environment(config: PlatformConfig) -> Environment:
     if config.create_resource_group:
         group = resources.ResourceGroup("rg", resource_group_name=group_name, location=config.location, tags=tags)
         group_name = group.name
+    monitoring = None
+    if config.monitoring is not None:
+        # Before the shared services: the budget notifies the action group too.
+        monitoring = PlatformMonitoring("monitor", PlatformMonitoringArgs(
+            naming=naming, resource_group_name=group_name, tags=tags, emails=config.monitoring.emails,
+            webhook_url=config.monitoring.webhook_url))
     shared = SharedServices(
         "shared",
         SharedServicesArgs(
@@ -44,6 +53,7 @@ def build_environment(config: PlatformConfig) -> Environment:
             resource_group_name=group_name,
             tags=tags,
             lock=config.lock_stateful_resources,
+            budget_action_group_ids=[monitoring.action_group_id] if monitoring is not None else [],
             **dict(config.shared),
         ),
     )
@@ -62,8 +72,11 @@ def build_environment(config: PlatformConfig) -> Environment:
               "dataScientistsGroupObjectId": w.data_scientists_group_object_id}
         for key, w in workspaces.items()
     }
-    build_gpu_services(config, group_name, shared, outputs)
-    build_aks(config, group_name, shared, workspaces, outputs)
+    services = build_gpu_services(config, group_name, shared, outputs)
+    cluster = build_aks(config, group_name, shared, workspaces, outputs)
+    if monitoring is not None:
+        outputs["actionGroupId"] = monitoring.action_group_id
+        build_alerts(config, group_name, shared, monitoring, workspaces, services, cluster)
     return Environment(resource_group=group, shared=shared, outputs=outputs, workspaces=workspaces)
 
 
@@ -95,9 +108,10 @@ def build_workspaces(config: PlatformConfig, group_name: pulumi.Input[str],
 
 
 def build_gpu_services(config: PlatformConfig, group_name: pulumi.Input[str], shared: SharedServices,
-                       outputs: dict[str, Any]) -> None:
+                       outputs: dict[str, Any]) -> tuple[BatchGpuPool | None, ContainerAppsGpu | None]:
     """The Batch GPU pool (queued work) and the serverless GPU apps (real-time requests), where config asks."""
     common = common_args(config, group_name, shared)
+    pool = apps = None
     if config.batch is not None:
         pool = BatchGpuPool("batch", BatchGpuPoolArgs(
             **common, shared=shared.ref,
@@ -111,13 +125,14 @@ def build_gpu_services(config: PlatformConfig, group_name: pulumi.Input[str], sh
         outputs["containerAppsEnvironmentId"] = apps.environment_id
         outputs["containerAppsDefaultDomain"] = apps.default_domain
         outputs["containerAppFqdns"] = apps.app_fqdns
+    return pool, apps
 
 
 def build_aks(config: PlatformConfig, group_name: pulumi.Input[str], shared: SharedServices,
-              workspaces: dict[str, SecureWorkspace], outputs: dict[str, Any]) -> None:
+              workspaces: dict[str, SecureWorkspace], outputs: dict[str, Any]) -> AksGpuCluster | None:
     """The private AKS GPU cluster, attached to the workspace config names, where config asks for one."""
     if config.aks is None:
-        return
+        return None
     attachment = None
     if config.aks.attach is not None:
         ref = workspaces[config.aks.attach.workspace].ref
@@ -143,3 +158,4 @@ def build_aks(config: PlatformConfig, group_name: pulumi.Input[str], shared: Sha
     outputs["aksPrivateFqdn"] = cluster.private_fqdn
     outputs["aksOidcIssuerUrl"] = cluster.oidc_issuer_url
     outputs["aksGpuPools"] = cluster.gpu_pool_names
+    return cluster
