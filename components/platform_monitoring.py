@@ -41,9 +41,9 @@ from typing import Literal
 
 import pulumi
 from pulumi_azure_native import costmanagement, monitor
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from ._base import ArgsModel, ComponentArgsError, InputStr
+from ._base import ArgsModel, InputStr
 from .interfaces import CommonArgs, child_opts
 from .naming import NamingConvention
 
@@ -195,6 +195,14 @@ class PlatformAlertsArgs(CommonArgs):
     """The AKS cluster whose GPU pools to watch (needs `log_analytics_workspace_id`, where Container insights
     writes)."""
 
+    @model_validator(mode="after")
+    def _aks_needs_logs(self) -> "PlatformAlertsArgs":
+        if self.aks_cluster is not None and self.aks_cluster.gpu_pools and self.alerts.aks_gpu_pool_at_max.enabled \
+                and self.log_analytics_workspace_id is None:
+            raise ValueError("aks_cluster needs log_analytics_workspace_id (the workspace Container insights writes "
+                             "to) for the GPU pool alert")
+        return self
+
 
 def aks_pool_at_max_query(cluster_id: str, pools: dict[str, int], bin_minutes: int = 5) -> str:
     """KQL over Container insights: the GPU pools whose node count reached maxCount in every bin of the window."""
@@ -251,10 +259,6 @@ class PlatformAlerts(pulumi.ComponentResource):
     alert_rule_names: list[str]
 
     def __init__(self, name: str, args: PlatformAlertsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        if args.aks_cluster is not None and args.aks_cluster.gpu_pools and args.alerts.aks_gpu_pool_at_max.enabled \
-                and args.log_analytics_workspace_id is None:
-            raise ComponentArgsError("PlatformAlertsArgs: aks_cluster needs log_analytics_workspace_id (the "
-                                     "workspace Container insights writes to) for the GPU pool alert")
         super().__init__("aiinfra:monitor:PlatformAlerts", name, None, opts)
         n = args.naming
         group = args.action_group_id

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import compute_cost, encryption, governance, identity, network, stack
+from . import compute_cost, encryption, governance, identity, network, operations, stack
 from ._rule import Resource, Rule
 
 PACK_NAME = "aiinfra"
@@ -21,6 +21,7 @@ RULES: list[Rule] = [
     *compute_cost.RULES,
     *identity.RULES,
     *governance.RULES,
+    *operations.RULES,
     *stack.RULES,
 ]
 

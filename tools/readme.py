@@ -41,7 +41,8 @@ def environments_section(estimates: Mapping[str, CostEstimate], plans: Mapping[s
     return ("\n".join(rows) + "\n\n"
             f"Figures: {any_cost.basis}. `~` approximate, `≥` a lower bound (some item has no price in the table; "
             "the preview lists which). *Idle* is a month with zero jobs: system pools, private endpoints, the ML "
-            "managed network's firewall, the registry tier. *Max* is one hour with every pool at its maximum.\n")
+            "managed network's firewall, the registry tier, and compute instances for the hours their start/stop "
+            "schedules keep them on. *Max* is one hour with every pool at its maximum.\n")
 
 
 def dev_idle_section(cost: CostEstimate) -> str:

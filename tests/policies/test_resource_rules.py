@@ -215,6 +215,11 @@ CASES = [
     good("required-tags", STORAGE, {"tags": {"environment": "dev", "Owner": "a@b", "costcenter": "CC-1"}},
          "tags, names case-insensitive"),
     bad("required-tags", STORAGE, {"tags": {"environment": "dev", "owner": ""}}, "empty and missing"),
+    # operations (more cases in test_operations_rules.py)
+    good("datastore-credentials", "azure-native:machinelearningservices:Datastore",
+         {"properties": {"datastoreType": "AzureBlob", "credentials": {"credentialsType": "None"}}}, "identity"),
+    bad("datastore-credentials", "azure-native:machinelearningservices:Datastore",
+        {"properties": {"datastoreType": "AzureBlob", "credentials": {"credentialsType": "AccountKey"}}}, "key"),
 ]
 
 
