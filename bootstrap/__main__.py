@@ -19,6 +19,7 @@ import pulumi  # noqa: E402
 from pulumi_azure_native import authorization, resources  # noqa: E402
 
 from aiinfra.components.deployer_identity import DeployerIdentity, DeployerIdentityArgs, DeployerIdentitySettings  # noqa: E402
+from aiinfra.components._datastore import delegate_datastore_access  # noqa: E402
 from aiinfra.components.platform_monitoring import CostAnomalyAlert, CostAnomalyAlertArgs  # noqa: E402
 from aiinfra.components.policy_guardrails import PolicyGuardrails, PolicyGuardrailsArgs  # noqa: E402
 from stacks.config import CONFIG_KEY, CONFIG_NAMESPACE, ConfigError, load_config_object, parse_platform_config  # noqa: E402
@@ -52,6 +53,9 @@ subscription_id = authorization.get_client_config_output().subscription_id
 if platform.policy_guardrails is not None:
     PolicyGuardrails("guardrails", PolicyGuardrailsArgs(naming=naming, resource_group_id=group.id,
                                                         assignments=platform.policy_guardrails.assignments))
+# The deployer may grant the data roles on each datastore's container (outside its group), and only those.
+delegate_datastore_access(deployer, "deployer", naming=naming, principal_id=deployer.deploy_principal_id,
+                          stores=[(w.name, d) for w in platform.workspaces for d in w.datastores])
 if platform.monitoring is not None and platform.monitoring.cost_anomaly_alert:
     CostAnomalyAlert("cost-anomaly", CostAnomalyAlertArgs(naming=naming, subscription_id=subscription_id,
                                                           emails=platform.monitoring.emails))

@@ -56,6 +56,24 @@ from .secure_workspace import (
     SecureWorkspaceSettings,
     WorkspaceAccess,
 )
+from ._compute_instance import ComputeInstanceSchedule, ComputeInstanceSettings
+from ._datastore import DatastoreSettings
+from .platform_monitoring import (
+    AlertSetting,
+    AlertSettings,
+    CostAnomalyAlert,
+    CostAnomalyAlertArgs,
+    MonitoredAksCluster,
+    MonitoredBatchPool,
+    MonitoredContainerApp,
+    MonitoredWorkspace,
+    PlatformAlerts,
+    PlatformAlertsArgs,
+    PlatformMonitoring,
+    PlatformMonitoringArgs,
+    PlatformMonitoringSettings,
+)
+from .policy_guardrails import BUILT_IN_POLICIES, PolicyGuardrails, PolicyGuardrailsArgs, PolicyGuardrailsSettings
 from .shared_services import (
     BudgetSettings,
     LifecycleRules,
@@ -86,4 +104,10 @@ __all__ = [
     "BatchGpuPool", "BatchGpuPoolArgs", "BatchGpuPoolSettings", "AutoscaleSettings", "autoscale_formula",
     "ContainerAppsGpu", "ContainerAppsGpuArgs", "ContainerAppsGpuSettings", "GpuAppSettings", "GpuWorkloadProfile",
     "KeyVaultSecret", "QueueTrigger",
+    # operations (issue 20)
+    "ComputeInstanceSchedule", "ComputeInstanceSettings", "DatastoreSettings",
+    "PlatformMonitoring", "PlatformMonitoringArgs", "PlatformMonitoringSettings", "PlatformAlerts", "PlatformAlertsArgs",
+    "AlertSetting", "AlertSettings", "MonitoredWorkspace", "MonitoredBatchPool", "MonitoredContainerApp",
+    "MonitoredAksCluster", "CostAnomalyAlert", "CostAnomalyAlertArgs",
+    "PolicyGuardrails", "PolicyGuardrailsArgs", "PolicyGuardrailsSettings", "BUILT_IN_POLICIES",
 ]

@@ -28,11 +28,13 @@ from pulumi_azure_native import machinelearningservices as ml
 from pydantic import Field
 
 from ._base import ArgsModel, duplicates
-from .interfaces import child_opts, role_assignment
+from .interfaces import BUILTIN_ROLES, child_opts, role_assignment
 from .naming import NamingConvention
 
 _STORAGE_ID = re.compile(r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/"
                          r"Microsoft\.Storage/storageAccounts/(?P<account>[a-z0-9]{3,24})$", re.IGNORECASE)
+DATA_ROLES = ("Storage Blob Data Reader", "Storage Blob Data Contributor")
+"""The only roles the deployer may grant on a datastore's container (see delegate_datastore_access)."""
 DATASTORE_TYPES = {"adlsGen2": "AzureDataLakeGen2", "blob": "AzureBlob"}
 PRIVATE_ENDPOINT_SUBRESOURCE = {"adlsGen2": "dfs", "blob": "blob"}
 
@@ -125,4 +127,43 @@ def datastores(parent: pulumi.Resource, component_name: str, *, stores: Sequence
             properties=properties,
             opts=child_opts(parent, depends_on=[*depends_on, *grants]),
         ))
+    return made
+
+
+def delegation_condition() -> str:
+    """ABAC condition (version 2.0): role assignments on the container may be created or deleted only for DATA_ROLES.
+
+    Microsoft Learn, "Delegate Azure role assignment management to others with conditions" (constrain roles:
+    `@Request[...RoleDefinitionId] ForAnyOfAnyValues:GuidEquals` for write, `@Resource[...]` for delete).
+    """
+    guids = ", ".join(sorted(BUILTIN_ROLES[r] for r in DATA_ROLES))
+    return (
+        "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR "
+        f"(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{guids}}}))"
+        " AND "
+        "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR "
+        f"(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{guids}}}))"
+    )
+
+
+def delegate_datastore_access(parent: pulumi.Resource, logical_prefix: str, *, naming: NamingConvention,
+                              principal_id: pulumi.Input[str],
+                              stores: Sequence[tuple[str, DatastoreSettings]]) -> list[pulumi.Resource]:
+    """Let the pipeline's deployer grant the data roles on each datastore's container, and nothing else there.
+
+    The platform stack assigns the workspace and compute identities their roles on the container, which lives in
+    another resource group (often another subscription) than the deployer's own; the administrator running
+    bootstrap/ gives the deployer Role Based Access Control Administrator on exactly that container, limited by
+    `delegation_condition` to the two Storage Blob Data roles. `stores`: (workspace name, datastore settings).
+    """
+    made: list[pulumi.Resource] = []
+    seen: set[str] = set()
+    for workspace, store in stores:
+        scope = store.container_scope.lower()
+        if scope in seen:
+            continue
+        seen.add(scope)
+        made.append(role_assignment(parent, f"{logical_prefix}-datastore-{workspace}-{store.name}", naming=naming,
+                                    scope=store.container_scope, principal_id=principal_id,
+                                    role="Role Based Access Control Administrator", condition=delegation_condition()))
     return made

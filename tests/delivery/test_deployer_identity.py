@@ -136,6 +136,12 @@ def test_roles_are_scoped_to_the_environment_group_and_least_privilege(plan):
         assert assignment.inputs["principalType"] == "ServicePrincipal"
         scope = assignment.inputs["scope"]
         assert scope == group.id or "/providers/" in scope, f"{assignment.name} is scoped above a resource: {scope}"
+        if "-datastore-" in assignment.name:
+            # Issue 20: granting the two Storage Blob Data roles on one datastore container, nothing else
+            # (tests/ops/test_ops_guardrails.py checks the condition).
+            assert scope.endswith(tuple(f"/containers/{c}" for c in ("raw", "curated")))
+            assert "ForAnyOfAnyValues:GuidEquals" in assignment.inputs["condition"]
+            continue
         assert role_guid(assignment) not in PRIVILEGED_ROLES.values()
 
 

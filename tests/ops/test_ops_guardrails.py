@@ -113,3 +113,23 @@ def test_config_errors_name_the_key(assignments_, expected):
     with pytest.raises(ConfigError) as error:
         parse_platform_config(config, "Pulumi.prd.yaml")
     assert f"aiinfra:platform.{expected}" in str(error.value)
+
+
+@pytest.mark.parametrize("env,containers", [("dev", {"raw"}), ("test", set()), ("prd", {"curated"})])
+def test_deployer_may_grant_only_the_data_roles_on_each_datastore_container(env, containers):
+    import re
+    from aiinfra.components._datastore import DATA_ROLES
+    from aiinfra.components.interfaces import BUILTIN_ROLES
+    plan = bootstrap(env)
+    deploy = next(r for r in plan.of_type("azuread:index/servicePrincipal:ServicePrincipal") if "-deploy-" in r.name)
+    grants = [r for r in plan.of_type("azure-native:authorization:RoleAssignment") if "-datastore-" in r.name]
+    assert {g.inputs["scope"].rsplit("/containers/", 1)[1] for g in grants} == containers
+    for grant in grants:
+        assert grant.inputs["principalId"] == deploy.outputs["objectId"]
+        assert grant.inputs["roleDefinitionId"].endswith(BUILTIN_ROLES["Role Based Access Control Administrator"])
+        assert "/blobServices/default/containers/" in grant.inputs["scope"]
+        condition = grant.inputs["condition"]
+        assert grant.inputs["conditionVersion"] == "2.0"
+        allowed = set(re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", condition))
+        assert allowed == {BUILTIN_ROLES[r] for r in DATA_ROLES}
+        assert condition.count("ForAnyOfAnyValues:GuidEquals") == 2, "granting and revoking are both constrained"
