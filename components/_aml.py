@@ -47,6 +47,12 @@ def idle_duration(minutes: int) -> str:
     return f"PT{validate_idle_minutes(minutes)}M"
 
 
+def user_assigned(identity_id: pulumi.Input[str]) -> ml.ManagedServiceIdentityArgs:
+    """The identity of an AML compute: one user-assigned identity (the workspace's compute identity)."""
+    return ml.ManagedServiceIdentityArgs(type=ml.ManagedServiceIdentityType.USER_ASSIGNED,
+                                         user_assigned_identities=[identity_id])
+
+
 def aml_cluster(parent: pulumi.Resource, logical_name: str, *, workspace_name: pulumi.Input[str],
                 resource_group_name: pulumi.Input[str], location: str, compute_name: str, vm_size: str,
                 priority: ml.VmPriority, min_nodes: int, max_nodes: int, idle_minutes: int,
@@ -63,10 +69,7 @@ def aml_cluster(parent: pulumi.Resource, logical_name: str, *, workspace_name: p
         workspace_name=workspace_name,
         resource_group_name=resource_group_name,
         location=location,
-        identity=ml.ManagedServiceIdentityArgs(
-            type=ml.ManagedServiceIdentityType.USER_ASSIGNED,
-            user_assigned_identities=[identity_id],
-        ),
+        identity=user_assigned(identity_id),
         properties=ml.AmlComputeArgs(
             compute_type="AmlCompute",
             compute_location=location,

@@ -29,6 +29,7 @@ from pydantic import Field, field_validator
 from aiinfra.catalog.cpu_skus import WorkstationVmSize
 from aiinfra.catalog.schedules import CronError, parse_cron
 
+from ._aml import user_assigned
 from ._base import ArgsModel, duplicates
 from .interfaces import child_opts
 from .naming import NamingConvention
@@ -133,10 +134,7 @@ def compute_instances(parent: pulumi.Resource, component_name: str, *, instances
             workspace_name=workspace_name,
             resource_group_name=resource_group_name,
             location=location,
-            identity=ml.ManagedServiceIdentityArgs(
-                type=ml.ManagedServiceIdentityType.USER_ASSIGNED,
-                user_assigned_identities=[identity_id],
-            ),
+            identity=user_assigned(identity_id),
             properties=ml.ComputeInstanceArgs(
                 compute_type="ComputeInstance",
                 compute_location=location,

@@ -13,8 +13,8 @@ and queue depth. Two components:
   |---|---|---|---|
   | AML GPU nodes idle | Microsoft.MachineLearningServices/workspaces | `Idle Nodes` (dimension `ClusterName` = the GPU clusters), average | > 0 for 60 min |
   | AML failed runs | Microsoft.MachineLearningServices/workspaces | `Failed Runs`, total | >= 1 in 60 min |
-  | Batch backlog | Microsoft.Batch/batchAccounts | `RunningNodeCount`, minimum (every node busy) | >= the pool's maxNodes for 60 min |
-  | Batch unusable nodes | Microsoft.Batch/batchAccounts | `UnusableNodeCount`, maximum | >= 1 for 15 min |
+  | Batch backlog | Microsoft.Batch/batchAccounts | `RunningNodeCount`, total (node-minutes) | every node busy for 60 min |
+  | Batch unusable nodes | Microsoft.Batch/batchAccounts | `UnusableNodeCount`, total (node-minutes) | 1 on average for 15 min |
   | Container Apps at max | Microsoft.App/containerApps | `Replicas`, minimum | >= the app's maxReplicas for 30 min |
   | AKS GPU pool at max | Log Analytics (Container insights) | `KubeNodeInventory` nodes per GPU pool | = the pool's maxCount for 30 min |
 
@@ -85,6 +85,7 @@ class AlertSetting(ArgsModel):
 
 
 def check_emails(emails: list[str]) -> list[str]:
+    """E-mail addresses, or a ValueError naming the ones that are not."""
     bad = [e for e in emails if not _EMAIL.match(e)]
     if bad:
         raise ValueError(f"not e-mail addresses: {', '.join(bad)}")
@@ -112,22 +113,27 @@ class AlertSettings(ArgsModel):
     """An AKS GPU pool at its maxCount for the whole window: pods wait for nodes the autoscaler may not add."""
 
 
-class PlatformMonitoringSettings(ArgsModel):
-    """What an environment chooses about its alerts (the `monitoring` section of stack config)."""
+class AlertReceivers(ArgsModel):
+    """Who an alert reaches: the action group's receivers."""
 
     emails: list[str] = Field(min_length=1)
     """Who the action group e-mails (and who gets the cost anomaly alert)."""
     webhook_url: str | None = Field(default=None, pattern=r"^https://\S+$")
     """An HTTPS webhook (e.g. an incident tool) the action group also calls, with the common alert schema."""
-    alerts: AlertSettings = Field(default_factory=AlertSettings)
-    """Each alert's window, threshold, severity, or `enabled: false`."""
-    cost_anomaly_alert: bool = True
-    """Bootstrap creates a daily cost anomaly alert (subscription scope) to `emails`."""
 
     @field_validator("emails")
     @classmethod
     def _emails(cls, emails: list[str]) -> list[str]:
         return check_emails(emails)
+
+
+class PlatformMonitoringSettings(AlertReceivers):
+    """What an environment chooses about its alerts (the `monitoring` section of stack config)."""
+
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    """Each alert's window, threshold, severity, or `enabled: false`."""
+    cost_anomaly_alert: bool = True
+    """Bootstrap creates a daily cost anomaly alert (subscription scope) to `emails`."""
 
 
 class MonitoredWorkspace(ArgsModel):
@@ -164,18 +170,8 @@ class MonitoredAksCluster(ArgsModel):
     """GPU pool name -> its maxCount."""
 
 
-class PlatformMonitoringArgs(CommonArgs):
+class PlatformMonitoringArgs(CommonArgs, AlertReceivers):
     """Args of PlatformMonitoring: the common args and who is told."""
-
-    emails: list[str] = Field(min_length=1)
-    """Who the action group e-mails."""
-    webhook_url: str | None = Field(default=None, pattern=r"^https://\S+$")
-    """An HTTPS webhook the action group also calls (common alert schema)."""
-
-    @field_validator("emails")
-    @classmethod
-    def _emails(cls, emails: list[str]) -> list[str]:
-        return check_emails(emails)
 
 
 class PlatformAlertsArgs(CommonArgs):
@@ -278,13 +274,20 @@ class PlatformAlerts(pulumi.ComponentResource):
                          f"Runs failed in workspace {ws.name}")
         if args.batch_pool is not None:
             pool = args.batch_pool
-            self._metric(name, args, group, "batch-backlog", pool.account_id, alerts.batch_backlog,
-                         "Microsoft.Batch/batchAccounts", "RunningNodeCount", "Minimum", "GreaterThanOrEqual",
-                         pool.max_nodes, f"All {pool.max_nodes} Batch nodes busy for the whole window: the task "
-                         "queue is longer than the pool can serve")
-            self._metric(name, args, group, "batch-unusable-nodes", pool.account_id, alerts.batch_unusable_nodes,
-                         "Microsoft.Batch/batchAccounts", "UnusableNodeCount", "Maximum", "GreaterThanOrEqual",
-                         alerts.batch_unusable_nodes.threshold or 1, "Batch nodes stuck unusable")
+            # Batch node counts take only the Total aggregation, sampled every minute (Learn, "Supported metrics
+            # for Microsoft.Batch/batchAccounts": aggregation Total, time grain PT1M). Summed over the window they are
+            # node-minutes: >= maxNodes x window minutes means every node busy for the whole window, since a
+            # sample never exceeds maxNodes; for unusable nodes, >= threshold x window is that many on average.
+            backlog, unusable = alerts.batch_backlog, alerts.batch_unusable_nodes
+            self._metric(name, args, group, "batch-backlog", pool.account_id, backlog,
+                         "Microsoft.Batch/batchAccounts", "RunningNodeCount", "Total", "GreaterThanOrEqual",
+                         pool.max_nodes * backlog.window_minutes,
+                         f"All {pool.max_nodes} Batch nodes busy for the whole window: the task queue is longer "
+                         "than the pool can serve")
+            self._metric(name, args, group, "batch-unusable-nodes", pool.account_id, unusable,
+                         "Microsoft.Batch/batchAccounts", "UnusableNodeCount", "Total", "GreaterThanOrEqual",
+                         (unusable.threshold or 1) * unusable.window_minutes,
+                         "Batch nodes stuck unusable (on average over the window)")
         for app in args.container_apps:
             self._metric(name, args, group, f"aca-{app.name}-at-max", app.app_id, alerts.container_apps_at_max,
                          "Microsoft.App/containerApps", "Replicas", "Minimum", "GreaterThanOrEqual",

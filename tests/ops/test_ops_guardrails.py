@@ -133,3 +133,51 @@ def test_deployer_may_grant_only_the_data_roles_on_each_datastore_container(env,
         allowed = set(re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", condition))
         assert allowed == {BUILTIN_ROLES[r] for r in DATA_ROLES}
         assert condition.count("ForAnyOfAnyValues:GuidEquals") == 2, "granting and revoking are both constrained"
+
+
+def _complies(key: str, resources) -> list[str]:
+    """Our reading of each denying definition's policy rule (Azure/azure-policy), applied to a plan's resources."""
+    def of(token):
+        return [r for r in resources if r.type == f"azure-native:{token}"]
+    bad: list[str] = []
+    if key == "mlComputeLocalAuth":
+        bad = [r.name for r in of("machinelearningservices:Compute")
+               if r.inputs["properties"].get("disableLocalAuth") is not True]
+    elif key == "mlComputeInstanceIdleShutdown":
+        bad = [r.name for r in of("machinelearningservices:Compute")
+               if r.inputs["properties"]["computeType"] == "ComputeInstance"
+               and not r.inputs["properties"]["properties"].get("idleTimeBeforeShutdown")]
+    elif key == "mlWorkspacePublicNetwork":
+        bad = [r.name for r in of("machinelearningservices:Workspace") if r.inputs.get("publicNetworkAccess") != "Disabled"]
+    elif key == "storagePublicNetwork":
+        bad = [r.name for r in of("storage:StorageAccount") if r.inputs.get("publicNetworkAccess") != "Disabled"]
+    elif key == "keyVaultPublicNetwork":
+        bad = [r.name for r in of("keyvault:Vault")
+               if str(r.inputs["properties"].get("publicNetworkAccess", "")).lower() != "disabled"]
+    elif key == "containerRegistryPublicNetwork":
+        bad = [r.name for r in of("containerregistry:Registry") if r.inputs.get("publicNetworkAccess") != "Disabled"]
+    elif key == "batchPublicNetwork":
+        bad = [r.name for r in of("batch:BatchAccount") if r.inputs.get("publicNetworkAccess") != "Disabled"]
+    elif key == "aksPrivateCluster":
+        bad = [r.name for r in of("containerservice:ManagedCluster")
+               if (r.inputs.get("apiServerAccessProfile") or {}).get("enablePrivateCluster") is not True]
+    elif key == "nicNoPublicIp":
+        bad = [r.name for r in of("network:NetworkInterface")
+               if any(c.get("publicIPAddress") for c in r.inputs.get("ipConfigurations", []))]
+    else:
+        raise AssertionError(f"{key}: teach this test the definition's rule before denying with it")
+    return bad
+
+
+@pytest.mark.parametrize("env", ["dev", "test", "prd"])
+def test_no_denying_guardrail_refuses_our_own_platform(env, plan_of):
+    plan = plan_of(env)
+    denied = [k for k, effect in platform(env)["policyGuardrails"]["assignments"].items() if effect == "Deny"]
+    assert denied
+    for key in denied:
+        assert _complies(key, plan.resources) == [], f"{env}: {key} (Deny) would refuse these"
+
+
+def test_the_local_auth_definition_would_refuse_the_attached_aks_compute(plan_of):
+    """Why mlComputeLocalAuth is Audit in our environments: the definition judges every compute type."""
+    assert _complies("mlComputeLocalAuth", plan_of("prd").resources) == ["aks-aml-compute"]

@@ -77,9 +77,10 @@ def test_metric_names_aggregations_and_defaults(plan_of):
     assert (failed["metricName"], failed["timeAggregation"], failed["threshold"]) == ("Failed Runs", "Total", 5.0)
     backlog = criterion(dev["batch-backlog"])
     assert (backlog["metricName"], backlog["metricNamespace"], backlog["timeAggregation"], backlog["threshold"]) == (
-        "RunningNodeCount", "Microsoft.Batch/batchAccounts", "Minimum", 2.0)
+        "RunningNodeCount", "Microsoft.Batch/batchAccounts", "Total", 2.0 * 60), "node-minutes: 2 nodes x 60 min"
     unusable = dev["batch-unusable-nodes"]
     assert criterion(unusable)["metricName"] == "UnusableNodeCount" and unusable.inputs["windowSize"] == "PT15M"
+    assert (criterion(unusable)["timeAggregation"], criterion(unusable)["threshold"]) == ("Total", 15.0)
     assert unusable.inputs["severity"] == 1
     replicas = criterion(dev["aca-infer-at-max"])
     assert (replicas["metricName"], replicas["metricNamespace"], replicas["threshold"]) == (
