@@ -120,3 +120,11 @@ def test_duplicate_datastore_names_are_an_error():
     stores.append(dict(stores[0]))
     with pytest.raises(ConfigError, match=r"workspaces\[0\]: datastores: duplicate datastore name\(s\) raw_research"):
         parse_platform_config(config, "Pulumi.dev.yaml")
+
+
+def test_defaults_are_a_read_only_adls_gen2_filesystem():
+    from aiinfra.components._datastore import DatastoreSettings
+    store = DatastoreSettings(name="raw", storage_account_id=ACCOUNT, container="raw")
+    assert store.kind == "adlsGen2" and store.read_only is True and store.description == ""
+    assert store.account_name == "stcontosodatadev"
+    assert store.container_scope == f"{ACCOUNT}/blobServices/default/containers/raw"
