@@ -12,8 +12,9 @@ Called by SecureWorkspace (one small hook); kept in its own module. Each instanc
   15 minutes to 3 days) and by a stop schedule every evening; started by a start schedule on working days.
 
 Sources: Microsoft Learn, "Create an Azure Machine Learning compute instance" (create on behalf of a user, idle
-shutdown between 15 minutes and three days, schedules with cron and time zone, no public IP), "Compute instance names
-must be unique within an Azure region" (same page), and azure-rest-api-specs
+shutdown between 15 minutes and three days, schedules with cron and time zone, no public IP; the instance's name is
+part of its regional DNS name, so it must not collide with another workspace's in the region), and
+azure-rest-api-specs
 `machineLearningServices` `ComputeInstanceProperties` (`personalComputeInstanceSettings`, `idleTimeBeforeShutdown`,
 `schedules.computeStartStop`, `sshSettings`, `enableNodePublicIp`).
 """
@@ -94,7 +95,7 @@ def validate_compute_instances(instances: list[ComputeInstanceSettings]) -> list
 
 
 def compute_instance_name(naming: NamingConvention, workspace: str, name: str) -> str:
-    """`ci<5 hex>-<name>`: Azure wants compute instance names unique in the region (their DNS names are regional),
+    """`ci<5 hex>-<name>`: an instance's name is part of its regional DNS name (`<name>.<region>.instances.azureml.ms`),
     so the hash of the environment and workspace keeps two environments or workspaces from colliding; the name part
     ends the name, so the last segment has a letter, as Azure requires."""
     return f"ci{naming.suffix('compute-instance', workspace, name)}-{name}"
@@ -155,9 +156,8 @@ def compute_instances(parent: pulumi.Resource, component_name: str, *, instances
                 ),
             ),
             tags=tags,
-            # Azure ML updates only a cluster's scale settings in place (REST `Compute - Update` takes
-            # `scaleSettings` alone): a changed size or schedule replaces the instance, and the same name must be
-            # free first.
+            # A PUT on an existing compute overwrites it, irreversibly (REST "Compute - Create Or Update"), and `Compute - Update` takes only cluster scale settings: a changed size or
+            # schedule is a replacement, made explicit here, deleting first because the name is reused.
             opts=pulumi.ResourceOptions.merge(child_opts(parent, depends_on=depends_on),
                                               pulumi.ResourceOptions(replace_on_changes=["properties"],
                                                                      delete_before_replace=True)),
