@@ -156,8 +156,9 @@ def compute_instances(parent: pulumi.Resource, component_name: str, *, instances
                 ),
             ),
             tags=tags,
-            # A PUT on an existing compute overwrites it, irreversibly (REST "Compute - Create Or Update"), and `Compute - Update` takes only cluster scale settings: a changed size or
-            # schedule is a replacement, made explicit here, deleting first because the name is reused.
+            # A PUT on an existing compute overwrites it, irreversibly (REST "Compute - Create Or Update"), and
+            # `Compute - Update` takes only cluster scale settings: a changed size or schedule is a replacement,
+            # made explicit here, deleting first because the name is reused.
             opts=pulumi.ResourceOptions.merge(child_opts(parent, depends_on=depends_on),
                                               pulumi.ResourceOptions(replace_on_changes=["properties"],
                                                                      delete_before_replace=True)),
