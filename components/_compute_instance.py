@@ -21,7 +21,7 @@ azure-rest-api-specs
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import pulumi
 from pulumi_azure_native import machinelearningservices as ml

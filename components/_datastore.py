@@ -21,7 +21,8 @@ approved outbound, a storage account of your own is reached through a private en
 from __future__ import annotations
 
 import re
-from typing import Literal, Sequence
+from collections.abc import Sequence
+from typing import Literal
 
 import pulumi
 from pulumi_azure_native import machinelearningservices as ml
@@ -137,12 +138,13 @@ def delegation_condition() -> str:
     `@Request[...RoleDefinitionId] ForAnyOfAnyValues:GuidEquals` for write, `@Resource[...]` for delete).
     """
     guids = ", ".join(sorted(BUILTIN_ROLES[r] for r in DATA_ROLES))
+    role = "Microsoft.Authorization/roleAssignments:RoleDefinitionId"
     return (
         "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR "
-        f"(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{guids}}}))"
+        f"(@Request[{role}] ForAnyOfAnyValues:GuidEquals {{{guids}}}))"
         " AND "
         "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR "
-        f"(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{guids}}}))"
+        f"(@Resource[{role}] ForAnyOfAnyValues:GuidEquals {{{guids}}}))"
     )
 
 

@@ -9,14 +9,12 @@ and queue depth. Two components:
   the alert rules that matter on a GPU platform, each with a default threshold and window that config can override
   or switch off:
 
-  | alert | resource type | metric / query | default |
-  |---|---|---|---|
-  | AML GPU nodes idle | Microsoft.MachineLearningServices/workspaces | `Idle Nodes` (dimension `ClusterName` = the GPU clusters), average | > 0 for 60 min |
-  | AML failed runs | Microsoft.MachineLearningServices/workspaces | `Failed Runs`, total | >= 1 in 60 min |
-  | Batch backlog | Microsoft.Batch/batchAccounts | `RunningNodeCount`, total (node-minutes) | every node busy for 60 min |
-  | Batch unusable nodes | Microsoft.Batch/batchAccounts | `UnusableNodeCount`, total (node-minutes) | 1 on average for 15 min |
-  | Container Apps at max | Microsoft.App/containerApps | `Replicas`, minimum | >= the app's maxReplicas for 30 min |
-  | AKS GPU pool at max | Log Analytics (Container insights) | `KubeNodeInventory` nodes per GPU pool | = the pool's maxCount for 30 min |
+  - AML GPU nodes idle: workspaces' `Idle Nodes` (dimension `ClusterName` = the GPU clusters), average > 0, 60 min;
+  - AML failed runs: workspaces' `Failed Runs`, total >= 1 in 60 min;
+  - Batch backlog: batchAccounts' `RunningNodeCount`, total (node-minutes): every node busy for 60 min;
+  - Batch unusable nodes: batchAccounts' `UnusableNodeCount`, total (node-minutes): 1 on average for 15 min;
+  - Container Apps at max: containerApps' `Replicas`, minimum >= the app's maxReplicas for 30 min;
+  - AKS GPU pool at max: Container insights' `KubeNodeInventory`, nodes per GPU pool = its maxCount for 30 min.
 
   Metric names are the "Name in REST API" column of Microsoft Learn's "Supported metrics" pages for
   Microsoft.MachineLearningServices/workspaces, Microsoft.Batch/batchAccounts and Microsoft.App/containerApps. Batch
@@ -192,7 +190,7 @@ class PlatformAlertsArgs(CommonArgs):
     writes)."""
 
     @model_validator(mode="after")
-    def _aks_needs_logs(self) -> "PlatformAlertsArgs":
+    def _aks_needs_logs(self) -> PlatformAlertsArgs:
         if self.aks_cluster is not None and self.aks_cluster.gpu_pools and self.alerts.aks_gpu_pool_at_max.enabled \
                 and self.log_analytics_workspace_id is None:
             raise ValueError("aks_cluster needs log_analytics_workspace_id (the workspace Container insights writes "

@@ -12,9 +12,15 @@ from aiinfra.catalog.gpu_skus import is_gpu_size
 from aiinfra.components.aks_gpu_cluster import AksGpuCluster
 from aiinfra.components.batch_gpu_pool import BatchGpuPool
 from aiinfra.components.container_apps_gpu import ContainerAppsGpu
-from aiinfra.components.platform_monitoring import (MonitoredAksCluster, MonitoredBatchPool, MonitoredContainerApp,
-                                                    MonitoredWorkspace, PlatformAlerts, PlatformAlertsArgs,
-                                                    PlatformMonitoring)
+from aiinfra.components.platform_monitoring import (
+    MonitoredAksCluster,
+    MonitoredBatchPool,
+    MonitoredContainerApp,
+    MonitoredWorkspace,
+    PlatformAlerts,
+    PlatformAlertsArgs,
+    PlatformMonitoring,
+)
 from aiinfra.components.secure_workspace import SecureWorkspace
 from aiinfra.components.shared_services import SharedServices
 

@@ -10,8 +10,12 @@ import yaml
 
 from aiinfra.catalog.cpu_skus import CPU_CATALOGUE, lookup_workstation_size
 from aiinfra.catalog.schedules import CronError, monthly_running_hours, parse_cron
-from aiinfra.components._compute_instance import (DEFAULT_START_CRON, DEFAULT_STOP_CRON, ComputeInstanceSettings,
-                                                   compute_instance_name)
+from aiinfra.components._compute_instance import (
+    DEFAULT_START_CRON,
+    DEFAULT_STOP_CRON,
+    ComputeInstanceSettings,
+    compute_instance_name,
+)
 from aiinfra.components.naming import NamingConvention
 from aiinfra.engine.compute_instance_hours import compute_instance_hours
 from stacks.config import ConfigError, parse_platform_config
@@ -99,10 +103,12 @@ def test_without_a_managed_network_instances_go_into_the_compute_subnet(tmp_path
     ({"vmSize": "Standard_NC6s_v3"}, "computeInstances[0].vmSize: Value error, 'Standard_NC6s_v3' was retired by Azure "
                                      "on 2025-09-30"),
     ({"vmSize": "Standard_A2_v2"}, "computeInstances[0].vmSize: Value error, 'Standard_A2_v2' is not a catalogued"),
-    ({"idleShutdownMinutes": 10}, "computeInstances[0].idleShutdownMinutes: Input should be greater than or equal to 15"),
+    ({"idleShutdownMinutes": 10},
+     "computeInstances[0].idleShutdownMinutes: Input should be greater than or equal to 15"),
     ({"idleShutdownMinutes": 5000}, "computeInstances[0].idleShutdownMinutes: Input should be less than or equal to "
                                     "4320"),
-    ({"schedule": {"stop": "0 25 * * *"}}, "computeInstances[0].schedule.stop: Value error, '0 25 * * *': hour must be"),
+    ({"schedule": {"stop": "0 25 * * *"}},
+     "computeInstances[0].schedule.stop: Value error, '0 25 * * *': hour must be"),
     ({"schedule": {"start": "*/5 8 * * *"}}, "computeInstances[0].schedule.start: Value error, '*/5 8 * * *': minute"),
     ({"schedule": {"stop": "0 18 1 * *"}}, "day of month and month must be '*'"),
     ({"userObjectId": "alice@contoso.com"}, "computeInstances[0].userObjectId: String should match pattern"),

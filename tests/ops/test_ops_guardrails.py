@@ -118,6 +118,7 @@ def test_config_errors_name_the_key(assignments_, expected):
 @pytest.mark.parametrize("env,containers", [("dev", {"raw"}), ("test", set()), ("prd", {"curated"})])
 def test_deployer_may_grant_only_the_data_roles_on_each_datastore_container(env, containers):
     import re
+
     from aiinfra.components._datastore import DATA_ROLES
     from aiinfra.components.interfaces import BUILTIN_ROLES
     plan = bootstrap(env)
@@ -148,7 +149,8 @@ def _complies(key: str, resources) -> list[str]:
                if r.inputs["properties"]["computeType"] == "ComputeInstance"
                and not r.inputs["properties"]["properties"].get("idleTimeBeforeShutdown")]
     elif key == "mlWorkspacePublicNetwork":
-        bad = [r.name for r in of("machinelearningservices:Workspace") if r.inputs.get("publicNetworkAccess") != "Disabled"]
+        bad = [r.name for r in of("machinelearningservices:Workspace")
+               if r.inputs.get("publicNetworkAccess") != "Disabled"]
     elif key == "storagePublicNetwork":
         bad = [r.name for r in of("storage:StorageAccount") if r.inputs.get("publicNetworkAccess") != "Disabled"]
     elif key == "keyVaultPublicNetwork":

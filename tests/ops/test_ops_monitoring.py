@@ -10,8 +10,13 @@ import yaml
 
 from aiinfra.components._base import ComponentArgsError
 from aiinfra.components.naming import NamingConvention
-from aiinfra.components.platform_monitoring import (AlertSettings, MonitoredAksCluster, PlatformAlertsArgs,
-                                                    aks_pool_at_max_query, window)
+from aiinfra.components.platform_monitoring import (
+    AlertSettings,
+    MonitoredAksCluster,
+    PlatformAlertsArgs,
+    aks_pool_at_max_query,
+    window,
+)
 from stacks.config import ConfigError, parse_platform_config
 
 REPO = Path(__file__).resolve().parents[2]

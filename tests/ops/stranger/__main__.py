@@ -1,7 +1,8 @@
 """Another team's notebooks: plain azure-native, dict-style args, names computed with apply; no aiinfra."""
 
 import pulumi
-from pulumi_azure_native import machinelearningservices as ml, resources
+from pulumi_azure_native import machinelearningservices as ml
+from pulumi_azure_native import resources
 
 location = pulumi.Config().require("location")
 group = resources.ResourceGroup("lab", location=location)
