@@ -19,7 +19,6 @@ Sources are named where each decision is made; docs/components/ai_services.md co
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 import pulumi
@@ -39,13 +38,11 @@ from .interfaces import (
     private_endpoint,
     role_assignment,
 )
-from .secure_workspace import OutboundRule
+from .secure_workspace import _FQDN, _UUID, OutboundRule  # one host-name and object-id pattern for all components
 from .shared_services import SharedServicesRef
 
 OPENAI_USER_ROLE = "Cognitive Services OpenAI User"
 Severity = Literal["Low", "Medium", "High"]
-_FQDN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 # The data-plane API version the workspace connection advertises to prompt flow / the SDKs (Learn, "Azure OpenAI in
 # Azure AI Foundry Models REST API reference": latest GA inference version).
 CONNECTION_API_VERSION = "2024-10-21"
