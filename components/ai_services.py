@@ -312,6 +312,7 @@ class AiServices(pulumi.ComponentResource):
                 mode=cs.RaiPolicyMode.DEFAULT,
                 content_filters=args.content_filter.filters(),
             ),
+            tags=args.tags,
             opts=child_opts(account),
         )
 
