@@ -313,7 +313,9 @@ class AiServices(pulumi.ComponentResource):
                 content_filters=args.content_filter.filters(),
             ),
             tags=args.tags,
-            opts=child_opts(account),
+            # After the private endpoint: its connection is a write under the account too, and Azure rejects
+            # concurrent writes under one account (409 RequestConflict; Azure/azure-dev#9398).
+            opts=child_opts(account, depends_on=[endpoint]),
         )
 
         self.deployment_names = {}

@@ -16,10 +16,13 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, PolicyResource, Severity
 
-from ._props import canonical_type, get, is_true, items, same, text
+from aiinfra.catalog.openai_models import CATALOGUE, deployment_problems
+
+from ._props import COGNITIVE_ACCOUNT, canonical_type, get, is_true, items, same, text
 from ._rule import UNKNOWN, Rule, known
 
 CONCERN = "governance"
+DEPLOYABILITY = "deployability"
 OPENAI_DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
 RAI_POLICY = "azure-native:cognitiveservices:RaiPolicy"
 HARM_CATEGORIES = ("Hate", "Sexual", "Violence", "Selfharm")
@@ -99,6 +102,99 @@ def check_content_filter(resources: list[PolicyResource], config: Mapping[str, A
                    f"{'; '.join(problems)}.", deployment.urn)
 
 
+def _account_of(deployment: PolicyResource, accounts: list[PolicyResource]) -> PolicyResource | None:
+    """The stack's account a deployment belongs to: by Azure name (and group), else through the program's wiring."""
+    name = known(lambda: deployment.props.get("accountName"))
+    group = known(lambda: deployment.props.get("resourceGroupName"))
+    if name not in (UNKNOWN, None):
+        for account in accounts:
+            if known(lambda a=account: a.props.get("accountName")) == name and group in (
+                    UNKNOWN, None, known(lambda a=account: a.props.get("resourceGroupName"))):
+                return account
+    wired = {r.urn for r in (deployment.property_dependencies or {}).get("accountName", [])}
+    return next((a for a in accounts if a.urn in wired), None)
+
+
+def _account_key(deployment: PolicyResource, accounts: list[PolicyResource]) -> str | None:
+    account = _account_of(deployment, accounts)
+    if account is not None:
+        return account.urn
+    name = known(lambda: deployment.props.get("accountName"))
+    group = known(lambda: deployment.props.get("resourceGroupName"))
+    return None if UNKNOWN in (name, group) or name is None else f"{group}/{name}"
+
+
+def _depends_on(resource: PolicyResource, other: PolicyResource) -> bool:
+    """Does `resource` wait for `other`, directly or through its dependencies or parent chain?"""
+    seen: set[str] = set()
+    todo = [resource]
+    while todo:
+        current = todo.pop()
+        for dep in [*current.dependencies, *(r for deps in (current.property_dependencies or {}).values()
+                                                for r in deps)]:
+            if dep.urn == other.urn:
+                return True
+            if dep.urn not in seen:
+                seen.add(dep.urn)
+                todo.append(dep)
+    return False
+
+
+def check_deployments_serialized(resources: list[PolicyResource], _config: Mapping[str, Any],
+                                 exempt: Callable[[PolicyResource], bool]) -> Iterator[tuple[str, str | None]]:
+    accounts = [r for r in resources if canonical_type(r.resource_type) == COGNITIVE_ACCOUNT]
+    by_account: dict[str, list[PolicyResource]] = {}
+    for deployment in resources:
+        if canonical_type(deployment.resource_type) == OPENAI_DEPLOYMENT:
+            key = _account_key(deployment, accounts)
+            if key is not None:
+                by_account.setdefault(key, []).append(deployment)
+    for deployments in by_account.values():
+        for i, later in enumerate(deployments):
+            if exempt(later):
+                continue
+            concurrent = [d.name for d in deployments[:i] if not (_depends_on(later, d) or _depends_on(d, later))]
+            if concurrent:
+                yield (f"it is created at the same time as {', '.join(concurrent)} on the same account; Azure rejects "
+                       "concurrent writes under one account (409 RequestConflict: another operation is being "
+                       "performed on the parent resource): make each deployment depend on the previous one.",
+                       later.urn)
+
+
+def _deployment_fields(deployment: PolicyResource) -> tuple[str, str, str, int] | None:
+    """(model name, version, deployment type, capacity) of a deployment; None when a part is absent."""
+    model = get(deployment.props.get("properties"), "model")
+    sku = deployment.props.get("sku")
+    if not isinstance(model, Mapping) or not isinstance(sku, Mapping):
+        return None
+    name, version, sku_name = model.get("name"), model.get("version"), sku.get("name")
+    if not (isinstance(name, str) and isinstance(version, str) and isinstance(sku_name, str)):
+        return None
+    capacity = sku.get("capacity")
+    return name, version, sku_name, int(capacity) if isinstance(capacity, (int, float)) else 1
+
+
+def check_deployment_offered(resources: list[PolicyResource], _config: Mapping[str, Any],
+                             exempt: Callable[[PolicyResource], bool]) -> Iterator[tuple[str, str | None]]:
+    accounts = [r for r in resources if canonical_type(r.resource_type) == COGNITIVE_ACCOUNT]
+    for deployment in resources:
+        if canonical_type(deployment.resource_type) != OPENAI_DEPLOYMENT or exempt(deployment):
+            continue
+        fields = known(lambda: _deployment_fields(deployment))
+        if fields is UNKNOWN or fields is None:
+            continue
+        name, version, sku_name, capacity = fields
+        if f"{name} {version}" not in CATALOGUE:
+            continue  # a model the catalogue does not know: nothing to judge it by
+        account = _account_of(deployment, accounts)
+        location = known(lambda a=account: a.props.get("location")) if account is not None else None
+        # Without the account's region (not in the stack, or unknown), judge what does not depend on it.
+        problems = deployment_problems(name, version, sku_name, capacity,
+                                       location if isinstance(location, str) else None)
+        for problem in problems:
+            yield f"{problem}.", deployment.urn
+
+
 RULES = [
     Rule(
         name="openai-deployment-content-filter",
@@ -125,5 +221,30 @@ RULES = [
             },
         },
         stack_check=check_content_filter,
+    ),
+    Rule(
+        name="openai-deployments-serialized",
+        concern=DEPLOYABILITY,
+        summary="Model deployments of one Cognitive Services / Azure OpenAI account must be created one after "
+                "another: Azure rejects concurrent writes under one account with 409 RequestConflict.",
+        fix="Make each Deployment depend on the previous one of the same account (ResourceOptions depends_on), as "
+            "AVM does with @batchSize(1).",
+        severity=Severity.MEDIUM,
+        default_level=EnforcementLevel.ADVISORY,
+        sources=("AVM avm/res/cognitive-services/account (deployments with @batchSize(1))",
+                 "GitHub hashicorp/terraform-provider-azurerm#22607; Azure/azure-dev#9398",),
+        stack_check=check_deployments_serialized,
+    ),
+    Rule(
+        name="openai-deployment-offered",
+        concern=DEPLOYABILITY,
+        summary="An Azure OpenAI deployment of a catalogued model must use a deployment type the model is offered "
+                "as, in a region that offers it, and a provisioned size on the model's PTU minimum and increment.",
+        fix="Pick a deployment type and region from aiinfra/catalog/openai_models.py (Learn: model summary table and "
+            "region availability), or size provisioned deployments at the minimum plus whole increments.",
+        severity=Severity.MEDIUM,
+        default_level=EnforcementLevel.ADVISORY,
+        sources=("Microsoft Learn: Azure OpenAI models - region availability; What is provisioned throughput?",),
+        stack_check=check_deployment_offered,
     ),
 ]

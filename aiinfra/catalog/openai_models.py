@@ -132,19 +132,20 @@ def lookup(name: str, version: str) -> OpenAiModel:
                                   f"knows: {known_models()}")
 
 
-def deployment_problems(name: str, version: str, sku: str, capacity: int, region: str) -> list[str]:
-    """Why a deployment of `name` `version` as `sku` with `capacity` cannot be created in `region` (empty if it can)."""
+def deployment_problems(name: str, version: str, sku: str, capacity: int, region: str | None) -> list[str]:
+    """Why a deployment of `name` `version` as `sku` with `capacity` cannot be created in `region` (empty if it can);
+    a None region skips the region check."""
     try:
         model = lookup(name, version)
     except UnknownOpenAiModelError as exc:
         return [str(exc)]
-    region = region.lower().replace(" ", "")
     regions = model.regions.get(sku)
     if regions is None:
         offered = ", ".join(s for s in DEPLOYMENT_SKUS if s in model.regions)
         return [f"{model.key} is not offered as {sku}; it is offered as: {offered}"]
     problems = []
-    if region not in regions:
+    region = region.lower().replace(" ", "") if region is not None else None
+    if region is not None and region not in regions:
         problems.append(f"{model.key} is not offered as {sku} in {region}; regions offering it as {sku}: "
                         f"{', '.join(sorted(regions))}")
     rules = model.provisioned.get(sku)

@@ -119,8 +119,10 @@ def test_deployments_come_from_config_and_are_created_one_at_a_time(ai_plan, ai_
         assert d.inputs["sku"] == {"name": wanted[name]["sku"], "capacity": wanted[name]["capacity"]}
         assert d.inputs["properties"]["model"] == {"format": "OpenAI", "name": wanted[name]["model"],
                                                    "version": str(wanted[name]["version"])}
-    # Azure rejects concurrent deployment writes under one account (AVM: @batchSize(1)).
+    # Azure rejects concurrent writes under one account (AVM: @batchSize(1)): endpoint, policy, then one by one.
     assert deployments["chat"].urn in deployments["embeddings"].dependencies
+    [endpoint] = private_endpoints_to(ai_plan, one(ai_plan, ACCOUNT))
+    assert endpoint.urn in one(ai_plan, RAI).dependencies
 
 
 def test_keyless_access_for_scientists_workspaces_and_apps(ai_plan):

@@ -81,3 +81,62 @@ def test_thresholds_and_outside_policies_are_configurable(pack):
     pack.configure("prd", **{RULE: {"loosestSeverityThreshold": "High", "allowPoliciesOutsideStack": True}})
     assert of(RULE, pack.analyze_stack([policy(threshold="High"), deployment()])) == []
     assert of(RULE, pack.analyze_stack([deployment(rai="elsewhere")])) == []
+
+
+# ---- deployability: serialized deployments, offered model/type/region/size ---------------------------------------
+
+ACCOUNT = "azure-native:cognitiveservices:Account"
+
+
+def account(name: str = "oai-team", location: str = "westus3") -> StackResource:
+    return StackResource(ACCOUNT, name, {"accountName": name, "resourceGroupName": "rg", "location": location,
+                                         "kind": "OpenAI"})
+
+
+def sized(name: str, sku: str, capacity: int, model: str = "gpt-4o", version: str = "2024-11-20",
+          deps: tuple[str, ...] = (), property_deps: dict[str, list[str]] | None = None,
+          account_name: object = "oai-team") -> StackResource:
+    return StackResource(DEPLOYMENT, name, {
+        "accountName": account_name, "resourceGroupName": "rg", "deploymentName": name,
+        "sku": {"name": sku, "capacity": capacity},
+        "properties": {"model": {"format": "OpenAI", "name": model, "version": version}, "raiPolicyName": "strict"}},
+        dependencies=deps, property_dependencies=property_deps)
+
+
+def test_concurrent_deployments_on_one_account_are_flagged(prd_pack):
+    first, second = sized("a", "GlobalStandard", 10), sized("b", "GlobalStandard", 10)
+    [found] = of("openai-deployments-serialized", prd_pack.analyze_stack([account(), policy(), first, second]))
+    assert found.urn == second.urn and "same time as a" in found.message and found.level == "mandatory"
+    chained = sized("b", "GlobalStandard", 10, deps=(first.urn,))
+    assert of("openai-deployments-serialized", prd_pack.analyze_stack([account(), policy(), first, chained])) == []
+    other = sized("c", "GlobalStandard", 10, account_name="oai-other")
+    assert of("openai-deployments-serialized", prd_pack.analyze_stack([account(), policy(), first, other])) == []
+
+
+def test_unknown_account_names_group_through_the_wiring(prd_pack):
+    acct = account()
+    wiring = {"accountName": [acct.urn]}
+    first = sized("a", "GlobalStandard", 10, account_name=UNKNOWN, property_deps=wiring)
+    second = sized("b", "GlobalStandard", 10, account_name=UNKNOWN, property_deps=wiring)
+    assert len(of("openai-deployments-serialized", prd_pack.analyze_stack([acct, policy(), first, second]))) == 1
+
+
+@pytest.mark.parametrize("resources, message", [
+    ([account(location="japaneast"), sized("a", "DataZoneStandard", 10)],
+     "gpt-4o 2024-11-20 is not offered as DataZoneStandard in japaneast"),
+    ([sized("a", "GlobalProvisionedManaged", 17)], "needs at least 15 PTU, in steps of 5"),
+    ([account(), sized("a", "ProvisionedManaged", 10, model="text-embedding-3-large", version="1")],
+     "is not offered as ProvisionedManaged"),
+])
+def test_deployments_azure_cannot_create_are_flagged(prd_pack, resources, message):
+    [found] = of("openai-deployment-offered", prd_pack.analyze_stack([policy(), *resources]))
+    assert message in found.message and found.level == "mandatory"
+
+
+def test_offered_or_uncatalogued_deployments_pass_and_the_rules_are_advisory_by_default(pack):
+    pack.configure(None)
+    fine = [account(), policy(), sized("a", "GlobalStandard", 10),
+            sized("b", "GlobalStandard", 10, model="gpt-next", version="1")]
+    assert of("openai-deployment-offered", pack.analyze_stack(fine)) == []
+    [found] = of("openai-deployments-serialized", pack.analyze_stack(fine))
+    assert found.level == "advisory"
