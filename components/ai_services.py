@@ -149,7 +149,7 @@ class AiServicesSettings(ArgsModel):
         repeated = duplicates(v.lower() for v in values)
         if repeated:
             raise ValueError(f"listed twice: {', '.join(repeated)}")
-        return values
+        return [v.lower() for v in values]  # host names are case-insensitive; Azure keeps them lowercase
 
     @model_validator(mode="after")
     def _consistent(self) -> "AiServicesSettings":
