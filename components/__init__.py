@@ -11,6 +11,15 @@ by hand for a network you already have. Each module is documented in docs/compon
 """
 
 from ._base import ArgsModel, ComponentArgsError, InputStr
+from .ai_services import (
+    AiConsumer,
+    AiServices,
+    AiServicesArgs,
+    AiServicesSettings,
+    AiWorkspaceConnection,
+    ContentFilter,
+    ModelDeployment,
+)
 from .aks_gpu_cluster import (
     AksGpuCluster,
     AksGpuClusterArgs,
@@ -110,4 +119,6 @@ __all__ = [
     "AlertSetting", "AlertSettings", "MonitoredWorkspace", "MonitoredBatchPool", "MonitoredContainerApp",
     "MonitoredAksCluster", "CostAnomalyAlert", "CostAnomalyAlertArgs",
     "PolicyGuardrails", "PolicyGuardrailsArgs", "PolicyGuardrailsSettings", "BUILT_IN_POLICIES",
+    "AiServices", "AiServicesArgs", "AiServicesSettings", "AiConsumer", "AiWorkspaceConnection", "ContentFilter",
+    "ModelDeployment",
 ]
