@@ -117,6 +117,11 @@ class PlatformConfig(ArgsModel):
     create_resource_group: bool = True
     """Create the environment's resource group. False: deploy into the group of the same name that bootstrap/
     created (with the pipeline deployer's roles scoped to it), which this stack then never deletes."""
+    data_scientist_role_id: str | None = Field(
+        default=None, pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+    """GUID of the data-scientist custom role bootstrap/ defined (`pulumi stack output dataScientistRoleId` of the
+    bootstrap stack); the workspaces assign it instead of defining a role. Required with `createResourceGroup:
+    false` and workspaces: the pipeline deployer may not write role definitions."""
     shared: SharedServicesSettings
     """Network, DNS, Key Vault, storage, registry, monitoring and budget shared by all workspaces."""
     batch: BatchGpuPoolSettings | None = None
@@ -158,6 +163,14 @@ class PlatformConfig(ArgsModel):
         asking = [f"workspaces[{i}].requireCmk" for i, w in enumerate(self.workspaces) if w.require_cmk]
         if asking and not self.shared.require_cmk:
             raise ValueError(f"{', '.join(asking)} needs the environment's key: set shared.requireCmk to true")
+        return self
+
+    @model_validator(mode="after")
+    def _custom_roles_come_from_bootstrap(self) -> "PlatformConfig":
+        if self.workspaces and not self.create_resource_group and self.data_scientist_role_id is None:
+            raise ValueError("dataScientistRoleId: the workspaces assign the data-scientist role that bootstrap/ "
+                             "defines (the pipeline deployer may not write role definitions); set it to the bootstrap "
+                             "stack's output dataScientistRoleId")
         return self
 
     @model_validator(mode="after")

@@ -81,7 +81,8 @@ def build_workspaces(config: PlatformConfig, group_name: pulumi.Input[str],
         settings = {f: getattr(entry, f) for f in SecureWorkspaceSettings.model_fields}
         workspace = SecureWorkspace(
             f"ml-{entry.name}",
-            SecureWorkspaceArgs(**common_args(config, group_name, shared), shared=shared.ref, **settings),
+            SecureWorkspaceArgs(**common_args(config, group_name, shared), shared=shared.ref,
+                                data_scientist_role_id=config.data_scientist_role_id, **settings),
         )
         for pool in entry.compute_pools:
             GpuComputePool(
