@@ -14,7 +14,6 @@ it outlives any `pulumi destroy` of the platform.
 """
 
 import sys
-import uuid
 from pathlib import Path
 
 import yaml
@@ -26,7 +25,7 @@ import pulumi  # noqa: E402
 from pulumi_azure_native import authorization, resources  # noqa: E402
 
 from aiinfra.components.deployer_identity import (DeployerIdentity, DeployerIdentityArgs,  # noqa: E402
-                                                  DeployerIdentitySettings, platform_role_guid)
+                                                  DeployerIdentitySettings, custom_role, platform_role_guid)
 from aiinfra.components.secure_workspace import DATA_SCIENTIST_ACTIONS, DATA_SCIENTIST_NOT_ACTIONS  # noqa: E402
 from stacks.config import CONFIG_KEY, CONFIG_NAMESPACE, ConfigError, load_config_object, parse_platform_config  # noqa: E402
 
@@ -59,19 +58,12 @@ deployer = DeployerIdentity(
 data_scientist_role_id = None
 if platform.workspaces:
     guid = platform_role_guid(naming, "data-scientist")
-    data_scientist_role = authorization.RoleDefinition(
-        "data-scientist-role",
-        role_definition_id=guid,
-        scope=group.id,
+    custom_role(
+        "data-scientist-role", guid=guid, group_id=group.id,
         role_name=f"{naming.name('resource_group')} data scientist",
         description="Runs jobs and uses the existing compute of the environment's Azure ML workspaces; cannot create, "
                     "change or delete compute, nor change or delete a workspace. Created by bootstrap/.",
-        role_type="CustomRole",
-        permissions=[authorization.PermissionArgs(actions=list(DATA_SCIENTIST_ACTIONS),
-                                                  not_actions=list(DATA_SCIENTIST_NOT_ACTIONS),
-                                                  data_actions=[], not_data_actions=[])],
-        assignable_scopes=[group.id],
-    )
+        actions=list(DATA_SCIENTIST_ACTIONS), not_actions=list(DATA_SCIENTIST_NOT_ACTIONS))
     data_scientist_role_id = guid  # known before the role exists: the GUID is ours
     if platform.data_scientist_role_id is not None and platform.data_scientist_role_id.lower() != guid:
         raise ConfigError(f"{platform_file.name}: aiinfra:platform.dataScientistRoleId is "

@@ -84,6 +84,25 @@ def platform_role_guid(naming: NamingConvention, role: str) -> str:
         [naming.prefix, naming.environment, naming.location, naming.unique_seed, role])))
 
 
+def custom_role(logical_name: str, *, guid: str, group_id: pulumi.Input[str], role_name: str, description: str,
+                actions: list[str], not_actions: list[str] | None = None,
+                opts: pulumi.ResourceOptions | None = None) -> authorization.RoleDefinition:
+    """A custom role defined in a resource group and assignable there only (no data actions). Only the privileged
+    bootstrap step defines roles: see FORBIDDEN_ACTIONS."""
+    return authorization.RoleDefinition(
+        logical_name,
+        role_definition_id=guid,
+        scope=group_id,
+        role_name=role_name,
+        description=description,
+        role_type="CustomRole",
+        permissions=[authorization.PermissionArgs(actions=actions, not_actions=not_actions or [], data_actions=[],
+                                                  not_data_actions=[])],
+        assignable_scopes=[group_id],
+        opts=opts,
+    )
+
+
 def role_assignment_condition(excluded_role_guids: list[str]) -> str:
     """ABAC condition (version 2.0): role assignments may be created and deleted for every role except these.
 
@@ -299,19 +318,12 @@ class DeployerIdentity(pulumi.ComponentResource):
         n = args.naming
         guid = str(uuid.uuid5(_ACCESS_ROLE_NAMESPACE, "|".join(
             [n.prefix, n.environment, n.location, n.unique_seed, "deployer-access"])))
-        role = authorization.RoleDefinition(
-            f"{name}-access-role",
-            role_definition_id=guid,
-            scope=args.resource_group_id,
+        role = custom_role(
+            f"{name}-access-role", guid=guid, group_id=args.resource_group_id,
             role_name=f"{n.name('entra_application', 'deploy')} access administration",
             description="Lets the environment's pipeline deployer manage the role assignments and delete locks of "
                         "its resources (role assignments limited by a condition; no role definitions).",
-            role_type="CustomRole",
-            permissions=[authorization.PermissionArgs(actions=actions, not_actions=[], data_actions=[],
-                                                      not_data_actions=[])],
-            assignable_scopes=[args.resource_group_id],
-            opts=child_opts(self),
-        )
+            actions=actions, opts=child_opts(self))
         role_id = pulumi.Output.all(pulumi.Output.from_input(args.resource_group_id), role.id).apply(
             lambda v: f"{v[0].split('/resourceGroups/')[0]}/providers/Microsoft.Authorization/roleDefinitions/{guid}")
         return role, role_id, guid
