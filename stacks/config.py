@@ -17,6 +17,7 @@ from aiinfra.components._base import ArgsModel, duplicates, format_validation_er
 from aiinfra.components.aks_gpu_cluster import AksGpuClusterSettings, AmlAttachmentSettings
 from aiinfra.components.batch_gpu_pool import BatchGpuPoolSettings
 from aiinfra.components.container_apps_gpu import ContainerAppsGpuSettings
+from aiinfra.components.deployer_identity import platform_role_guid
 from aiinfra.components.gpu_compute_pool import GpuComputePoolSettings
 from aiinfra.components.naming import REGION_CODES, NamingConvention
 from aiinfra.components.network_plan import carve
@@ -168,9 +169,11 @@ class PlatformConfig(ArgsModel):
     @model_validator(mode="after")
     def _custom_roles_come_from_bootstrap(self) -> "PlatformConfig":
         if self.workspaces and not self.create_resource_group and self.data_scientist_role_id is None:
-            raise ValueError("dataScientistRoleId: the workspaces assign the data-scientist role that bootstrap/ "
-                             "defines (the pipeline deployer may not write role definitions); set it to the bootstrap "
-                             "stack's output dataScientistRoleId")
+            # Deterministic per environment, so it can be named before bootstrap runs (bootstrap reads this file).
+            guid = platform_role_guid(self.naming, "data-scientist")
+            raise ValueError(f"dataScientistRoleId: the workspaces assign the data-scientist role that bootstrap/ "
+                             f"defines (the pipeline deployer may not write role definitions); set it to {guid}, "
+                             "the bootstrap stack's output dataScientistRoleId")
         return self
 
     @model_validator(mode="after")

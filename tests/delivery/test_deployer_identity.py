@@ -348,9 +348,10 @@ def test_bootstrap_defines_the_data_scientist_role_the_platform_assigns(env, pla
 
 def test_platform_without_the_role_id_is_a_clear_config_error():
     raw = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())["config"]["aiinfra:platform"]
-    raw.pop("dataScientistRoleId")
-    with pytest.raises(ConfigError, match="dataScientistRoleId: the workspaces assign the data-scientist role"):
+    guid = raw.pop("dataScientistRoleId")
+    with pytest.raises(ConfigError, match="dataScientistRoleId: the workspaces assign the data-scientist role") as error:
         parse_platform_config(raw, "Pulumi.dev.yaml")
+    assert f"set it to {guid}" in str(error.value)  # nameable before bootstrap runs (bootstrap reads this file)
 
 
 def test_bootstrap_refuses_a_platform_role_id_that_is_not_its_role(tmp_path):
