@@ -245,3 +245,15 @@ def test_stack_config_errors_name_the_yaml_path():
 def test_autoscale_settings_defaults_are_cheap():
     settings = AutoscaleSettings()
     assert settings.low_priority_share == 1.0 and settings.max_nodes <= 2 and settings.evaluation_interval == "PT5M"
+
+
+def test_low_priority_nodes_are_estimated_as_spot(plan):
+    # Batch-managed accounts serve low-priority as Spot (Azure/Batch#196): the estimate names and prices them so.
+    from aiinfra.engine.cost import estimate
+
+    pool = one(plan, POOL)
+    items = [i for i in estimate(plan).items if i.resource.urn == pool.urn]
+    spot = [i for i in items if i.label.endswith(" spot")]
+    assert spot and not [i for i in items if "low-priority" in i.label]
+    assert spot[0].rate.row is not None and spot[0].rate.row.priority in ("spot", "low-priority")
+    assert "spot" in f"{spot[0].rate.row.sku_name} {spot[0].rate.row.meter_name}".lower()
