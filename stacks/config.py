@@ -250,7 +250,7 @@ def load_config_object(model: type[M], namespace: str, key: str) -> M:
     return validate_config_object(model, raw, f"{namespace}:{key}", stack_file)
 
 
-def container_app_secret_values(config: PlatformConfig) -> dict[str, pulumi.Output[str]]:
+def container_app_secret_values(config: PlatformConfig) -> dict[str, pulumi.Input[str]]:
     """The values of the Key Vault secrets the Container Apps create, from the stack's secret config
     `aiinfra:<keyVaultSecret>` (set with `pulumi config set --secret`); a missing or plaintext value is an error
     naming the key and the fix."""
@@ -259,7 +259,7 @@ def container_app_secret_values(config: PlatformConfig) -> dict[str, pulumi.Outp
     stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
     where = {s.key_vault_secret: f"{CONFIG_NAMESPACE}:{CONFIG_KEY}.containerApps.apps[{i}].secrets[{j}]"
              for i, a in enumerate(config.container_apps.apps) for j, s in enumerate(a.secrets) if not s.existing}
-    values: dict[str, pulumi.Output[str]] = {}
+    values: dict[str, pulumi.Input[str]] = {}
     stack_config = pulumi.Config(CONFIG_NAMESPACE)
     for secret_name in config.container_apps.secrets_to_create():
         key = f"{CONFIG_NAMESPACE}:{secret_name}"
