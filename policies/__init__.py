@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import ai_openai, compute_cost, encryption, governance, identity, network, operations, stack
+from . import ai_openai, compute_cost, deployability_apps, encryption, governance, identity, network, operations, stack
 from ._rule import Resource, Rule
 
 PACK_NAME = "aiinfra"
@@ -23,6 +23,7 @@ RULES: list[Rule] = [
     *governance.RULES,
     *operations.RULES,
     *stack.RULES,
+    *deployability_apps.RULES,
     *ai_openai.RULES,
 ]
 
