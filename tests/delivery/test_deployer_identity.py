@@ -315,6 +315,11 @@ def test_no_pipeline_role_can_write_role_definitions(env, plan_of):
             if guid in defined:
                 (permission,) = defined[guid].inputs["permissions"]
                 assert not _grants_role_definition_writes(permission["actions"]), (purpose, permission["actions"])
+            elif "-datastore-" in assignment.name:
+                # Issue 20: on a datastore's container, RBAC Administrator (role assignments only, no role
+                # definitions) limited by its condition to the two Storage Blob Data roles.
+                assert guid == BUILTIN_ROLES["Role Based Access Control Administrator"]
+                assert "ForAnyOfAnyValues:GuidEquals" in assignment.inputs["condition"]
             else:  # built-in: the ones the pipelines get may not define roles either
                 assert guid in {BUILTIN_ROLES[r] for r in ("Contributor", "Reader", "Storage Blob Data Contributor",
                                                           "Storage Blob Data Reader", "Key Vault Crypto User")}, guid
