@@ -156,6 +156,17 @@ class PlatformConfig(ArgsModel):
         if self.aks.attach is not None and self.aks.attach.workspace not in names:
             raise ValueError(f"aks.attach.workspace: no workspace named '{self.aks.attach.workspace}'; "
                              f"workspaces: {', '.join(names) or 'none'}")
+        if self.aks.attach is not None:
+            index = names.index(self.aks.attach.workspace)
+            target = self.workspaces[index]
+            if target.managed_network:
+                # Microsoft Learn, "Workspace managed virtual network isolation", Limitations: Kubernetes compute
+                # is not supported in an Azure ML managed virtual network.
+                raise ValueError(
+                    f"aks.attach.workspace: workspace '{target.name}' has a managed network (workspaces[{index}]."
+                    f"isolationMode {target.isolation_mode}), and Azure ML does not support Kubernetes compute in a "
+                    "managed virtual network; attach the cluster to a workspace with isolationMode Disabled (private "
+                    "endpoint in the shared VNet, public access off), or remove aks.attach")
         return self
 
     @property
@@ -166,6 +177,12 @@ class PlatformConfig(ArgsModel):
     @property
     def all_tags(self) -> dict[str, str]:
         return {**self.tags, "environment": self.environment, "managedBy": "pulumi-aiinfra"}
+
+
+# Pulumi secrets (`pulumi config set --secret`) holding the AKS inference router's PEM certificate and key, read
+# when aks.azureMlExtension serves HTTPS inference.
+AKS_TLS_CERTIFICATE_KEY = "aksInferenceTlsCertificate"
+AKS_TLS_KEY_KEY = "aksInferenceTlsKey"
 
 
 class ConfigError(pulumi.RunError):
@@ -195,6 +212,21 @@ def load_config_object(model: type[M], namespace: str, key: str) -> M:
     except json.JSONDecodeError:
         raw = text
     return validate_config_object(model, raw, f"{namespace}:{key}", stack_file)
+
+
+def load_secret(namespace: str, key: str, purpose: str) -> pulumi.Output[str]:
+    """A stack config value that must be a Pulumi secret (`pulumi config set --secret`); a missing or plain-text
+    value is a ConfigError naming the key and the command that sets it."""
+    stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
+    full_key = f"{namespace}:{key}"
+    value = pulumi.Config(namespace).get_secret(key)
+    if value is None:
+        raise ConfigError(f"{stack_file}: missing {full_key}: {purpose}. Set it as a secret: "
+                          f"`pulumi config set --secret {full_key} -- \"$(cat FILE)\"`")
+    if not pulumi.runtime.is_config_secret(full_key):
+        raise ConfigError(f"{stack_file}: {full_key} is stored in plain text; it must be a secret: "
+                          f"`pulumi config rm {full_key}` then `pulumi config set --secret {full_key} -- \"$(cat FILE)\"`")
+    return value
 
 
 def parse_platform_config(raw: object, stack_file: str) -> PlatformConfig:
