@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import pulumi  # noqa: E402
-from pulumi_azure_native import authorization, resources  # noqa: E402
+from pulumi_azure_native import authorization, features, resources  # noqa: E402
 
 from aiinfra.components.deployer_identity import DeployerIdentity, DeployerIdentityArgs, DeployerIdentitySettings  # noqa: E402
 from stacks.config import CONFIG_KEY, CONFIG_NAMESPACE, ConfigError, load_config_object, parse_platform_config  # noqa: E402
@@ -43,6 +43,23 @@ deployer = DeployerIdentity(
     "deployer",
     DeployerIdentityArgs(naming=naming, resource_group_id=group.id, **dict(settings)),
 )
+
+# AKS encryption at host needs the subscription feature Microsoft.Compute/EncryptionAtHost (Microsoft Learn, "Use
+# Azure CLI to enable end-to-end encryption using encryption at host", Prerequisites): registered here, by an
+# administrator, because the pipeline deployer may not register features. Registration is asynchronous (state
+# Registering -> Registered, often minutes); the platform's `pulumi up` fails on the first pool until it is
+# Registered: check with `az feature show --namespace Microsoft.Compute --name EncryptionAtHost`. Kept on destroy:
+# other workloads of the subscription may rely on it.
+if platform.aks is not None and platform.aks.encryption_at_host:
+    encryption_at_host = features.SubscriptionFeatureRegistration(
+        "encryption-at-host",
+        provider_namespace="Microsoft.Compute",
+        feature_name="EncryptionAtHost",
+        properties=features.SubscriptionFeatureRegistrationPropertiesArgs(),
+        opts=pulumi.ResourceOptions(retain_on_delete=True),
+    )
+    pulumi.export("encryptionAtHostFeatureState",
+                  encryption_at_host.properties.apply(lambda p: (p.state if p else None) or "Registering"))
 
 subscription_id = authorization.get_client_config_output().subscription_id
 key = platform.environment.upper()
