@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 from typing import Any, cast
 
+import pulumi
 import pytest
 
 from aiinfra.components._base import ComponentArgsError
@@ -21,6 +24,7 @@ from aiinfra.components.aks_gpu_cluster import (
     CpuNodePool,
     GpuNodePool,
     azure_ml_extension_settings,
+    azure_ml_protected_settings,
     instance_type,
 )
 
@@ -266,3 +270,22 @@ def test_instance_type_takes_a_whole_node_or_one_mig_slice_with_its_share():
     assert fourteen.pods_per_node == 14
 
 
+
+
+def test_protected_settings_are_base64_pem_and_secret_whatever_the_caller_passes():
+    tls = InferenceTls(certificate_pem="-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+                       key_pem="-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n")
+
+    async def resolve() -> dict[str, tuple[str, bool]]:
+        settings = azure_ml_protected_settings(tls)
+        found = {}
+        for key, value in settings.items():
+            output = cast(pulumi.Output[str], value)
+            found[key] = (await output.future(), await output._is_secret)  # noqa: SLF001 - no public accessor
+        return found
+
+    found = asyncio.run(resolve())
+    assert set(found) == {"scoringFe.sslCert", "scoringFe.sslKey"}
+    assert base64.b64decode(found["scoringFe.sslCert"][0]).decode() == tls.certificate_pem
+    assert base64.b64decode(found["scoringFe.sslKey"][0]).decode() == tls.key_pem
+    assert found["scoringFe.sslCert"][1] is True and found["scoringFe.sslKey"][1] is True
