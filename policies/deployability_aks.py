@@ -194,6 +194,9 @@ def check_inference_tls(resources: list[PolicyResource], _config: Mapping[str, A
         if settings is UNKNOWN or protected is UNKNOWN:
             continue
         settings = settings if isinstance(settings, Mapping) else {}
+        # A secret map arrives masked (e.g. `[secret]` from the offline engine): its keys cannot be read, so it
+        # counts as carrying the material rather than as missing it.
+        opaque = protected is not None and not isinstance(protected, Mapping)
         protected = protected if isinstance(protected, Mapping) else {}
         plain = [k for k in (*_PROTECTED_TLS_KEYS, "sslKeyPemFile", "sslCertPemFile") if k in settings]
         if plain:
@@ -201,7 +204,7 @@ def check_inference_tls(resources: list[PolicyResource], _config: Mapping[str, A
                    "certificate and key to configurationProtectedSettings, from secrets.", extension.urn)
         if not is_true(settings.get("enableInference")) or is_true(settings.get("allowInsecureConnections")):
             continue
-        has_material = all(k in protected for k in _PROTECTED_TLS_KEYS)
+        has_material = opaque or all(k in protected for k in _PROTECTED_TLS_KEYS)
         secret_name = next((settings[k] for k in _SSL_SECRET_KEYS if settings.get(k)), None)
         cluster = _extension_cluster(extension, resources)
         if not has_material and secret_name is not None and cluster is not None:

@@ -172,7 +172,7 @@ def test_compute_on_a_cluster_made_elsewhere_is_not_judged_on_namespace_or_roles
     assert not of("aks-compute-namespace-exists", found) and not of("aks-compute-attach-roles", found)
 
 
-def extension(settings: dict[str, Any], protected: dict[str, Any] | None = None,
+def extension(settings: dict[str, Any], protected: dict[str, Any] | str | None = None,
               wired_to: StackResource | None = None) -> StackResource:
     props: dict[str, Any] = {"clusterName": "aks-gpu", "clusterRp": "Microsoft.ContainerService",
                              "clusterResourceName": "managedClusters", "resourceGroupName": RG,
@@ -199,6 +199,11 @@ def test_ssl_secret_on_a_cluster_this_program_creates_cannot_exist(pack: Pack) -
 
 def test_protected_certificate_and_key_pass(pack: Pack) -> None:
     assert not of("azureml-extension-inference-tls", pack.analyze_stack([cluster(), extension(HTTPS, MATERIAL)]))
+
+
+def test_protected_settings_masked_as_a_secret_count_as_present(pack: Pack) -> None:
+    """A secret map's keys cannot be read (the engine records it as `[secret]`): trusted, not flagged."""
+    assert not of("azureml-extension-inference-tls", pack.analyze_stack([cluster(), extension(HTTPS, "[secret]")]))
 
 
 def test_https_without_any_certificate_or_host_name_is_flagged(pack: Pack) -> None:
