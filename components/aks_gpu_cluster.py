@@ -575,8 +575,9 @@ def azure_ml_protected_settings(tls: InferenceTls) -> dict[str, pulumi.Input[str
     return {"scoringFe.sslCert": encoded(tls.certificate_pem), "scoringFe.sslKey": encoded(tls.key_pem)}
 
 
-# No SSH into nodes (AgentPool securityProfile.sshAccess, API 2025-09-01): node access goes through
-# `kubectl debug node/...` under Azure RBAC instead of a static key.
+# No SSH into nodes (AgentPool securityProfile.sshAccess "Disabled", in the stable API 2025-09-01 the SDK uses; Learn,
+# "Manage SSH for secure access to AKS nodes"): node access goes through `kubectl debug node/...` under Azure RBAC
+# instead of a static key.
 _NO_SSH = containerservice.AgentPoolSecurityProfileArgs(ssh_access=containerservice.AgentPoolSSHAccess.DISABLED)
 
 
