@@ -180,6 +180,9 @@ def test_no_denying_guardrail_refuses_our_own_platform(env, plan_of):
         assert _complies(key, plan.resources) == [], f"{env}: {key} (Deny) would refuse these"
 
 
-def test_the_local_auth_definition_would_refuse_the_attached_aks_compute(plan_of):
-    """Why mlComputeLocalAuth is Audit in our environments: the definition judges every compute type."""
-    assert _complies("mlComputeLocalAuth", plan_of("prd").resources) == ["aks-aml-compute"]
+def test_the_local_auth_definition_judges_every_compute_type_the_attached_aks_compute_too(plan_of):
+    """mlComputeLocalAuth denies any compute without disableLocalAuth: the Kubernetes attach sets it as well."""
+    plan = plan_of("prd")
+    kinds = {r.inputs["properties"]["computeType"] for r in plan.of_type("azure-native:machinelearningservices:Compute")}
+    assert {"AmlCompute", "ComputeInstance", "Kubernetes"} <= kinds
+    assert _complies("mlComputeLocalAuth", plan.resources) == []
