@@ -183,6 +183,7 @@ def test_no_denying_guardrail_refuses_our_own_platform(env, plan_of):
 def test_the_local_auth_definition_judges_every_compute_type_the_attached_aks_compute_too(plan_of):
     """mlComputeLocalAuth denies any compute without disableLocalAuth: the Kubernetes attach sets it as well."""
     plan = plan_of("prd")
-    kinds = {r.inputs["properties"]["computeType"] for r in plan.of_type("azure-native:machinelearningservices:Compute")}
+    computes = plan.of_type("azure-native:machinelearningservices:Compute")
+    kinds = {r.inputs["properties"]["computeType"] for r in computes}
     assert {"AmlCompute", "ComputeInstance", "Kubernetes"} <= kinds
     assert _complies("mlComputeLocalAuth", plan.resources) == []
