@@ -196,7 +196,7 @@ def role_assignment(parent: pulumi.Resource, logical_name: str, *, naming: Namin
                     scope: pulumi.Input[str], principal_id: pulumi.Input[str], role: str,
                     principal_type: str = "ServicePrincipal",
                     role_definition: pulumi.Input[str] | None = None,
-                    condition: str | None = None) -> authorization.RoleAssignment:
+                    condition: pulumi.Input[str] | None = None) -> authorization.RoleAssignment:
     """A role assignment whose name (a GUID) is derived from the convention and logical name: stable across runs.
 
     `condition` is an Azure ABAC condition (version 2.0), e.g. the roles a role-assignment administrator may grant.
@@ -211,7 +211,7 @@ def role_assignment(parent: pulumi.Resource, logical_name: str, *, naming: Namin
         principal_type=principal_type,
         role_definition_id=role_definition if role_definition is not None else role_definition_id(role),
         condition=condition,
-        condition_version="2.0" if condition else None,
+        condition_version="2.0" if condition is not None else None,
         opts=child_opts(parent),
     )
 

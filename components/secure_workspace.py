@@ -14,7 +14,8 @@ SharedServices (Key Vault, storage, ACR, Application Insights, private DNS zones
 - an image-build CPU cluster that scales to zero (a private registry cannot build images itself);
 - Azure AD groups for data scientists and admins (or existing ones), a custom data-scientist role that runs jobs
   on existing compute but cannot create, change or delete compute or the workspace, and the admins' roles;
-- diagnostic settings with explicit AML log categories, and a delete lock when `lock` is set.
+- diagnostic settings with explicit AML log categories, and `protect` when `lock` is set (plus a CanNotDelete lock
+  only without a managed network: Learn's managed-network page says scope locks block its operations).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any, Literal
 
 import pulumi
 import pulumi_azuread as azuread
+import pulumiverse_time as time
 from pulumi_azure_native import authorization
 from pulumi_azure_native import machinelearningservices as ml
 from pydantic import Field, field_validator, model_validator
@@ -42,7 +44,7 @@ from .interfaces import (
     user_assigned_identity,
 )
 from .naming import NamingConvention
-from .shared_services import SharedServicesRef
+from .shared_services import RBAC_PROPAGATION_WAIT, SharedServicesRef
 
 # The AML resource log categories worth keeping: compute and job lifecycle, GPU utilisation, and the audit trail of
 # changes (not the high-volume read events). Microsoft Learn, "Supported logs for
@@ -168,6 +170,19 @@ class OutboundRule(ArgsModel):
                                                          action=ml.RuleAction.ALLOW))
         return ml.FqdnOutboundRuleArgs(type="FQDN", category=ml.RuleCategory.USER_DEFINED,
                                        destination=self.destination)
+
+
+_BLOB_DATA_ACTIONS = ("read", "write", "delete", "add/action", "move/action")
+
+
+def workspace_containers_condition(workspace_guid: str) -> str:
+    """An ABAC condition (version 2.0) limiting blob data actions to containers whose name holds the workspace's GUID
+    (its default datastores `azureml-blobstore-<guid>` and, with data isolation, its other containers)."""
+    actions = " AND ".join(
+        f"!(ActionMatches{{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/{a}'}})"
+        for a in _BLOB_DATA_ACTIONS)
+    return (f"(({actions}) OR (@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] "
+            f"StringLike '*{workspace_guid}*'))")
 
 
 def _alias(field: str) -> str:
@@ -380,18 +395,21 @@ class SecureWorkspace(pulumi.ComponentResource):
                         if r.type == "PrivateEndpoint" and r.service_resource_id is not None]
             grants += self._grant(name, n, workspace_identity.principal_id, "id", [
                 (key, scope, ("Azure AI Enterprise Network Connection Approver",)) for key, scope in targets])
-        compute_grants = self._grant(name, n, compute_identity.principal_id, "compute-id", [
-            ("acr", shared.container_registry_id, ("AcrPull",)),
-            ("st", shared.storage_account_id, ("Storage Blob Data Contributor",)),
-            ("kv", shared.key_vault_id, ("Key Vault Secrets User",)),
-        ])
+            # Learn, "Managed virtual network isolation": the workspace identity needs Reader on the private
+            # endpoints of the storage it reaches through the managed network.
+            grants += self._grant(name, n, workspace_identity.principal_id, "id", [
+                (f"st-pe-{i}", pe, ("Reader",)) for i, pe in enumerate(shared.storage_private_endpoint_ids)])
 
         cmk = shared.cmk if args.require_cmk else None
         identity_ids: list[pulumi.Input[str]] = [workspace_identity.id]
         if cmk is not None:
             # CMK can only be chosen at creation, and Azure rejects a key its identity cannot read yet.
             identity_ids.append(cmk.identity_id)
-            grants += cmk.depends_on
+        # Azure ML uses these grants while it creates the workspace; role assignments take effect minutes after ARM
+        # returns them, so wait (SharedServices' CMK wait covers the key's grants, including Cosmos DB's).
+        granted = time.Sleep(f"{name}-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT,
+                             opts=child_opts(self, depends_on=grants))
+        ready: list[pulumi.Resource] = [granted, *(cmk.depends_on if cmk is not None else [])]
         workspace = ml.Workspace(
             f"{name}-workspace",
             workspace_name=n.name("machine_learning_workspace", ws),
@@ -401,8 +419,11 @@ class SecureWorkspace(pulumi.ComponentResource):
             sku=ml.SkuArgs(name="Basic", tier=ml.SkuTier.BASIC),
             friendly_name=args.friendly_name or ws,
             description=args.description or None,
+            # User-assigned only: every feature used here works with the user-assigned primary identity (Learn, "Set
+            # up authentication between Azure Machine Learning and other services"), and a system-assigned one would
+            # be an extra principal with no grants.
             identity=ml.ManagedServiceIdentityArgs(
-                type=ml.ManagedServiceIdentityType.SYSTEM_ASSIGNED_USER_ASSIGNED,
+                type=ml.ManagedServiceIdentityType.USER_ASSIGNED,
                 user_assigned_identities=identity_ids,
             ),
             primary_user_assigned_identity=workspace_identity.id,
@@ -423,7 +444,7 @@ class SecureWorkspace(pulumi.ComponentResource):
             provision_network_now=True if args.managed_network else None,
             image_build_compute=args.image_build.name if args.image_build else None,
             tags=tags,
-            opts=child_opts(self, protect=args.lock, depends_on=grants),
+            opts=child_opts(self, protect=args.lock, depends_on=ready),
         )
         self.workspace = workspace
         self._grant(name, n, workspace_identity.principal_id, "id", [("mlw", workspace.id, ("Contributor",))])
@@ -435,10 +456,35 @@ class SecureWorkspace(pulumi.ComponentResource):
         diagnostic_setting(self, f"{name}-diag", resource_id=workspace.id,
                            workspace_id=args.log_analytics_workspace_id,
                            log_categories=args.diagnostic_log_categories)
-        delete_lock(self, f"{name}-lock", scope=workspace.id, enabled=args.lock)
+        # Learn, "Managed virtual network isolation" (limitations): a scope lock on the workspace blocks operations
+        # of its managed network, and a delete lock also blocks replacing a compute. `protect` still guards it.
+        delete_lock(self, f"{name}-lock", scope=workspace.id, enabled=args.lock and not args.managed_network)
         extra_role_assignments(self, name, args, workspace.id)
 
         scientists, admins, role = self._access(name, args, workspace)
+
+        # Data access of the compute nodes and of the data scientists: blob data only in this workspace's containers
+        # (an ABAC condition on the container name, which carries the workspace's GUID), so one workspace cannot read
+        # another's data in the shared account. Learn, "Authorize access to blobs using Azure ABAC" (container-name
+        # conditions) and "Use Azure Machine Learning with storage that has local (key) auth disabled" (people need
+        # blob and file data roles). Azure ABAC does not cover Azure Files: the file role is account-wide.
+        workspace_containers = workspace.workspace_id.apply(workspace_containers_condition)
+        compute_grants = self._grant(name, n, compute_identity.principal_id, "compute-id", [
+            ("acr", shared.container_registry_id, ("AcrPull",)),
+            ("kv", shared.key_vault_id, ("Key Vault Secrets User",)),
+        ])
+        compute_grants.append(role_assignment(
+            self, f"{name}-compute-id-st-storage-blob-data-contributor", naming=n, scope=shared.storage_account_id,
+            principal_id=compute_identity.principal_id, role="Storage Blob Data Contributor",
+            condition=workspace_containers))
+        role_assignment(self, f"{name}-data-scientists-st-blob", naming=n, scope=shared.storage_account_id,
+                        principal_id=scientists, principal_type="Group", role="Storage Blob Data Contributor",
+                        condition=workspace_containers)
+        role_assignment(self, f"{name}-data-scientists-st-file", naming=n, scope=shared.storage_account_id,
+                        principal_id=scientists, principal_type="Group",
+                        role="Storage File Data Privileged Contributor")
+        compute_ready = time.Sleep(f"{name}-compute-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT,
+                                   opts=child_opts(self, depends_on=compute_grants))
 
         self.ref = SecureWorkspaceRef(
             naming=n,
@@ -449,7 +495,7 @@ class SecureWorkspace(pulumi.ComponentResource):
             managed_network=args.managed_network,
             compute_subnet_id=None if args.managed_network else shared.aml_compute_subnet_id,
             compute_identity_id=compute_identity.id,
-            depends_on=[workspace, *compute_grants],
+            depends_on=[workspace, compute_ready],
         )
         if args.image_build is not None:
             build = args.image_build
@@ -465,7 +511,7 @@ class SecureWorkspace(pulumi.ComponentResource):
         self.workspace_id = workspace.id
         self.resource_group_name = pulumi.Output.from_input(rg)
         self.discovery_url = workspace.discovery_url
-        self.principal_id = workspace.identity.apply(lambda i: i.principal_id if i else "")
+        self.principal_id = workspace_identity.principal_id
         self.identity_id = workspace_identity.id
         self.identity_principal_id = workspace_identity.principal_id
         self.compute_identity_id = compute_identity.id

@@ -77,6 +77,20 @@ class ArmMocks(Mocks):
                 "clientId": arm.deterministic_uuid("client"),
                 "objectId": arm.CLIENT_OBJECT_ID,
             }, []
+        # Minimal answer added by issue 12 (until issue 16's general invoke answers land): the service principal of
+        # an application looked up by client (application) id, as pulumi-azuread's getServicePrincipal returns it.
+        # The object id is fabricated deterministically from the application id (it differs per tenant in Azure).
+        if args.token == "azuread:index/getServicePrincipal:getServicePrincipal" and args.args.get("clientId"):
+            client_id = str(args.args["clientId"])
+            return {
+                "clientId": client_id,
+                "objectId": arm.deterministic_uuid("service-principal", client_id),
+                "id": f"/servicePrincipals/{arm.deterministic_uuid('service-principal', client_id)}",
+                "displayName": f"service principal of {client_id}",
+                "applicationTenantId": arm.TENANT_ID,
+                "accountEnabled": True,
+                "type": "Application",
+            }, []
         raise UnknownInvokeError(
             f"the offline engine cannot answer the data source '{args.token}'; "
             "pass the value in through config instead, or add an answer to engine/monitor.py"
