@@ -94,6 +94,20 @@ DATA_SCIENTIST_NOT_ACTIONS: tuple[str, ...] = (
     f"{_WS}/provisionManagedNetwork/action",
 )
 
+# FQDN rule sets for `AllowOnlyApprovedOutbound` (Learn, "Managed virtual network isolation", scenario-specific
+# outbound rules). Every FQDN rule makes Azure run an Azure Firewall in the managed network (a fixed hourly cost).
+FQDN_RULE_SETS: dict[str, tuple[str, ...]] = {
+    # "Access public machine learning packages" (pip and conda during image builds and jobs). Learn names
+    # *.pythonhosted.org for a custom index; pip downloads every wheel from files.pythonhosted.org, so it is here too.
+    "python-packages": ("pypi.org", "*.pythonhosted.org", "anaconda.com", "*.anaconda.com", "*.anaconda.org"),
+    # Docker Hub base images of environment builds (the Docker hosts of Learn's Hugging Face scenario).
+    "docker-hub": ("docker.io", "*.docker.io", "*.docker.com", "production.cloudflare.docker.com"),
+    # "Use HuggingFace models": Learn's list, plus huggingface.co itself (the Hub API the libraries call first).
+    "huggingface": ("docker.io", "*.docker.io", "*.docker.com", "production.cloudflare.docker.com", "cdn.auth0.com",
+                    "cdn-lfs.huggingface.co", "huggingface.co"),
+}
+FqdnRuleSet = Literal["python-packages", "docker-hub", "huggingface"]
+
 _ROLE_NAMESPACE = uuid.UUID("3c9b8f64-2a8e-4f0e-9d53-1b7c6a0e5f21")
 _RESERVED_RULE_PREFIX = "aiinfra-"
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -185,6 +199,17 @@ def workspace_containers_condition(workspace_guid: str) -> str:
             f"StringLike '*{workspace_guid}*'))")
 
 
+def fqdn_rule_set_rules(sets: list[str], own_rules: list[OutboundRule]) -> dict[str, Any]:
+    """The FQDN rules of the named sets (each host once, none a rule of the caller's already allows), by rule name."""
+    covered = {r.destination.lower() for r in own_rules if r.type == "FQDN" and r.destination}
+    hosts: list[str] = []
+    for name in sets:
+        hosts += [h for h in FQDN_RULE_SETS[name] if h not in hosts and h not in covered]
+    return {f"{_RESERVED_RULE_PREFIX}fqdn-{re.sub(r'[^a-z0-9]+', '-', host.replace('*.', 'any-')).strip('-')}":
+            ml.FqdnOutboundRuleArgs(type="FQDN", category=ml.RuleCategory.USER_DEFINED, destination=host)
+            for host in hosts}
+
+
 def _alias(field: str) -> str:
     head, *rest = field.split("_")
     return head + "".join(part.title() for part in rest)
@@ -250,6 +275,12 @@ class SecureWorkspaceSettings(ArgsModel):
     """Shared storage sub-resources the managed network reaches through extra private endpoints. Azure adds the
     blob, file, Key Vault and registry endpoints itself; `dfs` serves ADLS Gen2 paths, `queue` and `table` batch
     endpoints. Only with a managed network."""
+    fqdn_rule_sets: list[FqdnRuleSet] = Field(default_factory=lambda: ["python-packages", "docker-hub"])
+    """Named sets of FQDN outbound rules for `AllowOnlyApprovedOutbound` (ignored by the other modes, which reach the
+    internet anyway): `python-packages` (pypi, conda), `docker-hub` (base images) — what image builds and `pip
+    install` in jobs need by default — and `huggingface` (Learn's list for Hugging Face models). Any FQDN rule makes
+    Azure deploy an Azure Firewall (see firewallSku); set `[]` when a private feed (behind a PrivateEndpoint rule)
+    serves packages and images."""
     firewall_sku: Literal["Basic", "Standard"] = "Basic"
     """Azure Firewall tier deployed when FQDN rules exist (approved-only mode). Basic is the cheaper one."""
     require_cmk: bool = False
@@ -575,7 +606,9 @@ class SecureWorkspace(pulumi.ComponentResource):
         }
         rules.update({rule.name: rule.wire() for rule in args.outbound_rules})
         approved_only = args.isolation_mode == "AllowOnlyApprovedOutbound"
-        has_fqdn = any(rule.type == "FQDN" for rule in args.outbound_rules)
+        if approved_only:
+            rules.update(fqdn_rule_set_rules(args.fqdn_rule_sets, args.outbound_rules))
+        has_fqdn = any(getattr(rule, "type", None) == "FQDN" for rule in rules.values())
         return ml.ManagedNetworkSettingsArgs(
             isolation_mode=ml.IsolationMode(args.isolation_mode),
             outbound_rules=rules or None,

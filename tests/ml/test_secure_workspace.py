@@ -10,6 +10,7 @@ import yaml
 from aml_rbac import grants
 from aiinfra.components.interfaces import BUILTIN_ROLES
 from aiinfra.engine import Plan, Registration, run_program
+from aiinfra.components.secure_workspace import FQDN_RULE_SETS, OutboundRule, fqdn_rule_set_rules
 from aiinfra.components.shared_services import COSMOS_DB_APPLICATION_IDS
 from helpers import children, group_ids, one, private_endpoints_to, waits_for_rbac, zone_names_of
 
@@ -160,17 +161,35 @@ def test_fqdn_rules_come_with_a_firewall_sku_only_where_configured(plan, env, re
         network = workspace_of(plan, component).inputs["managedNetwork"]
         name = workspace_of(plan, component).inputs["friendlyName"]
         configured = {r["name"]: r for r in settings[name].get("outboundRules", [])}
-        fqdn = {k for k, r in configured.items() if r["type"] == "FQDN"}
         for rule_name, rule in configured.items():
             assert network["outboundRules"][rule_name]["type"] == rule["type"]
-        if fqdn:
+        fqdn = {r["destination"] for r in network.get("outboundRules", {}).values() if r["type"] == "FQDN"}
+        if network["isolationMode"] == "AllowOnlyApprovedOutbound":
+            # Issue 12 item 9 (Learn, managed network: "Access public machine learning packages"): image builds
+            # reach pypi, conda and Docker Hub by default; each FQDN rule needs the firewall.
+            sets = settings[name].get("fqdnRuleSets", ["python-packages", "docker-hub"])
+            assert {h for s in sets for h in FQDN_RULE_SETS[s]} <= fqdn
+            assert {"pypi.org", "*.pythonhosted.org", "*.anaconda.org", "docker.io"} <= fqdn
             assert network["firewallSku"] == settings[name].get("firewallSku", "Basic")
-            assert {network["outboundRules"][k]["destination"] for k in fqdn} == {configured[k]["destination"]
-                                                                                   for k in fqdn}
         else:
-            assert "firewallSku" not in network
+            assert not fqdn and "firewallSku" not in network
     if env == "prd":
-        assert any(r["type"] == "FQDN" for w in settings.values() for r in w.get("outboundRules", []))
+        # Learn's "Use HuggingFace models" list, exactly (plus the Hub API host).
+        learn = {"docker.io", "*.docker.io", "*.docker.com", "production.cloudflare.docker.com", "cdn.auth0.com",
+                 "cdn-lfs.huggingface.co"}
+        research = workspace_of(plan, next(c for c in components(plan) if c.name == "ml-research"))
+        hosts = {r["destination"] for r in research.inputs["managedNetwork"]["outboundRules"].values()
+                 if r["type"] == "FQDN"}
+        assert learn <= hosts and "huggingface.co" in hosts
+
+
+def test_fqdn_rule_sets_skip_hosts_a_rule_of_the_caller_allows():
+    own = [OutboundRule(name="hf", type="FQDN", destination="huggingface.co")]
+    rules = fqdn_rule_set_rules(["huggingface", "docker-hub"], own)
+    destinations = [r.destination for r in rules.values()]
+    assert "huggingface.co" not in destinations
+    assert len(destinations) == len(set(destinations)) == len(FQDN_RULE_SETS["huggingface"]) - 1
+    assert all(name.startswith("aiinfra-fqdn-") for name in rules)
 
 
 def test_workspace_identity_is_granted_its_roles_before_the_workspace(plan):
