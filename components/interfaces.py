@@ -32,7 +32,16 @@ PRIVATE_DNS_ZONES: dict[str, tuple[str, ...]] = {
     "management": ("privatelink.{region}.azmk8s.io",),
     "managedEnvironments": ("privatelink.{region}.azurecontainerapps.io",),
     "account": ("privatelink.cognitiveservices.azure.com", "privatelink.openai.azure.com"),
+    # Azure Monitor private link scope (Learn, "Azure Private Endpoint private DNS zone values": Azure Monitor).
+    "azuremonitor": ("privatelink.monitor.azure.com", "privatelink.oms.opinsights.azure.com",
+                     "privatelink.ods.opinsights.azure.com", "privatelink.agentsvc.azure-automation.net",
+                     "privatelink.blob.core.windows.net"),
 }
+
+# Groups whose zones change name resolution for the whole VNet once linked: an Azure Monitor zone without the scope's
+# records breaks every agent in the VNet (Learn, "Design your Azure Private Link setup": AMPLS DNS is shared), so an
+# environment only creates them together with its private link scope.
+OPT_IN_DNS_GROUPS = frozenset({"azuremonitor"})
 
 # Built-in role definition GUIDs (identical in every Azure tenant).
 BUILTIN_ROLES: dict[str, str] = {

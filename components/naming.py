@@ -59,6 +59,7 @@ RULES: dict[str, NameRule] = {
     "container_apps_environment": NameRule("cae", 2, 60, True, True, False),
     "container_app": NameRule("ca", 2, 32, True, True, False),
     "budget": NameRule("budget", 1, 63, True, False, False, underscores=True),
+    "monitor_private_link_scope": NameRule("ampls", 1, 255, True, False, False, underscores=True),
     "entra_application": NameRule("app", 1, 120, True, False, False, underscores=True),
 }
 

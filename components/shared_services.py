@@ -17,6 +17,7 @@ from pulumi_azure_native import (
     applicationinsights,
     consumption,
     containerregistry,
+    monitor,
     keyvault,
     managedidentity,
     network,
@@ -29,6 +30,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ._base import ArgsModel, ComponentArgsError, InputStr
 from .interfaces import (
+    OPT_IN_DNS_GROUPS,
     PRIVATE_DNS_ZONES,
     CommonArgs,
     CustomerManagedKey,
@@ -163,6 +165,16 @@ class SharedServicesSettings(ArgsModel):
     """Blob tiering and clean-up rules."""
     soft_delete_days: int = Field(default=14, ge=1, le=365)
     """Days deleted blobs, containers and file shares stay recoverable (soft delete)."""
+    monitor_private_link: bool = False
+    """An Azure Monitor private link scope (AMPLS) with a private endpoint for Log Analytics and Application Insights,
+    and its DNS zones linked to the VNet. Those zones then answer for every Azure Monitor name in the VNet."""
+    monitor_public_query: bool = True
+    """Query Log Analytics and Application Insights from public networks. False (needs monitorPrivateLink): only
+    through the private endpoint (the scope's query mode is PrivateOnly)."""
+    monitor_public_ingestion: bool = True
+    """Accept telemetry from public networks. Keep it on when Azure ML workspaces use a managed network: their computes
+    send to Azure Monitor over the `AzureMonitor` service tag and cannot reach this VNet's private endpoint (Learn,
+    "Managed virtual network isolation": required rules)."""
     azure_cloud: Literal["AzureCloud", "AzureUSGovernment"] = "AzureCloud"
     """The Azure cloud: selects the Azure Cosmos DB application granted use of the customer-managed key."""
     log_retention_days: int = Field(default=30, ge=30, le=730)
@@ -182,6 +194,15 @@ class SharedServicesSettings(ArgsModel):
         except AddressPlanError as exc:
             raise ValueError(str(exc)) from None
         return value
+
+    @model_validator(mode="after")
+    def _monitor_reachable(self) -> "SharedServicesSettings":
+        closed = [k for k, v in (("monitorPublicQuery", self.monitor_public_query),
+                                 ("monitorPublicIngestion", self.monitor_public_ingestion)) if not v]
+        if closed and not self.monitor_private_link:
+            raise ValueError(f"{' and '.join(closed)}: false needs monitorPrivateLink: true, or nothing could reach "
+                             "Log Analytics and Application Insights; set monitorPrivateLink or remove it")
+        return self
 
     @model_validator(mode="after")
     def _no_archive_on_zone_redundant_storage(self) -> "SharedServicesSettings":
@@ -266,9 +287,11 @@ class SharedServicesRef(ArgsModel):
         return [self.private_dns_zone_ids[z] for z in names]
 
 
-def environment_zone_names(location: str) -> list[str]:
-    """Every private DNS zone an environment needs, for all services aiinfra uses."""
-    names = {z for group in PRIVATE_DNS_ZONES for z in dns_zone_names(group, location)}
+def environment_zone_names(location: str, monitor_private_link: bool = False) -> list[str]:
+    """Every private DNS zone an environment needs, for all services aiinfra uses (Azure Monitor's only with its
+    private link scope)."""
+    groups = [g for g in PRIVATE_DNS_ZONES if g not in OPT_IN_DNS_GROUPS or monitor_private_link]
+    names = {z for group in groups for z in dns_zone_names(group, location)}
     return sorted(names)
 
 
@@ -334,7 +357,7 @@ class SharedServices(pulumi.ComponentResource):
             nsgs[purpose] = nsg
 
         zone_ids: dict[str, pulumi.Output[str]] = {}
-        for zone_name in environment_zone_names(location):
+        for zone_name in environment_zone_names(location, args.monitor_private_link):
             key = zone_name.replace("privatelink.", "").replace(".", "-")
             zone = privatedns.PrivateZone(
                 f"{name}-dns-{key}",
@@ -365,6 +388,8 @@ class SharedServices(pulumi.ComponentResource):
             location=location,
             sku={"name": "PerGB2018"},
             retention_in_days=args.log_retention_days,
+            public_network_access_for_ingestion="Enabled" if args.monitor_public_ingestion else "Disabled",
+            public_network_access_for_query="Enabled" if args.monitor_public_query else "Disabled",
             tags=tags,
             opts=child_opts(self),
         )
@@ -381,11 +406,19 @@ class SharedServices(pulumi.ComponentResource):
             application_type="web",
             workspace_resource_id=logs.id,
             ingestion_mode="LogAnalytics",
-            # Azure ML writes telemetry with the instrumentation key, so local auth stays on.
+            # Local auth stays on: Azure ML sends workspace, job and endpoint telemetry with the component's connection
+            # string, and documents no Microsoft Entra-only ingestion for it (Learn, "Microsoft Entra authentication
+            # for Application Insights" needs each sender configured with a credential). Documented exception.
             disable_local_auth=False,
+            public_network_access_for_ingestion="Enabled" if args.monitor_public_ingestion else "Disabled",
+            public_network_access_for_query="Enabled" if args.monitor_public_query else "Disabled",
             tags=tags,
             opts=child_opts(self),
         )
+
+        if args.monitor_private_link:
+            self._monitor_private_link(name, args, [("log", logs.id), ("appi", insights.id)],
+                                       subnets["private-endpoints"].id, zone_ids)
 
         # --- Key Vaults and the customer-managed key -----------------------------------------
         pe_subnet = subnets["private-endpoints"].id
@@ -662,6 +695,39 @@ class SharedServices(pulumi.ComponentResource):
             identity_principal_id=identity.principal_id,
             depends_on=[propagated],
         )
+
+    def _monitor_private_link(self, name: str, args: SharedServicesArgs,
+                              scoped: list[tuple[str, pulumi.Output[str]]], pe_subnet: pulumi.Input[str],
+                              zone_ids: dict[str, pulumi.Output[str]]) -> None:
+        """AMPLS with Log Analytics and Application Insights in it, and its private endpoint (Learn, "Use Azure Private
+        Link to connect networks to Azure Monitor"; AVM avm/res/insights/private-link-scope). Ingestion stays Open:
+        agents in the VNet (e.g. AKS's Azure Monitor agent with its data collection endpoint) may send to resources
+        outside the scope; queries are PrivateOnly when public query access is off."""
+        scope = monitor.PrivateLinkScope(
+            f"{name}-ampls",
+            scope_name=args.naming.name("monitor_private_link_scope"),
+            resource_group_name=args.resource_group_name,
+            location="global",
+            access_mode_settings={
+                "ingestion_access_mode": "Open",
+                "query_access_mode": "Open" if args.monitor_public_query else "PrivateOnly",
+            },
+            tags=args.tags,
+            opts=child_opts(self),
+        )
+        for key, resource_id in scoped:
+            monitor.PrivateLinkScopedResource(
+                f"{name}-ampls-{key}",
+                name=key,
+                scope_name=scope.name,
+                resource_group_name=args.resource_group_name,
+                linked_resource_id=resource_id,
+                opts=child_opts(scope),
+            )
+        private_endpoint(self, f"{name}-ampls-pe", args=args,
+                         azure_name=args.naming.name("private_endpoint", "ampls"), subnet_id=pe_subnet,
+                         target_id=scope.id, group_id="azuremonitor",
+                         dns_zone_ids=[zone_ids[z] for z in dns_zone_names("azuremonitor", args.location)])
 
     def _deny_lateral_remote_login(self, name: str, purpose: str, nsg: network.NetworkSecurityGroup,
                                    args: SharedServicesArgs) -> None:

@@ -318,3 +318,39 @@ def test_a_new_naming_seed_recreates_the_environment_under_new_names(repo, plan_
     # Names that soft delete does not keep stay the same (the resource group bootstrap/ created, the VNet).
     assert one(recreated, "azure-native:network:VirtualNetwork").inputs["virtualNetworkName"] == \
         one(plan_of("dev"), "azure-native:network:VirtualNetwork").inputs["virtualNetworkName"]
+
+
+def test_azure_monitor_behind_a_private_link_scope_where_configured(plan, env, repo):
+    """Issue 12 item 11 (Learn, "Use Azure Private Link to connect networks to Azure Monitor"): AMPLS with Log
+    Analytics and Application Insights, a private endpoint with the Azure Monitor zones, public query off in prd."""
+    shared = _platform(repo, env)["shared"]
+    logs = one(plan, "azure-native:operationalinsights:Workspace")
+    insights = one(plan, "azure-native:applicationinsights:Component")
+    zones = {z.inputs["privateZoneName"] for z in plan.of_type("azure-native:privatedns:PrivateZone")}
+    scopes = plan.of_type("azure-native:monitor:PrivateLinkScope")
+    if not shared.get("monitorPrivateLink"):
+        # An empty Azure Monitor zone linked to the VNet would break every agent's name resolution.
+        assert not scopes and "privatelink.monitor.azure.com" not in zones
+        return
+    [scope] = scopes
+    scoped = {r.inputs["linkedResourceId"] for r in children(plan, scope, "azure-native:monitor:PrivateLinkScopedResource")}
+    assert scoped == {logs.id, insights.id}
+    [endpoint] = private_endpoints_to(plan, scope)
+    assert group_ids(endpoint) == ["azuremonitor"]
+    assert {"privatelink.monitor.azure.com", "privatelink.oms.opinsights.azure.com",
+            "privatelink.ods.opinsights.azure.com", "privatelink.agentsvc.azure-automation.net"} <= zone_names_of(
+        plan, endpoint)
+    if env == "prd":
+        assert scope.inputs["accessModeSettings"]["queryAccessMode"] == "PrivateOnly"
+        for resource in (logs, insights):
+            assert resource.inputs["publicNetworkAccessForQuery"] == "Disabled"
+            # Documented exception: managed-network ML computes ingest over the AzureMonitor service tag.
+            assert resource.inputs["publicNetworkAccessForIngestion"] == "Enabled"
+
+
+def test_closing_azure_monitor_without_private_link_is_a_config_error(repo):
+    raw = _platform(repo, "dev")
+    raw["shared"]["monitorPublicQuery"] = False
+    with pytest.raises(ConfigError) as info:
+        parse_platform_config(raw, "Pulumi.dev.yaml")
+    assert "aiinfra:platform.shared: monitorPublicQuery: false needs monitorPrivateLink: true" in str(info.value)
