@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import pulumi
@@ -199,7 +200,7 @@ def workspace_containers_condition(workspace_guid: str) -> str:
             f"StringLike '*{workspace_guid}*'))")
 
 
-def fqdn_rule_set_rules(sets: list[str], own_rules: list[OutboundRule]) -> dict[str, Any]:
+def fqdn_rule_set_rules(sets: Sequence[str], own_rules: list[OutboundRule]) -> dict[str, Any]:
     """The FQDN rules of the named sets (each host once, none a rule of the caller's already allows), by rule name."""
     covered = {r.destination.lower() for r in own_rules if r.type == "FQDN" and r.destination}
     hosts: list[str] = []

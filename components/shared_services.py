@@ -462,7 +462,7 @@ class SharedServices(pulumi.ComponentResource):
         # Soft delete for blobs, containers and file shares (seed 000; Learn, "Soft delete for blobs" and "Soft delete
         # for Azure file shares"; AVM storage account module enables both by default). Versioning is not set: accounts
         # with a hierarchical namespace do not support it.
-        retention = {"enabled": True, "days": args.soft_delete_days}
+        retention: storage.DeleteRetentionPolicyArgsDict = {"enabled": True, "days": args.soft_delete_days}
         storage.BlobServiceProperties(
             f"{name}-st-blob-service",
             account_name=account.name,

@@ -74,7 +74,9 @@ def check_archive_on_zone_redundant(resources: list[PolicyResource], _config: Ma
     for policy in (r for r in resources if _type(r) == MANAGEMENT_POLICY and not exempt(r)):
         archiving = _archiving_rules(policy)
         account = _account_of(policy, accounts) if archiving else None
-        sku = _text(account, "sku", "name") if account is not None else None
+        if account is None:
+            continue
+        sku = _text(account, "sku", "name")
         if sku and sku.lower() in ZONE_REDUNDANT_SKUS:
             yield (f"lifecycle rule(s) {', '.join(archiving)} move blobs to the archive tier, but storage account "
                    f"'{account.name}' is {sku}, which has no archive tier; Azure rejects the policy.", policy.urn)
