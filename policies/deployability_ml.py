@@ -17,8 +17,9 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, PolicyResource, Severity
 
-from ._props import ML_WORKSPACE, STORAGE_ACCOUNT, arm_id_parts, canonical_type, get, items, mapping, same
+from ._props import ML_WORKSPACE, STORAGE_ACCOUNT, arm_id_parts, get, items, mapping, same
 from ._rule import UNKNOWN, Resource, Rule, known
+from .stack import _text, _type  # one reading of a stack resource's type and string properties
 
 CONCERN = "deployability"
 
@@ -30,15 +31,6 @@ LOCK_AT_RESOURCE = "azure-native:authorization:ManagementLockAtResourceLevel"
 # Learn, "Access tiers for blob data": the archive tier is supported only for LRS, GRS and RA-GRS accounts.
 ZONE_REDUNDANT_SKUS = frozenset({"standard_zrs", "standard_gzrs", "standard_ragzrs", "premium_zrs"})
 _ARCHIVE_PATHS = (("baseBlob", "tierToArchive"), ("snapshot", "tierToArchive"), ("version", "tierToArchive"))
-
-
-def _type(resource: PolicyResource) -> str:
-    return canonical_type(resource.resource_type)
-
-
-def _text(resource: PolicyResource, *path: str) -> str | None:
-    value = known(lambda: get(resource.props, *path))
-    return value if isinstance(value, str) and value else None
 
 
 def _archiving_rules(policy: PolicyResource) -> list[str]:
