@@ -500,7 +500,10 @@ class SecureWorkspace(pulumi.ComponentResource):
         # another's data in the shared account. Learn, "Authorize access to blobs using Azure ABAC" (container-name
         # conditions) and "Use Azure Machine Learning with storage that has local (key) auth disabled" (people need
         # blob and file data roles). Azure ABAC does not cover Azure Files: the file role is account-wide.
-        workspace_containers = workspace.workspace_id.apply(workspace_containers_condition)
+        # Without data isolation the workspaces share containers (e.g. `azureml`) whose names carry no GUID: the
+        # condition would lock the nodes out of them, so it applies only with isolation (the default).
+        workspace_containers = (workspace.workspace_id.apply(workspace_containers_condition)
+                                if args.enable_data_isolation else None)
         compute_grants = self._grant(name, n, compute_identity.principal_id, "compute-id", [
             ("acr", shared.container_registry_id, ("AcrPull",)),
             ("kv", shared.key_vault_id, ("Key Vault Secrets User",)),

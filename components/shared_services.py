@@ -734,7 +734,8 @@ class SharedServices(pulumi.ComponentResource):
         """Deny SSH and RDP from inside the VNet: no aiinfra service needs them (AML and Batch nodes have SSH off,
         AKS nodes are reached through the API server), and they are the usual lateral-movement path (Learn, "Azure
         security baseline for Virtual Network": restrict management ports; the default AllowVnetInBound allows
-        them)."""
+        them). A separate SecurityRule (the NSG has no inline rules): azure-native keeps sub-resources the parent does
+        not list (pulumi/pulumi-azure-native#1087, fixed); mixing inline and separate rules would fight (#3359)."""
         network.SecurityRule(
             f"{name}-nsg-{purpose}-deny-remote-login",
             security_rule_name="deny-vnet-ssh-rdp-inbound",

@@ -361,3 +361,16 @@ def test_dev_creates_groups_and_prd_uses_the_existing_ones(plan_of):
     dev, prd = plan_of("dev"), plan_of("prd")
     assert len(dev.of_type(GROUP)) == 2 * len(components(dev))
     assert not prd.of_type(GROUP)
+
+
+def test_without_data_isolation_blob_roles_are_not_conditioned(repo, tmp_path):
+    """The ABAC condition keys on the workspace GUID in container names, which only data isolation guarantees."""
+    config = yaml.safe_load((repo / "Pulumi.dev.yaml").read_text())
+    for workspace in config["config"]["aiinfra:platform"]["workspaces"]:
+        workspace["enableDataIsolation"] = False
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text(yaml.safe_dump(config))
+    plan = run_program(repo, "dev", stack_file=stack_file)
+    blob = [a for a in plan.of_type(ROLE_ASSIGNMENT) if a.name.endswith("-st-storage-blob-data-contributor")
+            and a.name.startswith("ml-") and "compute-id" in a.name]
+    assert blob and all("condition" not in a.inputs for a in blob)
