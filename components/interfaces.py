@@ -127,8 +127,9 @@ class CustomerManagedKey(ArgsModel):
     identity_principal_id: InputStr
     """Principal (object) id of that identity."""
     depends_on: ResourceList = Field(default_factory=list)
-    """The identity's permission on the key (its role assignment): a resource encrypted with the key must wait for
-    it, or Azure rejects the key as unreadable."""
+    """The identity's permission on the key (its role assignment) and a wait for it to take effect: a resource
+    encrypted with the key must wait for them, or Azure rejects the key as unreadable. For Azure ML workspaces it must
+    also cover the Azure Cosmos DB service principal's grant on the key (SharedServices makes both)."""
 
 
 class RoleAssignmentSpec(ArgsModel):
