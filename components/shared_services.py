@@ -177,6 +177,12 @@ class SharedServicesSettings(ArgsModel):
     "Managed virtual network isolation": required rules)."""
     azure_cloud: Literal["AzureCloud", "AzureUSGovernment"] = "AzureCloud"
     """The Azure cloud: selects the Azure Cosmos DB application granted use of the customer-managed key."""
+    cosmos_db_principal_object_id: str | None = Field(
+        default=None, pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+    """Object id of the Azure Cosmos DB service principal in your tenant (`az ad sp show --id
+    a232010e-820c-4083-83bb-3ace5fc29d0b --query id`). None (the default) looks it up with pulumi-azuread, which needs
+    Microsoft Graph read access to service principals (Application.Read.All); give it when the deploying identity has
+    none."""
     log_retention_days: int = Field(default=30, ge=30, le=730)
     """Log Analytics retention."""
     nat_gateway: bool = True
@@ -674,9 +680,10 @@ class SharedServices(pulumi.ComponentResource):
                                 role="Key Vault Crypto Service Encryption User")
         # Azure ML's CMK needs the Azure Cosmos DB service principal on the key (see COSMOS_DB_APPLICATION_IDS). Its
         # object id differs per tenant, so it is looked up by application id, never written down.
-        cosmos_db = azuread.get_service_principal_output(client_id=COSMOS_DB_APPLICATION_IDS[args.azure_cloud])
+        cosmos_db: pulumi.Input[str] = args.cosmos_db_principal_object_id or azuread.get_service_principal_output(
+            client_id=COSMOS_DB_APPLICATION_IDS[args.azure_cloud]).object_id
         cosmos_grant = role_assignment(self, f"{name}-cmk-cosmos-db", naming=n, scope=key.id,
-                                       principal_id=cosmos_db.object_id,
+                                       principal_id=cosmos_db,
                                        role="Key Vault Crypto Service Encryption User")
         # Storage, ACR and workspaces check the key the moment they are created: wait until the grants take effect.
         propagated = time.Sleep(

@@ -354,3 +354,17 @@ def test_closing_azure_monitor_without_private_link_is_a_config_error(repo):
     with pytest.raises(ConfigError) as info:
         parse_platform_config(raw, "Pulumi.dev.yaml")
     assert "aiinfra:platform.shared: monitorPublicQuery: false needs monitorPrivateLink: true" in str(info.value)
+
+
+def test_cosmos_db_object_id_from_config_skips_the_graph_lookup(repo, tmp_path):
+    """For deployers without Microsoft Graph read access: the object id comes from config, validated as a GUID."""
+    config = yaml.safe_load((repo / "Pulumi.test.yaml").read_text())
+    shared = config["config"]["aiinfra:platform"]["shared"]
+    shared["cosmosDbPrincipalObjectId"] = "0b5e1c2d-3f4a-4b6c-8d7e-9f0a1b2c3d4e"
+    stack_file = tmp_path / "Pulumi.test.yaml"
+    stack_file.write_text(yaml.safe_dump(config))
+    grant = one(run_program(repo, "test", stack_file=stack_file), ROLE_ASSIGNMENT, "shared-cmk-cosmos-db")
+    assert grant.inputs["principalId"] == "0b5e1c2d-3f4a-4b6c-8d7e-9f0a1b2c3d4e"
+    shared["cosmosDbPrincipalObjectId"] = "cosmos"
+    with pytest.raises(ConfigError, match="shared.cosmosDbPrincipalObjectId"):
+        parse_platform_config(config["config"]["aiinfra:platform"], "Pulumi.test.yaml")
