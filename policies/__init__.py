@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import ai_openai, compute_cost, deployability_ml, encryption, governance, identity, network, stack
+from . import (ai_openai, compute_cost, deployability_apps, deployability_ml, encryption, governance, identity, network,
+               stack)
 from ._rule import Resource, Rule
 
 PACK_NAME = "aiinfra"
@@ -22,6 +23,7 @@ RULES: list[Rule] = [
     *identity.RULES,
     *governance.RULES,
     *stack.RULES,
+    *deployability_apps.RULES,
     *ai_openai.RULES,
     *deployability_ml.RULES,
 ]
