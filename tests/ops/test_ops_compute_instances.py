@@ -69,9 +69,12 @@ def test_instances_wait_for_the_workspace_and_the_compute_identity_roles(plan_of
     workspace = next(r for r in plan.of_type("azure-native:machinelearningservices:Workspace")
                      if r.name == "ml-research-workspace")
     assert workspace.urn in alice.dependencies
+    # The compute identity's roles, through the workspace's RBAC-propagation wait (as its clusters do).
+    (wait,) = [r for r in plan.resources if r.name == "ml-research-compute-rbac-wait"]
+    assert wait.urn in alice.dependencies
     grants = [r for r in plan.of_type("azure-native:authorization:RoleAssignment")
               if r.name.startswith("ml-research-compute-id-")]
-    assert grants and all(g.urn in alice.dependencies for g in grants)
+    assert grants and all(g.urn in wait.dependencies for g in grants)
 
 
 def test_instance_names_are_regionally_unique_and_valid():
