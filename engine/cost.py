@@ -23,8 +23,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 from aiinfra.catalog.gpu_skus import RETIRED, RETIREMENT_SOURCE
 
-from .monitor import Registration
-from .runner import Plan
+from .plan import Registration
+from .plan import Plan
 
 HOURS_PER_MONTH = 730
 PRICES_DIR = Path(__file__).resolve().parent / "prices"
