@@ -654,6 +654,23 @@ class _Pricer:
         rules_text = f"{fqdn} FQDN rule{'s' * (fqdn > 1)}"
         return self.firewall(r, tier, f"Azure Firewall of ML workspace {r.name}'s managed network ({rules_text})")
 
+    def nat_gateway(self, r: Registration) -> list[Item]:
+        rate = self.prices.service("NAT Gateway", "Standard", self.plan.region_of(r), meter_suffix="Gateway")
+        return self.fixed(r, f"NAT gateway {r.name}", rate)
+
+    def public_ip(self, r: Registration) -> list[Item]:
+        """A Standard public IP bills per hour while it exists (Basic was retired on 2025-09-30, so has no row)."""
+        sku = text_of(dig(r.inputs, "sku", "name")) or "Standard"
+        rate = self.prices.service("Virtual Network", sku, self.plan.region_of(r), product="IP Addresses")
+        return self.fixed(r, f"public IP {r.name}, {sku}", rate)
+
+    def always_on(self, r: Registration) -> list[Item]:
+        """A type with a standing charge (or one we know nothing of) and no rule: an unpriced item, so every total
+        it belongs to is a lower bound (`≥`), never a complete figure."""
+        short = r.type.removeprefix("azure-native:")
+        return self.fixed(r, f"{short} {r.name}", Quote(problem=f"no price for {short} in the price table "
+                                                                "(it may bill while it exists)"))
+
     def virtual_machine(self, r: Registration) -> list[Item]:
         return [self.vms(r, f"VM {r.name}", text_of(dig(r.inputs, "hardwareProfile", "vmSize")),
                          _priority(r.inputs.get("priority")), 1.0, 1.0)]
@@ -680,6 +697,8 @@ class _Pricer:
             "azure-native:containerregistry:Registry": self.registry,
             "azure-native:compute:VirtualMachine": self.virtual_machine,
             "azure-native:compute:VirtualMachineScaleSet": self.scale_set,
+            "azure-native:network:NatGateway": self.nat_gateway,
+            "azure-native:network:PublicIPAddress": self.public_ip,
         }
 
 
@@ -692,7 +711,31 @@ _NO_CHARGE = {
     "managedidentity:FederatedIdentityCredential", "managedidentity:UserAssignedIdentity",
     "network:NetworkSecurityGroup", "network:PrivateDnsZoneGroup", "network:Route", "network:RouteTable",
     "network:SecurityRule", "network:Subnet", "network:VirtualNetwork", "resources:ResourceGroup",
+    "compute:DiskEncryptionSet", "containerservice:MaintenanceConfiguration", "kubernetesconfiguration:Extension",
+    "monitor:DataCollectionRuleAssociation", "privatedns:VirtualNetworkLink", "sql:Server",
 }
+
+# Types billed only for what they store, ingest or serve (per GB, per operation, per query): $0 for an idle month
+# beyond what is stored, so listed as "billed by use" without making a total a lower bound. Each service's pricing
+# page bills them that way (storage per GB stored and per operation; Key Vault software keys and secrets per 10,000
+# operations; Log Analytics and Application Insights per GB ingested on pay-as-you-go; record sets within their zone).
+# An HSM-protected key bills per key per month, so it is not here (see _standing).
+_BILLED_BY_USE = {
+    "applicationinsights:Component", "insights:Component", "keyvault:Vault", "keyvault:Key", "keyvault:Secret",
+    "monitor:DataCollectionRule", "operationalinsights:Workspace", "privatedns:PrivateRecordSet",
+    "storage:StorageAccount", "storage:BlobContainer", "storage:Queue", "storage:Table", "storage:FileShare",
+}
+
+
+def _standing(r: Registration, short: str) -> bool:
+    """Whether an unpriced resource may bill while it exists (an always-on charge the total leaves out)."""
+    if short in _NO_CHARGE:
+        return False
+    if short == "keyvault:Key":
+        return str(dig(r.inputs, "properties", "kty") or "").upper().endswith("-HSM")
+    if short == "operationalinsights:Workspace":
+        return str(dig(r.inputs, "sku", "name") or "PerGB2018").lower() == "capacityreservation"
+    return short not in _BILLED_BY_USE
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -1008,6 +1051,8 @@ def estimate(plan: Plan | Sequence[Registration], prices: PriceTable | None = No
                                   time_grain=text_of(r.inputs.get("timeGrain")) or "Monthly",
                                   scope=text_of(r.inputs.get("scope"))))
         rule = rules.get(r.type)
+        if rule is None and _standing(r, short):
+            rule = pricer.always_on
         if rule is None:
             if short not in _NO_CHARGE:
                 not_estimated[short] = not_estimated.get(short, 0) + 1
@@ -1080,13 +1125,19 @@ def render_cost(estimate: CostEstimate, items: bool = True) -> str:
             out.append(f"budget '{budget.name}': {_money(budget.monthly)}/month; idle is "
                        f"{at_least[totals.idle_complete]}{totals.idle_monthly / budget.monthly:.0%} of it, "
                        f"a month at max scale {peak}")
+    unpriced: dict[str, list[Item]] = {}
     for item, why in estimate.unpriced():
-        out.append(f"unpriced: {item.label}: {why}")
+        unpriced.setdefault(why, []).append(item)
+    for why, same in unpriced.items():
+        if len(same) == 1:
+            out.append(f"unpriced: {same[0].label}: {why}")
+        else:
+            out.append(f"unpriced ({len(same)}): {why}: {', '.join(i.resource.name for i in same)}")
     if items:
         out += [f"note: {note}" for note in estimate.notes()]
     if estimate.not_estimated:
         kinds = ", ".join(f"{t} x{n}" for t, n in estimate.not_estimated.items())
-        out.append(f"not estimated (billed by use, or not in the price table): {kinds}")
+        out.append(f"not estimated (billed by use only): {kinds}")
     out += [f"warning: {w}" for w in estimate.warnings()]
     return "\n".join(out)
 

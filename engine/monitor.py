@@ -65,10 +65,6 @@ class ArmMocks(Mocks):
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         inputs = dict(args.inputs)
-        if not args.custom:
-            return None, inputs
-        if args.typ.startswith("pulumi:providers:"):
-            return arm.deterministic_uuid(args.typ, args.name), inputs
         if args.typ == STACK_REFERENCE:
             # A stack reference reads another stack's state, which exists before this run, in preview and up alike.
             stack = str(inputs.get("name") or args.name)
@@ -77,6 +73,10 @@ class ArmMocks(Mocks):
                 self.missing_reference = stack
                 raise StackReferenceMissing(StackReferenceMissing.message(stack))
             return stack, {"name": stack, "outputs": outputs, "secretOutputNames": []}
+        if not args.custom:
+            return None, inputs
+        if args.typ.startswith("pulumi:providers:"):
+            return arm.deterministic_uuid(args.typ, args.name), inputs
         rid = arm.resource_id(args.typ, args.name, inputs)
         state = arm.computed_outputs(args.typ, args.name, inputs, rid or "")
         if self.semantics == PREVIEW or rid is None:  # rid None: a parent's name is itself unknown, so is this id
