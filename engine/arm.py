@@ -111,6 +111,9 @@ _ARM_PATHS = {
     "azure-native:sql:FirewallRule": "Microsoft.Sql/servers/{serverName}/firewallRules/{name}",
     "azure-native:synapse:SqlPool": "Microsoft.Synapse/workspaces/{workspaceName}/sqlPools/{name}",
     "azure-native:cognitiveservices:Deployment": "Microsoft.CognitiveServices/accounts/{accountName}/deployments/{name}",
+    "azure-native:cognitiveservices:RaiPolicy": "Microsoft.CognitiveServices/accounts/{accountName}/raiPolicies/{name}",
+    "azure-native:machinelearningservices:WorkspaceConnection":
+        "Microsoft.MachineLearningServices/workspaces/{workspaceName}/connections/{name}",
     "azure-native:compute:VirtualMachineExtension": "Microsoft.Compute/virtualMachines/{vmName}/extensions/{name}",
     "azure-native:web:WebApp": "Microsoft.Web/sites/{name}",
     "azure-native:web:WebAppSlot": "Microsoft.Web/sites/{name}/slots/{slot}",
