@@ -131,7 +131,9 @@ class _Fields:
 
     def text(self, key: str) -> str:
         value = self.data.get(key)
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str):
+            raise PlanFormatError(f"{self.where}.{key}: expected a string, got {value!r}")
+        if not value:
             raise PlanFormatError(f"{self.where}.{key}: expected a non-empty string")
         return value
 

@@ -130,33 +130,37 @@ def load_stack_config(project: Project, stack: str, stack_file: Path | None) -> 
     return config, secret_keys, path
 
 
-def program_interpreter(project: Project) -> Path:
+def program_interpreter(project: Project) -> tuple[Path, str | None]:
     """The Python `pulumi preview` would run the program with: its `runtime.options` (`virtualenv`, or the `uv`
     toolchain's default `.venv`, or poetry's environment), else the current interpreter
-    (https://www.pulumi.com/docs/iac/concepts/projects/project-file/#runtime-options)."""
+    (https://www.pulumi.com/docs/iac/concepts/projects/project-file/#runtime-options).
+
+    `pulumi preview` creates a missing virtualenv and installs the program's requirements first; offline nothing can
+    be installed, so a missing one falls back to the current interpreter, and the note (second value) says so.
+    """
     where = project.root / "Pulumi.yaml"
     toolchain = str(project.options.get("toolchain") or "pip")
     virtualenv = project.options.get("virtualenv")
     if toolchain == "poetry":
         poetry = shutil.which("poetry")
-        if poetry is None:
-            raise EngineError(f"{where}: runtime.options.toolchain is poetry, and poetry is not on PATH; install it, "
-                              "or set runtime.options.virtualenv")
-        found = subprocess.run([poetry, "env", "info", "--executable"], cwd=project.root, capture_output=True, text=True)
-        if found.returncode != 0 or not found.stdout.strip():
-            raise EngineError(f"{where}: poetry has no environment for this project; run `pulumi install` first")
-        return Path(found.stdout.strip())
+        found = subprocess.run([poetry, "env", "info", "--executable"], cwd=project.root, capture_output=True,
+                               text=True) if poetry else None
+        if found is None or found.returncode != 0 or not found.stdout.strip():
+            return Path(sys.executable), (f"{where}: toolchain poetry has no environment here (run `pulumi install`); "
+                                          f"ran with {sys.executable}, so the program's own packages may differ")
+        return Path(found.stdout.strip()), None
     if virtualenv is None and toolchain == "uv":
         virtualenv = ".venv"
     if virtualenv is None:
-        return Path(sys.executable)
+        return Path(sys.executable), None
     venv = Path(str(virtualenv)).expanduser()
     venv = venv if venv.is_absolute() else project.root / venv
     for candidate in (venv / "bin" / "python", venv / "Scripts" / "python.exe"):
         if candidate.is_file():
-            return candidate
-    raise EngineError(f"{where}: runtime.options.virtualenv '{virtualenv}' has no Python ({venv / 'bin' / 'python'}); "
-                      "create it and install the program's requirements (`pulumi install`)")
+            return candidate, None
+    return Path(sys.executable), (f"{where}: runtime.options.virtualenv '{virtualenv}' does not exist (create it "
+                                  f"with `pulumi install`); ran with {sys.executable}, so the program's own "
+                                  "packages may differ")
 
 
 def read_stack_reference(name: str, path: Path) -> dict[str, Any]:
@@ -207,7 +211,7 @@ def run_program(project_dir: Path | str, stack: str, stack_file: Path | str | No
 
 
 def _run_in_own_process(project: Project, task: host.Task) -> Plan:
-    interpreter = program_interpreter(project)
+    interpreter, note = program_interpreter(project)
     with tempfile.TemporaryDirectory(prefix="aiinfra-preview-") as scratch:
         task_path, result_path = Path(scratch) / "task.json", Path(scratch) / "result.json"
         task_path.write_text(json.dumps(task.__dict__))
@@ -222,8 +226,11 @@ def _run_in_own_process(project: Project, task: host.Task) -> Plan:
     # What the program printed, as `pulumi preview` shows it (on stderr: stdout may carry `--json -`).
     sys.stderr.write(proc.stdout + proc.stderr)
     if "plan" in result:
-        return Plan.from_json(result, "the program's plan")
+        plan = Plan.from_json(result, "the program's plan")
+        plan.warnings = sorted({*plan.warnings, note}) if note else plan.warnings
+        return plan
     kind, message = result.get("kind"), str(result.get("error"))
+    message = f"{message}\n(note: {note})" if note else message
     if kind == "usage":
         raise EngineError(message)
     if kind == "run-error":

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from aiinfra.engine import EngineError, Plan, run_program
+from aiinfra.engine import EngineError, Plan, ProgramFailure, run_program
 from aiinfra.engine.cli import EXIT_PROGRAM
 from aiinfra.engine.cost import estimate, load_price_table, render_cost
 from aiinfra.engine.plan import COMPUTED_MARKER as COMPUTED
@@ -120,11 +120,17 @@ def test_the_program_runs_with_its_own_virtualenv_packages_and_modules(tmp_path)
     assert [r.inputs["resourceGroupName"] for r in plan.resources] == ["rg-edge-team"]
 
 
-def test_a_missing_virtualenv_and_an_sdk_we_cannot_drive_are_one_line_usage_errors(tmp_path):
+def test_a_missing_virtualenv_falls_back_to_this_interpreter_and_says_so(tmp_path):
+    # pulumi preview would create the venv and install the requirements; offline nothing can be installed.
     project = tmp_path / "own_env"
     shutil.copytree(PROGRAMS / "own_env", project)
-    with pytest.raises(EngineError, match=r"runtime.options.virtualenv 'venv' has no Python .*pulumi install"):
+    with pytest.raises(ProgramFailure, match=r"(?s)No module named 'teamlib'.*virtualenv 'venv' does not exist"):
         run_program(project, "dev")
+
+
+def test_an_sdk_we_cannot_drive_is_a_one_line_usage_error(tmp_path):
+    project = tmp_path / "own_env"
+    shutil.copytree(PROGRAMS / "own_env", project)
     site = _venv(project / "venv", with_our_sdk=False)
     (site / "pulumi-2.25.0.dist-info").mkdir()
     (site / "pulumi-2.25.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: pulumi\nVersion: 2.25.0\n")
