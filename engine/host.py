@@ -197,6 +197,8 @@ def run(task: Task) -> Any:
                 loop.run_until_complete(run_in_stack(program))
         except pulumi.RunError as exc:
             raise ProgramRunError(str(exc)) from None
+        except SystemExit as exc:  # the language host treats a program that exits as a failed one
+            raise ProgramFailed(f"the program called sys.exit({exc.code!r}) before it finished") from None
         except Exception as exc:  # noqa: BLE001 - whatever the program raised is the program's failure
             if mocks.missing_reference is not None:
                 raise UsageError(StackReferenceMissing.message(mocks.missing_reference)) from None

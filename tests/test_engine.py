@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aiinfra.engine import EngineError, ProgramError, run_program
+from aiinfra.engine import EngineError, ProgramError, ProgramFailure, run_program
 from aiinfra.engine.arm import arm_type, resource_id
 from stacks import preview
 
@@ -100,6 +100,12 @@ def test_an_invoke_of_an_sdk_we_do_not_know_gets_an_empty_answer_not_a_crash():
 def test_program_run_error_is_reported_without_traceback(tmp_path):
     program(tmp_path, "failing", "import pulumi\nraise pulumi.RunError('bad input: fix X')\n")
     with pytest.raises(ProgramError, match="bad input: fix X"):
+        run_program(tmp_path, "dev")
+
+
+def test_a_program_that_exits_is_a_failed_program_not_a_crash_of_the_engine(tmp_path):
+    program(tmp_path, "exiting", "import sys\nsys.exit(4)\n")
+    with pytest.raises(ProgramFailure, match=r"sys.exit\(4\)"):
         run_program(tmp_path, "dev")
 
 
