@@ -6,6 +6,7 @@ import threading
 from typing import Any
 
 import pulumi
+from google.protobuf import struct_pb2
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime._callbacks import _CallbackServicer
@@ -87,6 +88,17 @@ class ArmMocks(Mocks):
     def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         """An invoke's result and its check failures (none: every answer is well-formed; see engine/invokes.py)."""
         return answer_invoke(args.token, dict(args.args), self.registered), []
+
+
+def _secret_inputs(properties: struct_pb2.Struct) -> list[str]:
+    """Names of the top-level properties that carry a secret anywhere inside."""
+    found = []
+    for key in properties.fields:
+        one = struct_pb2.Struct()
+        one.fields[key].CopyFrom(properties.fields[key])
+        if rpc.deserialize_properties_unwrap_secrets(one)[1]:
+            found.append(key)
+    return found
 
 
 def _json_safe(value: Any) -> Any:
@@ -201,6 +213,9 @@ class RecordingMonitor(MockMonitor):
             id=response.id or None,
             outputs=_json_safe(outputs) if request.custom else {},
             ignore_changes=list(request.ignoreChanges),
+            replace_on_changes=list(request.replaceOnChanges),
+            delete_before_replace=bool(request.deleteBeforeReplace),
+            secret_inputs=_secret_inputs(request.object),
         )
         with self._lock:
             if registration.urn in self.registrations:

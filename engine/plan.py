@@ -36,6 +36,10 @@ class Registration:
     id: str | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
     ignore_changes: list[str] = field(default_factory=list)
+    replace_on_changes: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
+    secret_inputs: list[str] = field(default_factory=list)
+    """Top-level inputs whose value is, or contains, a secret (shown as `[secret]` by `pulumi preview`)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +51,9 @@ class Registration:
             "provider": self.provider,
             "protect": self.protect,
             "ignoreChanges": sorted(self.ignore_changes),
+            "replaceOnChanges": sorted(self.replace_on_changes),
+            "deleteBeforeReplace": self.delete_before_replace,
+            "secretInputs": sorted(self.secret_inputs),
             "id": self.id,
             "inputs": self.inputs,
             "dependencies": sorted(set(self.dependencies)),
@@ -63,7 +70,10 @@ class Registration:
             dependencies=[str(d) for d in f.sequence("dependencies")],
             property_dependencies={str(k): [str(u) for u in v] for k, v in f.mapping("propertyDependencies").items()},
             protect=f.flag("protect"), id=f.optional_text("id"), outputs=f.mapping("outputs"),
-            ignore_changes=[str(p) for p in f.sequence("ignoreChanges")])
+            ignore_changes=[str(p) for p in f.sequence("ignoreChanges")],
+            replace_on_changes=[str(p) for p in f.sequence("replaceOnChanges")],
+            delete_before_replace=f.flag("deleteBeforeReplace"),
+            secret_inputs=[str(p) for p in f.sequence("secretInputs")])
 
 
 @dataclass

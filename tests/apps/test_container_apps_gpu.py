@@ -304,7 +304,7 @@ def test_a_secret_the_app_reads_must_come_from_a_stack_secret(tmp_path):
 
 def test_a_plaintext_secret_value_is_refused(tmp_path):
     path = stack_without(tmp_path, "dev", lambda c: c.update({"aiinfra:hf-token": "hf_plaintext"}))
-    with pytest.raises(ProgramError, match="aiinfra:hf-token is plaintext"):
+    with pytest.raises(ProgramError, match="aiinfra:hf-token is stored in plain text"):
         run_program(REPO, "dev", stack_file=path)
 
 
