@@ -39,11 +39,10 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from .monitor import Registration
-from .runner import EngineError, Plan, load_project, load_stack_config
+from .plan import COMPUTED_MARKER, Plan, Registration
+from .runner import EngineError, load_project, load_stack_config
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown-value sentinel on the wire
-COMPUTED_MARKER = "<computed>"                      # how engine.monitor records an unknown value
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 STARTUP_SECONDS = 60.0
 CALL_SECONDS = 120.0
