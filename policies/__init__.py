@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import compute_cost, encryption, governance, identity, network, stack
+from . import ai, aks, compute_cost, encryption, governance, identity, keys, ml, network, stack
 from ._rule import Resource, Rule
 
 PACK_NAME = "aiinfra"
 PACK_DESCRIPTION = ("Guardrails for Azure AI/GPU infrastructure: private networking, customer-managed keys, "
-                    "Azure AD-only access and GPU cost controls.")
+                    "Entra ID-only access, AKS/AML/Batch/Key Vault/OpenAI baselines and GPU cost controls.")
 
 RULES: list[Rule] = [
     *network.RULES,
@@ -22,6 +22,10 @@ RULES: list[Rule] = [
     *identity.RULES,
     *governance.RULES,
     *stack.RULES,
+    *aks.RULES,
+    *ml.RULES,
+    *keys.RULES,
+    *ai.RULES,
 ]
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ._props import (AKS_AGENT_POOL, AKS_CLUSTER, BATCH_POOL, ML_COMPUTE, duration_minutes, get, text)
+from ._props import (AKS_AGENT_POOL, AKS_CLUSTER, BATCH_POOL, CONTAINER_APPS_ENV, ML_COMPUTE, duration_minutes, get,
+                     items, number, text)
 from ._rule import Resource, Rule
 from .gpu import CURRENT_GPU_SKUS, Pool, is_retired_sku, pools
 
@@ -111,6 +112,21 @@ def check_inference_not_spot(resource: Resource, config: Mapping[str, Any]) -> I
                    f"{pool.where}scaleSetPriority 'Regular'.")
 
 
+def check_workload_profiles(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    cap = float(config["maxNodes"])
+    for i, profile in enumerate(items(resource.props.get("workloadProfiles"))):
+        kind = str(get(profile, "workloadProfileType") or "")
+        if not kind or kind.lower().startswith("consumption"):
+            continue  # Consumption and serverless GPU (Consumption-GPU-*) profiles bill per use, with no node count
+        label = f"workloadProfiles[{i}] ('{get(profile, 'name')}', {kind})"
+        minimum, maximum = number(get(profile, "minimumCount")), number(get(profile, "maximumCount"))
+        if minimum is None or minimum > 0:
+            yield (f"{label} has minimumCount {text(minimum)}; set minimum_count 0 so an idle dedicated profile "
+                   "bills no nodes.")
+        if maximum is None or maximum > cap:
+            yield f"{label} has maximumCount {text(maximum)}; cap maximum_count at {text(cap)} here."
+
+
 _EXEMPTIONS_NOTE = " Exempt a pool by name in this policy's `exemptions` (with the reason)."
 
 RULES = [
@@ -194,6 +210,23 @@ RULES = [
         resource_types=POOL_TYPES + (VIRTUAL_MACHINE, SCALE_SET),
         check=check_not_retired,
         exemptable=False,
+    ),
+    Rule(
+        name="container-apps-dedicated-profile-scale",
+        concern=CONCERN,
+        summary="Dedicated (non-Consumption) Container Apps workload profiles must scale to zero (minimumCount 0) "
+                "and have a capped maximumCount.",
+        fix="ManagedEnvironment(workload_profiles=[{'name': ..., 'workload_profile_type': 'NC24-A100', "
+            "'minimum_count': 0, 'maximum_count': <= maxNodes}]) (ARM: properties.workloadProfiles[].minimumCount / "
+            ".maximumCount); serverless Consumption-GPU profiles need neither." + _EXEMPTIONS_NOTE,
+        severity=Severity.MEDIUM,
+        default_level=EnforcementLevel.ADVISORY,
+        sources=("Learn: Workload profiles in Azure Container Apps (learn.microsoft.com/azure/container-apps/"
+                 "workload-profiles-overview)", "aiinfra"),
+        resource_types=(CONTAINER_APPS_ENV,),
+        config={"maxNodes": {"type": "integer", "minimum": 0, "default": 4,
+                             "description": "Largest maximumCount a dedicated workload profile may have."}},
+        check=check_workload_profiles,
     ),
     Rule(
         name="inference-pool-no-spot",

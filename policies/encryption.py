@@ -8,8 +8,8 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ._props import (AKS_CLUSTER, BATCH_ACCOUNT, COGNITIVE_ACCOUNT, CONTAINER_REGISTRY, KEY_VAULT, ML_WORKSPACE,
-                     STORAGE_ACCOUNT, get, is_false, is_true, mapping, same, text)
+from ._props import (AKS_CLUSTER, BATCH_ACCOUNT, BATCH_POOL, COGNITIVE_ACCOUNT, CONTAINER_REGISTRY, KEY_VAULT,
+                     ML_WORKSPACE, STORAGE_ACCOUNT, get, is_false, is_true, items, mapping, same, text)
 from ._rule import Check, Resource, Rule
 
 CONCERN = "encryption"
@@ -94,6 +94,19 @@ def _cmk_rule(name: str, service: str, resource_type: str, fix: str, sources: tu
     )
 
 
+BATCH_DISK_TARGETS = ("OsDisk", "TemporaryDisk")
+
+
+def check_batch_pool_disk_encryption(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
+    where = "deploymentConfiguration.virtualMachineConfiguration.diskEncryptionConfiguration.targets"
+    targets = get(resource.props, *where.split("."))
+    present = {str(t).lower() for t in items(targets)}
+    missing = [t for t in BATCH_DISK_TARGETS if t.lower() not in present]
+    if missing:
+        yield (f"{where} is {text(targets) if targets is not None else 'not set'}; add {', '.join(missing)} "
+               "(disk_encryption_configuration={'targets': ['OsDisk', 'TemporaryDisk']}).")
+
+
 RULES = [
     _cmk_rule("cmk-ml-workspace", "Azure ML workspaces", ML_WORKSPACE,
               "Set encryption.status 'Enabled', encryption.keyVaultProperties (keyIdentifier, keyVaultArmId) and "
@@ -122,6 +135,20 @@ RULES = [
               "Set properties.encryption.keySource 'Microsoft.KeyVault' with properties.encryption.keyVaultProperties "
               "(keyName, keyVaultUri, identityClientId).",
               ("Azure Policy: Cognitive Services accounts should enable data encryption with a customer-managed key",)),
+    Rule(
+        name="batch-pool-disk-encryption",
+        concern=CONCERN,
+        summary="Batch pools must encrypt their nodes' OS and temporary disks (host-based disk encryption).",
+        fix="batch.Pool(deployment_configuration={'virtual_machine_configuration': {..., "
+            "'disk_encryption_configuration': {'targets': ['OsDisk', 'TemporaryDisk']}}}) (ARM: properties."
+            "deploymentConfiguration.virtualMachineConfiguration.diskEncryptionConfiguration.targets); set at "
+            "pool creation.",
+        severity=Severity.MEDIUM,
+        default_level=EnforcementLevel.MANDATORY,
+        sources=("Azure Policy: Azure Batch pools should have disk encryption enabled",),
+        resource_types=(BATCH_POOL,),
+        check=check_batch_pool_disk_encryption,
+    ),
     Rule(
         name="keyvault-soft-delete-purge-protection",
         concern=CONCERN,

@@ -31,20 +31,23 @@ class Target:
     arm_type: str
     name_input: str
     default_groups: tuple[str, ...]
+    valid_groups: tuple[str, ...]  # the sub-resources Private Link offers for this type (Learn: private endpoint DNS)
 
 
 TARGETS: dict[str, Target] = {
     ML_WORKSPACE: Target("machineLearningWorkspaceGroupIds", "microsoft.machinelearningservices/workspaces",
-                         "workspaceName", ("amlworkspace",)),
-    KEY_VAULT: Target("keyVaultGroupIds", "microsoft.keyvault/vaults", "vaultName", ("vault",)),
+                         "workspaceName", ("amlworkspace",), ("amlworkspace",)),
+    KEY_VAULT: Target("keyVaultGroupIds", "microsoft.keyvault/vaults", "vaultName", ("vault",), ("vault",)),
     STORAGE_ACCOUNT: Target("storageAccountGroupIds", "microsoft.storage/storageaccounts", "accountName",
-                            ("blob", "file", "dfs")),
+                            ("blob", "file", "dfs"),
+                            tuple(g + suffix for g in ("blob", "file", "queue", "table", "web", "dfs")
+                                  for suffix in ("", "_secondary"))),
     CONTAINER_REGISTRY: Target("containerRegistryGroupIds", "microsoft.containerregistry/registries", "registryName",
-                               ("registry",)),
+                               ("registry",), ("registry",)),
     BATCH_ACCOUNT: Target("batchAccountGroupIds", "microsoft.batch/batchaccounts", "accountName",
-                          ("batchAccount", "nodeManagement")),
+                          ("batchAccount", "nodeManagement"), ("batchAccount", "nodeManagement")),
     COGNITIVE_ACCOUNT: Target("cognitiveServicesAccountGroupIds", "microsoft.cognitiveservices/accounts", "accountName",
-                              ("account",)),
+                              ("account",), ("account",)),
 }
 
 _CONNECTION_KEYS = ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections")
@@ -139,6 +142,20 @@ def check_private_endpoints(resources: list[PolicyResource], config: Mapping[str
         if missing and not entry.unverifiable:
             yield (f"its private endpoints cover {', '.join(sorted(entry.groups.values())) or 'no group'} but not "
                    f"{', '.join(missing)}; add a private endpoint per missing group id.", resource.urn)
+
+
+def check_group_ids_fit(resources: list[PolicyResource], _config: Mapping[str, Any],
+                        exempt: Callable[[PolicyResource], bool]) -> Iterator[tuple[str, str | None]]:
+    covered = coverage(resources)
+    for resource in resources:
+        if _type(resource) not in TARGETS or exempt(resource):
+            continue
+        valid = TARGETS[_type(resource)].valid_groups
+        wrong = sorted(g for key, g in covered[resource.urn].groups.items() if key not in {v.lower() for v in valid})
+        if wrong:
+            yield (f"a private endpoint to this {TARGETS[_type(resource)].arm_type} asks for group id(s) "
+                   f"{', '.join(wrong)}, which this resource type does not offer (valid: {', '.join(valid)}); ARM "
+                   "rejects the endpoint. Fix group_ids in private_link_service_connections.", resource.urn)
 
 
 def _points_at(zone_group: PolicyResource, endpoint: PolicyResource) -> bool:
@@ -239,6 +256,20 @@ RULES = [
                                                                         "Cognitive Services account"),
         },
         stack_check=check_private_endpoints,
+    ),
+    Rule(
+        name="private-endpoint-group-id-valid",
+        concern="deployability",
+        summary="A private endpoint's group ids must be sub-resources its target offers (e.g. 'vault' for Key "
+                "Vault, 'blob'/'file'/'dfs'/... for storage, 'amlworkspace' for ML); anything else fails the "
+                "deployment.",
+        fix="Set group_ids in private_link_service_connections (ARM: properties.privateLinkServiceConnections[]."
+            "groupIds) to a sub-resource the target supports (see the message).",
+        severity=Severity.HIGH,
+        default_level=EnforcementLevel.ADVISORY,
+        sources=("Learn: Azure Private Endpoint private DNS zone values — sub-resources per resource type "
+                 "(learn.microsoft.com/azure/private-link/private-endpoint-dns)", "aiinfra"),
+        stack_check=check_group_ids_fit,
     ),
     Rule(
         name="private-endpoint-dns-zone-group",
