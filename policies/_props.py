@@ -99,6 +99,8 @@ def text(value: Any) -> str:
         return str(int(value))
     if isinstance(value, str):
         return f"'{value}'"
+    if isinstance(value, Sequence):
+        return "[" + ", ".join(text(v) for v in items(value)) + "]"
     return str(value)
 
 

@@ -103,7 +103,7 @@ def check_batch_pool_disk_encryption(resource: Resource, _config: Mapping[str, A
     present = {str(t).lower() for t in items(targets)}
     missing = [t for t in BATCH_DISK_TARGETS if t.lower() not in present]
     if missing:
-        yield (f"{where} is {text(targets) if targets is not None else 'not set'}; add {', '.join(missing)} "
+        yield (f"{where} is {text(targets)}; add {', '.join(missing)} "
                "(disk_encryption_configuration={'targets': ['OsDisk', 'TemporaryDisk']}).")
 
 
