@@ -176,8 +176,8 @@ RULES = [
     Rule(
         name="aks-node-ssh-disabled",
         concern="network",
-        summary="AKS node pools must have SSH to the nodes turned off (securityProfile.sshAccess 'Disabled', "
-                "available since API 2024-06-01 and used by azure-native 3.x).",
+        summary="AKS node pools must have SSH to the nodes turned off (securityProfile.sshAccess 'Disabled', an "
+                "option of the AKS API azure-native 3.x uses, 2025-09-01).",
         fix="security_profile={'ssh_access': 'Disabled'} on every node pool (ARM: properties.agentPoolProfiles[]."
             "securityProfile.sshAccess); use `kubectl debug node/<node>` for node access.",
         severity=Severity.MEDIUM,

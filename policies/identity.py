@@ -138,8 +138,8 @@ RULES = [
         name="keyvault-rbac-authorization",
         concern=CONCERN,
         summary="Key Vaults must use the Azure RBAC permission model, not access policies.",
-        fix="Set properties.enableRbacAuthorization to true and grant data-plane roles (e.g. Key Vault Crypto "
-            "Service Encryption User) with role assignments.",
+        fix="properties={'enable_rbac_authorization': True} (ARM: properties.enableRbacAuthorization) and grant "
+            "data-plane roles (e.g. Key Vault Crypto Service Encryption User) with authorization.RoleAssignment.",
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Azure Key Vault should use RBAC permission model",),
@@ -150,8 +150,8 @@ RULES = [
         name="storage-shared-key-disabled",
         concern=CONCERN,
         summary="Storage accounts must not accept Shared Key (account key / key-signed SAS) authorization.",
-        fix="Set allowSharedKeyAccess to false and grant Storage Blob/File Data roles to managed identities; on ML "
-            "workspaces also set systemDatastoresAuthMode 'identity'.",
+        fix="allow_shared_key_access=False (ARM: properties.allowSharedKeyAccess) and grant Storage Blob/File Data "
+            "roles to managed identities; on ML workspaces also system_datastores_auth_mode='identity'.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Storage accounts should prevent shared key access", "Checkov CKV2_AZURE_40"),
@@ -162,7 +162,8 @@ RULES = [
         name="acr-admin-user-disabled",
         concern=CONCERN,
         summary="Container registries must not have the admin user or anonymous pull enabled.",
-        fix="Set adminUserEnabled and anonymousPullEnabled to false; pull with a managed identity holding AcrPull.",
+        fix="admin_user_enabled=False and anonymous_pull_enabled=False (ARM: properties.adminUserEnabled / "
+            ".anonymousPullEnabled); pull with a managed identity holding AcrPull.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Container registries should have local admin account disabled",
@@ -194,7 +195,8 @@ RULES = [
         name="aad-only-auth",
         concern=CONCERN,
         summary="Batch accounts must accept Azure AD authentication only (no shared keys, no task tokens).",
-        fix="Set allowedAuthenticationModes to ['AAD'] and give callers the Azure Batch roles they need.",
+        fix="allowed_authentication_modes=['AAD'] (ARM: properties.allowedAuthenticationModes) and give callers the "
+            "Azure Batch roles they need.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Batch accounts should have local authentication methods disabled",),
@@ -240,8 +242,9 @@ RULES = [
         name="tls-1-2-minimum",
         concern=CONCERN,
         summary="Endpoints must require TLS 1.2 or newer and HTTPS (storage accounts, container app ingress).",
-        fix="Storage: minimumTlsVersion 'TLS1_2' (and leave enableHttpsTrafficOnly true); container apps: "
-            "configuration.ingress.allowInsecure false.",
+        fix="Storage: minimum_tls_version='TLS1_2' and enable_https_traffic_only unset or True (ARM: "
+            "properties.minimumTlsVersion / .supportsHttpsTrafficOnly); container apps: configuration={'ingress': "
+            "{'allow_insecure': False}} (ARM: properties.configuration.ingress.allowInsecure).",
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Storage accounts should have the specified minimum TLS version",

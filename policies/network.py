@@ -193,9 +193,9 @@ RULES = [
         concern=CONCERN,
         summary="Data-plane services (ML workspace, storage, Key Vault, ACR, Batch account, Cognitive Services) must "
                 "have public network access disabled.",
-        fix="Set publicNetworkAccess (Key Vault / Cognitive Services: properties.publicNetworkAccess) to 'Disabled' "
-            "and reach the service through a private endpoint; on ML workspaces also leave "
-            "allowPublicAccessWhenBehindVnet unset or false.",
+        fix="public_network_access='Disabled' (Key Vault / Cognitive Services: properties={'public_network_access': "
+            "'Disabled'}; ARM: properties.publicNetworkAccess) and reach the service through a private endpoint; on "
+            "ML workspaces also leave allow_public_access_when_behind_vnet unset or False.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Azure Machine Learning Workspaces should disable public network access",
@@ -211,8 +211,10 @@ RULES = [
         name="network-default-action-deny",
         concern=CONCERN,
         summary="Service firewalls (storage, Key Vault, Cognitive Services, ACR) must deny by default.",
-        fix="Set networkRuleSet.defaultAction (Key Vault / Cognitive Services: properties.networkAcls.defaultAction) "
-            "to 'Deny' and allow only what must get through (trusted Azure services, specific subnets).",
+        fix="Storage / ACR: network_rule_set={'default_action': 'Deny'}; Key Vault / Cognitive Services: "
+            "properties={'network_acls': {'default_action': 'Deny'}} (ARM: properties.networkRuleSet.defaultAction / "
+            "properties.networkAcls.defaultAction); allow only what must get through (trusted Azure services, "
+            "specific subnets).",
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Storage accounts should restrict network access",
@@ -227,8 +229,9 @@ RULES = [
         name="aks-private-cluster",
         concern=CONCERN,
         summary="AKS clusters must be private: the API server has no public endpoint.",
-        fix="Set apiServerAccessProfile.enablePrivateCluster to true (with a private DNS zone) and reach the API "
-            "server from the VNet, a jump host or `az aks command invoke`.",
+        fix="api_server_access_profile={'enable_private_cluster': True} (ARM: "
+            "properties.apiServerAccessProfile.enablePrivateCluster) with a private DNS zone; reach the API server "
+            "from the VNet, a jump host or `az aks command invoke`.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Azure Kubernetes Service Private Clusters should be enabled", "Checkov CKV_AZURE_115"),
@@ -240,8 +243,9 @@ RULES = [
         concern=CONCERN,
         summary="Container Apps environments must be internal (VNet-injected, no public load balancer) and apps "
                 "must not enable external ingress.",
-        fix="Set vnetConfiguration.internal to true with vnetConfiguration.infrastructureSubnetId on the "
-            "ManagedEnvironment, and configuration.ingress.external to false on each ContainerApp.",
+        fix="ManagedEnvironment: vnet_configuration={'internal': True, 'infrastructure_subnet_id': ...} (ARM: "
+            "properties.vnetConfiguration.internal / .infrastructureSubnetId); ContainerApp: "
+            "configuration={'ingress': {'external': False}} (ARM: properties.configuration.ingress.external).",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Container Apps environment should use network injection",
@@ -253,9 +257,12 @@ RULES = [
         name="no-node-public-ip",
         concern=CONCERN,
         summary="Compute nodes (AML compute clusters, AKS node pools, Batch pools) must not get public IP addresses.",
-        fix="AML compute: properties.properties.enableNodePublicIp false and remoteLoginPortPublicAccess "
-            "'Disabled' (in a subnet); AKS: enableNodePublicIP false; Batch pool: "
-            "networkConfiguration.publicIPAddressConfiguration.provision 'NoPublicIPAddresses' (in a subnet).",
+        fix="AML compute: AmlComputePropertiesArgs(enable_node_public_ip=False, "
+            "remote_login_port_public_access='Disabled', subnet=...) (ARM: properties.properties.enableNodePublicIp "
+            "/ .remoteLoginPortPublicAccess); AKS: enable_node_public_ip=False (ARM: "
+            "properties.agentPoolProfiles[].enableNodePublicIP); Batch pool: "
+            "network_configuration={'public_ip_address_configuration': {'provision': 'NoPublicIPAddresses'}, "
+            "'subnet_id': ...} (ARM: properties.networkConfiguration.publicIPAddressConfiguration.provision).",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Checkov CKV_AZURE_143",

@@ -235,9 +235,10 @@ RULES = [
         concern=CONCERN,
         summary="Every resource with public network access disabled (ML workspace, Key Vault, storage, ACR, Batch, "
                 "Cognitive Services) must have private endpoints in the stack for each required group id.",
-        fix="Add an azure-native network.PrivateEndpoint per missing group id whose privateLinkServiceConnections "
-            "point at the resource (groupIds e.g. amlworkspace, vault, blob/file/dfs, registry, "
-            "batchAccount/nodeManagement, account).",
+        fix="Add a network.PrivateEndpoint per missing group id with "
+            "private_link_service_connections=[{'private_link_service_id': <the resource's id>, 'group_ids': [...]}] "
+            "(ARM: properties.privateLinkServiceConnections[].groupIds; e.g. amlworkspace, vault, blob/file/dfs, "
+            "registry, batchAccount/nodeManagement, account).",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Azure Machine Learning workspaces should use private link",
@@ -276,8 +277,9 @@ RULES = [
         concern=CONCERN,
         summary="Every private endpoint must have a PrivateDnsZoneGroup registering it in the service's privatelink "
                 "DNS zone(s) (both api.azureml.ms and notebooks.azure.net for an ML workspace).",
-        fix="Add an azure-native network.PrivateDnsZoneGroup (parent or privateEndpointName = the endpoint) whose "
-            "privateDnsZoneConfigs list every zone in requiredZones for the endpoint's group id.",
+        fix="Add a network.PrivateDnsZoneGroup (parent= or private_endpoint_name= the endpoint) whose "
+            "private_dns_zone_configs list every zone in requiredZones for the endpoint's group id (ARM: "
+            "Microsoft.Network/privateEndpoints/privateDnsZoneGroups properties.privateDnsZoneConfigs).",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Configure Azure Machine Learning workspace to use private DNS zones",

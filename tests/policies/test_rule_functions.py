@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import jsonschema
@@ -109,8 +110,11 @@ def test_rule_metadata(r) -> None:
     schema = {"type": "object", "properties": r.config_properties(), "additionalProperties": False}
     jsonschema.Draft7Validator.check_schema(schema)
     jsonschema.validate(r.defaults(), schema)
-    if r.check is not None:
-        assert r.resource_types
+    if r.check is not None and not r.resource_types:
+        # an all-types rule (narrowed by its config) still only looks at azure-native resources
+        assert r.applies_to("azure-native:network:VirtualNetwork") and not r.applies_to("pulumi:providers:azure-native")
+    # the fix names the azure-native Python argument (snake_case or `arg=`) and the ARM property path
+    assert "ARM" in r.fix and re.search(r"\b[a-z]+_[a-z_]+\b|\b[a-z]+=", r.fix), r.fix
 
 
 def test_pack_imports_only_itself_and_the_policy_sdk() -> None:
