@@ -120,7 +120,7 @@ def test_rule_metadata(r) -> None:
 def test_pack_imports_only_itself_and_the_policy_sdk() -> None:
     """The pack may use the shared catalogue of Azure facts, never the components or the engine."""
     allowed_roots = {"pulumi_policy", "pulumi", "__future__", "aiinfra.policies", "aiinfra.catalog"}
-    stdlib = {"collections", "dataclasses", "fnmatch", "re", "typing", "json", "argparse", "sys", "pathlib"}
+    stdlib = {"collections", "dataclasses", "fnmatch", "re", "typing", "types", "json", "argparse", "sys", "pathlib"}
     for path in PACK.rglob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
@@ -131,3 +131,29 @@ def test_pack_imports_only_itself_and_the_policy_sdk() -> None:
             else:
                 continue
             assert root in allowed_roots | stdlib, f"{path.name} imports {root}"
+
+
+def test_fastpath_converts_each_message_once_and_passes_other_calls_through() -> None:
+    from google.protobuf import json_format, struct_pb2
+
+    from aiinfra.policies._fastpath import _CachingJsonFormat, install
+
+    calls: list[object] = []
+
+    class Counting:
+        def MessageToDict(self, message, *args, **kwargs):  # noqa: N802
+            calls.append(message)
+            return json_format.MessageToDict(message, *args, **kwargs)
+
+    shim = _CachingJsonFormat(Counting())  # type: ignore[arg-type]
+    first, second = struct_pb2.Struct(), struct_pb2.Struct()
+    first.update({"a": 1.0})
+    second.update({"a": 2.0})
+    assert shim.MessageToDict(first) is shim.MessageToDict(first) and len(calls) == 1
+    assert shim.MessageToDict(second) == {"a": 2.0} and len(calls) == 2
+    assert shim.MessageToDict(first) == {"a": 1.0} and len(calls) == 3  # only the last message is remembered
+    shim.MessageToDict(first, preserving_proto_field_name=True)
+    shim.MessageToDict(first, preserving_proto_field_name=True)
+    assert len(calls) == 5  # calls with options are never cached
+    assert _CachingJsonFormat(json_format).Parse is json_format.Parse
+    assert install() and install()  # idempotent
