@@ -293,31 +293,6 @@ CASES = [
     bad("ml-compute-instance-hardening", ML_COMPUTE, {"properties": {"computeType": "ComputeInstance", "properties": {
         "idleTimeBeforeShutdown": "PT15M", "sshSettings": {"sshPublicAccess": "Enabled"}}}}, "public ssh"),
     good("inference-pool-no-spot", AKS_POOL, aks_pool(nodeLabels={"workload": "inference"}), "regular inference"),
-    good("aks-gpu-pool-shape", AKS_POOL, aks_pool(mode="User", scaleSetEvictionPolicy="Delete", **SPOT), "user spot"),
-    good("aks-gpu-pool-shape", AKS_POOL, aks_pool("Standard_D8ds_v5", mode="System"), "cpu system pool"),
-    bad("aks-gpu-pool-shape", AKS_POOL, aks_pool(mode="User", scaleSetEvictionPolicy="Deallocate", **SPOT),
-        "spot deallocate"),
-    bad("aks-gpu-pool-shape", AKS_POOL, aks_pool(mode="User", count=0.0), "no autoscale"),
-    bad("aks-gpu-pool-shape", AKS, {"agentPoolProfiles": [{"name": "gpu", "vmSize": "Standard_NC4as_T4_v3", **SPOT}]},
-        "inline gpu pool defaults to System"),
-    good("container-apps-dedicated-profile-scale", ACA_ENV, {"workloadProfiles": [
-        {"name": "Consumption", "workloadProfileType": "Consumption"},
-        {"name": "gpu", "workloadProfileType": "Consumption-GPU-NC8as-T4"},
-        {"name": "a100", "workloadProfileType": "NC24-A100", "minimumCount": 0.0, "maximumCount": 2.0}]},
-         "serverless and a capped dedicated profile"),
-    bad("container-apps-dedicated-profile-scale", ACA_ENV, {"workloadProfiles": [
-        {"name": "a100", "workloadProfileType": "NC24-A100", "minimumCount": 1.0, "maximumCount": 2.0}]}, "min 1"),
-    bad("container-apps-dedicated-profile-scale", ACA_ENV, {"workloadProfiles": [
-        {"name": "d4", "workloadProfileType": "D4", "minimumCount": 0.0}]}, "no max"),
-    good("ml-compute-instance-hardening", ML_COMPUTE, {"properties": {"computeType": "ComputeInstance", "properties": {
-        "idleTimeBeforeShutdown": "PT15M", "sshSettings": {"sshPublicAccess": "Disabled"}}}}, "15 min"),
-    good("ml-compute-instance-hardening", ML_COMPUTE, aml(), "clusters are not instances"),
-    bad("ml-compute-instance-hardening", ML_COMPUTE, {"properties": {"computeType": "ComputeInstance",
-                                                                     "properties": {}}}, "never shuts down"),
-    bad("ml-compute-instance-hardening", ML_COMPUTE, {"properties": {"computeType": "ComputeInstance", "properties": {
-        "idleTimeBeforeShutdown": "P3D"}}}, "3 days"),
-    bad("ml-compute-instance-hardening", ML_COMPUTE, {"properties": {"computeType": "ComputeInstance", "properties": {
-        "idleTimeBeforeShutdown": "PT15M", "sshSettings": {"sshPublicAccess": "Enabled"}}}}, "public ssh"),
     good("inference-pool-no-spot", AKS_POOL, aks_pool(nodeLabels={"workload": "training"}, **SPOT), "spot training"),
     bad("inference-pool-no-spot", AKS_POOL, aks_pool(nodeLabels={"workload": "Inference"}, **SPOT), "spot by label"),
     bad("inference-pool-no-spot", AKS_POOL, {**aks_pool(**SPOT), "agentPoolName": "infergpu"}, "spot by name"),
