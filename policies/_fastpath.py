@@ -7,7 +7,9 @@ alone). The rules only read their props (through pulumi_policy's read-only `unkn
 of the last conversion can be handed out again while the same protobuf message is being analyzed.
 
 `install()` wraps the two names in the `pulumi_policy.policy` module namespace only (nobody else's use of protobuf
-changes); a message is recognised by identity, and the wrapper keeps it alive so its id cannot be reused. If a
+changes); a message is recognised by identity, and the wrapper keeps it alive so its id cannot be reused. The
+remembered pair is replaced as one tuple, so concurrent Analyze calls on the server's thread pool never get each
+other's properties (at worst they convert again). If a
 future pulumi_policy no longer has these names, nothing is wrapped and the pack simply runs at the old speed.
 """
 
@@ -27,8 +29,9 @@ class _CachingJsonFormat:
     def MessageToDict(self, message: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - protobuf's name
         if args or kwargs:
             return self._real.MessageToDict(message, *args, **kwargs)
-        if self._last[0] is message:
-            return self._last[1]
+        last = self._last  # one read: the server may analyze resources on several threads
+        if last[0] is message:
+            return last[1]
         result = self._real.MessageToDict(message)
         self._last = (message, result)
         return result
@@ -49,13 +52,14 @@ def install() -> bool:
                                                                                         "deserialize_properties", None)
     if real_json_format is None or real_deserialize is None:
         return False
-    last: list[Any] = [None, None, None]  # input dict, proxy_secrets flag, result
+    holder: list[tuple[Any, bool, Any]] = [(None, False, None)]  # (input dict, proxy_secrets, result), swapped whole
 
     def deserialize_properties(props: Any, proxy_secrets: bool = False) -> Any:
+        last = holder[0]  # one read, so a concurrent call cannot mix its input with another's result
         if last[0] is props and last[1] == proxy_secrets:
             return last[2]
         result = real_deserialize(props, proxy_secrets)
-        last[:] = [props, proxy_secrets, result]
+        holder[0] = (props, proxy_secrets, result)
         return result
 
     module.json_format = _CachingJsonFormat(real_json_format)  # type: ignore[attr-defined]

@@ -116,8 +116,7 @@ def check_gpu_pool_shape(resource: Resource, _config: Mapping[str, Any]) -> Iter
     for label, where, pool in node_pools(resource):
         if not is_gpu_sku(pool.get("vmSize")):
             continue
-        if same(pool.get("mode"), "System") or (resource.type == AKS_CLUSTER and pool.get("mode") is None):
-            # inline pools default to System mode (the first pool must be one), separate AgentPools to User
+        if same(pool.get("mode"), "System"):
             yield (f"{label} is a System pool on a GPU size; system pods would keep a GPU node running. Put GPUs in "
                    f"a pool with {where}mode 'User'.")
         if not is_true(pool.get("enableAutoScaling")):

@@ -272,8 +272,10 @@ CASES = [
     bad("aks-gpu-pool-shape", AKS_POOL, aks_pool(mode="User", scaleSetEvictionPolicy="Deallocate", **SPOT),
         "spot deallocate"),
     bad("aks-gpu-pool-shape", AKS_POOL, aks_pool(mode="User", count=0.0), "no autoscale"),
-    bad("aks-gpu-pool-shape", AKS, {"agentPoolProfiles": [{"name": "gpu", "vmSize": "Standard_NC4as_T4_v3", **SPOT}]},
-        "inline gpu pool defaults to System"),
+    bad("aks-gpu-pool-shape", AKS, {"agentPoolProfiles": [{"name": "gpu", "vmSize": "Standard_NC4as_T4_v3",
+                                                           "mode": "System", **SPOT}]}, "inline gpu system pool"),
+    good("aks-gpu-pool-shape", AKS, {"agentPoolProfiles": [{"name": "gpu", "vmSize": "Standard_NC4as_T4_v3", **SPOT}]},
+         "inline gpu pool, mode unset: not judged"),
     good("container-apps-dedicated-profile-scale", ACA_ENV, {"workloadProfiles": [
         {"name": "Consumption", "workloadProfileType": "Consumption"},
         {"name": "gpu", "workloadProfileType": "Consumption-GPU-NC8as-T4"},
