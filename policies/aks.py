@@ -140,7 +140,8 @@ RULES = [
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("PSRule Azure.AKS.ManagedAAD, Azure.AKS.AzureRBAC, Azure.AKS.UseRBAC", "Checkov CKV_AZURE_5",
-                 "Azure Policy: Azure Kubernetes Service Clusters should enable Microsoft Entra ID integration"),
+                 "Azure Policy: Azure Kubernetes Service Clusters should enable Microsoft Entra ID integration "
+                 "(450d2877-ebea-41e8-b00c-e286317d21bf)"),
         resource_types=(AKS_CLUSTER,),
         check=check_entra_id_rbac,
     ),

@@ -149,7 +149,7 @@ RULES = [
             "pool creation.",
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.MANDATORY,
-        sources=("Azure Policy: Azure Batch pools should have disk encryption enabled",),
+        sources=("Azure Policy: Azure Batch pools should have disk encryption enabled (1760f9d4-7206-436e-a28f-d9f3a5c8a227)",),
         resource_types=(BATCH_POOL,),
         check=check_batch_pool_disk_encryption,
     ),

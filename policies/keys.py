@@ -53,7 +53,8 @@ RULES = [
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.ADVISORY,
         sources=("Checkov CKV_AZURE_112",
-                 "Azure Policy: Keys should be backed by a hardware security module (HSM)"),
+                 "Azure Policy: Keys should be backed by a hardware security module (HSM) "
+                 "(587c79fe-dd04-4a5e-9d0b-f89598c7261b)"),
         resource_types=(KEY_VAULT_KEY,),
         check=check_hsm,
     ),

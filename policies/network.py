@@ -308,7 +308,8 @@ RULES = [
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Checkov CKV_AZURE_9, CKV_AZURE_10", "PSRule Azure.NSG.AnyInboundSource",
-                 "Azure Policy: Management ports should be closed on your virtual machines"),
+                 "Azure Policy: Management ports should be closed on your virtual machines "
+                 "(22730e10-96f6-4aac-ad84-9383d35b5917)"),
         resource_types=(NSG, NSG_RULE),
         config={"managementPorts": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 65535},
                                     "uniqueItems": True, "default": [22, 3389, 5985, 5986],
