@@ -76,7 +76,11 @@ def sarif(report: PolicyReport, artifact: Path) -> dict[str, Any]:
                            "tags": ["security", "pulumi-policy"]},
         }
 
+    seen: dict[str, int] = {}
+
     def result(v: Violation) -> dict[str, Any]:
+        key = f"{v.policy}:{v.urn}"
+        seen[key] = seen.get(key, 0) + 1  # a policy can report several findings on one resource
         return {
             "ruleId": v.policy,
             "ruleIndex": index[v.policy],
@@ -86,7 +90,7 @@ def sarif(report: PolicyReport, artifact: Path) -> dict[str, Any]:
                 "physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": 1}},
                 "logicalLocations": [{"name": v.resource_name, "fullyQualifiedName": v.urn, "kind": "resource"}],
             }],
-            "partialFingerprints": {"aiinfraPolicy/v1": f"{v.policy}:{v.urn}"},
+            "partialFingerprints": {"aiinfraPolicy/v1": f"{key}:{seen[key]}"},
             "properties": {"enforcementLevel": v.level, "severity": v.severity, "resourceType": v.resource_type},
         }
 

@@ -93,6 +93,8 @@ def test_sarif_report_is_valid_and_matches_the_findings(tmp_path: Path, capsys: 
         assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == \
             "tests/fixtures/stranger_program/Pulumi.yaml"
         assert result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].startswith("urn:pulumi:dev::")
+    fingerprints = [r["partialFingerprints"]["aiinfraPolicy/v1"] for r in results]
+    assert len(set(fingerprints)) == len(fingerprints)  # GitHub would merge results sharing one
     levels = {(r["ruleId"], r["locations"][0]["logicalLocations"][0]["name"]): r["level"] for r in results}
     assert levels[("nsg-management-ports-closed", "bad-nsg-rule")] == "error"
     assert levels[("private-endpoint-auto-approved", "bad-pe-openai")] == "warning"
