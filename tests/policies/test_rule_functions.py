@@ -114,7 +114,8 @@ def test_rule_metadata(r) -> None:
         # an all-types rule (narrowed by its config) still only looks at azure-native resources
         assert r.applies_to("azure-native:network:VirtualNetwork") and not r.applies_to("pulumi:providers:azure-native")
     # the fix names the azure-native Python argument (snake_case or `arg=`) and the ARM property path
-    assert "ARM" in r.fix and re.search(r"\b[a-z]+_[a-z_]+\b|\b[a-z]+=", r.fix), r.fix
+    assert re.search(r"\b[a-z]+_[a-z_]+\b|\b[a-z]+=", r.fix), f"{r.name}: name the azure-native argument"
+    assert "ARM" in r.fix or re.search(r"\bproperties\.|\b[a-z]+[A-Z]\w*\b", r.fix), f"{r.name}: name the ARM path"
 
 
 def test_pack_imports_only_itself_and_the_policy_sdk() -> None:
