@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import ai, aks, compute_cost, encryption, governance, identity, keys, ml, network, stack
+from . import ai, ai_openai, aks, compute_cost, encryption, governance, identity, keys, ml, network, stack
 from ._rule import Resource, Rule
 
 PACK_NAME = "aiinfra"
@@ -26,6 +26,7 @@ RULES: list[Rule] = [
     *ml.RULES,
     *keys.RULES,
     *ai.RULES,
+    *ai_openai.RULES,
 ]
 
 
