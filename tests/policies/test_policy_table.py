@@ -44,4 +44,4 @@ def test_every_rule_names_its_source_in_the_table() -> None:
         row = next(line for line in text.splitlines() if line.startswith(f"| `{r.name}` |"))
         assert all(source.replace("|", "\\|") in row for source in r.sources)
         assert any(kind in "; ".join(r.sources) for kind in ("Azure Policy", "PSRule", "Checkov", "Learn", "aiinfra",
-                                                              "retirement"))
+                                                              "retirement", "AVM", "GitHub", "azure-rest-api-specs"))
