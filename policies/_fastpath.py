@@ -4,7 +4,8 @@ pulumi_policy 1.x (`PolicyPack`'s analyzer server) converts a resource's protobu
 (`json_format.MessageToDict` + `deserialize_properties`) inside its loop over policies, so a pack with 40 resource
 policies converts every resource 40 times — most of the pack's time per resource (docs/benchmarks.md, policy pack
 alone). The rules only read their props (through pulumi_policy's read-only `unknown_checking_proxy`), so the result
-of the last conversion can be handed out again while the same protobuf message is being analyzed.
+of the last few conversions (the resource's properties and its provider's) can be handed out again while the same
+protobuf messages are being analyzed.
 
 `install()` wraps the two names in the `pulumi_policy.policy` module namespace only (nobody else's use of protobuf
 changes); a message is recognised by identity, and the wrapper keeps it alive so its id cannot be reused. The
@@ -19,21 +20,25 @@ from types import ModuleType
 from typing import Any
 
 
+_REMEMBERED = 4  # a resource's properties and its provider's, with room for a concurrent call
+
+
 class _CachingJsonFormat:
-    """`google.protobuf.json_format` with MessageToDict remembering its last plain (no-option) call."""
+    """`google.protobuf.json_format` with MessageToDict remembering its last few plain (no-option) calls."""
 
     def __init__(self, real: ModuleType) -> None:
         self._real = real
-        self._last: tuple[Any, Any] = (None, None)
+        self._last: tuple[tuple[Any, Any], ...] = ()
 
     def MessageToDict(self, message: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - protobuf's name
         if args or kwargs:
             return self._real.MessageToDict(message, *args, **kwargs)
-        last = self._last  # one read: the server may analyze resources on several threads
-        if last[0] is message:
-            return last[1]
+        remembered = self._last  # one read: the server may analyze resources on several threads
+        for seen, result in remembered:
+            if seen is message:
+                return result
         result = self._real.MessageToDict(message)
-        self._last = (message, result)
+        self._last = ((message, result), *remembered[:_REMEMBERED - 1])
         return result
 
     def __getattr__(self, name: str) -> Any:
@@ -52,14 +57,15 @@ def install() -> bool:
                                                                                         "deserialize_properties", None)
     if real_json_format is None or real_deserialize is None:
         return False
-    holder: list[tuple[Any, bool, Any]] = [(None, False, None)]  # (input dict, proxy_secrets, result), swapped whole
+    holder: list[tuple[tuple[Any, bool, Any], ...]] = [()]  # (input dict, proxy_secrets, result), newest first
 
     def deserialize_properties(props: Any, proxy_secrets: bool = False) -> Any:
-        last = holder[0]  # one read, so a concurrent call cannot mix its input with another's result
-        if last[0] is props and last[1] == proxy_secrets:
-            return last[2]
+        remembered = holder[0]  # one read, so a concurrent call cannot mix its input with another's result
+        for seen, secrets, result in remembered:
+            if seen is props and secrets == proxy_secrets:
+                return result
         result = real_deserialize(props, proxy_secrets)
-        holder[0] = (props, proxy_secrets, result)
+        holder[0] = ((props, proxy_secrets, result), *remembered[:_REMEMBERED - 1])
         return result
 
     module.json_format = _CachingJsonFormat(real_json_format)  # type: ignore[attr-defined]

@@ -159,9 +159,15 @@ def test_fastpath_converts_each_message_once_and_passes_other_calls_through() ->
     second.update({"a": 2.0})
     assert shim.MessageToDict(first) is shim.MessageToDict(first) and len(calls) == 1
     assert shim.MessageToDict(second) == {"a": 2.0} and len(calls) == 2
-    assert shim.MessageToDict(first) == {"a": 1.0} and len(calls) == 3  # only the last message is remembered
+    assert shim.MessageToDict(first) == {"a": 1.0} and len(calls) == 2  # properties and provider alternate
+    others = [struct_pb2.Struct() for _ in range(4)]
+    for other in others:
+        shim.MessageToDict(other)
+    assert len(calls) == 6
+    shim.MessageToDict(first)
+    assert len(calls) == 7  # only the last few messages are remembered
     shim.MessageToDict(first, preserving_proto_field_name=True)
     shim.MessageToDict(first, preserving_proto_field_name=True)
-    assert len(calls) == 5  # calls with options are never cached
+    assert len(calls) == 9  # calls with options are never cached
     assert _CachingJsonFormat(json_format).Parse is json_format.Parse
     assert install() and install()  # idempotent
