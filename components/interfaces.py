@@ -57,6 +57,8 @@ BUILTIN_ROLES: dict[str, str] = {
     "AzureML Data Scientist": "f6c7c914-8db3-469d-8ca1-694a8f32e121",
     "Azure Kubernetes Service RBAC Cluster Admin": "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
     "Azure Kubernetes Service Cluster User Role": "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
+    "Azure Kubernetes Service Cluster Admin Role": "0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8",
+    "Kubernetes Extension Contributor": "85cb6faf-e071-4c9b-8136-154b5a04f717",
     "Network Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
     "Private DNS Zone Contributor": "b12aa53e-6015-4669-85d0-8515ebb3ae7f",
     "Managed Identity Operator": "f1a07417-d97a-45cb-824c-7a7467783830",

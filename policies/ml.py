@@ -26,8 +26,9 @@ def check_managed_network(resource: Resource, config: Mapping[str, Any]) -> Iter
         yield ("managedNetwork.isolationMode is 'AllowInternetOutbound': every compute can reach the whole internet; "
                "set managed_network={'isolation_mode': 'AllowOnlyApprovedOutbound', 'outbound_rules': {...}}.")
     elif config["requireManagedNetwork"] and not same(mode, "AllowOnlyApprovedOutbound"):
-        yield (f"managedNetwork.isolationMode is {text(mode)} (Azure's default: Disabled, no managed network); set "
-               "managed_network={'isolation_mode': 'AllowOnlyApprovedOutbound'}.")
+        default = " (Azure's default: Disabled, no managed network)" if mode is None else ""
+        yield (f"managedNetwork.isolationMode is {text(mode)}{default}; set managed_network={{'isolation_mode': "
+               "'AllowOnlyApprovedOutbound'}.")
 
 
 def check_compute_instance(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
