@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import (ai, ai_openai, aks, compute_cost, deployability_aks, deployability_apps, encryption, governance, identity,
-               keys, ml, network, stack)
+from . import (ai, ai_openai, aks, compute_cost, deployability_aks, deployability_apps, deployability_ml, encryption,
+               governance, identity, keys, ml, network, stack)
 from ._rule import Resource, Rule
 
 PACK_NAME = "aiinfra"
@@ -30,6 +30,7 @@ RULES: list[Rule] = [
     *deployability_apps.RULES,
     *ai_openai.RULES,
     *deployability_aks.RULES,
+    *deployability_ml.RULES,
 ]
 
 

@@ -11,7 +11,7 @@ import json
 from typing import Literal, TypeVar
 
 import pulumi
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from aiinfra.components._base import ArgsModel, duplicates, format_validation_error
 from aiinfra.components.ai_services import AiServicesSettings
@@ -139,7 +139,10 @@ class PlatformConfig(ArgsModel):
     location: str
     """Azure region of the environment (needs GPU quota there, e.g. `westus3`, `eastus`)."""
     naming_seed: str = ""
-    """Extra input to the hash suffix of globally unique names; set it to your subscription id."""
+    """Extra input to the hash suffix of globally unique names (Key Vault, storage, ACR, Batch) and of names soft
+    delete keeps (Azure ML workspaces). Those names are already unique per subscription and stack (the program adds
+    both); change this (e.g. to `r2`) to re-create the environment while soft delete still holds the old names
+    (Key Vault 90 days, workspaces 14 days)."""
     tags: dict[str, str]
     """Tags on every resource; must include `owner` and `costCenter`."""
     lock_stateful_resources: bool = False
@@ -250,6 +253,15 @@ class PlatformConfig(ArgsModel):
             raise ValueError("; ".join(problems))
         return self
 
+    _deployment_scope: str = PrivateAttr(default="")
+
+    def scoped_to(self, subscription_id: str, project: str, stack: str) -> "PlatformConfig":
+        """This config with names unique per subscription, project and stack: two users of the same stack file in
+        different subscriptions (or stacks) never collide on a global name."""
+        scoped = self.model_copy()
+        scoped._deployment_scope = "|".join([subscription_id, project, stack])
+        return scoped
+
     @property
     def container_app_callers(self) -> dict[str, str]:
         """Caller name -> CIDR the apps admit: `callerRanges` as given, or the `callerSubnets` of the VNet plan."""
@@ -262,8 +274,9 @@ class PlatformConfig(ArgsModel):
 
     @property
     def naming(self) -> NamingConvention:
+        seed = "|".join(p for p in (self._deployment_scope, self.naming_seed) if p)
         return NamingConvention(prefix=self.prefix, environment=self.environment, location=self.location,
-                                unique_seed=self.naming_seed)
+                                unique_seed=seed)
 
     @property
     def all_tags(self) -> dict[str, str]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-from pulumi_azure_native import resources
+from pulumi_azure_native import authorization, resources
 
 from aiinfra.components.ai_services import AiServices, AiServicesArgs, AiServicesSettings, AiWorkspaceConnection
 from aiinfra.components.aks_gpu_cluster import (AksGpuCluster, AksGpuClusterArgs, AksGpuClusterSettings, AmlAttachment,
@@ -33,6 +33,11 @@ class Environment:
 
 
 def build_environment(config: PlatformConfig) -> Environment:
+    # Names unique per subscription and stack by default (issue 12, item 4): a Key Vault name stays taken for 90 days
+    # after `pulumi destroy` (purge protection), so two users of one example config, or a second stack, must not share
+    # them. `namingSeed` adds to this scope, to re-create an environment inside the soft-delete window.
+    subscription_id = authorization.get_client_config().subscription_id
+    config = config.scoped_to(subscription_id, pulumi.get_project(), pulumi.get_stack())
     naming = config.naming
     tags = config.all_tags
     group_name: pulumi.Input[str] = naming.name("resource_group")

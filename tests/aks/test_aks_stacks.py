@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from aiinfra.engine import Plan, run_program
-from helpers import one
+from helpers import one, waits_for
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 POOL = "azure-native:containerservice:AgentPool"
@@ -80,7 +80,8 @@ def test_prd_has_the_sla_tier_zones_and_cmk_disks(plan_of):
     cmk_identity = one(plan, "azure-native:managedidentity:UserAssignedIdentity", "shared-cmk-id")
     assert des.inputs["identity"]["userAssignedIdentities"] == [cmk_identity.id]
     grant = one(plan, "azure-native:authorization:RoleAssignment", "shared-cmk-crypto-user")
-    assert grant.urn in des.dependencies  # the key permission exists before the DES uses it
+    # The key permission exists, and has had time to take effect (a time.Sleep after it), before the DES uses it.
+    assert waits_for(plan, des, grant.urn)
     assert cluster["diskEncryptionSetID"] == des.id
 
 

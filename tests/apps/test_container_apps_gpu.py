@@ -150,7 +150,7 @@ def test_images_are_pulled_from_the_shared_registry_with_the_app_identity(plan):
 
 
 def test_secrets_are_key_vault_references_read_with_the_app_identity(plan, env):
-    vault = one(plan, "azure-native:keyvault:Vault")
+    vault = one(plan, "azure-native:keyvault:Vault", "shared-kv")  # secrets; the CMK has a vault of its own
     for name, app in apps_of(plan).items():
         configured = next(a for a in config_of(env)["containerApps"]["apps"] if a["name"] == name)
         secrets = app.inputs["configuration"].get("secrets", [])
