@@ -81,7 +81,7 @@ class ComputeInstanceSettings(ArgsModel):
     """Entra ID tenant id of that user."""
     vm_size: WorkstationVmSize = "Standard_D4s_v5"
     """CPU size (catalogue: D*s_v5, D*ds_v5, E*s_v5) or GPU size (the GPU catalogue); retired sizes are refused."""
-    idle_shutdown_minutes: int = Field(default=60, ge=MIN_IDLE_SHUTDOWN_MINUTES, le=MAX_IDLE_SHUTDOWN_MINUTES)
+    idle_shutdown_minutes: int = Field(default=30, ge=MIN_IDLE_SHUTDOWN_MINUTES, le=MAX_IDLE_SHUTDOWN_MINUTES)
     """Stop after this many minutes without activity (Azure accepts 15 minutes to 3 days)."""
     schedule: ComputeInstanceSchedule = Field(default_factory=ComputeInstanceSchedule)
     """Start/stop schedule; the default starts at 08:00 and stops at 18:00 UTC, Monday to Friday."""

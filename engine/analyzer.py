@@ -39,11 +39,10 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from .monitor import Registration
-from .runner import EngineError, Plan, load_project, load_stack_config
+from .plan import COMPUTED_MARKER, Plan, Registration
+from .runner import EngineError, load_project, load_stack_config
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown-value sentinel on the wire
-COMPUTED_MARKER = "<computed>"                      # how engine.monitor records an unknown value
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 STARTUP_SECONDS = 60.0
 CALL_SECONDS = 120.0
@@ -534,6 +533,9 @@ def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--policy-pack-config", metavar="FILE", type=Path,
                        help="policy config JSON (default: <pack>/config/<env>.json when it exists)")
     group.add_argument("--no-policies", action="store_true", help="do not run any policy pack")
+    group.add_argument("--policy-report", metavar="FILE", type=Path,
+                       help="also write the policy results for CI: FILE.sarif (SARIF 2.1.0, GitHub code scanning) "
+                            "or FILE.xml (JUnit XML, Azure DevOps test results)")
 
 
 def run_policy_step(args: argparse.Namespace, plan: Plan, document: dict[str, Any], out: TextIO) -> int:
@@ -544,6 +546,14 @@ def run_policy_step(args: argparse.Namespace, plan: Plan, document: dict[str, An
     """
     if args.no_policies:
         return 0
+    report_file: Path | None = getattr(args, "policy_report", None)
+    if report_file is not None:
+        from .policy_report import ReportFormatError, report_format  # the CI formats live in their own module
+        try:
+            report_format(report_file)
+        except ReportFormatError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     pack_dir: Path = args.policy_pack or Path(args.project_dir) / "policies"
     if args.policy_pack is None and not (pack_dir / "PulumiPolicy.yaml").is_file():
         return 0
@@ -560,4 +570,12 @@ def run_policy_step(args: argparse.Namespace, plan: Plan, document: dict[str, An
         return 2
     print("\n" + render_policy_report(report), file=out)
     document["policies"] = report.as_json()
+    if report_file is not None:
+        from .policy_report import write_policy_report
+        try:
+            kind = write_policy_report(report, report_file, Path(args.project_dir) / "Pulumi.yaml", plan.project)
+        except OSError as exc:
+            print(f"error: --policy-report {report_file}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+        print(f"Policy report ({kind}): {report_file}", file=out)
     return 1 if report.mandatory else 0

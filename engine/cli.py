@@ -5,7 +5,15 @@ under the offline engine; prints the resource tree and a summary, the cost estim
 (run over the engine's analyzer protocol). In the aiinfra repository `python -m stacks.preview ENV` is the same
 command with the repository as the default project.
 
-Exit codes: 0 ok, 1 mandatory policy violations, 2 config or usage error.
+Exit codes: 0 ok, 1 mandatory policy violations, 2 config or usage error, 3 the program itself failed (its error
+and its own frames are printed).
+
+Outputs of new resources (`--semantics`): `up` (the default) fabricates what `pulumi up` leaves behind (ARM ids,
+principal ids, endpoints), so every `apply` of the program runs and the pack judges the environment as it will be;
+`preview` leaves them unknown, as `pulumi preview --policy-pack` in CI shows them (an `apply` on an unknown does not
+run; a policy sees unknowns). The default is `up` because the preview's purpose is the environment a deploy leaves
+behind, and its cost and diagram need the resources every `apply` creates; run `--semantics preview` too to see what
+a CI gate will see.
 """
 
 from __future__ import annotations
@@ -17,15 +25,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import EngineError, Plan, ProgramError, run_program
+from . import EngineError, Plan, ProgramError, ProgramFailure, run_program
 from .analyzer import add_policy_arguments, run_policy_step
 from .cost import PriceTableError, estimate, load_price_table, render_cost
 from .diagram import write_diagram
+from .monitor import SEMANTICS, STACK_REFERENCE_FLAG
 from .report import render_summary, render_tree
+from .runner import DEFAULT_SEMANTICS
 
 # aiinfra's own pack: the folder of the `aiinfra.policies` package (PulumiPolicy.yaml, __main__.py, config/).
 AIINFRA_PACK = Path(__file__).resolve().parent.parent / "policies"
-EXIT_OK, EXIT_POLICY, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_POLICY, EXIT_USAGE, EXIT_PROGRAM = 0, 1, 2, 3
 
 
 def _parser(prog: str, default_project: Path) -> argparse.ArgumentParser:
@@ -40,6 +50,13 @@ def _parser(prog: str, default_project: Path) -> argparse.ArgumentParser:
     parser.add_argument("--project-dir", metavar="DIR", type=Path, default=default_project,
                         help=f"Pulumi project to run (default: {default_project})")
     parser.add_argument("--quiet", action="store_true", help="print only the summary, not the resource tree")
+    parser.add_argument("--semantics", choices=SEMANTICS, default=DEFAULT_SEMANTICS,
+                        help="outputs of new resources: 'up' fabricates what `pulumi up` leaves behind (default), "
+                             "'preview' leaves them unknown as `pulumi preview` in CI does")
+    parser.add_argument(STACK_REFERENCE_FLAG, metavar="STACK=FILE", action="append", default=[],
+                        dest="stack_references",
+                        help="outputs of a stack the program reads with StackReference: a plan JSON this tool wrote "
+                             "for it, or `pulumi stack output --json` (repeatable)")
     add_policy_arguments(parser)  # policies: --policy-pack, --policy-pack-config, --no-policies
     parser.add_argument("--prices", metavar="FILE", type=Path, action="append",
                         help="price table(s) in the Azure Retail Prices API's shape, replacing the built-in one "
@@ -70,8 +87,20 @@ def preview(argv: list[str] | None = None, *, prog: str = "aiinfra preview",
     except PriceTableError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    references: dict[str, Path] = {}
+    for item in args.stack_references:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            print(f"error: {STACK_REFERENCE_FLAG} {item}: expected STACK=FILE, e.g. acme/network/prd=network-prd.json",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        references[name] = Path(path)
     try:
-        plan: Plan = run_program(args.project_dir, args.env, args.stack_file)
+        plan: Plan = run_program(args.project_dir, args.env, args.stack_file, semantics=args.semantics,
+                                 stack_references=references)
+    except ProgramFailure as exc:
+        print(f"error: the program failed\n{exc}", file=sys.stderr)
+        return EXIT_PROGRAM
     except (EngineError, ProgramError) as exc:
         message = str(exc)
         if args.stack_file is not None:

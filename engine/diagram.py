@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .cost import PlanIndex, azure_name, dig, text_of
-from .monitor import Registration
-from .runner import Plan
+from .plan import Registration
+from .plan import Plan
 
 # azure-native type (without the prefix) -> what a person calls it. Others: the type's name, split into words.
 _TITLES = {

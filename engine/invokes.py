@@ -182,6 +182,8 @@ def _resource_answer(token: str, args: Mapping[str, Any], registered: Registered
     if resource is None:
         return {}
     rid = arm.resource_id(resource, "", dict(args))
+    if rid is None:  # a parent's name missing from the arguments: nothing to say beyond the declared shape
+        return {}
     recorded = registered(rid)
     if recorded is not None:
         return dict(recorded)

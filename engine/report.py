@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .runner import Plan
+from .plan import Plan
 
 
 def _label(type_token: str, name: str, protect: bool) -> str:

@@ -4,36 +4,44 @@ What the real CLI does, and what this does instead:
 - reads `Pulumi.yaml` (name, runtime, main) and `Pulumi.<stack>.yaml` (config)      -> same
 - passes config to the program as `<namespace>:<key>` strings, objects as JSON       -> same
 - decrypts `secure:` values                                                          -> a placeholder, marked secret
-- starts the language host, which runs `main` as `__main__` in a new Stack          -> same, in this process
-- sends each registration to the resource monitor / providers                       -> RecordingMonitor + ArmMocks
-- resolves every alias of every resource (to match URNs in the stack's state)       -> aliases dropped: there is
-  no state offline, and resolving them (azure-native types carry one per past API version) was half of a run
-A `pulumi.RunError` raised by the program is the program's own, user-facing error: it is reported
-without a traceback, as the real CLI does.
+- starts the program with the interpreter of its `runtime.options` (`virtualenv`,   -> same, in a process of its own
+  `toolchain`), so it imports its own packages and its own modules                      (engine/host.py runs there)
+A `pulumi.RunError` raised by the program is the program's own, user-facing error: it is reported without a
+traceback, as the real CLI does (`ProgramError`). Any other exception is the program failing (`ProgramFailure`):
+reported with the program's own frames only.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import gc
 import json
-import logging
 import os
-import runpy
+import shutil
+import subprocess
 import sys
-from dataclasses import dataclass, field
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-import pulumi
 import yaml
-from pulumi.runtime import settings as runtime_settings
-from pulumi.runtime.mocks import set_mocks
-from pulumi.runtime.stack import run_in_stack
 
-from .monitor import SECRET_PLACEHOLDER, ArmMocks, RecordingMonitor, Registration
+from . import host
+from .monitor import PREVIEW, SEMANTICS, UP
+from .plan import SECRET_PLACEHOLDER, Plan, PlanFormatError
 
+DEFAULT_SEMANTICS = UP
+ENGINE_DIR = Path(__file__).resolve().parent
+# Started with the program's interpreter: makes engine/ importable as a package of its own (without running
+# aiinfra's or aiinfra.engine's __init__, whose imports need our dependencies) and hands over to engine/host.py.
+_BOOTSTRAP = (
+    "import sys, types\n"
+    "del sys.path[0]\n"
+    "package = types.ModuleType('_aiinfra_offline_engine')\n"
+    "package.__path__ = [sys.argv[1]]\n"
+    "sys.modules[package.__name__] = package\n"
+    "from _aiinfra_offline_engine.host import child_main\n"
+    "child_main(sys.argv[2], sys.argv[3])\n"
+)
 
 
 class EngineError(Exception):
@@ -44,42 +52,8 @@ class ProgramError(Exception):
     """The program stopped with its own user-facing error (`pulumi.RunError`)."""
 
 
-@dataclass
-class Plan:
-    """Everything one offline preview registered, in a stable order."""
-
-    project: str
-    stack: str
-    program: str
-    resources: list[Registration]
-    stack_outputs: dict[str, Any]
-    component_outputs: dict[str, dict[str, Any]]
-    warnings: list[str] = field(default_factory=list)
-
-    def by_urn(self) -> dict[str, Registration]:
-        return {r.urn: r for r in self.resources}
-
-    def of_type(self, type_token: str) -> list[Registration]:
-        return [r for r in self.resources if r.type == type_token]
-
-    def summary(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for r in self.resources:
-            counts[r.type] = counts.get(r.type, 0) + 1
-        return dict(sorted(counts.items()))
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "project": self.project,
-            "stack": self.stack,
-            "program": self.program,
-            "summary": self.summary(),
-            "resourceCount": len(self.resources),
-            "resources": [r.as_json() for r in self.resources],
-            "stackOutputs": self.stack_outputs,
-            "componentOutputs": dict(sorted(self.component_outputs.items())),
-            "warnings": self.warnings,
-        }
+class ProgramFailure(ProgramError):
+    """The program itself failed (an exception it raised): the message is its error with its own frames."""
 
 
 @dataclass
@@ -88,6 +62,7 @@ class Project:
     root: Path
     main: Path
     runtime: str
+    options: dict[str, Any]
 
 
 def load_project(project_dir: Path) -> Project:
@@ -107,7 +82,10 @@ def load_project(project_dir: Path) -> Project:
     main = project_dir / str(data.get("main") or ".")
     if not (main / "__main__.py").is_file():
         raise EngineError(f"{project_file}: main '{data.get('main') or '.'}' has no __main__.py")
-    return Project(name=str(data["name"]), root=project_dir, main=main, runtime=runtime_name)
+    options = runtime.get("options") if isinstance(runtime, dict) else None
+    if options is not None and not isinstance(options, dict):
+        raise EngineError(f"{project_file}: runtime.options must be a mapping (toolchain, virtualenv, ...)")
+    return Project(name=str(data["name"]), root=project_dir, main=main, runtime=runtime_name, options=options or {})
 
 
 def _unsecure(value: Any) -> tuple[Any, bool]:
@@ -152,105 +130,113 @@ def load_stack_config(project: Project, stack: str, stack_file: Path | None) -> 
     return config, secret_keys, path
 
 
-class _WarningCollector(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.messages: list[str] = []
+def program_interpreter(project: Project) -> tuple[Path, str | None]:
+    """The Python `pulumi preview` would run the program with: its `runtime.options` (`virtualenv`, or the `uv`
+    toolchain's default `.venv`, or poetry's environment), else the current interpreter
+    (https://www.pulumi.com/docs/iac/concepts/projects/project-file/#runtime-options).
 
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-def _without_aliases(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
-    """Aliases only say which URNs in the stack's state a resource used to have; an offline preview has no state.
-
-    The SDK still turns each alias of each resource into Outputs and URNs when the resource is constructed
-    (azure-native classes declare ~20, one per past API version), so a stack transformation drops them first.
-    Nothing recorded changes: the monitor ignores aliases.
+    `pulumi preview` creates a missing virtualenv and installs the program's requirements first; offline nothing can
+    be installed, so a missing one falls back to the current interpreter, and the note (second value) says so.
     """
-    if not args.opts.aliases:
-        return None
-    opts = pulumi.ResourceOptions.merge(args.opts, None)  # a copy: the program's own options object stays as it is
-    opts.aliases = None
-    return pulumi.ResourceTransformationResult(args.props, opts)
+    where = project.root / "Pulumi.yaml"
+    toolchain = str(project.options.get("toolchain") or "pip")
+    virtualenv = project.options.get("virtualenv")
+    if toolchain == "poetry":
+        poetry = shutil.which("poetry")
+        found = subprocess.run([poetry, "env", "info", "--executable"], cwd=project.root, capture_output=True,
+                               text=True) if poetry else None
+        if found is None or found.returncode != 0 or not found.stdout.strip():
+            return Path(sys.executable), (f"{where}: toolchain poetry has no environment here (run `pulumi install`); "
+                                          f"ran with {sys.executable}, so the program's own packages may differ")
+        return Path(found.stdout.strip()), None
+    if virtualenv is None and toolchain == "uv":
+        virtualenv = ".venv"
+    if virtualenv is None:
+        return Path(sys.executable), None
+    venv = Path(str(virtualenv)).expanduser()
+    venv = venv if venv.is_absolute() else project.root / venv
+    for candidate in (venv / "bin" / "python", venv / "Scripts" / "python.exe"):
+        if candidate.is_file():
+            return candidate, None
+    return Path(sys.executable), (f"{where}: runtime.options.virtualenv '{virtualenv}' does not exist (create it "
+                                  f"with `pulumi install`); ran with {sys.executable}, so the program's own "
+                                  "packages may differ")
 
 
-@contextlib.contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """The cyclic garbage collector off while the program runs, as it was afterwards.
+def read_stack_reference(name: str, path: Path) -> dict[str, Any]:
+    """The outputs of stack `name` from `path`: a plan JSON this tool wrote, or `pulumi stack output --json`."""
+    try:
+        document = json.loads(path.read_text())
+    except OSError as exc:
+        raise EngineError(f"--stack-reference {name}={path}: cannot read the file ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise EngineError(f"--stack-reference {name}={path}: not JSON ({exc})") from None
+    if isinstance(document, dict) and ("plan" in document or "resources" in document):
+        try:
+            return Plan.from_json(document, str(path)).stack_outputs
+        except PlanFormatError as exc:
+            raise EngineError(f"--stack-reference {name}={path}: {exc}") from None
+    if not isinstance(document, dict):
+        raise EngineError(f"--stack-reference {name}={path}: expected an object of outputs or a saved plan")
+    return document
 
-    A run imports the azure-native SDK modules it uses: hundreds of thousands of long-lived objects. With the default
-    thresholds the collector re-scans all of them every time the heap grows by a quarter (about a third of a run's time)
-    and finds next to nothing: a run leaves little cyclic garbage (peak memory moves by 1-2%, docs/benchmarks.md),
-    and what it leaves is collected once the collector is back on. Reference counting frees everything else as usual.
+
+def run_program(project_dir: Path | str, stack: str, stack_file: Path | str | None = None, *,
+                semantics: str = DEFAULT_SEMANTICS, stack_references: dict[str, Path] | None = None,
+                in_process: bool = False) -> Plan:
+    """Run the project's program for `stack` under the recording mock monitor and return its plan.
+
+    The program runs in a process of its own, with its own interpreter (`program_interpreter`); `in_process=True`
+    runs it in this one instead (faster for many small runs of programs that need nothing of their own).
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-@contextlib.contextmanager
-def _program_context(main: Path) -> Iterator[None]:
-    """cwd and sys.path as the Python language host sets them for `main`."""
-    old_cwd, old_path = os.getcwd(), list(sys.path)
-    os.chdir(main)
-    sys.path.insert(0, str(main))
-    try:
-        yield
-    finally:
-        os.chdir(old_cwd)
-        sys.path[:] = old_path
-
-
-def run_program(project_dir: Path | str, stack: str, stack_file: Path | str | None = None) -> Plan:
-    """Run the project's program for `stack` under the recording mock monitor and return its plan."""
+    if semantics not in SEMANTICS:
+        raise EngineError(f"semantics must be one of {', '.join(SEMANTICS)}, not '{semantics}'")
     project = load_project(Path(project_dir).resolve())
     config, secret_keys, _ = load_stack_config(project, stack, Path(stack_file).resolve() if stack_file else None)
-
-    monitor = RecordingMonitor(ArmMocks())
-    logger = logging.getLogger(f"aiinfra.engine.{project.name}.{stack}")
-    logger.propagate = False
-    collector = _WarningCollector()
-    logger.handlers[:] = [collector]
-
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        set_mocks(ArmMocks(), project=project.name, stack=stack, preview=True, logger=logger, monitor=monitor)
-        # set_mocks registers a root stack of its own; the language host instead runs the program inside a new one.
-        runtime_settings.ROOT.set(None)
-        # A context property the SDK's own Settings.__init__ assigns; its descriptor typing has no setter.
-        runtime_settings.SETTINGS.root_directory = str(project.root)  # pyright: ignore[reportAttributeAccessIssue]
-        pulumi.runtime.set_all_config(config, secret_keys)
-
-        def program() -> None:
-            pulumi.runtime.register_stack_transformation(_without_aliases)
-            with _program_context(project.main):
-                runpy.run_path(str(project.main), run_name="__main__")
-
+    task = host.Task(
+        project=project.name, stack=stack, root=str(project.root), main=str(project.main.resolve()), config=config,
+        secret_keys=secret_keys, semantics=semantics,
+        stack_references={name: read_stack_reference(name, Path(path)) for name, path in (stack_references or {}).items()})
+    if in_process:
         try:
-            with _no_cyclic_gc():
-                loop.run_until_complete(run_in_stack(program))
-        except pulumi.RunError as exc:
+            plan: Plan = host.run(task)
+        except host.UsageError as exc:
+            raise EngineError(str(exc)) from None
+        except host.ProgramRunError as exc:
             raise ProgramError(str(exc)) from None
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
+        except host.ProgramFailed as exc:
+            raise ProgramFailure(str(exc)) from None
+        return plan
+    return _run_in_own_process(project, task)
 
-    registrations = sorted(monitor.registrations.values(), key=lambda r: r.urn)
-    stack_urn = f"urn:pulumi:{stack}::{project.name}::pulumi:pulumi:Stack::{project.name}-{stack}"
-    component_outputs = dict(monitor.component_outputs)
-    stack_outputs = component_outputs.pop(stack_urn, {})
-    return Plan(
-        project=project.name,
-        stack=stack,
-        program=str(project.main.relative_to(project.root)),
-        resources=registrations,
-        stack_outputs=stack_outputs,
-        component_outputs=component_outputs,
-        warnings=sorted(set(collector.messages)),
-    )
+
+def _run_in_own_process(project: Project, task: host.Task) -> Plan:
+    interpreter, note = program_interpreter(project)
+    with tempfile.TemporaryDirectory(prefix="aiinfra-preview-") as scratch:
+        task_path, result_path = Path(scratch) / "task.json", Path(scratch) / "result.json"
+        task_path.write_text(json.dumps(task.__dict__))
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+        proc = subprocess.run([str(interpreter), "-c", _BOOTSTRAP, str(ENGINE_DIR), str(task_path), str(result_path)],
+                              cwd=project.main, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        result = json.loads(result_path.read_text()) if result_path.is_file() else None
+    if result is None:
+        tail = "\n  ".join(proc.stderr.strip().splitlines()[-15:])
+        raise EngineError(f"the program's interpreter ({interpreter}) stopped before the program ran "
+                          f"(exit {proc.returncode}):\n  {tail}")
+    # What the program printed, as `pulumi preview` shows it (on stderr: stdout may carry `--json -`).
+    sys.stderr.write(proc.stdout + proc.stderr)
+    if "plan" in result:
+        plan = Plan.from_json(result, "the program's plan")
+        plan.warnings = sorted({*plan.warnings, note}) if note else plan.warnings
+        return plan
+    kind, message = result.get("kind"), str(result.get("error"))
+    message = f"{message}\n(note: {note})" if note else message
+    if kind == "usage":
+        raise EngineError(message)
+    if kind == "run-error":
+        raise ProgramError(message)
+    raise ProgramFailure(message)
+
+
+__all__ = ["DEFAULT_SEMANTICS", "PREVIEW", "SECRET_PLACEHOLDER", "UP", "EngineError", "Plan", "ProgramError",
+           "ProgramFailure", "Project", "load_project", "load_stack_config", "program_interpreter", "run_program"]

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import (ai_openai, compute_cost, deployability_aks, deployability_apps, deployability_ml, encryption, governance,
-               identity, network, operations, stack)
+from . import (ai, ai_openai, aks, compute_cost, deployability_aks, deployability_apps, deployability_ml, encryption,
+               governance, identity, keys, ml, network, operations, stack)
 from ._rule import Resource, Rule
 
 PACK_NAME = "aiinfra"
 PACK_DESCRIPTION = ("Guardrails for Azure AI/GPU infrastructure: private networking, customer-managed keys, "
-                    "Azure AD-only access and GPU cost controls.")
+                    "Entra ID-only access, AKS/AML/Batch/Key Vault/OpenAI baselines and GPU cost controls.")
 
 RULES: list[Rule] = [
     *network.RULES,
@@ -24,6 +24,10 @@ RULES: list[Rule] = [
     *governance.RULES,
     *operations.RULES,
     *stack.RULES,
+    *aks.RULES,
+    *ml.RULES,
+    *keys.RULES,
+    *ai.RULES,
     *deployability_apps.RULES,
     *ai_openai.RULES,
     *deployability_aks.RULES,

@@ -4,6 +4,9 @@ this directory on sys.path: it builds the PolicyPack, which serves the Analyzer 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
 from aiinfra.policies import PACK_DESCRIPTION, PACK_NAME, policies
+from aiinfra.policies._fastpath import install
+
+install()  # convert each resource's properties once per Analyze call, not once per policy
 
 PolicyPack(
     name=PACK_NAME,

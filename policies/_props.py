@@ -29,6 +29,15 @@ PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
 PRIVATE_DNS_ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup"
 PRIVATE_DNS_ZONE = "azure-native:privatedns:PrivateZone"
 K8S_EXTENSION = "azure-native:kubernetesconfiguration:Extension"
+KEY_VAULT_KEY = "azure-native:keyvault:Key"
+BLOB_CONTAINER = "azure-native:storage:BlobContainer"
+NSG = "azure-native:network:NetworkSecurityGroup"
+NSG_RULE = "azure-native:network:SecurityRule"
+COSMOS_ACCOUNT = "azure-native:cosmosdb:DatabaseAccount"
+SERVICE_BUS = "azure-native:servicebus:Namespace"
+EVENT_HUBS = "azure-native:eventhub:Namespace"
+APP_CONFIGURATION = "azure-native:appconfiguration:ConfigurationStore"
+SEARCH_SERVICE = "azure-native:search:Service"
 
 _VERSIONED = re.compile(r"^(azure-native:[a-z0-9]+)/v[0-9a-z]+(:[A-Za-z0-9]+)$")
 
@@ -90,6 +99,8 @@ def text(value: Any) -> str:
         return str(int(value))
     if isinstance(value, str):
         return f"'{value}'"
+    if isinstance(value, Sequence):
+        return "[" + ", ".join(text(v) for v in items(value)) + "]"
     return str(value)
 
 

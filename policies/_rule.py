@@ -113,6 +113,9 @@ class Rule:
         return ResourceValidationPolicy(validate=self._validate_resource, **common)
 
     def applies_to(self, type_token: str) -> bool:
+        """No resource_types: every azure-native resource (the rule's config narrows it down, e.g. taggedTypes)."""
+        if not self.resource_types:
+            return type_token.startswith("azure-native:")
         return canonical_type(type_token) in self.resource_types
 
     def run(self, resource: Resource, config: Mapping[str, Any] | None = None) -> list[str]:

@@ -9,7 +9,8 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ._props import (AKS_AGENT_POOL, AKS_CLUSTER, BATCH_POOL, ML_COMPUTE, duration_minutes, get, text)
+from ._props import (AKS_AGENT_POOL, AKS_CLUSTER, BATCH_POOL, CONTAINER_APPS_ENV, ML_COMPUTE, duration_minutes, get,
+                     items, number, text)
 from ._rule import Resource, Rule
 from .gpu import CURRENT_GPU_SKUS, Pool, is_retired_sku, pools
 
@@ -111,6 +112,21 @@ def check_inference_not_spot(resource: Resource, config: Mapping[str, Any]) -> I
                    f"{pool.where}scaleSetPriority 'Regular'.")
 
 
+def check_workload_profiles(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    cap = float(config["maxNodes"])
+    for i, profile in enumerate(items(resource.props.get("workloadProfiles"))):
+        kind = str(get(profile, "workloadProfileType") or "")
+        if not kind or kind.lower().startswith("consumption"):
+            continue  # Consumption and serverless GPU (Consumption-GPU-*) profiles bill per use, with no node count
+        label = f"workloadProfiles[{i}] ('{get(profile, 'name')}', {kind})"
+        minimum, maximum = number(get(profile, "minimumCount")), number(get(profile, "maximumCount"))
+        if minimum is None or minimum > 0:
+            yield (f"{label} has minimumCount {text(minimum)}; set minimum_count 0 so an idle dedicated profile "
+                   "bills no nodes.")
+        if maximum is None or maximum > cap:
+            yield f"{label} has maximumCount {text(maximum)}; cap maximum_count at {text(cap)} here."
+
+
 _EXEMPTIONS_NOTE = " Exempt a pool by name in this policy's `exemptions` (with the reason)."
 
 RULES = [
@@ -118,8 +134,11 @@ RULES = [
         name="gpu-pool-low-priority",
         concern=CONCERN,
         summary="GPU pools outside production must run on low-priority / Spot capacity (up to ~80-90% cheaper).",
-        fix="AML compute: vmPriority 'LowPriority'; AKS: scaleSetPriority 'Spot' (eviction Delete, spotMaxPrice -1); "
-            "Batch: low-priority nodes only." + _EXEMPTIONS_NOTE,
+        fix="AML compute: AmlComputePropertiesArgs(vm_priority='LowPriority') (ARM: "
+            "properties.properties.vmPriority); AKS: scale_set_priority='Spot' with "
+            "scale_set_eviction_policy='Delete' and spot_max_price=-1 (ARM: properties.scaleSetPriority); Batch: "
+            "low-priority nodes only (scale_settings target_low_priority_nodes / $TargetLowPriorityNodes)."
+            + _EXEMPTIONS_NOTE,
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.ADVISORY,
         sources=("aiinfra",),
@@ -130,8 +149,10 @@ RULES = [
         name="gpu-pool-scale-to-zero",
         concern=CONCERN,
         summary="GPU pools must be able to scale to zero nodes (minimum 0), so an idle pool costs nothing.",
-        fix="AML compute: scaleSettings.minNodeCount 0; AKS: enableAutoScaling true with minCount 0; Batch: an "
-            "autoscale formula that reaches 0." + _EXEMPTIONS_NOTE,
+        fix="AML compute: ScaleSettingsArgs(min_node_count=0) (ARM: "
+            "properties.properties.scaleSettings.minNodeCount); AKS: enable_auto_scaling=True with min_count=0 (ARM: "
+            "properties.enableAutoScaling / .minCount); Batch: scale_settings={'auto_scale': {'formula': ...}} "
+            "reaching 0 (ARM: properties.scaleSettings.autoScale.formula)." + _EXEMPTIONS_NOTE,
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Checkov CKV_AZURE_150", "aiinfra"),
@@ -142,8 +163,11 @@ RULES = [
         name="gpu-pool-idle-scale-down",
         concern=CONCERN,
         summary="Idle GPU nodes must be released within maxIdleMinutes.",
-        fix="AML compute: scaleSettings.nodeIdleTimeBeforeScaleDown (e.g. 'PT10M'); AKS: "
-            "autoScalerProfile.scaleDownUnneededTime (e.g. '10m'); Batch: autoScale.evaluationInterval.",
+        fix="AML compute: ScaleSettingsArgs(node_idle_time_before_scale_down='PT10M') (ARM: "
+            "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown); AKS: "
+            "auto_scaler_profile={'scale_down_unneeded_time': '10m'} (ARM: "
+            "properties.autoScalerProfile.scaleDownUnneededTime); Batch: auto_scale evaluation_interval (ARM: "
+            "properties.scaleSettings.autoScale.evaluationInterval).",
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.ADVISORY,
         sources=("aiinfra",),
@@ -156,8 +180,9 @@ RULES = [
         name="gpu-pool-max-nodes",
         concern=CONCERN,
         summary="GPU pools may not grow beyond maxNodes nodes (a per-environment spend cap).",
-        fix="Lower the pool's maximum (AML maxNodeCount, AKS maxCount, Batch target nodes) or raise this "
-            "environment's maxNodes in the policy config after a budget review." + _EXEMPTIONS_NOTE,
+        fix="Lower the pool's maximum — AML max_node_count (ARM: properties.properties.scaleSettings.maxNodeCount), "
+            "AKS max_count (ARM: properties.maxCount), Batch target nodes (ARM: properties.scaleSettings) — or raise "
+            "this environment's maxNodes in the policy config after a budget review." + _EXEMPTIONS_NOTE,
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.MANDATORY,
         sources=("aiinfra",),
@@ -170,8 +195,9 @@ RULES = [
         name="gpu-sku-allowed",
         concern=CONCERN,
         summary="GPU pools must use a VM size from this environment's allow-list.",
-        fix="Pick a size from allowedSkus (see the message), or add the size to this environment's policy config "
-            "after a cost and quota review." + _EXEMPTIONS_NOTE,
+        fix="Pick a vm_size from allowedSkus (ARM: properties.vmSize / properties.properties.vmSize; see the "
+            "message), or add the size to this environment's policy config after a cost and quota review."
+            + _EXEMPTIONS_NOTE,
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Allowed virtual machine size SKUs", "aiinfra"),
@@ -186,8 +212,9 @@ RULES = [
         concern=CONCERN,
         summary="No pool or VM may use a retired size (NC, NCv2, ND, NV: retired 2023-09-06; NCv3 such as "
                 "Standard_NC6s_v3 and NDv2: retired 2025-09-30).",
-        fix="Move to a current size: NC A100 v4 (e.g. Standard_NC24ads_A100_v4) for V100-class work, NCasT4_v3 "
-            "(e.g. Standard_NC4as_T4_v3) for small training and inference.",
+        fix="Change vm_size (ARM: vmSize / hardwareProfile.vmSize) to a current size: NC A100 v4 (e.g. "
+            "Standard_NC24ads_A100_v4) for V100-class work, NCasT4_v3 (e.g. Standard_NC4as_T4_v3) for small training "
+            "and inference.",
         severity=Severity.CRITICAL,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure retirement notices (NCv3, NDv2, NC/NCv2/ND/NV series)",),
@@ -196,12 +223,29 @@ RULES = [
         exemptable=False,
     ),
     Rule(
+        name="container-apps-dedicated-profile-scale",
+        concern=CONCERN,
+        summary="Dedicated (non-Consumption) Container Apps workload profiles must scale to zero (minimumCount 0) "
+                "and have a capped maximumCount.",
+        fix="ManagedEnvironment(workload_profiles=[{'name': ..., 'workload_profile_type': 'NC24-A100', "
+            "'minimum_count': 0, 'maximum_count': <= maxNodes}]) (ARM: properties.workloadProfiles[].minimumCount / "
+            ".maximumCount); serverless Consumption-GPU profiles need neither." + _EXEMPTIONS_NOTE,
+        severity=Severity.MEDIUM,
+        default_level=EnforcementLevel.ADVISORY,
+        sources=("Learn: Workload profiles in Azure Container Apps (learn.microsoft.com/azure/container-apps/"
+                 "workload-profiles-overview)", "aiinfra"),
+        resource_types=(CONTAINER_APPS_ENV,),
+        config={"maxNodes": {"type": "integer", "minimum": 0, "default": 4,
+                             "description": "Largest maximumCount a dedicated workload profile may have."}},
+        check=check_workload_profiles,
+    ),
+    Rule(
         name="inference-pool-no-spot",
         concern=CONCERN,
         summary="AKS node pools that serve inference (node label labelKey in inferenceLabelValues, or a name "
                 "matching inferenceNamePatterns) must not run on Spot capacity.",
-        fix="Set scaleSetPriority 'Regular' on inference pools (keep Spot for training pools); reserved instances "
-            "cut the cost of always-on serving instead.",
+        fix="scale_set_priority='Regular' on inference pools (ARM: properties.scaleSetPriority); keep Spot for "
+            "training pools; reserved instances cut the cost of always-on serving instead.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.ADVISORY,
         sources=("aiinfra",),

@@ -8,8 +8,8 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ._props import (AKS_CLUSTER, BATCH_ACCOUNT, COGNITIVE_ACCOUNT, CONTAINER_REGISTRY, KEY_VAULT, ML_WORKSPACE,
-                     STORAGE_ACCOUNT, get, is_false, is_true, mapping, same, text)
+from ._props import (AKS_CLUSTER, BATCH_ACCOUNT, BATCH_POOL, COGNITIVE_ACCOUNT, CONTAINER_REGISTRY, KEY_VAULT,
+                     ML_WORKSPACE, STORAGE_ACCOUNT, get, is_false, is_true, items, mapping, same, text)
 from ._rule import Check, Resource, Rule
 
 CONCERN = "encryption"
@@ -94,41 +94,72 @@ def _cmk_rule(name: str, service: str, resource_type: str, fix: str, sources: tu
     )
 
 
+BATCH_DISK_TARGETS = ("OsDisk", "TemporaryDisk")
+
+
+def check_batch_pool_disk_encryption(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
+    where = "deploymentConfiguration.virtualMachineConfiguration.diskEncryptionConfiguration.targets"
+    targets = get(resource.props, *where.split("."))
+    present = {str(t).lower() for t in items(targets)}
+    missing = [t for t in BATCH_DISK_TARGETS if t.lower() not in present]
+    if missing:
+        yield (f"{where} is {text(targets)}; add {', '.join(missing)} "
+               "(disk_encryption_configuration={'targets': ['OsDisk', 'TemporaryDisk']}).")
+
+
 RULES = [
     _cmk_rule("cmk-ml-workspace", "Azure ML workspaces", ML_WORKSPACE,
-              "Set encryption.status 'Enabled', encryption.keyVaultProperties (keyIdentifier, keyVaultArmId) and "
-              "encryption.identity.userAssignedIdentity (an identity with Key Vault Crypto Service Encryption User "
-              "on the key). CMK can only be chosen when the workspace is created.",
+              "encryption={'status': 'Enabled', 'key_vault_properties': {'key_identifier': ..., 'key_vault_arm_id': "
+              "...}, 'identity': {'user_assigned_identity': ...}} (ARM: properties.encryption), an identity with Key "
+              "Vault Crypto Service Encryption User on the key; CMK can only be chosen when the workspace is created.",
               ("Azure Policy: Azure Machine Learning workspaces should be encrypted with a customer-managed key",)),
     _cmk_rule("cmk-storage", "Storage accounts", STORAGE_ACCOUNT,
-              "Set encryption.keySource 'Microsoft.Keyvault', encryption.keyVaultProperties (keyName, keyVaultUri) "
-              "and encryption.encryptionIdentity.encryptionUserAssignedIdentity.",
+              "encryption={'key_source': 'Microsoft.Keyvault', 'key_vault_properties': {'key_name': ..., "
+              "'key_vault_uri': ...}, 'encryption_identity': {'encryption_user_assigned_identity': ...}} (ARM: "
+              "properties.encryption.keySource / .keyvaultproperties / .identity).",
               ("Azure Policy: Storage accounts should use customer-managed key for encryption", "Checkov CKV2_AZURE_1")),
     _cmk_rule("cmk-container-registry", "Container registries", CONTAINER_REGISTRY,
-              "Use the Premium SKU and set encryption.status 'enabled' with encryption.keyVaultProperties "
-              "(keyIdentifier, identity = client id of a user-assigned identity); only possible at creation.",
+              "Premium SKU with encryption={'status': 'enabled', 'key_vault_properties': {'key_identifier': ..., "
+              "'identity': <client id of a user-assigned identity>}} (ARM: properties.encryption); only possible at "
+              "creation.",
               ("Azure Policy: Container registries should be encrypted with a customer-managed key",)),
     _cmk_rule("cmk-batch-account", "Batch accounts", BATCH_ACCOUNT,
-              "Set encryption.keySource 'Microsoft.KeyVault' and encryption.keyVaultProperties.keyIdentifier, and "
-              "give the account a managed identity with access to the key.",
+              "encryption={'key_source': 'Microsoft.KeyVault', 'key_vault_properties': {'key_identifier': ...}} "
+              "(ARM: properties.encryption.keySource / .keyVaultProperties.keyIdentifier) and an identity= with "
+              "access to the key.",
               ("Azure Policy: Azure Batch account should use customer-managed keys to encrypt data",)),
     _cmk_rule("cmk-aks-disks", "AKS node disks", AKS_CLUSTER,
-              "Create a Disk Encryption Set over the Key Vault key and set the cluster's diskEncryptionSetID "
-              "(only at creation).",
+              "Create a compute.DiskEncryptionSet over the Key Vault key and set disk_encryption_set_id on the "
+              "ManagedCluster (ARM: properties.diskEncryptionSetID; only at creation).",
               ("Azure Policy: Both operating systems and data disks in Azure Kubernetes Service clusters should be "
                "encrypted by customer-managed keys", "Checkov CKV_AZURE_117"),
               check_aks_disk_cmk),
     _cmk_rule("cmk-cognitive-services", "Cognitive Services / Azure OpenAI accounts", COGNITIVE_ACCOUNT,
-              "Set properties.encryption.keySource 'Microsoft.KeyVault' with properties.encryption.keyVaultProperties "
-              "(keyName, keyVaultUri, identityClientId).",
+              "properties={'encryption': {'key_source': 'Microsoft.KeyVault', 'key_vault_properties': {'key_name': "
+              "..., 'key_vault_uri': ..., 'identity_client_id': ...}}} (ARM: properties.encryption.keySource / "
+              ".keyVaultProperties).",
               ("Azure Policy: Cognitive Services accounts should enable data encryption with a customer-managed key",)),
+    Rule(
+        name="batch-pool-disk-encryption",
+        concern=CONCERN,
+        summary="Batch pools must encrypt their nodes' OS and temporary disks (host-based disk encryption).",
+        fix="batch.Pool(deployment_configuration={'virtual_machine_configuration': {..., "
+            "'disk_encryption_configuration': {'targets': ['OsDisk', 'TemporaryDisk']}}}) (ARM: properties."
+            "deploymentConfiguration.virtualMachineConfiguration.diskEncryptionConfiguration.targets); set at "
+            "pool creation.",
+        severity=Severity.MEDIUM,
+        default_level=EnforcementLevel.MANDATORY,
+        sources=("Azure Policy: Azure Batch pools should have disk encryption enabled (1760f9d4-7206-436e-a28f-d9f3a5c8a227)",),
+        resource_types=(BATCH_POOL,),
+        check=check_batch_pool_disk_encryption,
+    ),
     Rule(
         name="keyvault-soft-delete-purge-protection",
         concern=CONCERN,
         summary="Key Vaults must keep soft delete on and purge protection enabled, so keys (and the data they "
                 "encrypt) cannot be destroyed by a single delete.",
-        fix="Leave properties.enableSoftDelete unset or true and set properties.enablePurgeProtection to true "
-            "(it cannot be turned off again).",
+        fix="properties={'enable_soft_delete': True (or unset), 'enable_purge_protection': True} (ARM: "
+            "properties.enableSoftDelete / .enablePurgeProtection); purge protection cannot be turned off again.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Key vaults should have deletion protection enabled",

@@ -1,5 +1,6 @@
 """Network exposure: nothing reachable from the internet — public access off, firewalls default-deny, private
-AKS API server, internal Container Apps, no public IPs on nodes, no anonymous blob access."""
+AKS API server, internal Container Apps, no public IPs on nodes, Batch pools in a VNet, no management ports open to
+the internet, no anonymous blob access, no auto-approval bypass on private endpoints."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ._props import (AKS_AGENT_POOL, AKS_CLUSTER, BATCH_ACCOUNT, BATCH_POOL, COGNITIVE_ACCOUNT, CONTAINER_APP,
-                     CONTAINER_APPS_ENV, CONTAINER_REGISTRY, KEY_VAULT, ML_COMPUTE, ML_WORKSPACE, STORAGE_ACCOUNT, get,
-                     is_false, is_true, items, mapping, same, text)
+from ._props import (AKS_AGENT_POOL, AKS_CLUSTER, BATCH_ACCOUNT, BATCH_POOL, BLOB_CONTAINER, COGNITIVE_ACCOUNT,
+                     CONTAINER_APP, CONTAINER_APPS_ENV, CONTAINER_REGISTRY, KEY_VAULT, ML_COMPUTE, ML_WORKSPACE, NSG,
+                     NSG_RULE, PRIVATE_ENDPOINT, STORAGE_ACCOUNT, get, is_false, is_true, items, mapping, number, same,
+                     text)
 from ._rule import Resource, Rule
 
 CONCERN = "network"
@@ -122,9 +124,78 @@ def check_no_node_public_ip(resource: Resource, _config: Mapping[str, Any]) -> I
 
 
 def check_no_public_blob_access(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
+    if resource.type == BLOB_CONTAINER:
+        access = resource.props.get("publicAccess")
+        if access is not None and not same(access, "None"):
+            yield (f"publicAccess is {text(access)}: anyone on the internet can read this container's blobs; set "
+                   "public_access 'None' (or leave it unset).")
+        return
+    # Unset is compliant: "The default interpretation is false for this property" (Microsoft.Storage 2023-01-01 and
+    # later; azure-native 3.x uses 2024-01-01, see the SDK's StorageAccount.allow_blob_public_access doc).
     value = resource.props.get("allowBlobPublicAccess")
-    if not is_false(value):
-        yield f"allowBlobPublicAccess is {text(value)}; it must be explicitly false."
+    if is_true(value):
+        yield "allowBlobPublicAccess is true; set allow_blob_public_access False (or leave it unset: off by default)."
+
+
+def check_batch_pool_vnet(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
+    if not get(resource.props, "networkConfiguration", "subnetId"):
+        yield ("networkConfiguration.subnetId is not set, so the pool's nodes live outside your network; set "
+               "network_configuration={'subnet_id': <subnet id>, 'public_ip_address_configuration': "
+               "{'provision': 'NoPublicIPAddresses'}}.")
+
+
+_OPEN_SOURCES = ("*", "internet", "any", "0.0.0.0/0", "0.0.0.0", "::/0")
+
+
+def _port_ranges(rule: Mapping[str, Any]) -> list[tuple[float, float]]:
+    ranges: list[tuple[float, float]] = []
+    for raw in [rule.get("destinationPortRange"), *items(rule.get("destinationPortRanges"))]:
+        if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
+            continue
+        value = str(raw).strip()
+        if value == "*":
+            ranges.append((0, 65535))
+        elif "-" in value:
+            low, high = (number(part) for part in value.split("-", 1))
+            if low is not None and high is not None:
+                ranges.append((low, high))
+        elif (port := number(value)) is not None:
+            ranges.append((port, port))
+    return ranges
+
+
+def _open_management_ports(rule: Mapping[str, Any], ports: list[float]) -> list[int]:
+    if not (same(rule.get("direction"), "Inbound") and same(rule.get("access"), "Allow")):
+        return []
+    sources = [rule.get("sourceAddressPrefix"), *items(rule.get("sourceAddressPrefixes"))]
+    if not any(isinstance(s, str) and s.strip().lower() in _OPEN_SOURCES for s in sources):
+        return []
+    ranges = _port_ranges(rule)
+    return [int(p) for p in ports if any(low <= p <= high for low, high in ranges)]
+
+
+def check_management_ports(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    ports = [float(p) for p in config["managementPorts"]]
+    if resource.type == NSG_RULE:
+        rules = [("", resource.props)]
+    else:
+        rules = [(f"securityRules[{i}] ('{get(r, 'name')}'): ", mapping(r))
+                 for i, r in enumerate(items(resource.props.get("securityRules")))]
+    for where, rule in rules:
+        if open_ports := _open_management_ports(rule, ports):
+            yield (f"{where}allows inbound {', '.join(map(str, open_ports))} from the internet "
+                   f"(sourceAddressPrefix {text(rule.get('sourceAddressPrefix'))}); restrict source_address_prefix "
+                   "to a bastion/VPN range or use Azure Bastion / just-in-time access.")
+
+
+def check_manual_private_endpoint(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
+    manual = items(resource.props.get("manualPrivateLinkServiceConnections"))
+    if manual:
+        names = ", ".join(str(get(c, "name") or i) for i, c in enumerate(manual))
+        yield (f"manualPrivateLinkServiceConnections ({names}) wait for the target's owner to approve them; until "
+               "then the endpoint carries no traffic. Use private_link_service_connections (auto-approved when you "
+               "hold Microsoft.<service>/privateEndpointConnectionsApproval/action on the target), or exempt a "
+               "cross-tenant endpoint with its reason.")
 
 
 RULES = [
@@ -133,9 +204,9 @@ RULES = [
         concern=CONCERN,
         summary="Data-plane services (ML workspace, storage, Key Vault, ACR, Batch account, Cognitive Services) must "
                 "have public network access disabled.",
-        fix="Set publicNetworkAccess (Key Vault / Cognitive Services: properties.publicNetworkAccess) to 'Disabled' "
-            "and reach the service through a private endpoint; on ML workspaces also leave "
-            "allowPublicAccessWhenBehindVnet unset or false.",
+        fix="public_network_access='Disabled' (Key Vault / Cognitive Services: properties={'public_network_access': "
+            "'Disabled'}; ARM: properties.publicNetworkAccess) and reach the service through a private endpoint; on "
+            "ML workspaces also leave allow_public_access_when_behind_vnet unset or False.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Azure Machine Learning Workspaces should disable public network access",
@@ -151,8 +222,10 @@ RULES = [
         name="network-default-action-deny",
         concern=CONCERN,
         summary="Service firewalls (storage, Key Vault, Cognitive Services, ACR) must deny by default.",
-        fix="Set networkRuleSet.defaultAction (Key Vault / Cognitive Services: properties.networkAcls.defaultAction) "
-            "to 'Deny' and allow only what must get through (trusted Azure services, specific subnets).",
+        fix="Storage / ACR: network_rule_set={'default_action': 'Deny'}; Key Vault / Cognitive Services: "
+            "properties={'network_acls': {'default_action': 'Deny'}} (ARM: properties.networkRuleSet.defaultAction / "
+            "properties.networkAcls.defaultAction); allow only what must get through (trusted Azure services, "
+            "specific subnets).",
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Storage accounts should restrict network access",
@@ -167,8 +240,9 @@ RULES = [
         name="aks-private-cluster",
         concern=CONCERN,
         summary="AKS clusters must be private: the API server has no public endpoint.",
-        fix="Set apiServerAccessProfile.enablePrivateCluster to true (with a private DNS zone) and reach the API "
-            "server from the VNet, a jump host or `az aks command invoke`.",
+        fix="api_server_access_profile={'enable_private_cluster': True} (ARM: "
+            "properties.apiServerAccessProfile.enablePrivateCluster) with a private DNS zone; reach the API server "
+            "from the VNet, a jump host or `az aks command invoke`.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Azure Kubernetes Service Private Clusters should be enabled", "Checkov CKV_AZURE_115"),
@@ -180,9 +254,11 @@ RULES = [
         concern=CONCERN,
         summary="Container Apps environments must be internal (VNet-injected, no public load balancer) and apps "
                 "must not enable external ingress unless IP rules restrict it to their callers.",
-        fix="Set vnetConfiguration.internal to true with vnetConfiguration.infrastructureSubnetId on the "
-            "ManagedEnvironment, and configuration.ingress.external to false on each ContainerApp, or keep it true "
-            "(VNet-wide in an internal environment) with Allow ipSecurityRestrictions for the callers' subnets.",
+        fix="ManagedEnvironment: vnet_configuration={'internal': True, 'infrastructure_subnet_id': ...} (ARM: "
+            "properties.vnetConfiguration.internal / .infrastructureSubnetId); ContainerApp: "
+            "configuration={'ingress': {'external': False}} (ARM: properties.configuration.ingress.external), or "
+            "keep it true (VNet-wide in an internal environment) with Allow ip_security_restrictions for the "
+            "callers' subnets (ARM: properties.configuration.ingress.ipSecurityRestrictions).",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Container Apps environment should use network injection",
@@ -195,9 +271,12 @@ RULES = [
         name="no-node-public-ip",
         concern=CONCERN,
         summary="Compute nodes (AML compute clusters, AKS node pools, Batch pools) must not get public IP addresses.",
-        fix="AML compute: properties.properties.enableNodePublicIp false and remoteLoginPortPublicAccess "
-            "'Disabled' (in a subnet); AKS: enableNodePublicIP false; Batch pool: "
-            "networkConfiguration.publicIPAddressConfiguration.provision 'NoPublicIPAddresses' (in a subnet).",
+        fix="AML compute: AmlComputePropertiesArgs(enable_node_public_ip=False, "
+            "remote_login_port_public_access='Disabled', subnet=...) (ARM: properties.properties.enableNodePublicIp "
+            "/ .remoteLoginPortPublicAccess); AKS: enable_node_public_ip=False (ARM: "
+            "properties.agentPoolProfiles[].enableNodePublicIP); Batch pool: "
+            "network_configuration={'public_ip_address_configuration': {'provision': 'NoPublicIPAddresses'}, "
+            "'subnet_id': ...} (ARM: properties.networkConfiguration.publicIPAddressConfiguration.provision).",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Checkov CKV_AZURE_143",
@@ -208,12 +287,62 @@ RULES = [
     Rule(
         name="storage-no-public-blob-access",
         concern=CONCERN,
-        summary="Storage accounts must not allow anonymous (public) blob access.",
-        fix="Set allowBlobPublicAccess to false explicitly.",
+        summary="Storage accounts must not allow anonymous (public) blob access and blob containers must not be "
+                "public. Unset is compliant: off by default since Microsoft.Storage API 2023-01-01.",
+        fix="StorageAccount: allow_blob_public_access False or unset (ARM: properties.allowBlobPublicAccess); "
+            "BlobContainer: public_access 'None' or unset (ARM: properties.publicAccess).",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
-        sources=("Azure Policy: Storage account public access should be disallowed",),
-        resource_types=(STORAGE_ACCOUNT,),
+        sources=("Azure Policy: Storage account public access should be disallowed", "Checkov CKV_AZURE_190, "
+                 "CKV_AZURE_34", "PSRule Azure.Storage.BlobPublicAccess, Azure.Storage.BlobAccessType"),
+        resource_types=(STORAGE_ACCOUNT, BLOB_CONTAINER),
         check=check_no_public_blob_access,
+    ),
+    Rule(
+        name="batch-pool-in-vnet",
+        concern=CONCERN,
+        summary="Batch pools must be injected into a VNet subnet.",
+        fix="batch.Pool(network_configuration={'subnet_id': <subnet id>, 'public_ip_address_configuration': "
+            "{'provision': 'NoPublicIPAddresses'}}) (ARM: properties.networkConfiguration.subnetId); the subnet can "
+            "only be set when the pool is created.",
+        severity=Severity.HIGH,
+        default_level=EnforcementLevel.MANDATORY,
+        sources=("Learn: Create an Azure Batch pool in a virtual network (learn.microsoft.com/azure/batch/"
+                 "batch-virtual-network)", "aiinfra"),
+        resource_types=(BATCH_POOL,),
+        check=check_batch_pool_vnet,
+    ),
+    Rule(
+        name="nsg-management-ports-closed",
+        concern=CONCERN,
+        summary="Network security groups must not allow inbound management ports (managementPorts: SSH, RDP, WinRM) "
+                "from the internet (*, Internet, 0.0.0.0/0).",
+        fix="Restrict source_address_prefix(es) of the Allow rule (ARM: securityRules[].properties."
+            "sourceAddressPrefix) to a private range, or remove it and use Azure Bastion or just-in-time VM access.",
+        severity=Severity.HIGH,
+        default_level=EnforcementLevel.MANDATORY,
+        sources=("Checkov CKV_AZURE_9, CKV_AZURE_10", "PSRule Azure.NSG.AnyInboundSource",
+                 "Azure Policy: Management ports should be closed on your virtual machines "
+                 "(22730e10-96f6-4aac-ad84-9383d35b5917)"),
+        resource_types=(NSG, NSG_RULE),
+        config={"managementPorts": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 65535},
+                                    "uniqueItems": True, "default": [22, 3389, 5985, 5986],
+                                    "description": "Ports that must never be open to the internet."}},
+        check=check_management_ports,
+    ),
+    Rule(
+        name="private-endpoint-auto-approved",
+        concern=CONCERN,
+        summary="Private endpoints should use auto-approved connections; a manual connection carries no traffic "
+                "until someone approves it on the target.",
+        fix="Use private_link_service_connections instead of manual_private_link_service_connections (ARM: "
+            "properties.privateLinkServiceConnections vs .manualPrivateLinkServiceConnections); exempt an endpoint "
+            "into another tenant with the reason.",
+        severity=Severity.LOW,
+        default_level=EnforcementLevel.ADVISORY,
+        sources=("Learn: Manage Azure private endpoints — private endpoint connections and approval "
+                 "(learn.microsoft.com/azure/private-link/manage-private-endpoint)", "aiinfra"),
+        resource_types=(PRIVATE_ENDPOINT,),
+        check=check_manual_private_endpoint,
     ),
 ]

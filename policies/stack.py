@@ -31,20 +31,23 @@ class Target:
     arm_type: str
     name_input: str
     default_groups: tuple[str, ...]
+    valid_groups: tuple[str, ...]  # the sub-resources Private Link offers for this type (Learn: private endpoint DNS)
 
 
 TARGETS: dict[str, Target] = {
     ML_WORKSPACE: Target("machineLearningWorkspaceGroupIds", "microsoft.machinelearningservices/workspaces",
-                         "workspaceName", ("amlworkspace",)),
-    KEY_VAULT: Target("keyVaultGroupIds", "microsoft.keyvault/vaults", "vaultName", ("vault",)),
+                         "workspaceName", ("amlworkspace",), ("amlworkspace",)),
+    KEY_VAULT: Target("keyVaultGroupIds", "microsoft.keyvault/vaults", "vaultName", ("vault",), ("vault",)),
     STORAGE_ACCOUNT: Target("storageAccountGroupIds", "microsoft.storage/storageaccounts", "accountName",
-                            ("blob", "file", "dfs")),
+                            ("blob", "file", "dfs"),
+                            tuple(g + suffix for g in ("blob", "file", "queue", "table", "web", "dfs")
+                                  for suffix in ("", "_secondary"))),
     CONTAINER_REGISTRY: Target("containerRegistryGroupIds", "microsoft.containerregistry/registries", "registryName",
-                               ("registry",)),
+                               ("registry",), ("registry",)),
     BATCH_ACCOUNT: Target("batchAccountGroupIds", "microsoft.batch/batchaccounts", "accountName",
-                          ("batchAccount", "nodeManagement")),
+                          ("batchAccount", "nodeManagement"), ("batchAccount", "nodeManagement")),
     COGNITIVE_ACCOUNT: Target("cognitiveServicesAccountGroupIds", "microsoft.cognitiveservices/accounts", "accountName",
-                              ("account",)),
+                              ("account",), ("account",)),
 }
 
 _CONNECTION_KEYS = ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections")
@@ -141,6 +144,20 @@ def check_private_endpoints(resources: list[PolicyResource], config: Mapping[str
                    f"{', '.join(missing)}; add a private endpoint per missing group id.", resource.urn)
 
 
+def check_group_ids_fit(resources: list[PolicyResource], _config: Mapping[str, Any],
+                        exempt: Callable[[PolicyResource], bool]) -> Iterator[tuple[str, str | None]]:
+    covered = coverage(resources)
+    for resource in resources:
+        if _type(resource) not in TARGETS or exempt(resource):
+            continue
+        valid = TARGETS[_type(resource)].valid_groups
+        wrong = sorted(g for key, g in covered[resource.urn].groups.items() if key not in {v.lower() for v in valid})
+        if wrong:
+            yield (f"a private endpoint to this {TARGETS[_type(resource)].arm_type} asks for group id(s) "
+                   f"{', '.join(wrong)}, which this resource type does not offer (valid: {', '.join(valid)}); ARM "
+                   "rejects the endpoint. Fix group_ids in private_link_service_connections.", resource.urn)
+
+
 def _points_at(zone_group: PolicyResource, endpoint: PolicyResource) -> bool:
     if zone_group.parent is endpoint:
         return True
@@ -218,9 +235,10 @@ RULES = [
         concern=CONCERN,
         summary="Every resource with public network access disabled (ML workspace, Key Vault, storage, ACR, Batch, "
                 "Cognitive Services) must have private endpoints in the stack for each required group id.",
-        fix="Add an azure-native network.PrivateEndpoint per missing group id whose privateLinkServiceConnections "
-            "point at the resource (groupIds e.g. amlworkspace, vault, blob/file/dfs, registry, "
-            "batchAccount/nodeManagement, account).",
+        fix="Add a network.PrivateEndpoint per missing group id with "
+            "private_link_service_connections=[{'private_link_service_id': <the resource's id>, 'group_ids': [...]}] "
+            "(ARM: properties.privateLinkServiceConnections[].groupIds; e.g. amlworkspace, vault, blob/file/dfs, "
+            "registry, batchAccount/nodeManagement, account).",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Azure Machine Learning workspaces should use private link",
@@ -241,12 +259,27 @@ RULES = [
         stack_check=check_private_endpoints,
     ),
     Rule(
+        name="private-endpoint-group-id-valid",
+        concern="deployability",
+        summary="A private endpoint's group ids must be sub-resources its target offers (e.g. 'vault' for Key "
+                "Vault, 'blob'/'file'/'dfs'/... for storage, 'amlworkspace' for ML); anything else fails the "
+                "deployment.",
+        fix="Set group_ids in private_link_service_connections (ARM: properties.privateLinkServiceConnections[]."
+            "groupIds) to a sub-resource the target supports (see the message).",
+        severity=Severity.HIGH,
+        default_level=EnforcementLevel.ADVISORY,
+        sources=("Learn: Azure Private Endpoint private DNS zone values — sub-resources per resource type "
+                 "(learn.microsoft.com/azure/private-link/private-endpoint-dns)", "aiinfra"),
+        stack_check=check_group_ids_fit,
+    ),
+    Rule(
         name="private-endpoint-dns-zone-group",
         concern=CONCERN,
         summary="Every private endpoint must have a PrivateDnsZoneGroup registering it in the service's privatelink "
                 "DNS zone(s) (both api.azureml.ms and notebooks.azure.net for an ML workspace).",
-        fix="Add an azure-native network.PrivateDnsZoneGroup (parent or privateEndpointName = the endpoint) whose "
-            "privateDnsZoneConfigs list every zone in requiredZones for the endpoint's group id.",
+        fix="Add a network.PrivateDnsZoneGroup (parent= or private_endpoint_name= the endpoint) whose "
+            "private_dns_zone_configs list every zone in requiredZones for the endpoint's group id (ARM: "
+            "Microsoft.Network/privateEndpoints/privateDnsZoneGroups properties.privateDnsZoneConfigs).",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Configure Azure Machine Learning workspace to use private DNS zones",

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from aiinfra.engine import EngineError, ProgramError, run_program
-from aiinfra.engine.arm import arm_type
+from aiinfra.engine import EngineError, ProgramError, ProgramFailure, run_program
+from aiinfra.engine.arm import arm_type, resource_id
 from stacks import preview
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -103,6 +103,12 @@ def test_program_run_error_is_reported_without_traceback(tmp_path):
         run_program(tmp_path, "dev")
 
 
+def test_a_program_that_exits_is_a_failed_program_not_a_crash_of_the_engine(tmp_path):
+    program(tmp_path, "exiting", "import sys\nsys.exit(4)\n")
+    with pytest.raises(ProgramFailure, match=r"sys.exit\(4\)"):
+        run_program(tmp_path, "dev")
+
+
 def test_aliases_are_dropped_and_the_programs_own_transformations_still_run(tmp_path):
     # Aliases only match URNs in a stack's state, which an offline preview has none of: the engine drops them (the
     # SDK would resolve ~20 per azure-native resource) before the program's own transformations see the resource,
@@ -156,5 +162,60 @@ def test_arm_types():
     assert arm_type("azure-native:machinelearningservices:Workspace") == \
         "Microsoft.MachineLearningServices/workspaces"
     assert arm_type("azure-native:containerservice:ManagedCluster") == "Microsoft.ContainerService/managedClusters"
-    assert arm_type("azure-native:privatedns:PrivateZone") == "Microsoft.Network/privateZones"
+    # Fixed: the type's plural is not always ARM's collection (privateZones, natGatewaies and publicIPAddress were).
+    assert arm_type("azure-native:privatedns:PrivateZone") == "Microsoft.Network/privateDnsZones"
+    assert arm_type("azure-native:network:NatGateway") == "Microsoft.Network/natGateways"
+    assert arm_type("azure-native:network:PublicIPAddress") == "Microsoft.Network/publicIPAddresses"
+    assert arm_type("azure-native:network:Subnet") == "Microsoft.Network/virtualNetworks/subnets"
     assert arm_type("azuread:index/group:Group") is None
+
+
+RG = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg"
+
+
+@pytest.mark.parametrize("token,inputs,expected", [
+    ("azure-native:network:Subnet", {"virtualNetworkName": "vnet", "subnetName": "snet"},
+     RG + "/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet"),
+    ("azure-native:containerservice:AgentPool", {"resourceName": "aks", "agentPoolName": "gpu"},
+     RG + "/providers/Microsoft.ContainerService/managedClusters/aks/agentPools/gpu"),
+    ("azure-native:machinelearningservices:Compute", {"workspaceName": "mlw", "computeName": "a100"},
+     RG + "/providers/Microsoft.MachineLearningServices/workspaces/mlw/computes/a100"),
+    ("azure-native:keyvault:Key", {"vaultName": "kv", "keyName": "cmk"},
+     RG + "/providers/Microsoft.KeyVault/vaults/kv/keys/cmk"),
+    ("azure-native:storage:BlobContainer", {"accountName": "st", "containerName": "data"},
+     RG + "/providers/Microsoft.Storage/storageAccounts/st/blobServices/default/containers/data"),
+    ("azure-native:privatedns:PrivateRecordSet",
+     {"privateZoneName": "z.io", "recordType": "A", "relativeRecordSetName": "@"},
+     RG + "/providers/Microsoft.Network/privateDnsZones/z.io/A/@"),
+    # Extension resources nest under the id of what they extend.
+    ("azure-native:monitor:DiagnosticSetting", {"resourceUri": RG + "/providers/Microsoft.KeyVault/vaults/kv",
+                                                 "name": "diag"},
+     RG + "/providers/Microsoft.KeyVault/vaults/kv/providers/Microsoft.Insights/diagnosticSettings/diag"),
+    ("azure-native:kubernetesconfiguration:Extension",
+     {"clusterRp": "Microsoft.ContainerService", "clusterResourceName": "managedClusters", "clusterName": "aks",
+      "extensionName": "azureml"},
+     RG + "/providers/Microsoft.ContainerService/managedClusters/aks/providers/Microsoft.KubernetesConfiguration/"
+          "extensions/azureml"),
+])
+def test_fabricated_ids_follow_arms_grammar(token, inputs, expected):
+    assert resource_id(token, "logical", {"resourceGroupName": "rg", **inputs}) == expected
+
+
+def test_a_role_assignment_without_a_name_gets_a_guid_as_the_provider_generates_one():
+    rid = resource_id("azure-native:authorization:RoleAssignment", "ra", {"scope": RG})
+    assert re.fullmatch(RG + r"/providers/Microsoft\.Authorization/roleAssignments/[0-9a-f-]{36}", rid or "")
+
+
+def test_every_id_of_our_stacks_is_unique(plan):
+    ids = [r.id for r in plan.resources if r.custom and not r.type.startswith("pulumi:")]
+    assert len(ids) == len(set(ids))
+    assert not [w for w in plan.warnings if "same Azure resource" in w]
+
+
+def test_two_resources_with_one_arm_id_are_reported(tmp_path):
+    program(tmp_path, "twins", (
+        "from pulumi_azure_native import network\n"
+        "for name in ('a', 'b'):\n"
+        "    network.VirtualNetwork(name, resource_group_name='rg', virtual_network_name='vnet-shared')\n"))
+    plan = run_program(tmp_path, "dev", in_process=True)
+    assert any("same Azure resource" in w and "virtualNetworks/vnet-shared" in w for w in plan.warnings)

@@ -267,7 +267,7 @@ def test_cmk_grants_the_cosmos_db_service_principal_looked_up_by_application_id(
 
 def _budget_start(monkeypatch, repo, today: datetime.date):
     monkeypatch.setattr(shared_services, "utc_today", lambda: today)
-    budget = one(run_program(repo, "dev"), "azure-native:consumption:Budget")
+    budget = one(run_program(repo, "dev", in_process=True), "azure-native:consumption:Budget")  # the fake clock is ours
     return budget.inputs["timePeriod"]["startDate"], budget.ignore_changes
 
 
@@ -299,7 +299,7 @@ def test_names_are_unique_per_subscription_and_stack(monkeypatch, repo, plan_of,
     Key Vault, storage, registry and workspace names."""
     ours = _names(plan_of("dev"))
     monkeypatch.setattr(arm, "SUBSCRIPTION_ID", "11111111-2222-3333-4444-555555555555")
-    assert _names(run_program(repo, "dev")).isdisjoint(ours)
+    assert _names(run_program(repo, "dev", in_process=True)).isdisjoint(ours)  # the patched subscription is ours
     monkeypatch.undo()
     other_stack = tmp_path / "Pulumi.dev2.yaml"
     other_stack.write_text((repo / "Pulumi.dev.yaml").read_text())

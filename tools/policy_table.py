@@ -18,6 +18,25 @@ from aiinfra.policies import PACK_NAME, RULES, Rule
 PACK_DIR = Path(__file__).resolve().parent.parent / "policies"
 DOC = PACK_DIR.parent / "docs" / "policies.md"
 ENVIRONMENTS = ("dev", "test", "prd")
+# The groups of the table, in order (DESIGN.md "Policies"); a concern not listed here gets its own group at the end.
+GROUPS: tuple[tuple[str, str], ...] = (
+    ("network", "Network exposure"),
+    ("encryption", "Encryption"),
+    ("identity", "Identity and access"),
+    ("compute-cost", "Compute cost"),
+    ("governance", "Governance"),
+    ("stack", "Stack (across resources)"),
+    ("deployability", "Deployability (what would make `pulumi up` fail)"),
+)
+
+
+def grouped(rules: list[Rule]) -> list[tuple[str, str, list[Rule]]]:
+    """(concern, heading, rules) per group in GROUPS order, then unknown concerns alphabetically; empty groups
+    are left out."""
+    titles = dict(GROUPS)
+    concerns = [c for c, _ in GROUPS] + sorted({r.concern for r in rules} - set(titles))
+    return [(c, titles.get(c, c.capitalize()), [r for r in rules if r.concern == c]) for c in concerns
+            if any(r.concern == c for r in rules)]
 
 
 def load_configs() -> dict[str, dict[str, Any]]:
@@ -70,15 +89,20 @@ def render() -> str:
         "deployment (the offline preview exits 1), *advisory* only warns, *disabled* does not run. Why each "
         "environment's levels are what they are: [policies/README.md](../policies/README.md).",
         "",
-        "| Policy | Concern | What it checks | dev | test | prd | Severity | Mirrors |",
-        "|---|---|---|---|---|---|---|---|",
+        "Sources: *Azure Policy* names a built-in policy definition, *PSRule* a PSRule for Azure rule, *Checkov* a "
+        "Checkov check id, *Learn* a Microsoft Learn page; *aiinfra* marks a rule no scanner has.",
     ]
-    for rule in RULES:
-        levels = " | ".join(level(rule, configs[env]) for env in ENVIRONMENTS)
-        lines.append(f"| `{rule.name}` | {rule.concern} | {_escape(rule.summary)} | {levels} | "
-                     f"{rule.severity.value} | {_escape('; '.join(rule.sources))} |")
-    lines += ["", "## How to fix each", ""]
-    lines += [f"- **`{rule.name}`** — {_escape(rule.fix)}" for rule in RULES]
+    for concern, heading, rules in grouped(RULES):
+        lines += ["", f"## {heading}", "",
+                  "| Policy | Concern | What it checks | dev | test | prd | Severity | Source |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for rule in rules:
+            levels = " | ".join(level(rule, configs[env]) for env in ENVIRONMENTS)
+            lines.append(f"| `{rule.name}` | {concern} | {_escape(rule.summary)} | {levels} | "
+                         f"{rule.severity.value} | {_escape('; '.join(rule.sources))} |")
+    lines += ["", "## How to fix each", "",
+              "Each fix names the azure-native Python argument and the ARM property path.", ""]
+    lines += [f"- **`{rule.name}`** — {_escape(rule.fix)}" for _, _, rules in grouped(RULES) for rule in rules]
     lines += [
         "",
         "## Settings per environment",

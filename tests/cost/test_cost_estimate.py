@@ -295,10 +295,14 @@ def test_output_states_its_basis():
 def test_a_strangers_program_is_priced_through_the_engine():
     """Wire names as azure-native really serializes them: run a program that is not ours, grouped by its components."""
     cost = estimate(run_program(PROGRAM, "dev"))
-    assert [g.type for g in cost.groups] == ["acme:serve:Serving", "acme:ml:Training"]
+    assert [g.type for g in cost.groups] == ["acme:net:Network", "acme:serve:Serving", "acme:ml:Training"]
     priced = {i.resource.type.split(":")[-1] for i in cost.items}
     assert priced == {"AgentPool", "ManagedCluster", "Pool", "ContainerApp", "Registry", "Compute", "Workspace",
-                      "PrivateEndpoint"}
+                      "PrivateEndpoint", "PrivateZone"}
+    # A private DNS zone bills while it exists and has no row in the table: the network's idle is a lower bound.
+    network = next(g for g in cost.groups if g.name == "net")
+    assert all(i.problem for i in network.items) and not network.totals.idle_complete
+    assert not cost.totals.idle_complete
     train = next(g for g in cost.groups if g.name == "train").totals
     assert train.idle_monthly == pytest.approx(1 * T4_SPOT * 730 + 2 * PE * 730 + FIREWALL * 730)
     serve = next(g for g in cost.groups if g.name == "serve").totals
@@ -318,7 +322,7 @@ def test_preview_prints_the_table_and_puts_it_in_json(tmp_path, capsys):
     assert "total (dev)" in out
     document = json.loads(target.read_text())
     assert document["cost"]["totals"]["idleGpuMonthly"] == pytest.approx(50.37)
-    assert {c["name"] for c in document["cost"]["components"]} == {"serve", "train"}
+    assert {c["name"] for c in document["cost"]["components"]} == {"net", "serve", "train"}
 
 
 def test_builtin_table_rows_carry_source_and_date():

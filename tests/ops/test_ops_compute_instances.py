@@ -17,7 +17,7 @@ from aiinfra.components._compute_instance import (
     compute_instance_name,
 )
 from aiinfra.components.naming import NamingConvention
-from aiinfra.engine.compute_instance_hours import compute_instance_hours
+from aiinfra.engine.cost.compute_instance import compute_instance_hours
 from stacks.config import ConfigError, parse_platform_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,9 +47,9 @@ def test_dev_instances_are_personal_private_and_stop_themselves(plan_of):
     assert inner["computeInstanceAuthorizationType"] == "personal"
     assert inner["applicationSharingPolicy"] == "Personal"
     assert "subnet" not in inner, "a managed network rejects a subnet of our own"
-    # Defaults: D4s_v5, 60 minutes idle, 08:00-18:00 UTC on weekdays.
+    # Defaults: D4s_v5, 30 minutes idle (the pack's dev limit), 08:00-18:00 UTC on weekdays.
     assert inner["vmSize"] == "Standard_D4s_v5"
-    assert inner["idleTimeBeforeShutdown"] == "PT60M"
+    assert inner["idleTimeBeforeShutdown"] == "PT30M"
     assert inner["schedules"]["computeStartStop"] == [
         {"action": "Start", "triggerType": "Cron", "status": "Enabled",
          "cron": {"expression": DEFAULT_START_CRON, "timeZone": "UTC"}},
@@ -147,7 +147,7 @@ def test_sizes_come_from_the_catalogues():
     with pytest.raises(ValueError, match="retired by Azure on 2023-09-06"):
         lookup_workstation_size("Standard_NC6")
     settings = ComputeInstanceSettings(name="carol", user_object_id=USER, user_tenant_id=TENANT)
-    assert settings.vm_size == "Standard_D4s_v5" and settings.idle_shutdown_minutes == 60
+    assert settings.vm_size == "Standard_D4s_v5" and settings.idle_shutdown_minutes == 30
 
 
 def test_schedule_hours():

@@ -24,3 +24,24 @@ def test_table_lists_every_policy_once() -> None:
     text = table.render()
     for r in table.RULES:
         assert text.count(f"| `{r.name}` | {r.concern} |") == 1
+
+
+def test_groups_follow_the_design_and_deployability_stands_alone() -> None:
+    text = table.render()
+    headings = [line[3:] for line in text.splitlines() if line.startswith("## ")]
+    concerns = [heading for _, heading, _ in table.grouped(table.RULES)]
+    assert headings[:len(concerns)] == concerns
+    deployability = [r for r in table.RULES if r.concern == "deployability"]
+    assert deployability, "the pack has deployability rules (e.g. private-endpoint-group-id-valid)"
+    section = text.split("## Deployability")[1].split("\n## ")[0]
+    assert all(f"| `{r.name}` | deployability |" in section for r in deployability)
+    assert not any(f"| `{r.name}` |" in section for r in table.RULES if r.concern != "deployability")
+
+
+def test_every_rule_names_its_source_in_the_table() -> None:
+    text = table.render()
+    for r in table.RULES:
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{r.name}` |"))
+        assert all(source.replace("|", "\\|") in row for source in r.sources)
+        assert any(kind in "; ".join(r.sources) for kind in ("Azure Policy", "PSRule", "Checkov", "Learn", "aiinfra",
+                                                              "retirement", "AVM", "GitHub", "azure-rest-api-specs"))

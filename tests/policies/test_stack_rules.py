@@ -1,5 +1,6 @@
 """Stack policies through AnalyzeStack: private endpoints per private-only resource, DNS zone groups per endpoint,
-AKS local accounts (with the Azure ML extension trade-off) — including preview-time unknown ids."""
+group ids that fit their target, AKS local accounts (with the Azure ML extension trade-off reported visibly) —
+including preview-time unknown ids."""
 
 from __future__ import annotations
 
@@ -159,12 +160,55 @@ def aml_extension() -> StackResource:
 def test_aks_local_accounts(pack: Pack) -> None:
     assert not of("aks-local-accounts-disabled", pack.analyze_stack([cluster(True)]))
     found = of("aks-local-accounts-disabled", pack.analyze_stack([cluster(False)]))
-    assert len(found) == 1 and "disableLocalAccounts" in found[0].message
-    missing_aad = of("aks-local-accounts-disabled", pack.analyze_stack([cluster(True, aad=False)]))
-    assert len(missing_aad) == 1 and "aadProfile" in missing_aad[0].message
+    assert len(found) == 1 and "disableLocalAccounts" in found[0].message and "disable_local_accounts" in found[0].message
+    # Entra ID integration moved to its own resource rule (aks-entra-id-rbac): one finding per fact, not two.
+    assert not of("aks-local-accounts-disabled", pack.analyze_stack([cluster(True, aad=False)]))
+    unset = cluster(True)
+    del unset.props["disableLocalAccounts"]
+    assert "Azure's default" in of("aks-local-accounts-disabled", pack.analyze_stack([unset]))[0].message
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_azure_ml_extension_exemption_is_visible_not_silent(pack: Pack, env: str) -> None:
+    pack.configure(env)
+    found = pack.analyze_stack([cluster(False), aml_extension()])
+    assert not of("aks-local-accounts-disabled", found)
+    notice = of("aks-local-accounts-azureml-exemption", found)
+    assert len(notice) == 1 and notice[0].level == "advisory" and notice[0].urn == cluster(False).urn
+    assert "exemption in effect" in notice[0].message and "Microsoft.AzureML.Kubernetes" in notice[0].message
+    # no extension, or local accounts off: nothing to report
+    assert not of("aks-local-accounts-azureml-exemption", pack.analyze_stack([cluster(False)]))
+    assert not of("aks-local-accounts-azureml-exemption", pack.analyze_stack([cluster(True), aml_extension()]))
 
 
 def test_azure_ml_extension_trade_off_is_configurable(pack: Pack) -> None:
     assert not of("aks-local-accounts-disabled", pack.analyze_stack([cluster(False), aml_extension()]))
     pack.configure("prd", **{"aks-local-accounts-disabled": {"allowWithAzureMLExtension": False}})
     assert of("aks-local-accounts-disabled", pack.analyze_stack([cluster(False), aml_extension()]))
+
+
+KV = "azure-native:keyvault:Vault"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_private_endpoint_group_id_must_fit_the_target(pack: Pack, env: str) -> None:
+    pack.configure(env)
+    vault = StackResource(KV, "kv", {"vaultName": "kv-ml", "resourceGroupName": RG,
+                                     "properties": {"publicNetworkAccess": "Disabled"}})
+    vault_id = arm_id("Microsoft.KeyVault/vaults", "kv-ml")
+    good = pack.analyze_stack([vault, endpoint("kv", "vault", vault_id)])
+    assert not of("private-endpoint-group-id-valid", good)
+    wrong = of("private-endpoint-group-id-valid", pack.analyze_stack([vault, endpoint("kv", "blob", vault_id)]))
+    assert len(wrong) == 1 and wrong[0].level == pack.levels["private-endpoint-group-id-valid"] == "mandatory"
+    assert "blob" in wrong[0].message and "valid: vault" in wrong[0].message and wrong[0].urn == vault.urn
+    # storage offers every service's sub-resource and its secondary
+    secondary = pack.analyze_stack([storage(), endpoint("st", "blob_secondary",
+                                                        arm_id("Microsoft.Storage/storageAccounts", "stdata"))])
+    assert not of("private-endpoint-group-id-valid", secondary)
+
+
+def test_group_id_check_follows_the_wiring_when_the_id_is_unknown(pack: Pack) -> None:
+    ws = workspace()
+    pe = endpoint("ws", "registry", UNKNOWN, property_deps={"privateLinkServiceConnections": [ws.urn]})
+    found = of("private-endpoint-group-id-valid", pack.analyze_stack([ws, pe]))
+    assert len(found) == 1 and "registry" in found[0].message

@@ -3,8 +3,8 @@
 A compute instance is billed while it runs, not per job: the estimate prices it "while running" for the hours its
 schedules keep it on (`properties.properties.schedules.computeStartStop`, cron triggers), an upper bound since idle
 shutdown (`idleTimeBeforeShutdown`) stops it sooner. Without a start schedule it starts on demand, and without a stop
-schedule nothing stops it but idle shutdown: both are priced as running all month, and say so. Kept apart from
-engine/cost.py (one small hook there) so the cost module can be restructured around it.
+schedule nothing stops it but idle shutdown: both are priced as running all month, and say so. One small hook in
+pricing.py calls it.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The cost estimate of Azure OpenAI deployments (`azure-native:cognitiveservices:Deployment`), kept apart from the
-rest of the estimate so it can move with it: `cost._Pricer.rules()` hooks `price_openai_deployment` in.
+rest of the estimate's rules: `pricing._Pricer.rules()` hooks `price_openai_deployment` in.
 
 - Provisioned deployment types (`*ProvisionedManaged`) reserve PTUs billed per PTU-hour whether used or not: idle and
   max are the deployment's capacity times that rate.
@@ -18,8 +18,10 @@ import dataclasses
 
 from aiinfra.catalog.openai_models import PROVISIONED_SKUS
 
-from .cost import Item, PriceRow, PriceTable, Quote, _num, dig, text_of
-from .monitor import Registration
+from ..plan import Registration
+from .plan_index import _num, dig, text_of
+from .prices import PriceRow, PriceTable, Quote
+from .pricing import Item
 
 SERVICE = "Azure OpenAI"
 

@@ -1,0 +1,46 @@
+"""Pricing a saved plan: `python -m aiinfra.engine.cost PLAN.json`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..plan import Plan, PlanFormatError, Registration
+from .estimate import estimate
+from .prices import PriceTableError, _read_json, load_price_table
+from .render import render_cost
+
+
+def registrations_from_json(document: Any, where: str) -> tuple[str, list[Registration]]:
+    """The stack name and registrations of a plan saved by `preview --json` (or of its "plan" member)."""
+    try:
+        plan = Plan.from_json(document, where)
+    except PlanFormatError as exc:
+        raise PriceTableError(str(exc)) from None
+    return plan.stack, plan.resources
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m aiinfra.engine.cost",
+                                     description="Price a plan saved by `python -m stacks.preview ENV --json FILE`.")
+    parser.add_argument("plan", type=Path, help="the saved plan (JSON)")
+    parser.add_argument("--prices", metavar="FILE", type=Path, action="append",
+                        help="price table(s) in the Azure Retail Prices API's shape (repeatable; later files win)")
+    parser.add_argument("--json", action="store_true", help="print the estimate as JSON")
+    args = parser.parse_args(argv)
+    try:
+        stack, resources = registrations_from_json(_read_json(args.plan), str(args.plan))
+        cost = estimate(resources, load_price_table(args.prices), stack=stack)
+    except PriceTableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(cost.as_json(), indent=2, sort_keys=True) if args.json else render_cost(cost))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,107 @@
+"""Reading a recorded plan for pricing: wire values, names, regions, parents (used by the diagram too)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..plan import COMPUTED_MARKER, STACK_TYPE, Registration
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def text_of(value: Any) -> str | None:
+    """A known, non-empty string input; None for absent, empty or preview-time unknown values."""
+    return value if isinstance(value, str) and value and value != COMPUTED_MARKER else None
+
+
+def dig(data: Any, *keys: str) -> Any:
+    """`dig(inputs, "sku", "tier")`: a nested input, or None when any level is missing."""
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+
+def azure_name(r: Registration) -> str:
+    """The name the program gave the resource in Azure, else its logical name.
+
+    That is its own `<resource>Name` input, or `name`, or a `<suffix>Name` whose suffix ends the type's name
+    (`environmentName` of a ManagedEnvironment, `accountName` of a BatchAccount); an AKS cluster's is `resourceName`.
+    Other `...Name` inputs name a parent (a Batch pool's `accountName`).
+    """
+    kind = r.type.split(":")[-1]
+    keys = [kind[:1].lower() + kind[1:] + "Name", "name"]
+    keys += sorted(k for k in r.inputs if k.endswith("Name") and k != "Name" and kind.lower().endswith(k[:-4].lower()))
+    keys += ["resourceName"] if kind == "ManagedCluster" else []
+    return next((v for v in (text_of(r.inputs.get(k)) for k in keys) if v), text_of(r.outputs.get("name")) or r.name)
+
+
+def _region(value: str) -> str:
+    return value.replace(" ", "").lower()
+
+
+# Children that take their region from the parent resource they name.
+_PARENT_BY_NAME = {
+    "azure-native:machinelearningservices:Compute": ("workspaceName", "azure-native:machinelearningservices:Workspace"),
+    "azure-native:machinelearningservices:ManagedNetworkSettingsRule":
+        ("workspaceName", "azure-native:machinelearningservices:Workspace"),
+    "azure-native:batch:Pool": ("accountName", "azure-native:batch:BatchAccount"),
+    "azure-native:containerservice:AgentPool": ("resourceName", "azure-native:containerservice:ManagedCluster"),
+}
+_PARENT_ID_KEYS = ("managedEnvironmentId", "environmentId")
+
+
+class PlanIndex:
+    """Lookups over one plan: Azure resources by id and by (type, name), regions, top-level components."""
+
+    def __init__(self, resources: Sequence[Registration]) -> None:
+        self.resources = list(resources)
+        self.by_urn = {r.urn: r for r in self.resources}
+        self.by_id = {r.id.lower(): r for r in self.resources if r.custom and r.id}
+        self.by_name: dict[tuple[str, str, str], Registration] = {}
+        for r in self.resources:
+            name = azure_name(r)
+            group = text_of(r.inputs.get("resourceGroupName")) or ""
+            self.by_name.setdefault((r.type, name.lower(), group.lower()), r)
+            self.by_name.setdefault((r.type, name.lower(), ""), r)
+
+    def named(self, type_token: str, name: str | None, group: str | None = None) -> Registration | None:
+        if not name:
+            return None
+        return (self.by_name.get((type_token, name.lower(), (group or "").lower()))
+                or self.by_name.get((type_token, name.lower(), "")))
+
+    def referenced(self, value: Any) -> Registration | None:
+        text = text_of(value)
+        return self.by_id.get(text.lower()) if text else None
+
+    def region_of(self, r: Registration, depth: int = 0) -> str | None:
+        """The resource's `location`, else its parent resource's, else its resource group's."""
+        own = text_of(r.inputs.get("location"))
+        if own or depth > 4:
+            return _region(own) if own else None
+        group = text_of(r.inputs.get("resourceGroupName"))
+        parent: Registration | None = None
+        if r.type in _PARENT_BY_NAME:
+            key, parent_type = _PARENT_BY_NAME[r.type]
+            parent = self.named(parent_type, text_of(r.inputs.get(key)), group)
+        for key in _PARENT_ID_KEYS:
+            parent = parent or self.referenced(r.inputs.get(key))
+        if parent is None and group:
+            parent = self.named("azure-native:resources:ResourceGroup", group)
+        return self.region_of(parent, depth + 1) if parent is not None else None
+
+    def top_level(self, r: Registration) -> Registration | None:
+        """The ancestor directly under the stack, when it is a component; None for resources outside components."""
+        node = r
+        while node.parent in self.by_urn and self.by_urn[node.parent].type != STACK_TYPE:
+            node = self.by_urn[node.parent]
+        return None if node.custom else node
+
+

@@ -1,0 +1,358 @@
+"""What each priced resource costs: one rule per azure-native type, into items billed per unit-hour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from aiinfra.catalog.gpu_skus import is_gpu_size
+
+from ..plan import Registration
+from .compute_instance import compute_instance_hours
+from .formula import autoscale_bounds
+from .plan_index import _PARENT_ID_KEYS, PlanIndex, _num, dig, text_of
+from .prices import HOURS_PER_MONTH, LOW_PRIORITY, REGULAR, SPOT, PriceTable, Quote
+
+
+def _monthly(hourly: float | None) -> float | None:
+    return None if hourly is None else hourly * HOURS_PER_MONTH
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+
+
+@dataclass
+class Item:
+    """Something billed per unit-hour: `idle_units` run with zero jobs, `max_units` (None: unbounded) at max scale."""
+
+    resource: Registration
+    label: str
+    rate: Quote
+    idle_units: float
+    max_units: float | None
+    gpu: bool = False
+    dedicated_rate: Quote | None = None  # a spot / low-priority item's dedicated equivalent, for the saving
+    notes: list[str] = field(default_factory=list)
+
+    @staticmethod
+    def _times(units: float | None, rate: float | None) -> float | None:
+        if units == 0:
+            return 0.0  # nothing runs: free whatever the price
+        return None if units is None or rate is None else units * rate
+
+    @property
+    def idle_hourly(self) -> float | None:
+        return self._times(self.idle_units, self.rate.hourly)
+
+    @property
+    def max_hourly(self) -> float | None:
+        return self._times(self.max_units, self.rate.hourly)
+
+    @property
+    def saving_hourly(self) -> float | None:
+        if self.dedicated_rate is None:
+            return 0.0
+        dedicated = self._times(self.max_units, self.dedicated_rate.hourly)
+        actual = self.max_hourly
+        return None if dedicated is None or actual is None else dedicated - actual
+
+    @property
+    def problem(self) -> str | None:
+        if self.rate.problem and (self.idle_units or self.max_units != 0):
+            return self.rate.problem
+        return None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.resource.urn, "type": self.resource.type, "name": self.resource.name, "label": self.label,
+            "gpu": self.gpu, "idleUnits": self.idle_units, "maxUnits": self.max_units,
+            "ratePerHour": _round(self.rate.hourly, 4), "idleMonthly": _round(_monthly(self.idle_hourly), 2),
+            "maxHourly": _round(self.max_hourly, 4), "spotSavingHourly": _round(self.saving_hourly, 4),
+            "approximate": self.rate.approximate, "unpriced": self.problem, "notes": self.notes,
+            "price": self.rate.row.as_json() if self.rate.row else None,
+        }
+
+
+def _priority(value: Any) -> str:
+    text = (text_of(value) or "").lower().replace(" ", "").replace("_", "")
+    if text in ("spot", "low") or text.startswith("spot"):
+        return SPOT
+    return LOW_PRIORITY if text.startswith("lowpriority") else REGULAR
+
+
+class _Pricer:
+    def __init__(self, plan: PlanIndex, prices: PriceTable) -> None:
+        self.plan = plan
+        self.prices = prices
+
+    def vms(self, r: Registration, label: str, size: str | None, priority: str, idle: float,
+            peak: float | None, notes: list[str] | None = None) -> Item:
+        notes = list(notes or [])
+        if size is None:
+            return Item(r, label, Quote(problem=f"{label}: no vmSize"), idle, peak, notes=notes)
+        region = self.plan.region_of(r)
+        kind = "" if priority == REGULAR else f" {priority}"
+        item = Item(r, f"{label}: {size}{kind}", self.prices.vm(size, region, priority), idle, peak,
+                    gpu=is_gpu_size(size), notes=notes)
+        if priority != REGULAR:
+            item.dedicated_rate = self.prices.vm(size, region, REGULAR)
+        return item
+
+    def aml_compute(self, r: Registration) -> list[Item]:
+        props = r.inputs.get("properties") or {}
+        inner = dig(props, "properties") or {}
+        size = text_of(dig(inner, "vmSize"))
+        kind = text_of(dig(props, "computeType"))
+        if kind == "AmlCompute":
+            scale = inner.get("scaleSettings") or {}
+            low, high = _num(scale.get("minNodeCount")), _num(scale.get("maxNodeCount"))
+            notes = [] if high is not None else ["no scaleSettings.maxNodeCount"]
+            return [self.vms(r, f"AML compute cluster {r.name}", size, _priority(dig(inner, "vmPriority")),
+                             low or 0.0, high, notes)]
+        if kind == "ComputeInstance":
+            # Hook (issue 20): billed while running, for the hours its schedules keep it on (compute_instance.py).
+            hours, notes = compute_instance_hours(props)
+            return [self.vms(r, f"AML compute instance {r.name} (while running)", size, REGULAR,
+                             hours / HOURS_PER_MONTH, 1.0, notes)]
+        return []
+
+    def agent_pool(self, r: Registration, pool: dict[str, Any], label: str) -> Item:
+        """An AKS node pool, inline in the cluster or its own AgentPool: min..max when autoscaling, else count."""
+        notes: list[str] = []
+        count = _num(pool.get("count"))
+        if count is None:
+            count = 1.0
+            notes.append("count not set: Azure's default is 1")
+        if pool.get("enableAutoScaling") is True:
+            idle, peak = _num(pool.get("minCount")) or 0.0, _num(pool.get("maxCount"))
+        else:
+            idle, peak = count, count
+        mode = (text_of(pool.get("mode")) or "User").lower()
+        return self.vms(r, f"{label} ({mode})", text_of(pool.get("vmSize")),
+                        _priority(pool.get("scaleSetPriority")), idle, peak, notes)
+
+    def managed_cluster(self, r: Registration) -> list[Item]:
+        tier = text_of(dig(r.inputs, "sku", "tier")) or "Free"
+        if tier.lower() == "free":
+            rate = Quote(free_because="the Free tier has no charge")
+        else:
+            rate = self.prices.service("Azure Kubernetes Service", tier, self.plan.region_of(r))
+        items = [Item(r, f"AKS {r.name} control plane, {tier} tier", rate, 1.0, 1.0)]
+        for i, pool in enumerate(r.inputs.get("agentPoolProfiles") or []):
+            if isinstance(pool, dict):
+                items.append(self.agent_pool(r, pool, f"AKS {r.name} pool {text_of(pool.get('name')) or i}"))
+        return items
+
+    def aks_agent_pool(self, r: Registration) -> list[Item]:
+        return [self.agent_pool(r, r.inputs, f"AKS node pool {r.name}")]
+
+    def batch_pool(self, r: Registration) -> list[Item]:
+        size = text_of(r.inputs.get("vmSize"))
+        label = f"Batch pool {r.name}"
+        fixed = dig(r.inputs, "scaleSettings", "fixedScale")
+        formula = text_of(dig(r.inputs, "scaleSettings", "autoScale", "formula"))
+        if isinstance(fixed, dict):
+            pools = [(REGULAR, _num(fixed.get("targetDedicatedNodes")) or 0.0),
+                     (SPOT, _num(fixed.get("targetLowPriorityNodes")) or 0.0)]
+            return [self.vms(r, label, size, priority, n, n) for priority, n in pools if n]
+        if formula is None:
+            return [self.vms(r, label, size, REGULAR, 0.0, 0.0, ["no scaleSettings: Azure starts it at 0 nodes"])]
+        bounds = autoscale_bounds(formula)
+        items = []
+        # Batch-managed accounts serve low-priority nodes as Spot VMs (Azure/Batch#196), priced as Spot.
+        for priority, target in ((REGULAR, "$TargetDedicatedNodes"), (SPOT, "$TargetLowPriorityNodes")):
+            if target.lower() in bounds:
+                low, high, notes = bounds[target.lower()]
+                if high != 0:
+                    items.append(self.vms(r, label, size, priority, low, high, notes))
+        if not items:
+            items.append(self.vms(r, label, size, REGULAR, 0.0, None, [
+                "the autoscale formula sets no $TargetDedicatedNodes / $TargetLowPriorityNodes bound"]))
+        return items
+
+    def _environment_profile(self, r: Registration) -> tuple[Registration | None, str | None]:
+        env = None
+        for key in _PARENT_ID_KEYS:
+            env = env or self.plan.referenced(r.inputs.get(key))
+        wanted = text_of(r.inputs.get("workloadProfileName"))
+        if env is None or wanted is None:
+            return env, None
+        for profile in env.inputs.get("workloadProfiles") or []:
+            if isinstance(profile, dict) and text_of(profile.get("name")) == wanted:
+                return env, text_of(profile.get("workloadProfileType"))
+        return env, None
+
+    def _serverless_gpu(self, r: Registration, label: str, idle: float, peak: float | None,
+                        notes: list[str]) -> list[Item]:
+        env, profile = self._environment_profile(r)
+        if env is None or not profile or not profile.lower().startswith("consumption-gpu"):
+            return []  # consumption CPU is billed per use: not estimated
+        rate = self.prices.service("Azure Container Apps", profile, self.plan.region_of(r))
+        return [Item(r, f"{label} on {profile}", rate, idle, peak, gpu=True, notes=notes)]
+
+    def container_app(self, r: Registration) -> list[Item]:
+        scale = dig(r.inputs, "template", "scale") or {}
+        notes = []
+        peak = _num(scale.get("maxReplicas"))
+        if peak is None:
+            peak = 10.0
+            notes.append("maxReplicas not set: Azure's default is 10")
+        return self._serverless_gpu(r, f"Container App {r.name}", _num(scale.get("minReplicas")) or 0.0, peak, notes)
+
+    def container_job(self, r: Registration) -> list[Item]:
+        config = r.inputs.get("configuration") or {}
+        notes: list[str] = []
+        trigger = next((config[k] for k in ("eventTriggerConfig", "manualTriggerConfig", "scheduleTriggerConfig")
+                        if isinstance(config.get(k), dict)), {})
+        parallelism = _num(trigger.get("parallelism")) or 1.0
+        executions = _num(dig(trigger, "scale", "maxExecutions"))
+        if "scale" in trigger and executions is None:
+            executions = 100.0
+            notes.append("scale.maxExecutions not set: Azure's default is 100")
+        peak = parallelism * (executions or 1.0)
+        return self._serverless_gpu(r, f"Container Apps job {r.name}", 0.0, peak, notes)
+
+    def managed_environment(self, r: Registration) -> list[Item]:
+        """Dedicated workload profiles bill per instance; consumption ones (CPU or GPU) bill the apps on them."""
+        items = []
+        for profile in r.inputs.get("workloadProfiles") or []:
+            kind = text_of(dig(profile, "workloadProfileType")) or ""
+            if not kind or kind.lower().startswith("consumption"):
+                continue
+            low, high = _num(profile.get("minimumCount")) or 0.0, _num(profile.get("maximumCount"))
+            rate = self.prices.service("Azure Container Apps", kind, self.plan.region_of(r))
+            items.append(Item(r, f"Container Apps environment {r.name} dedicated profile {kind}", rate, low, high,
+                              gpu=kind.upper().startswith("NC")))
+        return items
+
+    def fixed(self, r: Registration, label: str, rate: Quote) -> list[Item]:
+        return [Item(r, label, rate, 1.0, 1.0)]
+
+    def private_endpoint(self, r: Registration) -> list[Item]:
+        rate = self.prices.service("Virtual Network", "Standard", self.plan.region_of(r),
+                                   product="Virtual Network Private Link", meter_suffix="Private Endpoint")
+        return self.fixed(r, f"private endpoint {r.name}", rate)
+
+    def registry(self, r: Registration) -> list[Item]:
+        tier = text_of(dig(r.inputs, "sku", "name")) or "?"
+        rate = self.prices.service("Container Registry", tier, self.plan.region_of(r), meter_suffix="Registry Unit")
+        return self.fixed(r, f"container registry {r.name}, {tier}", rate)
+
+    def firewall(self, r: Registration, tier: str, label: str) -> list[Item]:
+        rate = self.prices.service("Azure Firewall", tier, self.plan.region_of(r), product="Azure Firewall",
+                                   meter_suffix="Deployment")
+        return self.fixed(r, f"{label}, {tier}", rate)
+
+    def azure_firewall(self, r: Registration) -> list[Item]:
+        return self.firewall(r, text_of(dig(r.inputs, "sku", "tier")) or "Standard", f"Azure Firewall {r.name}")
+
+    def ml_workspace(self, r: Registration) -> list[Item]:
+        """A managed network that allows only approved outbound and has FQDN rules runs an Azure Firewall."""
+        network = r.inputs.get("managedNetwork") or {}
+        rules = [v for v in (network.get("outboundRules") or {}).values() if isinstance(v, dict)]
+        group = text_of(r.inputs.get("resourceGroupName"))
+        for rule in self.plan.resources:
+            if (rule.type == "azure-native:machinelearningservices:ManagedNetworkSettingsRule"
+                    and self.plan.named(r.type, text_of(rule.inputs.get("workspaceName")), group) is r):
+                rules.append(rule.inputs.get("properties") or {})
+        fqdn = sum(1 for rule in rules if str(rule.get("type", "")).upper() == "FQDN")
+        if network.get("isolationMode") != "AllowOnlyApprovedOutbound" or not fqdn:
+            return []
+        tier = text_of(network.get("firewallSku")) or "Standard"
+        rules_text = f"{fqdn} FQDN rule{'s' * (fqdn > 1)}"
+        return self.firewall(r, tier, f"Azure Firewall of ML workspace {r.name}'s managed network ({rules_text})")
+
+    def nat_gateway(self, r: Registration) -> list[Item]:
+        rate = self.prices.service("NAT Gateway", "Standard", self.plan.region_of(r), meter_suffix="Gateway")
+        return self.fixed(r, f"NAT gateway {r.name}", rate)
+
+    def public_ip(self, r: Registration) -> list[Item]:
+        """A Standard public IP bills per hour while it exists (Basic was retired on 2025-09-30, so has no row)."""
+        sku = text_of(dig(r.inputs, "sku", "name")) or "Standard"
+        rate = self.prices.service("Virtual Network", sku, self.plan.region_of(r), product="IP Addresses")
+        return self.fixed(r, f"public IP {r.name}, {sku}", rate)
+
+    def always_on(self, r: Registration) -> list[Item]:
+        """A type with a standing charge (or one we know nothing of) and no rule: an unpriced item, so every total
+        it belongs to is a lower bound (`≥`), never a complete figure."""
+        short = r.type.removeprefix("azure-native:")
+        return self.fixed(r, f"{short} {r.name}", Quote(problem=f"no price for {short} in the price table "
+                                                                "(it may bill while it exists)"))
+
+    def virtual_machine(self, r: Registration) -> list[Item]:
+        return [self.vms(r, f"VM {r.name}", text_of(dig(r.inputs, "hardwareProfile", "vmSize")),
+                         _priority(r.inputs.get("priority")), 1.0, 1.0)]
+
+    def scale_set(self, r: Registration) -> list[Item]:
+        capacity = _num(dig(r.inputs, "sku", "capacity"))
+        notes = [] if capacity is not None else ["sku.capacity not set"]
+        return [self.vms(r, f"VM scale set {r.name}", text_of(dig(r.inputs, "sku", "name")),
+                         _priority(dig(r.inputs, "virtualMachineProfile", "priority")),
+                         capacity or 0.0, capacity, notes)]
+
+    def rules(self) -> dict[str, Callable[[Registration], list[Item]]]:
+        return {
+            "azure-native:machinelearningservices:Compute": self.aml_compute,
+            "azure-native:machinelearningservices:Workspace": self.ml_workspace,
+            "azure-native:containerservice:ManagedCluster": self.managed_cluster,
+            "azure-native:containerservice:AgentPool": self.aks_agent_pool,
+            "azure-native:batch:Pool": self.batch_pool,
+            "azure-native:app:ContainerApp": self.container_app,
+            "azure-native:app:Job": self.container_job,
+            "azure-native:app:ManagedEnvironment": self.managed_environment,
+            "azure-native:network:PrivateEndpoint": self.private_endpoint,
+            "azure-native:network:AzureFirewall": self.azure_firewall,
+            "azure-native:containerregistry:Registry": self.registry,
+            "azure-native:compute:VirtualMachine": self.virtual_machine,
+            "azure-native:compute:VirtualMachineScaleSet": self.scale_set,
+            "azure-native:network:NatGateway": self.nat_gateway,
+            "azure-native:network:PublicIPAddress": self.public_ip,
+            # Azure OpenAI deployments: priced in their own module (engine/cost/openai.py).
+            "azure-native:cognitiveservices:Deployment": self.openai_deployment,
+        }
+
+    def openai_deployment(self, r: Registration) -> list[Item]:
+        from .openai import price_openai_deployment  # its own module; it imports this one
+        return price_openai_deployment(self.prices, r)
+
+
+# Resource types with no standing charge of their own; anything else unpriced is listed as "not estimated".
+_NO_CHARGE = {
+    "authorization:RoleAssignment", "authorization:RoleDefinition", "authorization:ManagementLockAtResourceGroupLevel",
+    "authorization:ManagementLockByScope", "authorization:PolicyAssignment", "batch:BatchAccount",
+    "cognitiveservices:Account", "cognitiveservices:RaiPolicy", "machinelearningservices:WorkspaceConnection",
+    "consumption:Budget", "insights:DiagnosticSetting", "machinelearningservices:ManagedNetworkSettingsRule",
+    "monitor:DiagnosticSetting", "storage:ManagementPolicy", "storage:BlobServiceProperties",
+    "managedidentity:FederatedIdentityCredential", "managedidentity:UserAssignedIdentity",
+    "network:NetworkSecurityGroup", "network:PrivateDnsZoneGroup", "network:Route", "network:RouteTable",
+    "network:SecurityRule", "network:Subnet", "network:VirtualNetwork", "resources:ResourceGroup",
+    "compute:DiskEncryptionSet", "containerservice:MaintenanceConfiguration", "kubernetesconfiguration:Extension",
+    "monitor:DataCollectionRuleAssociation", "privatedns:VirtualNetworkLink", "sql:Server",
+}
+
+# Types billed only for what they store, ingest or serve (per GB, per operation, per query): $0 for an idle month
+# beyond what is stored, so listed as "billed by use" without making a total a lower bound. Each service's pricing
+# page bills them that way (storage per GB stored and per operation; Key Vault software keys and secrets per 10,000
+# operations; Log Analytics and Application Insights per GB ingested on pay-as-you-go; record sets within their zone).
+# An HSM-protected key bills per key per month, so it is not here (see _standing).
+_BILLED_BY_USE = {
+    "applicationinsights:Component", "insights:Component", "keyvault:Vault", "keyvault:Key", "keyvault:Secret",
+    "monitor:DataCollectionRule", "operationalinsights:Workspace", "privatedns:PrivateRecordSet",
+    "storage:StorageAccount", "storage:BlobContainer", "storage:Queue", "storage:Table", "storage:FileShare",
+}
+
+
+def _standing(r: Registration, short: str) -> bool:
+    """Whether an unpriced resource may bill while it exists (an always-on charge the total leaves out)."""
+    if short in _NO_CHARGE:
+        return False
+    if short == "keyvault:Key":
+        return str(dig(r.inputs, "properties", "kty") or "").upper().endswith("-HSM")
+    if short == "operationalinsights:Workspace":
+        return str(dig(r.inputs, "sku", "name") or "PerGB2018").lower() == "capacityreservation"
+    return short not in _BILLED_BY_USE
+
+
