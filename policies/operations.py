@@ -49,8 +49,9 @@ RULES = [
         concern=CONCERN,
         summary="Azure ML datastores must be identity-based (credentialsType None): no account keys, SAS tokens, "
                 "service principal secrets or certificates stored in the workspace.",
-        fix="Set properties.credentials to {credentialsType: None} and grant the workspace identity Storage Blob Data "
-            "Reader and the compute identity Storage Blob Data Reader/Contributor on exactly that container.",
+        fix="Datastore(properties=...): credentials={'credentials_type': 'None'} (ARM: properties.credentials."
+            "credentialsType), and grant the workspace identity Storage Blob Data Reader and the compute identity "
+            "Storage Blob Data Reader/Contributor on exactly that container.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Microsoft Learn: Create datastores (identity-based access)",
