@@ -80,9 +80,9 @@ def write_json(document: dict[str, Any], target: Path) -> None:
 class Progress:
     """One line per long step on stderr, only on a terminal (CI logs and captured output stay clean)."""
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self.stream = stream
-        self.enabled = hasattr(stream, "isatty") and stream.isatty()
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = hasattr(self.stream, "isatty") and self.stream.isatty()
 
     def step(self, text: str) -> None:
         if self.enabled:
