@@ -420,6 +420,7 @@ class PlanDiff:
     new_label: str
     stack: str
     changes: list[ResourceChange]
+    base_stack: str = ""
     unchanged: int
     cost: CostDelta | None = None
     policy: PolicyDelta | None = None
@@ -455,7 +456,8 @@ class PlanDiff:
                 f"({self.unchanged} unchanged)")
 
     def as_json(self) -> dict[str, Any]:
-        return {"base": self.base_label, "new": self.new_label, "stack": self.stack, "summary": self.summary_line(),
+        return {"base": self.base_label, "new": self.new_label, "stack": self.stack, "baseStack": self.base_stack,
+                "summary": self.summary_line(),
                 "counts": self.counts(), "unchanged": self.unchanged, "noChanges": self.no_changes,
                 "dataLoss": [c.data_loss_text() for c in self.data_loss],
                 "refused": [{"urn": c.urn, "paths": [p.path for p in c.refused]} for c in self.refused],
@@ -479,7 +481,8 @@ def diff_plans(base: Mapping[str, Any], new: Mapping[str, Any], prices: PriceTab
     check_plan_document(new, new_label)
     changes, unchanged = diff_resources(base, new)
     stack = str(new["plan"].get("stack") or "")
-    result = PlanDiff(base_label, new_label, stack, changes, unchanged)
+    result = PlanDiff(base_label, new_label, stack, changes, unchanged,
+                      base_stack=str(base["plan"].get("stack") or ""))
     if prices is not None:
         base_cost = estimate_document(base, prices, base_label)
         result.cost = cost_delta(base_cost, new_cost or estimate_document(new, prices, new_label))
@@ -531,6 +534,8 @@ def render_header(diff: PlanDiff, style: Style, budget: bool = True) -> list[str
     """What must be read first: data loss, refused updates, the summary line, cost and policy deltas (and the new
     plan's budget check, unless the caller prints it itself)."""
     lines = [style.paint(f"Changes: {diff.base_label} -> {diff.new_label} (stack {diff.stack})", "bold")]
+    if diff.base_stack and diff.base_stack != diff.stack:
+        lines.append(style.paint(f"note: the base plan is of stack '{diff.base_stack}', not '{diff.stack}'", "yellow"))
     for change in diff.data_loss:
         lines.append(style.wrap(style.paint("DATA LOSS: ", "red", "bold") + change.data_loss_text(), "  "))
     for change in diff.refused:

@@ -1,7 +1,7 @@
 """The pull-request comment: a preview (and, with a base plan, its diff) as GitHub / Azure DevOps Markdown.
 
-Built from the JSON document the preview writes (`plan`, `cost`, `policies`, `quota`, `diff`), so it needs nothing but
-that document. Loud things first (data loss, refused updates), then the summary tables, then the long lists inside
+Built from the JSON document the preview writes (`plan`, `cost`, `policies`, `quota`, `diff`), so a saved document is
+enough. Loud things first (data loss, refused updates), then the summary tables, then the long lists inside
 collapsible `<details>` blocks. A hidden marker line names the stack, so a pipeline can update its own comment instead
 of adding a new one on every push.
 """
@@ -9,6 +9,8 @@ of adding a new one on every push.
 from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
+
+from .diff import COMPUTED, MISSING, money, show_value
 
 MARKER = "<!-- aiinfra-plan:{stack} -->"
 SYMBOL = {"create": "+", "update": "~", "replace": "±", "delete": "-"}
@@ -32,25 +34,14 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], align: str = ""
 
 
 def _money(value: float | None, signed: bool = False) -> str:
-    if value is None:
-        return "-"
-    digits = 4 if 0 < abs(value) < 1 else 2
-    text = f"${abs(value):,.{digits}f}"
-    if signed:
-        return "±$0" if abs(value) < 0.00005 else ("+" if value > 0 else "-") + text
-    return ("-" if value < 0 else "") + text
+    return "-" if value is None else money(value, signed)
 
 
 def _value(value: Any, absent: bool) -> str:
-    if absent:
-        return "_(absent)_"
-    if value == "<computed>":
-        return "_(known after apply)_"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = value if isinstance(value, str) else repr(value) if not isinstance(value, (dict, list)) else str(value)
-    text = str(text)
-    return "`" + (text if len(text) <= 60 else text[:59] + "…").replace("`", "'") + "`"
+    text = show_value(MISSING if absent else value, limit=60)
+    if absent or value == COMPUTED:
+        return f"_{text}_"
+    return "`" + text.replace("`", "'") + "`"
 
 
 def _details(summary: str, body: list[str]) -> list[str]:

@@ -175,3 +175,9 @@ def test_markdown_puts_data_loss_first_and_details_collapsed():
 def test_a_file_that_is_not_a_plan_is_a_clear_error():
     with pytest.raises(DiffError, match="plan.resources"):
         check_plan_document({"cost": {}}, "x.json")
+
+
+def test_comparing_plans_of_different_stacks_says_so():
+    base = document(storage())
+    base["plan"]["stack"] = "prd"
+    assert "note: the base plan is of stack 'prd', not 'dev'" in render_diff(diff_plans(base, document(storage())))
