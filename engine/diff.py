@@ -420,8 +420,8 @@ class PlanDiff:
     new_label: str
     stack: str
     changes: list[ResourceChange]
-    base_stack: str = ""
     unchanged: int
+    base_stack: str = ""
     cost: CostDelta | None = None
     policy: PolicyDelta | None = None
 

@@ -155,8 +155,8 @@ def test_ado_comment_updates_its_own_thread_or_creates_one(tmp_path, monkeypatch
         def __enter__(self):
             return self
 
-        def __exit__(self, *exc):
-            return False
+        def __exit__(self, *exc) -> None:
+            return None
 
     def patch(threads):
         opener = fake(threads)
