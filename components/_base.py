@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, WithJsonSchema
-from pydantic._internal._model_construction import ModelMetaclass
 from pydantic.alias_generators import to_camel
 
 
@@ -45,26 +44,18 @@ def duplicates(values: typing.Iterable[str]) -> list[str]:
     return sorted({v for v in seen if seen.count(v) > 1})
 
 
-class _ArgsModelMeta(ModelMetaclass):
-    """Construction from Python (a Pulumi program) turns a validation error into a RunError naming each
-    field, which `pulumi up` prints without a traceback. Validation of config files goes through
-    `model_validate` instead and keeps pydantic's error, so the caller can name the YAML path; nested
-    models are validated by pydantic's core and never pass through here."""
-
-    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().__call__(*args, **kwargs)
-        except ValidationError as exc:
-            lines = format_validation_error(exc, cls)  # type: ignore[arg-type]
-            raise ComponentArgsError(f"{cls.__name__}: invalid args:\n  " + "\n  ".join(lines)) from None
-
-
-class ArgsModel(BaseModel, metaclass=_ArgsModelMeta):
+class ArgsModel(BaseModel):
     """Base for component args and settings.
 
     - unknown fields are errors (a typo must not be silently ignored);
     - fields accept snake_case in Python and camelCase in YAML stack config;
     - values are validated at construction, so a bad value fails before any resource exists.
+
+    It is an ordinary pydantic model, so pyright and IDEs see each subclass's keyword arguments, their types and
+    defaults. Construction from Python (a Pulumi program) turns a validation error into a `ComponentArgsError`
+    naming each field, which `pulumi up` prints without a traceback. Config files go through `model_validate`,
+    which keeps pydantic's error so the caller can name the YAML path; nested models are validated by pydantic's
+    core and never pass through `__init__`.
     """
 
     model_config = ConfigDict(
@@ -76,6 +67,17 @@ class ArgsModel(BaseModel, metaclass=_ArgsModelMeta):
         arbitrary_types_allowed=True,
         validate_default=True,
     )
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            lines = format_validation_error(exc, type(self))
+            raise ComponentArgsError(f"{type(self).__name__}: invalid args:\n  " + "\n  ".join(lines)) from None
+
+    # Nested models are validated by pydantic's core, not through this `__init__`, so one error names the whole
+    # path (`access.data_scientists_group_object_id`). The marker is how pydantic itself (RootModel) says so.
+    __init__.__pydantic_base_init__ = True  # pyright: ignore[reportFunctionMemberAccess]
 
 
 def _model_at(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> type[BaseModel] | None:

@@ -153,8 +153,12 @@ def computed_outputs(type_token: str, logical_name: str, inputs: dict[str, Any],
     elif type_token == "azure-native:containerregistry:Registry":
         state["loginServer"] = f"{name}.azurecr.io"
     elif type_token == "azure-native:storage:StorageAccount":
+        # Storage Accounts - Get Properties: a StorageV2 account answers blob, dfs, file, queue, table and web
+        # (the static website endpoint, `<name>.z<N>.web.core.windows.net`; the zone digit varies, 13 here)
+        # (https://learn.microsoft.com/rest/api/storagerp/storage-accounts/get-properties).
         state["primaryEndpoints"] = {svc: f"https://{name}.{svc}.core.windows.net/"
                                      for svc in ("blob", "file", "dfs", "queue", "table")}
+        state["primaryEndpoints"]["web"] = f"https://{name}.z13.web.core.windows.net/"
     elif type_token == "azure-native:operationalinsights:Workspace":
         state["customerId"] = deterministic_uuid(*seed, "customer")
     elif type_token == "azure-native:applicationinsights:Component":

@@ -7,15 +7,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.sync_await import _sync_await
 
 from . import arm
+from .invokes import RegisteredState, answer_invoke
 
-
-class UnknownInvokeError(Exception):
-    """A program called a data source (invoke) the offline engine cannot answer."""
+SECRET_PLACEHOLDER = "[secret]"  # how a secret value is recorded (what `pulumi preview` prints for one)
+COMPUTED_MARKER = "<computed>"  # how an unknown value is recorded (`pulumi preview`'s "output<T>")
 
 
 @dataclass
@@ -55,7 +56,12 @@ class Registration:
 
 
 class ArmMocks(Mocks):
-    """Answers resource registrations with ARM-shaped state; answers only invokes it knows."""
+    """Answers resource registrations with ARM-shaped state and every invoke with an ARM-shaped answer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Set by the RecordingMonitor: a `get*` of a resource the program registered answers its recorded state.
+        self.registered: RegisteredState = lambda _id: None
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         inputs = dict(args.inputs)
@@ -69,32 +75,28 @@ class ArmMocks(Mocks):
         return rid, state
 
     def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
-        """An invoke's result and its check failures (none: the answers below are always well-formed)."""
-        if args.token in ("azure-native:authorization:getClientConfig", "azuread:index/getClientConfig:getClientConfig"):
-            return {
-                "subscriptionId": arm.SUBSCRIPTION_ID,
-                "tenantId": arm.TENANT_ID,
-                "clientId": arm.deterministic_uuid("client"),
-                "objectId": arm.CLIENT_OBJECT_ID,
-            }, []
-        raise UnknownInvokeError(
-            f"the offline engine cannot answer the data source '{args.token}'; "
-            "pass the value in through config instead, or add an answer to engine/monitor.py"
-        )
+        """An invoke's result and its check failures (none: every answer is well-formed; see engine/invokes.py)."""
+        return answer_invoke(args.token, dict(args.args), self.registered), []
 
 
 def _json_safe(value: Any) -> Any:
-    """Plain JSON values only: resources become their URN, unknowns a marker, sets sorted lists."""
+    """Plain JSON values only: resources become their URN, unknowns and secrets a marker, sets sorted lists.
+
+    Unknowns arrive as `pulumi.output.UNKNOWN` (or the wire sentinel), secrets wrapped in the secret signature;
+    both are recorded as fixed markers, so a plan never holds an object's address or a secret's value.
+    """
     if isinstance(value, dict):
+        if rpc.is_rpc_secret(value):
+            return SECRET_PLACEHOLDER
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_json_safe(v) for v in value]
     if isinstance(value, pulumi.Resource):
         return {"$resourceReference": _sync_await(value.urn.future()) if hasattr(value, "urn") else None}
+    if value == rpc.UNKNOWN or isinstance(value, Unknown):
+        return COMPUTED_MARKER
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
-    if value is rpc.UNKNOWN:
-        return "<computed>"
     return str(value)
 
 
@@ -106,6 +108,17 @@ class RecordingMonitor(MockMonitor):
         self.registrations: dict[str, Registration] = {}
         self.component_outputs: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
+        if isinstance(mocks, ArmMocks):
+            mocks.registered = self.registered_state
+
+    def registered_state(self, resource_id: str) -> dict[str, Any] | None:
+        """The recorded outputs of the resource the program registered with this ARM id (ids are case-insensitive)."""
+        wanted = resource_id.lower()
+        with self._lock:
+            for registration in self.registrations.values():
+                if registration.id and registration.id.lower() == wanted:
+                    return registration.outputs
+        return None
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)

@@ -32,9 +32,8 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import set_mocks
 from pulumi.runtime.stack import run_in_stack
 
-from .monitor import ArmMocks, RecordingMonitor, Registration
+from .monitor import SECRET_PLACEHOLDER, ArmMocks, RecordingMonitor, Registration
 
-SECRET_PLACEHOLDER = "[secret]"
 
 
 class EngineError(Exception):
