@@ -260,7 +260,7 @@ def _cascade(changes: dict[str, ResourceChange], old_by: Mapping[str, Mapping[st
         handles: dict[str, str] = {}
         for urn in replaced:
             old_id = old_by[urn].get("id")
-            if isinstance(old_id, str) and old_id:
+            if isinstance(old_id, str) and old_id and old_id != COMPUTED:  # unknown ids (preview semantics) match nothing
                 handles[old_id.lower()] = urn
             handles[urn.lower()] = urn
         grew = False

@@ -181,3 +181,15 @@ def test_comparing_plans_of_different_stacks_says_so():
     base = document(storage())
     base["plan"]["stack"] = "prd"
     assert "note: the base plan is of stack 'prd', not 'dev'" in render_diff(diff_plans(base, document(storage())))
+
+
+def test_unknown_ids_of_replaced_resources_do_not_match_other_unknowns():
+    """Under `pulumi preview` semantics ids are unknown: an unknown input elsewhere is not the replaced resource's id."""
+    kv, other = vault("westus3"), resource("azure-native:network:PrivateEndpoint", "pe",
+                                          {"privateEndpointName": "pe", "resourceGroupName": RG,
+                                           "subnet": {"id": "<computed>"}})
+    kv["id"] = "<computed>"
+    moved = copy.deepcopy(kv)
+    moved["inputs"]["location"] = "eastus"
+    diff = diff_plans(document(kv, other), document(moved, other))
+    assert [c.name for c in diff.changes] == ["kv"]
