@@ -11,9 +11,10 @@ What `pulumi up` does with a changed input of an azure-native resource:
 
 `location` of a tracked resource is create-only by ARM's rule RPC-Put-V1-14 (Azure/azure-openapi-validator,
 docs/location-must-have-xms-mutability.md); common-types v5 `TrackedResource.location` carries
-`"x-ms-mutability": ["read", "create"]` (specification/common-types/resource-management/v5/types.json), so every type
-whose spec builds on it is replaced when `location` changes. Types whose spec declares its own `location` without the
-marking (ML workspaces, storage accounts) get the refused update instead.
+`"x-ms-mutability": ["read", "create"]` (specification/common-types/resource-management/v5/types.json), so a type
+whose spec builds on it is replaced when `location` changes. Specs that declare their own `location` without the
+marking (ML workspaces, storage accounts, Key Vaults: read in the spec) get the refused update instead; for the types
+whose spec we have not read on this point the row says so (see `_location`).
 
 Paths are wire-format input paths as the plan records them (`properties.properties.vmSize`); `path_params` are the
 PUT's URL parameters (checked against the SDK's `get_*` functions by tests/review/test_create_only_table.py).
@@ -54,13 +55,23 @@ class ResourceFacts:
     """What replacing (deleting) the resource destroys, for resources that hold data; None for the rest."""
 
 
-def _location(spec: str, marked: bool) -> Immutable:
-    if marked:
-        return Immutable("location", True, LOCATION_RULE)
-    return Immutable("location", False, f"{spec}: location is declared without x-ms-mutability (see "
-                                        "Azure/azure-rest-api-specs#11083); ARM refuses a new region")
+def _location(spec: str, marking: str) -> Immutable:
+    """`location` of a tracked resource, by what its spec says: "marked" (x-ms-mutability [read, create], usually through
+    common-types TrackedResource: azure-native replaces), "unmarked" (declared without it, read in the spec: azure-native
+    sends an update and ARM refuses it, as pulumi/pulumi-azure-native#3053 shows), or "unchecked" (we have not read the
+    spec's marking: reported as a replacement, the worse of the two, with that said)."""
+    if marking == "marked":
+        return Immutable("location", True, f"{spec}: {LOCATION_RULE}")
+    if marking == "unmarked":
+        return Immutable("location", False, f"{spec}: location is declared without x-ms-mutability, so azure-native "
+                                            "sends an update and ARM refuses a new region (Azure/azure-rest-api-specs"
+                                            "#11083, pulumi/pulumi-azure-native#3053)")
+    return Immutable("location", True, f"{LOCATION_RULE}; whether azure-native replaces the resource or ARM refuses the "
+                                       f"update depends on {spec}'s marking, not checked here: either way not in place")
 
 
+_FORCE_NEW_REPORT = ("pulumi/pulumi-azure-native reports/forceNewTypes.json (the provider's create-only properties, "
+                     "from x-ms-mutability)")
 _ML = "machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2025-12-01/"
 _APP = "app/resource-manager/Microsoft.App/ContainerApps/preview/2025-02-02-preview/"
 _WORKSPACE_RP = _ML + "workspaceRP.json"
@@ -70,7 +81,7 @@ _ROWS = (
     ResourceFacts(
         "azure-native:machinelearningservices:Workspace", "2025-12-01", _WORKSPACE_RP,
         ("resourceGroupName", "workspaceName"),
-        (_location(_WORKSPACE_RP, marked=False),
+        (_location(_WORKSPACE_RP, "unmarked"),
          Immutable("storageAccount", False, f"{_WORKSPACE_RP}: WorkspaceProperties.storageAccount, 'This cannot be "
                                             "changed once the workspace has been created'"),
          Immutable("keyVault", False, f"{_WORKSPACE_RP}: WorkspaceProperties.keyVault, 'This cannot be changed once "
@@ -81,11 +92,12 @@ _ROWS = (
         ("resourceGroupName", "workspaceName", "computeName")),
     ResourceFacts(
         "azure-native:storage:StorageAccount", "2024-01-01", _STORAGE, ("resourceGroupName", "accountName"),
-        (_location(_STORAGE, marked=False),),
+        (_location(_STORAGE, "unmarked"),),
         holds="every blob, queue, table and file share in the account"),
     ResourceFacts(
         "azure-native:keyvault:Vault", "2024-11-01", "keyvault/resource-manager/Microsoft.KeyVault/stable/2024-11-01/"
-        "keyvault.json", ("resourceGroupName", "vaultName"), (_location("keyvault.json", marked=True),),
+        "keyvault.json", ("resourceGroupName", "vaultName"),
+        (_location("keyvault.json (VaultCreateOrUpdateParameters)", "unmarked"),),
         holds="its keys (the customer-managed key other resources encrypt with), secrets and certificates; the name "
               "stays reserved while the deleted vault is retained"),
     ResourceFacts(
@@ -95,12 +107,12 @@ _ROWS = (
     ResourceFacts(
         "azure-native:containerregistry:Registry", "2023-01-01-preview",
         "containerregistry/resource-manager/Microsoft.ContainerRegistry/preview/2023-01-01-preview/"
-        "containerregistry.json", ("resourceGroupName", "registryName"), (_location("containerregistry.json", True),),
+        "containerregistry.json", ("resourceGroupName", "registryName"), (_location("containerregistry.json", "unchecked"),),
         holds="every image and artifact pushed to it"),
     ResourceFacts(
         "azure-native:containerservice:ManagedCluster", "2025-09-01",
         "containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2025-09-01/managedClusters.json",
-        ("resourceGroupName", "resourceName"), (_location("managedClusters.json", marked=True),),
+        ("resourceGroupName", "resourceName"), (_location("managedClusters.json", "unchecked"),),
         holds="every workload, persistent volume claim and secret in the cluster"),
     ResourceFacts(
         "azure-native:containerservice:AgentPool", "2025-09-01",
@@ -111,24 +123,31 @@ _ROWS = (
     ResourceFacts(
         "azure-native:batch:BatchAccount", "2024-07-01",
         "batch/resource-manager/Microsoft.Batch/stable/2024-07-01/BatchManagement.json",
-        ("resourceGroupName", "accountName"), (_location("BatchManagement.json", marked=True),),
+        ("resourceGroupName", "accountName"), (_location("BatchManagement.json", "unchecked"),),
         holds="its pools, jobs, tasks and application packages"),
     ResourceFacts(
         "azure-native:batch:Pool", "2024-07-01", "batch/resource-manager/Microsoft.Batch/stable/2024-07-01/"
         "BatchManagement.json", ("resourceGroupName", "accountName", "poolName")),
     ResourceFacts(
         "azure-native:app:ManagedEnvironment", "2025-02-02-preview", _APP + "ManagedEnvironments.json",
-        ("resourceGroupName", "environmentName"), (_location(_APP + "ManagedEnvironments.json", marked=True),)),
+        ("resourceGroupName", "environmentName"),
+        (_location(_APP + "ManagedEnvironments.json", "marked"),
+         *(Immutable(f"vnetConfiguration.{name}", True, f"{_FORCE_NEW_REPORT}: ManagedEnvironment VnetConfiguration."
+                                                       f"{name}")
+           for name in ("infrastructureSubnetId", "internal", "dockerBridgeCidr", "platformReservedCidr",
+                        "platformReservedDnsIP")),
+         Immutable("customDomainConfiguration.dnsSuffix", True,
+                   f"{_FORCE_NEW_REPORT}: ManagedEnvironment CustomDomainConfiguration.dnsSuffix"))),
     ResourceFacts(
         "azure-native:app:ContainerApp", "2025-02-02-preview", _APP + "ContainerApps.json",
         ("resourceGroupName", "containerAppName"),
-        (_location(_APP + "ContainerApps.json", marked=True),
+        (_location(_APP + "ContainerApps.json (TrackedResource, common-types v5)", "marked"),
          Immutable("managedEnvironmentId", True, f"{_APP}ContainerApps.json: ContainerApp.properties."
                                                  "managedEnvironmentId, x-ms-mutability [create, read]"))),
     ResourceFacts(
         "azure-native:operationalinsights:Workspace", "2023-09-01",
         "operationalinsights/resource-manager/Microsoft.OperationalInsights/stable/2023-09-01/Workspaces.json",
-        ("resourceGroupName", "workspaceName"), (_location("Workspaces.json", marked=True),),
+        ("resourceGroupName", "workspaceName"), (_location("Workspaces.json", "unchecked"),),
         holds="the logs and metrics it retains"),
 )
 

@@ -41,8 +41,8 @@ def storage(**overrides: Any) -> dict[str, Any]:
                     rid=f"{SUB}/Microsoft.Storage/storageAccounts/stacme", protect=True)
 
 
-def vault(location: str = "westus3") -> dict[str, Any]:
-    return resource("azure-native:keyvault:Vault", "kv", {"vaultName": "kv-acme", "resourceGroupName": RG,
+def vault(location: str = "westus3", name: str = "kv-acme") -> dict[str, Any]:
+    return resource("azure-native:keyvault:Vault", "kv", {"vaultName": name, "resourceGroupName": RG,
                                                           "location": location, "properties": {"tenantId": "t"}},
                     rid=f"{SUB}/Microsoft.KeyVault/vaults/kv-acme", protect=True)
 
@@ -86,13 +86,37 @@ def test_a_url_path_parameter_change_replaces():
     assert "URL path parameter" in (change.properties[0].why or "")
 
 
-def test_location_of_a_tracked_resource_replaces_and_a_protected_vault_is_data_loss():
-    diff = diff_plans(document(vault("westus3")), document(vault("eastus")))
+def test_renaming_a_protected_vault_replaces_it_and_is_data_loss():
+    diff = diff_plans(document(vault()), document(vault(name="kv-acme2")))
     change = by_name(diff, "kv")
     assert change.op == REPLACE and change.data_loss
     text = render_diff(diff)
     assert text.index("DATA LOSS") < text.index("Plan: 0 to create, 0 to update, 1 to replace")
     assert "keys" in change.data_loss_text() and "protected" in change.data_loss_text()
+
+
+def test_a_vaults_new_region_is_refused_because_its_spec_does_not_mark_location():
+    """keyvault.json declares VaultCreateOrUpdateParameters.location without x-ms-mutability: azure-native sends an
+    update, ARM refuses it (pulumi/pulumi-azure-native#3053): no replacement, but `pulumi up` fails."""
+    diff = diff_plans(document(vault("westus3")), document(vault("eastus")))
+    change = by_name(diff, "kv")
+    assert change.op == UPDATE and change.refused and not diff.data_loss
+
+
+def test_a_marked_location_and_nested_create_only_properties_replace_and_cascade():
+    def env(location: str, subnet: str) -> dict[str, Any]:
+        return resource("azure-native:app:ManagedEnvironment", "env",
+                        {"environmentName": "cae", "resourceGroupName": RG, "location": location,
+                         "vnetConfiguration": {"infrastructureSubnetId": subnet, "internal": True}},
+                        rid=f"{SUB}/Microsoft.App/managedEnvironments/cae")
+    env_id = f"{SUB}/Microsoft.App/managedEnvironments/cae"
+    app = resource("azure-native:app:ContainerApp", "app",
+                   {"containerAppName": "ca", "resourceGroupName": RG, "managedEnvironmentId": env_id})
+    moved = diff_plans(document(env("westus3", "/s/1"), app), document(env("eastus", "/s/1"), app))
+    assert by_name(moved, "env").op == REPLACE
+    resubnetted = diff_plans(document(env("westus3", "/s/1"), app), document(env("westus3", "/s/2"), app))
+    assert [p.path for p in by_name(resubnetted, "env").replaced_by] == ["vnetConfiguration.infrastructureSubnetId"]
+    assert by_name(resubnetted, "app").op == REPLACE, "the app's environment id is create-only and becomes unknown"
 
 
 def test_a_create_only_container_app_environment_forces_replacement():
@@ -131,7 +155,7 @@ def test_a_replaced_resource_cascades_to_inputs_that_hold_its_id():
     endpoint = resource("azure-native:network:PrivateEndpoint", "kv-pe",
                         {"privateEndpointName": "pe", "resourceGroupName": RG, "location": "westus3",
                          "privateLinkServiceConnections": [{"privateLinkServiceId": kv_id, "groupIds": ["vault"]}]})
-    diff = diff_plans(document(vault(), lock, endpoint), document(vault("eastus"), lock, endpoint))
+    diff = diff_plans(document(vault(), lock, endpoint), document(vault(name="kv-acme2"), lock, endpoint))
     assert by_name(diff, "kv-lock").op == REPLACE, "the lock's scope (a path parameter) is the vault's new id"
     pe = by_name(diff, "kv-pe")
     assert pe.op == UPDATE and show_value(pe.properties[0].new) == "(known after apply)"
@@ -163,8 +187,8 @@ def test_policy_delta_lists_new_and_resolved_findings():
 
 
 def test_markdown_puts_data_loss_first_and_details_collapsed():
-    base = document(vault("westus3"), pool(4.0))
-    new = document(vault("eastus"), pool(8.0))
+    base = document(vault(), pool(4.0))
+    new = document(vault(name="kv-acme2"), pool(8.0))
     diff = diff_plans(base, new)
     text = render_markdown({**new, "cost": {}, "diff": diff.as_json()})
     assert text.startswith("<!-- aiinfra-plan:dev -->")
@@ -190,6 +214,6 @@ def test_unknown_ids_of_replaced_resources_do_not_match_other_unknowns():
                                            "subnet": {"id": "<computed>"}})
     kv["id"] = "<computed>"
     moved = copy.deepcopy(kv)
-    moved["inputs"]["location"] = "eastus"
+    moved["inputs"]["vaultName"] = "kv-acme2"
     diff = diff_plans(document(kv, other), document(moved, other))
     assert [c.name for c in diff.changes] == ["kv"]

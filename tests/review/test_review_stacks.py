@@ -157,14 +157,17 @@ def test_removing_a_workspace_is_called_out_as_data_loss(base: Path, tmp_path: P
     assert "Policies: the new plan has no policy results" in out
 
 
-def test_flipping_a_create_only_property_of_protected_resources(base: Path, tmp_path: Path, capsys) -> None:
-    """Moving the Key Vault and the storage account to another region: the vault (location create-only) is replaced
-    with everything that names it; the storage account's new region is refused by ARM."""
+def test_flipping_create_only_properties_of_protected_resources(base: Path, tmp_path: Path, capsys) -> None:
+    """Renaming the research workspace (its name is a URL path parameter) replaces it: data loss, and everything scoped
+    to its id follows. Moving the Key Vault and the storage account to another region is refused by ARM: their specs
+    do not mark `location` create-only, so azure-native sends an update."""
     document = json.loads(base.read_text())
     moved = copy.deepcopy(document)
     for r in moved["plan"]["resources"]:
         if r["type"] in ("azure-native:keyvault:Vault", "azure-native:storage:StorageAccount"):
             r["inputs"]["location"] = "eastus2"
+        if r["name"] == "ml-research-workspace":
+            r["inputs"]["workspaceName"] += "2"
     new = tmp_path / "moved.json"
     new.write_text(json.dumps(moved))
     markdown, result = tmp_path / "comment.md", tmp_path / "diff.json"
@@ -173,15 +176,15 @@ def test_flipping_a_create_only_property_of_protected_resources(base: Path, tmp_
     assert code == 0
     diff = json.loads(result.read_text())
     ops = {c["name"]: c for c in diff["changes"]}
-    assert ops["shared-kv"]["op"] == "replace" and ops["shared-kv"]["dataLoss"]
-    assert ops["shared-kv-lock"]["op"] == "replace", "the lock's scope is the vault's id: a path parameter"
+    workspace = ops["ml-research-workspace"]
+    assert workspace["op"] == "replace" and workspace["dataLoss"] and workspace["protect"]
+    assert ops["ml-research-lock"]["op"] == "replace", "the lock's scope is the workspace's id: a path parameter"
     refused = {r["urn"]: r["paths"] for r in diff["refused"]}
-    assert ops["shared-st"]["op"] == "update" and refused[ops["shared-st"]["urn"]] == ["location"]
-    # The workspaces name the vault: its new id is an update of `keyVault`, which Azure refuses for a workspace.
-    assert "keyVault" in refused[ops["ml-research-workspace"]["urn"]]
-    assert out.index("DATA LOSS: Vault 'shared-kv' (shared) would be replaced") < out.index("Plan: ")
-    assert "REFUSED: StorageAccount 'shared-st'" in out
-    assert "> **DATA LOSS:** Vault 'shared-kv'" in markdown.read_text()
+    assert refused[ops["shared-st"]["urn"]] == ["location"] and refused[ops["shared-kv"]["urn"]] == ["location"]
+    assert out.index("DATA LOSS: Workspace 'ml-research-workspace' (ml-research) would be replaced") \
+        < out.index("Plan: ")
+    assert "REFUSED: StorageAccount 'shared-st'" in out and "REFUSED: Vault 'shared-kv'" in out
+    assert "> **DATA LOSS:** Workspace 'ml-research-workspace'" in markdown.read_text()
 
 
 def test_the_full_preview_opens_with_the_summary(base: Path, capsys) -> None:
