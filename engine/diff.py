@@ -502,7 +502,10 @@ def show_value(value: Any, limit: int = 70) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = json.dumps(value, sort_keys=True)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    head = limit // 3  # ids differ at their end: keep both ends
+    return text[:head] + "…" + text[len(text) - (limit - head - 1):]
 
 
 def money(value: float, signed: bool = False) -> str:

@@ -217,3 +217,9 @@ def test_unknown_ids_of_replaced_resources_do_not_match_other_unknowns():
     moved["inputs"]["vaultName"] = "kv-acme2"
     diff = diff_plans(document(kv, other), document(moved, other))
     assert [c.name for c in diff.changes] == ["kv"]
+
+
+def test_long_values_keep_both_ends():
+    rid = f"{SUB}/Microsoft.MachineLearningServices/workspaces/mlw-research"
+    text = show_value(rid, limit=40)
+    assert len(text) == 40 and text.startswith('"/subscri') and text.endswith('workspaces/mlw-research"')
