@@ -120,7 +120,7 @@ def render_preview_summary(plan: Plan, cost: CostEstimate, document: dict[str, A
     gpus = sum(n.amount for n in needs if n.unit == "GPUs")
     if needs:
         rows.append(("GPU quota", f"{dedicated:,.0f} dedicated + {low:,.0f} low-priority/Spot vCPUs, "
-                                  f"{gpus:,.0f} serverless GPUs at full scale (see Quota)"))
+                                  f"{gpus:,.0f} serverless GPU(s) at full scale (see Quota)"))
     warnings = [*plan.warnings, *cost.warnings()]
     rows.append(("warnings", str(len(warnings))))
     width = max(len(k) for k, _ in rows)
