@@ -11,6 +11,15 @@ by hand for a network you already have. Each module is documented in docs/compon
 """
 
 from ._base import ArgsModel, ComponentArgsError, InputStr
+from .ai_services import (
+    AiConsumer,
+    AiServices,
+    AiServicesArgs,
+    AiServicesSettings,
+    AiWorkspaceConnection,
+    ContentFilter,
+    ModelDeployment,
+)
 from .aks_gpu_cluster import (
     AksGpuCluster,
     AksGpuClusterArgs,
@@ -86,4 +95,6 @@ __all__ = [
     "BatchGpuPool", "BatchGpuPoolArgs", "BatchGpuPoolSettings", "AutoscaleSettings", "autoscale_formula",
     "ContainerAppsGpu", "ContainerAppsGpuArgs", "ContainerAppsGpuSettings", "GpuAppSettings", "GpuWorkloadProfile",
     "KeyVaultSecret", "QueueTrigger",
+    "AiServices", "AiServicesArgs", "AiServicesSettings", "AiConsumer", "AiWorkspaceConnection", "ContentFilter",
+    "ModelDeployment",
 ]

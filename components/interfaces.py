@@ -62,6 +62,9 @@ BUILTIN_ROLES: dict[str, str] = {
     "Managed Identity Operator": "f1a07417-d97a-45cb-824c-7a7467783830",
     "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
     "Azure AI Enterprise Network Connection Approver": "b556d68e-0be0-4f35-a333-ad7ee1ce17ea",
+    # Learn, "Azure built-in roles for AI + machine learning" (same ids in AVM avm/res/cognitive-services/account):
+    # OpenAI User calls the inference APIs and reads deployments, nothing more (no keys, no deployment changes).
+    "Cognitive Services OpenAI User": "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd",
 }
 
 _ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("0f6a7d1e-3c52-4a8e-9a57-8b2e7b4c1d90")

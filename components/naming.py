@@ -54,6 +54,12 @@ RULES: dict[str, NameRule] = {
     "container_app": NameRule("ca", 2, 32, True, True, False),
     "budget": NameRule("budget", 1, 63, True, False, False, underscores=True),
     "entra_application": NameRule("app", 1, 120, True, False, False, underscores=True),
+    # Microsoft.CognitiveServices/accounts: 2-64 letters, digits, '-' (Learn, "Naming rules and restrictions for Azure
+    # resources"); the name is also the custom subdomain (<name>.openai.azure.com), so lowercase and globally unique.
+    "openai_account": NameRule("oai", 2, 64, True, True, True),
+    "ai_services_account": NameRule("ais", 2, 64, True, True, True),
+    # accounts/raiPolicies: letters, digits, '-', '_' (REST API spec, RaiPolicy name pattern).
+    "rai_policy": NameRule("cf", 2, 64, True, False, False, underscores=True),
 }
 
 # Short region codes keep names inside the tight limits (KV 24, workspace 33).

@@ -688,13 +688,20 @@ class _Pricer:
             "azure-native:containerregistry:Registry": self.registry,
             "azure-native:compute:VirtualMachine": self.virtual_machine,
             "azure-native:compute:VirtualMachineScaleSet": self.scale_set,
+            # Azure OpenAI deployments: priced in their own module (engine/openai_cost.py).
+            "azure-native:cognitiveservices:Deployment": self.openai_deployment,
         }
+
+    def openai_deployment(self, r: Registration) -> list[Item]:
+        from .openai_cost import price_openai_deployment  # its own module; it imports this one
+        return price_openai_deployment(self.prices, r)
 
 
 # Resource types with no standing charge of their own; anything else unpriced is listed as "not estimated".
 _NO_CHARGE = {
     "authorization:RoleAssignment", "authorization:RoleDefinition", "authorization:ManagementLockAtResourceGroupLevel",
     "authorization:ManagementLockByScope", "authorization:PolicyAssignment", "batch:BatchAccount",
+    "cognitiveservices:Account", "cognitiveservices:RaiPolicy", "machinelearningservices:WorkspaceConnection",
     "consumption:Budget", "insights:DiagnosticSetting", "machinelearningservices:ManagedNetworkSettingsRule",
     "monitor:DiagnosticSetting", "storage:ManagementPolicy", "storage:BlobServiceProperties",
     "managedidentity:FederatedIdentityCredential", "managedidentity:UserAssignedIdentity",

@@ -14,6 +14,7 @@ import pulumi
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from aiinfra.components._base import ArgsModel, duplicates, format_validation_error
+from aiinfra.components.ai_services import AiServicesSettings
 from aiinfra.components.aks_gpu_cluster import AksGpuClusterSettings, AmlAttachmentSettings
 from aiinfra.components.batch_gpu_pool import BatchGpuPoolSettings
 from aiinfra.components.container_apps_gpu import ContainerAppsGpuSettings
@@ -72,6 +73,34 @@ class AksConfig(AksGpuClusterSettings):
         return self
 
 
+# --- issue 19: Azure OpenAI (AiServices) -------------------------------------------------------------------------
+class AiServicesConfig(AiServicesSettings):
+    """The environment's private Azure OpenAI account and who may call it."""
+
+    connect_workspaces: list[str] | None = None
+    """Workspaces (entries of `workspaces`) that get a connection with Entra ID auth, a private-endpoint outbound
+    rule in their managed network and OpenAI User for their identities; None connects every workspace."""
+    container_apps: bool = True
+    """Give each Container App's identity OpenAI User on the account (reached through the private endpoint)."""
+
+
+def ai_services_problems(config: "PlatformConfig") -> list[str]:
+    """Why the `aiServices` section does not fit the rest of the environment (empty when it does)."""
+    ai = config.ai_services
+    if ai is None:
+        return []
+    problems = [f"aiServices.{p}" for p in ai.region_problems(config.location)]
+    if ai.require_cmk and not config.shared.require_cmk:
+        problems.append("aiServices.requireCmk needs the environment's key: set shared.requireCmk to true")
+    names = [w.name for w in config.workspaces]
+    unknown = [w for w in ai.connect_workspaces or [] if w not in names]
+    if unknown:
+        problems.append(f"aiServices.connectWorkspaces: no workspace named {', '.join(unknown)}; workspaces: "
+                        f"{', '.join(names) or 'none'}")
+    return problems
+# --- end issue 19 ------------------------------------------------------------------------------------------------
+
+
 class PlatformConfig(ArgsModel):
     """`aiinfra:platform` in `Pulumi.<env>.yaml`."""
 
@@ -101,6 +130,8 @@ class PlatformConfig(ArgsModel):
     """Azure ML workspaces (one per data-access boundary), each with its GPU compute pools."""
     aks: AksConfig | None = None
     """A private AKS cluster with GPU node pools (optionally running Azure ML jobs); None creates none."""
+    ai_services: AiServicesConfig | None = None
+    """A private, keyless Azure OpenAI account with a content filter and model deployments; None creates none."""
 
     @field_validator("location")
     @classmethod
@@ -156,6 +187,13 @@ class PlatformConfig(ArgsModel):
         if self.aks.attach is not None and self.aks.attach.workspace not in names:
             raise ValueError(f"aks.attach.workspace: no workspace named '{self.aks.attach.workspace}'; "
                              f"workspaces: {', '.join(names) or 'none'}")
+        return self
+
+    @model_validator(mode="after")
+    def _ai_services_fit_the_environment(self) -> "PlatformConfig":
+        problems = ai_services_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property

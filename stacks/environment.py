@@ -8,9 +8,10 @@ from typing import Any
 import pulumi
 from pulumi_azure_native import resources
 
+from aiinfra.components.ai_services import AiServices, AiServicesArgs, AiServicesSettings, AiWorkspaceConnection
 from aiinfra.components.aks_gpu_cluster import AksGpuCluster, AksGpuClusterArgs, AksGpuClusterSettings, AmlAttachment
 from aiinfra.components.gpu_compute_pool import GpuComputePool, GpuComputePoolArgs, GpuComputePoolSettings
-from aiinfra.components.secure_workspace import SecureWorkspace, SecureWorkspaceArgs, SecureWorkspaceSettings
+from aiinfra.components.secure_workspace import OutboundRule, SecureWorkspace, SecureWorkspaceArgs, SecureWorkspaceSettings
 from aiinfra.components.batch_gpu_pool import BatchGpuPool, BatchGpuPoolArgs, BatchGpuPoolSettings
 from aiinfra.components.container_apps_gpu import ContainerAppsGpu, ContainerAppsGpuArgs, ContainerAppsGpuSettings
 from aiinfra.components.shared_services import SharedServices, SharedServicesArgs
@@ -55,14 +56,16 @@ def build_environment(config: PlatformConfig) -> Environment:
         "containerRegistryLoginServer": shared.ref.container_registry_login_server,
         "logAnalyticsWorkspaceId": shared.log_analytics_workspace_id,
     }
-    workspaces = build_workspaces(config, group_name, shared)
+    ai = build_ai_services(config, group_name, shared, outputs)
+    workspaces = build_workspaces(config, group_name, shared, extra_outbound_rules=ai_outbound_rules(config, ai))
     outputs["mlWorkspaces"] = {
         key: {"id": w.workspace_id, "name": w.workspace_name, "discoveryUrl": w.discovery_url,
               "privateEndpointId": w.private_endpoint_id,
               "dataScientistsGroupObjectId": w.data_scientists_group_object_id}
         for key, w in workspaces.items()
     }
-    build_gpu_services(config, group_name, shared, outputs)
+    apps = build_gpu_services(config, group_name, shared, outputs)
+    connect_ai_services(config, ai, workspaces, apps)
     build_aks(config, group_name, shared, workspaces, outputs)
     return Environment(resource_group=group, shared=shared, outputs=outputs, workspaces=workspaces)
 
@@ -73,12 +76,16 @@ def common_args(config: PlatformConfig, group_name: pulumi.Input[str], shared: S
                 lock=config.lock_stateful_resources, log_analytics_workspace_id=shared.log_analytics_workspace_id)
 
 
-def build_workspaces(config: PlatformConfig, group_name: pulumi.Input[str],
-                     shared: SharedServices) -> dict[str, SecureWorkspace]:
-    """One SecureWorkspace per `workspaces` entry, with its GPU pools as children."""
+def build_workspaces(config: PlatformConfig, group_name: pulumi.Input[str], shared: SharedServices,
+                     extra_outbound_rules: dict[str, list[OutboundRule]] | None = None) -> dict[str, SecureWorkspace]:
+    """One SecureWorkspace per `workspaces` entry, with its GPU pools as children.
+
+    `extra_outbound_rules` (by workspace name) are added to the entry's own managed-network rules: the private
+    endpoints other components need the workspace to reach (e.g. the Azure OpenAI account)."""
     workspaces: dict[str, SecureWorkspace] = {}
     for entry in config.workspaces:
         settings = {f: getattr(entry, f) for f in SecureWorkspaceSettings.model_fields}
+        settings["outbound_rules"] = [*entry.outbound_rules, *(extra_outbound_rules or {}).get(entry.name, [])]
         workspace = SecureWorkspace(
             f"ml-{entry.name}",
             SecureWorkspaceArgs(**common_args(config, group_name, shared), shared=shared.ref, **settings),
@@ -95,7 +102,7 @@ def build_workspaces(config: PlatformConfig, group_name: pulumi.Input[str],
 
 
 def build_gpu_services(config: PlatformConfig, group_name: pulumi.Input[str], shared: SharedServices,
-                       outputs: dict[str, Any]) -> None:
+                       outputs: dict[str, Any]) -> ContainerAppsGpu | None:
     """The Batch GPU pool (queued work) and the serverless GPU apps (real-time requests), where config asks."""
     common = common_args(config, group_name, shared)
     if config.batch is not None:
@@ -111,6 +118,8 @@ def build_gpu_services(config: PlatformConfig, group_name: pulumi.Input[str], sh
         outputs["containerAppsEnvironmentId"] = apps.environment_id
         outputs["containerAppsDefaultDomain"] = apps.default_domain
         outputs["containerAppFqdns"] = apps.app_fqdns
+        return apps
+    return None
 
 
 def build_aks(config: PlatformConfig, group_name: pulumi.Input[str], shared: SharedServices,
@@ -143,3 +152,50 @@ def build_aks(config: PlatformConfig, group_name: pulumi.Input[str], shared: Sha
     outputs["aksPrivateFqdn"] = cluster.private_fqdn
     outputs["aksOidcIssuerUrl"] = cluster.oidc_issuer_url
     outputs["aksGpuPools"] = cluster.gpu_pool_names
+
+
+# --- issue 19: Azure OpenAI (AiServices) -------------------------------------------------------------------------
+def build_ai_services(config: PlatformConfig, group_name: pulumi.Input[str], shared: SharedServices,
+                      outputs: dict[str, Any]) -> AiServices | None:
+    """The private Azure OpenAI account, before the workspaces: their managed networks need its id."""
+    if config.ai_services is None:
+        return None
+    ai = AiServices("ai", AiServicesArgs(
+        **common_args(config, group_name, shared), shared=shared.ref,
+        **{f: getattr(config.ai_services, f) for f in AiServicesSettings.model_fields}))
+    outputs["openAiEndpoint"] = ai.endpoint
+    outputs["openAiDeployments"] = ai.deployment_names
+    return ai
+
+
+def _connected_workspaces(config: PlatformConfig) -> list[str]:
+    ai = config.ai_services
+    if ai is None:
+        return []
+    return [w.name for w in config.workspaces] if ai.connect_workspaces is None else list(ai.connect_workspaces)
+
+
+def ai_outbound_rules(config: PlatformConfig, ai: AiServices | None) -> dict[str, list[OutboundRule]]:
+    """A private-endpoint outbound rule to the account for each connected workspace with a managed network."""
+    if ai is None:
+        return {}
+    managed = {w.name for w in config.workspaces if w.managed_network}
+    return {name: [ai.workspace_outbound_rule()] for name in _connected_workspaces(config) if name in managed}
+
+
+def connect_ai_services(config: PlatformConfig, ai: AiServices | None, workspaces: dict[str, SecureWorkspace],
+                        apps: ContainerAppsGpu | None) -> None:
+    """Workspace connections (Entra ID auth) and OpenAI User for the workspaces' and apps' identities."""
+    if ai is None or config.ai_services is None:
+        return
+    for name in _connected_workspaces(config):
+        workspace = workspaces[name]
+        ai.connect_workspace(AiWorkspaceConnection(
+            key=name, workspace_name=workspace.workspace_name, resource_group_name=workspace.resource_group_name,
+            principal_ids=[workspace.identity_principal_id, workspace.compute_identity_principal_id]))
+        # The workspace's data scientists call the models from prompt flow and notebooks with their own tokens.
+        ai.grant_openai_user(f"{name}-data-scientists", workspace.data_scientists_group_object_id, "Group")
+    if apps is not None and config.ai_services.container_apps:
+        for app_name, principal in sorted(apps.app_identity_principal_ids.items()):
+            ai.grant_openai_user(f"apps-{app_name}", principal, "ServicePrincipal")
+# --- end issue 19 ------------------------------------------------------------------------------------------------

@@ -289,7 +289,7 @@ def test_resources_without_a_standing_price_are_listed_not_guessed():
 def test_output_states_its_basis():
     text = render_cost(estimate(small_platform().plan()))
     assert text.startswith("Cost estimate: list prices, USD, pay-as-you-go, Linux, 730 h/month; "
-                           "from engine/prices/azure-retail-prices.json (read 2026-11-22); may be stale")
+                           "from engine/prices/azure-retail-prices.json (read 2026-11-22, 2026-11-30); may be stale")
 
 
 def test_a_strangers_program_is_priced_through_the_engine():
