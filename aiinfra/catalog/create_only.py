@@ -145,6 +145,11 @@ _ROWS = (
          Immutable("managedEnvironmentId", True, f"{_APP}ContainerApps.json: ContainerApp.properties."
                                                  "managedEnvironmentId, x-ms-mutability [create, read]"))),
     ResourceFacts(
+        "azure-native:cognitiveservices:Account", "2025-06-01",
+        "cognitiveservices/resource-manager/Microsoft.CognitiveServices/stable/2025-06-01/cognitiveservices.json",
+        ("resourceGroupName", "accountName"), (_location("cognitiveservices.json", "unchecked"),),
+        holds="its model deployments (and the quota they hold), fine-tuned models and uploaded files"),
+    ResourceFacts(
         "azure-native:operationalinsights:Workspace", "2023-09-01",
         "operationalinsights/resource-manager/Microsoft.OperationalInsights/stable/2023-09-01/Workspaces.json",
         ("resourceGroupName", "workspaceName"), (_location("Workspaces.json", "unchecked"),),
@@ -161,11 +166,15 @@ PATH_PARAMS: dict[str, tuple[str, ...]] = {
     "azure-native:authorization:ManagementLockByScope": ("scope", "lockName"),
     "azure-native:authorization:RoleAssignment": ("scope", "roleAssignmentName"),
     "azure-native:authorization:RoleDefinition": ("scope", "roleDefinitionId"),
+    "azure-native:cognitiveservices:Deployment": ("resourceGroupName", "accountName", "deploymentName"),
+    "azure-native:cognitiveservices:RaiPolicy": ("resourceGroupName", "accountName", "raiPolicyName"),
     "azure-native:compute:DiskEncryptionSet": ("resourceGroupName", "diskEncryptionSetName"),
     "azure-native:consumption:Budget": ("scope", "budgetName"),
     "azure-native:containerservice:MaintenanceConfiguration": ("resourceGroupName", "resourceName", "configName"),
     "azure-native:kubernetesconfiguration:Extension": ("resourceGroupName", "clusterRp", "clusterResourceName",
                                                        "clusterName", "extensionName"),
+    "azure-native:machinelearningservices:WorkspaceConnection": ("resourceGroupName", "workspaceName",
+                                                                 "connectionName"),
     "azure-native:managedidentity:UserAssignedIdentity": ("resourceGroupName", "resourceName"),
     "azure-native:monitor:DataCollectionRule": ("resourceGroupName", "dataCollectionRuleName"),
     "azure-native:monitor:DataCollectionRuleAssociation": ("resourceUri", "associationName"),
@@ -191,11 +200,13 @@ PATH_PARAMS: dict[str, tuple[str, ...]] = {
 
 
 def path_params(type_token: str) -> tuple[str, ...]:
-    """The PUT's URL parameters of `type_token`; for a type we have not catalogued, the usual ones (resource group,
-    scope, resource URI, and `<type>Name`)."""
+    """The PUT's URL parameters of `type_token`; for an azure-native type we have not catalogued, the usual ones
+    (resource group, scope, resource URI, and `<type>Name`); none for other providers."""
     known = PATH_PARAMS.get(type_token)
     if known is not None:
         return known
+    if not type_token.startswith("azure-native:"):
+        return ()  # another provider's URL (an Entra ID object id, a random value ...) is not an input
     kind = type_token.rsplit(":", 1)[-1]
     return ("resourceGroupName", "scope", "resourceUri", kind[:1].lower() + kind[1:] + "Name")
 
