@@ -14,7 +14,8 @@ from .diff import COMPUTED, MISSING, money, show_value
 
 MARKER = "<!-- aiinfra-plan:{stack} -->"
 SYMBOL = {"create": "+", "update": "~", "replace": "±", "delete": "-"}
-_MAX_ROWS = 200  # GitHub caps a comment at 65,536 characters: long lists are cut with a note
+_CALLOUTS = 10  # data-loss and refused call-outs shown one by one; the rest are counted
+COMMENT_LIMIT = 65_536  # GitHub's maximum comment body (Azure DevOps allows more): long tables are cut to fit
 
 
 def _cell(value: Any) -> str:
@@ -22,14 +23,14 @@ def _cell(value: Any) -> str:
     return text if len(text) <= 120 else text[:119] + "…"
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], align: str = "") -> list[str]:
+def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], align: str = "", max_rows: int = 200) -> list[str]:
     rows = list(rows)
     out = ["| " + " | ".join(header) + " |",
            "|" + "|".join(("---:" if a == "r" else "---") for a in (align or "l" * len(header)).ljust(len(header), "l"))
            + "|"]
-    out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows[:_MAX_ROWS]]
-    if len(rows) > _MAX_ROWS:
-        out.append(f"\n_{len(rows) - _MAX_ROWS} more rows left out; the full list is in the plan JSON artifact._")
+    out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows[:max_rows]]
+    if len(rows) > max_rows:
+        out.append(f"\n_{len(rows) - max_rows} more rows left out; the full list is in the plan JSON artifact._")
     return out
 
 
@@ -48,16 +49,22 @@ def _details(summary: str, body: list[str]) -> list[str]:
     return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>", ""]
 
 
-def _diff_section(diff: Mapping[str, Any]) -> list[str]:
+def _diff_section(diff: Mapping[str, Any], max_rows: int) -> list[str]:
     out: list[str] = []
-    for text in diff.get("dataLoss") or []:
+    losses = list(diff.get("dataLoss") or [])
+    for text in losses[:_CALLOUTS]:
         out += ["> [!CAUTION]", f"> **DATA LOSS:** {text}", ""]
+    if len(losses) > _CALLOUTS:
+        out += ["> [!CAUTION]", f"> **DATA LOSS** on {len(losses) - _CALLOUTS} more resources: see the changes below", ""]
     refused = {r["urn"]: r["paths"] for r in diff.get("refused") or []}
-    for change in diff.get("changes") or []:
-        if change["urn"] in refused:
-            reasons = [p for p in change["properties"] if p["effect"] == "refused"]
-            out += ["> [!WARNING]", f"> **REFUSED:** {change['type'].split(':')[-1]} `{change['name']}`: "
-                    + "; ".join(f"`{p['path']}`: {p['why']}" for p in reasons) + " — `pulumi up` fails on it", ""]
+    refusals = [c for c in diff.get("changes") or [] if c["urn"] in refused]
+    for change in refusals[:_CALLOUTS]:
+        reasons = [p for p in change["properties"] if p["effect"] == "refused"]
+        out += ["> [!WARNING]", f"> **REFUSED:** {change['type'].split(':')[-1]} `{change['name']}`: "
+                + "; ".join(f"`{p['path']}`: {p['why']}" for p in reasons) + " — `pulumi up` fails on it", ""]
+    if len(refusals) > _CALLOUTS:
+        out += ["> [!WARNING]", f"> **REFUSED** on {len(refusals) - _CALLOUTS} more resources: see the changes below",
+                ""]
     out.append(f"**Plan:** {diff['summary']}")
     out.append("")
     changes = list(diff.get("changes") or [])
@@ -84,7 +91,7 @@ def _diff_section(diff: Mapping[str, Any]) -> list[str]:
                              f"`{p['path']}`: {_value(p['old'], p['oldAbsent'])} → {_value(p['new'], p['newAbsent'])}",
                              effect])
         out += _details(f"Changes by resource ({sum(1 for c in changes if not _is_component(c))})",
-                        _table(["", "component", "resource", "old → new", ""], rows))
+                        _table(["", "component", "resource", "old → new", ""], rows, max_rows=max_rows))
     cost = diff.get("cost")
     moved = cost and (abs(cost["total"]["idleMonthlyDelta"]) >= 0.005 or abs(cost["total"]["maxHourlyDelta"]) >= 5e-5
                       or any(abs(r["idleMonthlyDelta"]) >= 0.005 for r in cost["components"]))
@@ -122,7 +129,16 @@ def _is_component(change: Mapping[str, Any]) -> bool:
 
 
 def render_markdown(document: Mapping[str, Any], *, title: str | None = None) -> str:
-    """The PR comment for one environment: `document` as `preview --json` writes it (with `diff` when compared)."""
+    """The PR comment for one environment: `document` as `preview --json` writes it (with `diff` when compared), cut
+    to fit a GitHub comment (the longest table, the changes by resource, gets fewer rows)."""
+    for max_rows in (200, 100, 40, 10):
+        text = _render(document, title, max_rows)
+        if len(text) < COMMENT_LIMIT:
+            return text
+    return text[: COMMENT_LIMIT - 200] + "\n\n_Cut to fit a comment; the full plan is in the plan JSON artifact._\n"
+
+
+def _render(document: Mapping[str, Any], title: str | None, max_rows: int) -> str:
     plan = document["plan"]
     stack = str(plan.get("stack") or "")
     cost = document.get("cost") or {}
@@ -133,7 +149,7 @@ def render_markdown(document: Mapping[str, Any], *, title: str | None = None) ->
 
     out = [MARKER.format(stack=stack), f"### {title or f'aiinfra plan: `{stack}`'}", ""]
     if diff:
-        out += _diff_section(diff)
+        out += _diff_section(diff, max_rows)
     budget = next((b for b in cost.get("budgets") or [] if b.get("monthly")), None)
     idle, peak = totals.get("idleMonthly"), totals.get("maxHourly")
     lower = {True: "", False: "≥ "}

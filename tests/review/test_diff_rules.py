@@ -223,3 +223,15 @@ def test_long_values_keep_both_ends():
     rid = f"{SUB}/Microsoft.MachineLearningServices/workspaces/mlw-research"
     text = show_value(rid, limit=40)
     assert len(text) == 40 and text.startswith('"/subscri') and text.endswith('workspaces/mlw-research"')
+
+
+def test_a_huge_change_still_fits_a_github_comment():
+    from aiinfra.engine.markdown import COMMENT_LIMIT
+
+    pools = [pool(4.0, f"p{i:04d}") for i in range(600)]
+    grown = [pool(8.0, f"p{i:04d}") for i in range(600)]
+    for p in grown:
+        p["inputs"]["vmSize"] = "Standard_NC96ads_A100_v4_with_a_long_suffix_to_make_rows_long"
+    diff = diff_plans(document(*pools), document(*grown))
+    text = render_markdown({**document(*grown), "cost": {}, "diff": diff.as_json()})
+    assert len(text) < COMMENT_LIMIT and "more rows left out" in text and text.startswith("<!-- aiinfra-plan:dev -->")
