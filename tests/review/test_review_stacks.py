@@ -205,3 +205,14 @@ def test_diff_of_unreadable_plans_is_a_usage_error(tmp_path: Path, capsys) -> No
     assert "bad.json: not a plan this tool wrote" in capsys.readouterr().err
     assert preview.main(["prd", "--compare", str(tmp_path / "missing.json")]) == cli.EXIT_USAGE
     assert "missing.json: cannot read" in capsys.readouterr().err
+
+
+def test_the_aiinfra_command_dispatches_diff(base: Path) -> None:
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).parent / "aiinfra"
+    done = subprocess.run([str(script), "diff", str(base), str(base), "--quiet"], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Plan: no changes" in done.stdout
