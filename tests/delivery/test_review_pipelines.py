@@ -103,6 +103,7 @@ def test_github_idempotency_never_runs_without_credentials_and_always_destroys()
     assert destroy["if"].startswith("always()") and "pulumi state unprotect" in destroy["run"]
     deploy = next(s for s in job["steps"] if "pulumi up " in s.get("run", ""))
     assert deploy["id"] == "deploy" and "aiinfra:platform.prefix" in deploy["run"], "a name prefix per run"
+    assert "--path aiinfra:platform.createResourceGroup true" in deploy["run"], "its own group: no bootstrap needed"
     assert re.search(r'"sbx\$\(\( GITHUB_RUN_NUMBER % 1000000 \)\)"', deploy["run"]), "fits the prefix pattern"
 
 
@@ -122,6 +123,7 @@ def test_ado_idempotency_needs_its_variable_group_and_connection_and_always_dest
     assert script.index("pulumi up ") < script.index("pulumi preview ") and "--expect-no-changes" in script
     assert script.count("--policy-pack policies --policy-pack-config policies/config/dev.json") == 2
     assert 'ARM_OIDC_TOKEN="$idToken"' in script
+    assert "aiinfra:platform.prefix" in script and "aiinfra:platform.createResourceGroup true" in script
     assert destroy["condition"] == "always()" and "pulumi destroy" in destroy["inputs"]["inlineScript"]
     scripts = [s.get("script", "") for s in job["steps"]]
     assert any("-m stacks.preview dev --json" in s for s in scripts), "the offline gate runs first"
