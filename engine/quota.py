@@ -127,7 +127,11 @@ def quota_needs(estimate: CostEstimate, resources: Iterable[Registration]) -> li
         if item.profile is not None:
             gpu = SERVERLESS_GPUS.get(item.profile.lower())
             if gpu is not None:
-                add(APPS, item.region or "?", item.profile, "GPUs", item.max_units, "GPUs", item.resource.name)
+                # Serverless GPU quota is granted per managed environment (and per subscription for the A100s).
+                env_id = item.resource.inputs.get("managedEnvironmentId") or item.resource.inputs.get("environmentId")
+                env = str(env_id).rstrip("/").rsplit("/", 1)[-1] if isinstance(env_id, str) and "/" in env_id else "?"
+                add(APPS, f"{item.region or '?'} / environment {env}", item.profile, "GPUs", item.max_units, "GPUs",
+                    item.resource.name)
             continue
         service = _SERVICE_OF.get(item.resource.type)
         if service is None or item.vm_size is None or item.max_units == 0:

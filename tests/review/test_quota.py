@@ -39,7 +39,8 @@ def test_prd_needs_per_service_family_and_priority(plan_of) -> None:
     assert sum(n.amount for n in batch.values()) == 8 * 24
     assert all("account " in n.scope for n in batch.values())
     # Serverless GPUs per profile, one per replica at maxReplicas.
-    assert needs[("Container Apps", "Consumption-GPU-NC24-A100", "GPUs")].amount == 4
+    (a100,) = [n for (service, family, _), n in needs.items() if family == "Consumption-GPU-NC24-A100"]
+    assert a100.amount == 4 and a100.scope.startswith("westus3 / environment cae-")
 
 
 def test_a_batch_account_in_user_subscription_mode_uses_compute_quota() -> None:
