@@ -207,31 +207,36 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
             yield from _strings(sub, f"{path}[{i}]")
 
 
+def _change_of(urn: str, op: str, r: Mapping[str, Any], by: Mapping[str, Mapping[str, Any]]) -> ResourceChange:
+    component, component_type = _top_component(urn, by)
+    return ResourceChange(urn=urn, type=str(r.get("type")), name=str(r.get("name")), component=component,
+                          component_type=component_type, op=op, custom=bool(r.get("custom", True)),
+                          protect=bool(r.get("protect")), holds=holds_data(str(r.get("type"))),
+                          delete_before_replace=bool(r.get("deleteBeforeReplace")))
+
+
+def _options(r: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """The resource's ignoreChanges and replaceOnChanges paths, as the plan records them."""
+    return [str(p) for p in r.get("ignoreChanges") or []], [str(p) for p in r.get("replaceOnChanges") or []]
+
+
 def diff_resources(base: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[list[ResourceChange], int]:
     """Changed resources (creates, updates, replaces, deletes) and the count of unchanged cloud resources."""
     old_by, new_by = _resources(base), _resources(new)
     changes: dict[str, ResourceChange] = {}
 
-    def change_of(urn: str, op: str, r: Mapping[str, Any], by: Mapping[str, Mapping[str, Any]]) -> ResourceChange:
-        component, component_type = _top_component(urn, by)
-        return ResourceChange(urn=urn, type=str(r.get("type")), name=str(r.get("name")), component=component,
-                              component_type=component_type, op=op, custom=bool(r.get("custom", True)),
-                              protect=bool(r.get("protect")), holds=holds_data(str(r.get("type"))),
-                              delete_before_replace=bool(r.get("deleteBeforeReplace")))
-
     for urn, r in new_by.items():
         if urn not in old_by:
-            changes[urn] = change_of(urn, CREATE, r, new_by)
+            changes[urn] = _change_of(urn, CREATE, r, new_by)
     for urn, r in old_by.items():
         if urn not in new_by:
-            changes[urn] = change_of(urn, DELETE, r, old_by)
+            changes[urn] = _change_of(urn, DELETE, r, old_by)
 
     for urn, r in new_by.items():
         old = old_by.get(urn)
         if old is None or not r.get("custom", True):
             continue
-        ignore = [str(p) for p in r.get("ignoreChanges") or []]
-        replace_on = [str(p) for p in r.get("replaceOnChanges") or []]
+        ignore, replace_on = _options(r)
         props = []
         for path, a, b in _leaf_changes(old.get("inputs") or {}, r.get("inputs") or {}, ""):
             if _ignored(path, ignore):
@@ -240,7 +245,7 @@ def diff_resources(base: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[lis
             _classify(str(r.get("type")), change, replace_on)
             props.append(change)
         if props:
-            rc = change_of(urn, UPDATE, r, new_by)
+            rc = _change_of(urn, UPDATE, r, new_by)
             rc.properties = props
             rc.op = REPLACE if any(p.effect == REPLACE for p in props) else UPDATE
             changes[urn] = rc
@@ -269,24 +274,21 @@ def _cascade(changes: dict[str, ResourceChange], old_by: Mapping[str, Mapping[st
                 continue
             current = changes.get(urn)
             known = {p.path for p in current.properties} if current else set()
+            ignore, replace_on = _options(r)
             added = []
             for path, text in _strings(r.get("inputs") or {}, ""):
                 source = handles.get(text.lower())
-                if source is None or path in known or source == urn:
+                if source is None or path in known or source == urn or _ignored(path, ignore):
                     continue
                 change = PropertyChange(path, text, COMPUTED)
-                _classify(str(r.get("type")), change, [str(p) for p in r.get("replaceOnChanges") or []])
+                _classify(str(r.get("type")), change, replace_on)
                 if change.effect == UPDATE:
                     change.why = f"known after replace of {old_by[source].get('name')}"
                 added.append(change)
             if not added:
                 continue
             if current is None:
-                component, component_type = _top_component(urn, new_by)
-                current = changes[urn] = ResourceChange(
-                    urn=urn, type=str(r.get("type")), name=str(r.get("name")), component=component,
-                    component_type=component_type, op=UPDATE, custom=True, protect=bool(r.get("protect")),
-                    holds=holds_data(str(r.get("type"))), delete_before_replace=bool(r.get("deleteBeforeReplace")))
+                current = changes[urn] = _change_of(urn, UPDATE, r, new_by)
             current.properties.extend(added)
             if current.op == UPDATE and any(p.effect == REPLACE for p in added):
                 current.op = REPLACE

@@ -235,3 +235,13 @@ def test_a_huge_change_still_fits_a_github_comment():
     diff = diff_plans(document(*pools), document(*grown))
     text = render_markdown({**document(*grown), "cost": {}, "diff": diff.as_json()})
     assert len(text) < COMMENT_LIMIT and "more rows left out" in text and text.startswith("<!-- aiinfra-plan:dev -->")
+
+
+def test_a_cascaded_id_on_an_ignored_path_is_no_change():
+    kv_id = f"{SUB}/Microsoft.KeyVault/vaults/kv-acme"
+    endpoint = resource("azure-native:network:PrivateEndpoint", "kv-pe",
+                        {"privateEndpointName": "pe", "resourceGroupName": RG,
+                         "privateLinkServiceConnections": [{"privateLinkServiceId": kv_id}]},
+                        ignoreChanges=["privateLinkServiceConnections"])
+    diff = diff_plans(document(vault(), endpoint), document(vault(name="kv-acme2"), endpoint))
+    assert [c.name for c in diff.changes] == ["kv"]
