@@ -38,6 +38,7 @@ from .textstyle import Style
 # aiinfra's own pack: the folder of the `aiinfra.policies` package (PulumiPolicy.yaml, __main__.py, config/).
 AIINFRA_PACK = Path(__file__).resolve().parent.parent / "policies"
 EXIT_OK, EXIT_POLICY, EXIT_USAGE = 0, 1, 2
+SUMMARY_WARNINGS = 3  # warnings printed in the one-screen summary; the rest follow at the end
 
 
 def _parser(prog: str, default_project: Path) -> argparse.ArgumentParser:
@@ -127,7 +128,9 @@ def render_preview_summary(plan: Plan, cost: CostEstimate, document: dict[str, A
     lines.append(style.paint(f"Offline preview of stack '{plan.stack}' (project {plan.project}, program "
                              f"{plan.program}/)", "bold"))
     lines += [f"  {k.ljust(width)}  {v}" for k, v in rows]
-    lines += [style.wrap(f"warning: {w}", "    ") for w in warnings]
+    lines += [style.wrap(f"warning: {w}", "    ") for w in warnings[:SUMMARY_WARNINGS]]
+    if len(warnings) > SUMMARY_WARNINGS:
+        lines.append(f"    ... and {len(warnings) - SUMMARY_WARNINGS} more warning(s), listed at the end")
     return "\n".join(lines)
 
 
@@ -194,6 +197,9 @@ def preview(argv: list[str] | None = None, *, prog: str = "aiinfra preview",
         print("\n" + "\n".join(render_policy_delta(diff.policy)), file=out)
     if report.getvalue():
         print(report.getvalue().rstrip("\n"), file=out)
+    more = [*plan.warnings, *cost.warnings()][SUMMARY_WARNINGS:]
+    if more:
+        print("\nMore warnings:\n" + "\n".join(style.wrap(f"warning: {w}", "  ") for w in more), file=out)
     if args.diagram:
         write_diagram(plan, args.diagram, command=f"{prog} {args.env} --diagram {args.diagram}")
         print(f"diagram: wrote {args.diagram}", file=out)

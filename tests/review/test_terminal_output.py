@@ -47,3 +47,21 @@ def test_progress_is_silent_when_stderr_is_not_a_terminal() -> None:
     stream = io.StringIO()
     cli.Progress(stream).step("running")
     assert stream.getvalue() == ""
+
+
+def test_the_summary_keeps_a_few_warnings_and_lists_the_rest_at_the_end(monkeypatch, capsys) -> None:
+    from aiinfra.engine import runner
+
+    real = runner.run_program
+
+    def many_warnings(*args, **kwargs):
+        plan = real(*args, **kwargs)
+        plan.warnings = [f"warning number {i}" for i in range(12)]
+        return plan
+    monkeypatch.setattr(cli, "run_program", many_warnings)
+    assert cli.preview(["dev", "--project-dir", str(PROGRAM), "--no-policies", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    summary, _, rest = out.partition("\nMore warnings:\n")
+    assert "warning number 0" in summary and "warning number 5" not in summary
+    assert "more warning(s), listed at the end" in summary and "warning number 11" in rest
+    assert len(summary.splitlines()) <= 25
