@@ -1,5 +1,11 @@
-"""Bootstrap one environment for CI/CD, once, run by an administrator: the environment's resource group
-and the deployer identities its pipelines log in with (see components/deployer_identity.py).
+"""Bootstrap one environment for CI/CD, once, run by an administrator: the environment's resource group,
+the deployer identities its pipelines log in with (see components/deployer_identity.py), and the custom roles the
+platform assigns (the data-scientist role of its ML workspaces).
+
+Custom roles are defined here, not by the platform stack: a pipeline identity allowed to write role definitions could
+define a role that assigns roles and escape the condition on its role assignments. The handover is the role's GUID:
+bootstrap exports `dataScientistRoleId`, the platform stack file sets `dataScientistRoleId` to it, and the stack only
+assigns the role (on each workspace; the role is assignable in the group).
 
 The group's name, region and tags come from the platform stack file of the same name (`../Pulumi.<stack>.yaml`),
 so the group created here is exactly the one the platform stack deploys into. The platform stack does not
@@ -18,7 +24,9 @@ sys.path.insert(0, str(REPO))
 import pulumi  # noqa: E402
 from pulumi_azure_native import authorization, resources  # noqa: E402
 
-from aiinfra.components.deployer_identity import DeployerIdentity, DeployerIdentityArgs, DeployerIdentitySettings  # noqa: E402
+from aiinfra.components.deployer_identity import (DeployerIdentity, DeployerIdentityArgs,  # noqa: E402
+                                                  DeployerIdentitySettings, custom_role, platform_role_guid)
+from aiinfra.components.secure_workspace import DATA_SCIENTIST_ACTIONS, DATA_SCIENTIST_NOT_ACTIONS  # noqa: E402
 from stacks.config import CONFIG_KEY, CONFIG_NAMESPACE, ConfigError, load_config_object, parse_platform_config  # noqa: E402
 
 stack = pulumi.get_stack()
@@ -44,6 +52,24 @@ deployer = DeployerIdentity(
     DeployerIdentityArgs(naming=naming, resource_group_id=group.id, **dict(settings)),
 )
 
+# The data-scientist role of the platform's ML workspaces: runs jobs on existing compute, cannot create, change or
+# delete compute or a workspace (secure_workspace.py holds the actions). Defined in the group and assignable there, so
+# the platform stack can assign it on each workspace it creates later.
+data_scientist_role_id = None
+if platform.workspaces:
+    guid = platform_role_guid(naming, "data-scientist")
+    custom_role(
+        "data-scientist-role", guid=guid, group_id=group.id,
+        role_name=f"{naming.name('resource_group')} data scientist",
+        description="Runs jobs and uses the existing compute of the environment's Azure ML workspaces; cannot create, "
+                    "change or delete compute, nor change or delete a workspace. Created by bootstrap/.",
+        actions=list(DATA_SCIENTIST_ACTIONS), not_actions=list(DATA_SCIENTIST_NOT_ACTIONS))
+    data_scientist_role_id = guid  # known before the role exists: the GUID is ours
+    if platform.data_scientist_role_id is not None and platform.data_scientist_role_id.lower() != guid:
+        raise ConfigError(f"{platform_file.name}: aiinfra:platform.dataScientistRoleId is "
+                          f"{platform.data_scientist_role_id}, but bootstrap defines the role as {guid}; set it to "
+                          f"{guid} (`pulumi stack output dataScientistRoleId`)")
+
 subscription_id = authorization.get_client_config_output().subscription_id
 key = platform.environment.upper()
 pulumi.export("resourceGroupName", group.name)
@@ -52,6 +78,8 @@ pulumi.export("deployClientId", deployer.deploy_client_id)
 pulumi.export("previewClientId", deployer.preview_client_id)
 pulumi.export("tenantId", deployer.tenant_id)
 pulumi.export("subscriptionId", subscription_id)
+# What the platform stack file sets as aiinfra:platform.dataScientistRoleId (None: the platform has no workspaces).
+pulumi.export("dataScientistRoleId", data_scientist_role_id)
 # What .github/workflows/infra.yml reads: variables of the GitHub environment, and of the repository.
 pulumi.export("githubEnvironmentVariables", {
     "AZURE_CLIENT_ID": deployer.deploy_client_id,

@@ -5,6 +5,12 @@ queue means **zero** nodes, the count never exceeds `max_nodes`, and the wanted 
 and dedicated capacity by `low_priority_share` (1 = all low-priority). `$NodeDeallocationOption` is `taskcompletion`,
 so scaling in never kills a running task.
 
+Low-priority nodes of a Batch-managed account are Spot VMs (Azure/Batch#196: low-priority was retired and is served
+as Spot), so they can be preempted. When the pool also has dedicated capacity (`low_priority_share` < 1), the
+formula replaces preempted low-priority nodes with dedicated ones (`$PreemptedNodeCount`, Microsoft Learn "Use Spot
+VMs with Batch workloads"), up to the dedicated maximum: a small queue still drains while Spot capacity is gone.
+Preempted nodes are not billed, so the running nodes stay within `max_nodes`.
+
 The formula uses only the variables, operators and functions the Batch autoscale reference documents (samples,
 `GetSamplePercent`, `avg`, `max`, `min`, comparisons, `+`, the ternary operator). Targets must be whole node counts, so
 "nodes for N tasks at S slots per node" (a ceiling) is written as a sum of comparisons, each 1 or 0 — exact, and
@@ -36,8 +42,9 @@ class AutoscaleSettings(ArgsModel):
     max_nodes: int = Field(default=2, ge=1, le=100)
     """Most nodes the pool may have (low-priority and dedicated together); the cost ceiling of the pool."""
     low_priority_share: float = Field(default=1.0, ge=0.0, le=1.0)
-    """Share of the wanted nodes requested as low-priority (evictable, much cheaper): 1 = all low-priority, 0 = all
-    dedicated; in between, the low-priority count is rounded up (low-priority preferred)."""
+    """Share of the wanted nodes requested as low-priority (Spot in Batch-managed accounts: evictable, much
+    cheaper): 1 = all low-priority, 0 = all dedicated; in between, the low-priority count is rounded up (low-priority
+    preferred) and preempted low-priority nodes are replaced by dedicated ones up to the dedicated share."""
     sample_window_minutes: int = Field(default=10, ge=2, le=180)
     """Look-back window of `$PendingTasks` samples (one every 30 s) whose average keeps nodes while a burst drains."""
     min_sample_percent: int = Field(default=70, ge=1, le=100)
@@ -128,7 +135,9 @@ def autoscale_formula(settings: AutoscaleSettings, *, task_slots_per_node: int =
             f"$dedicatedMax = {s.dedicated_max};",
             f"$lowPriorityNodes = {_count_above('$wantedNodes', thresholds, '>=')};",
             "$TargetLowPriorityNodes = min($lowPriorityMax, $lowPriorityNodes);",
-            "$TargetDedicatedNodes = min($dedicatedMax, $wantedNodes - $lowPriorityNodes);",
+            "// Preempted Spot nodes are replaced by dedicated ones, within the dedicated maximum.",
+            "$preemptedNodes = min($lowPriorityNodes, max(0, $PreemptedNodeCount));",
+            "$TargetDedicatedNodes = min($dedicatedMax, $wantedNodes - $lowPriorityNodes + $preemptedNodes);",
         ]
     lines.append("$NodeDeallocationOption = taskcompletion;")
     formula = "\n".join(lines) + "\n"

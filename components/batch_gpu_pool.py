@@ -9,17 +9,20 @@ The pool runs containers on a GPU size from the shared catalogue, on an Ubuntu H
 container runtime are preinstalled; nodes have no public IPs, live in the Batch subnet, pull images from the shared
 registry with a user-assigned identity (no registry passwords), and refuse to take tasks until a start task has seen
 the GPUs (`nvidia-smi`). Its size comes from an autoscale formula generated from typed settings
-(`components/batch_autoscale.py`): zero nodes with an empty queue, low-priority capacity preferred.
+(`components/batch_autoscale.py`): zero nodes with an empty queue, low-priority (Spot) capacity preferred, preempted
+Spot nodes covered by dedicated ones where the pool has a dedicated share. The temporary disk is encrypted, and the
+nodes reach only their own blob containers in the shared storage account.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
-from pulumi_azure_native import batch
-from pydantic import Field, model_validator
+from pulumi_azure_native import batch, storage
+from pydantic import Field, field_validator, model_validator
 
 from ._base import ArgsModel
 from .batch_autoscale import MAX_TASK_SLOTS_PER_NODE, AutoscaleSettings, autoscale_formula
@@ -48,22 +51,25 @@ class BatchImage:
 
 
 # Marketplace images with NVIDIA drivers, CUDA and a Docker-compatible runtime preinstalled (the Azure HPC images),
-# with the Batch node agent that matches each. Batch ends support for the 22.04 agent on 2027-06-30; 24.04 is the
-# migration path the Batch team names for microsoft-dsvm images.
+# with the Batch node agent that matches each. Batch ends support for the `batch.node.ubuntu 22.04` agent on
+# 2027-06-30 (Azure/Batch#200: after it, pool creation and resize may fail and pools may be scaled to zero); 24.04 is
+# the migration path it names for microsoft-dsvm images, so it is the default.
 IMAGES: dict[str, BatchImage] = {
     "ubuntu-hpc-2204": BatchImage("microsoft-dsvm", "ubuntu-hpc", "2204", "batch.node.ubuntu 22.04"),
     "ubuntu-hpc-2404": BatchImage("microsoft-dsvm", "ubuntu-hpc", "2404", "batch.node.ubuntu 24.04"),
 }
-
+RETIRING_IMAGES: dict[str, str] = {"ubuntu-hpc-2204": "2027-06-30"}
+"""Images whose node agent Batch retires, and when (Azure/Batch#200)."""
 
 class BatchGpuPoolSettings(ArgsModel):
     """What an environment chooses about its Batch GPU pool (the `batch` section of stack config)."""
 
     vm_size: GpuVmSize = "Standard_NC4as_T4_v3"
     """GPU VM size of the pool's nodes, from the shared GPU catalogue (retired sizes are rejected)."""
-    image: Literal["ubuntu-hpc-2204", "ubuntu-hpc-2404"] = "ubuntu-hpc-2204"
+    image: Literal["ubuntu-hpc-2204", "ubuntu-hpc-2404"] = "ubuntu-hpc-2404"
     """Node OS image: Ubuntu HPC (microsoft-dsvm) with NVIDIA drivers and a container runtime; the matching Batch
-    node agent is chosen for you."""
+    node agent is chosen for you. `ubuntu-hpc-2204` still works but its node agent retires on 2027-06-30
+    (Azure/Batch#200)."""
     autoscale: AutoscaleSettings = Field(default_factory=AutoscaleSettings)
     """How the pool follows its task queue: max nodes, low-priority share, sample window, evaluation interval."""
     task_slots_per_node: int = Field(default=1, ge=1, le=MAX_TASK_SLOTS_PER_NODE)
@@ -73,12 +79,31 @@ class BatchGpuPoolSettings(ArgsModel):
     `Spread` balances tasks across nodes."""
     container_images: list[RegistryImage] = Field(default_factory=list)
     """Images (repository:tag in the shared registry) to pull onto every node before it takes tasks."""
+    storage_containers: list[str] = Field(default_factory=lambda: ["batch"], min_length=1)
+    """Blob containers in the shared storage account the nodes read task input from and write output to; they are
+    created, and the node identity gets Storage Blob Data Contributor on these containers only (not the account)."""
+    encryption_at_host: bool = False
+    """Encrypt every node disk (OS, temporary, cache) on the VM host. Needs the subscription feature
+    `Microsoft.Compute/EncryptionAtHost` registered and a size whose `EncryptionAtHostSupported` capability is true
+    (`az vm list-skus`); False leaves the OS disk to managed-disk encryption at rest and encrypts the temporary
+    disk through the pool's disk encryption configuration."""
     private_network: bool = True
     """Disable the account's public network access and reach it through private endpoints. False opts out: the
     account's public endpoint is enabled (nodes still get no public IPs)."""
     use_customer_managed_key: bool = True
     """Encrypt the account with the environment's customer-managed key when the shared services have one
     (`shared.requireCmk`); False opts out."""
+
+    @field_validator("storage_containers")
+    @classmethod
+    def _container_names(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not re.fullmatch(r"[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]", name):
+                raise ValueError(f"'{name}' is not a blob container name (3-63 lowercase letters, digits and single "
+                                 "hyphens, starting and ending with a letter or digit)")
+        if len(set(names)) != len(names):
+            raise ValueError(f"container names must be unique, got {names}")
+        return names
 
     @model_validator(mode="after")
     def _task_slots_fit_the_size(self) -> "BatchGpuPoolSettings":
@@ -142,12 +167,24 @@ class BatchGpuPool(pulumi.ComponentResource):
             account_grants.append(role_assignment(
                 self, f"{name}-account-cmk", naming=n, scope=key_scope, principal_id=account_identity.principal_id,
                 role="Key Vault Crypto Service Encryption User"))
-        node_grants = [
+        node_grants: list[pulumi.Resource] = [
             role_assignment(self, f"{name}-node-acr-pull", naming=n, scope=ref.container_registry_id,
                             principal_id=node_identity.principal_id, role="AcrPull"),
-            role_assignment(self, f"{name}-node-storage", naming=n, scope=ref.storage_account_id,
-                            principal_id=node_identity.principal_id, role="Storage Blob Data Contributor"),
         ]
+        # Tasks read input and write output in these containers only: the node identity's blob access is scoped
+        # to them (least privilege; the shared account holds every workspace's data).
+        for container_name in args.storage_containers:
+            container = storage.BlobContainer(
+                f"{name}-container-{container_name}",
+                container_name=container_name,
+                account_name=ref.storage_account_name,
+                resource_group_name=ref.resource_group_name,
+                public_access=storage.PublicAccess.NONE,
+                opts=child_opts(self),
+            )
+            node_grants.append(role_assignment(
+                self, f"{name}-node-storage-{container_name}", naming=n, scope=container.id,
+                principal_id=node_identity.principal_id, role="Storage Blob Data Contributor"))
 
         # --- account ---------------------------------------------------------------------------------------------
         account = batch.BatchAccount(
@@ -209,6 +246,15 @@ class BatchGpuPool(pulumi.ComponentResource):
                     image_reference=batch.ImageReferenceArgs(
                         publisher=image.publisher, offer=image.offer, sku=image.sku, version="latest"),
                     node_agent_sku_id=image.node_agent_sku_id,
+                    # Linux pools encrypt the temporary disk this way (only target Batch accepts on Linux, per the
+                    # API's DiskEncryptionConfiguration); the OS disk is a managed disk, encrypted at rest. Encryption
+                    # at host covers every disk where the subscription and size support it (Learn: "Create a pool
+                    # with disk encryption enabled"; Azure Policy "Azure Batch pools should have disk encryption
+                    # enabled").
+                    disk_encryption_configuration=batch.DiskEncryptionConfigurationArgs(
+                        targets=[batch.DiskEncryptionTarget.TEMPORARY_DISK]),
+                    security_profile=batch.SecurityProfileArgs(encryption_at_host=True)
+                    if args.encryption_at_host else None,
                     container_configuration=batch.ContainerConfigurationArgs(
                         type=batch.ContainerType.DOCKER_COMPATIBLE,
                         container_registries=[registry],

@@ -9,8 +9,16 @@ disabled is the mechanism for *external* environments and adds a Dedicated Plan 
 
 Each app runs on a serverless GPU profile (`Consumption-GPU-NC8as-T4`, `Consumption-GPU-NC24-A100`): it pulls its
 image from the shared registry with its own user-assigned identity (no admin credentials), reads secrets as Key Vault
-references with that identity, accepts HTTPS from inside the environment only, and scales from zero on HTTP
-concurrency and, optionally, on a storage queue read with the same identity (the shared storage refuses keys).
+references with that identity, and scales from zero on HTTP concurrency and, optionally, on a storage queue read with
+the same identity (the shared storage refuses keys).
+
+Nothing the first `pulumi up` needs is missing: infrastructure and model images roll out separately (seed 003), so an
+app without an `image` is created with a public bootstrap image and its image is left to the model release (ignored
+by later infrastructure updates); each Key Vault secret an app reads is created from a Pulumi secret unless declared
+as existing. Callers in the VNet (AKS, Batch, AML compute subnets) reach the apps through VNet-wide ingress on the
+internal environment, restricted to their address ranges by IP rules (Learn "Networking in Azure Container Apps
+environment": in an internal environment `external: true` means the VNet, not the internet; PSRule for Azure
+Azure.ContainerApp.RestrictIngress); with no callers configured ingress stays inside the environment.
 """
 
 from __future__ import annotations
@@ -18,11 +26,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import ipaddress
+import re
+
 import pulumi
-from pulumi_azure_native import app, managedidentity, privatedns, storage
+
+from pulumi_azure_native import app, keyvault, managedidentity, privatedns, storage
 from pydantic import Field, field_validator, model_validator
 
-from ._base import ArgsModel, ComponentArgsError
+from ._base import ArgsModel, ComponentArgsError, InputStr
 from .interfaces import (
     CommonArgs,
     RegistryImage,
@@ -62,6 +74,11 @@ SERVERLESS_GPUS: dict[str, ServerlessGpu] = {
 }
 
 CONSUMPTION_PROFILE = "Consumption"
+BOOTSTRAP_IMAGE = "mcr.microsoft.com/k8se/quickstart:latest"
+"""Public placeholder image (the one Microsoft Learn's Container Apps quickstarts deploy; it serves HTTP on port 80)
+an app is created with until the model release sets its image."""
+IMAGE_PATH = "template.containers[0].image"
+"""The app's image as `ignore_changes` names it: owned by the model release once the app exists."""
 
 
 class GpuWorkloadProfile(ArgsModel):
@@ -100,6 +117,10 @@ class KeyVaultSecret(ArgsModel):
     """Name of the secret in the shared Key Vault; the app follows its latest version."""
     env_var: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     """Environment variable the container sees the secret in."""
+    existing: bool = False
+    """False (default): the secret is created in the vault from a Pulumi secret the program passes (the stacks read
+    the stack config secret `aiinfra:<keyVaultSecret>`), so the app never starts without it. True: it already exists
+    in the vault, managed outside this program (the app creation fails if it does not)."""
 
     @property
     def secret_name(self) -> str:
@@ -128,8 +149,11 @@ class GpuAppSettings(ArgsModel):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$")
     """Short app name (lowercase letters, digits, '-'); used in the Azure name."""
-    image: RegistryImage
-    """Image as repository:tag (or digest) in the shared registry, e.g. `inference/llm:1.4.2`."""
+    image: RegistryImage | None = None
+    """Image as repository:tag (or digest) in the shared registry, e.g. `inference/llm:1.4.2`, managed by this
+    program: it must be pushed before `pulumi up`. None (default): the app is created with the environment's
+    bootstrap image and the model release sets the image (`az containerapp update --image`); later infrastructure
+    updates leave it alone."""
     workload_profile: str | None = None
     """Name of the GPU profile to run on; defaults to the environment's first GPU profile."""
     target_port: int = Field(default=8080, ge=1, le=65535)
@@ -178,6 +202,29 @@ class ContainerAppsGpuSettings(ArgsModel):
     queue_private_endpoint: bool = True
     """Create a `queue` private endpoint to the shared storage when an app scales on a queue (the shared services
     create blob/file/dfs endpoints only); False if your network already has one."""
+    bootstrap_image: str = Field(default=BOOTSTRAP_IMAGE, pattern=r"^[a-z0-9.-]+(:[0-9]+)?/\S+$")
+    """Public image apps without an `image` are created with (`<registry>/<repository>:<tag>`), so the first deploy
+    does not wait for the model release; the release replaces it."""
+    bootstrap_image_port: int = Field(default=80, ge=1, le=65535)
+    """Port the bootstrap image serves HTTP on."""
+    caller_ranges: dict[str, str] = Field(default_factory=dict)
+    """Callers outside the environment allowed to reach the apps, as name -> IPv4 CIDR (e.g. the AKS, Batch and AML
+    compute subnets). Non-empty: ingress is VNet-wide (`external: true` on the internal environment) with one Allow
+    IP rule per range, so everything else is denied. Empty: ingress only from apps in the same environment."""
+
+    @field_validator("caller_ranges")
+    @classmethod
+    def _caller_cidrs(cls, ranges: dict[str, str]) -> dict[str, str]:
+        for name, cidr in ranges.items():
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]{0,31}", name):
+                raise ValueError(f"'{name}' is not a rule name (letters, digits and '-', at most 32)")
+            try:
+                network = ipaddress.ip_network(cidr, strict=True)
+            except ValueError as exc:
+                raise ValueError(f"{name}: '{cidr}' is not a CIDR block: {exc}") from None
+            if network.prefixlen == 0 or not network.is_private:
+                raise ValueError(f"{name}: '{cidr}' is not a private range; allow only the callers' subnets")
+        return ranges
 
     @field_validator("gpu_profiles")
     @classmethod
@@ -206,7 +253,17 @@ class ContainerAppsGpuSettings(ArgsModel):
             if a.memory_gib is not None and a.memory_gib > gpu.memory_gib:
                 raise ValueError(f"apps[{i}].memoryGib {a.memory_gib:g} is more than a "
                                  f"{profile.workload_profile_type} replica has ({gpu.memory_gib:g} GiB)")
+            if a.image is None and a.min_replicas > 0 and a.target_port != self.bootstrap_image_port:
+                # A replica of the placeholder would fail its probes on targetPort and the create would time out.
+                raise ValueError(f"apps[{i}].minReplicas: an app created with the bootstrap image (no image) starts "
+                                 f"no replica that must pass probes on targetPort {a.target_port}, but the bootstrap "
+                                 f"image serves port {self.bootstrap_image_port}; keep minReplicas 0 until the "
+                                 "release sets the image, or set image")
         return self
+
+    def secrets_to_create(self) -> list[str]:
+        """Names of the Key Vault secrets the apps read that this program creates (each once)."""
+        return sorted({s.key_vault_secret for a in self.apps for s in a.secrets if not s.existing})
 
     def profile_of(self, application: GpuAppSettings) -> GpuWorkloadProfile | None:
         wanted = application.workload_profile or self.gpu_profiles[0].profile_name
@@ -231,15 +288,34 @@ class ContainerAppsGpuArgs(CommonArgs, ContainerAppsGpuSettings):
 
     shared: SharedServicesRef
     """The shared services: delegated Container Apps subnet, VNet, registry, Key Vault, storage, Log Analytics."""
+    secret_values: dict[str, InputStr] = Field(default_factory=dict)
+    """Values of the Key Vault secrets to create, by secret name (Pulumi secrets, e.g.
+    `pulumi.Config().require_secret(...)`): one for each app secret that is not `existing`."""
 
     @model_validator(mode="after")
     def _deployable_here(self) -> "ContainerAppsGpuArgs":
         self.shared.require("container_apps_subnet_id",
                             "the environment is injected into the subnet delegated to Microsoft.App/environments")
+        missing = [n for n in self.secrets_to_create() if n not in self.secret_values]
+        if missing:
+            raise ValueError(f"secret_values has no value for {', '.join(missing)}: pass each (as a Pulumi secret), "
+                             "or mark the app secret existing if it is already in the vault")
+        unused = sorted(set(self.secret_values) - set(self.secrets_to_create()))
+        if unused:
+            raise ValueError(f"secret_values: {', '.join(unused)} is not a secret any app creates")
         problems = self.region_problems(self.location)
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+
+def gpu_profile_notice(profiles: list[GpuWorkloadProfile]) -> str:
+    """What the preview says about the environment's serverless GPU profiles before anyone deploys them."""
+    types = ", ".join(sorted({p.workload_profile_type for p in profiles}))
+    return (f"Container Apps serverless GPUs ({types}) need serverless GPU quota in the subscription and region "
+            "(request it first: Learn, 'Using serverless GPUs in Azure Container Apps'), and GPU workload profiles "
+            "can only be added when the environment is created (Learn, 'Workload profiles in Azure Container "
+            "Apps'): changing gpuProfiles later means deleting and recreating the environment and its apps.")
 
 
 class ContainerAppsGpu(pulumi.ComponentResource):
@@ -281,19 +357,22 @@ class ContainerAppsGpu(pulumi.ComponentResource):
             tags=tags,
             opts=child_opts(self),
         )
+        pulumi.log.warn(gpu_profile_notice(args.gpu_profiles), resource=self)
         diagnostic_setting(self, f"{name}-env-diag", resource_id=environment.id,
                            workspace_id=args.log_analytics_workspace_id or ref.log_analytics_workspace_id)
         extra_role_assignments(self, f"{name}-env", args, environment.id)
         self._environment_dns(name, args, environment)
 
         queues = self._queues(name, args)
+        secrets = self._secrets(name, args)
         self.app_ids, self.app_fqdns, self.app_identity_principal_ids = {}, {}, {}
         for settings in args.apps:
-            container_app, identity = self._app(name, args, environment, settings, queues)
+            container_app, identity = self._app(name, args, environment, settings, queues, secrets)
             self.app_ids[settings.name] = container_app.id
-            # Internal ingress (external: false): reachable as <app>.internal.<default domain> inside the environment.
+            # VNet-wide ingress on an internal environment: <app>.<default domain>, resolved by the private zone
+            # below; environment-only ingress: <app>.internal.<default domain>, inside the environment.
             self.app_fqdns[settings.name] = pulumi.Output.concat(
-                container_app.name, ".internal.", environment.default_domain)
+                container_app.name, "." if args.caller_ranges else ".internal.", environment.default_domain)
             self.app_identity_principal_ids[settings.name] = identity.principal_id
 
         self.environment_id = environment.id
@@ -362,8 +441,31 @@ class ContainerAppsGpu(pulumi.ComponentResource):
                              group_id="queue", dns_zone_ids=ref.dns_zone_ids_for("queue"))
         return queues
 
+    def _secrets(self, name: str, args: ContainerAppsGpuArgs) -> dict[str, keyvault.Secret]:
+        """The Key Vault secrets the apps read, created from Pulumi secrets (an app cannot start without them:
+        "Unable to get value using Managed identity"). Created through ARM (Microsoft.KeyVault/vaults/secrets, which
+        Contributor may write and a private vault accepts); the value is never returned by ARM, never in plaintext."""
+        vault_id = pulumi.Output.from_input(args.shared.key_vault_id)
+        vault_name = vault_id.apply(lambda i: i.rstrip("/").split("/")[-1])
+        vault_group = vault_id.apply(lambda i: i.split("/resourceGroups/")[1].split("/")[0])
+        return {
+            secret_name: keyvault.Secret(
+                f"{name}-secret-{secret_name.lower()}",
+                secret_name=secret_name,
+                vault_name=vault_name,
+                resource_group_name=vault_group,
+                properties=keyvault.SecretPropertiesArgs(
+                    value=pulumi.Output.secret(args.secret_values[secret_name]),
+                    content_type="text/plain",
+                ),
+                tags=args.tags,
+                opts=child_opts(self),
+            )
+            for secret_name in args.secrets_to_create()
+        }
+
     def _app(self, name: str, args: ContainerAppsGpuArgs, environment: app.ManagedEnvironment,
-             settings: GpuAppSettings, queues: dict[str, storage.Queue],
+             settings: GpuAppSettings, queues: dict[str, storage.Queue], created: dict[str, keyvault.Secret],
              ) -> tuple[app.ContainerApp, managedidentity.UserAssignedIdentity]:
         n, ref = args.naming, args.shared
         prefix = f"{name}-{settings.name}"
@@ -379,9 +481,13 @@ class ContainerAppsGpu(pulumi.ComponentResource):
                             principal_id=identity.principal_id, role="AcrPull"),
         ]
         for secret in settings.secrets:
+            # Scoped to the one secret; a created secret's id makes the grant wait for it (a role assignment's
+            # scope must exist).
+            made = created.get(secret.key_vault_secret)
             grants.append(role_assignment(
                 self, f"{prefix}-secret-{secret.secret_name}", naming=n,
-                scope=pulumi.Output.concat(ref.key_vault_id, "/secrets/", secret.key_vault_secret),
+                scope=made.id if made is not None else pulumi.Output.concat(
+                    ref.key_vault_id, "/secrets/", secret.key_vault_secret),
                 principal_id=identity.principal_id, role="Key Vault Secrets User"))
         rules: list[app.ScaleRuleArgs] = [app.ScaleRuleArgs(
             name="http-concurrency",
@@ -420,10 +526,16 @@ class ContainerAppsGpu(pulumi.ComponentResource):
             configuration=app.ConfigurationArgs(
                 active_revisions_mode=app.ActiveRevisionsMode.SINGLE,
                 ingress=app.IngressArgs(
-                    external=False,
+                    # In the internal environment `external` opens the app to the VNet (never the internet); the
+                    # Allow rules then admit the callers' ranges only (all-Allow rules deny every other address).
+                    external=bool(args.caller_ranges),
                     target_port=settings.target_port,
                     transport=app.IngressTransportMethod.AUTO,
                     allow_insecure=False,
+                    ip_security_restrictions=[
+                        app.IpSecurityRestrictionRuleArgs(name=caller, ip_address_range=cidr, action=app.Action.ALLOW,
+                                                          description=f"{caller} callers")
+                        for caller, cidr in sorted(args.caller_ranges.items())] or None,
                 ),
                 registries=[app.RegistryCredentialsArgs(server=ref.container_registry_login_server,
                                                         identity=identity.id)],
@@ -436,7 +548,8 @@ class ContainerAppsGpu(pulumi.ComponentResource):
             template=app.TemplateArgs(
                 containers=[app.ContainerArgs(
                     name=settings.name,
-                    image=registry_image_name(ref.container_registry_login_server, settings.image),
+                    image=registry_image_name(ref.container_registry_login_server, settings.image)
+                    if settings.image is not None else args.bootstrap_image,
                     resources=app.ContainerResourcesArgs(cpu=cpu, memory=f"{memory:g}Gi"),
                     env=[*(app.EnvironmentVarArgs(name=k, value=v) for k, v in sorted(settings.env.items())),
                          *(app.EnvironmentVarArgs(name=s.env_var, secret_ref=s.secret_name)
@@ -446,6 +559,9 @@ class ContainerAppsGpu(pulumi.ComponentResource):
                                     rules=rules),
             ),
             tags=args.tags,
-            opts=child_opts(self, depends_on=grants),
+            # Without an image in config the model release owns it: later infrastructure updates keep what the
+            # release set (run `pulumi up --refresh` so the state holds it, as the pipelines do).
+            opts=pulumi.ResourceOptions.merge(child_opts(self, depends_on=grants), pulumi.ResourceOptions(
+                ignore_changes=[IMAGE_PATH] if settings.image is None else None)),
         )
         return container_app, identity

@@ -7,9 +7,12 @@ credentials only, so a pipeline logs in with its platform's short-lived OIDC tok
   (`repo:<owner>/<repo>:environment:<env>`, so GitHub's environment protection, e.g. required reviewers
   for prd, gates the token) and/or an Azure Pipelines service connection. Contributor on the environment's
   resource group, plus a custom *access* role there holding only the authorization actions Contributor lacks and
-  the platform uses (role assignments, custom role definitions, delete locks); its role assignments are limited
-  by an ABAC condition that excludes Owner, User Access Administrator, Role Based Access Control Administrator
-  and the access role itself.
+  the platform uses (role assignments, delete locks); its role assignments are limited by an ABAC condition that
+  excludes Owner, User Access Administrator, Role Based Access Control Administrator and the access role itself.
+  It never holds `Microsoft.Authorization/roleDefinitions/write`: with it, it could define a role that assigns
+  roles and leave the condition behind (Learn, "Delegate Azure role assignment management to others with
+  conditions": the condition constrains role assignments, not what a new role definition may do). The custom roles
+  the platform needs are created by bootstrap/ (the more privileged step) and handed to the stack by id.
 - **preview** (`pulumi preview` on pull requests): trusted for `repo:<owner>/<repo>:pull_request` and/or a
   second service connection. Reader only: code in a pull request is not reviewed yet, so it must not get a
   token that can change anything.
@@ -54,17 +57,50 @@ _ACCESS_ROLE_NAMESPACE = uuid.UUID("5b0e3c1d-7a2f-4e68-9d14-3c8b6a0f2e71")
 _ARM_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/.+", re.IGNORECASE)
 
 
-def access_actions(role_assignments: bool, role_definitions: bool, locks: bool) -> list[str]:
+FORBIDDEN_ACTIONS = ("Microsoft.Authorization/roleDefinitions/write", "Microsoft.Authorization/roleDefinitions/delete",
+                     "Microsoft.Authorization/*", "Microsoft.Authorization/*/write", "*")
+"""Actions no pipeline role may hold: defining roles (or anything under Microsoft.Authorization wholesale) lets the
+holder write a role that assigns roles and escape the ABAC condition on its role assignments."""
+
+
+def access_actions(role_assignments: bool, locks: bool) -> list[str]:
     """The authorization actions the platform's `pulumi up` uses and Contributor lacks (its NotActions exclude
-    `Microsoft.Authorization/*/Write` and `*/Delete`)."""
+    `Microsoft.Authorization/*/Write` and `*/Delete`). Never role definitions: see FORBIDDEN_ACTIONS."""
     actions: list[str] = []
     if role_assignments:
         actions += ["Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete"]
-    if role_definitions:
-        actions += ["Microsoft.Authorization/roleDefinitions/write", "Microsoft.Authorization/roleDefinitions/delete"]
     if locks:
         actions += ["Microsoft.Authorization/locks/write", "Microsoft.Authorization/locks/delete"]
     return actions
+
+
+_PLATFORM_ROLE_NAMESPACE = uuid.UUID("0d4c6f8e-93a1-4b52-8e07-6a2f9c1d3b58")
+
+
+def platform_role_guid(naming: NamingConvention, role: str) -> str:
+    """The GUID of a custom role bootstrap/ defines for the platform (deterministic per environment): the value the
+    platform stack file names it by (e.g. `dataScientistRoleId`)."""
+    return str(uuid.uuid5(_PLATFORM_ROLE_NAMESPACE, "|".join(
+        [naming.prefix, naming.environment, naming.location, naming.unique_seed, role])))
+
+
+def custom_role(logical_name: str, *, guid: str, group_id: pulumi.Input[str], role_name: str, description: str,
+                actions: list[str], not_actions: list[str] | None = None,
+                opts: pulumi.ResourceOptions | None = None) -> authorization.RoleDefinition:
+    """A custom role defined in a resource group and assignable there only (no data actions). Only the privileged
+    bootstrap step defines roles: see FORBIDDEN_ACTIONS."""
+    return authorization.RoleDefinition(
+        logical_name,
+        role_definition_id=guid,
+        scope=group_id,
+        role_name=role_name,
+        description=description,
+        role_type="CustomRole",
+        permissions=[authorization.PermissionArgs(actions=actions, not_actions=not_actions or [], data_actions=[],
+                                                  not_data_actions=[])],
+        assignable_scopes=[group_id],
+        opts=opts,
+    )
 
 
 def role_assignment_condition(excluded_role_guids: list[str]) -> str:
@@ -136,10 +172,10 @@ class DeployerIdentitySettings(ArgsModel):
     """The stack creates role assignments (aiinfra's do: CMK grants, managed identities' access, callers'
     `roleAssignments`), so the deployer may create and delete them in the group, for every role except Owner, User
     Access Administrator, Role Based Access Control Administrator and its own access role (an ABAC condition)."""
-    manage_role_definitions: bool = True
-    """The stack defines custom roles (SecureWorkspace's data-scientist role), so the deployer may define roles
-    assignable in the group. A custom role can hold any action, so within the group the deployer is then as strong as
-    an owner (never outside it); false when your stack defines none."""
+    manage_role_definitions: bool = False
+    """Refused when true: a deployer that may write role definitions can define a role that assigns roles and escape
+    the condition on its role assignments. bootstrap/ creates the custom roles the platform needs (the data-scientist
+    role) and the stack takes their ids from config (`dataScientistRoleId`)."""
     manage_locks: bool = True
     """The stack puts CanNotDelete locks on stateful resources (`lockStatefulResources`), so the deployer may create
     and delete locks in the group."""
@@ -162,6 +198,16 @@ class DeployerIdentitySettings(ArgsModel):
         if value is not None and not _ARM_ID.match(value):
             raise ValueError(f"'{value}' is not an Azure resource id "
                              "(/subscriptions/<id>/resourceGroups/<group>/providers/...)")
+        return value
+
+    @field_validator("manage_role_definitions")
+    @classmethod
+    def _no_role_definitions(cls, value: bool) -> bool:
+        if value:
+            raise ValueError("a pipeline identity may not write role definitions (it could define a role that "
+                             "assigns roles and escape the condition that keeps Owner and User Access Administrator "
+                             "away); remove manageRoleDefinitions: bootstrap/ creates the platform's custom roles and "
+                             "the stack takes their ids from config (dataScientistRoleId)")
         return value
 
     @model_validator(mode="after")
@@ -223,7 +269,7 @@ class DeployerIdentity(pulumi.ComponentResource):
             ("deploy-contributor", scope, deploy_id, "Contributor", None, None),
             ("preview-reader", scope, preview_id, "Reader", None, None),
         ]
-        actions = access_actions(args.manage_role_assignments, args.manage_role_definitions, args.manage_locks)
+        actions = access_actions(args.manage_role_assignments, args.manage_locks)
         if actions:
             access_role, access_role_id, guid = self._access_role(name, args, actions)
             condition = role_assignment_condition([*PRIVILEGED_ROLES.values(), guid]) \
@@ -272,19 +318,12 @@ class DeployerIdentity(pulumi.ComponentResource):
         n = args.naming
         guid = str(uuid.uuid5(_ACCESS_ROLE_NAMESPACE, "|".join(
             [n.prefix, n.environment, n.location, n.unique_seed, "deployer-access"])))
-        role = authorization.RoleDefinition(
-            f"{name}-access-role",
-            role_definition_id=guid,
-            scope=args.resource_group_id,
+        role = custom_role(
+            f"{name}-access-role", guid=guid, group_id=args.resource_group_id,
             role_name=f"{n.name('entra_application', 'deploy')} access administration",
-            description="Lets the environment's pipeline deployer manage the role assignments, custom roles and "
-                        "delete locks of its resources (role assignments limited by a condition).",
-            role_type="CustomRole",
-            permissions=[authorization.PermissionArgs(actions=actions, not_actions=[], data_actions=[],
-                                                      not_data_actions=[])],
-            assignable_scopes=[args.resource_group_id],
-            opts=child_opts(self),
-        )
+            description="Lets the environment's pipeline deployer manage the role assignments and delete locks of "
+                        "its resources (role assignments limited by a condition; no role definitions).",
+            actions=actions, opts=child_opts(self))
         role_id = pulumi.Output.all(pulumi.Output.from_input(args.resource_group_id), role.id).apply(
             lambda v: f"{v[0].split('/resourceGroups/')[0]}/providers/Microsoft.Authorization/roleDefinitions/{guid}")
         return role, role_id, guid

@@ -285,6 +285,10 @@ class SecureWorkspaceArgs(CommonArgs, SecureWorkspaceSettings):
 
     shared: SharedServicesRef
     """The environment's shared services (`SharedServices.ref`, or one built by hand)."""
+    data_scientist_role_id: str | None = Field(
+        default=None, pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+    """GUID of an existing data-scientist custom role (bootstrap/ creates it, assignable in the group): assigned
+    here instead of defining one, so the deployer needs no `roleDefinitions/write`. None defines the role here."""
 
     @model_validator(mode="after")
     def _shared_services_offer_what_is_asked(self) -> "SecureWorkspaceArgs":
@@ -548,6 +552,15 @@ class SecureWorkspace(pulumi.ComponentResource):
                              f"Admins of Azure ML workspace {display}: manage its compute and settings.",
                              access.admins_group_object_id, access.group_owner_object_ids)
 
+        if args.data_scientist_role_id is not None:  # created by bootstrap/ (issue 14: no roleDefinitions/write)
+            guid = args.data_scientist_role_id.lower()
+            role_id = authorization.get_client_config_output().subscription_id.apply(
+                lambda sub: f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}")
+            role_assignment(self, f"{name}-data-scientists-role", naming=n, scope=workspace.id,
+                            principal_id=scientists, role=f"custom:{guid}", principal_type="Group",
+                            role_definition=role_id)
+            self._admin_roles(name, n, workspace, admins)
+            return scientists, admins, role_id
         guid = str(uuid.uuid5(_ROLE_NAMESPACE, "|".join(
             [n.prefix, n.environment, n.location, n.unique_seed, args.name, "data-scientist"])))
         # A custom role can be created at resource-group scope (no subscription-wide rights needed) and is
@@ -571,11 +584,15 @@ class SecureWorkspace(pulumi.ComponentResource):
             lambda v: f"{v[0].split('/resourceGroups/')[0]}/providers/Microsoft.Authorization/roleDefinitions/{guid}")
         role_assignment(self, f"{name}-data-scientists-role", naming=n, scope=workspace.id, principal_id=scientists,
                         role=f"custom:{guid}", principal_type="Group", role_definition=role_id)
+        self._admin_roles(name, n, workspace, admins)
+        return scientists, admins, role_id
+
+    def _admin_roles(self, name: str, n: NamingConvention, workspace: ml.Workspace,
+                     admins: pulumi.Output[str]) -> None:
         for builtin in ("AzureML Compute Operator", "Contributor"):
             slug = re.sub(r"[^a-z0-9]+", "-", builtin.lower()).strip("-")
             role_assignment(self, f"{name}-admins-{slug}", naming=n, scope=workspace.id, principal_id=admins,
                             role=builtin, principal_type="Group")
-        return scientists, admins, role_id
 
     def _group(self, name: str, key: str, display_name: str, description: str, existing: str | None,
                owners: list[str]) -> pulumi.Output[str]:

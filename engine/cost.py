@@ -552,13 +552,14 @@ class _Pricer:
         formula = text_of(dig(r.inputs, "scaleSettings", "autoScale", "formula"))
         if isinstance(fixed, dict):
             pools = [(REGULAR, _num(fixed.get("targetDedicatedNodes")) or 0.0),
-                     (LOW_PRIORITY, _num(fixed.get("targetLowPriorityNodes")) or 0.0)]
+                     (SPOT, _num(fixed.get("targetLowPriorityNodes")) or 0.0)]
             return [self.vms(r, label, size, priority, n, n) for priority, n in pools if n]
         if formula is None:
             return [self.vms(r, label, size, REGULAR, 0.0, 0.0, ["no scaleSettings: Azure starts it at 0 nodes"])]
         bounds = autoscale_bounds(formula)
         items = []
-        for priority, target in ((REGULAR, "$TargetDedicatedNodes"), (LOW_PRIORITY, "$TargetLowPriorityNodes")):
+        # Batch-managed accounts serve low-priority nodes as Spot VMs (Azure/Batch#196), priced as Spot.
+        for priority, target in ((REGULAR, "$TargetDedicatedNodes"), (SPOT, "$TargetLowPriorityNodes")):
             if target.lower() in bounds:
                 low, high, notes = bounds[target.lower()]
                 if high != 0:

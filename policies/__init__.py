@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import ai_openai, compute_cost, encryption, governance, identity, network, stack
+from . import ai_openai, compute_cost, deployability_apps, encryption, governance, identity, network, stack
 from ._rule import Resource, Rule
 
 PACK_NAME = "aiinfra"
@@ -22,6 +22,7 @@ RULES: list[Rule] = [
     *identity.RULES,
     *governance.RULES,
     *stack.RULES,
+    *deployability_apps.RULES,
     *ai_openai.RULES,
 ]
 

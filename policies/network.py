@@ -75,8 +75,19 @@ def check_container_apps_internal(resource: Resource, _config: Mapping[str, Any]
             yield "vnetConfiguration.infrastructureSubnetId is not set; the environment must be injected into a subnet."
     else:
         ingress = get(resource.props, "configuration", "ingress")
-        if ingress is not None and is_true(get(ingress, "external")):
-            yield "configuration.ingress.external is true; set it to false (internal ingress only)."
+        if ingress is not None and is_true(get(ingress, "external")) and not _restricted_to_callers(ingress):
+            yield ("configuration.ingress.external is true without IP rules; set it to false (internal ingress only), "
+                   "or, in an internal environment, restrict it to the callers' ranges with Allow "
+                   "ipSecurityRestrictions.")
+
+
+def _restricted_to_callers(ingress: Any) -> bool:
+    """VNet-wide ingress limited by Allow IP rules (all-Allow rules deny every other address), none of them
+    0.0.0.0/0: the documented pattern for callers in the VNet of an internal environment (PSRule for Azure
+    Azure.ContainerApp.RestrictIngress). The environment's own check still catches a public environment."""
+    rules = items(get(ingress, "ipSecurityRestrictions"))
+    return bool(rules) and all(same(get(r, "action"), "Allow") and str(get(r, "ipAddressRange") or "").strip()
+                               not in ("", "0.0.0.0/0", "0.0.0.0", "*", "Internet") for r in rules)
 
 
 def check_no_node_public_ip(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
@@ -168,13 +179,15 @@ RULES = [
         name="container-apps-internal",
         concern=CONCERN,
         summary="Container Apps environments must be internal (VNet-injected, no public load balancer) and apps "
-                "must not enable external ingress.",
+                "must not enable external ingress unless IP rules restrict it to their callers.",
         fix="Set vnetConfiguration.internal to true with vnetConfiguration.infrastructureSubnetId on the "
-            "ManagedEnvironment, and configuration.ingress.external to false on each ContainerApp.",
+            "ManagedEnvironment, and configuration.ingress.external to false on each ContainerApp, or keep it true "
+            "(VNet-wide in an internal environment) with Allow ipSecurityRestrictions for the callers' subnets.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Container Apps environment should use network injection",
-                 "Azure Policy: Container Apps should disable external network access"),
+                 "Azure Policy: Container Apps should disable external network access",
+                 "PSRule for Azure: Azure.ContainerApp.RestrictIngress"),
         resource_types=(CONTAINER_APPS_ENV, CONTAINER_APP),
         check=check_container_apps_internal,
     ),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import pulumi
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
@@ -18,8 +18,10 @@ from aiinfra.components.ai_services import AiServicesSettings
 from aiinfra.components.aks_gpu_cluster import AksGpuClusterSettings, AmlAttachmentSettings
 from aiinfra.components.batch_gpu_pool import BatchGpuPoolSettings
 from aiinfra.components.container_apps_gpu import ContainerAppsGpuSettings
+from aiinfra.components.deployer_identity import platform_role_guid
 from aiinfra.components.gpu_compute_pool import GpuComputePoolSettings
 from aiinfra.components.naming import REGION_CODES, NamingConvention
+from aiinfra.components.network_plan import carve
 from aiinfra.components.secure_workspace import SecureWorkspaceSettings
 from aiinfra.components.shared_services import SharedServicesSettings
 
@@ -73,6 +75,32 @@ class AksConfig(AksGpuClusterSettings):
         return self
 
 
+CallerSubnet = Literal["aks", "aml-compute", "batch"]
+
+
+class ContainerAppsConfig(ContainerAppsGpuSettings):
+    """The environment's internal Container Apps environment with serverless GPU apps."""
+
+    caller_subnets: list[CallerSubnet] = Field(default_factory=lambda: ["aks", "aml-compute", "batch"])
+    """Subnets of the shared VNet whose workloads call the apps: their address ranges (from the VNet plan) become
+    the apps' Allow IP rules on VNet-wide ingress (the internal environment never faces the internet). Empty: the
+    apps take requests from the same environment only."""
+
+    @field_validator("caller_subnets")
+    @classmethod
+    def _unique_callers(cls, callers: list[str]) -> list[str]:
+        repeated = duplicates(callers)
+        if repeated:
+            raise ValueError(f"duplicate caller subnet(s) {', '.join(repeated)}")
+        return callers
+
+    @model_validator(mode="after")
+    def _one_way_to_name_callers(self) -> "ContainerAppsConfig":
+        if self.caller_ranges and self.caller_subnets:
+            raise ValueError("set callerSubnets (subnets of the shared VNet) or callerRanges (CIDRs), not both")
+        return self
+
+
 # --- issue 19: Azure OpenAI (AiServices) -------------------------------------------------------------------------
 class AiServicesConfig(AiServicesSettings):
     """The environment's private Azure OpenAI account and who may call it."""
@@ -119,11 +147,16 @@ class PlatformConfig(ArgsModel):
     create_resource_group: bool = True
     """Create the environment's resource group. False: deploy into the group of the same name that bootstrap/
     created (with the pipeline deployer's roles scoped to it), which this stack then never deletes."""
+    data_scientist_role_id: str | None = Field(
+        default=None, pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+    """GUID of the data-scientist custom role bootstrap/ defined (`pulumi stack output dataScientistRoleId` of the
+    bootstrap stack); the workspaces assign it instead of defining a role. Required with `createResourceGroup:
+    false` and workspaces: the pipeline deployer may not write role definitions."""
     shared: SharedServicesSettings
     """Network, DNS, Key Vault, storage, registry, monitoring and budget shared by all workspaces."""
     batch: BatchGpuPoolSettings | None = None
     """A private Batch account with one GPU pool that scales with its task queue (to zero); None creates none."""
-    container_apps: ContainerAppsGpuSettings | None = None
+    container_apps: ContainerAppsConfig | None = None
     """An internal Container Apps environment with serverless GPU profiles and scale-to-zero GPU apps; None
     creates none."""
     workspaces: list[WorkspaceConfig] = Field(default_factory=list)
@@ -165,6 +198,16 @@ class PlatformConfig(ArgsModel):
         return self
 
     @model_validator(mode="after")
+    def _custom_roles_come_from_bootstrap(self) -> "PlatformConfig":
+        if self.workspaces and not self.create_resource_group and self.data_scientist_role_id is None:
+            # Deterministic per environment, so it can be named before bootstrap runs (bootstrap reads this file).
+            guid = platform_role_guid(self.naming, "data-scientist")
+            raise ValueError(f"dataScientistRoleId: the workspaces assign the data-scientist role that bootstrap/ "
+                             f"defines (the pipeline deployer may not write role definitions); set it to {guid}, "
+                             "the bootstrap stack's output dataScientistRoleId")
+        return self
+
+    @model_validator(mode="after")
     def _container_apps_fit_the_region(self) -> "PlatformConfig":
         problems = self.container_apps.region_problems(self.location) if self.container_apps else []
         if problems:
@@ -195,6 +238,16 @@ class PlatformConfig(ArgsModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def container_app_callers(self) -> dict[str, str]:
+        """Caller name -> CIDR the apps admit: `callerRanges` as given, or the `callerSubnets` of the VNet plan."""
+        if self.container_apps is None:
+            return {}
+        if self.container_apps.caller_ranges:
+            return dict(self.container_apps.caller_ranges)
+        subnets = carve(self.shared.address_space)
+        return {purpose: subnets[purpose].cidr for purpose in self.container_apps.caller_subnets}
 
     @property
     def naming(self) -> NamingConvention:
@@ -233,6 +286,31 @@ def load_config_object(model: type[M], namespace: str, key: str) -> M:
     except json.JSONDecodeError:
         raw = text
     return validate_config_object(model, raw, f"{namespace}:{key}", stack_file)
+
+
+def container_app_secret_values(config: PlatformConfig) -> dict[str, pulumi.Input[str]]:
+    """The values of the Key Vault secrets the Container Apps create, from the stack's secret config
+    `aiinfra:<keyVaultSecret>` (set with `pulumi config set --secret`); a missing or plaintext value is an error
+    naming the key and the fix."""
+    if config.container_apps is None:
+        return {}
+    stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
+    where = {s.key_vault_secret: f"{CONFIG_NAMESPACE}:{CONFIG_KEY}.containerApps.apps[{i}].secrets[{j}]"
+             for i, a in enumerate(config.container_apps.apps) for j, s in enumerate(a.secrets) if not s.existing}
+    values: dict[str, pulumi.Input[str]] = {}
+    stack_config = pulumi.Config(CONFIG_NAMESPACE)
+    for secret_name in config.container_apps.secrets_to_create():
+        key = f"{CONFIG_NAMESPACE}:{secret_name}"
+        fix = (f"set it with `pulumi config set --secret {key} <value>`, or mark the secret `existing: true` if "
+               "it is already in the vault")
+        if stack_config.get(secret_name) is None:
+            raise ConfigError(f"{stack_file}: {where[secret_name]}: the Key Vault secret '{secret_name}' is created "
+                              f"from the stack secret {key}, which is not set; {fix}")
+        if not pulumi.runtime.is_config_secret(key):
+            raise ConfigError(f"{stack_file}: {key} is plaintext; a Key Vault secret's value must be a Pulumi "
+                              f"secret: {fix}")
+        values[secret_name] = stack_config.require_secret(secret_name)
+    return values
 
 
 def parse_platform_config(raw: object, stack_file: str) -> PlatformConfig:

@@ -16,7 +16,7 @@ from aiinfra.components.batch_gpu_pool import BatchGpuPool, BatchGpuPoolArgs, Ba
 from aiinfra.components.container_apps_gpu import ContainerAppsGpu, ContainerAppsGpuArgs, ContainerAppsGpuSettings
 from aiinfra.components.shared_services import SharedServices, SharedServicesArgs
 
-from .config import PlatformConfig
+from .config import PlatformConfig, container_app_secret_values
 
 
 @dataclass
@@ -88,7 +88,8 @@ def build_workspaces(config: PlatformConfig, group_name: pulumi.Input[str], shar
         settings["outbound_rules"] = [*entry.outbound_rules, *(extra_outbound_rules or {}).get(entry.name, [])]
         workspace = SecureWorkspace(
             f"ml-{entry.name}",
-            SecureWorkspaceArgs(**common_args(config, group_name, shared), shared=shared.ref, **settings),
+            SecureWorkspaceArgs(**common_args(config, group_name, shared), shared=shared.ref,
+                                data_scientist_role_id=config.data_scientist_role_id, **settings),
         )
         for pool in entry.compute_pools:
             GpuComputePool(
@@ -112,9 +113,10 @@ def build_gpu_services(config: PlatformConfig, group_name: pulumi.Input[str], sh
         outputs["batchAccountEndpoint"] = pool.account_endpoint
         outputs["batchPoolName"] = pool.pool_name
     if config.container_apps is not None:
+        settings = {f: getattr(config.container_apps, f) for f in ContainerAppsGpuSettings.model_fields}
+        settings["caller_ranges"] = config.container_app_callers
         apps = ContainerAppsGpu("apps", ContainerAppsGpuArgs(
-            **common, shared=shared.ref,
-            **{f: getattr(config.container_apps, f) for f in ContainerAppsGpuSettings.model_fields}))
+            **common, shared=shared.ref, secret_values=container_app_secret_values(config), **settings))
         outputs["containerAppsEnvironmentId"] = apps.environment_id
         outputs["containerAppsDefaultDomain"] = apps.default_domain
         outputs["containerAppFqdns"] = apps.app_fqdns

@@ -167,9 +167,10 @@ def _number(value: Any) -> float:
     return value
 
 
-def evaluate(formula: str, *, pending: Samples) -> Evaluation:
-    """Run the formula with `$PendingTasks` = `pending`; the variables it assigns, by name."""
-    env: dict[str, Any] = {}
+def evaluate(formula: str, *, pending: Samples, preempted: float = 0.0) -> Evaluation:
+    """Run the formula with `$PendingTasks` = `pending` and `$PreemptedNodeCount` = `preempted` (a plain number, as
+    the Batch docs list it among the read-only node counts); the variables it assigns, by name."""
+    env: dict[str, Any] = {"$PreemptedNodeCount": float(preempted)}
     text = re.sub(r"//[^\n]*", "", formula)
     for statement in (s.strip() for s in text.split(";")):
         if not statement:

@@ -9,9 +9,10 @@ import pytest
 import yaml
 
 from aiinfra.components._base import ComponentArgsError
-from aiinfra.components.container_apps_gpu import SERVERLESS_GPUS, ContainerAppsGpuArgs
+from aiinfra.components.container_apps_gpu import BOOTSTRAP_IMAGE, SERVERLESS_GPUS, ContainerAppsGpuArgs
 from aiinfra.components.interfaces import BUILTIN_ROLES
 from helpers import children, fake_shared_ref, group_ids, one, private_endpoints_to, zone_names_of
+from aiinfra.engine import ProgramError, run_program
 from stacks.config import ConfigError, parse_platform_config
 
 ENV = "azure-native:app:ManagedEnvironment"
@@ -105,11 +106,35 @@ def test_apps_scale_to_zero_up_to_their_configured_max(plan, env):
         assert http and http[0]["http"]["metadata"]["concurrentRequests"].isdigit()
 
 
-def test_ingress_is_internal_and_https_only(plan):
+def test_ingress_reaches_the_vnet_callers_only_over_https(plan):
+    # external: false would make the apps reachable from the environment only: AKS, AML compute and Batch in the
+    # VNet could not call them. VNet-wide ingress on the internal environment + Allow rules for their subnets.
+    subnets = {s.name.removeprefix("shared-snet-"): s.inputs["addressPrefix"]
+               for s in plan.of_type("azure-native:network:Subnet")}
     for app in apps_of(plan).values():
         ingress = app.inputs["configuration"]["ingress"]
-        assert ingress["external"] is False
+        assert ingress["external"] is True
         assert ingress["allowInsecure"] is False
+        rules = {r["name"]: r for r in ingress["ipSecurityRestrictions"]}
+        assert {n: r["ipAddressRange"] for n, r in rules.items()} == {
+            n: subnets[n] for n in ("aks", "aml-compute", "batch")}
+        assert {r["action"] for r in rules.values()} == {"Allow"}
+    assert one(plan, ENV).inputs["vnetConfiguration"]["internal"] is True  # never the internet
+
+
+def test_callers_fqdns_resolve_in_the_vnet(plan, env):
+    domain = one(plan, ENV).outputs["defaultDomain"]
+    for name, fqdn in plan.stack_outputs["containerAppFqdns"].items():
+        assert fqdn == f"{apps_of(plan)[name].inputs['containerAppName']}.{domain}"  # the private zone's wildcard
+
+
+def test_apps_start_with_the_public_bootstrap_image_and_leave_the_image_to_the_release(plan):
+    # The new registry is empty at the first deploy (MANIFEST_UNKNOWN): the model release sets the image later,
+    # and infrastructure updates ignore it.
+    for app in apps_of(plan).values():
+        [container] = app.inputs["template"]["containers"]
+        assert container["image"] == BOOTSTRAP_IMAGE
+        assert app.ignore_changes == ["template.containers[0].image"]
 
 
 def test_images_are_pulled_from_the_shared_registry_with_the_app_identity(plan):
@@ -119,8 +144,6 @@ def test_images_are_pulled_from_the_shared_registry_with_the_app_identity(plan):
         identity = one(plan, IDENTITY, f"apps-{name}-id")
         assert app.inputs["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [identity.id]}
         assert app.inputs["configuration"]["registries"] == [{"server": server, "identity": identity.id}]
-        [container] = app.inputs["template"]["containers"]
-        assert container["image"].startswith(server + "/")
         [pull] = grants(plan, name, "AcrPull")
         assert pull.inputs["scope"] == registry.id
         assert pull.urn in app.dependencies, "AcrPull must exist before the app pulls its image"
@@ -137,8 +160,13 @@ def test_secrets_are_key_vault_references_read_with_the_app_identity(plan, env):
             assert "value" not in secret
             assert secret["identity"] == identity.id
             assert secret["keyVaultUrl"] == f"{vault.outputs['properties']['vaultUri']}secrets/{secret['name']}"
-            [grant] = [g for g in grants(plan, name, "Key Vault Secrets User")
-                       if g.inputs["scope"] == f"{vault.id}/secrets/{secret['name']}"]
+            # The secret exists before the app reads it: created from the stack's Pulumi secret, in the vault.
+            created = one(plan, "azure-native:keyvault:Secret", f"apps-secret-{secret['name']}")
+            assert created.inputs["vaultName"] == vault.inputs["vaultName"]
+            assert created.inputs["secretName"] == secret["name"]
+            # The value is a Pulumi secret, so the engine records the whole properties object as one.
+            assert created.inputs["properties"] == "[secret]"
+            [grant] = [g for g in grants(plan, name, "Key Vault Secrets User") if g.inputs["scope"] == created.id]
             assert grant.urn in app.dependencies
         env_vars = {e["name"]: e for e in app.inputs["template"]["containers"][0].get("env", [])}
         for secret in configured.get("secrets", []):
@@ -251,3 +279,91 @@ def test_stack_config_rejects_instance_counts_on_gpu_profiles_naming_the_path():
     raw["containerApps"]["gpuProfiles"][0]["maximumCount"] = 2
     with pytest.raises(ConfigError, match=r"aiinfra:platform\.containerApps\.gpuProfiles\[0\]: maximumCount cannot"):
         parse_platform_config(raw, "Pulumi.dev.yaml")
+
+
+# --- first deploy: secrets from Pulumi secrets, images from the release, callers -----------------------------
+
+def stack_without(tmp_path: Path, env: str, edit) -> Path:
+    stack = yaml.safe_load((REPO / f"Pulumi.{env}.yaml").read_text())
+    edit(stack["config"])
+    for key in ("workspaces", "aks", "batch"):  # a smaller plan is enough here
+        stack["config"]["aiinfra:platform"].pop(key, None)
+    path = tmp_path / f"Pulumi.{env}.yaml"
+    path.write_text(yaml.safe_dump(stack))
+    return path
+
+
+def test_a_secret_the_app_reads_must_come_from_a_stack_secret(tmp_path):
+    path = stack_without(tmp_path, "dev", lambda c: c.pop("aiinfra:hf-token"))
+    with pytest.raises(ProgramError) as error:
+        run_program(REPO, "dev", stack_file=path)
+    message = str(error.value)
+    assert "aiinfra:platform.containerApps.apps[0].secrets[0]" in message
+    assert "pulumi config set --secret aiinfra:hf-token" in message
+
+
+def test_a_plaintext_secret_value_is_refused(tmp_path):
+    path = stack_without(tmp_path, "dev", lambda c: c.update({"aiinfra:hf-token": "hf_plaintext"}))
+    with pytest.raises(ProgramError, match="aiinfra:hf-token is plaintext"):
+        run_program(REPO, "dev", stack_file=path)
+
+
+def test_an_existing_secret_is_read_not_created(tmp_path):
+    def edit(config):
+        config.pop("aiinfra:hf-token")
+        config["aiinfra:platform"]["containerApps"]["apps"][0]["secrets"][0]["existing"] = True
+    plan = run_program(REPO, "dev", stack_file=stack_without(tmp_path, "dev", edit))
+    assert not plan.of_type("azure-native:keyvault:Secret")
+    vault = one(plan, "azure-native:keyvault:Vault")
+    [grant] = grants(plan, "infer", "Key Vault Secrets User")
+    assert grant.inputs["scope"] == f"{vault.id}/secrets/hf-token"
+
+
+def test_stack_config_callers_can_be_narrowed_or_named_by_range(tmp_path):
+    def edit(config):
+        config["aiinfra:platform"]["containerApps"]["callerSubnets"] = ["aks"]
+    plan = run_program(REPO, "dev", stack_file=stack_without(tmp_path, "dev", edit))
+    [app] = plan.of_type(APP)
+    rules = app.inputs["configuration"]["ingress"]["ipSecurityRestrictions"]
+    assert [r["name"] for r in rules] == ["aks"]
+    raw = config_of("dev")
+    raw["containerApps"]["callerRanges"] = {"hub": "10.200.0.0/24"}
+    with pytest.raises(ConfigError, match="set callerSubnets .* or callerRanges"):
+        parse_platform_config(raw, "Pulumi.dev.yaml")
+    raw["containerApps"]["callerSubnets"] = []
+    assert parse_platform_config(raw, "Pulumi.dev.yaml").container_app_callers == {"hub": "10.200.0.0/24"}
+
+
+def test_no_callers_keeps_ingress_inside_the_environment(tmp_path):
+    def edit(config):
+        config["aiinfra:platform"]["containerApps"]["callerSubnets"] = []
+    plan = run_program(REPO, "dev", stack_file=stack_without(tmp_path, "dev", edit))
+    [app] = plan.of_type(APP)
+    ingress = app.inputs["configuration"]["ingress"]
+    assert ingress["external"] is False and "ipSecurityRestrictions" not in ingress
+    assert ".internal." in plan.stack_outputs["containerAppFqdns"]["infer"]
+
+
+def test_preview_says_gpu_quota_and_create_only_gpu_profiles(plan):
+    [notice] = [w for w in plan.warnings if "serverless GPU quota" in w]
+    assert "can only be added when the environment is created" in notice
+
+
+@pytest.mark.parametrize("overrides, fragment", [
+    ({"apps": [{"name": "infer", "minReplicas": 1}]}, "apps[0].minReplicas: an app created with the bootstrap image"),
+    ({"apps": [{"name": "infer", "secrets": [{"keyVaultSecret": "tok", "envVar": "TOK"}]}]},
+     "secret_values has no value for tok"),
+    ({"secret_values": {"other": "x"}}, "secret_values: other is not a secret any app creates"),
+    ({"caller_ranges": {"aks": "10.0.0.0/33"}}, "aks: '10.0.0.0/33' is not a CIDR block"),
+    ({"caller_ranges": {"anyone": "0.0.0.0/0"}}, "is not a private range"),
+    ({"bootstrap_image": "quickstart"}, "bootstrap_image: String should match pattern"),
+])
+def test_first_deploy_args_fail_naming_the_field(overrides, fragment):
+    with pytest.raises(ComponentArgsError, match="ContainerAppsGpuArgs: invalid args") as error:
+        args(**overrides)
+    assert fragment in str(error.value)
+
+
+def test_bootstrap_app_may_keep_a_replica_when_the_ports_match():
+    built = args(apps=[{"name": "infer", "minReplicas": 1, "targetPort": 80}])
+    assert built.apps[0].image is None

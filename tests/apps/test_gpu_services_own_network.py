@@ -76,6 +76,17 @@ def test_app_on_its_own_network_uses_the_given_registry_vault_and_queue(plan):
     assert not plan.of_type("azure-native:network:PrivateEndpoint")
 
 
-def test_outputs_give_the_pool_and_the_internal_app_name(plan):
+def test_outputs_give_the_pool_and_the_vnet_wide_app_name(plan):
     assert plan.stack_outputs["batchPoolName"] == "pool-acme-lab-gpu-wus"
-    assert plan.stack_outputs["scoreFqdn"].startswith("ca-acme-lab-score-wus.internal.")
+    # VNet-wide ingress on the internal environment: <app>.<default domain>, no `.internal.`.
+    assert plan.stack_outputs["scoreFqdn"].startswith("ca-acme-lab-score-wus.cae-")
+
+
+def test_an_existing_secret_is_not_created_and_a_managed_image_is_not_ignored(plan):
+    assert not plan.of_type("azure-native:keyvault:Secret")
+    app = one(plan, "azure-native:app:ContainerApp")
+    assert app.ignore_changes == []  # the program manages its image: a change in it rolls out
+    ingress = app.inputs["configuration"]["ingress"]
+    assert ingress["external"] is True
+    assert ingress["ipSecurityRestrictions"] == [{"name": "scoring-vms", "description": "scoring-vms callers",
+                                                  "ipAddressRange": "10.8.4.0/24", "action": "Allow"}]

@@ -12,9 +12,11 @@ from aiinfra.policies.gpu import batch_formula
 
 
 def targets(settings: AutoscaleSettings, pending: list[float], *, slots: int = 1,
-            percent: float = 100.0) -> tuple[float, float]:
-    """(low-priority, dedicated) nodes the formula asks for, given the `$PendingTasks` history (newest last)."""
-    result = evaluate(autoscale_formula(settings, task_slots_per_node=slots), pending=Samples([float(p) for p in pending], percent))
+            percent: float = 100.0, preempted: float = 0.0) -> tuple[float, float]:
+    """(low-priority, dedicated) nodes the formula asks for, given the `$PendingTasks` history (newest last) and the
+    pool's preempted Spot nodes."""
+    result = evaluate(autoscale_formula(settings, task_slots_per_node=slots),
+                      pending=Samples([float(p) for p in pending], percent), preempted=preempted)
     return result.number("$TargetLowPriorityNodes"), result.number("$TargetDedicatedNodes")
 
 
@@ -59,6 +61,32 @@ def test_the_low_priority_share_is_honoured_and_rounded_up(share):
 
 def test_share_zero_asks_for_dedicated_nodes_only():
     assert targets(AutoscaleSettings(max_nodes=4, low_priority_share=0), [3.0] * 20) == (0.0, 3.0)
+
+
+def test_a_preempted_spot_node_is_covered_by_a_dedicated_one_so_a_small_queue_drains():
+    # prd: 8 nodes, three in four Spot. One queued task asks for one Spot node; when it is preempted, a dedicated
+    # node takes the task (Learn, "Use Spot VMs with Batch workloads": $PreemptedNodeCount).
+    prd = AutoscaleSettings(max_nodes=8, low_priority_share=0.75)
+    assert targets(prd, [1.0] * 20) == (1.0, 0.0)
+    assert targets(prd, [1.0] * 20, preempted=1) == (1.0, 1.0)
+    # Cover never exceeds the dedicated maximum, nor the preempted nodes the queue still needs.
+    assert targets(prd, [8.0] * 20, preempted=6) == (6.0, 2.0)
+    assert targets(prd, [2.0] * 20, preempted=5) == (2.0, 2.0)
+    assert targets(prd, [0.0] * 20, preempted=3) == (0.0, 0.0)  # an empty queue still means no node
+
+
+@pytest.mark.parametrize("pending", [0, 1, 3, 5, 8, 50])
+@pytest.mark.parametrize("preempted", [0, 1, 2, 6, 9])
+def test_running_nodes_never_exceed_max_nodes_with_preemption_cover(pending, preempted):
+    settings = AutoscaleSettings(max_nodes=8, low_priority_share=0.75)
+    low, dedicated = targets(settings, [float(pending)] * 20, preempted=preempted)
+    running_spot = max(0.0, low - min(low, preempted))  # preempted nodes are not billed
+    assert running_spot + dedicated <= 8 and low <= 6 and dedicated <= 2
+
+
+def test_an_all_spot_pool_gets_no_dedicated_cover():
+    # dev/test policy wants Spot only: with no dedicated share there is nothing to cover with.
+    assert targets(AutoscaleSettings(max_nodes=4), [2.0] * 20, preempted=2) == (2.0, 0.0)
 
 
 def test_too_few_samples_fall_back_to_the_latest_one():

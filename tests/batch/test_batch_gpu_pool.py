@@ -102,13 +102,43 @@ def test_pool_nodes_have_no_public_ip_and_use_simplified_communication_in_the_ba
     assert endpoints <= {d.split("::")[-1] for d in pool.dependencies}
 
 
-def test_pool_runs_a_catalogue_gpu_size_on_ubuntu_2204_with_the_matching_node_agent(plan, env):
+def test_pool_runs_a_catalogue_gpu_size_on_ubuntu_2404_with_the_matching_node_agent(plan, env):
+    # The 22.04 node agent retires on 2027-06-30 (Azure/Batch#200): 24.04 is the default.
     pool = one(plan, POOL)
     assert pool.inputs["vmSize"] == config_of(env)["batch"]["vmSize"]
     vm = pool.inputs["deploymentConfiguration"]["virtualMachineConfiguration"]
-    assert vm["imageReference"] == {"publisher": "microsoft-dsvm", "offer": "ubuntu-hpc", "sku": "2204",
+    assert vm["imageReference"] == {"publisher": "microsoft-dsvm", "offer": "ubuntu-hpc", "sku": "2404",
                                     "version": "latest"}
-    assert vm["nodeAgentSkuId"] == "batch.node.ubuntu 22.04"
+    assert vm["nodeAgentSkuId"] == "batch.node.ubuntu 24.04"
+
+
+def test_node_temporary_disk_is_encrypted_and_encryption_at_host_is_opt_in(plan):
+    vm = one(plan, POOL).inputs["deploymentConfiguration"]["virtualMachineConfiguration"]
+    # Linux pools accept TemporaryDisk only (the API's DiskEncryptionConfiguration); the OS disk is a managed disk.
+    assert vm["diskEncryptionConfiguration"] == {"targets": ["TemporaryDisk"]}
+    assert "securityProfile" not in vm  # needs a subscription feature and a size that supports it
+    settings = BatchGpuPoolSettings(encryption_at_host=True)
+    assert settings.encryption_at_host
+
+
+def test_node_identity_reaches_only_the_batch_containers_not_the_whole_account(plan):
+    storage = one(plan, "azure-native:storage:StorageAccount")
+    pool = one(plan, POOL)
+    [container] = [
+        c for c in plan.of_type("azure-native:storage:BlobContainer") if c.name == "batch-container-batch"]
+    assert container.inputs["containerName"] == "batch" and container.inputs["publicAccess"] == "None"
+    grants = grants_to(plan, "batch-node-id", "Storage Blob Data Contributor")
+    assert [g.inputs["scope"] for g in grants] == [container.id]
+    assert all(g.inputs["scope"] != storage.id for g in grants)
+    assert all(g.urn in pool.dependencies for g in grants)
+
+
+@pytest.mark.parametrize("names, fragment", [(["Batch"], "is not a blob container name"),
+                                             (["a--b"], "is not a blob container name"),
+                                             (["out", "out"], "must be unique"), ([], "at least 1")])
+def test_storage_container_names_are_checked(names, fragment):
+    with pytest.raises(ComponentArgsError, match=fragment):
+        BatchGpuPoolSettings(storage_containers=names)
 
 
 def test_containers_come_from_the_shared_registry_with_the_node_identity_and_no_password(plan):
@@ -215,3 +245,15 @@ def test_stack_config_errors_name_the_yaml_path():
 def test_autoscale_settings_defaults_are_cheap():
     settings = AutoscaleSettings()
     assert settings.low_priority_share == 1.0 and settings.max_nodes <= 2 and settings.evaluation_interval == "PT5M"
+
+
+def test_low_priority_nodes_are_estimated_as_spot(plan):
+    # Batch-managed accounts serve low-priority as Spot (Azure/Batch#196): the estimate names and prices them so.
+    from aiinfra.engine.cost import estimate
+
+    pool = one(plan, POOL)
+    items = [i for i in estimate(plan).items if i.resource.urn == pool.urn]
+    spot = [i for i in items if i.label.endswith(" spot")]
+    assert spot and not [i for i in items if "low-priority" in i.label]
+    assert spot[0].rate.row is not None and spot[0].rate.row.priority in ("spot", "low-priority")
+    assert "spot" in f"{spot[0].rate.row.sku_name} {spot[0].rate.row.meter_name}".lower()

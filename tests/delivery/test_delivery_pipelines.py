@@ -116,6 +116,7 @@ def test_azure_login_is_oidc_with_the_id_token_permission():
                 assert all(str(job["env"][k]).startswith("${{ vars") for k in ("ARM_CLIENT_ID", "ARM_TENANT_ID"))
     assert logins == 2
     # The caller must hand the reusable deploy workflow the right to request a token.
+    # (Refreshing that token during long runs: test_long_runs_keep_the_oidc_login_fresh.)
     for name, job in load(CALLER)["jobs"].items():
         if "uses" in job:
             assert job["permissions"] == {"contents": "read", "id-token": "write"}, name
@@ -314,12 +315,23 @@ def test_ado_every_pulumi_command_runs_the_policy_pack_with_its_environment_conf
         assert f"--policy-pack-config policies/config/{env}.json" in arguments
 
 
-def test_ado_login_is_workload_identity_federation(ado):
+def test_ado_login_is_workload_identity_federation_refreshed_for_long_runs(ado):
     for _, _, step, _ in _pulumi_commands(ado):
         script = step["inputs"]["inlineScript"]
         assert step["inputs"]["addSpnToEnvironment"] is True
-        assert 'ARM_OIDC_TOKEN="$idToken"' in script and "ARM_USE_OIDC=true" in script
-        assert "$servicePrincipalKey" not in script
+        assert "ARM_USE_OIDC=true" in script and "$servicePrincipalKey" not in script
+        # Not the one-shot $idToken (about 10 minutes): the refresher's file, renewed before it expires.
+        assert 'ARM_OIDC_TOKEN="$idToken"' not in script
+        start = script.index("azure-oidc-refresh.sh start")
+        assert start < script.index("pulumi login") and "azure-oidc-refresh.sh stop" in script
+        assert step["env"] == {"SYSTEM_ACCESSTOKEN": "$(System.AccessToken)"}
+
+
+def test_ado_up_refreshes_so_release_owned_images_survive(ado):
+    ups = [step for _, _, step, (command, _) in _pulumi_commands(ado) if command == "up"]
+    assert len(ups) == len(ENVIRONMENTS)
+    for step in ups:
+        assert 'extra=(--yes --skip-preview --refresh)' in step["inputs"]["inlineScript"]
 
 
 def test_ado_deploys_dev_then_test_then_prd_on_approval_gated_environments(ado):
@@ -337,3 +349,91 @@ def test_ado_deploys_dev_then_test_then_prd_on_approval_gated_environments(ado):
         assert steps[0] == {"checkout": "self"}
         ups = [step for _, j, step, (command, _) in _pulumi_commands(ado) if j is job and command == "up"]
         assert len(ups) == 1 and ups[0]["inputs"]["azureSubscription"] == f"aiinfra-{env}"
+
+
+# --- OIDC tokens outlived by long runs ------------------------------------------------------------------------
+
+REFRESHER = REPO / "pipelines" / "azure-oidc-refresh.sh"
+
+
+def test_long_runs_keep_the_oidc_login_fresh():
+    """Every GitHub job that logs in to Azure starts the refresher right after the login, before Pulumi runs."""
+    for path in (CALLER, DEPLOY):
+        for job in load(path)["jobs"].values():
+            steps = job.get("steps", [])
+            logins = [i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("azure/login@")]
+            for i in logins:
+                refresher = steps[i + 1]
+                assert refresher["run"] == 'pipelines/azure-oidc-refresh.sh start >> "$GITHUB_ENV"'
+                assert refresher.get("if") == steps[i].get("if")
+                pulumi = [j for j, s in enumerate(steps) if str(s.get("uses", "")).startswith("pulumi/actions@")]
+                assert pulumi and all(j > i + 1 for j in pulumi)
+
+
+def test_github_up_refreshes_so_release_owned_images_survive():
+    (step,) = steps_using(load(DEPLOY)["jobs"]["up"], "pulumi/actions")
+    assert step["with"]["command"] == "up" and step["with"]["refresh"] is True
+
+
+def _stub(bin_dir: Path, name: str, body: str) -> None:
+    path = bin_dir / name
+    path.write_text("#!/usr/bin/env bash\n" + body)
+    path.chmod(0o755)
+
+
+@pytest.mark.parametrize("platform", ["github", "azure-devops"])
+def test_refresher_renews_the_token_file_and_the_cli_login(tmp_path, platform):
+    import os
+    import subprocess
+    import time
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls"
+    # A token endpoint that hands out a new token on every call, and an `az` that records its logins.
+    _stub(bin_dir, "curl", f'n=$(( $(cat {tmp_path}/n 2>/dev/null || echo 0) + 1 )); echo $n > {tmp_path}/n\n'
+                           f'echo "curl $*" >> {calls}\n'
+                           'printf \'{"value": "gh-token-%s", "oidcToken": "ado-token-%s"}\' $n $n\n')
+    _stub(bin_dir, "az", f'echo "az $*" >> {calls}\n')
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "RUNNER_TEMP": str(tmp_path), "OIDC_REFRESH_SECONDS": "1",
+           "ARM_CLIENT_ID": "client", "ARM_TENANT_ID": "tenant", "ARM_SUBSCRIPTION_ID": "sub"}
+    if platform == "github":
+        env.update(ACTIONS_ID_TOKEN_REQUEST_URL="https://token.example/?x=1", ACTIONS_ID_TOKEN_REQUEST_TOKEN="req")
+    else:
+        env.update(SYSTEM_OIDCREQUESTURI="https://dev.azure.com/org/proj/_apis/distributedtask/hubs/build/plans/p/"
+                   "jobs/j/oidctoken", SYSTEM_ACCESSTOKEN="sys", AZURESUBSCRIPTION_SERVICE_CONNECTION_ID="sc-id")
+    started = subprocess.run(["bash", str(REFRESHER), "start"], env=env, capture_output=True, text=True, timeout=30)
+    try:
+        assert started.returncode == 0, started.stderr
+        token_file = tmp_path / "azure-federated-token"
+        assert started.stdout.split() == [f"AZURE_FEDERATED_TOKEN_FILE={token_file}",
+                                          f"ARM_OIDC_TOKEN_FILE_PATH={token_file}"]
+        prefix = "gh-token-" if platform == "github" else "ado-token-"
+        assert token_file.read_text() == f"{prefix}1"
+        assert oct(token_file.stat().st_mode & 0o777) == "0o600"
+        deadline = time.time() + 15
+        while time.time() < deadline and token_file.read_text() in (f"{prefix}1", f"{prefix}2"):
+            time.sleep(0.2)
+        assert token_file.read_text().startswith(prefix) and int(token_file.read_text()[len(prefix):]) >= 3
+    finally:
+        subprocess.run(["bash", str(REFRESHER), "stop"], env=env, timeout=30, check=True)
+    logins = [line for line in calls.read_text().splitlines() if line.startswith("az login")]
+    assert len(logins) >= 3 and all("--federated-token" in line and "--username client" in line for line in logins)
+    requests = [line for line in calls.read_text().splitlines() if line.startswith("curl")]
+    if platform == "github":
+        assert all("audience=api://AzureADTokenExchange" in r for r in requests)
+    else:
+        assert all("serviceConnectionId=sc-id" in r and "-X POST" in r for r in requests)
+    # Stopped: no more refreshes, and the token file is gone.
+    count = len(calls.read_text().splitlines())
+    time.sleep(1.5)
+    assert len(calls.read_text().splitlines()) == count and not (tmp_path / "azure-federated-token").exists()
+
+
+def test_refresher_without_a_token_source_fails_clearly(tmp_path):
+    import subprocess
+
+    env = {"PATH": "/usr/bin:/bin", "RUNNER_TEMP": str(tmp_path), "ARM_CLIENT_ID": "c", "ARM_TENANT_ID": "t",
+           "ARM_SUBSCRIPTION_ID": "s"}
+    result = subprocess.run(["bash", str(REFRESHER), "start"], env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0 and "no OIDC token source" in result.stderr

@@ -12,6 +12,7 @@ import yaml
 
 from aiinfra.components._base import ComponentArgsError
 from aiinfra.components.deployer_identity import (
+    FORBIDDEN_ACTIONS,
     GITHUB_ISSUER,
     GRAPH_APP_ROLES,
     MICROSOFT_GRAPH_APP_ID,
@@ -23,7 +24,9 @@ from aiinfra.components.deployer_identity import (
 )
 from aiinfra.components.interfaces import BUILTIN_ROLES
 from aiinfra.components.naming import NamingConvention
+from aiinfra.components.secure_workspace import DATA_SCIENTIST_ACTIONS, DATA_SCIENTIST_NOT_ACTIONS
 from aiinfra.engine import Plan, ProgramError, run_program
+from stacks.config import ConfigError, parse_platform_config
 
 REPO = Path(__file__).resolve().parents[2]
 BOOTSTRAP = REPO / "bootstrap"
@@ -122,7 +125,12 @@ def test_service_principals_belong_to_their_applications(plan):
 
 
 def access_role(plan: Plan):
-    (role,) = plan.of_type(ROLE_DEFINITION)
+    (role,) = [r for r in plan.of_type(ROLE_DEFINITION) if r.name.startswith("deployer-")]
+    return role
+
+
+def data_scientist_role(plan: Plan):
+    (role,) = [r for r in plan.of_type(ROLE_DEFINITION) if r.name == "data-scientist-role"]
     return role
 
 
@@ -148,8 +156,7 @@ def test_access_role_adds_only_the_authorization_actions_the_platform_uses(plan)
     assert all(a.startswith("Microsoft.Authorization/") for a in actions)
     assert not {"Microsoft.Authorization/*", "*", "Microsoft.Authorization/elevateAccess/Action"} & actions
     assert not permission.get("dataActions")
-    assert {"Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete",
-            "Microsoft.Authorization/roleDefinitions/write"} <= actions
+    assert {"Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete"} <= actions
     has_locks = "Microsoft.Authorization/locks/write" in actions
     assert has_locks == (plan.stack == "prd"), "locks only where the platform locks resources"
 
@@ -177,9 +184,10 @@ def test_deployer_can_do_what_its_platform_stack_does_and_no_more(env, plan_of):
     actions = set(permission["actions"])
     needs = {
         "Microsoft.Authorization/roleAssignments/write": bool(platform.of_type(ROLE_ASSIGNMENT)),
-        "Microsoft.Authorization/roleDefinitions/write": bool(platform.of_type(ROLE_DEFINITION)),
         "Microsoft.Authorization/locks/write": bool(platform.of_type(LOCK)),
     }
+    # The platform defines no role: bootstrap does (the deployer may not write role definitions).
+    assert not platform.of_type(ROLE_DEFINITION)
     assert {a for a, needed in needs.items() if needed} == {a for a in needs if a in actions}
     graph = {a.inputs["appRoleId"] for a in plan.of_type(APP_ROLE_ASSIGNMENT)}
     creates_groups = bool(platform.of_type("azuread:index/group:Group"))
@@ -224,6 +232,7 @@ def _settings(**overrides) -> dict:
     ({"github": {"repository": "ml-platform"}}, "github.repository"),
     ({"azure_pipelines": {"issuer": "vstoken.dev.azure.com/x", "deploy_subject": "sc://a/b/c"}}, "not an https URL"),
     ({"state_container_id": "pulumi-state"}, "is not an Azure resource id"),
+    ({"manage_role_definitions": True}, "a pipeline identity may not write role definitions"),
 ])
 def test_bad_settings_fail_naming_the_field(overrides, message):
     with pytest.raises(ComponentArgsError) as error:
@@ -280,3 +289,78 @@ def test_without_bootstrap_the_platform_creates_its_group(tmp_path):
     account = next(r for r in plan.resources if r.type == "azure-native:storage:StorageAccount")
     assert group.urn in account.dependencies
     assert group.inputs["tags"]["environment"] == "dev"
+
+
+# --- no pipeline role can write role definitions; bootstrap defines the platform's custom roles ------------------
+
+def _grants_role_definition_writes(actions: list[str]) -> list[str]:
+    """The actions that allow writing role definitions (Azure RBAC matches `*` against any text)."""
+    target = "microsoft.authorization/roledefinitions/write"
+    return [a for a in actions if re.fullmatch(re.escape(a.lower()).replace(r"\*", ".*"), target)]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_no_pipeline_role_can_write_role_definitions(env, plan_of):
+    plan = bootstrap_plan(env)
+    defined = {r.inputs["roleDefinitionId"]: r for r in plan.of_type(ROLE_DEFINITION)}
+    for purpose in ("deploy", "preview"):
+        for assignment in assignments_of(plan, by_purpose(plan, SP, purpose)):
+            guid = role_guid(assignment)
+            if guid in defined:
+                (permission,) = defined[guid].inputs["permissions"]
+                assert not _grants_role_definition_writes(permission["actions"]), (purpose, permission["actions"])
+            else:  # built-in: the ones the pipelines get may not define roles either
+                assert guid in {BUILTIN_ROLES[r] for r in ("Contributor", "Reader", "Storage Blob Data Contributor",
+                                                          "Storage Blob Data Reader", "Key Vault Crypto User")}, guid
+    # Contributor's NotActions exclude Microsoft.Authorization/*/Write (Learn, built-in roles): it cannot either.
+    assert not _grants_role_definition_writes(["Microsoft.Authorization/*/read"])
+    assert _grants_role_definition_writes(["Microsoft.Authorization/*"])
+
+
+def test_the_condition_still_keeps_the_privileged_roles_and_itself_away(plan):
+    role = access_role(plan)
+    (assignment,) = [a for a in plan.of_type(ROLE_ASSIGNMENT) if role_guid(a) == role.inputs["roleDefinitionId"]]
+    for guid in (*PRIVILEGED_ROLES.values(), role.inputs["roleDefinitionId"]):
+        assert guid in assignment.inputs["condition"]
+    (permission,) = role.inputs["permissions"]
+    assert not set(permission["actions"]) & set(FORBIDDEN_ACTIONS)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_bootstrap_defines_the_data_scientist_role_the_platform_assigns(env, plan_of):
+    plan, platform = bootstrap_plan(env), plan_of(env)
+    group = plan.of_type(GROUP)[0]
+    role = data_scientist_role(plan)
+    assert role.inputs["scope"] == group.id and role.inputs["assignableScopes"] == [group.id]
+    (permission,) = role.inputs["permissions"]
+    assert permission["actions"] == list(DATA_SCIENTIST_ACTIONS)
+    assert permission["notActions"] == list(DATA_SCIENTIST_NOT_ACTIONS)
+    # The handover: bootstrap exports the GUID, the platform stack file names it, each workspace assigns it.
+    stack = yaml.safe_load((REPO / f"Pulumi.{env}.yaml").read_text())["config"]["aiinfra:platform"]
+    guid = role.inputs["roleDefinitionId"]
+    assert plan.stack_outputs["dataScientistRoleId"] == guid == stack["dataScientistRoleId"]
+    workspaces = platform.of_type("azure-native:machinelearningservices:Workspace")
+    assigned = [a for a in platform.of_type(ROLE_ASSIGNMENT) if role_guid(a) == guid]
+    assert len(assigned) == len(workspaces) >= 1
+    assert {a.inputs["scope"] for a in assigned} == {w.id for w in workspaces}
+    assert all(a.inputs["principalType"] == "Group" for a in assigned)
+
+
+def test_platform_without_the_role_id_is_a_clear_config_error():
+    raw = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())["config"]["aiinfra:platform"]
+    guid = raw.pop("dataScientistRoleId")
+    with pytest.raises(ConfigError, match="dataScientistRoleId: the workspaces assign the data-scientist role") as error:
+        parse_platform_config(raw, "Pulumi.dev.yaml")
+    assert f"set it to {guid}" in str(error.value)  # nameable before bootstrap runs (bootstrap reads this file)
+
+
+def test_bootstrap_refuses_a_platform_role_id_that_is_not_its_role(tmp_path):
+    project = tmp_path / "bootstrap"
+    project.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py", "Pulumi.dev.yaml"):
+        (project / name).write_text((BOOTSTRAP / name).read_text())
+    stack = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
+    stack["config"]["aiinfra:platform"]["dataScientistRoleId"] = "00000000-0000-0000-0000-000000000001"
+    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack))
+    with pytest.raises(ProgramError, match="dataScientistRoleId is 00000000-0000-0000-0000-000000000001"):
+        run_program(project, "dev")

@@ -54,12 +54,13 @@ pool = BatchGpuPool("lab", BatchGpuPoolArgs(
     task_slots_per_node=4, task_scheduling="Spread", image="ubuntu-hpc-2404",
     autoscale=AutoscaleSettings(max_nodes=3, low_priority_share=0, evaluation_interval_minutes=15)))
 
-# West US has serverless GPUs but no availability zones; the network already has a queue endpoint.
+# West US has serverless GPUs but no availability zones; the network already has a queue endpoint. The image is
+# pinned by digest and managed here; the API key already lives in their vault (declared existing). One caller range.
 apps = ContainerAppsGpu("lab", ContainerAppsGpuArgs(
-    **common, queue_private_endpoint=False,
+    **common, queue_private_endpoint=False, caller_ranges={"scoring-vms": "10.8.4.0/24"},
     gpu_profiles=[{"workloadProfileType": "Consumption-GPU-NC24-A100", "name": "a100"}],
     apps=[{"name": "score", "image": "models/scorer@sha256:" + "ab" * 32, "cpu": 12, "memoryGib": 110,
-           "queue": {"queueName": "score-jobs"}, "secrets": [{"keyVaultSecret": "Api-Key", "envVar": "API_KEY"}],
+           "queue": {"queueName": "score-jobs"}, "secrets": [{"keyVaultSecret": "Api-Key", "envVar": "API_KEY", "existing": True}],
            "env": {"LOG_LEVEL": "info"}}]))
 
 pulumi.export("batchPoolName", pool.pool_name)
