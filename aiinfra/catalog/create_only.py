@@ -95,6 +95,9 @@ _ROWS = (
         (_location(_STORAGE, "unmarked"),),
         holds="every blob, queue, table and file share in the account"),
     ResourceFacts(
+        "azure-native:storage:BlobContainer", "2024-01-01", _STORAGE.replace("storage.json", "blob.json"),
+        ("resourceGroupName", "accountName", "containerName"), holds="every blob in the container"),
+    ResourceFacts(
         "azure-native:keyvault:Vault", "2024-11-01", "keyvault/resource-manager/Microsoft.KeyVault/stable/2024-11-01/"
         "keyvault.json", ("resourceGroupName", "vaultName"),
         (_location("keyvault.json (VaultCreateOrUpdateParameters)", "unmarked"),),
@@ -179,6 +182,7 @@ PATH_PARAMS: dict[str, tuple[str, ...]] = {
     "azure-native:monitor:DataCollectionRule": ("resourceGroupName", "dataCollectionRuleName"),
     "azure-native:monitor:DataCollectionRuleAssociation": ("resourceUri", "associationName"),
     "azure-native:monitor:DiagnosticSetting": ("resourceUri", "name"),
+    "azure-native:keyvault:Secret": ("resourceGroupName", "vaultName", "secretName"),
     "azure-native:network:NatGateway": ("resourceGroupName", "natGatewayName"),
     "azure-native:network:NetworkSecurityGroup": ("resourceGroupName", "networkSecurityGroupName"),
     "azure-native:network:PrivateDnsZoneGroup": ("resourceGroupName", "privateEndpointName",
