@@ -114,14 +114,15 @@ def pick(results: Sequence[Result], get: Callable[[Result], float]) -> list[floa
 
 
 def growth_stack_file(workspaces: int, directory: Path) -> Path:
-    """The dev config with `workspaces` copies of its first workspace (pools included); AKS attaches to the first."""
+    """The dev config with `workspaces` copies of its first workspace (pools included); AKS stays attached to its own
+    workspace (one without a managed network), kept as well."""
     data = yaml.safe_load((REPO / f"Pulumi.{GROWTH_TEMPLATE}.yaml").read_text())
     platform_config = data["config"]["aiinfra:platform"]
     template = platform_config["workspaces"][0]
-    platform_config["workspaces"] = [dict(copy.deepcopy(template), name=f"ws{i:03d}") for i in range(workspaces)]
     attach = (platform_config.get("aks") or {}).get("attach")
-    if attach:
-        attach["workspace"] = platform_config["workspaces"][0]["name"]
+    attached = [w for w in platform_config["workspaces"] if attach and w["name"] == attach["workspace"]]
+    platform_config["workspaces"] = [dict(copy.deepcopy(template), name=f"ws{i:03d}")
+                                     for i in range(workspaces)] + attached
     path = directory / f"Pulumi.grow{workspaces}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path

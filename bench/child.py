@@ -96,11 +96,15 @@ def preview(task: dict[str, Any], phases: Phases) -> dict[str, Any]:
     return {"exitCode": exit_code, "resources": len(plans[0].resources), "policyTimings": reports[0].timings}
 
 
+# Providers published outside the `pulumi_<name>` convention (pulumiverse): package name -> Python package.
+_COMMUNITY_PACKAGES = {"time": "pulumiverse_time"}
+
+
 def sdk_module(type_token: str) -> str:
     """The Python module of a provider type's class: `azure-native:network:VirtualNetwork` ->
     pulumi_azure_native.network, `azuread:index/group:Group` -> pulumi_azuread."""
     package, module, _ = type_token.split(":")
-    python_package = "pulumi_" + package.replace("-", "_")
+    python_package = _COMMUNITY_PACKAGES.get(package, "pulumi_" + package.replace("-", "_"))
     return python_package if module == "index" or module.startswith("index/") else f"{python_package}.{module}"
 
 

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import pulumi  # noqa: E402
-from pulumi_azure_native import authorization, resources  # noqa: E402
+from pulumi_azure_native import authorization, features, resources  # noqa: E402
 
 from aiinfra.components.deployer_identity import (DeployerIdentity, DeployerIdentityArgs,  # noqa: E402
                                                   DeployerIdentitySettings, custom_role, platform_role_guid)
@@ -69,6 +69,22 @@ if platform.workspaces:
         raise ConfigError(f"{platform_file.name}: aiinfra:platform.dataScientistRoleId is "
                           f"{platform.data_scientist_role_id}, but bootstrap defines the role as {guid}; set it to "
                           f"{guid} (`pulumi stack output dataScientistRoleId`)")
+# AKS encryption at host needs the subscription feature Microsoft.Compute/EncryptionAtHost (Microsoft Learn, "Use
+# Azure CLI to enable end-to-end encryption using encryption at host", Prerequisites): registered here, by an
+# administrator, because the pipeline deployer may not register features. Registration is asynchronous (state
+# Registering -> Registered, often minutes); the platform's `pulumi up` fails on the first pool until it is
+# Registered: check with `az feature show --namespace Microsoft.Compute --name EncryptionAtHost`. Kept on destroy:
+# other workloads of the subscription may rely on it.
+if platform.aks is not None and platform.aks.encryption_at_host:
+    encryption_at_host = features.SubscriptionFeatureRegistration(
+        "encryption-at-host",
+        provider_namespace="Microsoft.Compute",
+        feature_name="EncryptionAtHost",
+        properties=features.SubscriptionFeatureRegistrationPropertiesArgs(),
+        opts=pulumi.ResourceOptions(retain_on_delete=True),
+    )
+    pulumi.export("encryptionAtHostFeatureState",
+                  encryption_at_host.properties.apply(lambda p: (p.state if p else None) or "Registering"))
 
 subscription_id = authorization.get_client_config_output().subscription_id
 key = platform.environment.upper()

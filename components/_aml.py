@@ -12,6 +12,18 @@ from pydantic import AfterValidator
 from .interfaces import child_opts
 from .naming import NamingError, validate
 
+# What Azure ML cannot change on an existing cluster: an update takes only the scale settings, description and identity
+# (Learn, "az ml compute update": --min-instances, --max-instances, --idle-time-before-scale-down, identity). A change
+# to these replaces the cluster; its name is fixed (job specs use it), so the old one is deleted first.
+CREATE_ONLY_PROPERTIES = (
+    "properties.properties.vmSize",
+    "properties.properties.vmPriority",
+    "properties.properties.subnet",
+    "properties.properties.enableNodePublicIp",
+    "properties.properties.osType",
+    "properties.computeLocation",
+)
+
 MAX_IDLE_MINUTES = 1440
 """A day: idle nodes of a cluster are billed, so a longer idle time is a mistake, not a choice."""
 
@@ -87,5 +99,6 @@ def aml_cluster(parent: pulumi.Resource, logical_name: str, *, workspace_name: p
             ),
         ),
         tags=tags,
-        opts=child_opts(parent, depends_on=depends_on),
+        opts=pulumi.ResourceOptions.merge(child_opts(parent, depends_on=depends_on), pulumi.ResourceOptions(
+            replace_on_changes=list(CREATE_ONLY_PROPERTIES), delete_before_replace=True)),
     )

@@ -10,10 +10,18 @@ cluster's inline list out of diffs (ignoreChanges on agentPoolProfiles).
 The Azure ML extension cannot run on a cluster with local accounts disabled (Microsoft Learn, "Deploy Azure Machine
 Learning extension on AKS or Arc Kubernetes cluster", Limitations). Installing it keeps local accounts on; that
 trade-off is an explicit, validated setting and the preview prints a warning about it.
+
+Attaching the cluster to a workspace follows Microsoft Learn, "Attach a Kubernetes cluster to Azure Machine Learning
+workspace": the workspace must not have a managed network ("Workspace managed virtual network isolation",
+Limitations: Kubernetes compute is not supported in a managed virtual network), its user-assigned identity holds
+Reader, Kubernetes Extension Contributor and Azure Kubernetes Service Cluster Admin Role on the cluster before the
+attach, and the compute's namespace exists first (the attach neither creates nor checks it). docs/components/
+aks_gpu_cluster.md has the whole list with sources.
 """
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import math
 import re
@@ -60,11 +68,28 @@ CONTROL_PLANE_LOG_CATEGORIES = (
     "guard",
 )
 AZURE_ML_EXTENSION_TYPE = "Microsoft.AzureML.Kubernetes"
+# AKS labels every Spot node with this itself (Microsoft Learn, "Add an Azure Spot node pool to an AKS cluster"); a
+# pool that does not declare it would show a diff on every `up` and an update could strip it.
+SPOT_LABEL = "kubernetes.azure.com/scalesetpriority"
+# The roles the workspace's user-assigned identity needs on the cluster before the attach (Microsoft Learn, "Attach a
+# Kubernetes cluster to Azure Machine Learning workspace", Prerequisites): without Kubernetes Extension Contributor
+# the attach fails with "extension not installed", without the Cluster Admin Role with "internal server error".
+ATTACH_ROLES = ("Reader", "Kubernetes Extension Contributor", "Azure Kubernetes Service Cluster Admin Role")
+# Multi-Instance GPU: slices one A100/H100 GPU is cut into per AKS gpuInstanceProfile (NVIDIA MIG user guide,
+# "Supported MIG profiles": 1g x7, 2g x3, 3g x2, 4g x1, 7g x1).
+MIG_SLICES_PER_GPU = {"MIG1g": 7, "MIG2g": 3, "MIG3g": 2, "MIG4g": 1, "MIG7g": 1}
+# Share of a node's CPU and memory an instance type may request: the rest is AKS's kubelet/OS reservation and the
+# DaemonSets every node runs (Microsoft Learn, "Resource reservations" in AKS core concepts).
+ALLOCATABLE_SHARE = 0.75
 CONTAINER_INSIGHTS_STREAM = "Microsoft-ContainerInsights-Group-Default"
 
 _POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+# Namespaces an AKS managed namespace may not take (Learn, "Use managed namespaces in AKS", Limitations: system
+# namespaces) plus the extension's own release namespace.
+_RESERVED_NAMESPACES = {"default", "azureml", "gatekeeper-system", "app-routing-system", "istio-system",
+                        "calico-system", "tigera-operator"}
 
 
 def _pool_name(value: str) -> str:
@@ -91,6 +116,9 @@ class CpuNodePool(ArgsModel):
     """Most nodes the autoscaler adds."""
     availability_zones: list[Literal["1", "2", "3"]] = Field(default_factory=list)
     """Spread the nodes over these zones (e.g. ["1", "2", "3"] in production); empty lets Azure choose."""
+    max_pods: int = Field(default=110, ge=10, le=250)
+    """Most pods per node, set explicitly (Azure CNI overlay defaults to 250). Only settable when the pool is
+    created."""
 
     @field_validator("vm_size")
     @classmethod
@@ -134,6 +162,9 @@ class GpuNodePool(ArgsModel):
     """OS disk size; container images for GPU frameworks are large."""
     labels: dict[str, str] = Field(default_factory=dict)
     """Extra node labels (the `workload` label is set from role)."""
+    max_pods: int = Field(default=110, ge=10, le=250)
+    """Most pods per node, set explicitly (Azure CNI overlay defaults to 250). Only settable when the pool is
+    created."""
 
     @field_validator("max_count")
     @classmethod
@@ -175,6 +206,13 @@ class GpuNodePool(ArgsModel):
         return {**self.labels, WORKLOAD_LABEL: WORKLOAD_VALUES[self.role]}
 
     @property
+    def pods_per_node(self) -> int:
+        """Pods of the pool's instance type that fit on one node: one (all GPUs), or one per MIG slice."""
+        if self.mig_profile is None:
+            return 1
+        return lookup(self.vm_size).gpu_count * MIG_SLICES_PER_GPU[self.mig_profile]
+
+    @property
     def node_taints(self) -> list[str]:
         return [GPU_TAINT, SPOT_TAINT] if self.spot else [GPU_TAINT]
 
@@ -202,9 +240,9 @@ class AzureMlExtensionSettings(ArgsModel):
     inference_router_ha: bool = True
     """Three router replicas (needs three or more nodes); false runs one, for dev clusters."""
     allow_insecure_connections: bool = False
-    """Serve inference over plain HTTP inside the VNet. Off: HTTPS with sslSecretName and sslCname."""
-    ssl_secret_name: str | None = None
-    """Kubernetes secret in the `azureml` namespace holding cert.pem and key.pem for the inference router."""
+    """Serve inference over plain HTTP inside the VNet. Off: HTTPS with sslCname and the router's certificate and
+    key, which the component takes as secrets (`inference_tls`), never from a Kubernetes secret: a cluster created by
+    the same `pulumi up` cannot hold one yet."""
     ssl_cname: str | None = None
     """Host name clients use for the inference endpoints (must match the certificate)."""
     install_nvidia_device_plugin: bool = True
@@ -218,12 +256,28 @@ class AzureMlExtensionSettings(ArgsModel):
     def _consistent(self) -> "AzureMlExtensionSettings":
         if not (self.enable_training or self.enable_inference):
             raise ValueError("enable at least one of enableTraining and enableInference")
-        if self.enable_inference and not self.allow_insecure_connections:
-            missing = [k for k, v in (("sslSecretName", self.ssl_secret_name), ("sslCname", self.ssl_cname)) if not v]
-            if missing:
-                raise ValueError(f"inference over HTTPS needs {' and '.join(missing)} (the router's certificate "
-                                 "and host name); or set allowInsecureConnections true for HTTP inside the VNet")
+        if self.enable_inference and not self.allow_insecure_connections and not self.ssl_cname:
+            raise ValueError("inference over HTTPS needs sslCname (the host name on the router's certificate); or "
+                             "set allowInsecureConnections true for HTTP inside the VNet")
         return self
+
+    @property
+    def serves_https(self) -> bool:
+        return self.enable_inference and not self.allow_insecure_connections
+
+
+class InferenceTls(ArgsModel):
+    """The inference router's TLS certificate and key (PEM, not passphrase-protected), e.g. from Pulumi secrets.
+
+    They reach the extension as configurationProtectedSettings (`scoringFe.sslCert` / `scoringFe.sslKey`, base64 of
+    the PEM text), the way `az k8s-extension create --config-protected sslCertPemFile=... sslKeyPemFile=...` sends
+    them (Azure/azure-cli-extensions, k8s-extension AzureMLKubernetes.py); the component marks both secret.
+    """
+
+    certificate_pem: InputStr
+    """PEM certificate chain for sslCname."""
+    key_pem: InputStr
+    """PEM private key of the certificate."""
 
 
 class AmlAttachmentSettings(ArgsModel):
@@ -232,13 +286,17 @@ class AmlAttachmentSettings(ArgsModel):
     compute_name: str = Field(default="aks-gpu", pattern=r"^[a-zA-Z][a-zA-Z0-9-]{1,15}$")
     """Compute target name in the workspace (2-16 letters, digits, hyphens)."""
     namespace: str = "azureml-workloads"
-    """Kubernetes namespace Azure ML runs jobs and deployments in."""
+    """Kubernetes namespace Azure ML runs jobs and deployments in; the component creates it as an AKS managed
+    namespace (the attach does not create it). Not `default` or a system namespace."""
 
     @field_validator("namespace")
     @classmethod
     def _namespace(cls, value: str) -> str:
         if not _DNS_LABEL.match(value):
             raise ValueError(f"'{value}' is not a Kubernetes namespace name (lowercase letters, digits, '-')")
+        if value in _RESERVED_NAMESPACES or value.startswith("kube-"):
+            raise ValueError(f"'{value}' is a namespace Kubernetes, AKS or the Azure ML extension owns; name one "
+                             "for Azure ML workloads (e.g. 'azureml-workloads')")
         return value
 
 
@@ -251,12 +309,28 @@ class AmlAttachment(AmlAttachmentSettings):
     """Resource group of the workspace."""
     workspace_location: str | None = None
     """Region of the workspace; None means the cluster's region."""
+    workspace_managed_network: bool = False
+    """The workspace has an Azure ML managed virtual network. Kubernetes compute is not supported there (Learn,
+    "Workspace managed virtual network isolation", Limitations), so True is refused: attach to a workspace with
+    isolation mode Disabled."""
+    workspace_principal_id: InputStr | None = None
+    """Principal id of the workspace's user-assigned (primary) identity: it is granted Reader, Kubernetes Extension
+    Contributor and Azure Kubernetes Service Cluster Admin Role on the cluster before the attach. None: the
+    workspace uses its system-assigned identity, for which Azure ML makes the grants itself."""
     identity_id: InputStr | None = None
     """User-assigned identity for the compute (e.g. the workspace's compute identity, which already holds AcrPull and
     storage data roles); None gives it a system-assigned identity, granted AcrPull on the shared registry and Storage
     Blob Data Contributor on the shared storage."""
     depends_on: ResourceList = Field(default_factory=list)
-    """What the compute must wait for besides the workspace (e.g. its managed network and role assignments)."""
+    """What the compute must wait for besides the workspace (e.g. its compute identity's role assignments)."""
+
+    @model_validator(mode="after")
+    def _supported_workspace(self) -> "AmlAttachment":
+        if self.workspace_managed_network:
+            raise ValueError("workspace_managed_network: Kubernetes compute is not supported in an Azure ML managed "
+                             "virtual network; attach the cluster to a workspace with isolation mode Disabled (its "
+                             "private endpoint in your VNet), or do not attach it")
+        return self
 
 
 class AksGpuClusterSettings(ArgsModel):
@@ -305,6 +379,21 @@ class AksGpuClusterSettings(ArgsModel):
     """Disable local Kubernetes accounts so only Azure AD identities get credentials. None (default) decides from
     the extension: disabled without it; enabled with it, because Azure ML does not support AKS with local accounts
     disabled (a warning is printed). Setting it true together with the extension is an error."""
+    self_managed_gpu_device_plugin: bool = False
+    """You install a GPU device plugin yourself (e.g. the NVIDIA device plugin DaemonSet or the NVIDIA GPU Operator,
+    by Helm or GitOps). Without one, GPU nodes advertise no `nvidia.com/gpu` and GPU pods never schedule, so GPU
+    pools need this or the Azure ML extension with installNvidiaDevicePlugin."""
+    azure_policy: bool = True
+    """Azure Policy add-on (Gatekeeper): Azure Policy's Kubernetes definitions (e.g. the pod security baseline)
+    audit or deny what is deployed in the cluster. Azure policy 'Azure Policy Add-on for Kubernetes service (AKS)
+    should be installed and enabled on your clusters'."""
+    defender: bool = True
+    """Microsoft Defender for Containers sensor (securityProfile.defender), reporting to the Log Analytics
+    workspace. It runs only where the subscription has the Defender for Containers plan (billed per vCore)."""
+    encryption_at_host: bool = True
+    """Encrypt the nodes' temp disks and OS/data disk caches on the VM host (the disk encryption set covers only the
+    managed disks). Needs the subscription feature Microsoft.Compute/EncryptionAtHost (bootstrap/ registers it) and
+    VM sizes whose EncryptionAtHostSupported capability is true; only settable when a pool is created."""
 
     @field_validator("admin_group_object_ids")
     @classmethod
@@ -338,6 +427,15 @@ class AksGpuClusterSettings(ArgsModel):
             raise ValueError(f"node pool names must be unique; repeated: {', '.join(repeated)}")
         if ipaddress.ip_network(self.pod_cidr).overlaps(ipaddress.ip_network(self.service_cidr)):
             raise ValueError(f"podCidr ({self.pod_cidr}) and serviceCidr ({self.service_cidr}) overlap")
+        if self.system_pool.availability_zones and self.system_pool.min_count < len(self.system_pool.availability_zones):
+            raise ValueError(f"systemPool.minCount ({self.system_pool.min_count}) must be at least the number of "
+                             f"availabilityZones ({len(self.system_pool.availability_zones)}): one system node per "
+                             "zone, or a zone outage takes the system pods down")
+        extension_plugin = self.azure_ml_extension is not None and self.azure_ml_extension.install_nvidia_device_plugin
+        if self.gpu_pools and not extension_plugin and not self.self_managed_gpu_device_plugin:
+            raise ValueError("gpuPools need a GPU device plugin, or their nodes advertise no nvidia.com/gpu and GPU "
+                             "pods never schedule: add azureMlExtension (installNvidiaDevicePlugin true), or set "
+                             "selfManagedGpuDevicePlugin true if you install the NVIDIA device plugin yourself")
         if self.azure_ml_extension is not None:
             if self.disable_local_accounts:
                 raise ValueError("disableLocalAccounts: Azure ML does not support AKS with local accounts disabled; "
@@ -372,21 +470,37 @@ class AksGpuClusterArgs(CommonArgs, AksGpuClusterSettings):
     """Network, private DNS zones, registry, storage and the customer-managed key to build on."""
     aml_attachment: AmlAttachment | None = None
     """Attach the cluster to this Azure ML workspace as Kubernetes compute (needs azureMlExtension)."""
+    inference_tls: InferenceTls | None = None
+    """The inference router's certificate and key, required for HTTPS inference (azure_ml_extension with
+    enable_inference and not allow_insecure_connections). Pass secrets (e.g. `Config.require_secret`)."""
 
     @model_validator(mode="after")
     def _attachment_needs_extension(self) -> "AksGpuClusterArgs":
         if self.aml_attachment is not None:
             self.check_attachment("amlAttachment")
+        https = self.azure_ml_extension is not None and self.azure_ml_extension.serves_https
+        if https and self.inference_tls is None:
+            raise ValueError("inference_tls is required for HTTPS inference (azure_ml_extension.enable_inference "
+                             "without allow_insecure_connections): pass the router's PEM certificate and key as "
+                             "secrets")
+        if self.inference_tls is not None and not https:
+            raise ValueError("inference_tls is only used for HTTPS inference; remove it, or enable inference "
+                             "(azure_ml_extension.enable_inference) without allow_insecure_connections")
+        if self.defender and self.log_analytics_workspace_id is None:
+            raise ValueError("defender needs log_analytics_workspace_id (the sensor reports to a Log Analytics "
+                             "workspace); pass one, or set defender false")
         return self
 
 
 def instance_type(pool: GpuNodePool) -> machinelearningservices.InstanceTypeSchemaArgs:
-    """An Azure ML instance type that runs one pod per node of `pool` (most of the node's CPU and memory, all GPUs,
-    or one MIG slice); Azure ML jobs pick it by name."""
+    """An Azure ML instance type for `pool`, picked by name in jobs: the whole node (all its GPUs) for a plain GPU
+    pool; for a MIG pool one slice with its share of the node's CPU and memory, so the node runs one pod per slice
+    (a slice asking for three quarters of the node would leave every other slice idle)."""
     sku = lookup(pool.vm_size)
-    # Three quarters of the VM: the rest is AKS's kubelet/OS reservation and the DaemonSets every node runs.
-    cpu = str(max(1, math.floor(sku.vcpus * 0.75)))
-    memory = f"{max(1, math.floor(sku.memory_gib * 0.75))}Gi"
+    pods_per_node = pool.pods_per_node
+    cpu = str(max(1, math.floor(sku.vcpus * ALLOCATABLE_SHARE / pods_per_node)))
+    memory = f"{max(1, math.floor(sku.memory_gib * ALLOCATABLE_SHARE / pods_per_node))}Gi"
+    # On an AKS MIG pool the device plugin advertises each slice as one nvidia.com/gpu (MIG strategy "single").
     gpus = "1" if pool.mig_profile else str(sku.gpu_count)
     return machinelearningservices.InstanceTypeSchemaArgs(
         node_selector={"agentpool": pool.name},
@@ -442,11 +556,29 @@ def azure_ml_extension_settings(settings: AzureMlExtensionSettings, *, cluster_i
             "inferenceRouterHA": flag[settings.inference_router_ha],
             "allowInsecureConnections": flag[settings.allow_insecure_connections],
         })
-        if settings.ssl_secret_name:
-            values.update({"sslSecret": settings.ssl_secret_name, "scoringFe.sslSecret": settings.ssl_secret_name})
+        # The certificate and key travel as protected settings (azure_ml_protected_settings), never as `sslSecret`:
+        # that names a Kubernetes secret, which a cluster created by the same deployment cannot hold yet.
         if settings.ssl_cname:
             values["sslCname"] = settings.ssl_cname
     return values
+
+
+def azure_ml_protected_settings(tls: InferenceTls) -> dict[str, pulumi.Input[str]]:
+    """The extension's configurationProtectedSettings for HTTPS inference, as `az k8s-extension create
+    --config-protected sslCertPemFile=... sslKeyPemFile=...` sends them (Azure/azure-cli-extensions, k8s-extension
+    AzureMLKubernetes.py: base64 of the PEM text under scoringFe.sslCert / scoringFe.sslKey). Both are secret
+    Outputs, whatever the caller passed: they never appear in a plan or state in plain text."""
+
+    def encoded(pem: InputStr) -> pulumi.Output[str]:
+        return pulumi.Output.secret(pem).apply(lambda text: base64.b64encode(text.encode()).decode())
+
+    return {"scoringFe.sslCert": encoded(tls.certificate_pem), "scoringFe.sslKey": encoded(tls.key_pem)}
+
+
+# No SSH into nodes (AgentPool securityProfile.sshAccess "Disabled", in the stable API 2025-09-01 the SDK uses; Learn,
+# "Manage SSH for secure access to AKS nodes"): node access goes through `kubectl debug node/...` under Azure RBAC
+# instead of a static key.
+_NO_SSH = containerservice.AgentPoolSecurityProfileArgs(ssh_access=containerservice.AgentPoolSSHAccess.DISABLED)
 
 
 def local_accounts_warning(cluster: str) -> str:
@@ -522,6 +654,11 @@ class AksGpuCluster(pulumi.ComponentResource):
                 tags=tags,
                 opts=child_opts(self, depends_on=cmk.depends_on),
             )
+            # The cluster identity must read the DES before the cluster uses it for node disks (Learn, "Bring your
+            # own keys (BYOK) with Azure managed disks in AKS": "the AKS cluster identity has read access to the
+            # DiskEncryptionSet"); the cluster waits for the grant.
+            grants.append(role_assignment(self, f"{name}-des-reader", naming=n, scope=des.id,
+                                          principal_id=identity.principal_id, role="Reader"))
 
         client = authorization.get_client_config_output()
         cluster = containerservice.ManagedCluster(
@@ -569,6 +706,13 @@ class AksGpuCluster(pulumi.ComponentResource):
             oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
             security_profile=containerservice.ManagedClusterSecurityProfileArgs(
                 workload_identity=containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
+                # Defender for Containers sensor (Learn, "Enable Defender for Containers on AKS"; AVM
+                # managed-cluster's securityProfile.defender), reporting to the environment's workspace.
+                defender=containerservice.ManagedClusterSecurityProfileDefenderArgs(
+                    log_analytics_workspace_resource_id=args.log_analytics_workspace_id,
+                    security_monitoring=containerservice.ManagedClusterSecurityProfileDefenderSecurityMonitoringArgs(
+                        enabled=True),
+                ) if args.defender else None,
                 # GPU framework images are tens of GB: remove unused ones from nodes.
                 image_cleaner=containerservice.ManagedClusterSecurityProfileImageCleanerArgs(
                     enabled=True, interval_hours=48),
@@ -626,8 +770,11 @@ class AksGpuCluster(pulumi.ComponentResource):
                 configuration_settings=azure_ml_extension_settings(
                     args.azure_ml_extension, cluster_id=cluster.id, cluster_name=cluster.name, location=location,
                     spot=any(p.spot for p in args.gpu_pools)),
+                configuration_protected_settings=(azure_ml_protected_settings(args.inference_tls)
+                                                  if args.inference_tls is not None else None),
                 # Its services need schedulable nodes, and AKS rejects extension installs while pools change.
-                opts=child_opts(self, depends_on=pools),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=pools,
+                                            additional_secret_outputs=["configurationProtectedSettings"]),
             )
             if args.aml_attachment is not None:
                 compute_id = self._attach(name, args, args.aml_attachment, cluster, extension)
@@ -674,6 +821,9 @@ class AksGpuCluster(pulumi.ComponentResource):
             os_sku=containerservice.OSSKU(args.os_sku),
             os_disk_type=containerservice.OSDiskType.MANAGED,
             os_disk_size_gb=128,
+            max_pods=pool.max_pods,
+            enable_encryption_at_host=args.encryption_at_host,
+            security_profile=_NO_SSH,
             type=containerservice.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
         )
 
@@ -686,23 +836,28 @@ class AksGpuCluster(pulumi.ComponentResource):
             pools.append(self._agent_pool(
                 name, args, cluster, subnet_id, pool_name=cpu.name, vm_size=cpu.vm_size, zones=cpu.availability_zones,
                 labels={WORKLOAD_LABEL: "services"}, taints=[], os_disk_size_gb=128, autoscaling=True,
-                min_count=cpu.min_count, max_count=cpu.max_count, spot=False, mig_profile=None, after=pools))
+                min_count=cpu.min_count, max_count=cpu.max_count, spot=False, mig_profile=None,
+                max_pods=cpu.max_pods, after=pools))
         for gpu in args.gpu_pools:
             pools.append(self._agent_pool(
                 name, args, cluster, subnet_id, pool_name=gpu.name, vm_size=gpu.vm_size, zones=gpu.availability_zones,
                 labels=gpu.node_labels, taints=gpu.node_taints, os_disk_size_gb=gpu.os_disk_size_gb,
                 autoscaling=gpu.autoscaling, min_count=gpu.min_count, max_count=gpu.max_count, spot=gpu.spot,
-                mig_profile=gpu.mig_profile, after=pools))
+                mig_profile=gpu.mig_profile, max_pods=gpu.max_pods, after=pools))
         return pools
 
     def _agent_pool(self, name: str, args: AksGpuClusterArgs, cluster: containerservice.ManagedCluster,
                     subnet_id: InputStr, *, pool_name: str, vm_size: str, zones: Sequence[str],
                     labels: dict[str, str], taints: list[str], os_disk_size_gb: int, autoscaling: bool,
-                    min_count: int, max_count: int, spot: bool, mig_profile: str | None,
+                    min_count: int, max_count: int, spot: bool, mig_profile: str | None, max_pods: int,
                     after: Sequence[pulumi.Resource]) -> containerservice.AgentPool:
-        """One user pool in the AKS subnet: no public IPs, managed OS disk, autoscaled (the autoscaler owns the
-        node count, so `count` stays out of diffs) or a fixed maxCount nodes; Spot with eviction Delete and
-        spotMaxPrice -1 (evicted only for capacity, never pays more than on-demand)."""
+        """One user pool in the AKS subnet: no public IPs, no SSH, encryption at host, managed OS disk, autoscaled
+        (the autoscaler owns the node count, so `count` stays out of diffs) or a fixed maxCount nodes; Spot with
+        eviction Delete and spotMaxPrice -1 (evicted only for capacity, never pays more than on-demand), whose
+        AKS-added priority label stays out of diffs too."""
+        ignored = ["count"] if autoscaling else []
+        if spot:
+            ignored.append(f'nodeLabels["{SPOT_LABEL}"]')
         return containerservice.AgentPool(
             f"{name}-pool-{pool_name}",
             agent_pool_name=pool_name,
@@ -728,10 +883,12 @@ class AksGpuCluster(pulumi.ComponentResource):
             os_sku=containerservice.OSSKU(args.os_sku),
             os_disk_type=containerservice.OSDiskType.MANAGED,
             os_disk_size_gb=os_disk_size_gb,
+            max_pods=max_pods,
+            enable_encryption_at_host=args.encryption_at_host,
+            security_profile=_NO_SSH,
             type=containerservice.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after[-1:]),
-                                        ignore_changes=["count"] if autoscaling else None),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after[-1:]), ignore_changes=ignored or None),
         )
 
     def _addons(self, args: AksGpuClusterArgs) -> dict[str, containerservice.ManagedClusterAddonProfileArgs]:
@@ -740,6 +897,10 @@ class AksGpuCluster(pulumi.ComponentResource):
             "azureKeyvaultSecretsProvider": containerservice.ManagedClusterAddonProfileArgs(
                 enabled=True, config={"enableSecretRotation": "true", "rotationPollInterval": "2m"}),
         }
+        if args.azure_policy:
+            # Azure Policy for Kubernetes (Gatekeeper): the cluster's pods are audited/denied by Azure Policy
+            # definitions assigned to the subscription or group (Learn, "Azure Policy for Kubernetes").
+            addons["azurepolicy"] = containerservice.ManagedClusterAddonProfileArgs(enabled=True)
         if args.container_insights and args.log_analytics_workspace_id is not None:
             # Managed-identity auth (no workspace key); what to collect is in the data collection rule.
             addons["omsagent"] = containerservice.ManagedClusterAddonProfileArgs(
@@ -801,6 +962,35 @@ class AksGpuCluster(pulumi.ComponentResource):
     def _attach(self, name: str, args: AksGpuClusterArgs, attachment: AmlAttachment,
                 cluster: containerservice.ManagedCluster,
                 extension: kubernetesconfiguration.Extension) -> pulumi.Output[str]:
+        n = args.naming
+        # The attach neither creates nor checks its namespace; jobs sent to a missing one fail (Learn, "Attach a
+        # Kubernetes cluster to Azure Machine Learning workspace"). An AKS managed namespace (ARM resource, GA in
+        # API 2025-09-01; Learn, "Use managed namespaces in AKS") creates it with the cluster's Azure RBAC. Ingress
+        # from other namespaces stays open because the azureml-fe router (namespace `azureml`) forwards inference
+        # requests to deployments here; the managed default would be same-namespace only.
+        namespace = containerservice.ManagedNamespace(
+            f"{name}-ns-{attachment.namespace}",
+            managed_namespace_name=attachment.namespace,
+            resource_name_=cluster.name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            properties=containerservice.NamespacePropertiesArgs(
+                adoption_policy=containerservice.AdoptionPolicy.IF_IDENTICAL,
+                delete_policy=containerservice.DeletePolicy.KEEP,
+                default_network_policy=containerservice.NetworkPoliciesArgs(
+                    ingress=containerservice.PolicyRule.ALLOW_ALL, egress=containerservice.PolicyRule.ALLOW_ALL),
+                labels={"app.kubernetes.io/managed-by": "aiinfra", "azureml.workloads": "true"},
+            ),
+            tags=args.tags,
+            opts=child_opts(self, depends_on=[extension]),
+        )
+        waits: list[pulumi.Resource] = [extension, namespace, *attachment.depends_on]
+        if attachment.workspace_principal_id is not None:
+            # The workspace's user-assigned identity acts on the cluster during the attach; grant first.
+            for role in ATTACH_ROLES:
+                slug = re.sub(r"[^a-z0-9]+", "-", role.lower()).strip("-")
+                waits.append(role_assignment(self, f"{name}-mlw-{slug}", naming=n, scope=cluster.id,
+                                             principal_id=attachment.workspace_principal_id, role=role))
         if attachment.identity_id is not None:
             identity = machinelearningservices.ManagedServiceIdentityArgs(
                 type=machinelearningservices.ManagedServiceIdentityType.USER_ASSIGNED,
@@ -822,6 +1012,8 @@ class AksGpuCluster(pulumi.ComponentResource):
                 resource_id=cluster.id,
                 compute_location=location,
                 description="AKS GPU cluster attached by aiinfra",
+                # Azure AD only, like every other AML compute of ours.
+                disable_local_auth=True,
                 properties=machinelearningservices.KubernetesPropertiesArgs(
                     namespace=attachment.namespace,
                     extension_instance_release_train=args.azure_ml_extension.release_train
@@ -830,14 +1022,22 @@ class AksGpuCluster(pulumi.ComponentResource):
                 ),
             ),
             tags=args.tags,
-            opts=child_opts(self, depends_on=[extension, *attachment.depends_on]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=waits,
+                # An attached compute is not updated in place (the Compute API's update takes only scale
+                # settings; Azure ML's guidance is detach and attach again): a change of its properties (instance
+                # types, namespace, cluster) replaces it, and the fixed compute name means delete first.
+                replace_on_changes=["properties"],
+                delete_before_replace=True,
+            ),
         )
         if attachment.identity_id is None:
             principal = attached.identity.apply(lambda i: (i.principal_id if i else None) or "")
             shared = args.shared
-            role_assignment(self, f"{name}-aml-compute-acr-pull", naming=args.naming,
+            role_assignment(self, f"{name}-aml-compute-acr-pull", naming=n,
                             scope=shared.container_registry_id, principal_id=principal, role="AcrPull")
-            role_assignment(self, f"{name}-aml-compute-blob", naming=args.naming, scope=shared.storage_account_id,
+            role_assignment(self, f"{name}-aml-compute-blob", naming=n, scope=shared.storage_account_id,
                             principal_id=principal, role="Storage Blob Data Contributor")
         return attached.id
 
@@ -850,9 +1050,11 @@ __all__ = [
     "AmlAttachmentSettings",
     "AzureMlExtensionSettings",
     "CpuNodePool",
+    "InferenceTls",
     "GpuNodePool",
     "MaintenanceWindow",
     "azure_ml_extension_settings",
+    "azure_ml_protected_settings",
     "instance_type",
     "local_accounts_warning",
 ]

@@ -32,7 +32,16 @@ PRIVATE_DNS_ZONES: dict[str, tuple[str, ...]] = {
     "management": ("privatelink.{region}.azmk8s.io",),
     "managedEnvironments": ("privatelink.{region}.azurecontainerapps.io",),
     "account": ("privatelink.cognitiveservices.azure.com", "privatelink.openai.azure.com"),
+    # Azure Monitor private link scope (Learn, "Azure Private Endpoint private DNS zone values": Azure Monitor).
+    "azuremonitor": ("privatelink.monitor.azure.com", "privatelink.oms.opinsights.azure.com",
+                     "privatelink.ods.opinsights.azure.com", "privatelink.agentsvc.azure-automation.net",
+                     "privatelink.blob.core.windows.net"),
 }
+
+# Groups whose zones change name resolution for the whole VNet once linked: an Azure Monitor zone without the scope's
+# records breaks every agent in the VNet (Learn, "Design your Azure Private Link setup": AMPLS DNS is shared), so an
+# environment only creates them together with its private link scope.
+OPT_IN_DNS_GROUPS = frozenset({"azuremonitor"})
 
 # Built-in role definition GUIDs (identical in every Azure tenant).
 BUILTIN_ROLES: dict[str, str] = {
@@ -57,6 +66,8 @@ BUILTIN_ROLES: dict[str, str] = {
     "AzureML Data Scientist": "f6c7c914-8db3-469d-8ca1-694a8f32e121",
     "Azure Kubernetes Service RBAC Cluster Admin": "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
     "Azure Kubernetes Service Cluster User Role": "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
+    "Azure Kubernetes Service Cluster Admin Role": "0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8",
+    "Kubernetes Extension Contributor": "85cb6faf-e071-4c9b-8136-154b5a04f717",
     "Network Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
     "Private DNS Zone Contributor": "b12aa53e-6015-4669-85d0-8515ebb3ae7f",
     "Managed Identity Operator": "f1a07417-d97a-45cb-824c-7a7467783830",
@@ -121,8 +132,9 @@ class CustomerManagedKey(ArgsModel):
     identity_principal_id: InputStr
     """Principal (object) id of that identity."""
     depends_on: ResourceList = Field(default_factory=list)
-    """The identity's permission on the key (its role assignment): a resource encrypted with the key must wait for
-    it, or Azure rejects the key as unreadable."""
+    """The identity's permission on the key (its role assignment) and a wait for it to take effect: a resource
+    encrypted with the key must wait for them, or Azure rejects the key as unreadable. For Azure ML workspaces it must
+    also cover the Azure Cosmos DB service principal's grant on the key (SharedServices makes both)."""
 
 
 class RoleAssignmentSpec(ArgsModel):
@@ -199,7 +211,7 @@ def role_assignment(parent: pulumi.Resource, logical_name: str, *, naming: Namin
                     scope: pulumi.Input[str], principal_id: pulumi.Input[str], role: str,
                     principal_type: str = "ServicePrincipal",
                     role_definition: pulumi.Input[str] | None = None,
-                    condition: str | None = None) -> authorization.RoleAssignment:
+                    condition: pulumi.Input[str] | None = None) -> authorization.RoleAssignment:
     """A role assignment whose name (a GUID) is derived from the convention and logical name: stable across runs.
 
     `condition` is an Azure ABAC condition (version 2.0), e.g. the roles a role-assignment administrator may grant.
@@ -214,7 +226,7 @@ def role_assignment(parent: pulumi.Resource, logical_name: str, *, naming: Namin
         principal_type=principal_type,
         role_definition_id=role_definition if role_definition is not None else role_definition_id(role),
         condition=condition,
-        condition_version="2.0" if condition else None,
+        condition_version="2.0" if condition is not None else None,
         opts=child_opts(parent),
     )
 

@@ -2,7 +2,8 @@
 
 Names are deterministic (same convention + same parts -> same name, every run) and readable:
 `<abbreviation>-<prefix>-<environment>-<workload>-<region>` where the service allows hyphens, and a
-short hash suffix where the name must be globally unique (storage, Key Vault, ACR, Batch).
+short hash suffix where the name must be globally unique (storage, Key Vault, ACR, Batch) or is kept by soft delete
+(Azure ML workspaces).
 Rules follow Microsoft's "Naming rules and restrictions for Azure resources" and the Cloud Adoption
 Framework abbreviations.
 """
@@ -27,6 +28,9 @@ class NameRule:
     lowercase: bool
     globally_unique: bool
     underscores: bool = False
+    kept_after_delete: bool = False
+    """Soft delete keeps the name taken after deletion (an Azure ML workspace: 14 days in its resource group), so it
+    gets the hash suffix like a globally unique name: a new `unique_seed` then gives a name that is free."""
 
 
 RULES: dict[str, NameRule] = {
@@ -42,7 +46,9 @@ RULES: dict[str, NameRule] = {
     "log_analytics": NameRule("log", 4, 63, True, False, False),
     "application_insights": NameRule("appi", 1, 255, True, False, False, underscores=True),
     "user_assigned_identity": NameRule("id", 3, 128, True, False, False, underscores=True),
-    "machine_learning_workspace": NameRule("mlw", 3, 33, True, False, False, underscores=True),
+    # Learn, "Workspace soft deletion": a soft-deleted workspace keeps its name for 14 days.
+    "machine_learning_workspace": NameRule("mlw", 3, 33, True, False, False, underscores=True,
+                                           kept_after_delete=True),
     "machine_learning_compute": NameRule("gpu", 3, 24, True, False, False),
     "kubernetes_cluster": NameRule("aks", 1, 63, True, False, False, underscores=True),
     "kubernetes_node_pool": NameRule("np", 1, 12, False, True, False),
@@ -53,6 +59,7 @@ RULES: dict[str, NameRule] = {
     "container_apps_environment": NameRule("cae", 2, 60, True, True, False),
     "container_app": NameRule("ca", 2, 32, True, True, False),
     "budget": NameRule("budget", 1, 63, True, False, False, underscores=True),
+    "monitor_private_link_scope": NameRule("ampls", 1, 255, True, False, False, underscores=True),
     "entra_application": NameRule("app", 1, 120, True, False, False, underscores=True),
     # Microsoft.CognitiveServices/accounts: 2-64 letters, digits, '-' (Learn, "Naming rules and restrictions for Azure
     # resources"); the name is also the custom subdomain (<name>.openai.azure.com), so lowercase and globally unique.
@@ -92,8 +99,10 @@ class NamingConvention(ArgsModel):
     location: str = Field(min_length=3)
     """Azure region the environment lives in (e.g. `westus3`)."""
     unique_seed: str = ""
-    """Extra input to the hash suffix of globally unique names (storage, Key Vault, ACR, Batch). Set it
-    (e.g. to your subscription id) when another organisation could use the same prefix."""
+    """Input to the hash suffix of globally unique names (storage, Key Vault, ACR, Batch) and of names soft delete
+    keeps (Azure ML workspaces). Set it to something unique to your subscription and stack (aiinfra's stacks use
+    `<subscription id>|<project>|<stack>`), and change it to re-create an environment while soft delete still holds
+    the old names (Key Vault: 90 days with purge protection)."""
 
     @field_validator("location")
     @classmethod
@@ -111,7 +120,7 @@ class NamingConvention(ArgsModel):
         if rule is None:
             raise NamingError(f"no naming rule for service '{service}'; known: {', '.join(sorted(RULES))}")
         segments = [rule.abbreviation, self.prefix, self.environment, *parts, region_code(self.location)]
-        if rule.globally_unique:
+        if rule.globally_unique or rule.kept_after_delete:
             segments.append(self.suffix(service, *parts))
         return fit(rule, segments, service)
 
@@ -129,7 +138,7 @@ def fit(rule: NameRule, segments: list[str], service: str) -> str:
     name = joiner.join(cleaned)
     if len(name) > rule.max_length:
         # Drop the region code first, then trim the longest workload segment; hash keeps it unique.
-        tail = cleaned[-1:] if rule.globally_unique else []
+        tail = cleaned[-1:] if (rule.globally_unique or rule.kept_after_delete) else []
         body = cleaned[: len(cleaned) - len(tail)]
         if len(body) > 3:
             body = body[:-1]  # region code

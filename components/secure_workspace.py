@@ -14,17 +14,20 @@ SharedServices (Key Vault, storage, ACR, Application Insights, private DNS zones
 - an image-build CPU cluster that scales to zero (a private registry cannot build images itself);
 - Azure AD groups for data scientists and admins (or existing ones), a custom data-scientist role that runs jobs
   on existing compute but cannot create, change or delete compute or the workspace, and the admins' roles;
-- diagnostic settings with explicit AML log categories, and a delete lock when `lock` is set.
+- diagnostic settings with explicit AML log categories, and `protect` when `lock` is set (plus a CanNotDelete lock
+  only without a managed network: Learn's managed-network page says scope locks block its operations).
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import pulumi
 import pulumi_azuread as azuread
+import pulumiverse_time as time
 from pulumi_azure_native import authorization
 from pulumi_azure_native import machinelearningservices as ml
 from pydantic import Field, field_validator, model_validator
@@ -42,7 +45,7 @@ from .interfaces import (
     user_assigned_identity,
 )
 from .naming import NamingConvention
-from .shared_services import SharedServicesRef
+from .shared_services import RBAC_PROPAGATION_WAIT, SharedServicesRef
 
 # The AML resource log categories worth keeping: compute and job lifecycle, GPU utilisation, and the audit trail of
 # changes (not the high-volume read events). Microsoft Learn, "Supported logs for
@@ -91,6 +94,20 @@ DATA_SCIENTIST_NOT_ACTIONS: tuple[str, ...] = (
     f"{_WS}/outboundRules/delete",
     f"{_WS}/provisionManagedNetwork/action",
 )
+
+# FQDN rule sets for `AllowOnlyApprovedOutbound` (Learn, "Managed virtual network isolation", scenario-specific
+# outbound rules). Every FQDN rule makes Azure run an Azure Firewall in the managed network (a fixed hourly cost).
+FQDN_RULE_SETS: dict[str, tuple[str, ...]] = {
+    # "Access public machine learning packages" (pip and conda during image builds and jobs). Learn names
+    # *.pythonhosted.org for a custom index; pip downloads every wheel from files.pythonhosted.org, so it is here too.
+    "python-packages": ("pypi.org", "*.pythonhosted.org", "anaconda.com", "*.anaconda.com", "*.anaconda.org"),
+    # Docker Hub base images of environment builds (the Docker hosts of Learn's Hugging Face scenario).
+    "docker-hub": ("docker.io", "*.docker.io", "*.docker.com", "production.cloudflare.docker.com"),
+    # "Use HuggingFace models": Learn's list, plus huggingface.co itself (the Hub API the libraries call first).
+    "huggingface": ("docker.io", "*.docker.io", "*.docker.com", "production.cloudflare.docker.com", "cdn.auth0.com",
+                    "cdn-lfs.huggingface.co", "huggingface.co"),
+}
+FqdnRuleSet = Literal["python-packages", "docker-hub", "huggingface"]
 
 _ROLE_NAMESPACE = uuid.UUID("3c9b8f64-2a8e-4f0e-9d53-1b7c6a0e5f21")
 _RESERVED_RULE_PREFIX = "aiinfra-"
@@ -170,6 +187,30 @@ class OutboundRule(ArgsModel):
                                        destination=self.destination)
 
 
+_BLOB_DATA_ACTIONS = ("read", "write", "delete", "add/action", "move/action")
+
+
+def workspace_containers_condition(workspace_guid: str) -> str:
+    """An ABAC condition (version 2.0) limiting blob data actions to containers whose name holds the workspace's GUID
+    (its default datastores `azureml-blobstore-<guid>` and, with data isolation, its other containers)."""
+    actions = " AND ".join(
+        f"!(ActionMatches{{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/{a}'}})"
+        for a in _BLOB_DATA_ACTIONS)
+    return (f"(({actions}) OR (@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] "
+            f"StringLike '*{workspace_guid}*'))")
+
+
+def fqdn_rule_set_rules(sets: Sequence[str], own_rules: list[OutboundRule]) -> dict[str, Any]:
+    """The FQDN rules of the named sets (each host once, none a rule of the caller's already allows), by rule name."""
+    covered = {r.destination.lower() for r in own_rules if r.type == "FQDN" and r.destination}
+    hosts: list[str] = []
+    for name in sets:
+        hosts += [h for h in FQDN_RULE_SETS[name] if h not in hosts and h not in covered]
+    return {f"{_RESERVED_RULE_PREFIX}fqdn-{re.sub(r'[^a-z0-9]+', '-', host.replace('*.', 'any-')).strip('-')}":
+            ml.FqdnOutboundRuleArgs(type="FQDN", category=ml.RuleCategory.USER_DEFINED, destination=host)
+            for host in hosts}
+
+
 def _alias(field: str) -> str:
     head, *rest = field.split("_")
     return head + "".join(part.title() for part in rest)
@@ -235,6 +276,12 @@ class SecureWorkspaceSettings(ArgsModel):
     """Shared storage sub-resources the managed network reaches through extra private endpoints. Azure adds the
     blob, file, Key Vault and registry endpoints itself; `dfs` serves ADLS Gen2 paths, `queue` and `table` batch
     endpoints. Only with a managed network."""
+    fqdn_rule_sets: list[FqdnRuleSet] = Field(default_factory=lambda: ["python-packages", "docker-hub"])
+    """Named sets of FQDN outbound rules for `AllowOnlyApprovedOutbound` (ignored by the other modes, which reach the
+    internet anyway): `python-packages` (pypi, conda), `docker-hub` (base images) — what image builds and `pip
+    install` in jobs need by default — and `huggingface` (Learn's list for Hugging Face models). Any FQDN rule makes
+    Azure deploy an Azure Firewall (see firewallSku); set `[]` when a private feed (behind a PrivateEndpoint rule)
+    serves packages and images."""
     firewall_sku: Literal["Basic", "Standard"] = "Basic"
     """Azure Firewall tier deployed when FQDN rules exist (approved-only mode). Basic is the cheaper one."""
     require_cmk: bool = False
@@ -384,18 +431,21 @@ class SecureWorkspace(pulumi.ComponentResource):
                         if r.type == "PrivateEndpoint" and r.service_resource_id is not None]
             grants += self._grant(name, n, workspace_identity.principal_id, "id", [
                 (key, scope, ("Azure AI Enterprise Network Connection Approver",)) for key, scope in targets])
-        compute_grants = self._grant(name, n, compute_identity.principal_id, "compute-id", [
-            ("acr", shared.container_registry_id, ("AcrPull",)),
-            ("st", shared.storage_account_id, ("Storage Blob Data Contributor",)),
-            ("kv", shared.key_vault_id, ("Key Vault Secrets User",)),
-        ])
+            # Learn, "Managed virtual network isolation": the workspace identity needs Reader on the private
+            # endpoints of the storage it reaches through the managed network.
+            grants += self._grant(name, n, workspace_identity.principal_id, "id", [
+                (f"st-pe-{i}", pe, ("Reader",)) for i, pe in enumerate(shared.storage_private_endpoint_ids)])
 
         cmk = shared.cmk if args.require_cmk else None
         identity_ids: list[pulumi.Input[str]] = [workspace_identity.id]
         if cmk is not None:
             # CMK can only be chosen at creation, and Azure rejects a key its identity cannot read yet.
             identity_ids.append(cmk.identity_id)
-            grants += cmk.depends_on
+        # Azure ML uses these grants while it creates the workspace; role assignments take effect minutes after ARM
+        # returns them, so wait (SharedServices' CMK wait covers the key's grants, including Cosmos DB's).
+        granted = time.Sleep(f"{name}-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT,
+                             opts=child_opts(self, depends_on=grants))
+        ready: list[pulumi.Resource] = [granted, *(cmk.depends_on if cmk is not None else [])]
         workspace = ml.Workspace(
             f"{name}-workspace",
             workspace_name=n.name("machine_learning_workspace", ws),
@@ -405,8 +455,11 @@ class SecureWorkspace(pulumi.ComponentResource):
             sku=ml.SkuArgs(name="Basic", tier=ml.SkuTier.BASIC),
             friendly_name=args.friendly_name or ws,
             description=args.description or None,
+            # User-assigned only: every feature used here works with the user-assigned primary identity (Learn, "Set
+            # up authentication between Azure Machine Learning and other services"), and a system-assigned one would
+            # be an extra principal with no grants.
             identity=ml.ManagedServiceIdentityArgs(
-                type=ml.ManagedServiceIdentityType.SYSTEM_ASSIGNED_USER_ASSIGNED,
+                type=ml.ManagedServiceIdentityType.USER_ASSIGNED,
                 user_assigned_identities=identity_ids,
             ),
             primary_user_assigned_identity=workspace_identity.id,
@@ -427,7 +480,7 @@ class SecureWorkspace(pulumi.ComponentResource):
             provision_network_now=True if args.managed_network else None,
             image_build_compute=args.image_build.name if args.image_build else None,
             tags=tags,
-            opts=child_opts(self, protect=args.lock, depends_on=grants),
+            opts=child_opts(self, protect=args.lock, depends_on=ready),
         )
         self.workspace = workspace
         self._grant(name, n, workspace_identity.principal_id, "id", [("mlw", workspace.id, ("Contributor",))])
@@ -439,10 +492,38 @@ class SecureWorkspace(pulumi.ComponentResource):
         diagnostic_setting(self, f"{name}-diag", resource_id=workspace.id,
                            workspace_id=args.log_analytics_workspace_id,
                            log_categories=args.diagnostic_log_categories)
-        delete_lock(self, f"{name}-lock", scope=workspace.id, enabled=args.lock)
+        # Learn, "Managed virtual network isolation" (limitations): a scope lock on the workspace blocks operations
+        # of its managed network, and a delete lock also blocks replacing a compute. `protect` still guards it.
+        delete_lock(self, f"{name}-lock", scope=workspace.id, enabled=args.lock and not args.managed_network)
         extra_role_assignments(self, name, args, workspace.id)
 
         scientists, admins, role = self._access(name, args, workspace)
+
+        # Data access of the compute nodes and of the data scientists: blob data only in this workspace's containers
+        # (an ABAC condition on the container name, which carries the workspace's GUID), so one workspace cannot read
+        # another's data in the shared account. Learn, "Authorize access to blobs using Azure ABAC" (container-name
+        # conditions) and "Use Azure Machine Learning with storage that has local (key) auth disabled" (people need
+        # blob and file data roles). Azure ABAC does not cover Azure Files: the file role is account-wide.
+        # Without data isolation the workspaces share containers (e.g. `azureml`) whose names carry no GUID: the
+        # condition would lock the nodes out of them, so it applies only with isolation (the default).
+        workspace_containers = (workspace.workspace_id.apply(workspace_containers_condition)
+                                if args.enable_data_isolation else None)
+        compute_grants = self._grant(name, n, compute_identity.principal_id, "compute-id", [
+            ("acr", shared.container_registry_id, ("AcrPull",)),
+            ("kv", shared.key_vault_id, ("Key Vault Secrets User",)),
+        ])
+        compute_grants.append(role_assignment(
+            self, f"{name}-compute-id-st-storage-blob-data-contributor", naming=n, scope=shared.storage_account_id,
+            principal_id=compute_identity.principal_id, role="Storage Blob Data Contributor",
+            condition=workspace_containers))
+        role_assignment(self, f"{name}-data-scientists-st-blob", naming=n, scope=shared.storage_account_id,
+                        principal_id=scientists, principal_type="Group", role="Storage Blob Data Contributor",
+                        condition=workspace_containers)
+        role_assignment(self, f"{name}-data-scientists-st-file", naming=n, scope=shared.storage_account_id,
+                        principal_id=scientists, principal_type="Group",
+                        role="Storage File Data Privileged Contributor")
+        compute_ready = time.Sleep(f"{name}-compute-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT,
+                                   opts=child_opts(self, depends_on=compute_grants))
 
         self.ref = SecureWorkspaceRef(
             naming=n,
@@ -453,7 +534,7 @@ class SecureWorkspace(pulumi.ComponentResource):
             managed_network=args.managed_network,
             compute_subnet_id=None if args.managed_network else shared.aml_compute_subnet_id,
             compute_identity_id=compute_identity.id,
-            depends_on=[workspace, *compute_grants],
+            depends_on=[workspace, compute_ready],
         )
         if args.image_build is not None:
             build = args.image_build
@@ -469,7 +550,7 @@ class SecureWorkspace(pulumi.ComponentResource):
         self.workspace_id = workspace.id
         self.resource_group_name = pulumi.Output.from_input(rg)
         self.discovery_url = workspace.discovery_url
-        self.principal_id = workspace.identity.apply(lambda i: i.principal_id if i else "")
+        self.principal_id = workspace_identity.principal_id
         self.identity_id = workspace_identity.id
         self.identity_principal_id = workspace_identity.principal_id
         self.compute_identity_id = compute_identity.id
@@ -533,7 +614,9 @@ class SecureWorkspace(pulumi.ComponentResource):
         }
         rules.update({rule.name: rule.wire() for rule in args.outbound_rules})
         approved_only = args.isolation_mode == "AllowOnlyApprovedOutbound"
-        has_fqdn = any(rule.type == "FQDN" for rule in args.outbound_rules)
+        if approved_only:
+            rules.update(fqdn_rule_set_rules(args.fqdn_rule_sets, args.outbound_rules))
+        has_fqdn = any(getattr(rule, "type", None) == "FQDN" for rule in rules.values())
         return ml.ManagedNetworkSettingsArgs(
             isolation_mode=ml.IsolationMode(args.isolation_mode),
             outbound_rules=rules or None,

@@ -7,13 +7,17 @@ this component owns, and other components attach their own endpoints to the same
 
 from __future__ import annotations
 
+import datetime
 from typing import Literal
 
 import pulumi
+import pulumi_azuread as azuread
+import pulumiverse_time as time
 from pulumi_azure_native import (
     applicationinsights,
     consumption,
     containerregistry,
+    monitor,
     keyvault,
     managedidentity,
     network,
@@ -26,6 +30,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ._base import ArgsModel, ComponentArgsError, InputStr
 from .interfaces import (
+    OPT_IN_DNS_GROUPS,
     PRIVATE_DNS_ZONES,
     CommonArgs,
     CustomerManagedKey,
@@ -51,8 +56,32 @@ ZONE_REDUNDANT_REGIONS = frozenset({
     "southafricanorth",
 })
 
+# Storage resource log categories kept: the audit trail of changes, not every read.
+STORAGE_AUDIT_LOG_CATEGORIES = ("StorageWrite", "StorageDelete")
+
 # Subnet purpose -> service delegation Azure requires on it.
 _DELEGATIONS = {"container-apps": "Microsoft.App/environments"}
+
+
+# Storage redundancies whose accounts have no archive tier. Microsoft Learn, "Access tiers for blob data" (archive
+# is supported only for LRS, GRS and RA-GRS) and "Lifecycle management overview"; a lifecycle rule that archives on
+# such an account fails. The pack's `storage-lifecycle-archive-needs-lrs-or-grs` rule says the same to any program.
+ZONE_REDUNDANT_STORAGE_SKUS = frozenset({"Standard_ZRS", "Standard_GZRS", "Standard_RAGZRS", "Premium_ZRS"})
+
+# The Azure Cosmos DB first-party application, per cloud. An Azure ML workspace encrypted with a customer-managed key
+# keeps its metadata in a Cosmos DB account Microsoft creates for it, and that service wraps/unwraps with the key as
+# this application (Learn, "Customer-managed keys for Azure Machine Learning" / "how-to-setup-customer-managed-keys";
+# AVM terraform-azurerm-avm-res-machinelearningservices-workspace, examples/customer_managed_key, which grants it
+# Key Vault Crypto Service Encryption User).
+COSMOS_DB_APPLICATION_IDS: dict[str, str] = {
+    "AzureCloud": "a232010e-820c-4083-83bb-3ace5fc29d0b",
+    "AzureUSGovernment": "57506a73-e302-42a9-b869-6f12d9ec29e9",
+}
+
+# How long to wait after a role assignment before a service uses it. Azure RBAC changes can take minutes to take
+# effect (Learn, "Troubleshoot Azure RBAC": role assignment changes); AVM's Key Vault module waits after its role
+# assignments before key operations (`wait_for_rbac_before_key_operations`, its CMK example uses 70s).
+RBAC_PROPAGATION_WAIT = "90s"
 
 
 class LifecycleRules(ArgsModel):
@@ -62,21 +91,37 @@ class LifecycleRules(ArgsModel):
     """Blob prefix (container/path) holding model artifacts."""
     models_cool_after_days: int = Field(default=30, ge=1)
     """Move model blobs to the cool tier this many days after last modification."""
-    models_archive_after_days: int = Field(default=90, ge=1)
-    """Move model blobs to the archive tier this many days after last modification."""
+    models_cold_after_days: int | None = Field(default=90, ge=1)
+    """Move model blobs to the cold tier (online, cheaper than cool, 90-day minimum) this many days after last
+    modification; None skips it."""
+    models_archive_after_days: int | None = Field(default=None, ge=1)
+    """Move model blobs to the archive tier (offline: hours to rehydrate) this many days after last modification;
+    None (the default) never archives. Only on LRS/GRS accounts: zone-redundant storage has no archive tier."""
     temp_prefix: str = "temp/"
     """Blob prefix for scratch data."""
     temp_delete_after_days: int = Field(default=7, ge=1)
     """Delete scratch blobs this many days after last modification."""
 
     @model_validator(mode="after")
-    def _archive_after_cool(self) -> "LifecycleRules":
-        if self.models_archive_after_days <= self.models_cool_after_days:
-            raise ValueError(
-                f"modelsArchiveAfterDays ({self.models_archive_after_days}) must be greater than "
-                f"modelsCoolAfterDays ({self.models_cool_after_days})"
-            )
+    def _tiers_in_order(self) -> "LifecycleRules":
+        steps = [("modelsCoolAfterDays", self.models_cool_after_days),
+                 ("modelsColdAfterDays", self.models_cold_after_days),
+                 ("modelsArchiveAfterDays", self.models_archive_after_days)]
+        present = [(key, days) for key, days in steps if days is not None]
+        for (before, earlier), (after, later) in zip(present, present[1:]):
+            if later <= earlier:
+                raise ValueError(f"{after} ({later}) must be greater than {before} ({earlier})")
         return self
+
+
+def first_of_month(today: datetime.date) -> str:
+    """`YYYY-MM-01` of the month `today` is in: the earliest start date the Budgets API accepts."""
+    return today.replace(day=1).isoformat()
+
+
+def utc_today() -> datetime.date:
+    """Today in UTC (budgets run on UTC months); a function so tests can fake the clock."""
+    return datetime.datetime.now(datetime.timezone.utc).date()
 
 
 class BudgetSettings(ArgsModel):
@@ -90,8 +135,10 @@ class BudgetSettings(ArgsModel):
     """Alert when actual spend passes this share of the budget."""
     forecast_threshold_percent: float = Field(default=100, gt=0, le=1000)
     """Alert when forecast spend passes this share of the budget."""
-    start_date: str = Field(default="2026-12-01", pattern=r"^\d{4}-\d{2}-01$")
-    """First day of the first budget month (YYYY-MM-01); Azure requires the first of a month."""
+    start_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-01$")
+    """First day of the first budget month (YYYY-MM-01). None (the default): the first of the month in which the
+    stack creates the budget, kept afterwards (the start date is ignored on later updates, so no diff). The Budgets
+    API refuses a start date before the current month and anything but the first of a month."""
 
     @field_validator("contact_emails")
     @classmethod
@@ -112,9 +159,30 @@ class SharedServicesSettings(ArgsModel):
     key_vault_sku: Literal["standard", "premium"] = "standard"
     """`premium` makes the CMK an HSM-protected key (RSA-HSM)."""
     storage_sku: Literal["Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_GZRS"] = "Standard_ZRS"
-    """Replication of the shared storage account."""
+    """Replication of the shared storage account. `Standard_GZRS` also keeps a copy in the paired region (data
+    survives a region loss); zone-redundant SKUs have no archive tier."""
     lifecycle: LifecycleRules = Field(default_factory=LifecycleRules)
     """Blob tiering and clean-up rules."""
+    soft_delete_days: int = Field(default=14, ge=1, le=365)
+    """Days deleted blobs, containers and file shares stay recoverable (soft delete)."""
+    monitor_private_link: bool = False
+    """An Azure Monitor private link scope (AMPLS) with a private endpoint for Log Analytics and Application Insights,
+    and its DNS zones linked to the VNet. Those zones then answer for every Azure Monitor name in the VNet."""
+    monitor_public_query: bool = True
+    """Query Log Analytics and Application Insights from public networks. False (needs monitorPrivateLink): only
+    through the private endpoint (the scope's query mode is PrivateOnly)."""
+    monitor_public_ingestion: bool = True
+    """Accept telemetry from public networks. Keep it on when Azure ML workspaces use a managed network: their computes
+    send to Azure Monitor over the `AzureMonitor` service tag and cannot reach this VNet's private endpoint (Learn,
+    "Managed virtual network isolation": required rules)."""
+    azure_cloud: Literal["AzureCloud", "AzureUSGovernment"] = "AzureCloud"
+    """The Azure cloud: selects the Azure Cosmos DB application granted use of the customer-managed key."""
+    cosmos_db_principal_object_id: str | None = Field(
+        default=None, pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+    """Object id of the Azure Cosmos DB service principal in your tenant (`az ad sp show --id
+    a232010e-820c-4083-83bb-3ace5fc29d0b --query id`). None (the default) looks it up with pulumi-azuread, which needs
+    Microsoft Graph read access to service principals (Application.Read.All); give it when the deploying identity has
+    none."""
     log_retention_days: int = Field(default=30, ge=30, le=730)
     """Log Analytics retention."""
     nat_gateway: bool = True
@@ -132,6 +200,24 @@ class SharedServicesSettings(ArgsModel):
         except AddressPlanError as exc:
             raise ValueError(str(exc)) from None
         return value
+
+    @model_validator(mode="after")
+    def _monitor_reachable(self) -> "SharedServicesSettings":
+        closed = [k for k, v in (("monitorPublicQuery", self.monitor_public_query),
+                                 ("monitorPublicIngestion", self.monitor_public_ingestion)) if not v]
+        if closed and not self.monitor_private_link:
+            raise ValueError(f"{' and '.join(closed)}: false needs monitorPrivateLink: true, or nothing could reach "
+                             "Log Analytics and Application Insights; set monitorPrivateLink or remove it")
+        return self
+
+    @model_validator(mode="after")
+    def _no_archive_on_zone_redundant_storage(self) -> "SharedServicesSettings":
+        if self.storage_sku in ZONE_REDUNDANT_STORAGE_SKUS and self.lifecycle.models_archive_after_days is not None:
+            raise ValueError(
+                f"lifecycle.modelsArchiveAfterDays: {self.storage_sku} has no archive tier (Learn, 'Access tiers for "
+                "blob data': archive needs LRS, GRS or RA-GRS); remove it and use lifecycle.modelsColdAfterDays, or "
+                "choose storageSku Standard_LRS or Standard_GRS")
+        return self
 
 
 class SharedServicesArgs(CommonArgs, SharedServicesSettings):
@@ -181,6 +267,9 @@ class SharedServicesRef(ArgsModel):
     """Resource id of the Log Analytics workspace diagnostics go to."""
     application_insights_id: InputStr
     """Resource id of the Application Insights component (Azure ML workspaces require one)."""
+    storage_private_endpoint_ids: list[InputStr] = Field(default_factory=list)
+    """Private endpoints of that storage account; Azure ML workspace identities get Reader on them (managed
+    network)."""
     cmk: CustomerManagedKey | None = None
     """The environment's customer-managed key, when it requires CMK."""
 
@@ -204,9 +293,11 @@ class SharedServicesRef(ArgsModel):
         return [self.private_dns_zone_ids[z] for z in names]
 
 
-def environment_zone_names(location: str) -> list[str]:
-    """Every private DNS zone an environment needs, for all services aiinfra uses."""
-    names = {z for group in PRIVATE_DNS_ZONES for z in dns_zone_names(group, location)}
+def environment_zone_names(location: str, monitor_private_link: bool = False) -> list[str]:
+    """Every private DNS zone an environment needs, for all services aiinfra uses (Azure Monitor's only with its
+    private link scope)."""
+    groups = [g for g in PRIVATE_DNS_ZONES if g not in OPT_IN_DNS_GROUPS or monitor_private_link]
+    names = {z for group in groups for z in dns_zone_names(group, location)}
     return sorted(names)
 
 
@@ -252,6 +343,7 @@ class SharedServices(pulumi.ComponentResource):
                 tags=tags,
                 opts=child_opts(self),
             )
+            self._deny_lateral_remote_login(name, purpose, nsg, args)
             delegation = _DELEGATIONS.get(purpose)
             compute = purpose in ("aks", "aml-compute", "batch")
             # Subnets of one VNet are created one after another: Azure rejects concurrent subnet writes.
@@ -271,7 +363,7 @@ class SharedServices(pulumi.ComponentResource):
             nsgs[purpose] = nsg
 
         zone_ids: dict[str, pulumi.Output[str]] = {}
-        for zone_name in environment_zone_names(location):
+        for zone_name in environment_zone_names(location, args.monitor_private_link):
             key = zone_name.replace("privatelink.", "").replace(".", "-")
             zone = privatedns.PrivateZone(
                 f"{name}-dns-{key}",
@@ -302,6 +394,8 @@ class SharedServices(pulumi.ComponentResource):
             location=location,
             sku={"name": "PerGB2018"},
             retention_in_days=args.log_retention_days,
+            public_network_access_for_ingestion="Enabled" if args.monitor_public_ingestion else "Disabled",
+            public_network_access_for_query="Enabled" if args.monitor_public_query else "Disabled",
             tags=tags,
             opts=child_opts(self),
         )
@@ -318,47 +412,35 @@ class SharedServices(pulumi.ComponentResource):
             application_type="web",
             workspace_resource_id=logs.id,
             ingestion_mode="LogAnalytics",
-            # Azure ML writes telemetry with the instrumentation key, so local auth stays on.
+            # Local auth stays on: Azure ML sends workspace, job and endpoint telemetry with the component's connection
+            # string, and documents no Microsoft Entra-only ingestion for it (Learn, "Microsoft Entra authentication
+            # for Application Insights" needs each sender configured with a credential). Documented exception.
             disable_local_auth=False,
+            public_network_access_for_ingestion="Enabled" if args.monitor_public_ingestion else "Disabled",
+            public_network_access_for_query="Enabled" if args.monitor_public_query else "Disabled",
             tags=tags,
             opts=child_opts(self),
         )
 
-        # --- Key Vault and the customer-managed key ------------------------------------------
+        if args.monitor_private_link:
+            self._monitor_private_link(name, args, [("log", logs.id), ("appi", insights.id)],
+                                       subnets["private-endpoints"].id, zone_ids)
+
+        # --- Key Vaults and the customer-managed key -----------------------------------------
         pe_subnet = subnets["private-endpoints"].id
-        vault = keyvault.Vault(
-            f"{name}-kv",
-            vault_name=n.name("key_vault"),
-            resource_group_name=rg,
-            location=location,
-            properties={
-                "tenant_id": client.tenant_id,
-                "sku": {"family": "A", "name": keyvault.SkuName(args.key_vault_sku)},
-                "enable_rbac_authorization": True,
-                "enable_soft_delete": True,
-                "soft_delete_retention_in_days": 90,
-                "enable_purge_protection": True,
-                "public_network_access": "Disabled",
-                "network_acls": {"default_action": keyvault.NetworkRuleAction.DENY, "bypass": "AzureServices"},
-                "enabled_for_deployment": False,
-                "enabled_for_template_deployment": False,
-                "enabled_for_disk_encryption": False,
-            },
-            tags=tags,
-            opts=child_opts(self, protect=args.lock),
-        )
-        delete_lock(self, f"{name}-kv-lock", scope=vault.id, enabled=args.lock)
-        diagnostic_setting(self, f"{name}-kv-diag", resource_id=vault.id, workspace_id=logs.id)
-        private_endpoint(self, f"{name}-kv-pe", args=args, azure_name=n.name("private_endpoint", "kv"),
-                         subnet_id=pe_subnet, target_id=vault.id, group_id="vault",
-                         dns_zone_ids=[zone_ids[z] for z in dns_zone_names("vault", location)])
+        # Secrets live in one vault, the customer-managed key in another: workspaces get Key Vault Administrator on
+        # the vault they use (Learn, "Set up authentication between Azure Machine Learning and other services"), and
+        # a workload identity must not be able to disable the key that encrypts everything (AVM's CMK example keeps
+        # the key in a vault of its own, too).
+        vault = self._key_vault(name, "kv", None, args, client, logs.id, pe_subnet, zone_ids)
         extra_role_assignments(self, f"{name}-kv", args, vault.id)
 
         cmk: CustomerManagedKey | None = None
-        crypto_grant: list[pulumi.Resource] = []
+        key_ready: list[pulumi.Resource] = []
         if args.require_cmk:
-            cmk, grant = self._customer_managed_key(name, args, vault)
-            crypto_grant = [grant]
+            key_vault = self._key_vault(name, "kv-cmk", "cmk", args, client, logs.id, pe_subnet, zone_ids)
+            cmk = self._customer_managed_key(name, args, key_vault)
+            key_ready = list(cmk.depends_on)
 
         # --- storage -------------------------------------------------------------------------
         account = storage.StorageAccount(
@@ -380,9 +462,30 @@ class SharedServices(pulumi.ComponentResource):
             identity={"type": "UserAssigned", "user_assigned_identities": [cmk.identity_id]} if cmk else None,
             encryption=self._storage_encryption(cmk),
             tags=tags,
-            opts=child_opts(self, protect=args.lock, depends_on=crypto_grant),
+            opts=child_opts(self, protect=args.lock, depends_on=key_ready),
         )
         delete_lock(self, f"{name}-st-lock", scope=account.id, enabled=args.lock)
+        # Soft delete for blobs, containers and file shares (seed 000; Learn, "Soft delete for blobs" and "Soft delete
+        # for Azure file shares"; AVM storage account module enables both by default). Versioning is not set: accounts
+        # with a hierarchical namespace do not support it.
+        retention: storage.DeleteRetentionPolicyArgsDict = {"enabled": True, "days": args.soft_delete_days}
+        storage.BlobServiceProperties(
+            f"{name}-st-blob-service",
+            account_name=account.name,
+            resource_group_name=rg,
+            blob_services_name="default",
+            delete_retention_policy=retention,
+            container_delete_retention_policy=retention,
+            opts=child_opts(account),
+        )
+        storage.FileServiceProperties(
+            f"{name}-st-file-service",
+            account_name=account.name,
+            resource_group_name=rg,
+            file_services_name="default",
+            share_delete_retention_policy=retention,
+            opts=child_opts(account),
+        )
         storage.ManagementPolicy(
             f"{name}-st-lifecycle",
             account_name=account.name,
@@ -394,15 +497,19 @@ class SharedServices(pulumi.ComponentResource):
         # Storage takes logs per service (blobServices/default, ...) and rejects `AllMetrics`.
         diagnostic_setting(self, f"{name}-st-diag", resource_id=account.id, workspace_id=logs.id,
                            all_logs=False, metric_categories=["Transaction"])
+        # Writes and deletes are the audit trail; reads (every job's data loading) would dominate the Log Analytics
+        # bill. Categories: Learn, "Monitoring Azure Blob Storage data reference" (StorageRead/Write/Delete).
         for service in ("blob", "file"):
             diagnostic_setting(self, f"{name}-st-{service}-diag",
                                resource_id=account.id.apply(lambda i, s=service: f"{i}/{s}Services/default"),
-                               workspace_id=logs.id, metric_categories=["Transaction"])
-        for group in ("blob", "file", "dfs"):
+                               workspace_id=logs.id, log_categories=STORAGE_AUDIT_LOG_CATEGORIES,
+                               metric_categories=["Transaction"])
+        storage_endpoints = [
             private_endpoint(self, f"{name}-st-pe-{group}", args=args,
                              azure_name=n.name("private_endpoint", "st", group), subnet_id=pe_subnet,
                              target_id=account.id, group_id=group,
                              dns_zone_ids=[zone_ids[z] for z in dns_zone_names(group, location)])
+            for group in ("blob", "file", "dfs")]
         extra_role_assignments(self, f"{name}-st", args, account.id)
 
         # --- container registry --------------------------------------------------------------
@@ -427,7 +534,7 @@ class SharedServices(pulumi.ComponentResource):
                 "key_vault_properties": {"key_identifier": cmk.key_id, "identity": cmk.identity_client_id},
             } if cmk else None,
             tags=tags,
-            opts=child_opts(self, protect=args.lock, depends_on=crypto_grant),
+            opts=child_opts(self, protect=args.lock, depends_on=key_ready),
         )
         delete_lock(self, f"{name}-acr-lock", scope=registry.id, enabled=args.lock)
         diagnostic_setting(self, f"{name}-acr-diag", resource_id=registry.id, workspace_id=logs.id)
@@ -464,6 +571,7 @@ class SharedServices(pulumi.ComponentResource):
             container_registry_login_server=registry.login_server,
             log_analytics_workspace_id=logs.id,
             application_insights_id=insights.id,
+            storage_private_endpoint_ids=[e.id for e in storage_endpoints],
             cmk=cmk,
         )
         self.register_outputs({
@@ -485,6 +593,9 @@ class SharedServices(pulumi.ComponentResource):
             location=args.location,
             sku={"name": "Standard"},
             public_ip_allocation_method="Static",
+            # Zone-redundant where the region has zones (Learn, "Design virtual networks with NAT gateway": a
+            # non-zonal NAT gateway can use a zone-redundant public IP); a zonal failure then keeps outbound working.
+            zones=["1", "2", "3"] if args.location in ZONE_REDUNDANT_REGIONS else None,
             tags=args.tags,
             opts=child_opts(self),
         )
@@ -500,8 +611,41 @@ class SharedServices(pulumi.ComponentResource):
             opts=child_opts(self),
         )
 
-    def _customer_managed_key(self, name: str, args: SharedServicesArgs,
-                              vault: keyvault.Vault) -> tuple[CustomerManagedKey, pulumi.Resource]:
+    def _key_vault(self, name: str, key: str, workload: str | None, args: SharedServicesArgs,
+                   client: pulumi.Output[authorization.GetClientConfigResult], logs_id: pulumi.Input[str],
+                   pe_subnet: pulumi.Input[str], zone_ids: dict[str, pulumi.Output[str]]) -> keyvault.Vault:
+        """A private, RBAC-authorized, purge-protected vault with its lock, diagnostics and private endpoint."""
+        n = args.naming
+        parts = (workload,) if workload else ()
+        vault = keyvault.Vault(
+            f"{name}-{key}",
+            vault_name=n.name("key_vault", *parts),
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            properties={
+                "tenant_id": client.tenant_id,
+                "sku": {"family": "A", "name": keyvault.SkuName(args.key_vault_sku)},
+                "enable_rbac_authorization": True,
+                "enable_soft_delete": True,
+                "soft_delete_retention_in_days": 90,
+                "enable_purge_protection": True,
+                "public_network_access": "Disabled",
+                "network_acls": {"default_action": keyvault.NetworkRuleAction.DENY, "bypass": "AzureServices"},
+                "enabled_for_deployment": False,
+                "enabled_for_template_deployment": False,
+                "enabled_for_disk_encryption": False,
+            },
+            tags=args.tags,
+            opts=child_opts(self, protect=args.lock),
+        )
+        delete_lock(self, f"{name}-{key}-lock", scope=vault.id, enabled=args.lock)
+        diagnostic_setting(self, f"{name}-{key}-diag", resource_id=vault.id, workspace_id=logs_id)
+        private_endpoint(self, f"{name}-{key}-pe", args=args, azure_name=n.name("private_endpoint", "kv", *parts),
+                         subnet_id=pe_subnet, target_id=vault.id, group_id="vault",
+                         dns_zone_ids=[zone_ids[z] for z in dns_zone_names("vault", args.location)])
+        return vault
+
+    def _customer_managed_key(self, name: str, args: SharedServicesArgs, vault: keyvault.Vault) -> CustomerManagedKey:
         n = args.naming
         key = keyvault.Key(
             f"{name}-cmk",
@@ -534,7 +678,20 @@ class SharedServices(pulumi.ComponentResource):
         grant = role_assignment(self, f"{name}-cmk-crypto-user", naming=n, scope=key.id,
                                 principal_id=identity.principal_id,
                                 role="Key Vault Crypto Service Encryption User")
-        cmk = CustomerManagedKey(
+        # Azure ML's CMK needs the Azure Cosmos DB service principal on the key (see COSMOS_DB_APPLICATION_IDS). Its
+        # object id differs per tenant, so it is looked up by application id, never written down.
+        cosmos_db: pulumi.Input[str] = args.cosmos_db_principal_object_id or azuread.get_service_principal_output(
+            client_id=COSMOS_DB_APPLICATION_IDS[args.azure_cloud]).object_id
+        cosmos_grant = role_assignment(self, f"{name}-cmk-cosmos-db", naming=n, scope=key.id,
+                                       principal_id=cosmos_db,
+                                       role="Key Vault Crypto Service Encryption User")
+        # Storage, ACR and workspaces check the key the moment they are created: wait until the grants take effect.
+        propagated = time.Sleep(
+            f"{name}-cmk-rbac-wait",
+            create_duration=RBAC_PROPAGATION_WAIT,
+            opts=child_opts(self, depends_on=[grant, cosmos_grant]),
+        )
+        return CustomerManagedKey(
             key_vault_id=vault.id,
             key_vault_uri=vault.properties.vault_uri,
             key_name=key.name,
@@ -543,9 +700,65 @@ class SharedServices(pulumi.ComponentResource):
             identity_id=identity.id,
             identity_client_id=identity.client_id,
             identity_principal_id=identity.principal_id,
-            depends_on=[grant],
+            depends_on=[propagated],
         )
-        return cmk, grant
+
+    def _monitor_private_link(self, name: str, args: SharedServicesArgs,
+                              scoped: list[tuple[str, pulumi.Output[str]]], pe_subnet: pulumi.Input[str],
+                              zone_ids: dict[str, pulumi.Output[str]]) -> None:
+        """AMPLS with Log Analytics and Application Insights in it, and its private endpoint (Learn, "Use Azure Private
+        Link to connect networks to Azure Monitor"; AVM avm/res/insights/private-link-scope). Ingestion stays Open:
+        agents in the VNet (e.g. AKS's Azure Monitor agent with its data collection endpoint) may send to resources
+        outside the scope; queries are PrivateOnly when public query access is off."""
+        scope = monitor.PrivateLinkScope(
+            f"{name}-ampls",
+            scope_name=args.naming.name("monitor_private_link_scope"),
+            resource_group_name=args.resource_group_name,
+            location="global",
+            access_mode_settings={
+                "ingestion_access_mode": "Open",
+                "query_access_mode": "Open" if args.monitor_public_query else "PrivateOnly",
+            },
+            tags=args.tags,
+            opts=child_opts(self),
+        )
+        for key, resource_id in scoped:
+            monitor.PrivateLinkScopedResource(
+                f"{name}-ampls-{key}",
+                name=key,
+                scope_name=scope.name,
+                resource_group_name=args.resource_group_name,
+                linked_resource_id=resource_id,
+                opts=child_opts(scope),
+            )
+        private_endpoint(self, f"{name}-ampls-pe", args=args,
+                         azure_name=args.naming.name("private_endpoint", "ampls"), subnet_id=pe_subnet,
+                         target_id=scope.id, group_id="azuremonitor",
+                         dns_zone_ids=[zone_ids[z] for z in dns_zone_names("azuremonitor", args.location)])
+
+    def _deny_lateral_remote_login(self, name: str, purpose: str, nsg: network.NetworkSecurityGroup,
+                                   args: SharedServicesArgs) -> None:
+        """Deny SSH and RDP from inside the VNet: no aiinfra service needs them (AML and Batch nodes have SSH off,
+        AKS nodes are reached through the API server), and they are the usual lateral-movement path (Learn, "Azure
+        security baseline for Virtual Network": restrict management ports; the default AllowVnetInBound allows
+        them). A separate SecurityRule (the NSG has no inline rules): azure-native keeps sub-resources the parent does
+        not list (pulumi/pulumi-azure-native#1087, fixed); mixing inline and separate rules would fight (#3359)."""
+        network.SecurityRule(
+            f"{name}-nsg-{purpose}-deny-remote-login",
+            security_rule_name="deny-vnet-ssh-rdp-inbound",
+            network_security_group_name=nsg.name,
+            resource_group_name=args.resource_group_name,
+            priority=4000,
+            direction=network.SecurityRuleDirection.INBOUND,
+            access=network.SecurityRuleAccess.DENY,
+            protocol=network.SecurityRuleProtocol.ASTERISK,
+            source_address_prefix="VirtualNetwork",
+            source_port_range="*",
+            destination_address_prefix="*",
+            destination_port_ranges=["22", "3389"],
+            description="No service in this subnet needs SSH or RDP from the VNet",
+            opts=child_opts(nsg),
+        )
 
     @staticmethod
     def _storage_encryption(cmk: CustomerManagedKey | None) -> storage.EncryptionArgsDict:
@@ -569,6 +782,16 @@ class SharedServices(pulumi.ComponentResource):
         }
 
     @staticmethod
+    def _tiering(rules: LifecycleRules) -> storage.ManagementPolicyBaseBlobArgsDict:
+        tiers: storage.ManagementPolicyBaseBlobArgsDict = {
+            "tier_to_cool": {"days_after_modification_greater_than": rules.models_cool_after_days}}
+        if rules.models_cold_after_days is not None:
+            tiers["tier_to_cold"] = {"days_after_modification_greater_than": rules.models_cold_after_days}
+        if rules.models_archive_after_days is not None:
+            tiers["tier_to_archive"] = {"days_after_modification_greater_than": rules.models_archive_after_days}
+        return tiers
+
+    @staticmethod
     def _lifecycle_rules(rules: LifecycleRules) -> list[storage.ManagementPolicyRuleArgsDict]:
         return [
             {
@@ -577,10 +800,7 @@ class SharedServices(pulumi.ComponentResource):
                 "type": "Lifecycle",
                 "definition": {
                     "filters": {"blob_types": ["blockBlob"], "prefix_match": [rules.models_prefix]},
-                    "actions": {"base_blob": {
-                        "tier_to_cool": {"days_after_modification_greater_than": rules.models_cool_after_days},
-                        "tier_to_archive": {"days_after_modification_greater_than": rules.models_archive_after_days},
-                    }},
+                    "actions": {"base_blob": SharedServices._tiering(rules)},
                 },
             },
             {
@@ -607,7 +827,7 @@ class SharedServices(pulumi.ComponentResource):
             amount=budget.amount,
             category="Cost",
             time_grain="Monthly",
-            time_period={"start_date": f"{budget.start_date}T00:00:00Z"},
+            time_period={"start_date": f"{budget.start_date or first_of_month(utc_today())}T00:00:00Z"},
             notifications={
                 "actual": {
                     "enabled": True, "operator": "GreaterThan", "threshold": budget.actual_threshold_percent,
@@ -618,5 +838,7 @@ class SharedServices(pulumi.ComponentResource):
                     "threshold_type": "Forecasted", "contact_emails": budget.contact_emails,
                 },
             },
-            opts=child_opts(self),
+            # The start date is the month of creation; a later run computes a later month, which the Budgets API
+            # would refuse for an existing budget (and would reset its history): keep the one it was created with.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["timePeriod.startDate"]),
         )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from google.protobuf import struct_pb2
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
@@ -36,6 +37,10 @@ class Registration:
     id: str | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
     ignore_changes: list[str] = field(default_factory=list)
+    replace_on_changes: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
+    secret_inputs: list[str] = field(default_factory=list)
+    """Top-level inputs whose value is, or contains, a secret (shown as `[secret]` by `pulumi preview`)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +52,9 @@ class Registration:
             "provider": self.provider,
             "protect": self.protect,
             "ignoreChanges": sorted(self.ignore_changes),
+            "replaceOnChanges": sorted(self.replace_on_changes),
+            "deleteBeforeReplace": self.delete_before_replace,
+            "secretInputs": sorted(self.secret_inputs),
             "id": self.id,
             "inputs": self.inputs,
             "dependencies": sorted(set(self.dependencies)),
@@ -77,6 +85,17 @@ class ArmMocks(Mocks):
     def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         """An invoke's result and its check failures (none: every answer is well-formed; see engine/invokes.py)."""
         return answer_invoke(args.token, dict(args.args), self.registered), []
+
+
+def _secret_inputs(properties: struct_pb2.Struct) -> list[str]:
+    """Names of the top-level properties that carry a secret anywhere inside."""
+    found = []
+    for key in properties.fields:
+        one = struct_pb2.Struct()
+        one.fields[key].CopyFrom(properties.fields[key])
+        if rpc.deserialize_properties_unwrap_secrets(one)[1]:
+            found.append(key)
+    return found
 
 
 def _json_safe(value: Any) -> Any:
@@ -140,6 +159,9 @@ class RecordingMonitor(MockMonitor):
             id=response.id or None,
             outputs=_json_safe(outputs) if request.custom else {},
             ignore_changes=list(request.ignoreChanges),
+            replace_on_changes=list(request.replaceOnChanges),
+            delete_before_replace=bool(request.deleteBeforeReplace),
+            secret_inputs=_secret_inputs(request.object),
         )
         with self._lock:
             if registration.urn in self.registrations:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import ai_openai, compute_cost, deployability_apps, encryption, governance, identity, network, stack
+from . import (ai_openai, compute_cost, deployability_aks, deployability_apps, deployability_ml, encryption, governance,
+               identity, network, stack)
 from ._rule import Resource, Rule
 
 PACK_NAME = "aiinfra"
@@ -24,6 +25,8 @@ RULES: list[Rule] = [
     *stack.RULES,
     *deployability_apps.RULES,
     *ai_openai.RULES,
+    *deployability_aks.RULES,
+    *deployability_ml.RULES,
 ]
 
 

@@ -11,7 +11,7 @@ import json
 from typing import Literal, TypeVar
 
 import pulumi
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from aiinfra.components._base import ArgsModel, duplicates, format_validation_error
 from aiinfra.components.ai_services import AiServicesSettings
@@ -139,7 +139,10 @@ class PlatformConfig(ArgsModel):
     location: str
     """Azure region of the environment (needs GPU quota there, e.g. `westus3`, `eastus`)."""
     naming_seed: str = ""
-    """Extra input to the hash suffix of globally unique names; set it to your subscription id."""
+    """Extra input to the hash suffix of globally unique names (Key Vault, storage, ACR, Batch) and of names soft
+    delete keeps (Azure ML workspaces). Those names are already unique per subscription and stack (the program adds
+    both); change this (e.g. to `r2`) to re-create the environment while soft delete still holds the old names
+    (Key Vault 90 days, workspaces 14 days)."""
     tags: dict[str, str]
     """Tags on every resource; must include `owner` and `costCenter`."""
     lock_stateful_resources: bool = False
@@ -230,6 +233,17 @@ class PlatformConfig(ArgsModel):
         if self.aks.attach is not None and self.aks.attach.workspace not in names:
             raise ValueError(f"aks.attach.workspace: no workspace named '{self.aks.attach.workspace}'; "
                              f"workspaces: {', '.join(names) or 'none'}")
+        if self.aks.attach is not None:
+            index = names.index(self.aks.attach.workspace)
+            target = self.workspaces[index]
+            if target.managed_network:
+                # Microsoft Learn, "Workspace managed virtual network isolation", Limitations: Kubernetes compute
+                # is not supported in an Azure ML managed virtual network.
+                raise ValueError(
+                    f"aks.attach.workspace: workspace '{target.name}' has a managed network (workspaces[{index}]."
+                    f"isolationMode {target.isolation_mode}), and Azure ML does not support Kubernetes compute in a "
+                    "managed virtual network; attach the cluster to a workspace with isolationMode Disabled (private "
+                    "endpoint in the shared VNet, public access off), or remove aks.attach")
         return self
 
     @model_validator(mode="after")
@@ -238,6 +252,15 @@ class PlatformConfig(ArgsModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    _deployment_scope: str = PrivateAttr(default="")
+
+    def scoped_to(self, subscription_id: str, project: str, stack: str) -> "PlatformConfig":
+        """This config with names unique per subscription, project and stack: two users of the same stack file in
+        different subscriptions (or stacks) never collide on a global name."""
+        scoped = self.model_copy()
+        scoped._deployment_scope = "|".join([subscription_id, project, stack])
+        return scoped
 
     @property
     def container_app_callers(self) -> dict[str, str]:
@@ -251,12 +274,19 @@ class PlatformConfig(ArgsModel):
 
     @property
     def naming(self) -> NamingConvention:
+        seed = "|".join(p for p in (self._deployment_scope, self.naming_seed) if p)
         return NamingConvention(prefix=self.prefix, environment=self.environment, location=self.location,
-                                unique_seed=self.naming_seed)
+                                unique_seed=seed)
 
     @property
     def all_tags(self) -> dict[str, str]:
         return {**self.tags, "environment": self.environment, "managedBy": "pulumi-aiinfra"}
+
+
+# Pulumi secrets (`pulumi config set --secret`) holding the AKS inference router's PEM certificate and key, read
+# when aks.azureMlExtension serves HTTPS inference.
+AKS_TLS_CERTIFICATE_KEY = "aksInferenceTlsCertificate"
+AKS_TLS_KEY_KEY = "aksInferenceTlsKey"
 
 
 class ConfigError(pulumi.RunError):
@@ -288,29 +318,34 @@ def load_config_object(model: type[M], namespace: str, key: str) -> M:
     return validate_config_object(model, raw, f"{namespace}:{key}", stack_file)
 
 
+def load_secret(namespace: str, key: str, purpose: str, where: str | None = None) -> pulumi.Output[str]:
+    """A stack config value that must be a Pulumi secret (`pulumi config set --secret`); a missing or plain-text
+    value is a ConfigError naming the key (and `where`, the setting that asks for it) and the command that sets it."""
+    stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
+    full_key = f"{namespace}:{key}"
+    asked_by = f"{where}: " if where else ""
+    value = pulumi.Config(namespace).get_secret(key)
+    if value is None:
+        raise ConfigError(f"{stack_file}: {asked_by}missing {full_key}: {purpose}. Set it as a secret: "
+                          f"`pulumi config set --secret {full_key} <value>`")
+    if not pulumi.runtime.is_config_secret(full_key):
+        raise ConfigError(f"{stack_file}: {full_key} is stored in plain text; it must be a secret: "
+                          f"`pulumi config rm {full_key}` then `pulumi config set --secret {full_key} <value>`")
+    return value
+
+
 def container_app_secret_values(config: PlatformConfig) -> dict[str, pulumi.Input[str]]:
     """The values of the Key Vault secrets the Container Apps create, from the stack's secret config
-    `aiinfra:<keyVaultSecret>` (set with `pulumi config set --secret`); a missing or plaintext value is an error
-    naming the key and the fix."""
+    `aiinfra:<keyVaultSecret>`; a missing or plain-text value is an error naming the key and the fix (or mark the
+    secret `existing: true` when it is already in the vault)."""
     if config.container_apps is None:
         return {}
-    stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
     where = {s.key_vault_secret: f"{CONFIG_NAMESPACE}:{CONFIG_KEY}.containerApps.apps[{i}].secrets[{j}]"
              for i, a in enumerate(config.container_apps.apps) for j, s in enumerate(a.secrets) if not s.existing}
-    values: dict[str, pulumi.Input[str]] = {}
-    stack_config = pulumi.Config(CONFIG_NAMESPACE)
-    for secret_name in config.container_apps.secrets_to_create():
-        key = f"{CONFIG_NAMESPACE}:{secret_name}"
-        fix = (f"set it with `pulumi config set --secret {key} <value>`, or mark the secret `existing: true` if "
-               "it is already in the vault")
-        if stack_config.get(secret_name) is None:
-            raise ConfigError(f"{stack_file}: {where[secret_name]}: the Key Vault secret '{secret_name}' is created "
-                              f"from the stack secret {key}, which is not set; {fix}")
-        if not pulumi.runtime.is_config_secret(key):
-            raise ConfigError(f"{stack_file}: {key} is plaintext; a Key Vault secret's value must be a Pulumi "
-                              f"secret: {fix}")
-        values[secret_name] = stack_config.require_secret(secret_name)
-    return values
+    return {name: load_secret(CONFIG_NAMESPACE, name,
+                              f"the Key Vault secret '{name}' is created from it (or mark the secret `existing: true` "
+                              "if it is already in the vault)", where[name])
+            for name in config.container_apps.secrets_to_create()}
 
 
 def parse_platform_config(raw: object, stack_file: str) -> PlatformConfig:

@@ -6,17 +6,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-from pulumi_azure_native import resources
+from pulumi_azure_native import authorization, resources
 
 from aiinfra.components.ai_services import AiServices, AiServicesArgs, AiServicesSettings, AiWorkspaceConnection
-from aiinfra.components.aks_gpu_cluster import AksGpuCluster, AksGpuClusterArgs, AksGpuClusterSettings, AmlAttachment
+from aiinfra.components.aks_gpu_cluster import (AksGpuCluster, AksGpuClusterArgs, AksGpuClusterSettings, AmlAttachment,
+                                                InferenceTls)
 from aiinfra.components.gpu_compute_pool import GpuComputePool, GpuComputePoolArgs, GpuComputePoolSettings
 from aiinfra.components.secure_workspace import OutboundRule, SecureWorkspace, SecureWorkspaceArgs, SecureWorkspaceSettings
 from aiinfra.components.batch_gpu_pool import BatchGpuPool, BatchGpuPoolArgs, BatchGpuPoolSettings
 from aiinfra.components.container_apps_gpu import ContainerAppsGpu, ContainerAppsGpuArgs, ContainerAppsGpuSettings
 from aiinfra.components.shared_services import SharedServices, SharedServicesArgs
 
-from .config import PlatformConfig, container_app_secret_values
+from .config import (AKS_TLS_CERTIFICATE_KEY, AKS_TLS_KEY_KEY, CONFIG_NAMESPACE, PlatformConfig,
+                     container_app_secret_values, load_secret)
 
 
 @dataclass
@@ -31,6 +33,11 @@ class Environment:
 
 
 def build_environment(config: PlatformConfig) -> Environment:
+    # Names unique per subscription and stack by default (issue 12, item 4): a Key Vault name stays taken for 90 days
+    # after `pulumi destroy` (purge protection), so two users of one example config, or a second stack, must not share
+    # them. `namingSeed` adds to this scope, to re-create an environment inside the soft-delete window.
+    subscription_id = authorization.get_client_config().subscription_id
+    config = config.scoped_to(subscription_id, pulumi.get_project(), pulumi.get_stack())
     naming = config.naming
     tags = config.all_tags
     group_name: pulumi.Input[str] = naming.name("resource_group")
@@ -84,8 +91,12 @@ def build_workspaces(config: PlatformConfig, group_name: pulumi.Input[str], shar
     endpoints other components need the workspace to reach (e.g. the Azure OpenAI account)."""
     workspaces: dict[str, SecureWorkspace] = {}
     for entry in config.workspaces:
-        settings = {f: getattr(entry, f) for f in SecureWorkspaceSettings.model_fields}
-        settings["outbound_rules"] = [*entry.outbound_rules, *(extra_outbound_rules or {}).get(entry.name, [])]
+        # Only what the stack file sets: the settings' own defaults apply to the rest, and a default passed
+        # explicitly would count as set (e.g. storageOutboundSubresources, refused without a managed network).
+        settings = {f: getattr(entry, f) for f in SecureWorkspaceSettings.model_fields if f in entry.model_fields_set}
+        extra = (extra_outbound_rules or {}).get(entry.name, [])
+        if extra:
+            settings["outbound_rules"] = [*entry.outbound_rules, *extra]
         workspace = SecureWorkspace(
             f"ml-{entry.name}",
             SecureWorkspaceArgs(**common_args(config, group_name, shared), shared=shared.ref,
@@ -131,15 +142,28 @@ def build_aks(config: PlatformConfig, group_name: pulumi.Input[str], shared: Sha
         return
     attachment = None
     if config.aks.attach is not None:
-        ref = workspaces[config.aks.attach.workspace].ref
+        workspace = workspaces[config.aks.attach.workspace]
+        ref = workspace.ref
         attachment = AmlAttachment(
             workspace_name=ref.workspace_name,
             workspace_resource_group_name=ref.resource_group_name,
             workspace_location=ref.location,
+            workspace_managed_network=ref.managed_network,
+            # The workspace acts through its primary user-assigned identity: it gets the attach roles.
+            workspace_principal_id=workspace.identity_principal_id,
             identity_id=ref.compute_identity_id,
             depends_on=ref.depends_on,
             compute_name=config.aks.attach.compute_name,
             namespace=config.aks.attach.namespace,
+        )
+    tls = None
+    extension = config.aks.azure_ml_extension
+    if extension is not None and extension.serves_https:
+        purpose = ("aiinfra:platform.aks.azureMlExtension serves HTTPS inference, which needs the router's "
+                   "PEM {what} for sslCname")
+        tls = InferenceTls(
+            certificate_pem=load_secret(CONFIG_NAMESPACE, AKS_TLS_CERTIFICATE_KEY, purpose.format(what="certificate")),
+            key_pem=load_secret(CONFIG_NAMESPACE, AKS_TLS_KEY_KEY, purpose.format(what="private key")),
         )
     cluster = AksGpuCluster(
         "aks",
@@ -147,6 +171,7 @@ def build_aks(config: PlatformConfig, group_name: pulumi.Input[str], shared: Sha
             **common_args(config, group_name, shared),
             shared=shared.ref,
             aml_attachment=attachment,
+            inference_tls=tls,
             **{f: getattr(config.aks, f) for f in AksGpuClusterSettings.model_fields},
         ),
     )

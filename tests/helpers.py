@@ -63,3 +63,29 @@ def fake_shared_ref(location: str = "westus3", **overrides):
     )
     fields.update(overrides)
     return SharedServicesRef(**fields)
+
+
+SLEEP = "time:index/sleep:Sleep"
+
+
+def waits_for(plan: Plan, resource: Registration, urn: str) -> bool:
+    """`resource` is created after `urn`: directly, or through what it depends on (e.g. a time.Sleep after grants)."""
+    by_urn = {r.urn: r for r in plan.resources}
+    seen: set[str] = set()
+    todo = list(resource.dependencies)
+    while todo:
+        current = todo.pop()
+        if current == urn:
+            return True
+        if current in seen or current not in by_urn:
+            continue
+        seen.add(current)
+        todo.extend(by_urn[current].dependencies)
+    return False
+
+
+def waits_for_rbac(plan: Plan, resource: Registration, grant_urn: str) -> bool:
+    """`resource` waits for the role assignment `grant_urn` AND for a time.Sleep after it (RBAC propagation)."""
+    by_urn = {r.urn: r for r in plan.resources}
+    sleeps = [by_urn[u] for u in resource.dependencies if u in by_urn and by_urn[u].type == SLEEP]
+    return any(waits_for(plan, s, grant_urn) and s.inputs.get("createDuration") for s in sleeps)

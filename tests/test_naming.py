@@ -71,3 +71,16 @@ def test_convention_rejects_bad_prefix_with_field_name():
 def test_unknown_args_key_from_python_gets_a_python_spelled_suggestion():
     with pytest.raises(ValueError, match="unique_sed: unknown key; did you mean 'unique_seed'"):
         NamingConvention(prefix="aiinfra", environment="dev", location="westus3", unique_sed="x")
+
+
+def test_names_kept_by_soft_delete_change_with_the_seed():
+    """Issue 12 item 4: an Azure ML workspace keeps its name 14 days after deletion (Learn, "Workspace soft
+    deletion"), so like Key Vault it carries the hash suffix and a new seed frees it."""
+    first = NamingConvention(prefix="aiinfra", environment="dev", location="westus3", unique_seed="sub|proj|dev")
+    second = first.model_copy(update={"unique_seed": "sub|proj|dev|r2"})
+    for service, parts in (("machine_learning_workspace", ("research",)), ("key_vault", ()), ("key_vault", ("cmk",)),
+                           ("storage_account", ()), ("container_registry", ())):
+        assert first.name(service, *parts) != second.name(service, *parts), service
+        assert first.name(service, *parts) == first.name(service, *parts)
+    assert first.name("virtual_network") == second.name("virtual_network")
+    assert RULES["machine_learning_workspace"].kept_after_delete

@@ -7,7 +7,7 @@ import pytest
 from aiinfra.components import _base
 from aiinfra.components.naming import NamingConvention
 from aiinfra.components.shared_services import SharedServicesArgs
-from helpers import children, group_ids, one, private_endpoints_to, zone_names_of
+from helpers import children, group_ids, one, private_endpoints_to, waits_for_rbac, zone_names_of
 
 VAULT = "azure-native:keyvault:Vault"
 STORAGE = "azure-native:storage:StorageAccount"
@@ -16,8 +16,12 @@ DIAG = "azure-native:monitor:DiagnosticSetting"
 LOCK = "azure-native:authorization:ManagementLockByScope"
 
 
-def test_key_vault_is_private_rbac_and_undeletable(plan):
-    vault = one(plan, VAULT)
+@pytest.mark.parametrize("vault_name", ["shared-kv", "shared-kv-cmk"])
+def test_key_vault_is_private_rbac_and_undeletable(plan, env, vault_name):
+    if vault_name == "shared-kv-cmk" and env == "dev":
+        assert not [v for v in plan.of_type(VAULT) if v.name == vault_name]  # no CMK in dev
+        return
+    vault = one(plan, VAULT, vault_name)
     props = vault.inputs["properties"]
     assert props["enableRbacAuthorization"] is True
     assert props["enableSoftDelete"] is True and props["enablePurgeProtection"] is True
@@ -130,12 +134,16 @@ def test_cmk_follows_the_environment(plan, env):
     assert registry.inputs["encryption"]["status"] == "enabled"
     # The identity may use the key before storage and ACR are created with it.
     grant = next(r for r in plan.of_type("azure-native:authorization:RoleAssignment") if r.name.endswith("cmk-crypto-user"))
-    assert grant.urn in account.dependencies and grant.urn in registry.dependencies
+    # Issue 12 item 5: storage and ACR wait for the grant and for a time.Sleep after it (RBAC propagation; AVM's
+    # key vault module waits after role assignments before key operations).
+    assert waits_for_rbac(plan, account, grant.urn) and waits_for_rbac(plan, registry, grant.urn)
     assert grant.inputs["roleDefinitionId"].endswith("e147488a-f6f5-4113-8e2d-b22465e65bf6")
+    # Issue 12 item 7: the key lives in a vault of its own, not in the one workloads administer.
+    assert key.inputs["vaultName"] == one(plan, VAULT, "shared-kv-cmk").outputs["name"]
 
 
 def test_prd_protects_and_locks_stateful_resources(plan, env):
-    stateful = [one(plan, VAULT), one(plan, STORAGE), one(plan, REGISTRY)]
+    stateful = [*plan.of_type(VAULT), one(plan, STORAGE), one(plan, REGISTRY)]
     locked_scopes = {lock.inputs["scope"] for lock in plan.of_type(LOCK)}
     for resource in stateful:
         assert resource.protect is (env == "prd"), resource.name
@@ -163,3 +171,200 @@ def test_storage_diagnostics_use_the_metric_category_storage_accepts(plan):
     assert len(storage_settings) == 3  # account metrics + blob and file service logs
     for setting in storage_settings:
         assert [m["category"] for m in setting.inputs["metrics"]] == ["Transaction"]
+
+
+# --- issue 12: deployability on real Azure ---------------------------------------------------------------------
+
+import datetime  # noqa: E402
+
+import yaml  # noqa: E402
+
+from aiinfra.components import shared_services  # noqa: E402
+from aiinfra.engine import arm, run_program  # noqa: E402
+from stacks.config import parse_platform_config  # noqa: E402
+from stacks.config import ConfigError  # noqa: E402
+
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+
+
+def test_no_archive_tier_on_zone_redundant_storage(plan):
+    """Learn, "Access tiers for blob data": ZRS/GZRS/RA-GZRS accounts have no archive tier."""
+    account = one(plan, STORAGE)
+    policy = one(plan, "azure-native:storage:ManagementPolicy")
+    actions = [r["definition"]["actions"]["baseBlob"] for r in policy.inputs["policy"]["rules"]]
+    if account.inputs["sku"]["name"] in shared_services.ZONE_REDUNDANT_STORAGE_SKUS:
+        assert not any("tierToArchive" in a for a in actions)
+        assert any("tierToCold" in a for a in actions)
+
+
+def _platform(repo, env: str) -> dict:
+    return yaml.safe_load((repo / f"Pulumi.{env}.yaml").read_text())["config"]["aiinfra:platform"]
+
+
+@pytest.mark.parametrize("sku", ["Standard_ZRS", "Standard_GZRS"])
+def test_archive_on_zone_redundant_storage_is_a_config_error_naming_the_key(repo, sku):
+    raw = _platform(repo, "prd")
+    raw["shared"]["storageSku"] = sku
+    raw["shared"]["lifecycle"] = {"modelsCoolAfterDays": 30, "modelsColdAfterDays": None, "modelsArchiveAfterDays": 90}
+    with pytest.raises(ConfigError) as info:
+        parse_platform_config(raw, "Pulumi.prd.yaml")
+    message = str(info.value)
+    assert "aiinfra:platform.shared: lifecycle.modelsArchiveAfterDays" in message
+    assert sku in message and "modelsColdAfterDays" in message and "Standard_LRS" in message
+
+
+def test_prd_storage_survives_a_region_loss(plan, env):
+    if env == "prd":
+        assert one(plan, STORAGE).inputs["sku"]["name"] == "Standard_GZRS"
+
+
+def test_soft_delete_on_blobs_containers_and_file_shares(plan):
+    """Seed 000 and Learn "Soft delete for blobs" / "Soft delete for Azure file shares" (issue 12 item 10)."""
+    account = one(plan, STORAGE)
+    [blob] = children(plan, account, "azure-native:storage:BlobServiceProperties")
+    [files] = children(plan, account, "azure-native:storage:FileServiceProperties")
+    for policy in (blob.inputs["deleteRetentionPolicy"], blob.inputs["containerDeleteRetentionPolicy"],
+                   files.inputs["shareDeleteRetentionPolicy"]):
+        assert policy["enabled"] is True and policy["days"] >= 7
+    assert "isVersioningEnabled" not in blob.inputs  # not supported with a hierarchical namespace
+
+
+def test_nsgs_deny_lateral_ssh_and_rdp_and_nat_ip_is_zone_redundant(plan):
+    """Issue 12 item 12."""
+    for nsg in plan.of_type("azure-native:network:NetworkSecurityGroup"):
+        if not nsg.name.startswith("shared-"):
+            continue
+        [rule] = children(plan, nsg, "azure-native:network:SecurityRule")
+        i = rule.inputs
+        assert (i["direction"], i["access"], i["sourceAddressPrefix"]) == ("Inbound", "Deny", "VirtualNetwork")
+        assert sorted(i["destinationPortRanges"]) == ["22", "3389"] and i["priority"] < 65000
+    ip = one(plan, "azure-native:network:PublicIPAddress", "shared-nat-ip")
+    assert ip.inputs["zones"] == ["1", "2", "3"]  # westus3 has availability zones
+
+
+def test_storage_service_logs_are_the_audit_trail_not_every_read(plan):
+    """Issue 12 item 13: StorageWrite and StorageDelete, not StorageRead (cost)."""
+    account = one(plan, STORAGE)
+    services = [d for d in plan.of_type(DIAG) if str(d.inputs["resourceUri"]).startswith(f"{account.id}/")]
+    assert len(services) == 2
+    for setting in services:
+        assert {entry["category"] for entry in setting.inputs["logs"]} == {"StorageWrite", "StorageDelete"}
+
+
+def test_cmk_grants_the_cosmos_db_service_principal_looked_up_by_application_id(plan, env):
+    """Issue 12 item 1: never a hard-coded object id; the grant is on the key, before anything uses it."""
+    grants = [a for a in plan.of_type(ROLE_ASSIGNMENT) if a.name == "shared-cmk-cosmos-db"]
+    if env == "dev":
+        assert not grants
+        return
+    [grant] = grants
+    key = one(plan, "azure-native:keyvault:Key")
+    assert grant.inputs["scope"] == key.id
+    assert grant.inputs["principalId"] != shared_services.COSMOS_DB_APPLICATION_IDS["AzureCloud"]
+    for resource in (one(plan, STORAGE), one(plan, REGISTRY)):
+        assert waits_for_rbac(plan, resource, grant.urn)
+
+
+def _budget_start(monkeypatch, repo, today: datetime.date):
+    monkeypatch.setattr(shared_services, "utc_today", lambda: today)
+    budget = one(run_program(repo, "dev"), "azure-native:consumption:Budget")
+    return budget.inputs["timePeriod"]["startDate"], budget.ignore_changes
+
+
+def test_budget_starts_the_month_the_stack_is_created_and_never_shows_a_diff(monkeypatch, repo):
+    """Issue 12 item 3: the Budgets API refuses a start date in a past period; the date is fixed at creation."""
+    created, ignored = _budget_start(monkeypatch, repo, datetime.date(2027, 3, 17))
+    assert created == "2027-03-01T00:00:00Z"
+    later, ignored_later = _budget_start(monkeypatch, repo, datetime.date(2027, 11, 2))
+    assert later == "2027-11-01T00:00:00Z"
+    # A later run computes a later month, which Pulumi must not send: the engine keeps the created value.
+    assert "timePeriod.startDate" in ignored and "timePeriod.startDate" in ignored_later
+
+
+def test_first_of_month():
+    assert shared_services.first_of_month(datetime.date(2026, 12, 31)) == "2026-12-01"
+    assert shared_services.first_of_month(datetime.date(2027, 1, 1)) == "2027-01-01"
+
+
+GLOBAL_NAMES = {VAULT: "vaultName", STORAGE: "accountName", REGISTRY: "registryName",
+                "azure-native:machinelearningservices:Workspace": "workspaceName"}
+
+
+def _names(plan) -> set[str]:
+    return {r.inputs[key] for token, key in GLOBAL_NAMES.items() for r in plan.of_type(token)}
+
+
+def test_names_are_unique_per_subscription_and_stack(monkeypatch, repo, plan_of, tmp_path):
+    """Issue 12 item 4: two users of one example config (other subscription, or another stack name) get other
+    Key Vault, storage, registry and workspace names."""
+    ours = _names(plan_of("dev"))
+    monkeypatch.setattr(arm, "SUBSCRIPTION_ID", "11111111-2222-3333-4444-555555555555")
+    assert _names(run_program(repo, "dev")).isdisjoint(ours)
+    monkeypatch.undo()
+    other_stack = tmp_path / "Pulumi.dev2.yaml"
+    other_stack.write_text((repo / "Pulumi.dev.yaml").read_text())
+    assert _names(run_program(repo, "dev2", stack_file=other_stack)).isdisjoint(ours)
+
+
+def test_a_new_naming_seed_recreates_the_environment_under_new_names(repo, plan_of, tmp_path):
+    """Issue 12 item 4 (docs/components/shared_services.md, "Re-creating an environment"): inside the soft-delete
+    window (Key Vault 90 days with purge protection, workspaces 14 days) a new `namingSeed` gives free names."""
+    config = yaml.safe_load((repo / "Pulumi.dev.yaml").read_text())
+    config["config"]["aiinfra:platform"]["namingSeed"] = "r2"
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text(yaml.safe_dump(config))
+    recreated = run_program(repo, "dev", stack_file=stack_file)
+    assert _names(recreated).isdisjoint(_names(plan_of("dev")))
+    # Names that soft delete does not keep stay the same (the resource group bootstrap/ created, the VNet).
+    assert one(recreated, "azure-native:network:VirtualNetwork").inputs["virtualNetworkName"] == \
+        one(plan_of("dev"), "azure-native:network:VirtualNetwork").inputs["virtualNetworkName"]
+
+
+def test_azure_monitor_behind_a_private_link_scope_where_configured(plan, env, repo):
+    """Issue 12 item 11 (Learn, "Use Azure Private Link to connect networks to Azure Monitor"): AMPLS with Log
+    Analytics and Application Insights, a private endpoint with the Azure Monitor zones, public query off in prd."""
+    shared = _platform(repo, env)["shared"]
+    logs = one(plan, "azure-native:operationalinsights:Workspace")
+    insights = one(plan, "azure-native:applicationinsights:Component")
+    zones = {z.inputs["privateZoneName"] for z in plan.of_type("azure-native:privatedns:PrivateZone")}
+    scopes = plan.of_type("azure-native:monitor:PrivateLinkScope")
+    if not shared.get("monitorPrivateLink"):
+        # An empty Azure Monitor zone linked to the VNet would break every agent's name resolution.
+        assert not scopes and "privatelink.monitor.azure.com" not in zones
+        return
+    [scope] = scopes
+    scoped = {r.inputs["linkedResourceId"] for r in children(plan, scope, "azure-native:monitor:PrivateLinkScopedResource")}
+    assert scoped == {logs.id, insights.id}
+    [endpoint] = private_endpoints_to(plan, scope)
+    assert group_ids(endpoint) == ["azuremonitor"]
+    assert {"privatelink.monitor.azure.com", "privatelink.oms.opinsights.azure.com",
+            "privatelink.ods.opinsights.azure.com", "privatelink.agentsvc.azure-automation.net"} <= zone_names_of(
+        plan, endpoint)
+    if env == "prd":
+        assert scope.inputs["accessModeSettings"]["queryAccessMode"] == "PrivateOnly"
+        for resource in (logs, insights):
+            assert resource.inputs["publicNetworkAccessForQuery"] == "Disabled"
+            # Documented exception: managed-network ML computes ingest over the AzureMonitor service tag.
+            assert resource.inputs["publicNetworkAccessForIngestion"] == "Enabled"
+
+
+def test_closing_azure_monitor_without_private_link_is_a_config_error(repo):
+    raw = _platform(repo, "dev")
+    raw["shared"]["monitorPublicQuery"] = False
+    with pytest.raises(ConfigError) as info:
+        parse_platform_config(raw, "Pulumi.dev.yaml")
+    assert "aiinfra:platform.shared: monitorPublicQuery: false needs monitorPrivateLink: true" in str(info.value)
+
+
+def test_cosmos_db_object_id_from_config_skips_the_graph_lookup(repo, tmp_path):
+    """For deployers without Microsoft Graph read access: the object id comes from config, validated as a GUID."""
+    config = yaml.safe_load((repo / "Pulumi.test.yaml").read_text())
+    shared = config["config"]["aiinfra:platform"]["shared"]
+    shared["cosmosDbPrincipalObjectId"] = "0b5e1c2d-3f4a-4b6c-8d7e-9f0a1b2c3d4e"
+    stack_file = tmp_path / "Pulumi.test.yaml"
+    stack_file.write_text(yaml.safe_dump(config))
+    grant = one(run_program(repo, "test", stack_file=stack_file), ROLE_ASSIGNMENT, "shared-cmk-cosmos-db")
+    assert grant.inputs["principalId"] == "0b5e1c2d-3f4a-4b6c-8d7e-9f0a1b2c3d4e"
+    shared["cosmosDbPrincipalObjectId"] = "cosmos"
+    with pytest.raises(ConfigError, match="shared.cosmosDbPrincipalObjectId"):
+        parse_platform_config(config["config"]["aiinfra:platform"], "Pulumi.test.yaml")

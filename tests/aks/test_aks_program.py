@@ -21,6 +21,9 @@ POOL = "azure-native:containerservice:AgentPool"
 ROLE = "azure-native:authorization:RoleAssignment"
 COMPONENT = "aiinfra:aks:AksGpuCluster"
 ROLE_IDS = {"Private DNS Zone Contributor": "b12aa53e-6015-4669-85d0-8515ebb3ae7f",
+            "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+            "Kubernetes Extension Contributor": "85cb6faf-e071-4c9b-8136-154b5a04f717",
+            "Azure Kubernetes Service Cluster Admin Role": "0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8",
             "Network Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
             "AcrPull": "7f951dda-4ed3-4680-a7ca-43fe172d538d",
             "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe"}
@@ -62,7 +65,7 @@ def test_custom_dns_zone_needs_a_user_assigned_identity_granted_before_the_clust
     assert cluster.inputs["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [identity.id]}
     grants = {role_of(r): r for r in in_component(plan, "ml", ROLE)
               if r.inputs["principalId"] == identity.outputs["principalId"]}
-    assert set(grants) == {"Private DNS Zone Contributor", "Network Contributor"}
+    assert set(grants) == {"Private DNS Zone Contributor", "Network Contributor", "Reader"}
     zone = cluster.inputs["apiServerAccessProfile"]["privateDNSZone"]
     assert grants["Private DNS Zone Contributor"].inputs["scope"] == zone
     assert grants["Network Contributor"].inputs["scope"].endswith("/virtualNetworks/vnet-acme")
@@ -92,7 +95,7 @@ def test_only_the_tainted_system_pool_is_inline_and_the_cluster_ignores_that_lis
         assert pool.inputs["resourceName"] == cluster.inputs["resourceName"]
         assert pool.inputs["enableNodePublicIP"] is False
         assert pool.inputs["vnetSubnetID"].endswith("/subnets/aks")
-        assert pool.ignore_changes == ["count"]  # the autoscaler owns the count
+        assert pool.ignore_changes[0] == "count"  # the autoscaler owns the count
 
 
 def test_pools_are_created_one_after_another(plan):
@@ -117,6 +120,32 @@ def test_gpu_pools_taints_labels_spot_and_mig(plan):
     assert pools["services"]["nodeLabels"] == {"workload": "services"} and "nodeTaints" not in pools["services"]
 
 
+def test_spot_pools_ignore_the_label_aks_adds_and_autoscaled_pools_their_count(plan):
+    ignored = {p.inputs["agentPoolName"]: p.ignore_changes for p in plan.of_type(POOL)}
+    assert ignored["t4spot"] == ["count", 'nodeLabels["kubernetes.azure.com/scalesetpriority"]']
+    assert ignored["a100mig"] == ["count"] and ignored["gpu"] == []
+
+
+def test_every_pool_encrypts_at_host_sets_max_pods_and_has_no_ssh(plan):
+    ml = one(plan, CLUSTER, "ml-cluster").inputs["agentPoolProfiles"]
+    pools = [*ml, *(p.inputs for p in in_component(plan, "ml", POOL))]
+    for pool in pools:
+        assert pool["enableEncryptionAtHost"] is True, pool["name"] if "name" in pool else pool["agentPoolName"]
+        assert pool["maxPods"] == 110
+        assert pool["securityProfile"] == {"sshAccess": "Disabled"}
+    # A team whose sizes lack the capability turns it off explicitly.
+    assert all(p.inputs["enableEncryptionAtHost"] is False for p in in_component(plan, "plain", POOL))
+
+
+def test_azure_policy_and_defender_are_on_by_default(plan):
+    ml = one(plan, CLUSTER, "ml-cluster").inputs
+    assert ml["addonProfiles"]["azurepolicy"] == {"enabled": True}
+    defender = ml["securityProfile"]["defender"]
+    assert defender == {"logAnalyticsWorkspaceResourceId": ml["addonProfiles"]["omsagent"]["config"][
+        "logAnalyticsWorkspaceResourceID"], "securityMonitoring": {"enabled": True}}
+    assert "defender" not in one(plan, CLUSTER, "plain-cluster").inputs["securityProfile"]
+
+
 def test_node_disks_use_the_customer_managed_key_through_a_disk_encryption_set(plan):
     des = one(plan, "azure-native:compute:DiskEncryptionSet")
     assert des.parent == one(plan, COMPONENT, "ml").urn
@@ -128,6 +157,11 @@ def test_node_disks_use_the_customer_managed_key_through_a_disk_encryption_set(p
     assert des.inputs["rotationToLatestKeyVersionEnabled"] is True
     assert one(plan, CLUSTER, "ml-cluster").inputs["diskEncryptionSetID"] == des.id
     assert "diskEncryptionSetID" not in one(plan, CLUSTER, "plain-cluster").inputs
+    # Learn, AKS BYOK: the cluster identity reads the DES; granted before the cluster is created.
+    identity = one(plan, "azure-native:managedidentity:UserAssignedIdentity", "ml-id")
+    [reader] = [r for r in in_component(plan, "ml", ROLE) if r.inputs["scope"] == des.id]
+    assert role_of(reader) == "Reader" and reader.inputs["principalId"] == identity.outputs["principalId"]
+    assert reader.urn in one(plan, CLUSTER, "ml-cluster").dependencies
 
 
 def test_tiers_upgrades_and_maintenance_windows(plan):
@@ -189,6 +223,21 @@ def test_azure_ml_extension_and_attachment_to_a_workspace_by_name(plan):
     assert properties["properties"]["namespace"] == "azureml-workloads"
     assert set(properties["properties"]["instanceTypes"]) == {"a100mig", "t4spot"}
     assert extension.urn in compute.dependencies
+    # Azure AD only, and replaced (never updated in place, name kept) when its properties change.
+    assert properties["disableLocalAuth"] is True
+    assert (compute.replace_on_changes, compute.delete_before_replace) == (["properties"], True)
+    # The namespace exists before the attach (an AKS managed namespace, open to the router in `azureml`).
+    namespace = one(plan, "azure-native:containerservice:ManagedNamespace")
+    assert namespace.inputs["managedNamespaceName"] == "azureml-workloads"
+    assert namespace.inputs["resourceName"] == cluster.inputs["resourceName"]
+    assert namespace.inputs["properties"]["defaultNetworkPolicy"] == {"ingress": "AllowAll", "egress": "AllowAll"}
+    assert namespace.urn in compute.dependencies
+    # Learn, attach prerequisites: the workspace's user-assigned identity holds these roles on the cluster first.
+    attach_roles = [r for r in in_component(plan, "ml", ROLE)
+                    if r.inputs["principalId"] == "2c9d7e10-4b3a-4f5e-8a6b-1d2c3e4f5a6b"]
+    assert {role_of(r) for r in attach_roles} == {"Reader", "Kubernetes Extension Contributor",
+                                                  "Azure Kubernetes Service Cluster Admin Role"}
+    assert all(r.inputs["scope"] == cluster.id and r.urn in compute.dependencies for r in attach_roles)
     principal = compute.outputs["identity"]["principalId"]
     grants = {role_of(r): r.inputs["scope"] for r in in_component(plan, "ml", ROLE)
               if r.inputs["principalId"] == principal}
@@ -196,6 +245,16 @@ def test_azure_ml_extension_and_attachment_to_a_workspace_by_name(plan):
                                  "Microsoft.ContainerRegistry/registries/cracme",
                       "Storage Blob Data Contributor": f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-net/"
                                                        "providers/Microsoft.Storage/storageAccounts/stacme"}
+
+
+def test_router_certificate_and_key_are_protected_settings_and_secret(plan):
+    extension = one(plan, "azure-native:kubernetesconfiguration:Extension")
+    settings = extension.inputs["configurationSettings"]
+    assert not any("sslSecret" in key for key in settings)  # no Kubernetes secret the new cluster cannot hold
+    assert settings["sslCname"] == "ml.acme.internal"
+    # The whole protected map is a secret: recorded as `[secret]`, as `pulumi preview` shows it.
+    assert extension.secret_inputs == ["configurationProtectedSettings"]
+    assert extension.inputs["configurationProtectedSettings"] == "[secret]"
 
 
 def test_local_accounts_trade_off_setting_and_warning(plan):
@@ -238,7 +297,7 @@ def no_registration(monkeypatch):
 ])
 def test_unusable_shared_services_fail_before_anything_is_registered(no_registration, overrides, expected):
     shared = _ref(**overrides)
-    args = AksGpuClusterArgs(naming=shared.naming, resource_group_name="rg", shared=shared,
+    args = AksGpuClusterArgs(naming=shared.naming, resource_group_name="rg", shared=shared, defender=False,
                              admin_group_object_ids=["5b6f0c1e-0d8a-4a51-9a57-3c2f8e1b7d44"])
     with pytest.raises(ComponentArgsError, match=expected):
         AksGpuCluster("broken", args)

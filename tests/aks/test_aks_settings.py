@@ -2,23 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 from typing import Any, cast
 
+import pulumi
 import pytest
 
 from aiinfra.components._base import ComponentArgsError
+from aiinfra.components.naming import NamingConvention
+from aiinfra.components.shared_services import SharedServicesRef
+from helpers import fake_shared_ref
 from aiinfra.components.aks_gpu_cluster import (
     GPU_TAINT,
     SPOT_TAINT,
+    AksGpuClusterArgs,
     AksGpuClusterSettings,
+    AmlAttachment,
+    InferenceTls,
     AzureMlExtensionSettings,
     CpuNodePool,
     GpuNodePool,
     azure_ml_extension_settings,
+    azure_ml_protected_settings,
     instance_type,
 )
 
 ADMINS = ["5b6f0c1e-0d8a-4a51-9a57-3c2f8e1b7d44"]
+
+
+def _naming() -> NamingConvention:
+    return NamingConvention(prefix="acme", environment="dev", location="eastus")
+
+
+def _shared() -> SharedServicesRef:
+    zone = "privatelink.eastus.azmk8s.io"
+    return fake_shared_ref("eastus", aks_subnet_id="/aks", private_dns_zone_ids={zone: f"/zones/{zone}"})
 
 
 def settings(**kwargs) -> AksGpuClusterSettings:
@@ -155,10 +174,12 @@ def test_extension_needs_training_or_inference():
         lambda: AzureMlExtensionSettings(enable_training=False))
 
 
-def test_https_inference_needs_a_certificate_secret_and_host_name():
+def test_https_inference_needs_a_host_name_and_never_names_a_kubernetes_secret():
     message = error(lambda: AzureMlExtensionSettings(enable_inference=True))
-    assert "inference over HTTPS needs sslSecretName and sslCname" in message
+    assert "inference over HTTPS needs sslCname" in message
     assert AzureMlExtensionSettings(enable_inference=True, allow_insecure_connections=True).enable_inference
+    # A Kubernetes secret cannot exist in a cluster the same deployment creates: the setting is gone.
+    assert "ssl_secret_name: unknown key" in error(lambda: AzureMlExtensionSettings(ssl_secret_name="fe-tls"))
 
 
 def test_extension_settings_training_only():
@@ -179,25 +200,92 @@ def test_extension_settings_training_only():
 
 def test_extension_settings_inference_on_an_internal_load_balancer_with_tls():
     values = azure_ml_extension_settings(
-        AzureMlExtensionSettings(enable_inference=True, ssl_secret_name="fe-tls", ssl_cname="ml.contoso.internal"),
+        AzureMlExtensionSettings(enable_inference=True, ssl_cname="ml.contoso.internal"),
         cluster_id="/id", cluster_name="aks", location="westus3", spot=True)
     assert values["inferenceRouterServiceType"] == "loadBalancer"
     assert values["internalLoadBalancerProvider"] == "azure"
     assert values["scoringFe.serviceType.internalLoadBalancer"] == "true"
     assert values["allowInsecureConnections"] == "false"
-    assert values["sslSecret"] == values["scoringFe.sslSecret"] == "fe-tls"
+    assert not any("sslSecret" in key or "sslCert" in key or "sslKey" in key for key in values)
     assert values["sslCname"] == "ml.contoso.internal"
     assert values["workLoadToleration[1].key"] == values["toleration[1].key"] == "kubernetes.azure.com/scalesetpriority"
     assert all(isinstance(v, str) for v in values.values())
 
 
-def test_instance_type_takes_a_whole_node():
+def test_https_inference_needs_the_certificate_and_key_and_nothing_else_takes_them():
+    base = dict(naming=_naming(), resource_group_name="rg", shared=_shared(), admin_group_object_ids=ADMINS,
+                log_analytics_workspace_id="/law", cpu_pool=CpuNodePool(name="services"))
+    https = AzureMlExtensionSettings(enable_inference=True, ssl_cname="ml.contoso.internal")
+    assert "inference_tls is required for HTTPS inference" in error(
+        lambda: AksGpuClusterArgs(**base, azure_ml_extension=https))
+    tls = InferenceTls(certificate_pem="cert", key_pem="key")
+    assert "inference_tls is only used for HTTPS inference" in error(
+        lambda: AksGpuClusterArgs(**base, azure_ml_extension=AzureMlExtensionSettings(), inference_tls=tls))
+    assert AksGpuClusterArgs(**base, azure_ml_extension=https, inference_tls=tls).inference_tls is tls
+    assert "defender needs log_analytics_workspace_id" in error(
+        lambda: AksGpuClusterArgs(**{**base, "log_analytics_workspace_id": None}))
+
+
+def test_attachment_to_a_managed_network_workspace_is_refused():
+    message = error(lambda: AmlAttachment(workspace_name="w", workspace_resource_group_name="rg",
+                                          workspace_managed_network=True))
+    assert "Kubernetes compute is not supported in an Azure ML managed virtual network" in message
+    assert "isolation mode Disabled" in message
+
+
+def test_gpu_pools_need_a_device_plugin():
+    pools = [GpuNodePool(name="gpu", vm_size="Standard_NC4as_T4_v3", max_count=1)]
+    assert "gpuPools need a GPU device plugin" in error(lambda: settings(gpu_pools=pools))
+    assert "gpuPools need a GPU device plugin" in error(lambda: settings(
+        gpu_pools=pools, cpu_pool=CpuNodePool(name="services"),
+        azure_ml_extension=AzureMlExtensionSettings(install_nvidia_device_plugin=False)))
+    assert settings(gpu_pools=pools, self_managed_gpu_device_plugin=True).gpu_pools == pools
+    assert settings(gpu_pools=pools, cpu_pool=CpuNodePool(name="services"),
+                    azure_ml_extension=AzureMlExtensionSettings()).gpu_pools == pools
+
+
+def test_zonal_system_pool_keeps_a_node_per_zone():
+    message = error(lambda: settings(system_pool=CpuNodePool(name="system", min_count=2, max_count=4,
+                                                             availability_zones=["1", "2", "3"])))
+    assert "systemPool.minCount (2) must be at least the number of availabilityZones (3)" in message
+
+
+def test_instance_type_takes_a_whole_node_or_one_mig_slice_with_its_share():
     def limits(pool: GpuNodePool) -> dict:
         schema = instance_type(pool)
         assert schema.node_selector == {"agentpool": pool.name}
-        return cast(dict, cast(Any, schema.resources).limits)
+        resources = cast(Any, schema.resources)
+        assert resources.requests == {k: v for k, v in resources.limits.items() if k != "nvidia.com/gpu"}
+        return cast(dict, resources.limits)
 
     whole = limits(GpuNodePool(name="a100", vm_size="Standard_NC48ads_A100_v4", max_count=2))
     assert whole == {"cpu": "36", "memory": "330Gi", "nvidia.com/gpu": "2"}
-    mig = limits(GpuNodePool(name="mig", vm_size="Standard_NC24ads_A100_v4", max_count=2, mig_profile="MIG3g"))
-    assert mig["nvidia.com/gpu"] == "1"
+    # NC24ads A100 v4: 24 vCPUs, 220 GiB, one A100 cut into two 3g slices -> each pod asks for half of 3/4 of it.
+    mig3 = limits(GpuNodePool(name="mig", vm_size="Standard_NC24ads_A100_v4", max_count=2, mig_profile="MIG3g"))
+    assert mig3 == {"cpu": "9", "memory": "82Gi", "nvidia.com/gpu": "1"}
+    # Seven 1g slices per GPU, two GPUs: fourteen pods per node.
+    mig1 = limits(GpuNodePool(name="mig1", vm_size="Standard_NC48ads_A100_v4", max_count=2, mig_profile="MIG1g"))
+    assert mig1 == {"cpu": "2", "memory": "23Gi", "nvidia.com/gpu": "1"}
+    fourteen = GpuNodePool(name="mig1", vm_size="Standard_NC48ads_A100_v4", max_count=2, mig_profile="MIG1g")
+    assert fourteen.pods_per_node == 14
+
+
+
+
+def test_protected_settings_are_base64_pem_and_secret_whatever_the_caller_passes():
+    tls = InferenceTls(certificate_pem="-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+                       key_pem="-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n")
+
+    async def resolve() -> dict[str, tuple[str, bool]]:
+        settings = azure_ml_protected_settings(tls)
+        found = {}
+        for key, value in settings.items():
+            output = cast(pulumi.Output[str], value)
+            found[key] = (await output.future(), await output._is_secret)  # noqa: SLF001 - no public accessor
+        return found
+
+    found = asyncio.run(resolve())
+    assert set(found) == {"scoringFe.sslCert", "scoringFe.sslKey"}
+    assert base64.b64decode(found["scoringFe.sslCert"][0]).decode() == tls.certificate_pem
+    assert base64.b64decode(found["scoringFe.sslKey"][0]).decode() == tls.key_pem
+    assert found["scoringFe.sslCert"][1] is True and found["scoringFe.sslKey"][1] is True

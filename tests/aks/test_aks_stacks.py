@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from aiinfra.engine import Plan, run_program
-from helpers import one
+from helpers import one, waits_for
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 POOL = "azure-native:containerservice:AgentPool"
@@ -80,7 +80,8 @@ def test_prd_has_the_sla_tier_zones_and_cmk_disks(plan_of):
     cmk_identity = one(plan, "azure-native:managedidentity:UserAssignedIdentity", "shared-cmk-id")
     assert des.inputs["identity"]["userAssignedIdentities"] == [cmk_identity.id]
     grant = one(plan, "azure-native:authorization:RoleAssignment", "shared-cmk-crypto-user")
-    assert grant.urn in des.dependencies  # the key permission exists before the DES uses it
+    # The key permission exists, and has had time to take effect (a time.Sleep after it), before the DES uses it.
+    assert waits_for(plan, des, grant.urn)
     assert cluster["diskEncryptionSetID"] == des.id
 
 
@@ -99,23 +100,83 @@ def test_azure_ml_extension_keeps_local_accounts_and_says_so(plan):
     assert any(cluster.inputs["resourceName"] in w and "local accounts ENABLED" in w for w in plan.warnings)
 
 
-def test_our_stacks_attach_the_cluster_to_the_research_workspace(plan):
+def test_our_stacks_attach_the_cluster_to_a_workspace_without_a_managed_network(plan):
     compute = one(plan, "azure-native:machinelearningservices:Compute", "aks-aml-compute")
-    workspace = one(plan, "azure-native:machinelearningservices:Workspace", "ml-research-workspace")
+    workspace = one(plan, "azure-native:machinelearningservices:Workspace", "ml-aksml-workspace")
+    # Learn, managed network limitations: Kubernetes compute is not supported in a managed virtual network.
+    assert workspace.inputs["managedNetwork"]["isolationMode"] == "Disabled"
+    assert workspace.inputs["publicNetworkAccess"] == "Disabled"
+    endpoint = one(plan, "azure-native:network:PrivateEndpoint", "ml-aksml-pe")
+    assert endpoint.inputs["subnet"]["id"] == one(plan, "azure-native:network:Subnet", "shared-snet-private-endpoints").id
     assert compute.inputs["workspaceName"] == workspace.inputs["workspaceName"]
     assert compute.inputs["resourceGroupName"] == workspace.inputs["resourceGroupName"]
     assert compute.inputs["properties"]["computeType"] == "Kubernetes"
     assert compute.inputs["properties"]["resourceId"] == one(plan, CLUSTER).id
+    assert compute.inputs["properties"]["disableLocalAuth"] is True
     assert compute.inputs["computeName"] == "aks-gpu"
     # Runs as the workspace's compute identity, once the workspace and that identity's grants exist.
-    identity = one(plan, "azure-native:managedidentity:UserAssignedIdentity", "ml-research-compute-id")
+    identity = one(plan, "azure-native:managedidentity:UserAssignedIdentity", "ml-aksml-compute-id")
     assert compute.inputs["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [identity.id]}
     assert workspace.urn in compute.dependencies
     assert one(plan, "azure-native:kubernetesconfiguration:Extension").urn in compute.dependencies
+    # The workspace's own identity holds the attach roles on the cluster before the attach.
+    workspace_identity = one(plan, "azure-native:managedidentity:UserAssignedIdentity", "ml-aksml-id")
+    cluster = one(plan, CLUSTER)
+    attach = [r for r in plan.of_type("azure-native:authorization:RoleAssignment")
+              if r.inputs["principalId"] == workspace_identity.outputs["principalId"] and r.inputs["scope"] == cluster.id]
+    assert {r.inputs["roleDefinitionId"].rsplit("/", 1)[-1] for r in attach} == {
+        "acdd72a7-3385-48ef-bd42-f606fba81ae7", "85cb6faf-e071-4c9b-8136-154b5a04f717",
+        "0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8"}
+    assert all(r.urn in compute.dependencies for r in attach)
+    namespace = one(plan, "azure-native:containerservice:ManagedNamespace")
+    assert namespace.inputs["managedNamespaceName"] == compute.inputs["properties"]["properties"]["namespace"]
+    assert namespace.urn in compute.dependencies
     # Every GPU pool is offered to jobs as an instance type.
     gpu_pools = {p.inputs["agentPoolName"] for p in plan.of_type("azure-native:containerservice:AgentPool")
                  if "sku=gpu:NoSchedule" in (p.inputs.get("nodeTaints") or [])}
     assert gpu_pools and set(compute.inputs["properties"]["properties"]["instanceTypes"]) == gpu_pools
+    assert (compute.replace_on_changes, compute.delete_before_replace) == (["properties"], True)
+
+
+def test_https_inference_takes_its_certificate_from_pulumi_secrets(plan, env):
+    extension = one(plan, "azure-native:kubernetesconfiguration:Extension")
+    https = extension.inputs["configurationSettings"]["enableInference"] == "true"
+    assert https is (env != "dev")
+    assert not any("sslSecret" in key for key in extension.inputs["configurationSettings"])
+    if https:
+        assert extension.secret_inputs == ["configurationProtectedSettings"]
+        assert extension.inputs["configurationProtectedSettings"] == "[secret]"
+    else:
+        assert "configurationProtectedSettings" not in extension.inputs
+
+
+def test_baseline_on_every_pool_and_prd_system_pool_across_zones(plan, env):
+    cluster = one(plan, CLUSTER).inputs
+    assert cluster["addonProfiles"]["azurepolicy"] == {"enabled": True}
+    assert cluster["securityProfile"]["defender"]["securityMonitoring"] == {"enabled": True}
+    for pool in [*cluster["agentPoolProfiles"], *(p.inputs for p in plan.of_type(POOL))]:
+        assert pool["enableEncryptionAtHost"] is True and pool["maxPods"] == 110
+        assert pool["securityProfile"] == {"sshAccess": "Disabled"}
+    if env == "prd":
+        system = cluster["agentPoolProfiles"][0]
+        assert system["minCount"] >= 3 and system["availabilityZones"] == ["1", "2", "3"]
+    for pool in plan.of_type(POOL):
+        if pool.inputs["scaleSetPriority"] == "Spot":
+            assert 'nodeLabels["kubernetes.azure.com/scalesetpriority"]' in pool.ignore_changes
+
+
+def test_tls_secret_missing_or_in_plain_text_is_a_config_error(repo, tmp_path):
+    text = (repo / "Pulumi.test.yaml").read_text()
+    start = text.index("  aiinfra:aksInferenceTlsKey:")
+    missing = tmp_path / "Pulumi.test.yaml"
+    missing.write_text(text[:start])
+    with pytest.raises(Exception, match=r"missing aiinfra:aksInferenceTlsKey: aiinfra:platform.aks.azureMlExtension "
+                                        r"serves HTTPS inference.*pulumi config set --secret aiinfra:aksInferenceTlsKey"):
+        run_program(repo, "test", stack_file=missing)
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(text[:start] + "  aiinfra:aksInferenceTlsKey: '-----BEGIN PRIVATE KEY-----'\n")
+    with pytest.raises(Exception, match="aiinfra:aksInferenceTlsKey is stored in plain text; it must be a secret"):
+        run_program(repo, "test", stack_file=plain)
 
 
 def test_container_insights_and_control_plane_logs_reach_the_shared_workspace(plan):

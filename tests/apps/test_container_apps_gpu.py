@@ -150,7 +150,7 @@ def test_images_are_pulled_from_the_shared_registry_with_the_app_identity(plan):
 
 
 def test_secrets_are_key_vault_references_read_with_the_app_identity(plan, env):
-    vault = one(plan, "azure-native:keyvault:Vault")
+    vault = one(plan, "azure-native:keyvault:Vault", "shared-kv")  # secrets; the CMK has a vault of its own
     for name, app in apps_of(plan).items():
         configured = next(a for a in config_of(env)["containerApps"]["apps"] if a["name"] == name)
         secrets = app.inputs["configuration"].get("secrets", [])
@@ -304,7 +304,7 @@ def test_a_secret_the_app_reads_must_come_from_a_stack_secret(tmp_path):
 
 def test_a_plaintext_secret_value_is_refused(tmp_path):
     path = stack_without(tmp_path, "dev", lambda c: c.update({"aiinfra:hf-token": "hf_plaintext"}))
-    with pytest.raises(ProgramError, match="aiinfra:hf-token is plaintext"):
+    with pytest.raises(ProgramError, match="aiinfra:hf-token is stored in plain text"):
         run_program(REPO, "dev", stack_file=path)
 
 

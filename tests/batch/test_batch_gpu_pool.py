@@ -73,7 +73,7 @@ def test_customer_managed_key_when_the_environment_asks(plan, env):
     # Versionless: Batch follows the key's rotation.
     assert encryption["keyVaultProperties"]["keyIdentifier"] == key.outputs["keyUri"]
     [grant] = grants_to(plan, "batch-account-id", "Key Vault Crypto Service Encryption User")
-    vault = one(plan, "azure-native:keyvault:Vault")
+    vault = one(plan, "azure-native:keyvault:Vault", "shared-kv-cmk")  # the CMK's own vault
     assert grant.inputs["scope"] == f"{vault.id}/keys/{key.inputs['keyName']}"
     assert grant.urn in account.dependencies, "the key permission must exist before the account is created"
 

@@ -168,3 +168,48 @@ def test_settings_alone_validate_from_yaml_keys():
     settings = GpuComputePoolSettings.model_validate(
         {"name": "a100-lowpri", "vmSize": "Standard_NC24ads_A100_v4", "maxNodes": 2, "idleMinutes": 10})
     assert settings.sku.gpu_count == 1 and settings.max_nodes == 2
+
+
+
+def test_a_change_azure_ml_cannot_update_replaces_the_pool_deleting_first():
+    """Azure ML updates only a cluster's scale settings and identity (Learn, "az ml compute update"); a new VM size
+    must replace it, and since the compute name is fixed (job specs use it) the old one goes first. No lock sits on a
+    managed-network workspace (issue 12 item 6), so the delete is allowed."""
+    import asyncio
+
+    import pulumi
+    from pulumi.runtime.mocks import MockMonitor
+
+    from aiinfra.components import GpuComputePool
+    from aiinfra.components._aml import CREATE_ONLY_PROPERTIES
+    from aiinfra.engine.monitor import ArmMocks
+
+    seen: dict[str, Any] = {}
+
+    class Capture(MockMonitor):
+        def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+            if request.type == COMPUTE:
+                seen.update(replace=list(request.replaceOnChanges), delete_first=request.deleteBeforeReplace)
+            return super().RegisterResource(request)
+
+    loop = asyncio.new_event_loop()  # the engine leaves no current loop behind; pulumi's test helper needs one
+    asyncio.set_event_loop(loop)
+    mocks = ArmMocks()
+    pulumi.runtime.set_mocks(mocks, preview=True, monitor=Capture(mocks))
+
+    @pulumi.runtime.test
+    def program():
+        ref = SecureWorkspaceRef(naming=NamingConvention(prefix="contoso", environment="dev", location="westus3"),
+                                 resource_group_name="rg", workspace_name="mlw", workspace_id="/subscriptions/s/ws",
+                                 compute_identity_id="/subscriptions/s/id")
+        pool = GpuComputePool("pool", GpuComputePoolArgs(workspace=ref, name="t4-pool", vm_size="Standard_NC4as_T4_v3",
+                                                         max_nodes=2))
+        return pool.compute_id.apply(lambda _: None)
+
+    try:
+        program()
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    assert seen["delete_first"] is True
+    assert "properties.properties.vmSize" in seen["replace"] and set(seen["replace"]) == set(CREATE_ONLY_PROPERTIES)

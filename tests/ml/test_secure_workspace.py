@@ -10,7 +10,9 @@ import yaml
 from aml_rbac import grants
 from aiinfra.components.interfaces import BUILTIN_ROLES
 from aiinfra.engine import Plan, Registration, run_program
-from helpers import children, group_ids, one, private_endpoints_to, zone_names_of
+from aiinfra.components.secure_workspace import FQDN_RULE_SETS, OutboundRule, fqdn_rule_set_rules
+from aiinfra.components.shared_services import COSMOS_DB_APPLICATION_IDS
+from helpers import children, group_ids, one, private_endpoints_to, waits_for_rbac, zone_names_of
 
 WORKSPACE = "azure-native:machinelearningservices:Workspace"
 COMPUTE = "azure-native:machinelearningservices:Compute"
@@ -29,6 +31,15 @@ def config_of(repo, env: str) -> dict:
 def components(plan: Plan) -> list[Registration]:
     found = plan.of_type(COMPONENT)
     assert found, "every environment has at least one workspace"
+    return found
+
+
+def managed_network_components(plan: Plan) -> list[Registration]:
+    """The workspaces with a managed network (all but the AKS workspace `aksml`: Kubernetes compute is not
+    supported in a managed network)."""
+    found = [c for c in components(plan)
+             if workspace_of(plan, c).inputs["managedNetwork"]["isolationMode"] != "Disabled"]
+    assert found
     return found
 
 
@@ -74,10 +85,11 @@ def test_private_endpoint_registers_in_both_azure_ml_zones(plan):
 
 
 def test_linked_to_the_shared_services_with_identity_based_datastores(plan):
-    shared = {key: one(plan, token) for key, token in (
-        ("keyVault", "azure-native:keyvault:Vault"), ("storageAccount", "azure-native:storage:StorageAccount"),
-        ("containerRegistry", "azure-native:containerregistry:Registry"),
-        ("applicationInsights", "azure-native:applicationinsights:Component"))}
+    shared = {key: one(plan, token, name) for key, token, name in (
+        ("keyVault", "azure-native:keyvault:Vault", "shared-kv"),
+        ("storageAccount", "azure-native:storage:StorageAccount", None),
+        ("containerRegistry", "azure-native:containerregistry:Registry", None),
+        ("applicationInsights", "azure-native:applicationinsights:Component", None))}
     for component in components(plan):
         workspace = workspace_of(plan, component)
         for key, resource in shared.items():
@@ -85,7 +97,8 @@ def test_linked_to_the_shared_services_with_identity_based_datastores(plan):
         assert workspace.inputs["systemDatastoresAuthMode"].lower() == "identity"
         assert workspace.inputs["enableDataIsolation"] is True  # several workspaces share storage, vault, registry
         identity = workspace.inputs["identity"]
-        assert identity["type"] == "SystemAssigned,UserAssigned"
+        # Issue 12 item 14: user-assigned only (no system-assigned principal without grants).
+        assert identity["type"] == "UserAssigned"
         primary = workspace.inputs["primaryUserAssignedIdentity"]
         assert primary in identity["userAssignedIdentities"]
         assert by_id(plan, IDENTITY, primary).parent == component.urn
@@ -101,7 +114,7 @@ def test_cmk_and_hbi_where_the_environment_asks(plan, env, repo):
             assert "encryption" not in workspace.inputs
             continue
         encryption = workspace.inputs["encryption"]
-        vault = one(plan, "azure-native:keyvault:Vault")
+        vault = one(plan, "azure-native:keyvault:Vault", "shared-kv-cmk")
         key = one(plan, "azure-native:keyvault:Key")
         cmk_identity = one(plan, IDENTITY, "shared-cmk-id")
         assert encryption["status"] == "Enabled"
@@ -110,7 +123,17 @@ def test_cmk_and_hbi_where_the_environment_asks(plan, env, repo):
         assert encryption["identity"]["userAssignedIdentity"] == cmk_identity.id
         assert cmk_identity.id in workspace.inputs["identity"]["userAssignedIdentities"]
         key_grant = one(plan, ROLE_ASSIGNMENT, "shared-cmk-crypto-user")
-        assert key_grant.urn in workspace.dependencies  # the key must be readable when the workspace is created
+        # The key must be readable when the workspace is created, and the grant in effect (RBAC propagation).
+        assert waits_for_rbac(plan, workspace, key_grant.urn)
+        # Issue 12 item 1 (Learn "how-to-setup-customer-managed-keys"; AVM customer_managed_key example): the Azure
+        # Cosmos DB service principal, looked up by application id, may wrap/unwrap with the key.
+        cosmos = one(plan, ROLE_ASSIGNMENT, "shared-cmk-cosmos-db")
+        assert cosmos.inputs["scope"] == key.id
+        assert role_guid(cosmos) == BUILTIN_ROLES["Key Vault Crypto Service Encryption User"]
+        assert cosmos.inputs["principalType"] == "ServicePrincipal"
+        assert cosmos.inputs["principalId"] not in (cmk_identity.outputs["principalId"],
+                                                    COSMOS_DB_APPLICATION_IDS["AzureCloud"])
+        assert waits_for_rbac(plan, workspace, cosmos.urn)
     if env == "prd":
         assert all(workspace_of(plan, c).inputs["hbiWorkspace"] and "encryption" in workspace_of(plan, c).inputs
                    for c in components(plan))
@@ -118,7 +141,7 @@ def test_cmk_and_hbi_where_the_environment_asks(plan, env, repo):
 
 def test_managed_network_is_provisioned_with_the_workspace_before_any_compute(plan, env):
     expected = "AllowInternetOutbound" if env == "dev" else "AllowOnlyApprovedOutbound"
-    for component in components(plan):
+    for component in managed_network_components(plan):
         workspace = workspace_of(plan, component)
         assert workspace.inputs["managedNetwork"]["isolationMode"] == expected
         assert workspace.inputs["provisionNetworkNow"] is True
@@ -133,7 +156,7 @@ def test_managed_network_is_provisioned_with_the_workspace_before_any_compute(pl
 
 def test_managed_network_reaches_adls_through_a_private_endpoint(plan):
     storage = one(plan, "azure-native:storage:StorageAccount")
-    for component in components(plan):
+    for component in managed_network_components(plan):
         rules = workspace_of(plan, component).inputs["managedNetwork"]["outboundRules"]
         dfs = rules["aiinfra-storage-dfs"]
         assert dfs["type"] == "PrivateEndpoint" and dfs["category"] == "UserDefined"
@@ -147,22 +170,40 @@ def test_fqdn_rules_come_with_a_firewall_sku_only_where_configured(plan, env, re
         network = workspace_of(plan, component).inputs["managedNetwork"]
         name = workspace_of(plan, component).inputs["friendlyName"]
         configured = {r["name"]: r for r in settings[name].get("outboundRules", [])}
-        fqdn = {k for k, r in configured.items() if r["type"] == "FQDN"}
         for rule_name, rule in configured.items():
             assert network["outboundRules"][rule_name]["type"] == rule["type"]
-        if fqdn:
+        fqdn = {r["destination"] for r in network.get("outboundRules", {}).values() if r["type"] == "FQDN"}
+        if network["isolationMode"] == "AllowOnlyApprovedOutbound":
+            # Issue 12 item 9 (Learn, managed network: "Access public machine learning packages"): image builds
+            # reach pypi, conda and Docker Hub by default; each FQDN rule needs the firewall.
+            sets = settings[name].get("fqdnRuleSets", ["python-packages", "docker-hub"])
+            assert {h for s in sets for h in FQDN_RULE_SETS[s]} <= fqdn
+            assert {"pypi.org", "*.pythonhosted.org", "*.anaconda.org", "docker.io"} <= fqdn
             assert network["firewallSku"] == settings[name].get("firewallSku", "Basic")
-            assert {network["outboundRules"][k]["destination"] for k in fqdn} == {configured[k]["destination"]
-                                                                                   for k in fqdn}
         else:
-            assert "firewallSku" not in network
+            assert not fqdn and "firewallSku" not in network
     if env == "prd":
-        assert any(r["type"] == "FQDN" for w in settings.values() for r in w.get("outboundRules", []))
+        # Learn's "Use HuggingFace models" list, exactly (plus the Hub API host).
+        learn = {"docker.io", "*.docker.io", "*.docker.com", "production.cloudflare.docker.com", "cdn.auth0.com",
+                 "cdn-lfs.huggingface.co"}
+        research = workspace_of(plan, next(c for c in components(plan) if c.name == "ml-research"))
+        hosts = {r["destination"] for r in research.inputs["managedNetwork"]["outboundRules"].values()
+                 if r["type"] == "FQDN"}
+        assert learn <= hosts and "huggingface.co" in hosts
+
+
+def test_fqdn_rule_sets_skip_hosts_a_rule_of_the_caller_allows():
+    own = [OutboundRule(name="hf", type="FQDN", destination="huggingface.co")]
+    rules = fqdn_rule_set_rules(["huggingface", "docker-hub"], own)
+    destinations = [r.destination for r in rules.values()]
+    assert "huggingface.co" not in destinations
+    assert len(destinations) == len(set(destinations)) == len(FQDN_RULE_SETS["huggingface"]) - 1
+    assert all(name.startswith("aiinfra-fqdn-") for name in rules)
 
 
 def test_workspace_identity_is_granted_its_roles_before_the_workspace(plan):
     storage = one(plan, "azure-native:storage:StorageAccount")
-    vault = one(plan, "azure-native:keyvault:Vault")
+    vault = one(plan, "azure-native:keyvault:Vault", "shared-kv")
     registry = one(plan, "azure-native:containerregistry:Registry")
     insights = one(plan, "azure-native:applicationinsights:Component")
     required = {
@@ -174,7 +215,7 @@ def test_workspace_identity_is_granted_its_roles_before_the_workspace(plan):
         (vault.id, "Azure AI Enterprise Network Connection Approver"),
         (registry.id, "Azure AI Enterprise Network Connection Approver"),
     }
-    for component in components(plan):
+    for component in managed_network_components(plan):
         workspace = workspace_of(plan, component)
         identity = by_id(plan, IDENTITY, workspace.inputs["primaryUserAssignedIdentity"])
         mine = [a for a in children(plan, component, ROLE_ASSIGNMENT)
@@ -183,8 +224,33 @@ def test_workspace_identity_is_granted_its_roles_before_the_workspace(plan):
         for scope, role in required:
             assert (scope, BUILTIN_ROLES[role]) in granted, (component.name, role)
             [assignment] = [a for a in mine if a.inputs["scope"] == scope and role_guid(a) == BUILTIN_ROLES[role]]
-            assert assignment.urn in workspace.dependencies, (component.name, role)
+            # Created before the workspace, and given time to take effect (issue 12 item 5).
+            assert waits_for_rbac(plan, workspace, assignment.urn), (component.name, role)
         assert (workspace.id, BUILTIN_ROLES["Contributor"]) in granted
+        # Issue 12 item 8 (Learn, managed network): Reader on the storage private endpoints it reaches.
+        storage_endpoints = [pe for pe in private_endpoints_to(plan, storage) if pe.name.startswith("shared-")]
+        assert len(storage_endpoints) == 3
+        for endpoint in storage_endpoints:
+            assert (endpoint.id, BUILTIN_ROLES["Reader"]) in granted, endpoint.name
+        # Issue 12 item 7: no workload identity holds a role on the vault with the customer-managed key.
+        for cmk_vault in [v for v in plan.of_type("azure-native:keyvault:Vault") if v.name == "shared-kv-cmk"]:
+            assert not [a for a in plan.of_type(ROLE_ASSIGNMENT) if a.inputs["scope"] == cmk_vault.id]
+
+
+def test_data_scientists_get_data_roles_on_their_workspace_only(plan):
+    """Issue 12 item 8 (Learn, "Use Azure Machine Learning with storage that has key access disabled"): with shared
+    keys off, people need blob and file data roles; blob access is limited to the workspace's containers."""
+    storage = one(plan, "azure-native:storage:StorageAccount")
+    for component in components(plan):
+        workspace = workspace_of(plan, component)
+        group = [a for a in children(plan, component, ROLE_ASSIGNMENT) if a.name.endswith("-data-scientists-role")]
+        scientists = group[0].inputs["principalId"]
+        data = {role_guid(a): a for a in children(plan, component, ROLE_ASSIGNMENT)
+                if a.inputs["principalId"] == scientists and a.inputs["scope"] == storage.id}
+        blob = data[BUILTIN_ROLES["Storage Blob Data Contributor"]]
+        assert blob.inputs["principalType"] == "Group"
+        assert f"StringLike '*{workspace.outputs['workspaceId']}*'" in blob.inputs["condition"]
+        assert BUILTIN_ROLES["Storage File Data Privileged Contributor"] in data
 
 
 def test_compute_identity_can_pull_images_and_read_data_and_computes_wait_for_it(plan):
@@ -200,8 +266,13 @@ def test_compute_identity_can_pull_images_and_read_data_and_computes_wait_for_it
                    if a.inputs["principalId"] == identity.outputs["principalId"]]
         assert {role_guid(a) for a in grants_} == {BUILTIN_ROLES[r] for r in (
             "AcrPull", "Storage Blob Data Contributor", "Key Vault Secrets User")}
+        # Issue 12 item 7: blob data only in this workspace's containers (ABAC on the container name).
+        [blob] = [a for a in grants_ if role_guid(a) == BUILTIN_ROLES["Storage Blob Data Contributor"]]
+        guid = workspace_of(plan, component).outputs["workspaceId"]
+        assert blob.inputs["conditionVersion"] == "2.0"
+        assert f"containers:name] StringLike '*{guid}*'" in blob.inputs["condition"]
         for compute in computes:
-            assert all(a.urn in compute.dependencies for a in grants_), compute.name
+            assert all(waits_for_rbac(plan, compute, a.urn) for a in grants_), compute.name
 
 
 def test_image_builds_run_on_a_scale_to_zero_cpu_cluster(plan):
@@ -227,12 +298,19 @@ def test_diagnostics_send_the_aml_events_to_log_analytics(plan):
         assert all("categoryGroup" not in entry for entry in setting.inputs["logs"])
 
 
-def test_prd_workspaces_are_protected_and_locked(plan, env):
+def test_prd_workspaces_are_protected_but_managed_network_ones_not_locked(plan, env):
+    """Issue 12 item 6 (Learn, "Managed virtual network isolation", limitations): a scope lock blocks the managed
+    network's operations and the replacement of computes: `protect` only."""
     locks = {lock.inputs["scope"] for lock in plan.of_type("azure-native:authorization:ManagementLockByScope")}
+    managed = 0
     for component in components(plan):
         workspace = workspace_of(plan, component)
         assert workspace.protect is (env == "prd")
-        assert (workspace.id in locks) is (env == "prd")
+        if workspace.inputs["managedNetwork"]["isolationMode"] == "Disabled":
+            continue  # the AKS workspace (issue 13): no managed network, so its lock stays where the env locks
+        managed += 1
+        assert workspace.id not in locks
+    assert managed >= 1
 
 
 _bootstrap_plans: dict[str, Plan] = {}
@@ -312,3 +390,16 @@ def test_dev_creates_groups_and_prd_uses_the_existing_ones(plan_of):
     dev, prd = plan_of("dev"), plan_of("prd")
     assert len(dev.of_type(GROUP)) == 2 * len(components(dev))
     assert not prd.of_type(GROUP)
+
+
+def test_without_data_isolation_blob_roles_are_not_conditioned(repo, tmp_path):
+    """The ABAC condition keys on the workspace GUID in container names, which only data isolation guarantees."""
+    config = yaml.safe_load((repo / "Pulumi.dev.yaml").read_text())
+    for workspace in config["config"]["aiinfra:platform"]["workspaces"]:
+        workspace["enableDataIsolation"] = False
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text(yaml.safe_dump(config))
+    plan = run_program(repo, "dev", stack_file=stack_file)
+    blob = [a for a in plan.of_type(ROLE_ASSIGNMENT) if a.name.endswith("-st-storage-blob-data-contributor")
+            and a.name.startswith("ml-") and "compute-id" in a.name]
+    assert blob and all("condition" not in a.inputs for a in blob)

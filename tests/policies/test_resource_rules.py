@@ -215,6 +215,11 @@ CASES = [
     good("required-tags", STORAGE, {"tags": {"environment": "dev", "Owner": "a@b", "costcenter": "CC-1"}},
          "tags, names case-insensitive"),
     bad("required-tags", STORAGE, {"tags": {"environment": "dev", "owner": ""}}, "empty and missing"),
+    # deployability (issue 12; more in test_deployability_ml.py)
+    good("budget-start-date-current-month", "azure-native:consumption:Budget",
+         {"timePeriod": {"startDate": "2099-01-01T00:00:00Z"}}, "first of a future month"),
+    bad("budget-start-date-current-month", "azure-native:consumption:Budget",
+        {"timePeriod": {"startDate": "2020-01-01T00:00:00Z"}}, "past month"),
 ]
 
 

@@ -9,7 +9,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 import pulumi  # noqa: E402
 
 from aiinfra.components.aks_gpu_cluster import (  # noqa: E402
-    AksGpuCluster, AksGpuClusterArgs, AmlAttachment, AzureMlExtensionSettings, CpuNodePool, GpuNodePool)
+    AksGpuCluster, AksGpuClusterArgs, AmlAttachment, AzureMlExtensionSettings, CpuNodePool, GpuNodePool,
+    InferenceTls)
 from aiinfra.components.interfaces import CustomerManagedKey  # noqa: E402
 from aiinfra.components.naming import NamingConvention  # noqa: E402
 from aiinfra.components.shared_services import SharedServicesRef  # noqa: E402
@@ -17,6 +18,9 @@ from aiinfra.components.shared_services import SharedServicesRef  # noqa: E402
 config = pulumi.Config()
 SUB = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers"
 VAULT = f"{SUB}/Microsoft.KeyVault/vaults/kv-acme"
+# The other team's workspace runs under a user-assigned identity with this principal id.
+WORKSPACE_PRINCIPAL = "2c9d7e10-4b3a-4f5e-8a6b-1d2c3e4f5a6b"
+TEST_CERT = "-----BEGIN CERTIFICATE-----\nMIIBfixture\n-----END CERTIFICATE-----\n"
 
 
 def ref(environment: str, cmk: bool) -> SharedServicesRef:
@@ -65,10 +69,11 @@ ml = AksGpuCluster("ml", AksGpuClusterArgs(
                     mig_profile="MIG3g"),
         GpuNodePool(name="t4spot", vm_size="standard_nc4as_t4_v3", spot=True, max_count=4),
     ],
-    azure_ml_extension=AzureMlExtensionSettings(enable_inference=True, ssl_secret_name="azureml-fe-tls",
-                                                ssl_cname="ml.acme.internal"),
+    azure_ml_extension=AzureMlExtensionSettings(enable_inference=True, ssl_cname="ml.acme.internal"),
+    # The router's certificate and key: plain strings here (a test fixture), which the component turns into secrets.
+    inference_tls=InferenceTls(certificate_pem=TEST_CERT, key_pem=config.require_secret("routerKey")),
     aml_attachment=AmlAttachment(workspace_name="mlw-shared", workspace_resource_group_name="rg-ml-platform",
-                                 compute_name="acme-aks"),
+                                 workspace_principal_id=WORKSPACE_PRINCIPAL, compute_name="acme-aks"),
 ))
 
 # A plain GPU cluster without Azure ML: local accounts off, no customer-managed key.
@@ -77,6 +82,10 @@ plain = AksGpuCluster("plain", AksGpuClusterArgs(
     **common(plain_shared),
     network_policy="calico",
     gpu_pools=[GpuNodePool(name="gpu", vm_size="Standard_NC8as_T4_v3", max_count=2, autoscaling=False)],
+    # This team deploys the NVIDIA GPU Operator with its own GitOps, so no device plugin from aiinfra.
+    self_managed_gpu_device_plugin=True,
+    defender=False,
+    encryption_at_host=False,
 ))
 
 pulumi.export("mlClusterId", ml.cluster_id)
