@@ -179,7 +179,7 @@ def test_flipping_create_only_properties_of_protected_resources(base: Path, tmp_
     ops = {c["name"]: c for c in diff["changes"]}
     workspace = ops["ml-research-workspace"]
     assert workspace["op"] == "replace" and workspace["dataLoss"] and workspace["protect"]
-    assert ops["ml-research-lock"]["op"] == "replace", "the lock's scope is the workspace's id: a path parameter"
+    assert ops["ml-research-diag"]["op"] == "replace", "its resourceUri is the workspace's id: a path parameter"
     refused = {r["urn"]: r["paths"] for r in diff["refused"]}
     assert refused[ops["shared-st"]["urn"]] == ["location"] and refused[ops["shared-kv"]["urn"]] == ["location"]
     assert out.index("DATA LOSS: Workspace 'ml-research-workspace' (ml-research) would be replaced") \
