@@ -36,6 +36,12 @@ class Item:
     gpu: bool = False
     dedicated_rate: Quote | None = None  # a spot / low-priority item's dedicated equivalent, for the saving
     notes: list[str] = field(default_factory=list)
+    # What the capacity is, for the quota view (engine/quota.py): VM size, priority and region of VM items, the
+    # workload profile of serverless GPU items.
+    vm_size: str | None = None
+    priority: str = REGULAR
+    region: str | None = None
+    profile: str | None = None
 
     @staticmethod
     def _times(units: float | None, rate: float | None) -> float | None:
@@ -96,7 +102,7 @@ class _Pricer:
         region = self.plan.region_of(r)
         kind = "" if priority == REGULAR else f" {priority}"
         item = Item(r, f"{label}: {size}{kind}", self.prices.vm(size, region, priority), idle, peak,
-                    gpu=is_gpu_size(size), notes=notes)
+                    gpu=is_gpu_size(size), notes=notes, vm_size=size, priority=priority, region=region)
         if priority != REGULAR:
             item.dedicated_rate = self.prices.vm(size, region, REGULAR)
         return item
@@ -190,8 +196,10 @@ class _Pricer:
         env, profile = self._environment_profile(r)
         if env is None or not profile or not profile.lower().startswith("consumption-gpu"):
             return []  # consumption CPU is billed per use: not estimated
-        rate = self.prices.service("Azure Container Apps", profile, self.plan.region_of(r))
-        return [Item(r, f"{label} on {profile}", rate, idle, peak, gpu=True, notes=notes)]
+        region = self.plan.region_of(r)
+        rate = self.prices.service("Azure Container Apps", profile, region)
+        return [Item(r, f"{label} on {profile}", rate, idle, peak, gpu=True, notes=notes, region=region,
+                     profile=profile)]
 
     def container_app(self, r: Registration) -> list[Item]:
         scale = dig(r.inputs, "template", "scale") or {}

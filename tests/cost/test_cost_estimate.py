@@ -315,7 +315,7 @@ def test_a_strangers_program_is_priced_through_the_engine():
 
 def test_preview_prints_the_table_and_puts_it_in_json(tmp_path, capsys):
     target = tmp_path / "plan.json"
-    code = preview.main(["dev", "--project-dir", str(PROGRAM), "--json", str(target), "--quiet", "--no-policies"])
+    code = preview.main(["dev", "--project-dir", str(PROGRAM), "--json", str(target), "--no-policies"])
     out = capsys.readouterr().out
     assert code == 0
     assert "Cost estimate: list prices, USD, pay-as-you-go, Linux" in out

@@ -1,0 +1,230 @@
+"""Which input changes make azure-native replace a resource, or make Azure refuse the update: one table.
+
+What `pulumi up` does with a changed input of an azure-native resource:
+- a URL path parameter of the resource's PUT (its name, resource group, parent names, scope) names *another* resource:
+  the provider deletes the old one and creates the new one (replace);
+- a property whose `x-ms-mutability` in the azure-rest-api-specs lacks "update" is create-only: the provider replaces
+  the resource (pulumi/pulumi-azure-native#71, "Use x-ms-mutability to force replacements", implemented in #137);
+- a property the spec documents as unchangeable but does not mark with `x-ms-mutability` is sent as an update, and ARM
+  refuses it: `pulumi up` fails on that resource (Azure/azure-rest-api-specs#11083 is the storage account's `location`,
+  filed by the azure-native maintainers for exactly this reason).
+
+`location` of a tracked resource is create-only by ARM's rule RPC-Put-V1-14 (Azure/azure-openapi-validator,
+docs/location-must-have-xms-mutability.md); common-types v5 `TrackedResource.location` carries
+`"x-ms-mutability": ["read", "create"]` (specification/common-types/resource-management/v5/types.json), so a type
+whose spec builds on it is replaced when `location` changes. Specs that declare their own `location` without the
+marking (ML workspaces, storage accounts, Key Vaults: read in the spec) get the refused update instead; for the types
+whose spec we have not read on this point the row says so (see `_location`).
+
+Paths are wire-format input paths as the plan records them (`properties.properties.vmSize`); `path_params` are the
+PUT's URL parameters (checked against the SDK's `get_*` functions by tests/review/test_create_only_table.py).
+Rows name the spec file they were read from (Azure/azure-rest-api-specs at the API version the installed
+pulumi-azure-native v3 uses for the type).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SPECS = "https://github.com/Azure/azure-rest-api-specs/blob/main/specification/"
+LOCATION_RULE = ("ARM RPC-Put-V1-14: a tracked resource's location is set once (Azure/azure-openapi-validator "
+                 "docs/location-must-have-xms-mutability.md; common-types v5 TrackedResource.location "
+                 "x-ms-mutability [read, create])")
+AZURE_NATIVE_REPLACES = "pulumi/pulumi-azure-native#71: a property without 'update' in x-ms-mutability is replaced"
+
+
+@dataclass(frozen=True)
+class Immutable:
+    """An input Azure does not let an existing resource change."""
+
+    path: str
+    replaces: bool
+    """True: azure-native replaces the resource (x-ms-mutability without update). False: it sends an update that ARM
+    refuses (the spec documents the property as fixed but does not mark it), so `pulumi up` fails."""
+    source: str
+
+
+@dataclass(frozen=True)
+class ResourceFacts:
+    type: str
+    api_version: str
+    spec: str
+    path_params: tuple[str, ...]
+    immutable: tuple[Immutable, ...] = ()
+    holds: str | None = None
+    """What replacing (deleting) the resource destroys, for resources that hold data; None for the rest."""
+
+
+def _location(spec: str, marking: str) -> Immutable:
+    """`location` of a tracked resource, by what its spec says: "marked" (x-ms-mutability [read, create], usually through
+    common-types TrackedResource: azure-native replaces), "unmarked" (declared without it, read in the spec: azure-native
+    sends an update and ARM refuses it, as pulumi/pulumi-azure-native#3053 shows), or "unchecked" (we have not read the
+    spec's marking: reported as a replacement, the worse of the two, with that said)."""
+    if marking == "marked":
+        return Immutable("location", True, f"{spec}: {LOCATION_RULE}")
+    if marking == "unmarked":
+        return Immutable("location", False, f"{spec}: location is declared without x-ms-mutability, so azure-native "
+                                            "sends an update and ARM refuses a new region (Azure/azure-rest-api-specs"
+                                            "#11083, pulumi/pulumi-azure-native#3053)")
+    return Immutable("location", True, f"{LOCATION_RULE}; whether azure-native replaces the resource or ARM refuses the "
+                                       f"update depends on {spec}'s marking, not checked here: either way not in place")
+
+
+_FORCE_NEW_REPORT = ("pulumi/pulumi-azure-native reports/forceNewTypes.json (the provider's create-only properties, "
+                     "from x-ms-mutability)")
+_ML = "machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2025-12-01/"
+_APP = "app/resource-manager/Microsoft.App/ContainerApps/preview/2025-02-02-preview/"
+_WORKSPACE_RP = _ML + "workspaceRP.json"
+_STORAGE = "storage/resource-manager/Microsoft.Storage/stable/2024-01-01/storage.json"
+
+_ROWS = (
+    ResourceFacts(
+        "azure-native:machinelearningservices:Workspace", "2025-12-01", _WORKSPACE_RP,
+        ("resourceGroupName", "workspaceName"),
+        (_location(_WORKSPACE_RP, "unmarked"),
+         Immutable("storageAccount", False, f"{_WORKSPACE_RP}: WorkspaceProperties.storageAccount, 'This cannot be "
+                                            "changed once the workspace has been created'"),
+         Immutable("keyVault", False, f"{_WORKSPACE_RP}: WorkspaceProperties.keyVault, 'This cannot be changed once "
+                                      "the workspace has been created'")),
+        holds="experiments, models, datastore registrations and the workspace's managed network"),
+    ResourceFacts(
+        "azure-native:machinelearningservices:Compute", "2025-12-01", _ML + "machineLearningServices.json",
+        ("resourceGroupName", "workspaceName", "computeName")),
+    ResourceFacts(
+        "azure-native:storage:StorageAccount", "2024-01-01", _STORAGE, ("resourceGroupName", "accountName"),
+        (_location(_STORAGE, "unmarked"),),
+        holds="every blob, queue, table and file share in the account"),
+    ResourceFacts(
+        "azure-native:storage:BlobContainer", "2024-01-01", _STORAGE.replace("storage.json", "blob.json"),
+        ("resourceGroupName", "accountName", "containerName"), holds="every blob in the container"),
+    ResourceFacts(
+        "azure-native:keyvault:Vault", "2024-11-01", "keyvault/resource-manager/Microsoft.KeyVault/stable/2024-11-01/"
+        "keyvault.json", ("resourceGroupName", "vaultName"),
+        (_location("keyvault.json (VaultCreateOrUpdateParameters)", "unmarked"),),
+        holds="its keys (the customer-managed key other resources encrypt with), secrets and certificates; the name "
+              "stays reserved while the deleted vault is retained"),
+    ResourceFacts(
+        "azure-native:keyvault:Key", "2024-11-01", "keyvault/resource-manager/Microsoft.KeyVault/stable/2024-11-01/"
+        "keys.json", ("resourceGroupName", "vaultName", "keyName"),
+        holds="the key material: data encrypted with it cannot be read after it is replaced"),
+    ResourceFacts(
+        "azure-native:containerregistry:Registry", "2023-01-01-preview",
+        "containerregistry/resource-manager/Microsoft.ContainerRegistry/preview/2023-01-01-preview/"
+        "containerregistry.json", ("resourceGroupName", "registryName"), (_location("containerregistry.json", "unchecked"),),
+        holds="every image and artifact pushed to it"),
+    ResourceFacts(
+        "azure-native:containerservice:ManagedCluster", "2025-09-01",
+        "containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2025-09-01/managedClusters.json",
+        ("resourceGroupName", "resourceName"), (_location("managedClusters.json", "unchecked"),),
+        holds="every workload, persistent volume claim and secret in the cluster"),
+    ResourceFacts(
+        "azure-native:containerservice:AgentPool", "2025-09-01",
+        "containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2025-09-01/managedClusters.json",
+        ("resourceGroupName", "resourceName", "agentPoolName"),
+        (Immutable("vmSize", False, "Microsoft Learn, 'Resize node pools in Azure Kubernetes Service (AKS)': a node "
+                                    "pool's VM size cannot be changed; create a new pool and move the workloads"),)),
+    ResourceFacts(
+        "azure-native:batch:BatchAccount", "2024-07-01",
+        "batch/resource-manager/Microsoft.Batch/stable/2024-07-01/BatchManagement.json",
+        ("resourceGroupName", "accountName"), (_location("BatchManagement.json", "unchecked"),),
+        holds="its pools, jobs, tasks and application packages"),
+    ResourceFacts(
+        "azure-native:batch:Pool", "2024-07-01", "batch/resource-manager/Microsoft.Batch/stable/2024-07-01/"
+        "BatchManagement.json", ("resourceGroupName", "accountName", "poolName")),
+    ResourceFacts(
+        "azure-native:app:ManagedEnvironment", "2025-02-02-preview", _APP + "ManagedEnvironments.json",
+        ("resourceGroupName", "environmentName"),
+        (_location(_APP + "ManagedEnvironments.json", "marked"),
+         *(Immutable(f"vnetConfiguration.{name}", True, f"{_FORCE_NEW_REPORT}: ManagedEnvironment VnetConfiguration."
+                                                       f"{name}")
+           for name in ("infrastructureSubnetId", "internal", "dockerBridgeCidr", "platformReservedCidr",
+                        "platformReservedDnsIP")),
+         Immutable("customDomainConfiguration.dnsSuffix", True,
+                   f"{_FORCE_NEW_REPORT}: ManagedEnvironment CustomDomainConfiguration.dnsSuffix"))),
+    ResourceFacts(
+        "azure-native:app:ContainerApp", "2025-02-02-preview", _APP + "ContainerApps.json",
+        ("resourceGroupName", "containerAppName"),
+        (_location(_APP + "ContainerApps.json (TrackedResource, common-types v5)", "marked"),
+         Immutable("managedEnvironmentId", True, f"{_APP}ContainerApps.json: ContainerApp.properties."
+                                                 "managedEnvironmentId, x-ms-mutability [create, read]"))),
+    ResourceFacts(
+        "azure-native:cognitiveservices:Account", "2025-06-01",
+        "cognitiveservices/resource-manager/Microsoft.CognitiveServices/stable/2025-06-01/cognitiveservices.json",
+        ("resourceGroupName", "accountName"), (_location("cognitiveservices.json", "unchecked"),),
+        holds="its model deployments (and the quota they hold), fine-tuned models and uploaded files"),
+    ResourceFacts(
+        "azure-native:operationalinsights:Workspace", "2023-09-01",
+        "operationalinsights/resource-manager/Microsoft.OperationalInsights/stable/2023-09-01/Workspaces.json",
+        ("resourceGroupName", "workspaceName"), (_location("Workspaces.json", "unchecked"),),
+        holds="the logs and metrics it retains"),
+)
+
+CATALOGUE: dict[str, ResourceFacts] = {row.type: row for row in _ROWS}
+
+# Path parameters of types not in the table above, by the SDK's input names (see tests/review): scope-based
+# extension resources and the common child resources of our plans.
+PATH_PARAMS: dict[str, tuple[str, ...]] = {
+    "azure-native:app:Job": ("resourceGroupName", "jobName"),
+    "azure-native:applicationinsights:Component": ("resourceGroupName", "resourceName"),
+    "azure-native:authorization:ManagementLockByScope": ("scope", "lockName"),
+    "azure-native:authorization:RoleAssignment": ("scope", "roleAssignmentName"),
+    "azure-native:authorization:RoleDefinition": ("scope", "roleDefinitionId"),
+    "azure-native:cognitiveservices:Deployment": ("resourceGroupName", "accountName", "deploymentName"),
+    "azure-native:cognitiveservices:RaiPolicy": ("resourceGroupName", "accountName", "raiPolicyName"),
+    "azure-native:compute:DiskEncryptionSet": ("resourceGroupName", "diskEncryptionSetName"),
+    "azure-native:consumption:Budget": ("scope", "budgetName"),
+    "azure-native:containerservice:MaintenanceConfiguration": ("resourceGroupName", "resourceName", "configName"),
+    "azure-native:containerservice:ManagedNamespace": ("resourceGroupName", "resourceName", "managedNamespaceName"),
+    "azure-native:kubernetesconfiguration:Extension": ("resourceGroupName", "clusterRp", "clusterResourceName",
+                                                       "clusterName", "extensionName"),
+    "azure-native:machinelearningservices:WorkspaceConnection": ("resourceGroupName", "workspaceName",
+                                                                 "connectionName"),
+    "azure-native:managedidentity:UserAssignedIdentity": ("resourceGroupName", "resourceName"),
+    "azure-native:monitor:DataCollectionRule": ("resourceGroupName", "dataCollectionRuleName"),
+    "azure-native:monitor:DataCollectionRuleAssociation": ("resourceUri", "associationName"),
+    "azure-native:monitor:DiagnosticSetting": ("resourceUri", "name"),
+    "azure-native:monitor:PrivateLinkScope": ("resourceGroupName", "scopeName"),
+    "azure-native:monitor:PrivateLinkScopedResource": ("resourceGroupName", "scopeName", "name"),
+    "azure-native:keyvault:Secret": ("resourceGroupName", "vaultName", "secretName"),
+    "azure-native:network:NatGateway": ("resourceGroupName", "natGatewayName"),
+    "azure-native:network:NetworkSecurityGroup": ("resourceGroupName", "networkSecurityGroupName"),
+    "azure-native:network:PrivateDnsZoneGroup": ("resourceGroupName", "privateEndpointName",
+                                                 "privateDnsZoneGroupName"),
+    "azure-native:network:PrivateEndpoint": ("resourceGroupName", "privateEndpointName"),
+    "azure-native:network:PublicIPAddress": ("resourceGroupName", "publicIpAddressName"),
+    "azure-native:network:SecurityRule": ("resourceGroupName", "networkSecurityGroupName", "securityRuleName"),
+    "azure-native:network:Subnet": ("resourceGroupName", "virtualNetworkName", "subnetName"),
+    "azure-native:network:VirtualNetwork": ("resourceGroupName", "virtualNetworkName"),
+    "azure-native:privatedns:PrivateRecordSet": ("resourceGroupName", "privateZoneName", "recordType",
+                                                 "relativeRecordSetName"),
+    "azure-native:privatedns:PrivateZone": ("resourceGroupName", "privateZoneName"),
+    "azure-native:privatedns:VirtualNetworkLink": ("resourceGroupName", "privateZoneName", "virtualNetworkLinkName"),
+    "azure-native:resources:ResourceGroup": ("resourceGroupName",),
+    "azure-native:storage:BlobServiceProperties": ("resourceGroupName", "accountName", "blobServicesName"),
+    "azure-native:storage:FileServiceProperties": ("resourceGroupName", "accountName", "fileServicesName"),
+    "azure-native:storage:ManagementPolicy": ("resourceGroupName", "accountName", "managementPolicyName"),
+    "azure-native:storage:Queue": ("resourceGroupName", "accountName", "queueName"),
+    **{t: f.path_params for t, f in CATALOGUE.items()},
+}
+
+
+def path_params(type_token: str) -> tuple[str, ...]:
+    """The PUT's URL parameters of `type_token`; for an azure-native type we have not catalogued, the usual ones
+    (resource group, scope, resource URI, and `<type>Name`); none for other providers."""
+    known = PATH_PARAMS.get(type_token)
+    if known is not None:
+        return known
+    if not type_token.startswith("azure-native:"):
+        return ()  # another provider's URL (an Entra ID object id, a random value ...) is not an input
+    kind = type_token.rsplit(":", 1)[-1]
+    return ("resourceGroupName", "scope", "resourceUri", kind[:1].lower() + kind[1:] + "Name")
+
+
+def immutable(type_token: str) -> tuple[Immutable, ...]:
+    facts = CATALOGUE.get(type_token)
+    return facts.immutable if facts else ()
+
+
+def holds_data(type_token: str) -> str | None:
+    facts = CATALOGUE.get(type_token)
+    return facts.holds if facts else None
