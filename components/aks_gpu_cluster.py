@@ -28,6 +28,7 @@ import re
 from typing import Annotated, Literal, Sequence
 
 import pulumi
+import pulumiverse_time as time
 from pulumi_azure_native import (
     authorization,
     compute,
@@ -48,7 +49,7 @@ from .interfaces import (
     role_assignment,
     user_assigned_identity,
 )
-from .shared_services import SharedServicesRef
+from .shared_services import RBAC_PROPAGATION_WAIT, SharedServicesRef
 
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 GPU_TAINT = "sku=gpu:NoSchedule"
@@ -660,6 +661,13 @@ class AksGpuCluster(pulumi.ComponentResource):
             grants.append(role_assignment(self, f"{name}-des-reader", naming=n, scope=des.id,
                                           principal_id=identity.principal_id, role="Reader"))
 
+        # AKS checks these grants when it validates the create (a custom private DNS zone the identity cannot write
+        # fails with CustomPrivateDNSZoneMissingPermissionError; Learn, "Create a private AKS cluster", and "Use a
+        # managed identity in AKS": pre-created identity needs its roles before the cluster). Role assignments take
+        # effect minutes after ARM returns them (Learn, "Troubleshoot Azure RBAC"), so wait like SharedServices does.
+        granted = time.Sleep(f"{name}-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT,
+                             opts=child_opts(self, depends_on=grants))
+
         client = authorization.get_client_config_output()
         cluster = containerservice.ManagedCluster(
             f"{name}-cluster",
@@ -730,7 +738,7 @@ class AksGpuCluster(pulumi.ComponentResource):
             tags=tags,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=grants,
+                depends_on=[*grants, granted],
                 # Pools other than the system pool are AgentPool resources (see the module docstring); the
                 # system pool's own later changes are made with `az aks nodepool update`, not through this list.
                 ignore_changes=["agentPoolProfiles"],
@@ -987,10 +995,16 @@ class AksGpuCluster(pulumi.ComponentResource):
         waits: list[pulumi.Resource] = [extension, namespace, *attachment.depends_on]
         if attachment.workspace_principal_id is not None:
             # The workspace's user-assigned identity acts on the cluster during the attach; grant first.
+            attach_grants: list[pulumi.Resource] = []
             for role in ATTACH_ROLES:
                 slug = re.sub(r"[^a-z0-9]+", "-", role.lower()).strip("-")
-                waits.append(role_assignment(self, f"{name}-mlw-{slug}", naming=n, scope=cluster.id,
-                                             principal_id=attachment.workspace_principal_id, role=role))
+                attach_grants.append(role_assignment(self, f"{name}-mlw-{slug}", naming=n, scope=cluster.id,
+                                                     principal_id=attachment.workspace_principal_id, role=role))
+            # Azure ML uses them the moment the attach starts ("extension not installed" / "internal server error"
+            # when they are missing; Learn, "Attach a Kubernetes cluster to Azure Machine Learning workspace"), and
+            # new role assignments take minutes to take effect (Learn, "Troubleshoot Azure RBAC"): wait for them.
+            waits += [*attach_grants, time.Sleep(f"{name}-attach-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT,
+                                                 opts=child_opts(self, depends_on=attach_grants))]
         if attachment.identity_id is not None:
             identity = machinelearningservices.ManagedServiceIdentityArgs(
                 type=machinelearningservices.ManagedServiceIdentityType.USER_ASSIGNED,
