@@ -69,8 +69,11 @@ CONTROL_PLANE_LOG_CATEGORIES = (
     "guard",
 )
 AZURE_ML_EXTENSION_TYPE = "Microsoft.AzureML.Kubernetes"
-# AKS labels every Spot node with this itself (Microsoft Learn, "Add an Azure Spot node pool to an AKS cluster"); a
-# pool that does not declare it would show a diff on every `up` and an update could strip it.
+# AKS labels every Spot pool with this itself (Microsoft Learn, "Add an Azure Spot node pool to an AKS cluster") and
+# returns it in the pool's nodeLabels. Spot pools declare it, like SPOT_TAINT: a label update replaces the whole set,
+# and one that leaves it out strips it from the nodes (Azure/AKS#3152; Cluster API for Azure sends it back on every
+# update for that reason, kubernetes-sigs/cluster-api-provider-azure#2604). Merely ignoring it in diffs would not
+# help: ignoreChanges keeps the old *input*, which never had it, so the next label change still sent the set without.
 SPOT_LABEL = "kubernetes.azure.com/scalesetpriority"
 # The roles the workspace's user-assigned identity needs on the cluster before the attach (Microsoft Learn, "Attach a
 # Kubernetes cluster to Azure Machine Learning workspace", Prerequisites): without Kubernetes Extension Contributor
@@ -204,7 +207,8 @@ class GpuNodePool(ArgsModel):
 
     @property
     def node_labels(self) -> dict[str, str]:
-        return {**self.labels, WORKLOAD_LABEL: WORKLOAD_VALUES[self.role]}
+        spot = {SPOT_LABEL: "spot"} if self.spot else {}
+        return {**self.labels, WORKLOAD_LABEL: WORKLOAD_VALUES[self.role], **spot}
 
     @property
     def pods_per_node(self) -> int:
@@ -861,11 +865,9 @@ class AksGpuCluster(pulumi.ComponentResource):
                     after: Sequence[pulumi.Resource]) -> containerservice.AgentPool:
         """One user pool in the AKS subnet: no public IPs, no SSH, encryption at host, managed OS disk, autoscaled
         (the autoscaler owns the node count, so `count` stays out of diffs) or a fixed maxCount nodes; Spot with
-        eviction Delete and spotMaxPrice -1 (evicted only for capacity, never pays more than on-demand), whose
-        AKS-added priority label stays out of diffs too."""
+        eviction Delete and spotMaxPrice -1 (evicted only for capacity, never pays more than on-demand), declaring
+        AKS's own Spot label and taint (see SPOT_LABEL)."""
         ignored = ["count"] if autoscaling else []
-        if spot:
-            ignored.append(f'nodeLabels["{SPOT_LABEL}"]')
         return containerservice.AgentPool(
             f"{name}-pool-{pool_name}",
             agent_pool_name=pool_name,
