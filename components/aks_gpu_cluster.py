@@ -28,6 +28,7 @@ import re
 from typing import Annotated, Literal, Sequence
 
 import pulumi
+import pulumiverse_time as time
 from pulumi_azure_native import (
     authorization,
     compute,
@@ -48,7 +49,7 @@ from .interfaces import (
     role_assignment,
     user_assigned_identity,
 )
-from .shared_services import SharedServicesRef
+from .shared_services import RBAC_PROPAGATION_WAIT, SharedServicesRef
 
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 GPU_TAINT = "sku=gpu:NoSchedule"
@@ -68,8 +69,11 @@ CONTROL_PLANE_LOG_CATEGORIES = (
     "guard",
 )
 AZURE_ML_EXTENSION_TYPE = "Microsoft.AzureML.Kubernetes"
-# AKS labels every Spot node with this itself (Microsoft Learn, "Add an Azure Spot node pool to an AKS cluster"); a
-# pool that does not declare it would show a diff on every `up` and an update could strip it.
+# AKS labels every Spot pool with this itself (Microsoft Learn, "Add an Azure Spot node pool to an AKS cluster") and
+# returns it in the pool's nodeLabels. Spot pools declare it, like SPOT_TAINT: a label update replaces the whole set,
+# and one that leaves it out strips it from the nodes (Azure/AKS#3152; Cluster API for Azure sends it back on every
+# update for that reason, kubernetes-sigs/cluster-api-provider-azure#2604). Merely ignoring it in diffs would not
+# help: ignoreChanges keeps the old *input*, which never had it, so the next label change still sent the set without.
 SPOT_LABEL = "kubernetes.azure.com/scalesetpriority"
 # The roles the workspace's user-assigned identity needs on the cluster before the attach (Microsoft Learn, "Attach a
 # Kubernetes cluster to Azure Machine Learning workspace", Prerequisites): without Kubernetes Extension Contributor
@@ -203,7 +207,8 @@ class GpuNodePool(ArgsModel):
 
     @property
     def node_labels(self) -> dict[str, str]:
-        return {**self.labels, WORKLOAD_LABEL: WORKLOAD_VALUES[self.role]}
+        spot = {SPOT_LABEL: "spot"} if self.spot else {}
+        return {**self.labels, WORKLOAD_LABEL: WORKLOAD_VALUES[self.role], **spot}
 
     @property
     def pods_per_node(self) -> int:
@@ -660,6 +665,13 @@ class AksGpuCluster(pulumi.ComponentResource):
             grants.append(role_assignment(self, f"{name}-des-reader", naming=n, scope=des.id,
                                           principal_id=identity.principal_id, role="Reader"))
 
+        # AKS checks these grants when it validates the create (a custom private DNS zone the identity cannot write
+        # fails with CustomPrivateDNSZoneMissingPermissionError; Learn, "Create a private AKS cluster", and "Use a
+        # managed identity in AKS": pre-created identity needs its roles before the cluster). Role assignments take
+        # effect minutes after ARM returns them (Learn, "Troubleshoot Azure RBAC"), so wait like SharedServices does.
+        granted = time.Sleep(f"{name}-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT,
+                             opts=child_opts(self, depends_on=grants))
+
         client = authorization.get_client_config_output()
         cluster = containerservice.ManagedCluster(
             f"{name}-cluster",
@@ -730,7 +742,7 @@ class AksGpuCluster(pulumi.ComponentResource):
             tags=tags,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=grants,
+                depends_on=[*grants, granted],
                 # Pools other than the system pool are AgentPool resources (see the module docstring); the
                 # system pool's own later changes are made with `az aks nodepool update`, not through this list.
                 ignore_changes=["agentPoolProfiles"],
@@ -853,11 +865,9 @@ class AksGpuCluster(pulumi.ComponentResource):
                     after: Sequence[pulumi.Resource]) -> containerservice.AgentPool:
         """One user pool in the AKS subnet: no public IPs, no SSH, encryption at host, managed OS disk, autoscaled
         (the autoscaler owns the node count, so `count` stays out of diffs) or a fixed maxCount nodes; Spot with
-        eviction Delete and spotMaxPrice -1 (evicted only for capacity, never pays more than on-demand), whose
-        AKS-added priority label stays out of diffs too."""
+        eviction Delete and spotMaxPrice -1 (evicted only for capacity, never pays more than on-demand), declaring
+        AKS's own Spot label and taint (see SPOT_LABEL)."""
         ignored = ["count"] if autoscaling else []
-        if spot:
-            ignored.append(f'nodeLabels["{SPOT_LABEL}"]')
         return containerservice.AgentPool(
             f"{name}-pool-{pool_name}",
             agent_pool_name=pool_name,
@@ -987,10 +997,16 @@ class AksGpuCluster(pulumi.ComponentResource):
         waits: list[pulumi.Resource] = [extension, namespace, *attachment.depends_on]
         if attachment.workspace_principal_id is not None:
             # The workspace's user-assigned identity acts on the cluster during the attach; grant first.
+            attach_grants: list[pulumi.Resource] = []
             for role in ATTACH_ROLES:
                 slug = re.sub(r"[^a-z0-9]+", "-", role.lower()).strip("-")
-                waits.append(role_assignment(self, f"{name}-mlw-{slug}", naming=n, scope=cluster.id,
-                                             principal_id=attachment.workspace_principal_id, role=role))
+                attach_grants.append(role_assignment(self, f"{name}-mlw-{slug}", naming=n, scope=cluster.id,
+                                                     principal_id=attachment.workspace_principal_id, role=role))
+            # Azure ML uses them the moment the attach starts ("extension not installed" / "internal server error"
+            # when they are missing; Learn, "Attach a Kubernetes cluster to Azure Machine Learning workspace"), and
+            # new role assignments take minutes to take effect (Learn, "Troubleshoot Azure RBAC"): wait for them.
+            waits += [*attach_grants, time.Sleep(f"{name}-attach-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT,
+                                                 opts=child_opts(self, depends_on=attach_grants))]
         if attachment.identity_id is not None:
             identity = machinelearningservices.ManagedServiceIdentityArgs(
                 type=machinelearningservices.ManagedServiceIdentityType.USER_ASSIGNED,

@@ -10,7 +10,7 @@ import pytest
 
 from aiinfra.components._base import ComponentArgsError
 from aiinfra.components.aks_gpu_cluster import AksGpuCluster, AksGpuClusterArgs, CONTROL_PLANE_LOG_CATEGORIES
-from aiinfra.components.shared_services import SharedServicesRef
+from aiinfra.components.shared_services import RBAC_PROPAGATION_WAIT, SharedServicesRef
 from aiinfra.engine import Plan, Registration, run_program
 from aiinfra.engine.arm import SUBSCRIPTION_ID
 from helpers import children, fake_shared_ref, one
@@ -73,6 +73,28 @@ def test_custom_dns_zone_needs_a_user_assigned_identity_granted_before_the_clust
         assert grant.urn in cluster.dependencies
 
 
+def _waits_for(plan: Plan, resource: Registration, grants: list[Registration]) -> bool:
+    """`resource` depends on a time Sleep (the RBAC propagation wait) that itself depends on every grant."""
+    sleeps = [r for r in plan.resources if r.type == "time:index/sleep:Sleep" and r.urn in resource.dependencies]
+    return any(s.inputs["createDuration"] == RBAC_PROPAGATION_WAIT and {g.urn for g in grants} <= set(s.dependencies)
+               for s in sleeps)
+
+
+def test_cluster_waits_for_its_identity_grants_to_propagate(plan):
+    # Role assignments take effect minutes after ARM returns them; AKS checks the zone/subnet/DES grants at create.
+    cluster = one(plan, CLUSTER, "ml-cluster")
+    identity = one(plan, "azure-native:managedidentity:UserAssignedIdentity", "ml-id")
+    grants = [r for r in in_component(plan, "ml", ROLE) if r.inputs["principalId"] == identity.outputs["principalId"]]
+    assert len(grants) == 3 and _waits_for(plan, cluster, grants)
+
+
+def test_attach_waits_for_the_workspace_identity_grants_to_propagate(plan):
+    compute = one(plan, "azure-native:machinelearningservices:Compute")
+    grants = [r for r in in_component(plan, "ml", ROLE)
+              if r.inputs["principalId"] == "2c9d7e10-4b3a-4f5e-8a6b-1d2c3e4f5a6b"]
+    assert len(grants) == 3 and _waits_for(plan, compute, grants)
+
+
 def test_overlay_networking_with_network_policy_and_nat_egress(plan):
     ml = one(plan, CLUSTER, "ml-cluster").inputs["networkProfile"]
     assert (ml["networkPlugin"], ml["networkPluginMode"]) == ("azure", "overlay")
@@ -120,10 +142,15 @@ def test_gpu_pools_taints_labels_spot_and_mig(plan):
     assert pools["services"]["nodeLabels"] == {"workload": "services"} and "nodeTaints" not in pools["services"]
 
 
-def test_spot_pools_ignore_the_label_aks_adds_and_autoscaled_pools_their_count(plan):
-    ignored = {p.inputs["agentPoolName"]: p.ignore_changes for p in plan.of_type(POOL)}
-    assert ignored["t4spot"] == ["count", 'nodeLabels["kubernetes.azure.com/scalesetpriority"]']
-    assert ignored["a100mig"] == ["count"] and ignored["gpu"] == []
+def test_spot_pools_declare_the_label_aks_adds_and_autoscaled_pools_ignore_their_count(plan):
+    # A label update replaces the whole set and one without AKS's Spot label strips it (Azure/AKS#3152); ignoring it
+    # in diffs would keep the old input, which never had it. Declared, every PUT carries it and the API's answer
+    # equals the input.
+    pools = {p.inputs["agentPoolName"]: p for p in plan.of_type(POOL)}
+    assert pools["t4spot"].inputs["nodeLabels"]["kubernetes.azure.com/scalesetpriority"] == "spot"
+    assert "kubernetes.azure.com/scalesetpriority" not in pools["a100mig"].inputs["nodeLabels"]
+    ignored = {name: p.ignore_changes for name, p in pools.items()}
+    assert ignored["t4spot"] == ["count"] and ignored["a100mig"] == ["count"] and ignored["gpu"] == []
 
 
 def test_every_pool_encrypts_at_host_sets_max_pods_and_has_no_ssh(plan):

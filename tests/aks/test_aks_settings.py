@@ -116,6 +116,8 @@ def test_gpu_pools_default_to_zero_nodes_and_carry_taint_and_labels():
     spot = GpuNodePool(name="spot", vm_size="Standard_NC4as_T4_v3", max_count=2, spot=True)
     # AKS adds the Spot taint itself; declaring it keeps the API's answer equal to the input.
     assert spot.node_taints == [GPU_TAINT, SPOT_TAINT]
+    # ... and its label (a label update without it strips it from the nodes, Azure/AKS#3152).
+    assert spot.node_labels == {"workload": "gpu-training", "kubernetes.azure.com/scalesetpriority": "spot"}
     inference = GpuNodePool(name="infer", vm_size="Standard_NC4as_T4_v3", role="inference", max_count=2)
     assert inference.node_labels == {"workload": "gpu-inference"}
 

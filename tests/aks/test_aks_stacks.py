@@ -162,7 +162,7 @@ def test_baseline_on_every_pool_and_prd_system_pool_across_zones(plan, env):
         assert system["minCount"] >= 3 and system["availabilityZones"] == ["1", "2", "3"]
     for pool in plan.of_type(POOL):
         if pool.inputs["scaleSetPriority"] == "Spot":
-            assert 'nodeLabels["kubernetes.azure.com/scalesetpriority"]' in pool.ignore_changes
+            assert pool.inputs["nodeLabels"]["kubernetes.azure.com/scalesetpriority"] == "spot"
 
 
 def test_tls_secret_missing_or_in_plain_text_is_a_config_error(repo, tmp_path):
