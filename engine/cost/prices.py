@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from aiinfra.catalog.gpu_skus import RETIRED, RETIREMENT_SOURCE
+from aiinfra.catalog.schedules import HOURS_PER_MONTH  # one figure: 730 h/month, as Azure's price sheets
 
-HOURS_PER_MONTH = 730
 PRICES_DIR = Path(__file__).resolve().parent.parent / "prices"
 DEFAULT_PRICE_FILES = (PRICES_DIR / "azure-retail-prices.json",)
 PRICES_ENV = "AIINFRA_PRICES"
