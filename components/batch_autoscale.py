@@ -8,7 +8,8 @@ so scaling in never kills a running task.
 Low-priority nodes of a Batch-managed account are Spot VMs (Azure/Batch#196: low-priority was retired and is served
 as Spot), so they can be preempted. When the pool also has dedicated capacity (`low_priority_share` < 1), the
 formula replaces preempted low-priority nodes with dedicated ones (`$PreemptedNodeCount`, Microsoft Learn "Use Spot
-VMs with Batch workloads"), up to the dedicated maximum: a small queue still drains while Spot capacity is gone.
+VMs with Batch workloads"; read with `GetSample` like the other sample metrics, as Learn's preempted-nodes example
+does), up to the dedicated maximum: a small queue still drains while Spot capacity is gone.
 Preempted nodes are not billed, so the running nodes stay within `max_nodes`.
 
 The formula uses only the variables, operators and functions the Batch autoscale reference documents (samples,
@@ -136,7 +137,9 @@ def autoscale_formula(settings: AutoscaleSettings, *, task_slots_per_node: int =
             f"$lowPriorityNodes = {_count_above('$wantedNodes', thresholds, '>=')};",
             "$TargetLowPriorityNodes = min($lowPriorityMax, $lowPriorityNodes);",
             "// Preempted Spot nodes are replaced by dedicated ones, within the dedicated maximum.",
-            "$preemptedNodes = min($lowPriorityNodes, max(0, $PreemptedNodeCount));",
+            # $PreemptedNodeCount is a sample metric: Learn's preempted-nodes example reads it with GetSample
+            # ("Create a formula to automatically scale compute nodes in a Batch pool"); GetSample(1) is the latest.
+            "$preemptedNodes = min($lowPriorityNodes, max(0, $PreemptedNodeCount.GetSample(1)));",
             "$TargetDedicatedNodes = min($dedicatedMax, $wantedNodes - $lowPriorityNodes + $preemptedNodes);",
         ]
     lines.append("$NodeDeallocationOption = taskcompletion;")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
+import pulumiverse_time as time
 from pulumi_azure_native import batch, storage
 from pydantic import Field, field_validator, model_validator
 
@@ -39,7 +40,7 @@ from .interfaces import (
     role_assignment,
     user_assigned_identity,
 )
-from .shared_services import SharedServicesRef
+from .shared_services import RBAC_PROPAGATION_WAIT, SharedServicesRef
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,11 @@ class BatchGpuPool(pulumi.ComponentResource):
                 principal_id=node_identity.principal_id, role="Storage Blob Data Contributor"))
 
         # --- account ---------------------------------------------------------------------------------------------
+        # Batch checks the key (and auto-storage) with the account identity while it creates the account, but role
+        # assignments take effect minutes after ARM returns them (Learn, "Troubleshoot Azure RBAC"): wait, as
+        # SharedServices and SecureWorkspace do after their grants (AVM waits before key operations too).
+        account_ready = time.Sleep(f"{name}-account-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT,
+                                   opts=child_opts(self, depends_on=account_grants))
         account = batch.BatchAccount(
             f"{name}-account",
             account_name=n.name("batch_account"),
@@ -211,7 +217,7 @@ class BatchGpuPool(pulumi.ComponentResource):
                 key_vault_properties=batch.KeyVaultPropertiesArgs(key_identifier=cmk.key_id),
             ) if cmk is not None else None,
             tags=tags,
-            opts=child_opts(self, protect=args.lock, depends_on=account_grants),
+            opts=child_opts(self, protect=args.lock, depends_on=[*account_grants, account_ready]),
         )
         delete_lock(self, f"{name}-account-lock", scope=account.id, enabled=args.lock)
         diagnostic_setting(self, f"{name}-account-diag", resource_id=account.id,

@@ -30,6 +30,7 @@ import ipaddress
 import re
 
 import pulumi
+import pulumiverse_time as time
 
 from pulumi_azure_native import app, keyvault, managedidentity, privatedns, storage
 from pydantic import Field, field_validator, model_validator
@@ -46,7 +47,7 @@ from .interfaces import (
     role_assignment,
     user_assigned_identity,
 )
-from .shared_services import ZONE_REDUNDANT_REGIONS, SharedServicesRef
+from .shared_services import RBAC_PROPAGATION_WAIT, ZONE_REDUNDANT_REGIONS, SharedServicesRef
 
 GpuProfileType = Literal["Consumption-GPU-NC8as-T4", "Consumption-GPU-NC24-A100"]
 
@@ -508,6 +509,11 @@ class ContainerAppsGpu(pulumi.ComponentResource):
                     identity=identity.id,  # KEDA reads the queue with the app's identity: no connection string
                 ),
             ))
+        # The app reads its Key Vault secrets (and pulls a registry image) with its identity while it is created
+        # ("Unable to get value using Managed identity" otherwise); role assignments take effect minutes after ARM
+        # returns them (Learn, "Troubleshoot Azure RBAC"), so wait after the grants, as SharedServices does.
+        grants.append(time.Sleep(f"{prefix}-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT,
+                                 opts=child_opts(self, depends_on=list(grants))))
         vault_uri = pulumi.Output.from_input(ref.key_vault_uri).apply(lambda uri: uri.rstrip("/"))
         cpu = settings.cpu if settings.cpu is not None else gpu.vcpus
         memory = settings.memory_gib if settings.memory_gib is not None else gpu.memory_gib

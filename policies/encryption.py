@@ -95,16 +95,34 @@ def _cmk_rule(name: str, service: str, resource_type: str, fix: str, sources: tu
 
 
 BATCH_DISK_TARGETS = ("OsDisk", "TemporaryDisk")
+"""Targets a Windows pool must name. A Linux pool accepts TemporaryDisk only: the Batch API's
+DiskEncryptionConfiguration says "On Linux pool, only 'TemporaryDisk' is supported; on Windows pool, 'OsDisk' and
+'TemporaryDisk' must be specified" (azure-rest-api-specs, Microsoft.Batch BatchManagement.json), and its OS disk is a
+managed disk encrypted at rest (Learn, "Create a pool with disk encryption enabled"). Asking a Linux pool for OsDisk
+would make ARM reject it."""
+BATCH_LINUX_DISK_TARGETS = ("TemporaryDisk",)
+
+
+def _batch_pool_is_linux(props: Mapping[str, Any]) -> bool:
+    """Linux unless the node agent is Windows (`batch.node.windows amd64`); the agent SKU names the OS."""
+    agent = get(props, "deploymentConfiguration", "virtualMachineConfiguration", "nodeAgentSkuId")
+    return not (isinstance(agent, str) and agent.lower().startswith("batch.node.windows"))
 
 
 def check_batch_pool_disk_encryption(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
     where = "deploymentConfiguration.virtualMachineConfiguration.diskEncryptionConfiguration.targets"
     targets = get(resource.props, *where.split("."))
     present = {str(t).lower() for t in items(targets)}
-    missing = [t for t in BATCH_DISK_TARGETS if t.lower() not in present]
+    linux = _batch_pool_is_linux(resource.props)
+    wanted = BATCH_LINUX_DISK_TARGETS if linux else BATCH_DISK_TARGETS
+    missing = [t for t in wanted if t.lower() not in present]
     if missing:
-        yield (f"{where} is {text(targets)}; add {', '.join(missing)} "
-               "(disk_encryption_configuration={'targets': ['OsDisk', 'TemporaryDisk']}).")
+        yield (f"{where} is {text(targets)}; add {', '.join(missing)} (disk_encryption_configuration={{'targets': "
+               f"{list(wanted)!r}}}" + ("; a Linux pool accepts TemporaryDisk only)." if linux else ")."))
+    elif linux and "osdisk" in present:
+        yield (f"{where} is {text(targets)}: a Linux pool accepts TemporaryDisk only and ARM rejects OsDisk; "
+               "use disk_encryption_configuration={'targets': ['TemporaryDisk']} (the OS disk is a managed disk, "
+               "encrypted at rest).")
 
 
 RULES = [
@@ -142,14 +160,17 @@ RULES = [
     Rule(
         name="batch-pool-disk-encryption",
         concern=CONCERN,
-        summary="Batch pools must encrypt their nodes' OS and temporary disks (host-based disk encryption).",
+        summary="Batch pools must encrypt their nodes' disks: the temporary disk on Linux (the only target Linux "
+                "accepts), the OS and temporary disks on Windows.",
         fix="batch.Pool(deployment_configuration={'virtual_machine_configuration': {..., "
-            "'disk_encryption_configuration': {'targets': ['OsDisk', 'TemporaryDisk']}}}) (ARM: properties."
+            "'disk_encryption_configuration': {'targets': ['TemporaryDisk']}}}) on Linux, ['OsDisk', "
+            "'TemporaryDisk'] on Windows (ARM: properties."
             "deploymentConfiguration.virtualMachineConfiguration.diskEncryptionConfiguration.targets); set at "
             "pool creation.",
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.MANDATORY,
-        sources=("Azure Policy: Azure Batch pools should have disk encryption enabled (1760f9d4-7206-436e-a28f-d9f3a5c8a227)",),
+        sources=("Azure Policy: Azure Batch pools should have disk encryption enabled (1760f9d4-7206-436e-a28f-d9f3a5c8a227)",
+                 "azure-rest-api-specs Microsoft.Batch DiskEncryptionConfiguration: on Linux only TemporaryDisk"),
         resource_types=(BATCH_POOL,),
         check=check_batch_pool_disk_encryption,
     ),

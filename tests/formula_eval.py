@@ -168,9 +168,11 @@ def _number(value: Any) -> float:
 
 
 def evaluate(formula: str, *, pending: Samples, preempted: float = 0.0) -> Evaluation:
-    """Run the formula with `$PendingTasks` = `pending` and `$PreemptedNodeCount` = `preempted` (a plain number, as
-    the Batch docs list it among the read-only node counts); the variables it assigns, by name."""
-    env: dict[str, Any] = {"$PreemptedNodeCount": float(preempted)}
+    """Run the formula with `$PendingTasks` = `pending` and `$PreemptedNodeCount` = `preempted`; the variables it
+    assigns, by name. `$PreemptedNodeCount` is a sample metric like `$PendingTasks`, read with `GetSample` (Learn,
+    "Create a formula to automatically scale compute nodes in a Batch pool", preempted-nodes example:
+    `$PreemptedNodeCount.GetSample(180 * TimeInterval_Second)`): a bare use is an error here, as it may be in Batch."""
+    env: dict[str, Any] = {}
     text = re.sub(r"//[^\n]*", "", formula)
     for statement in (s.strip() for s in text.split(";")):
         if not statement:
@@ -178,7 +180,7 @@ def evaluate(formula: str, *, pending: Samples, preempted: float = 0.0) -> Evalu
         tokens = _tokens(statement)
         if len(tokens) < 3 or tokens[1] != "=":
             raise FormulaError(f"not an assignment: {statement!r}")
-        parser = _Parser(tokens[2:], env, {"$PendingTasks": pending})
+        parser = _Parser(tokens[2:], env, {"$PendingTasks": pending, "$PreemptedNodeCount": Samples([float(preempted)])})
         value = parser.expression()
         if parser.peek() is not None:
             raise FormulaError(f"unexpected {parser.peek()!r} in {statement!r}")

@@ -11,7 +11,7 @@ import yaml
 from aiinfra.components._base import ComponentArgsError
 from aiinfra.components.container_apps_gpu import BOOTSTRAP_IMAGE, SERVERLESS_GPUS, ContainerAppsGpuArgs
 from aiinfra.components.interfaces import BUILTIN_ROLES
-from helpers import children, fake_shared_ref, group_ids, one, private_endpoints_to, zone_names_of
+from helpers import children, fake_shared_ref, group_ids, one, private_endpoints_to, waits_for_rbac, zone_names_of
 from aiinfra.engine import ProgramError, run_program
 from stacks.config import ConfigError, parse_platform_config
 
@@ -168,6 +168,8 @@ def test_secrets_are_key_vault_references_read_with_the_app_identity(plan, env):
             assert created.inputs["properties"] == "[secret]"
             [grant] = [g for g in grants(plan, name, "Key Vault Secrets User") if g.inputs["scope"] == created.id]
             assert grant.urn in app.dependencies
+            # Read at creation: the app waits until the grant has taken effect (RBAC propagation).
+            assert waits_for_rbac(plan, app, grant.urn)
         env_vars = {e["name"]: e for e in app.inputs["template"]["containers"][0].get("env", [])}
         for secret in configured.get("secrets", []):
             assert env_vars[secret["envVar"]] == {"name": secret["envVar"], "secretRef": secret["keyVaultSecret"]}

@@ -12,7 +12,7 @@ from aiinfra.components.batch_autoscale import AutoscaleSettings, autoscale_form
 from aiinfra.components.batch_gpu_pool import BatchGpuPoolArgs, BatchGpuPoolSettings, start_task_command
 from aiinfra.components.interfaces import BUILTIN_ROLES
 from formula_eval import Samples, evaluate
-from helpers import fake_shared_ref, group_ids, one, private_endpoints_to, zone_names_of
+from helpers import fake_shared_ref, group_ids, one, private_endpoints_to, waits_for_rbac, zone_names_of
 from stacks.config import ConfigError, parse_platform_config
 
 ACCOUNT = "azure-native:batch:BatchAccount"
@@ -59,6 +59,7 @@ def test_auto_storage_is_the_shared_storage_reached_with_managed_identities(plan
     # The account reads and writes blobs as itself, and its grant exists before the account.
     [grant] = grants_to(plan, "batch-account-id", "Storage Blob Data Contributor")
     assert grant.inputs["scope"] == storage.id and grant.urn in account.dependencies
+    assert waits_for_rbac(plan, account, grant.urn)
 
 
 def test_customer_managed_key_when_the_environment_asks(plan, env):
@@ -76,6 +77,8 @@ def test_customer_managed_key_when_the_environment_asks(plan, env):
     vault = one(plan, "azure-native:keyvault:Vault", "shared-kv-cmk")  # the CMK's own vault
     assert grant.inputs["scope"] == f"{vault.id}/keys/{key.inputs['keyName']}"
     assert grant.urn in account.dependencies, "the key permission must exist before the account is created"
+    # Batch reads the key as the account identity at creation: wait until the grant has taken effect.
+    assert waits_for_rbac(plan, account, grant.urn)
 
 
 def test_lock_and_diagnostics(plan, env):

@@ -202,7 +202,18 @@ CASES = [
     bad("cmk-cognitive-services", COGNITIVE, {"properties": {"encryption": {"keySource": "Microsoft.CognitiveServices"}}},
         "microsoft-managed"),
     good("batch-pool-disk-encryption", BATCH_POOL, {"deploymentConfiguration": {"virtualMachineConfiguration": {
-        "diskEncryptionConfiguration": {"targets": ["TemporaryDisk", "osdisk"]}}}}, "both disks"),
+        "nodeAgentSkuId": "batch.node.windows amd64",
+        "diskEncryptionConfiguration": {"targets": ["TemporaryDisk", "osdisk"]}}}}, "windows both disks"),
+    # Linux pools accept TemporaryDisk only (Batch API DiskEncryptionConfiguration); OsDisk there fails in ARM.
+    good("batch-pool-disk-encryption", BATCH_POOL, {"deploymentConfiguration": {"virtualMachineConfiguration": {
+        "nodeAgentSkuId": "batch.node.ubuntu 24.04",
+        "diskEncryptionConfiguration": {"targets": ["TemporaryDisk"]}}}}, "linux temp disk"),
+    bad("batch-pool-disk-encryption", BATCH_POOL, {"deploymentConfiguration": {"virtualMachineConfiguration": {
+        "nodeAgentSkuId": "batch.node.ubuntu 24.04",
+        "diskEncryptionConfiguration": {"targets": ["OsDisk", "TemporaryDisk"]}}}}, "linux os disk rejected by arm"),
+    bad("batch-pool-disk-encryption", BATCH_POOL, {"deploymentConfiguration": {"virtualMachineConfiguration": {
+        "nodeAgentSkuId": "batch.node.windows amd64",
+        "diskEncryptionConfiguration": {"targets": ["TemporaryDisk"]}}}}, "windows os disk missing"),
     bad("batch-pool-disk-encryption", BATCH_POOL, {"deploymentConfiguration": {"virtualMachineConfiguration": {
         "diskEncryptionConfiguration": {"targets": ["OsDisk"]}}}}, "temp disk missing"),
     bad("batch-pool-disk-encryption", BATCH_POOL, {}, "unset"),
