@@ -165,7 +165,10 @@ def check_workspace_storage_without_hns(resources: list[PolicyResource], _config
     accounts = [r for r in resources if _type(r) == STORAGE_ACCOUNT]
     for workspace in (r for r in resources if _type(r) == ML_WORKSPACE and not exempt(r)):
         account = _workspace_storage(workspace, accounts)
-        if account is not None and known(lambda: get(account.props, "isHnsEnabled")) is True:
+        if account is None:
+            continue
+        props = account.props
+        if known(lambda: get(props, "isHnsEnabled")) is True:
             yield (f"Azure ML workspace '{workspace.name}' uses storage account '{account.name}' as its default "
                    "storage, and that account has a hierarchical namespace (isHnsEnabled: true); Azure ML supports "
                    "no hierarchical namespace on a workspace's default storage.", workspace.urn)
