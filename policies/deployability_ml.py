@@ -142,7 +142,6 @@ def check_no_lock_on_managed_network_workspace(resources: list[PolicyResource], 
                    "blocks the managed network's operations and the replacement of its computes.", lock.urn)
 
 
-
 def _workspace_storage(workspace: PolicyResource, accounts: list[PolicyResource]) -> PolicyResource | None:
     """The workspace's default storage account: by the program's wiring of storageAccount, else by its ARM id."""
     wired = [a for a in workspace.property_dependencies.get("storageAccount", []) if _type(a) == STORAGE_ACCOUNT]
