@@ -455,7 +455,11 @@ class SharedServices(pulumi.ComponentResource):
             location=location,
             kind="StorageV2",
             sku={"name": args.storage_sku},
-            is_hns_enabled=True,
+            # No hierarchical namespace: this account is the workspaces' default storage, and Azure ML supports
+            # neither premium storage nor a hierarchical namespace there (Learn, "What is an Azure Machine Learning
+            # workspace?" > Associated resources; "Create a workspace with an ARM template"). `isHnsEnabled` is
+            # create-only: a data lake with ADLS Gen2 semantics needs an account of its own, added as a datastore.
+            is_hns_enabled=False,
             allow_blob_public_access=False,
             allow_shared_key_access=False,
             default_to_o_auth_authentication=True,
@@ -471,8 +475,8 @@ class SharedServices(pulumi.ComponentResource):
         )
         delete_lock(self, f"{name}-st-lock", scope=account.id, enabled=args.lock)
         # Soft delete for blobs, containers and file shares (seed 000; Learn, "Soft delete for blobs" and "Soft delete
-        # for Azure file shares"; AVM storage account module enables both by default). Versioning is not set: accounts
-        # with a hierarchical namespace do not support it.
+        # for Azure file shares"; AVM storage account module enables both by default). Versioning is not set (it would
+        # keep a billed version of every checkpoint overwrite).
         retention: storage.DeleteRetentionPolicyArgsDict = {"enabled": True, "days": args.soft_delete_days}
         storage.BlobServiceProperties(
             f"{name}-st-blob-service",

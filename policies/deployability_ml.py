@@ -3,7 +3,8 @@
 - a lifecycle policy that moves blobs to the archive tier on a zone-redundant account (no archive tier there);
 - a budget whose start date lies before the current month (the Budgets API refuses it) or is not the first of a month;
 - a management lock on an Azure ML workspace with a managed network (locks block managed-network operations and the
-  replacement of computes).
+  replacement of computes);
+- an Azure ML workspace whose default storage account has a hierarchical namespace (Azure ML supports none there).
 
 Whether a CMK workspace's key grants the Azure Cosmos DB service principal is not judged here: its object id differs
 per tenant and is only known to a data source, so a pack cannot tell that grant from any other.
@@ -141,6 +142,36 @@ def check_no_lock_on_managed_network_workspace(resources: list[PolicyResource], 
                    "blocks the managed network's operations and the replacement of its computes.", lock.urn)
 
 
+def _workspace_storage(workspace: PolicyResource, accounts: list[PolicyResource]) -> PolicyResource | None:
+    """The workspace's default storage account: by the program's wiring of storageAccount, else by its ARM id."""
+    wired = [a for a in workspace.property_dependencies.get("storageAccount", []) if _type(a) == STORAGE_ACCOUNT]
+    if len(wired) == 1:
+        return wired[0]
+    target = arm_id_parts(_text(workspace, "storageAccount"))
+    if not target or target[1] != "microsoft.storage/storageaccounts":
+        return None
+    for account in accounts:
+        name, group = _text(account, "accountName"), _text(account, "resourceGroupName")
+        own = arm_id_parts(_text(account, "id"))
+        if own == target or (name and group and (group.lower(), target[1], name.lower()) == target):
+            return account
+    return None
+
+
+def check_workspace_storage_without_hns(resources: list[PolicyResource], _config: Mapping[str, Any],
+                                        exempt: Callable[[PolicyResource], bool]
+                                        ) -> Iterator[tuple[str, str | None]]:
+    accounts = [r for r in resources if _type(r) == STORAGE_ACCOUNT]
+    for workspace in (r for r in resources if _type(r) == ML_WORKSPACE and not exempt(r)):
+        account = _workspace_storage(workspace, accounts)
+        if account is None:
+            continue
+        props = account.props
+        if known(lambda: get(props, "isHnsEnabled")) is True:
+            yield (f"Azure ML workspace '{workspace.name}' uses storage account '{account.name}' as its default "
+                   "storage, and that account has a hierarchical namespace (isHnsEnabled: true); Azure ML supports "
+                   "no hierarchical namespace on a workspace's default storage.", workspace.urn)
+
 RULES = [
     Rule(
         name="storage-lifecycle-archive-needs-lrs-or-grs",
@@ -179,5 +210,18 @@ RULES = [
         default_level=EnforcementLevel.ADVISORY,
         sources=("Microsoft Learn: Workspace managed virtual network isolation (limitations: resource locks)",),
         stack_check=check_no_lock_on_managed_network_workspace,
+    ),
+    Rule(
+        name="ml-workspace-default-storage-without-hns",
+        concern=CONCERN,
+        summary="An Azure ML workspace's default storage account must not have a hierarchical namespace "
+                "(isHnsEnabled); Azure ML supports neither that nor premium storage there.",
+        fix="Give the workspace a StorageV2 account with isHnsEnabled false (create-only: a new account); attach an "
+            "ADLS Gen2 account as an extra datastore instead.",
+        severity=Severity.HIGH,
+        default_level=EnforcementLevel.ADVISORY,
+        sources=("Microsoft Learn: What is an Azure Machine Learning workspace? (associated resources: no "
+                 "hierarchical namespace or premium storage on the default storage account)",),
+        stack_check=check_workspace_storage_without_hns,
     ),
 ]

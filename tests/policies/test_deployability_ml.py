@@ -131,3 +131,46 @@ def test_budget_start_with_a_fixed_clock() -> None:
     assert "first day" in _start("2026-12-02T00:00:00Z", today)[0]
     assert "not a date" in _start("soon", today)[0]
 
+
+
+HNS = "ml-workspace-default-storage-without-hns"
+SA_ID = f"{SUB}/resourceGroups/{RG}/providers/Microsoft.Storage/storageAccounts/stdata"
+
+
+def hns_account(hns: bool | None) -> StackResource:
+    props: dict[str, Any] = {"accountName": "stdata", "resourceGroupName": RG, "sku": {"name": "Standard_ZRS"},
+                             "kind": "StorageV2"}
+    if hns is not None:
+        props["isHnsEnabled"] = hns
+    return StackResource(SA, "stdata", props)
+
+
+def ws_on(storage: str, property_deps: dict[str, list[str]] | None = None) -> StackResource:
+    return StackResource(WS, "ws", {"workspaceName": "mlw-research", "resourceGroupName": RG,
+                                    "storageAccount": storage}, property_dependencies=property_deps)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_workspace_on_a_hns_account_is_flagged(pack: Pack, env: str) -> None:
+    # Learn, "What is an Azure Machine Learning workspace?" > associated resources: no hierarchical namespace on the
+    # workspace's default storage. Matched by ARM id (plain azure-native, names set by hand) and by wiring (id unknown).
+    pack.configure(env)
+    found = of(HNS, pack.analyze_stack([hns_account(True), ws_on(SA_ID)]))
+    assert [d.urn for d in found] == [ws_on(SA_ID).urn] and found[0].level == "mandatory"
+    assert "stdata" in found[0].message and "isHnsEnabled" in found[0].message
+    wired = ws_on(UNKNOWN, {"storageAccount": [hns_account(True).urn]})
+    assert of(HNS, pack.analyze_stack([hns_account(True), wired]))
+
+
+def test_workspace_on_a_flat_account_or_elsewhere_passes(pack: Pack) -> None:
+    pack.configure("prd")
+    assert not of(HNS, pack.analyze_stack([hns_account(False), ws_on(SA_ID)]))
+    assert not of(HNS, pack.analyze_stack([hns_account(None), ws_on(SA_ID)]))
+    other = SA_ID.replace("stdata", "stother")
+    assert not of(HNS, pack.analyze_stack([hns_account(True), ws_on(other)]))
+
+
+def test_hns_rule_is_advisory_by_default(pack: Pack) -> None:
+    pack.configure(None)
+    found = of(HNS, pack.analyze_stack([hns_account(True), ws_on(SA_ID)]))
+    assert found and found[0].level == "advisory"
