@@ -50,11 +50,6 @@ group = resources.ResourceGroup(
     # Deleting the group deletes the environment: only on purpose, never as a side effect of a change here.
     opts=pulumi.ResourceOptions(protect=True),
 )
-deployer = DeployerIdentity(
-    "deployer",
-    DeployerIdentityArgs(naming=naming, resource_group_id=group.id, **dict(settings)),
-)
-
 # The data-scientist role of the platform's ML workspaces: runs jobs on existing compute, cannot create, change or
 # delete compute or a workspace (secure_workspace.py holds the actions). Defined in the group and assignable there, so
 # the platform stack can assign it on each workspace it creates later.
@@ -72,6 +67,15 @@ if platform.workspaces:
         raise ConfigError(f"{platform_file.name}: aiinfra:platform.dataScientistRoleId is "
                           f"{platform.data_scientist_role_id}, but bootstrap defines the role as {guid}; set it to "
                           f"{guid} (`pulumi stack output dataScientistRoleId`)")
+# The deployer may assign the built-in roles the components grant and bootstrap's own custom roles: an allow-list.
+custom_role_ids = [data_scientist_role_id] if data_scientist_role_id else []
+deployer = DeployerIdentity(
+    "deployer",
+    DeployerIdentityArgs(naming=naming, resource_group_id=group.id,
+                         **{**dict(settings),
+                            "assignable_role_ids": [*settings.assignable_role_ids, *custom_role_ids]}),
+)
+
 # AKS encryption at host needs the subscription feature Microsoft.Compute/EncryptionAtHost (Microsoft Learn, "Use
 # Azure CLI to enable end-to-end encryption using encryption at host", Prerequisites): registered here, by an
 # administrator, because the pipeline deployer may not register features. Registration is asynchronous (state

@@ -103,19 +103,30 @@ def custom_role(logical_name: str, *, guid: str, group_id: pulumi.Input[str], ro
     )
 
 
-def role_assignment_condition(excluded_role_guids: list[str]) -> str:
-    """ABAC condition (version 2.0): role assignments may be created and deleted for every role except these.
+def assignable_roles(extra_role_guids: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """The role definition GUIDs a deployer may assign and remove: the built-in roles aiinfra's components grant
+    (`BUILTIN_ROLES`) less the privileged ones, plus `extra_role_guids` (bootstrap's custom roles, roles a stack
+    file names by id)."""
+    privileged = {g.lower() for g in PRIVILEGED_ROLES.values()}
+    return sorted({g.lower() for g in (*BUILTIN_ROLES.values(), *extra_role_guids)} - privileged)
 
-    Both actions are constrained, `write` on the requested role and `delete` on the existing assignment's role, so
-    the principal can neither grant these roles nor remove someone's assignment of them.
+
+def role_assignment_condition(allowed_role_guids: list[str]) -> str:
+    """ABAC condition (version 2.0): role assignments may be created and deleted for these roles only.
+
+    An allow-list, as Learn's "Delegate Azure role assignment management to others with conditions" (example:
+    constrain roles, `ForAnyOfAnyValues:GuidEquals`) shows. A deny-list of the privileged roles is not enough: some
+    built-in roles carry `roleAssignments/write` themselves (e.g. "Azure IoT Operations Onboarding"), so a deployer
+    could assign itself one of those and then Owner. Both actions are constrained, `write` on the requested role
+    and `delete` on the existing assignment's role.
     """
-    guids = ", ".join(sorted(set(excluded_role_guids)))
+    guids = ", ".join(sorted(set(allowed_role_guids)))
     return (
         "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR "
-        f"(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAllValues:GuidNotEquals {{{guids}}}))"
+        f"(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{guids}}}))"
         " AND "
         "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR "
-        f"(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAllValues:GuidNotEquals {{{guids}}}))"
+        f"(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{guids}}}))"
     )
 
 
@@ -170,8 +181,9 @@ class DeployerIdentitySettings(ArgsModel):
     """Trust these Azure Pipelines (Azure DevOps) service connections."""
     manage_role_assignments: bool = True
     """The stack creates role assignments (aiinfra's do: CMK grants, managed identities' access, callers'
-    `roleAssignments`), so the deployer may create and delete them in the group, for every role except Owner, User
-    Access Administrator, Role Based Access Control Administrator and its own access role (an ABAC condition)."""
+    `roleAssignments`), so the deployer may create and delete them in the group, for an allow-list of roles only (an
+    ABAC condition): the built-in roles the components grant, bootstrap's custom roles and `assignableRoleIds` —
+    never Owner, User Access Administrator, Role Based Access Control Administrator or its own access role."""
     manage_role_definitions: bool = False
     """Refused when true: a deployer that may write role definitions can define a role that assigns roles and escape
     the condition on its role assignments. bootstrap/ creates the custom roles the platform needs (the data-scientist
@@ -191,6 +203,21 @@ class DeployerIdentitySettings(ArgsModel):
     get Key Vault Crypto User on that key only. None grants nothing."""
     owners: list[str] = Field(default_factory=list)
     """Object ids of extra owners of the Entra applications; the principal that runs bootstrap always is one."""
+    assignable_role_ids: list[str] = Field(default_factory=list)
+    """Role definition GUIDs the deployer may assign besides the built-in roles aiinfra grants (bootstrap adds its
+    own custom roles): the condition on its role-assignment rights is an allow-list. Privileged roles are refused."""
+
+    @field_validator("assignable_role_ids")
+    @classmethod
+    def _assignable(cls, value: list[str]) -> list[str]:
+        guid = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+        for role in value:
+            if not guid.match(role):
+                raise ValueError(f"'{role}' is not a role definition GUID (the last segment of its id)")
+            if role.lower() in {g.lower() for g in PRIVILEGED_ROLES.values()}:
+                raise ValueError(f"'{role}' is a privileged role (Owner, User Access Administrator or Role Based "
+                                 "Access Control Administrator): a pipeline identity may never hand it on")
+        return value
 
     @field_validator("state_container_id", "secrets_key_id")
     @classmethod
@@ -272,7 +299,7 @@ class DeployerIdentity(pulumi.ComponentResource):
         actions = access_actions(args.manage_role_assignments, args.manage_locks)
         if actions:
             access_role, access_role_id, guid = self._access_role(name, args, actions)
-            condition = role_assignment_condition([*PRIVILEGED_ROLES.values(), guid]) \
+            condition = role_assignment_condition(assignable_roles(args.assignable_role_ids)) \
                 if args.manage_role_assignments else None
             grants.append(("deploy-access", scope, deploy_id, f"custom:{guid}", access_role_id, condition))
         if args.state_container_id:

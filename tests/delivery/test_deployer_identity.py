@@ -20,6 +20,7 @@ from aiinfra.components.deployer_identity import (
     TOKEN_EXCHANGE_AUDIENCE,
     DeployerIdentityArgs,
     DeployerIdentitySettings,
+    assignable_roles,
     role_assignment_condition,
 )
 from aiinfra.components.interfaces import BUILTIN_ROLES
@@ -167,15 +168,21 @@ def test_access_role_adds_only_the_authorization_actions_the_platform_uses(plan)
     assert has_locks == (plan.stack == "prd"), "locks only where the platform locks resources"
 
 
-def test_role_assignment_administration_excludes_the_privileged_roles(plan):
+def test_role_assignment_administration_allows_only_the_platforms_roles(plan):
+    """An allow-list (Learn, "Delegate Azure role assignment management to others with conditions", constrain
+    roles): a deny-list of the privileged roles lets a deployer assign itself another built-in role that carries
+    roleAssignments/write (e.g. "Azure IoT Operations Onboarding", 7b7c71ed-...) and then Owner."""
     role = access_role(plan)
     (assignment,) = [a for a in plan.of_type(ROLE_ASSIGNMENT) if role_guid(a) == role.inputs["roleDefinitionId"]]
     condition = assignment.inputs["condition"]
     assert assignment.inputs["conditionVersion"] == "2.0"
-    excluded = set(re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", condition))
-    assert excluded == {*PRIVILEGED_ROLES.values(), role.inputs["roleDefinitionId"]}
-    # Granting and revoking are both constrained.
-    assert condition.count("ForAnyOfAllValues:GuidNotEquals") == 2
+    allowed = set(re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", condition))
+    assert not allowed & {*PRIVILEGED_ROLES.values(), role.inputs["roleDefinitionId"]}
+    assert "7b7c71ed-33fa-4ed2-a91a-e56d5da260b5" not in allowed
+    assert {BUILTIN_ROLES["AcrPull"], BUILTIN_ROLES["Key Vault Crypto Service Encryption User"]} <= allowed
+    assert allowed == set(assignable_roles(allowed - set(BUILTIN_ROLES.values())))
+    # Granting and revoking are both constrained, to the same list.
+    assert condition.count("ForAnyOfAnyValues:GuidEquals") == 2 and "GuidNotEquals" not in condition
     assert "roleAssignments/write" in condition and "roleAssignments/delete" in condition
     # The assignment refers to the custom role by its subscription-level id, once it exists.
     assert assignment.inputs["roleDefinitionId"].startswith("/subscriptions/")
@@ -264,7 +271,7 @@ def test_bad_bootstrap_config_names_the_yaml_path(tmp_path):
 def test_condition_is_deterministic_and_deduplicated():
     a = role_assignment_condition(["b", "a", "a"])
     assert a == role_assignment_condition(["a", "b"])
-    assert a.count("GuidNotEquals {a, b}") == 2
+    assert a.count("GuidEquals {a, b}") == 2
 
 
 def test_settings_model_is_what_the_bootstrap_config_holds():
@@ -332,7 +339,7 @@ def test_the_condition_still_keeps_the_privileged_roles_and_itself_away(plan):
     role = access_role(plan)
     (assignment,) = [a for a in plan.of_type(ROLE_ASSIGNMENT) if role_guid(a) == role.inputs["roleDefinitionId"]]
     for guid in (*PRIVILEGED_ROLES.values(), role.inputs["roleDefinitionId"]):
-        assert guid in assignment.inputs["condition"]
+        assert guid not in assignment.inputs["condition"]  # an allow-list: absent means never assignable
     (permission,) = role.inputs["permissions"]
     assert not set(permission["actions"]) & set(FORBIDDEN_ACTIONS)
 
@@ -375,3 +382,19 @@ def test_bootstrap_refuses_a_platform_role_id_that_is_not_its_role(tmp_path):
     (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack))
     with pytest.raises(ProgramError, match="dataScientistRoleId is 00000000-0000-0000-0000-000000000001"):
         run_program(project, "dev")
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_bootstraps_custom_roles_are_assignable_by_the_deployer(env):
+    """The platform stack assigns bootstrap's data-scientist role, so the allow-list names it."""
+    plan = bootstrap_plan(env)
+    defined = {r.inputs["roleDefinitionId"] for r in plan.of_type(ROLE_DEFINITION) if r.name == "data-scientist-role"}
+    role = access_role(plan)
+    (assignment,) = [a for a in plan.of_type(ROLE_ASSIGNMENT) if role_guid(a) == role.inputs["roleDefinitionId"]]
+    assert defined and defined <= set(re.findall(r"[0-9a-f-]{36}", assignment.inputs["condition"]))
+
+
+def test_a_privileged_role_cannot_be_made_assignable():
+    with pytest.raises(ComponentArgsError, match="privileged role"):
+        DeployerIdentitySettings(github={"repository": "acme/infra"},
+                                 assignable_role_ids=[PRIVILEGED_ROLES["Owner"]])  # pyright: ignore[reportArgumentType]
