@@ -283,7 +283,7 @@ def marginals(m: Measurements) -> dict[int, float]:
     """Per growth size after the first: the extra program time per extra resource since the previous size."""
     points = [(m.growth[n][0]["resources"], median(pick(m.growth[n], _wall("program")))) for n in m.sizes]
     return {n: (wall - before) / (count - count_before)
-            for n, (count_before, before), (count, wall) in zip(m.sizes[1:], points, points[1:])
+            for n, (count_before, before), (count, wall) in zip(m.sizes[1:], points, points[1:], strict=False)
             if count > count_before}
 
 

@@ -161,8 +161,12 @@ class PolicyPackProcess:
 
     def __init__(self, project: PolicyPackProject, env: Mapping[str, str]) -> None:
         self.project = project
-        self._stdout: IO[bytes] = tempfile.TemporaryFile()
-        self._stderr: IO[bytes] = tempfile.TemporaryFile()
+        # The capture files must outlive __init__ (the process writes to them until close()), so their ExitStack
+        # is moved onto the object with pop_all() and closed by close().
+        with contextlib.ExitStack() as files:
+            self._stdout: IO[bytes] = files.enter_context(tempfile.TemporaryFile())
+            self._stderr: IO[bytes] = files.enter_context(tempfile.TemporaryFile())
+            self._files = files.pop_all()
         self._channel: grpc.Channel | None = None
         self.process = subprocess.Popen(
             [project.python, "-u", "-m", "pulumi.policy", "127.0.0.1:0", "."],
@@ -223,8 +227,7 @@ class PolicyPackProcess:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=5)
-        for handle in (self._stdout, self._stderr):
-            handle.close()
+        self._files.close()
 
     def __enter__(self) -> PolicyPackProcess:
         return self
@@ -508,7 +511,7 @@ def render_policy_report(report: PolicyReport) -> str:
     by_resource: dict[str, list[Violation]] = {}
     for v in report.violations:
         by_resource.setdefault(v.urn, []).append(v)
-    for urn, found in by_resource.items():
+    for found in by_resource.values():
         lines.append(f"  {found[0].resource_name}  ({found[0].resource_type})")
         for v in found:
             lines.append(f"    [{v.level}] {v.policy}: {v.message}")

@@ -251,6 +251,25 @@ def preview_outputs(up_state: dict[str, Any], inputs: dict[str, Any]) -> dict[st
     return {k: known_only(v, inputs[k]) for k, v in up_state.items() if k in inputs}
 
 
+def _computed_identity(identity: dict[str, Any], seed: tuple[str, str]) -> dict[str, Any]:
+    """The `identity` block as ARM answers it: a system-assigned principal, and user-assigned ids as a map."""
+    identity = dict(identity)
+    kind = str(identity.get("type", "")).lower()
+    if "systemassigned" in kind.replace(" ", "").replace(",", ""):
+        identity.setdefault("principalId", deterministic_uuid(*seed, "principal"))
+        identity.setdefault("tenantId", TENANT_ID)
+    # ARM always answers userAssignedIdentities as a map {id: {principalId, clientId}}, whether the
+    # SDK took a list (azure-native v3 flattens some) or a map.
+    assigned = identity.get("userAssignedIdentities")
+    if isinstance(assigned, (list, dict)):
+        identity["userAssignedIdentities"] = {
+            str(i): {"principalId": deterministic_uuid(str(i), "principal"),
+                     "clientId": deterministic_uuid(str(i), "client")}
+            for i in assigned
+        }
+    return identity
+
+
 def computed_outputs(type_token: str, logical_name: str, inputs: dict[str, Any], rid: str) -> dict[str, Any]:
     """Inputs echoed back, plus what Azure computes on create for common types."""
     state: dict[str, Any] = dict(inputs)
@@ -261,21 +280,7 @@ def computed_outputs(type_token: str, logical_name: str, inputs: dict[str, Any],
 
     identity = inputs.get("identity")
     if isinstance(identity, dict):
-        identity = dict(identity)
-        kind = str(identity.get("type", "")).lower()
-        if "systemassigned" in kind.replace(" ", "").replace(",", ""):
-            identity.setdefault("principalId", deterministic_uuid(*seed, "principal"))
-            identity.setdefault("tenantId", TENANT_ID)
-        # ARM always answers userAssignedIdentities as a map {id: {principalId, clientId}}, whether the
-        # SDK took a list (azure-native v3 flattens some) or a map.
-        assigned = identity.get("userAssignedIdentities")
-        if isinstance(assigned, (list, dict)):
-            identity["userAssignedIdentities"] = {
-                str(i): {"principalId": deterministic_uuid(str(i), "principal"),
-                         "clientId": deterministic_uuid(str(i), "client")}
-                for i in assigned
-            }
-        state["identity"] = identity
+        state["identity"] = _computed_identity(identity, seed)
 
     if type_token == "azure-native:managedidentity:UserAssignedIdentity":
         state.update(principalId=deterministic_uuid(*seed, "principal"),

@@ -152,6 +152,32 @@ def render_preview_summary(plan: Plan, cost: CostEstimate, document: dict[str, A
     return "\n".join(lines)
 
 
+def _stack_references(items: list[str]) -> dict[str, Path] | None:
+    """`--stack-reference STACK=FILE` flags as a map; None (after printing the error) if one is malformed."""
+    references: dict[str, Path] = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            print(f"error: {STACK_REFERENCE_FLAG} {item}: expected STACK=FILE, e.g. acme/network/prd=network-prd.json",
+                  file=sys.stderr)
+            return None
+        references[name] = Path(path)
+    return references
+
+
+def _print_details(plan: Plan, cost: CostEstimate, needs: list[QuotaNeed], diff: PlanDiff | None, style: Style,
+                   out: TextIO) -> None:
+    """The full report after the summary (left out by --quiet): changes, tree, types, cost and quota."""
+    if diff is not None and not diff.no_changes:
+        print("\n" + "\n".join(render_changes(diff, style)), file=out)
+        if diff.cost is not None and diff.cost.changed:
+            print("\n" + "\n".join(render_cost_delta(diff.cost)), file=out)
+    print("\n" + render_tree(plan), file=out)
+    print("\nResources by type:\n" + render_summary(plan), file=out)
+    print("\n" + render_cost(cost, items=True), file=out)
+    print("\n" + render_quota(needs), file=out)
+
+
 def preview(argv: list[str] | None = None, *, prog: str = "aiinfra preview",
             default_project: Path | None = None) -> int:
     """`aiinfra preview`: one stack of a Pulumi project, offline. Returns the exit code."""
@@ -166,14 +192,9 @@ def preview(argv: list[str] | None = None, *, prog: str = "aiinfra preview",
     except (PriceTableError, DiffError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    references: dict[str, Path] = {}
-    for item in args.stack_references:
-        name, sep, path = item.partition("=")
-        if not sep or not name or not path:
-            print(f"error: {STACK_REFERENCE_FLAG} {item}: expected STACK=FILE, e.g. acme/network/prd=network-prd.json",
-                  file=sys.stderr)
-            return EXIT_USAGE
-        references[name] = Path(path)
+    references = _stack_references(args.stack_references)
+    if references is None:
+        return EXIT_USAGE
     try:
         progress.step(f"running the program for stack '{args.env}'")
         plan: Plan = run_program(args.project_dir, args.env, args.stack_file, semantics=args.semantics,
@@ -215,14 +236,7 @@ def preview(argv: list[str] | None = None, *, prog: str = "aiinfra preview",
 
     print(render_preview_summary(plan, cost, document, needs, style, diff), file=out)
     if not args.quiet:
-        if diff is not None and not diff.no_changes:
-            print("\n" + "\n".join(render_changes(diff, style)), file=out)
-            if diff.cost is not None and diff.cost.changed:
-                print("\n" + "\n".join(render_cost_delta(diff.cost)), file=out)
-        print("\n" + render_tree(plan), file=out)
-        print("\nResources by type:\n" + render_summary(plan), file=out)
-        print("\n" + render_cost(cost, items=True), file=out)
-        print("\n" + render_quota(needs), file=out)
+        _print_details(plan, cost, needs, diff, style, out)
     if diff is not None and diff.policy is not None and (diff.policy.new or diff.policy.resolved):
         print("\n" + "\n".join(render_policy_delta(diff.policy)), file=out)
     if report.getvalue():
@@ -230,6 +244,12 @@ def preview(argv: list[str] | None = None, *, prog: str = "aiinfra preview",
     more = [*plan.warnings, *cost.warnings()][SUMMARY_WARNINGS:]
     if more:
         print("\nMore warnings:\n" + "\n".join(style.wrap(f"warning: {w}", "  ") for w in more), file=out)
+    _write_outputs(args, plan, document, prog, out)
+    return exit_code
+
+
+def _write_outputs(args: argparse.Namespace, plan: Plan, document: dict[str, Any], prog: str, out: TextIO) -> None:
+    """The files asked for with --diagram, --markdown and --json."""
     if args.diagram:
         write_diagram(plan, args.diagram, command=f"{prog} {args.env} --diagram {args.diagram}")
         print(f"diagram: wrote {args.diagram}", file=out)
@@ -238,7 +258,6 @@ def preview(argv: list[str] | None = None, *, prog: str = "aiinfra preview",
         print(f"markdown: wrote {args.markdown}", file=out)
     if args.json:
         write_json(document, args.json)
-    return exit_code
 
 
 def write_text(text: str, target: Path) -> None:

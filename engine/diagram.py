@@ -258,6 +258,18 @@ class _Builder:
                 detail = _detail(r, self.by_id)
                 self._add_node(r, sub, self._new_id("n", r.name), _label(title(r.type), azure_name(r), detail),
                                gpu=re.search(r"\bStandard_N[A-Z]|GPU", detail) is not None)
+        self._add_grouped_nodes(grouped)
+        for r in hidden:
+            owner = self._owner(r)
+            if owner is not None:
+                self.node_of[r.urn] = self.node_of[owner.urn]
+        self._add_plumbing_notes()
+        self._dependency_edges()
+        self._private_endpoint_edges()
+        return self.diagram
+
+    def _add_grouped_nodes(self, grouped: dict[tuple[str | None, str], list[Registration]]) -> None:
+        """One node per (subgraph, type) for the types drawn as a group, listing up to six names."""
         for (sub_id, short), members in sorted(grouped.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])):
             sub = next((s for s in self.diagram.subgraphs if s.id == sub_id), None)
             names = sorted(azure_name(m) for m in members)
@@ -268,10 +280,9 @@ class _Builder:
             for m in members:
                 self.node_of[m.urn] = node_id
                 self.drawn.add(m.urn)
-        for r in hidden:
-            owner = self._owner(r)
-            if owner is not None:
-                self.node_of[r.urn] = self.node_of[owner.urn]
+
+    def _add_plumbing_notes(self) -> None:
+        """A note in each subgraph counting the resources it does not draw."""
         for sub in self.diagram.subgraphs:
             if sub.hidden:
                 note = self._new_id("n", f"{sub.id}_plumbing")
@@ -282,9 +293,6 @@ class _Builder:
                 self.diagram.nodes[note] = f"{note}[{_label(*parts)}]"
                 self.diagram.classes.setdefault("note", []).append(note)
                 sub.nodes.append(note)
-        self._dependency_edges()
-        self._private_endpoint_edges()
-        return self.diagram
 
     def _add_node(self, r: Registration, sub: _Subgraph | None, node_id: str, label: str, gpu: bool = False) -> None:
         short = _short(r.type)

@@ -163,7 +163,7 @@ def _leaf_changes(old: Any, new: Any, path: str) -> Iterator[tuple[str, Any, Any
             yield from _leaf_changes(old.get(key, MISSING), new.get(key, MISSING), sub)
         return
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        for i, (a, b) in enumerate(zip(old, new)):
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
             yield from _leaf_changes(a, b, f"{path}[{i}]")
         return
     yield path, old, new

@@ -49,7 +49,8 @@ def _details(summary: str, body: list[str]) -> list[str]:
     return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>", ""]
 
 
-def _diff_section(diff: Mapping[str, Any], max_rows: int) -> list[str]:
+def _diff_callouts(diff: Mapping[str, Any]) -> list[str]:
+    """The DATA LOSS and REFUSED callouts that head the diff section."""
     out: list[str] = []
     losses = list(diff.get("dataLoss") or [])
     for text in losses[:_CALLOUTS]:
@@ -65,6 +66,28 @@ def _diff_section(diff: Mapping[str, Any], max_rows: int) -> list[str]:
     if len(refusals) > _CALLOUTS:
         out += ["> [!WARNING]", f"> **REFUSED** on {len(refusals) - _CALLOUTS} more resources: see the changes below",
                 ""]
+    return out
+
+
+def _change_rows(changes: list[Any]) -> list[list[Any]]:
+    """One row per changed property (or per resource changed without property changes), components left out."""
+    rows = []
+    for c in changes:
+        if _is_component(c):
+            continue
+        props = c.get("properties") or []
+        if not props:
+            rows.append([SYMBOL[c["op"]], c["component"], f"{c['type'].split(':', 1)[-1]} `{c['name']}`", "", ""])
+        for p in props:
+            effect = {"replace": "**forces replacement**", "refused": "**Azure refuses**"}.get(p["effect"], "")
+            rows.append([SYMBOL[c["op"]], c["component"], f"{c['type'].split(':', 1)[-1]} `{c['name']}`",
+                         f"`{p['path']}`: {_value(p['old'], p['oldAbsent'])} → {_value(p['new'], p['newAbsent'])}",
+                         effect])
+    return rows
+
+
+def _diff_section(diff: Mapping[str, Any], max_rows: int) -> list[str]:
+    out = _diff_callouts(diff)
     out.append(f"**Plan:** {diff['summary']}")
     out.append("")
     changes = list(diff.get("changes") or [])
@@ -78,18 +101,7 @@ def _diff_section(diff: Mapping[str, Any], max_rows: int) -> list[str]:
                       ([name, n["create"], n["update"], n["replace"], n["delete"]]
                        for name, n in sorted(by_component.items())), "lrrrr")
         out.append("")
-        rows = []
-        for c in changes:
-            if _is_component(c):
-                continue
-            props = c.get("properties") or []
-            if not props:
-                rows.append([SYMBOL[c["op"]], c["component"], f"{c['type'].split(':', 1)[-1]} `{c['name']}`", "", ""])
-            for p in props:
-                effect = {"replace": "**forces replacement**", "refused": "**Azure refuses**"}.get(p["effect"], "")
-                rows.append([SYMBOL[c["op"]], c["component"], f"{c['type'].split(':', 1)[-1]} `{c['name']}`",
-                             f"`{p['path']}`: {_value(p['old'], p['oldAbsent'])} → {_value(p['new'], p['newAbsent'])}",
-                             effect])
+        rows = _change_rows(changes)
         out += _details(f"Changes by resource ({sum(1 for c in changes if not _is_component(c))})",
                         _table(["", "component", "resource", "old → new", ""], rows, max_rows=max_rows))
     cost = diff.get("cost")

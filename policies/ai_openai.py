@@ -79,7 +79,7 @@ def check_content_filter(resources: list[PolicyResource], config: Mapping[str, A
     for deployment in resources:
         if canonical_type(deployment.resource_type) != OPENAI_DEPLOYMENT or exempt(deployment):
             continue
-        name = known(lambda: get(deployment.props.get("properties"), "raiPolicyName"))
+        name = known(lambda d=deployment: get(d.props.get("properties"), "raiPolicyName"))
         if name is None:
             yield ("properties.raiPolicyName is not set, so Azure applies its default content filter; point it at "
                    "a custom RAI policy that blocks prompts and completions.", deployment.urn)
@@ -180,7 +180,7 @@ def check_deployment_offered(resources: list[PolicyResource], _config: Mapping[s
     for deployment in resources:
         if canonical_type(deployment.resource_type) != OPENAI_DEPLOYMENT or exempt(deployment):
             continue
-        fields = known(lambda: _deployment_fields(deployment))
+        fields = known(lambda d=deployment: _deployment_fields(d))
         if fields is UNKNOWN or fields is None:
             continue
         name, version, sku_name, capacity = fields

@@ -152,10 +152,10 @@ def check_attach_roles(resources: list[PolicyResource], _config: Mapping[str, An
 
 def _namespace_created(namespace: str, cluster: PolicyResource, resources: list[PolicyResource]) -> PolicyResource | None:
     for resource in resources:
-        if _type(resource) == MANAGED_NAMESPACE and _same_name(_text(resource, "managedNamespaceName"), namespace):
-            if _wired(resource, "resourceName", cluster) or _same_name(_text(resource, "resourceName"),
-                                                                      _text(cluster, "resourceName")):
-                return resource
+        if (_type(resource) == MANAGED_NAMESPACE and _same_name(_text(resource, "managedNamespaceName"), namespace)
+                and (_wired(resource, "resourceName", cluster)
+                     or _same_name(_text(resource, "resourceName"), _text(cluster, "resourceName")))):
+            return resource
         if resource.resource_type == K8S_NAMESPACE and _same_name(_text(resource, "metadata", "name"), namespace):
             return resource
     return None

@@ -83,9 +83,8 @@ def check_tls(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
             yield f"minimumTlsVersion is {text(version)}; it must be 'TLS1_2' or newer."
         if is_false(props.get("enableHttpsTrafficOnly")):
             yield "enableHttpsTrafficOnly is false; it must be true."
-    elif resource.type == CONTAINER_APP:
-        if is_true(get(props, "configuration", "ingress", "allowInsecure")):
-            yield "configuration.ingress.allowInsecure is true; it must be false (HTTPS only)."
+    elif resource.type == CONTAINER_APP and is_true(get(props, "configuration", "ingress", "allowInsecure")):
+        yield "configuration.ingress.allowInsecure is true; it must be false (HTTPS only)."
 
 
 def _extension_targets(extension: PolicyResource, cluster: PolicyResource) -> bool:
@@ -107,7 +106,7 @@ def _clusters_with_local_accounts(resources: list[PolicyResource], exempt: Calla
     for cluster in resources:
         if canonical_type(cluster.resource_type) != AKS_CLUSTER or exempt(cluster):
             continue
-        disabled = known(lambda: cluster.props.get("disableLocalAccounts"))
+        disabled = known(lambda c=cluster: c.props.get("disableLocalAccounts"))
         if disabled is UNKNOWN or is_true(disabled):
             continue
         yield cluster, disabled, any(_extension_targets(e, cluster) for e in extensions)

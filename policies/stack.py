@@ -99,7 +99,7 @@ def coverage(resources: list[PolicyResource]) -> dict[str, Coverage]:
     for endpoint in (r for r in resources if _type(r) == PRIVATE_ENDPOINT):
         connections = []
         for key in _CONNECTION_KEYS:
-            found = known(lambda key=key: items(endpoint.props.get(key)))
+            found = known(lambda key=key, endpoint=endpoint: items(endpoint.props.get(key)))
             connections += [] if found is UNKNOWN else found
         for connection in connections:
             groups = known(lambda connection=connection: [str(g) for g in items(get(connection, "groupIds"))])
@@ -209,8 +209,9 @@ def check_dns_zone_groups(resources: list[PolicyResource], config: Mapping[str, 
                 break  # a zone cannot be known during preview: the zone names are not checked
             zones |= names
         else:
-            groups = known(lambda: [str(g).lower() for c in items(endpoint.props.get("privateLinkServiceConnections"))
-                                    for g in items(get(c, "groupIds"))])
+            groups = known(lambda endpoint=endpoint: [
+                str(g).lower() for c in items(endpoint.props.get("privateLinkServiceConnections"))
+                for g in items(get(c, "groupIds"))])
             if groups is UNKNOWN:
                 continue
             if not zones:

@@ -49,7 +49,7 @@ with open("spec.json") as handle:
     spec = json.load(handle)
 
 if spec["mode"] == "fake":
-    for i, resource in enumerate(spec["resources"]):
+    for i in range(len(spec["resources"])):
         Fake(f"r{i}", {"location": "westeurope", "sku": {"name": "Standard"},
                        "tags": {"environment": "bench", "index": str(i)}})
 else:

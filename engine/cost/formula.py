@@ -42,6 +42,37 @@ def _strip_parens(expr: str) -> str:
     return expr
 
 
+def _bound(expr: str, upper: bool, assignments: dict[str, str], depth: int = 0) -> float | None:
+    """The upper (or lower) bound of an autoscale expression, following `assignments`; None if it has none."""
+    expr = _strip_parens(expr)
+    if depth > 20:
+        return None
+    if re.fullmatch(r"\d+(\.\d+)?", expr):
+        return float(expr)
+    if expr.lower() in assignments:
+        return _bound(assignments[expr.lower()], upper, assignments, depth + 1)
+    call = _call(expr)
+    if call:
+        name, args = call
+        values = [_bound(a, upper, assignments, depth + 1) for a in args]
+        known = [v for v in values if v is not None]
+        if name == "min" and upper and known:
+            return min(known)  # min(...) is at most any bounded argument
+        if name == "max" and not upper and known:
+            return max(known)  # max(...) is at least any bounded argument
+        if known and len(known) == len(values):
+            return min(known) if name == "min" else max(known)
+        return None
+    ternary = re.match(r"^([^?]*)\?(.*)$", expr, re.DOTALL)
+    if ternary:
+        branches = _split_top(ternary.group(2), ":")
+        if len(branches) == 2:
+            values = [_bound(b, upper, assignments, depth + 1) for b in branches]
+            if all(v is not None for v in values):
+                return max(v for v in values if v is not None) if upper else min(v for v in values if v is not None)
+    return None
+
+
 def autoscale_bounds(formula: str) -> dict[str, tuple[float, float | None, list[str]]]:
     """For each node-count target a Batch autoscale formula assigns: (nodes with no tasks, max nodes or None, notes).
 
@@ -56,44 +87,15 @@ def autoscale_bounds(formula: str) -> dict[str, tuple[float, float | None, list[
         if match:
             assignments[match.group(1).lower()] = match.group(2).strip()
 
-    def bound(expr: str, upper: bool, depth: int = 0) -> float | None:
-        expr = _strip_parens(expr)
-        if depth > 20:
-            return None
-        if re.fullmatch(r"\d+(\.\d+)?", expr):
-            return float(expr)
-        if expr.lower() in assignments:
-            return bound(assignments[expr.lower()], upper, depth + 1)
-        call = _call(expr)
-        if call:
-            name, args = call
-            values = [bound(a, upper, depth + 1) for a in args]
-            known = [v for v in values if v is not None]
-            if name == "min" and upper and known:
-                return min(known)  # min(...) is at most any bounded argument
-            if name == "max" and not upper and known:
-                return max(known)  # max(...) is at least any bounded argument
-            if known and len(known) == len(values):
-                return min(known) if name == "min" else max(known)
-            return None
-        ternary = re.match(r"^([^?]*)\?(.*)$", expr, re.DOTALL)
-        if ternary:
-            branches = _split_top(ternary.group(2), ":")
-            if len(branches) == 2:
-                values = [bound(b, upper, depth + 1) for b in branches]
-                if all(v is not None for v in values):
-                    return max(v for v in values if v is not None) if upper else min(v for v in values if v is not None)
-        return None
-
     out: dict[str, tuple[float, float | None, list[str]]] = {}
     for target in ("$targetdedicatednodes", "$targetlowprioritynodes"):
         if target not in assignments:
             continue
         notes: list[str] = []
-        high = bound(assignments[target], upper=True)
+        high = _bound(assignments[target], True, assignments)
         if high is None:
             notes.append("the autoscale formula states no maximum: unbounded")
-        low = bound(assignments[target], upper=False)
+        low = _bound(assignments[target], False, assignments)
         if low is None:
             low = 0.0
             notes.append("assumes the autoscale formula gives 0 nodes when no tasks are pending")

@@ -86,7 +86,7 @@ def test_apps_run_on_serverless_gpu_profiles_with_the_profile_allocation(plan, e
     configured = {a["name"]: a for a in config_of(env)["containerApps"]["apps"]}
     apps = apps_of(plan)
     assert set(apps) == set(configured)
-    for name, app in apps.items():
+    for app in apps.values():
         kind = profiles[app.inputs["workloadProfileName"]]
         assert kind.startswith("Consumption-GPU-")
         gpu = SERVERLESS_GPUS[kind]

@@ -309,7 +309,7 @@ def test_ado_validates_every_environment_with_tests_offline_and_policy_previews(
 def test_ado_every_pulumi_command_runs_the_policy_pack_with_its_environment_config(ado):
     commands = list(_pulumi_commands(ado))
     assert {c[0] for *_, c in commands} == {"preview", "up"}
-    for _, _, step, (_, arguments) in commands:
+    for _, _, _, (_, arguments) in commands:
         env = re.search(r"--stack (\w+)", arguments).group(1)  # type: ignore[union-attr]
         assert "--policy-pack policies " in arguments
         assert f"--policy-pack-config policies/config/{env}.json" in arguments

@@ -341,7 +341,7 @@ def test_data_scientists_get_a_custom_role_that_cannot_touch_compute_or_the_work
         [permission] = role.inputs["permissions"]
         actions, not_actions = permission["actions"], permission["notActions"]
 
-        def can(operation: str) -> bool:
+        def can(operation: str, actions=actions, not_actions=not_actions) -> bool:
             return grants(actions, not_actions, f"{WS}/{operation}")
 
         for forbidden in ("computes/write", "computes/delete", "write", "delete", "computes/listKeys/action",
