@@ -8,6 +8,7 @@ this component owns, and other components attach their own endpoints to the same
 from __future__ import annotations
 
 import datetime
+import itertools
 from typing import Literal
 
 import pulumi
@@ -108,7 +109,7 @@ class LifecycleRules(ArgsModel):
                  ("modelsColdAfterDays", self.models_cold_after_days),
                  ("modelsArchiveAfterDays", self.models_archive_after_days)]
         present = [(key, days) for key, days in steps if days is not None]
-        for (before, earlier), (after, later) in zip(present, present[1:]):
+        for (before, earlier), (after, later) in itertools.pairwise(present):
             if later <= earlier:
                 raise ValueError(f"{after} ({later}) must be greater than {before} ({earlier})")
         return self
