@@ -6,7 +6,7 @@ UV     := $(VENV)/bin/uv
 ENV    ?= dev
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup preview test typecheck unit lock clean
+.PHONY: setup preview test typecheck lint unit lock clean
 
 # A venv with the pinned dependencies (requirements*.txt are the lock), bytecode precompiled
 # (this machine sets PYTHONDONTWRITEBYTECODE), and this repo installed editable.
@@ -23,11 +23,15 @@ setup: $(STAMP)
 preview: $(STAMP)
 	$(PY) -m stacks.preview $(ENV)
 
-## Type check against the azure-native SDK's types, then the whole test suite.
-test: typecheck unit
+## Type check against the azure-native SDK's types, lint and format check (ruff), then the whole test suite.
+test: typecheck lint unit
 
 typecheck: $(STAMP)
 	$(VENV)/bin/pyright
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 unit: $(STAMP)
 	$(PY) -m pytest -q

@@ -42,9 +42,9 @@ GROWTH_TEMPLATE = "dev"
 BASELINE_STACK = "bench"
 
 # The issue's targets.
-PROGRAM_VS_BASELINE = 1.5   # our program within 1.5x of the same resources registered flat
+PROGRAM_VS_BASELINE = 1.5  # our program within 1.5x of the same resources registered flat
 ANALYZE_MS_PER_RESOURCE = 5.0  # "a few milliseconds" per resource once the pack has started
-GROWTH_PER_RESOURCE = 1.3   # time per resource at the largest size within 1.3x of that at the smallest
+GROWTH_PER_RESOURCE = 1.3  # time per resource at the largest size within 1.3x of that at the smallest
 
 
 class BenchError(Exception):
@@ -67,8 +67,14 @@ class Runner:
         result_path = self.workdir / f"result-{self.count}.json"
         task = dict(task, result=str(result_path))
         started = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "bench.child", json.dumps(task)], cwd=REPO,
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "bench.child", json.dumps(task)],
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         elapsed = time.perf_counter() - started
         if proc.returncode != 0 or not result_path.is_file():
             tail = "\n    ".join(proc.stderr.strip().splitlines()[-20:])
@@ -121,8 +127,9 @@ def growth_stack_file(workspaces: int, directory: Path) -> Path:
     template = platform_config["workspaces"][0]
     attach = (platform_config.get("aks") or {}).get("attach")
     attached = [w for w in platform_config["workspaces"] if attach and w["name"] == attach["workspace"]]
-    platform_config["workspaces"] = [dict(copy.deepcopy(template), name=f"ws{i:03d}")
-                                     for i in range(workspaces)] + attached
+    platform_config["workspaces"] = [
+        dict(copy.deepcopy(template), name=f"ws{i:03d}") for i in range(workspaces)
+    ] + attached
     path = directory / f"Pulumi.grow{workspaces}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
@@ -161,7 +168,7 @@ class Measurements:
 
 def measure(envs: list[str], sizes: list[int], repeat: int, copies: int, verbose: bool = True) -> Measurements:
     m = Measurements(envs=envs, sizes=sizes, repeat=repeat, copies=copies, baseline_env=envs[-1])
-    m.started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    m.started = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     m.load.append(os.getloadavg())
     clock = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="aiinfra-bench-") as tmp:
@@ -176,22 +183,47 @@ def measure(envs: list[str], sizes: list[int], repeat: int, copies: int, verbose
             for env in envs:
                 m.preview.setdefault(env, []).append(runner.run(f"preview {env}", {"kind": "preview", "env": env}))
             first = rep == 1
-            m.program.setdefault("ours", []).append(runner.run(f"program {m.baseline_env}", {
-                "kind": "program", "project": str(REPO), "stack": m.baseline_env,
-                **({"spec": str(spec_path), "plan": str(plan_path)} if first else {})}))
+            m.program.setdefault("ours", []).append(
+                runner.run(
+                    f"program {m.baseline_env}",
+                    {
+                        "kind": "program",
+                        "project": str(REPO),
+                        "stack": m.baseline_env,
+                        **({"spec": str(spec_path), "plan": str(plan_path)} if first else {}),
+                    },
+                )
+            )
             if first:
                 spec = json.loads(spec_path.read_text())
                 projects = {mode: baseline_project(mode, spec, workdir) for mode in ("azure-native", "fake")}
             for mode, project in projects.items():
-                m.program.setdefault(mode, []).append(runner.run(f"baseline {mode}", {
-                    "kind": "program", "project": str(project), "stack": BASELINE_STACK}))
-            m.program.setdefault("sdk", []).append(runner.run("SDK modules alone", {
-                "kind": "sdk", "spec": str(spec_path)}))
+                m.program.setdefault(mode, []).append(
+                    runner.run(
+                        f"baseline {mode}", {"kind": "program", "project": str(project), "stack": BASELINE_STACK}
+                    )
+                )
+            m.program.setdefault("sdk", []).append(
+                runner.run("SDK modules alone", {"kind": "sdk", "spec": str(spec_path)})
+            )
             for n in sizes:
-                m.growth.setdefault(n, []).append(runner.run(f"growth {n} workspaces", {
-                    "kind": "program", "project": str(REPO), "stack": f"grow{n}", "stack_file": str(stack_files[n])}))
-            m.policies.append(runner.run(f"policy pack ({copies}x {m.baseline_env})", {
-                "kind": "policies", "plan": str(plan_path), "env": m.baseline_env, "copies": copies}))
+                m.growth.setdefault(n, []).append(
+                    runner.run(
+                        f"growth {n} workspaces",
+                        {
+                            "kind": "program",
+                            "project": str(REPO),
+                            "stack": f"grow{n}",
+                            "stack_file": str(stack_files[n]),
+                        },
+                    )
+                )
+            m.policies.append(
+                runner.run(
+                    f"policy pack ({copies}x {m.baseline_env})",
+                    {"kind": "policies", "plan": str(plan_path), "env": m.baseline_env, "copies": copies},
+                )
+            )
             m.compile.append(runner.run("compile own modules", {"kind": "compile"}))
     m.load.append(os.getloadavg())
     m.seconds = time.perf_counter() - clock
@@ -210,8 +242,10 @@ def machine() -> list[tuple[str, str]]:
     cpu = proc("cpuinfo", "model name") or platform.processor() or platform.machine()
     total_kb = proc("meminfo", "MemTotal:")
     memory = f"{int(total_kb.split()[0]) / 1024 / 1024:.1f} GiB" if total_kb else "unknown"
-    versions = ", ".join(f"{name} {importlib.metadata.version(name)}"
-                         for name in ("pulumi", "pulumi-azure-native", "pulumi-policy", "pydantic"))
+    versions = ", ".join(
+        f"{name} {importlib.metadata.version(name)}"
+        for name in ("pulumi", "pulumi-azure-native", "pulumi-policy", "pydantic")
+    )
     return [
         ("CPU", cpu),
         ("cores", str(os.cpu_count())),
@@ -236,19 +270,31 @@ def _per_resource(results: Sequence[Result]) -> float:
 
 
 def preview_table(m: Measurements) -> list[str]:
-    lines = ["| env | resources | whole command | program run | policy pass | cost | the rest | "
-             "CPU (preview + pack) | peak memory (preview / pack) |",
-             "|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    lines = [
+        "| env | resources | whole command | program run | policy pass | cost | the rest | "
+        "CPU (preview + pack) | peak memory (preview / pack) |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
     for env, results in m.preview.items():
-        rest = pick(results, lambda r: r["processWall"] - sum(r["wall"].get(p, 0.0)
-                                                              for p in ("program", "policies", "cost")))
-        lines.append(" | ".join([
-            f"| {env}", str(results[0]["resources"]), seconds(pick(results, lambda r: r["processWall"])),
-            seconds(pick(results, _wall("program"))), seconds(pick(results, _wall("policies"))),
-            seconds(pick(results, _wall("cost"))), seconds(rest),
-            seconds(pick(results, lambda r: r["cpuTotal"] + r["childCpu"])),
-            f"{megabytes(pick(results, lambda r: r['maxrssKb']))} / "
-            f"{megabytes(pick(results, lambda r: r['packMaxrssKb']))} |"]))
+        rest = pick(
+            results, lambda r: r["processWall"] - sum(r["wall"].get(p, 0.0) for p in ("program", "policies", "cost"))
+        )
+        lines.append(
+            " | ".join(
+                [
+                    f"| {env}",
+                    str(results[0]["resources"]),
+                    seconds(pick(results, lambda r: r["processWall"])),
+                    seconds(pick(results, _wall("program"))),
+                    seconds(pick(results, _wall("policies"))),
+                    seconds(pick(results, _wall("cost"))),
+                    seconds(rest),
+                    seconds(pick(results, lambda r: r["cpuTotal"] + r["childCpu"])),
+                    f"{megabytes(pick(results, lambda r: r['maxrssKb']))} / "
+                    f"{megabytes(pick(results, lambda r: r['packMaxrssKb']))} |",
+                ]
+            )
+        )
     return lines
 
 
@@ -267,39 +313,62 @@ def baseline_ratios(m: Measurements) -> dict[str, float]:
 
 def program_table(m: Measurements) -> list[str]:
     ratios = baseline_ratios(m)
-    lines = ["| program | resources | run (wall) | run (CPU) | per resource | ours ÷ this | peak memory |",
-             "|---|--:|--:|--:|--:|--:|--:|"]
+    lines = [
+        "| program | resources | run (wall) | run (CPU) | per resource | ours ÷ this | peak memory |",
+        "|---|--:|--:|--:|--:|--:|--:|",
+    ]
     for mode, results in m.program.items():
         registers = mode != "sdk"
-        lines.append(" | ".join([
-            f"| {BASELINE_ROWS[mode].format(env=m.baseline_env)}", str(results[0]["resources"]) if registers else "0",
-            seconds(pick(results, _wall("program"))), seconds(pick(results, _cpu("program"))),
-            millis(_per_resource(results)) if registers else "–", f"{ratios[mode]:.2f}x",
-            f"{megabytes(pick(results, lambda r: r['maxrssKb']))} |"]))
+        lines.append(
+            " | ".join(
+                [
+                    f"| {BASELINE_ROWS[mode].format(env=m.baseline_env)}",
+                    str(results[0]["resources"]) if registers else "0",
+                    seconds(pick(results, _wall("program"))),
+                    seconds(pick(results, _cpu("program"))),
+                    millis(_per_resource(results)) if registers else "–",
+                    f"{ratios[mode]:.2f}x",
+                    f"{megabytes(pick(results, lambda r: r['maxrssKb']))} |",
+                ]
+            )
+        )
     return lines
 
 
 def marginals(m: Measurements) -> dict[int, float]:
     """Per growth size after the first: the extra program time per extra resource since the previous size."""
     points = [(m.growth[n][0]["resources"], median(pick(m.growth[n], _wall("program")))) for n in m.sizes]
-    return {n: (wall - before) / (count - count_before)
-            for n, (count_before, before), (count, wall) in zip(m.sizes[1:], points, points[1:], strict=False)
-            if count > count_before}
+    return {
+        n: (wall - before) / (count - count_before)
+        for n, (count_before, before), (count, wall) in zip(m.sizes[1:], points, points[1:], strict=False)
+        if count > count_before
+    }
 
 
 def growth_table(m: Measurements) -> list[str]:
-    lines = ["| workspaces | resources | program run | run (CPU) | per resource | ÷ smallest | "
-             "marginal per added resource | peak memory |",
-             "|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    lines = [
+        "| workspaces | resources | program run | run (CPU) | per resource | ÷ smallest | "
+        "marginal per added resource | peak memory |",
+        "|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
     base = _per_resource(m.growth[m.sizes[0]])
     marginal = marginals(m)
     for n in m.sizes:
         results = m.growth[n]
-        lines.append(" | ".join([
-            f"| {n}", str(results[0]["resources"]), seconds(pick(results, _wall("program"))),
-            seconds(pick(results, _cpu("program"))), millis(_per_resource(results)),
-            f"{_per_resource(results) / base:.2f}x", millis(marginal[n]) if n in marginal else "–",
-            f"{megabytes(pick(results, lambda r: r['maxrssKb']))} |"]))
+        lines.append(
+            " | ".join(
+                [
+                    f"| {n}",
+                    str(results[0]["resources"]),
+                    seconds(pick(results, _wall("program"))),
+                    seconds(pick(results, _cpu("program"))),
+                    millis(_per_resource(results)),
+                    f"{_per_resource(results) / base:.2f}x",
+                    millis(marginal[n]) if n in marginal else "–",
+                    f"{megabytes(pick(results, lambda r: r['maxrssKb']))} |",
+                ]
+            )
+        )
     return lines
 
 
@@ -320,11 +389,19 @@ def policy_table(m: Measurements) -> list[str]:
         "| resources analyzed | policies | pack startup | GetAnalyzerInfo + Configure | Analyze calls/s | "
         "per Analyze call | AnalyzeStack | whole pass | pack peak memory |",
         "|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
-        " | ".join([
-            f"| {results[0]['resources']} ({m.copies}x {m.baseline_env})", str(results[0]["policies"]),
-            seconds(timing("start")), seconds(timing("configure")), f"{rate:.0f}", millis(ms_per_call),
-            seconds(timing("analyzeStack")), seconds(pick(results, _wall("policies"))),
-            f"{megabytes(pick(results, lambda r: r['packMaxrssKb']))} |"]),
+        " | ".join(
+            [
+                f"| {results[0]['resources']} ({m.copies}x {m.baseline_env})",
+                str(results[0]["policies"]),
+                seconds(timing("start")),
+                seconds(timing("configure")),
+                f"{rate:.0f}",
+                millis(ms_per_call),
+                seconds(timing("analyzeStack")),
+                seconds(pick(results, _wall("policies"))),
+                f"{megabytes(pick(results, lambda r: r['packMaxrssKb']))} |",
+            ]
+        ),
     ]
 
 
@@ -344,7 +421,8 @@ def targets(m: Measurements) -> list[str]:
         f"{verdict(ms_per_call * 1000 <= ANALYZE_MS_PER_RESOURCE)}.",
         f"- time per resource at {m.sizes[-1]} workspaces ÷ at {m.sizes[0]}: **{growth:.2f}x** "
         f"(target ≤ {GROWTH_PER_RESOURCE}x): {verdict(growth <= GROWTH_PER_RESOURCE)}; each resource added costs "
-        + ", ".join(f"{millis(v)} up to {n} workspaces" for n, v in marginals(m).items()) + ".",
+        + ", ".join(f"{millis(v)} up to {n} workspaces" for n, v in marginals(m).items())
+        + ".",
     ]
 
 
@@ -419,14 +497,25 @@ def render(m: Measurements, command: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.benchmark", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown file to write (default: %(default)s)")
-    parser.add_argument("--envs", nargs="+", default=["dev", "test", "prd"],
-                        help="environments to preview; the last one is the baseline's and the policy pack's")
+    parser.add_argument(
+        "--envs",
+        nargs="+",
+        default=["dev", "test", "prd"],
+        help="environments to preview; the last one is the baseline's and the policy pack's",
+    )
     parser.add_argument("--sizes", nargs="+", type=int, default=[1, 10, 50], help="workspace counts for growth")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of every measurement (medians)")
-    parser.add_argument("--copies", type=int, default=5,
-                        help="the policy pack measurement analyzes the plan's resources this many times over")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: dev only, 1 and 2 workspaces, 1 repetition (checks the script, not speed)")
+    parser.add_argument(
+        "--copies",
+        type=int,
+        default=5,
+        help="the policy pack measurement analyzes the plan's resources this many times over",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: dev only, 1 and 2 workspaces, 1 repetition (checks the script, not speed)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.envs, args.sizes, args.repeat, args.copies = ["dev"], [1, 2], 1, 1

@@ -56,6 +56,7 @@ class Phases:
             if keep is not None:
                 keep.append(value)
             return value
+
         return wrapper
 
     def as_json(self) -> dict[str, Any]:
@@ -72,8 +73,7 @@ def _watch_pack_memory(analyzer: Any, peaks: list[int]) -> None:
     def close_and_measure(pack: Any) -> None:
         status = Path(f"/proc/{pack.process.pid}/status")
         if pack.process.poll() is None and status.is_file():
-            peaks.extend(int(line.split()[1]) for line in status.read_text().splitlines()
-                         if line.startswith("VmHWM:"))
+            peaks.extend(int(line.split()[1]) for line in status.read_text().splitlines() if line.startswith("VmHWM:"))
         close(pack)
 
     analyzer.PolicyPackProcess.close = close_and_measure
@@ -84,6 +84,7 @@ def preview(task: dict[str, Any], phases: Phases) -> dict[str, Any]:
     engine's entry points timed: program run, cost, policy pass."""
     from aiinfra import engine
     from aiinfra.engine import analyzer, cost
+
     plans: list[Any] = []
     reports: list[Any] = []
     engine.run_program = phases.timed("program", engine.run_program, plans)
@@ -118,9 +119,18 @@ def sdk_module(type_token: str) -> str:
 def _parents_first(plan: Any) -> list[dict[str, Any]]:
     """The plan's resources for bench/baseline_program: parents before children, custom ones with their SDK module."""
     depth = {r.urn: r.urn.split("::")[2].count("$") for r in plan.resources}
-    return [{"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "custom": r.custom, "inputs": r.inputs,
-             "module": sdk_module(r.type) if r.custom else None}
-            for r in sorted(plan.resources, key=lambda r: (depth[r.urn], r.urn))]
+    return [
+        {
+            "urn": r.urn,
+            "type": r.type,
+            "name": r.name,
+            "parent": r.parent,
+            "custom": r.custom,
+            "inputs": r.inputs,
+            "module": sdk_module(r.type) if r.custom else None,
+        }
+        for r in sorted(plan.resources, key=lambda r: (depth[r.urn], r.urn))
+    ]
 
 
 def program(task: dict[str, Any], phases: Phases) -> dict[str, Any]:
@@ -158,15 +168,22 @@ def policies(task: dict[str, Any], phases: Phases) -> dict[str, Any]:
     _watch_pack_memory(analyzer, PACK_PEAKS)
     plan = pickle.loads(Path(task["plan"]).read_bytes())
     copies = int(task.get("copies", 1))
-    plan.resources = [dataclasses.replace(r, urn=f"{r.urn}~{k}", name=f"{r.name}~{k}") if k else r
-                      for k in range(copies) for r in plan.resources]
+    plan.resources = [
+        dataclasses.replace(r, urn=f"{r.urn}~{k}", name=f"{r.name}~{k}") if k else r
+        for k in range(copies)
+        for r in plan.resources
+    ]
     project = load_project(REPO)
     config, secret_keys, _ = load_stack_config(project, task["env"], None)
     config_file = REPO / "policies" / "config" / f"{task['env']}.json"
     with phases("policies"):
         report = analyzer.analyze_plan(plan, REPO / "policies", config_file, config, secret_keys)
-    return {"resources": report.resources_analyzed, "policies": len(report.policies),
-            "violations": len(report.violations), "policyTimings": report.timings}
+    return {
+        "resources": report.resources_analyzed,
+        "policies": len(report.policies),
+        "violations": len(report.violations),
+        "policyTimings": report.timings,
+    }
 
 
 def compile_own(task: dict[str, Any], phases: Phases) -> dict[str, Any]:
@@ -179,7 +196,12 @@ def compile_own(task: dict[str, Any], phases: Phases) -> dict[str, Any]:
 
 
 KINDS: dict[str, Callable[[dict[str, Any], Phases], dict[str, Any]]] = {
-    "preview": preview, "program": program, "sdk": sdk, "policies": policies, "compile": compile_own}
+    "preview": preview,
+    "program": program,
+    "sdk": sdk,
+    "policies": policies,
+    "compile": compile_own,
+}
 
 
 def main(argv: list[str]) -> None:
@@ -188,8 +210,13 @@ def main(argv: list[str]) -> None:
     result = KINDS[task["kind"]](task, phases)
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    result.update(phases.as_json(), maxrssKb=own.ru_maxrss, packMaxrssKb=max(PACK_PEAKS, default=0),
-                  cpuTotal=own.ru_utime + own.ru_stime, childCpu=children.ru_utime + children.ru_stime)
+    result.update(
+        phases.as_json(),
+        maxrssKb=own.ru_maxrss,
+        packMaxrssKb=max(PACK_PEAKS, default=0),
+        cpuTotal=own.ru_utime + own.ru_stime,
+        childCpu=children.ru_utime + children.ru_stime,
+    )
     Path(task["result"]).write_text(json.dumps(result))
     gc.freeze()  # as stacks.preview does: a quick exit, so the whole benchmark takes less time
 

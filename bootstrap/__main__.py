@@ -24,19 +24,26 @@ sys.path.insert(0, str(REPO))
 import pulumi  # noqa: E402
 from pulumi_azure_native import authorization, features, resources  # noqa: E402
 
-from aiinfra.components.deployer_identity import (DeployerIdentity, DeployerIdentityArgs,  # noqa: E402
-                                                  DeployerIdentitySettings, custom_role, platform_role_guid)
-from aiinfra.components.secure_workspace import DATA_SCIENTIST_ACTIONS, DATA_SCIENTIST_NOT_ACTIONS  # noqa: E402
 from aiinfra.components._datastore import delegate_datastore_access  # noqa: E402
+from aiinfra.components.deployer_identity import (  # noqa: E402
+    DeployerIdentity,
+    DeployerIdentityArgs,
+    DeployerIdentitySettings,
+    custom_role,
+    platform_role_guid,
+)
 from aiinfra.components.platform_monitoring import CostAnomalyAlert, CostAnomalyAlertArgs  # noqa: E402
 from aiinfra.components.policy_guardrails import PolicyGuardrails, PolicyGuardrailsArgs  # noqa: E402
+from aiinfra.components.secure_workspace import DATA_SCIENTIST_ACTIONS, DATA_SCIENTIST_NOT_ACTIONS  # noqa: E402
 from stacks.config import CONFIG_KEY, CONFIG_NAMESPACE, ConfigError, load_config_object, parse_platform_config  # noqa: E402
 
 stack = pulumi.get_stack()
 platform_file = REPO / f"Pulumi.{stack}.yaml"
 if not platform_file.is_file():
-    raise ConfigError(f"{platform_file.name}: no platform stack file for '{stack}'; the bootstrap stack takes its "
-                      "resource group's name, region and tags from it, so name the bootstrap stack like the platform's")
+    raise ConfigError(
+        f"{platform_file.name}: no platform stack file for '{stack}'; the bootstrap stack takes its "
+        "resource group's name, region and tags from it, so name the bootstrap stack like the platform's"
+    )
 platform_config = (yaml.safe_load(platform_file.read_text()) or {}).get("config") or {}
 platform = parse_platform_config(platform_config.get(f"{CONFIG_NAMESPACE}:{CONFIG_KEY}"), platform_file.name)
 settings = load_config_object(DeployerIdentitySettings, "aiinfra-bootstrap", "deployer")
@@ -57,23 +64,31 @@ data_scientist_role_id = None
 if platform.workspaces:
     guid = platform_role_guid(naming, "data-scientist")
     custom_role(
-        "data-scientist-role", guid=guid, group_id=group.id,
+        "data-scientist-role",
+        guid=guid,
+        group_id=group.id,
         role_name=f"{naming.name('resource_group')} data scientist",
         description="Runs jobs and uses the existing compute of the environment's Azure ML workspaces; cannot create, "
-                    "change or delete compute, nor change or delete a workspace. Created by bootstrap/.",
-        actions=list(DATA_SCIENTIST_ACTIONS), not_actions=list(DATA_SCIENTIST_NOT_ACTIONS))
+        "change or delete compute, nor change or delete a workspace. Created by bootstrap/.",
+        actions=list(DATA_SCIENTIST_ACTIONS),
+        not_actions=list(DATA_SCIENTIST_NOT_ACTIONS),
+    )
     data_scientist_role_id = guid  # known before the role exists: the GUID is ours
     if platform.data_scientist_role_id is not None and platform.data_scientist_role_id.lower() != guid:
-        raise ConfigError(f"{platform_file.name}: aiinfra:platform.dataScientistRoleId is "
-                          f"{platform.data_scientist_role_id}, but bootstrap defines the role as {guid}; set it to "
-                          f"{guid} (`pulumi stack output dataScientistRoleId`)")
+        raise ConfigError(
+            f"{platform_file.name}: aiinfra:platform.dataScientistRoleId is "
+            f"{platform.data_scientist_role_id}, but bootstrap defines the role as {guid}; set it to "
+            f"{guid} (`pulumi stack output dataScientistRoleId`)"
+        )
 # The deployer may assign the built-in roles the components grant and bootstrap's own custom roles: an allow-list.
 custom_role_ids = [data_scientist_role_id] if data_scientist_role_id else []
 deployer = DeployerIdentity(
     "deployer",
-    DeployerIdentityArgs(naming=naming, resource_group_id=group.id,
-                         **{**dict(settings),
-                            "assignable_role_ids": [*settings.assignable_role_ids, *custom_role_ids]}),
+    DeployerIdentityArgs(
+        naming=naming,
+        resource_group_id=group.id,
+        **{**dict(settings), "assignable_role_ids": [*settings.assignable_role_ids, *custom_role_ids]},
+    ),
 )
 
 # AKS encryption at host needs the subscription feature Microsoft.Compute/EncryptionAtHost (Microsoft Learn, "Use
@@ -90,21 +105,34 @@ if platform.aks is not None and platform.aks.encryption_at_host:
         properties=features.SubscriptionFeatureRegistrationPropertiesArgs(),
         opts=pulumi.ResourceOptions(retain_on_delete=True),
     )
-    pulumi.export("encryptionAtHostFeatureState",
-                  encryption_at_host.properties.apply(lambda p: (p.state if p else None) or "Registering"))
+    pulumi.export(
+        "encryptionAtHostFeatureState",
+        encryption_at_host.properties.apply(lambda p: (p.state if p else None) or "Registering"),
+    )
 
 subscription_id = authorization.get_client_config_output().subscription_id
 # Operations (issue 20): what only the administrator may create. Policy assignments on the group (the deployer can
 # neither assign nor exempt policy) and the cost anomaly alert (a subscription-scope scheduled action).
 if platform.policy_guardrails is not None:
-    PolicyGuardrails("guardrails", PolicyGuardrailsArgs(naming=naming, resource_group_id=group.id,
-                                                        assignments=platform.policy_guardrails.assignments))
+    PolicyGuardrails(
+        "guardrails",
+        PolicyGuardrailsArgs(
+            naming=naming, resource_group_id=group.id, assignments=platform.policy_guardrails.assignments
+        ),
+    )
 # The deployer may grant the data roles on each datastore's container (outside its group), and only those.
-delegate_datastore_access(deployer, "deployer", naming=naming, principal_id=deployer.deploy_principal_id,
-                          stores=[(w.name, d) for w in platform.workspaces for d in w.datastores])
+delegate_datastore_access(
+    deployer,
+    "deployer",
+    naming=naming,
+    principal_id=deployer.deploy_principal_id,
+    stores=[(w.name, d) for w in platform.workspaces for d in w.datastores],
+)
 if platform.monitoring is not None and platform.monitoring.cost_anomaly_alert:
-    CostAnomalyAlert("cost-anomaly", CostAnomalyAlertArgs(naming=naming, subscription_id=subscription_id,
-                                                          emails=platform.monitoring.emails))
+    CostAnomalyAlert(
+        "cost-anomaly",
+        CostAnomalyAlertArgs(naming=naming, subscription_id=subscription_id, emails=platform.monitoring.emails),
+    )
 key = platform.environment.upper()
 pulumi.export("resourceGroupName", group.name)
 pulumi.export("resourceGroupId", group.id)
@@ -115,13 +143,19 @@ pulumi.export("subscriptionId", subscription_id)
 # What the platform stack file sets as aiinfra:platform.dataScientistRoleId (None: the platform has no workspaces).
 pulumi.export("dataScientistRoleId", data_scientist_role_id)
 # What .github/workflows/infra.yml reads: variables of the GitHub environment, and of the repository.
-pulumi.export("githubEnvironmentVariables", {
-    "AZURE_CLIENT_ID": deployer.deploy_client_id,
-    "AZURE_TENANT_ID": deployer.tenant_id,
-    "AZURE_SUBSCRIPTION_ID": subscription_id,
-})
-pulumi.export("githubRepositoryVariables", {
-    f"AZURE_PREVIEW_CLIENT_ID_{key}": deployer.preview_client_id,
-    f"AZURE_SUBSCRIPTION_ID_{key}": subscription_id,
-    "AZURE_TENANT_ID": deployer.tenant_id,
-})
+pulumi.export(
+    "githubEnvironmentVariables",
+    {
+        "AZURE_CLIENT_ID": deployer.deploy_client_id,
+        "AZURE_TENANT_ID": deployer.tenant_id,
+        "AZURE_SUBSCRIPTION_ID": subscription_id,
+    },
+)
+pulumi.export(
+    "githubRepositoryVariables",
+    {
+        f"AZURE_PREVIEW_CLIENT_ID_{key}": deployer.preview_client_id,
+        f"AZURE_SUBSCRIPTION_ID_{key}": subscription_id,
+        "AZURE_TENANT_ID": deployer.tenant_id,
+    },
+)

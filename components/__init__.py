@@ -10,7 +10,13 @@ that build on the shared network and vault take a `SharedServicesRef`: `SharedSe
 by hand for a network you already have. Each module is documented in docs/components/<module>.md.
 """
 
+from aiinfra.catalog.gpu_skus import CATALOGUE as GPU_SKUS
+from aiinfra.catalog.gpu_skus import GpuSku, GpuVmSize, UnknownGpuSkuError
+from aiinfra.catalog.gpu_skus import lookup as lookup_gpu_sku
+
 from ._base import ArgsModel, ComponentArgsError, InputStr
+from ._compute_instance import ComputeInstanceSchedule, ComputeInstanceSettings
+from ._datastore import DatastoreSettings
 from .ai_services import (
     AiConsumer,
     AiServices,
@@ -50,23 +56,9 @@ from .deployer_identity import (
     GitHubFederation,
 )
 from .gpu_compute_pool import GpuComputePool, GpuComputePoolArgs, GpuComputePoolSettings
-from aiinfra.catalog.gpu_skus import CATALOGUE as GPU_SKUS
-from aiinfra.catalog.gpu_skus import GpuSku, GpuVmSize, UnknownGpuSkuError
-from aiinfra.catalog.gpu_skus import lookup as lookup_gpu_sku
 from .interfaces import BUILTIN_ROLES, CommonArgs, CustomerManagedKey, RoleAssignmentSpec
 from .naming import NamingConvention, NamingError
 from .network_plan import AddressPlanError
-from .secure_workspace import (
-    ImageBuildCluster,
-    OutboundRule,
-    SecureWorkspace,
-    SecureWorkspaceArgs,
-    SecureWorkspaceRef,
-    SecureWorkspaceSettings,
-    WorkspaceAccess,
-)
-from ._compute_instance import ComputeInstanceSchedule, ComputeInstanceSettings
-from ._datastore import DatastoreSettings
 from .platform_monitoring import (
     AlertSetting,
     AlertSettings,
@@ -83,6 +75,15 @@ from .platform_monitoring import (
     PlatformMonitoringSettings,
 )
 from .policy_guardrails import BUILT_IN_POLICIES, PolicyGuardrails, PolicyGuardrailsArgs, PolicyGuardrailsSettings
+from .secure_workspace import (
+    ImageBuildCluster,
+    OutboundRule,
+    SecureWorkspace,
+    SecureWorkspaceArgs,
+    SecureWorkspaceRef,
+    SecureWorkspaceSettings,
+    WorkspaceAccess,
+)
 from .shared_services import (
     BudgetSettings,
     LifecycleRules,
@@ -94,31 +95,92 @@ from .shared_services import (
 
 __all__ = [
     # base
-    "ArgsModel", "ComponentArgsError", "InputStr",
+    "ArgsModel",
+    "ComponentArgsError",
+    "InputStr",
     # cross-cutting interface
-    "BUILTIN_ROLES", "CommonArgs", "CustomerManagedKey", "RoleAssignmentSpec",
+    "BUILTIN_ROLES",
+    "CommonArgs",
+    "CustomerManagedKey",
+    "RoleAssignmentSpec",
     # naming, address plan, GPU catalogue
-    "NamingConvention", "NamingError", "AddressPlanError",
-    "GPU_SKUS", "GpuSku", "GpuVmSize", "UnknownGpuSkuError", "lookup_gpu_sku",
+    "NamingConvention",
+    "NamingError",
+    "AddressPlanError",
+    "GPU_SKUS",
+    "GpuSku",
+    "GpuVmSize",
+    "UnknownGpuSkuError",
+    "lookup_gpu_sku",
     # components
-    "SharedServices", "SharedServicesArgs", "SharedServicesSettings", "SharedServicesRef", "LifecycleRules",
+    "SharedServices",
+    "SharedServicesArgs",
+    "SharedServicesSettings",
+    "SharedServicesRef",
+    "LifecycleRules",
     "BudgetSettings",
-    "SecureWorkspace", "SecureWorkspaceArgs", "SecureWorkspaceSettings", "SecureWorkspaceRef", "OutboundRule",
-    "ImageBuildCluster", "WorkspaceAccess",
-    "GpuComputePool", "GpuComputePoolArgs", "GpuComputePoolSettings",
-    "DeployerIdentity", "DeployerIdentityArgs", "DeployerIdentitySettings", "GitHubFederation",
+    "SecureWorkspace",
+    "SecureWorkspaceArgs",
+    "SecureWorkspaceSettings",
+    "SecureWorkspaceRef",
+    "OutboundRule",
+    "ImageBuildCluster",
+    "WorkspaceAccess",
+    "GpuComputePool",
+    "GpuComputePoolArgs",
+    "GpuComputePoolSettings",
+    "DeployerIdentity",
+    "DeployerIdentityArgs",
+    "DeployerIdentitySettings",
+    "GitHubFederation",
     "AzurePipelinesFederation",
-    "AksGpuCluster", "AksGpuClusterArgs", "AksGpuClusterSettings", "CpuNodePool", "GpuNodePool", "MaintenanceWindow",
-    "AzureMlExtensionSettings", "AmlAttachment", "AmlAttachmentSettings",
-    "BatchGpuPool", "BatchGpuPoolArgs", "BatchGpuPoolSettings", "AutoscaleSettings", "autoscale_formula",
-    "ContainerAppsGpu", "ContainerAppsGpuArgs", "ContainerAppsGpuSettings", "GpuAppSettings", "GpuWorkloadProfile",
-    "KeyVaultSecret", "QueueTrigger",
+    "AksGpuCluster",
+    "AksGpuClusterArgs",
+    "AksGpuClusterSettings",
+    "CpuNodePool",
+    "GpuNodePool",
+    "MaintenanceWindow",
+    "AzureMlExtensionSettings",
+    "AmlAttachment",
+    "AmlAttachmentSettings",
+    "BatchGpuPool",
+    "BatchGpuPoolArgs",
+    "BatchGpuPoolSettings",
+    "AutoscaleSettings",
+    "autoscale_formula",
+    "ContainerAppsGpu",
+    "ContainerAppsGpuArgs",
+    "ContainerAppsGpuSettings",
+    "GpuAppSettings",
+    "GpuWorkloadProfile",
+    "KeyVaultSecret",
+    "QueueTrigger",
     # operations (issue 20)
-    "ComputeInstanceSchedule", "ComputeInstanceSettings", "DatastoreSettings",
-    "PlatformMonitoring", "PlatformMonitoringArgs", "PlatformMonitoringSettings", "PlatformAlerts", "PlatformAlertsArgs",
-    "AlertSetting", "AlertSettings", "MonitoredWorkspace", "MonitoredBatchPool", "MonitoredContainerApp",
-    "MonitoredAksCluster", "CostAnomalyAlert", "CostAnomalyAlertArgs",
-    "PolicyGuardrails", "PolicyGuardrailsArgs", "PolicyGuardrailsSettings", "BUILT_IN_POLICIES",
-    "AiServices", "AiServicesArgs", "AiServicesSettings", "AiConsumer", "AiWorkspaceConnection", "ContentFilter",
+    "ComputeInstanceSchedule",
+    "ComputeInstanceSettings",
+    "DatastoreSettings",
+    "PlatformMonitoring",
+    "PlatformMonitoringArgs",
+    "PlatformMonitoringSettings",
+    "PlatformAlerts",
+    "PlatformAlertsArgs",
+    "AlertSetting",
+    "AlertSettings",
+    "MonitoredWorkspace",
+    "MonitoredBatchPool",
+    "MonitoredContainerApp",
+    "MonitoredAksCluster",
+    "CostAnomalyAlert",
+    "CostAnomalyAlertArgs",
+    "PolicyGuardrails",
+    "PolicyGuardrailsArgs",
+    "PolicyGuardrailsSettings",
+    "BUILT_IN_POLICIES",
+    "AiServices",
+    "AiServicesArgs",
+    "AiServicesSettings",
+    "AiConsumer",
+    "AiWorkspaceConnection",
+    "ContentFilter",
     "ModelDeployment",
 ]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Sequence
+from collections.abc import Sequence
+from typing import Annotated
 
 import pulumi
 from pulumi_azure_native import machinelearningservices as ml
@@ -39,7 +40,9 @@ def validate_compute_name(name: str) -> str:
     except NamingError as exc:
         raise ValueError(str(exc).replace("machine_learning_compute name", "compute name")) from None
     if "-" in name and not re.search(r"[A-Za-z]", name.rsplit("-", 1)[1]):
-        raise ValueError(f"compute name '{name}': Azure requires a letter after the last '-' (e.g. 'a100-x' not 'a100-2')")
+        raise ValueError(
+            f"compute name '{name}': Azure requires a letter after the last '-' (e.g. 'a100-x' not 'a100-2')"
+        )
     return name
 
 
@@ -49,8 +52,10 @@ ComputeName = Annotated[str, AfterValidator(validate_compute_name)]
 
 def validate_idle_minutes(minutes: int) -> int:
     if not 1 <= minutes <= MAX_IDLE_MINUTES:
-        raise ValueError(f"must be between 1 and {MAX_IDLE_MINUTES} minutes ({minutes} given): idle nodes are billed "
-                         "until they are scaled down")
+        raise ValueError(
+            f"must be between 1 and {MAX_IDLE_MINUTES} minutes ({minutes} given): idle nodes are billed "
+            "until they are scaled down"
+        )
     return minutes
 
 
@@ -61,15 +66,30 @@ def idle_duration(minutes: int) -> str:
 
 def user_assigned(identity_id: pulumi.Input[str]) -> ml.ManagedServiceIdentityArgs:
     """The identity of an AML compute: one user-assigned identity (the workspace's compute identity)."""
-    return ml.ManagedServiceIdentityArgs(type=ml.ManagedServiceIdentityType.USER_ASSIGNED,
-                                         user_assigned_identities=[identity_id])
+    return ml.ManagedServiceIdentityArgs(
+        type=ml.ManagedServiceIdentityType.USER_ASSIGNED, user_assigned_identities=[identity_id]
+    )
 
 
-def aml_cluster(parent: pulumi.Resource, logical_name: str, *, workspace_name: pulumi.Input[str],
-                resource_group_name: pulumi.Input[str], location: str, compute_name: str, vm_size: str,
-                priority: ml.VmPriority, min_nodes: int, max_nodes: int, idle_minutes: int,
-                identity_id: pulumi.Input[str], subnet_id: pulumi.Input[str] | None, tags: dict[str, str],
-                description: str, depends_on: Sequence[pulumi.Resource]) -> ml.Compute:
+def aml_cluster(
+    parent: pulumi.Resource,
+    logical_name: str,
+    *,
+    workspace_name: pulumi.Input[str],
+    resource_group_name: pulumi.Input[str],
+    location: str,
+    compute_name: str,
+    vm_size: str,
+    priority: ml.VmPriority,
+    min_nodes: int,
+    max_nodes: int,
+    idle_minutes: int,
+    identity_id: pulumi.Input[str],
+    subnet_id: pulumi.Input[str] | None,
+    tags: dict[str, str],
+    description: str,
+    depends_on: Sequence[pulumi.Resource],
+) -> ml.Compute:
     """An AmlCompute cluster with no node public IP, SSH closed, local auth off and a user-assigned identity.
 
     `subnet_id` is None when the workspace has a managed network: the cluster then lives in the managed VNet,
@@ -102,6 +122,8 @@ def aml_cluster(parent: pulumi.Resource, logical_name: str, *, workspace_name: p
             ),
         ),
         tags=tags,
-        opts=pulumi.ResourceOptions.merge(child_opts(parent, depends_on=depends_on), pulumi.ResourceOptions(
-            replace_on_changes=list(CREATE_ONLY_PROPERTIES), delete_before_replace=True)),
+        opts=pulumi.ResourceOptions.merge(
+            child_opts(parent, depends_on=depends_on),
+            pulumi.ResourceOptions(replace_on_changes=list(CREATE_ONLY_PROPERTIES), delete_before_replace=True),
+        ),
     )

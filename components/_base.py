@@ -33,8 +33,9 @@ else:
 if TYPE_CHECKING:
     ResourceList = list[pulumi.Resource]
 else:
-    ResourceList = Annotated[list[pulumi.Resource],
-                             WithJsonSchema({"type": "array", "items": {"description": "a pulumi Resource"}})]
+    ResourceList = Annotated[
+        list[pulumi.Resource], WithJsonSchema({"type": "array", "items": {"description": "a pulumi Resource"}})
+    ]
 """Resources to wait for (`depends_on`), carried in args from the component that made them."""
 
 
@@ -104,7 +105,9 @@ def _first_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def format_validation_error(error: ValidationError, model: type[BaseModel] | None = None, prefix: str = "") -> list[str]:
+def format_validation_error(
+    error: ValidationError, model: type[BaseModel] | None = None, prefix: str = ""
+) -> list[str]:
     """One line per problem: `<path>: <reason>`, the path as the caller wrote it (aliases, [i] indexes).
 
     With `model`, an unknown key gets the closest valid key as a suggestion.

@@ -117,11 +117,21 @@ def _schedule(action: str, expression: str, time_zone: str) -> ml.ComputeStartSt
     )
 
 
-def compute_instances(parent: pulumi.Resource, component_name: str, *, instances: Sequence[ComputeInstanceSettings],
-                      naming: NamingConvention, workspace: str, workspace_name: pulumi.Input[str],
-                      resource_group_name: pulumi.Input[str], location: str, identity_id: pulumi.Input[str],
-                      subnet_id: pulumi.Input[str] | None, tags: dict[str, str],
-                      depends_on: Sequence[pulumi.Resource]) -> list[ml.Compute]:
+def compute_instances(
+    parent: pulumi.Resource,
+    component_name: str,
+    *,
+    instances: Sequence[ComputeInstanceSettings],
+    naming: NamingConvention,
+    workspace: str,
+    workspace_name: pulumi.Input[str],
+    resource_group_name: pulumi.Input[str],
+    location: str,
+    identity_id: pulumi.Input[str],
+    subnet_id: pulumi.Input[str] | None,
+    tags: dict[str, str],
+    depends_on: Sequence[pulumi.Resource],
+) -> list[ml.Compute]:
     """One ComputeInstance per entry, each assigned to its user; see the module docstring for every setting."""
     made = []
     for instance in instances:
@@ -129,42 +139,53 @@ def compute_instances(parent: pulumi.Resource, component_name: str, *, instances
         schedules = [_schedule("Stop", schedule.stop, schedule.time_zone)]
         if schedule.start is not None:
             schedules.insert(0, _schedule("Start", schedule.start, schedule.time_zone))
-        made.append(ml.Compute(
-            f"{component_name}-ci-{instance.name}",
-            compute_name=compute_instance_name(naming, workspace, instance.name),
-            workspace_name=workspace_name,
-            resource_group_name=resource_group_name,
-            location=location,
-            identity=user_assigned(identity_id),
-            properties=ml.ComputeInstanceArgs(
-                compute_type="ComputeInstance",
-                compute_location=location,
-                description=f"Personal compute instance of {instance.name}",
-                disable_local_auth=True,
-                properties=ml.ComputeInstancePropertiesArgs(
-                    vm_size=instance.vm_size,
-                    application_sharing_policy=ml.ApplicationSharingPolicy.PERSONAL,
-                    compute_instance_authorization_type=ml.ComputeInstanceAuthorizationType.PERSONAL,
-                    personal_compute_instance_settings=ml.PersonalComputeInstanceSettingsArgs(
-                        assigned_user=ml.AssignedUserArgs(object_id=instance.user_object_id,
-                                                          tenant_id=instance.user_tenant_id)),
-                    enable_node_public_ip=False,
-                    ssh_settings=ml.ComputeInstanceSshSettingsArgs(ssh_public_access=ml.SshPublicAccess.DISABLED),
-                    idle_time_before_shutdown=idle_shutdown(instance.idle_shutdown_minutes),
-                    schedules=ml.ComputeSchedulesArgs(compute_start_stop=schedules),
-                    subnet=ml.ResourceIdArgs(id=subnet_id) if subnet_id is not None else None,
+        made.append(
+            ml.Compute(
+                f"{component_name}-ci-{instance.name}",
+                compute_name=compute_instance_name(naming, workspace, instance.name),
+                workspace_name=workspace_name,
+                resource_group_name=resource_group_name,
+                location=location,
+                identity=user_assigned(identity_id),
+                properties=ml.ComputeInstanceArgs(
+                    compute_type="ComputeInstance",
+                    compute_location=location,
+                    description=f"Personal compute instance of {instance.name}",
+                    disable_local_auth=True,
+                    properties=ml.ComputeInstancePropertiesArgs(
+                        vm_size=instance.vm_size,
+                        application_sharing_policy=ml.ApplicationSharingPolicy.PERSONAL,
+                        compute_instance_authorization_type=ml.ComputeInstanceAuthorizationType.PERSONAL,
+                        personal_compute_instance_settings=ml.PersonalComputeInstanceSettingsArgs(
+                            assigned_user=ml.AssignedUserArgs(
+                                object_id=instance.user_object_id, tenant_id=instance.user_tenant_id
+                            )
+                        ),
+                        enable_node_public_ip=False,
+                        ssh_settings=ml.ComputeInstanceSshSettingsArgs(ssh_public_access=ml.SshPublicAccess.DISABLED),
+                        idle_time_before_shutdown=idle_shutdown(instance.idle_shutdown_minutes),
+                        schedules=ml.ComputeSchedulesArgs(compute_start_stop=schedules),
+                        subnet=ml.ResourceIdArgs(id=subnet_id) if subnet_id is not None else None,
+                    ),
                 ),
-            ),
-            tags=tags,
-            # A PUT on an existing compute overwrites it, irreversibly (REST "Compute - Create Or Update"), and
-            # `Compute - Update` takes only cluster scale settings: a changed size or schedule is a replacement,
-            # made explicit here, deleting first because the name is reused.
-            opts=pulumi.ResourceOptions.merge(child_opts(parent, depends_on=depends_on),
-                                              pulumi.ResourceOptions(replace_on_changes=["properties"],
-                                                                     delete_before_replace=True)),
-        ))
+                tags=tags,
+                # A PUT on an existing compute overwrites it, irreversibly (REST "Compute - Create Or Update"), and
+                # `Compute - Update` takes only cluster scale settings: a changed size or schedule is a replacement,
+                # made explicit here, deleting first because the name is reused.
+                opts=pulumi.ResourceOptions.merge(
+                    child_opts(parent, depends_on=depends_on),
+                    pulumi.ResourceOptions(replace_on_changes=["properties"], delete_before_replace=True),
+                ),
+            )
+        )
     return made
 
 
-__all__ = ["ComputeInstanceSchedule", "ComputeInstanceSettings", "compute_instances",
-           "compute_instance_name", "idle_shutdown", "validate_compute_instances"]
+__all__ = [
+    "ComputeInstanceSchedule",
+    "ComputeInstanceSettings",
+    "compute_instances",
+    "compute_instance_name",
+    "idle_shutdown",
+    "validate_compute_instances",
+]

@@ -32,8 +32,11 @@ from ._base import ArgsModel, duplicates
 from .interfaces import BUILTIN_ROLES, child_opts, role_assignment
 from .naming import NamingConvention
 
-_STORAGE_ID = re.compile(r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/"
-                         r"Microsoft\.Storage/storageAccounts/(?P<account>[a-z0-9]{3,24})$", re.IGNORECASE)
+_STORAGE_ID = re.compile(
+    r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/"
+    r"Microsoft\.Storage/storageAccounts/(?P<account>[a-z0-9]{3,24})$",
+    re.IGNORECASE,
+)
 DATA_ROLES = ("Storage Blob Data Reader", "Storage Blob Data Contributor")
 """The only roles the deployer may grant on a datastore's container (see delegate_datastore_access)."""
 DATASTORE_TYPES = {"adlsGen2": "AzureDataLakeGen2", "blob": "AzureBlob"}
@@ -67,8 +70,12 @@ class DatastoreSettings(ArgsModel):
         return f"{self.storage_account_id}/blobServices/default/containers/{self.container}"
 
 
-def validate_datastores(datastores: list[DatastoreSettings], *, approved_outbound_only: bool,
-                        private_endpoint_rules: Sequence[tuple[object, str | None]]) -> list[DatastoreSettings]:
+def validate_datastores(
+    datastores: list[DatastoreSettings],
+    *,
+    approved_outbound_only: bool,
+    private_endpoint_rules: Sequence[tuple[object, str | None]],
+) -> list[DatastoreSettings]:
     """Unique names, and (approved-outbound managed network) a private endpoint rule to each account's sub-resource.
 
     `private_endpoint_rules`: (service resource id, sub-resource) of the workspace's PrivateEndpoint outbound rules.
@@ -84,24 +91,43 @@ def validate_datastores(datastores: list[DatastoreSettings], *, approved_outboun
                 raise ValueError(
                     f"datastores[{i}] ({store.name}): the managed network allows only approved outbound, so compute "
                     f"cannot reach {store.account_name}; add an outboundRules entry of type PrivateEndpoint with "
-                    f"serviceResourceId {store.storage_account_id} and subresourceTarget {sub}")
+                    f"serviceResourceId {store.storage_account_id} and subresourceTarget {sub}"
+                )
     return datastores
 
 
-def datastores(parent: pulumi.Resource, component_name: str, *, stores: Sequence[DatastoreSettings],
-               naming: NamingConvention, workspace_name: pulumi.Input[str], resource_group_name: pulumi.Input[str],
-               workspace_principal_id: pulumi.Input[str], compute_principal_id: pulumi.Input[str],
-               depends_on: Sequence[pulumi.Resource]) -> list[ml.Datastore]:
+def datastores(
+    parent: pulumi.Resource,
+    component_name: str,
+    *,
+    stores: Sequence[DatastoreSettings],
+    naming: NamingConvention,
+    workspace_name: pulumi.Input[str],
+    resource_group_name: pulumi.Input[str],
+    workspace_principal_id: pulumi.Input[str],
+    compute_principal_id: pulumi.Input[str],
+    depends_on: Sequence[pulumi.Resource],
+) -> list[ml.Datastore]:
     """One identity-based datastore per entry, after the container-scoped role assignments it relies on."""
     made = []
     for store in stores:
         grants = [
-            role_assignment(parent, f"{component_name}-ds-{store.name}-id-reader", naming=naming,
-                            scope=store.container_scope, principal_id=workspace_principal_id,
-                            role="Storage Blob Data Reader"),
-            role_assignment(parent, f"{component_name}-ds-{store.name}-compute", naming=naming,
-                            scope=store.container_scope, principal_id=compute_principal_id,
-                            role="Storage Blob Data Reader" if store.read_only else "Storage Blob Data Contributor"),
+            role_assignment(
+                parent,
+                f"{component_name}-ds-{store.name}-id-reader",
+                naming=naming,
+                scope=store.container_scope,
+                principal_id=workspace_principal_id,
+                role="Storage Blob Data Reader",
+            ),
+            role_assignment(
+                parent,
+                f"{component_name}-ds-{store.name}-compute",
+                naming=naming,
+                scope=store.container_scope,
+                principal_id=compute_principal_id,
+                role="Storage Blob Data Reader" if store.read_only else "Storage Blob Data Contributor",
+            ),
         ]
         match = _STORAGE_ID.match(store.storage_account_id)
         assert match is not None
@@ -110,24 +136,36 @@ def datastores(parent: pulumi.Resource, component_name: str, *, stores: Sequence
         properties: ml.AzureDataLakeGen2DatastoreArgs | ml.AzureBlobDatastoreArgs
         if store.kind == "adlsGen2":
             properties = ml.AzureDataLakeGen2DatastoreArgs(
-                datastore_type=DATASTORE_TYPES["adlsGen2"], account_name=store.account_name,
-                filesystem=store.container, credentials=credentials, description=store.description or None,
-                service_data_access_auth_identity=studio_identity, subscription_id=match["sub"],
-                resource_group=match["rg"])
+                datastore_type=DATASTORE_TYPES["adlsGen2"],
+                account_name=store.account_name,
+                filesystem=store.container,
+                credentials=credentials,
+                description=store.description or None,
+                service_data_access_auth_identity=studio_identity,
+                subscription_id=match["sub"],
+                resource_group=match["rg"],
+            )
         else:
             properties = ml.AzureBlobDatastoreArgs(
-                datastore_type=DATASTORE_TYPES["blob"], account_name=store.account_name,
-                container_name=store.container, credentials=credentials, description=store.description or None,
-                service_data_access_auth_identity=studio_identity, subscription_id=match["sub"],
-                resource_group=match["rg"])
-        made.append(ml.Datastore(
-            f"{component_name}-ds-{store.name}",
-            name=store.name,
-            workspace_name=workspace_name,
-            resource_group_name=resource_group_name,
-            properties=properties,
-            opts=child_opts(parent, depends_on=[*depends_on, *grants]),
-        ))
+                datastore_type=DATASTORE_TYPES["blob"],
+                account_name=store.account_name,
+                container_name=store.container,
+                credentials=credentials,
+                description=store.description or None,
+                service_data_access_auth_identity=studio_identity,
+                subscription_id=match["sub"],
+                resource_group=match["rg"],
+            )
+        made.append(
+            ml.Datastore(
+                f"{component_name}-ds-{store.name}",
+                name=store.name,
+                workspace_name=workspace_name,
+                resource_group_name=resource_group_name,
+                properties=properties,
+                opts=child_opts(parent, depends_on=[*depends_on, *grants]),
+            )
+        )
     return made
 
 
@@ -148,9 +186,14 @@ def delegation_condition() -> str:
     )
 
 
-def delegate_datastore_access(parent: pulumi.Resource, logical_prefix: str, *, naming: NamingConvention,
-                              principal_id: pulumi.Input[str],
-                              stores: Sequence[tuple[str, DatastoreSettings]]) -> list[pulumi.Resource]:
+def delegate_datastore_access(
+    parent: pulumi.Resource,
+    logical_prefix: str,
+    *,
+    naming: NamingConvention,
+    principal_id: pulumi.Input[str],
+    stores: Sequence[tuple[str, DatastoreSettings]],
+) -> list[pulumi.Resource]:
     """Let the pipeline's deployer grant the data roles on each datastore's container, and nothing else there.
 
     The platform stack assigns the workspace and compute identities their roles on the container, which lives in
@@ -165,7 +208,15 @@ def delegate_datastore_access(parent: pulumi.Resource, logical_prefix: str, *, n
         if scope in seen:
             continue
         seen.add(scope)
-        made.append(role_assignment(parent, f"{logical_prefix}-datastore-{workspace}-{store.name}", naming=naming,
-                                    scope=store.container_scope, principal_id=principal_id,
-                                    role="Role Based Access Control Administrator", condition=delegation_condition()))
+        made.append(
+            role_assignment(
+                parent,
+                f"{logical_prefix}-datastore-{workspace}-{store.name}",
+                naming=naming,
+                scope=store.container_scope,
+                principal_id=principal_id,
+                role="Role Based Access Control Administrator",
+                condition=delegation_condition(),
+            )
+        )
     return made

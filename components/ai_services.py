@@ -72,18 +72,28 @@ class ContentFilter(ArgsModel):
     def filters(self) -> list[cs.RaiPolicyContentFilterArgs]:
         """The policy's content filters: each harm category on prompts and completions, blocking."""
         out: list[cs.RaiPolicyContentFilterArgs] = []
-        for name, threshold in (("Hate", self.hate), ("Sexual", self.sexual), ("Violence", self.violence),
-                                ("Selfharm", self.self_harm)):
+        for name, threshold in (
+            ("Hate", self.hate),
+            ("Sexual", self.sexual),
+            ("Violence", self.violence),
+            ("Selfharm", self.self_harm),
+        ):
             for source in (cs.RaiPolicyContentSource.PROMPT, cs.RaiPolicyContentSource.COMPLETION):
-                out.append(cs.RaiPolicyContentFilterArgs(name=name, enabled=True, blocking=True,
-                                                         severity_threshold=cs.ContentLevel(threshold),
-                                                         source=source))
-        for name, source, on in (("Jailbreak", cs.RaiPolicyContentSource.PROMPT, self.prompt_shields),
-                                 ("Indirect Attack", cs.RaiPolicyContentSource.PROMPT, self.prompt_shields),
-                                 ("Protected Material Text", cs.RaiPolicyContentSource.COMPLETION,
-                                  self.protected_material),
-                                 ("Protected Material Code", cs.RaiPolicyContentSource.COMPLETION,
-                                  self.protected_material)):
+                out.append(
+                    cs.RaiPolicyContentFilterArgs(
+                        name=name,
+                        enabled=True,
+                        blocking=True,
+                        severity_threshold=cs.ContentLevel(threshold),
+                        source=source,
+                    )
+                )
+        for name, source, on in (
+            ("Jailbreak", cs.RaiPolicyContentSource.PROMPT, self.prompt_shields),
+            ("Indirect Attack", cs.RaiPolicyContentSource.PROMPT, self.prompt_shields),
+            ("Protected Material Text", cs.RaiPolicyContentSource.COMPLETION, self.protected_material),
+            ("Protected Material Code", cs.RaiPolicyContentSource.COMPLETION, self.protected_material),
+        ):
             out.append(cs.RaiPolicyContentFilterArgs(name=name, enabled=on, blocking=on, source=source))
         return out
 
@@ -105,7 +115,8 @@ class ModelDeployment(ArgsModel):
     """Pay-per-token types: the rate limit in units of 1,000 tokens per minute (needs that much quota in the
     region). Provisioned types: PTUs, at least the model's minimum and in its increments."""
     version_upgrade: Literal["OnceCurrentVersionExpired", "OnceNewDefaultVersionAvailable", "NoAutoUpgrade"] = (
-        "OnceCurrentVersionExpired")
+        "OnceCurrentVersionExpired"
+    )
     """What Azure does when the version retires: upgrade then (default), as soon as a new default appears, or never
     (the deployment stops answering at retirement). Learn, "Working with Azure OpenAI models" (model updates)."""
 
@@ -152,7 +163,7 @@ class AiServicesSettings(ArgsModel):
         return [v.lower() for v in values]  # host names are case-insensitive; Azure keeps them lowercase
 
     @model_validator(mode="after")
-    def _consistent(self) -> "AiServicesSettings":
+    def _consistent(self) -> AiServicesSettings:
         repeated = duplicates(d.name.lower() for d in self.deployments)
         if repeated:
             raise ValueError(f"deployments: duplicate name(s) {', '.join(repeated)}")
@@ -162,14 +173,19 @@ class AiServicesSettings(ArgsModel):
             except ValueError as exc:
                 raise ValueError(f"deployments[{i}] ({d.name}): {exc}") from None
         if not self.allowed_fqdns and not self.allow_shared_storage:
-            raise ValueError("allowedFqdns is empty and allowSharedStorage is false: outbound access is restricted "
-                             "to an explicit allow-list, which must name at least one host")
+            raise ValueError(
+                "allowedFqdns is empty and allowSharedStorage is false: outbound access is restricted "
+                "to an explicit allow-list, which must name at least one host"
+            )
         return self
 
     def region_problems(self, location: str) -> list[str]:
         """Why these deployments cannot be created in `location` (empty when they can)."""
-        return [f"deployments[{i}] ({d.name}): {p}" for i, d in enumerate(self.deployments)
-                for p in deployment_problems(d.model, d.version, d.sku, d.capacity, location)]
+        return [
+            f"deployments[{i}] ({d.name}): {p}"
+            for i, d in enumerate(self.deployments)
+            for p in deployment_problems(d.model, d.version, d.sku, d.capacity, location)
+        ]
 
 
 class AiConsumer(ArgsModel):
@@ -207,10 +223,12 @@ class AiServicesArgs(CommonArgs, AiServicesSettings):
     """Identities known when the account is created that get Cognitive Services OpenAI User on it."""
 
     @model_validator(mode="after")
-    def _deployable_here(self) -> "AiServicesArgs":
+    def _deployable_here(self) -> AiServicesArgs:
         if self.require_cmk and self.shared.cmk is None:
-            raise ValueError("require_cmk needs the shared services' customer-managed key (SharedServices with "
-                             "require_cmk, or a SharedServicesRef with cmk)")
+            raise ValueError(
+                "require_cmk needs the shared services' customer-managed key (SharedServices with "
+                "require_cmk, or a SharedServicesRef with cmk)"
+            )
         problems = self.region_problems(self.location)
         if problems:
             raise ValueError("; ".join(problems))
@@ -248,15 +266,23 @@ class AiServices(pulumi.ComponentResource):
             # Learn, "Configure customer-managed keys for Azure AI services" / AVM cognitive-services/account: the
             # key is read with a user-assigned identity named by its client id, which must be on the account and
             # allowed on the key before the account is created with it.
-            identity = cs.IdentityArgs(type=cs.ResourceIdentityType.SYSTEM_ASSIGNED_USER_ASSIGNED,
-                                       user_assigned_identities=[cmk.identity_id])
-            version = (pulumi.Output.from_input(cmk.key_version_url).apply(lambda url: url.rstrip("/").split("/")[-1])
-                       if cmk.key_version_url is not None else None)
+            identity = cs.IdentityArgs(
+                type=cs.ResourceIdentityType.SYSTEM_ASSIGNED_USER_ASSIGNED, user_assigned_identities=[cmk.identity_id]
+            )
+            version = (
+                pulumi.Output.from_input(cmk.key_version_url).apply(lambda url: url.rstrip("/").split("/")[-1])
+                if cmk.key_version_url is not None
+                else None
+            )
             encryption = cs.EncryptionArgs(
                 key_source=cs.KeySource.MICROSOFT_KEY_VAULT,
                 key_vault_properties=cs.KeyVaultPropertiesArgs(
-                    key_name=cmk.key_name, key_vault_uri=cmk.key_vault_uri, key_version=version,
-                    identity_client_id=cmk.identity_client_id))
+                    key_name=cmk.key_name,
+                    key_vault_uri=cmk.key_vault_uri,
+                    key_version=version,
+                    identity_client_id=cmk.identity_client_id,
+                ),
+            )
             waits += cmk.depends_on
 
         fqdns: list[pulumi.Input[str]] = list(args.allowed_fqdns)
@@ -278,9 +304,12 @@ class AiServices(pulumi.ComponentResource):
                 public_network_access=cs.PublicNetworkAccess(args.public_network_access),
                 # No network path but the private endpoint; trusted-service bypass only applies to public access
                 # (Learn, "Configure Azure AI services virtual networks").
-                network_acls=cs.NetworkRuleSetArgs(default_action=cs.NetworkRuleAction.DENY,
-                                                   bypass=cs.ByPassSelection.NONE, ip_rules=[],
-                                                   virtual_network_rules=[]),
+                network_acls=cs.NetworkRuleSetArgs(
+                    default_action=cs.NetworkRuleAction.DENY,
+                    bypass=cs.ByPassSelection.NONE,
+                    ip_rules=[],
+                    virtual_network_rules=[],
+                ),
                 disable_local_auth=args.disable_local_auth,
                 # Data loss prevention: the account calls out only to the listed hosts (Learn, "Configure data loss
                 # prevention for Azure AI services").
@@ -293,11 +322,21 @@ class AiServices(pulumi.ComponentResource):
         )
 
         endpoint = private_endpoint(
-            self, f"{name}-pe", args=args, azure_name=n.name("private_endpoint", args.name, "oai"),
-            subnet_id=shared.private_endpoint_subnet_id, target_id=account.id, group_id="account",
-            dns_zone_ids=zone_ids)
-        diagnostic_setting(self, f"{name}-diag", resource_id=account.id,
-                           workspace_id=args.log_analytics_workspace_id or shared.log_analytics_workspace_id)
+            self,
+            f"{name}-pe",
+            args=args,
+            azure_name=n.name("private_endpoint", args.name, "oai"),
+            subnet_id=shared.private_endpoint_subnet_id,
+            target_id=account.id,
+            group_id="account",
+            dns_zone_ids=zone_ids,
+        )
+        diagnostic_setting(
+            self,
+            f"{name}-diag",
+            resource_id=account.id,
+            workspace_id=args.log_analytics_workspace_id or shared.log_analytics_workspace_id,
+        )
         delete_lock(self, f"{name}-lock", scope=account.id, enabled=args.lock)
         extra_role_assignments(self, name, args, account.id)
 
@@ -352,23 +391,32 @@ class AiServices(pulumi.ComponentResource):
         self.principal_id = account.identity.apply(lambda i: i.principal_id if i else "")
         self.rai_policy_name = policy.name
         self.private_endpoint_id = endpoint.id
-        self.register_outputs({
-            "accountId": account.id,
-            "accountName": account.name,
-            "endpoint": self.endpoint,
-            "principalId": self.principal_id,
-            "raiPolicyName": policy.name,
-            "deploymentNames": self.deployment_names,
-            "privateEndpointId": endpoint.id,
-        })
+        self.register_outputs(
+            {
+                "accountId": account.id,
+                "accountName": account.name,
+                "endpoint": self.endpoint,
+                "principalId": self.principal_id,
+                "raiPolicyName": policy.name,
+                "deploymentNames": self.deployment_names,
+                "privateEndpointId": endpoint.id,
+            }
+        )
 
-    def grant_openai_user(self, who: str, principal_id: pulumi.Input[str],
-                          principal_type: str = "ServicePrincipal") -> pulumi.Resource:
+    def grant_openai_user(
+        self, who: str, principal_id: pulumi.Input[str], principal_type: str = "ServicePrincipal"
+    ) -> pulumi.Resource:
         """Cognitive Services OpenAI User on the account for one principal (`who` names the grant): inference only —
         no keys, no deployment changes (least privilege; Learn, "Role-based access control for Azure OpenAI")."""
-        return role_assignment(self, f"{self._name}-{who}-openai-user", naming=self._args.naming,
-                               scope=self.account.id, principal_id=principal_id, role=OPENAI_USER_ROLE,
-                               principal_type=principal_type)
+        return role_assignment(
+            self,
+            f"{self._name}-{who}-openai-user",
+            naming=self._args.naming,
+            scope=self.account.id,
+            principal_id=principal_id,
+            role=OPENAI_USER_ROLE,
+            principal_type=principal_type,
+        )
 
     def workspace_outbound_rule(self, name: str = "azure-openai") -> OutboundRule:
         """The private-endpoint outbound rule an Azure ML managed network needs to reach this account.
@@ -376,8 +424,9 @@ class AiServices(pulumi.ComponentResource):
         Add it to the workspace's `outbound_rules` (SecureWorkspace grants its identity the approver role on the
         target). Learn, "Managed network isolation for Azure ML" (private endpoint outbound rules, `account`).
         """
-        return OutboundRule(name=name, type="PrivateEndpoint", service_resource_id=self.account.id,
-                            subresource_target="account")
+        return OutboundRule(
+            name=name, type="PrivateEndpoint", service_resource_id=self.account.id, subresource_target="account"
+        )
 
     def connect_workspace(self, workspace: AiWorkspaceConnection) -> ml.WorkspaceConnection:
         """A workspace connection to the account with Entra ID auth, and OpenAI User for the workspace's identities.
@@ -387,8 +436,10 @@ class AiServices(pulumi.ComponentResource):
         """
         if not isinstance(workspace, AiWorkspaceConnection):
             raise ComponentArgsError("connect_workspace takes an AiWorkspaceConnection")
-        grants = [self.grant_openai_user(f"{workspace.key}-{i}", principal, "ServicePrincipal")
-                  for i, principal in enumerate(workspace.principal_ids)]
+        grants = [
+            self.grant_openai_user(f"{workspace.key}-{i}", principal, "ServicePrincipal")
+            for i, principal in enumerate(workspace.principal_ids)
+        ]
         return ml.WorkspaceConnection(
             f"{self._name}-conn-{workspace.key}",
             connection_name=workspace.connection_name,
@@ -399,8 +450,7 @@ class AiServices(pulumi.ComponentResource):
                 category=ml.ConnectionCategory.AZURE_OPEN_AI,
                 target=self.endpoint,
                 is_shared_to_all=True,
-                metadata={"ApiType": "Azure", "ApiVersion": CONNECTION_API_VERSION,
-                          "ResourceId": self.account.id},
+                metadata={"ApiType": "Azure", "ApiVersion": CONNECTION_API_VERSION, "ResourceId": self.account.id},
             ),
             opts=child_opts(self, depends_on=grants),
         )

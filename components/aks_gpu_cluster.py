@@ -25,7 +25,8 @@ import base64
 import ipaddress
 import math
 import re
-from typing import Annotated, Literal, Sequence
+from collections.abc import Sequence
+from typing import Annotated, Literal
 
 import pulumi
 import pulumiverse_time as time
@@ -39,8 +40,9 @@ from pulumi_azure_native import (
 )
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from ._base import ArgsModel, ComponentArgsError, InputStr, ResourceList, duplicates
 from aiinfra.catalog.gpu_skus import GpuVmSize, lookup
+
+from ._base import ArgsModel, ComponentArgsError, InputStr, ResourceList, duplicates
 from .interfaces import (
     CommonArgs,
     child_opts,
@@ -92,14 +94,23 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 # Namespaces an AKS managed namespace may not take (Learn, "Use managed namespaces in AKS", Limitations: system
 # namespaces) plus the extension's own release namespace.
-_RESERVED_NAMESPACES = {"default", "azureml", "gatekeeper-system", "app-routing-system", "istio-system",
-                        "calico-system", "tigera-operator"}
+_RESERVED_NAMESPACES = {
+    "default",
+    "azureml",
+    "gatekeeper-system",
+    "app-routing-system",
+    "istio-system",
+    "calico-system",
+    "tigera-operator",
+}
 
 
 def _pool_name(value: str) -> str:
     if not _POOL_NAME.match(value):
-        raise ValueError(f"'{value}' is not a valid AKS node pool name: 1-12 lowercase letters and digits, "
-                         "starting with a letter (e.g. 'gputrain')")
+        raise ValueError(
+            f"'{value}' is not a valid AKS node pool name: 1-12 lowercase letters and digits, "
+            "starting with a letter (e.g. 'gputrain')"
+        )
     return value
 
 
@@ -132,7 +143,7 @@ class CpuNodePool(ArgsModel):
         return value
 
     @model_validator(mode="after")
-    def _min_max(self) -> "CpuNodePool":
+    def _min_max(self) -> CpuNodePool:
         if self.min_count > self.max_count:
             raise ValueError(f"minCount ({self.min_count}) must be <= maxCount ({self.max_count})")
         return self
@@ -174,8 +185,10 @@ class GpuNodePool(ArgsModel):
     @classmethod
     def _positive_max(cls, value: int) -> int:
         if value <= 0:
-            raise ValueError(f"must be greater than 0, got {value}: a pool that can never have a node is a mistake "
-                             "(remove the pool instead)")
+            raise ValueError(
+                f"must be greater than 0, got {value}: a pool that can never have a node is a mistake "
+                "(remove the pool instead)"
+            )
         return value
 
     @field_validator("labels")
@@ -187,22 +200,28 @@ class GpuNodePool(ArgsModel):
         return labels
 
     @model_validator(mode="after")
-    def _consistent(self) -> "GpuNodePool":
+    def _consistent(self) -> GpuNodePool:
         if self.min_count > self.max_count:
             raise ValueError(f"minCount ({self.min_count}) must be <= maxCount ({self.max_count})")
         if self.spot and not self.autoscaling:
-            raise ValueError("spot: Spot pools need autoscaling (evicted nodes come back only through the "
-                             "autoscaler); set autoscaling true or spot false")
+            raise ValueError(
+                "spot: Spot pools need autoscaling (evicted nodes come back only through the "
+                "autoscaler); set autoscaling true or spot false"
+            )
         if self.spot and self.role == "inference" and not self.allow_spot_for_inference:
-            raise ValueError("spot: inference pools run on Regular capacity because Spot evictions interrupt "
-                             "serving; set spot false, or allowSpotForInference true to accept that")
+            raise ValueError(
+                "spot: inference pools run on Regular capacity because Spot evictions interrupt "
+                "serving; set spot false, or allowSpotForInference true to accept that"
+            )
         if self.allow_spot_for_inference and self.role != "inference":
             raise ValueError("allowSpotForInference only applies to pools with role 'inference'")
         if self.mig_profile is not None:
             sku = lookup(self.vm_size)
             if self.mig_profile not in sku.mig_profiles:
-                raise ValueError(f"migProfile: {sku.name} ({sku.gpu_model}) does not support Multi-Instance GPU; "
-                                 "use an A100 or H100 size (e.g. Standard_NC24ads_A100_v4) or remove migProfile")
+                raise ValueError(
+                    f"migProfile: {sku.name} ({sku.gpu_model}) does not support Multi-Instance GPU; "
+                    "use an A100 or H100 size (e.g. Standard_NC24ads_A100_v4) or remove migProfile"
+                )
         return self
 
     @property
@@ -258,12 +277,14 @@ class AzureMlExtensionSettings(ArgsModel):
     """Extension release train; minor versions upgrade automatically within it."""
 
     @model_validator(mode="after")
-    def _consistent(self) -> "AzureMlExtensionSettings":
+    def _consistent(self) -> AzureMlExtensionSettings:
         if not (self.enable_training or self.enable_inference):
             raise ValueError("enable at least one of enableTraining and enableInference")
         if self.enable_inference and not self.allow_insecure_connections and not self.ssl_cname:
-            raise ValueError("inference over HTTPS needs sslCname (the host name on the router's certificate); or "
-                             "set allowInsecureConnections true for HTTP inside the VNet")
+            raise ValueError(
+                "inference over HTTPS needs sslCname (the host name on the router's certificate); or "
+                "set allowInsecureConnections true for HTTP inside the VNet"
+            )
         return self
 
     @property
@@ -300,8 +321,10 @@ class AmlAttachmentSettings(ArgsModel):
         if not _DNS_LABEL.match(value):
             raise ValueError(f"'{value}' is not a Kubernetes namespace name (lowercase letters, digits, '-')")
         if value in _RESERVED_NAMESPACES or value.startswith("kube-"):
-            raise ValueError(f"'{value}' is a namespace Kubernetes, AKS or the Azure ML extension owns; name one "
-                             "for Azure ML workloads (e.g. 'azureml-workloads')")
+            raise ValueError(
+                f"'{value}' is a namespace Kubernetes, AKS or the Azure ML extension owns; name one "
+                "for Azure ML workloads (e.g. 'azureml-workloads')"
+            )
         return value
 
 
@@ -330,11 +353,13 @@ class AmlAttachment(AmlAttachmentSettings):
     """What the compute must wait for besides the workspace (e.g. its compute identity's role assignments)."""
 
     @model_validator(mode="after")
-    def _supported_workspace(self) -> "AmlAttachment":
+    def _supported_workspace(self) -> AmlAttachment:
         if self.workspace_managed_network:
-            raise ValueError("workspace_managed_network: Kubernetes compute is not supported in an Azure ML managed "
-                             "virtual network; attach the cluster to a workspace with isolation mode Disabled (its "
-                             "private endpoint in your VNet), or do not attach it")
+            raise ValueError(
+                "workspace_managed_network: Kubernetes compute is not supported in an Azure ML managed "
+                "virtual network; attach the cluster to a workspace with isolation mode Disabled (its "
+                "private endpoint in your VNet), or do not attach it"
+            )
         return self
 
 
@@ -422,39 +447,53 @@ class AksGpuClusterSettings(ArgsModel):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> "AksGpuClusterSettings":
+    def _consistent(self) -> AksGpuClusterSettings:
         if self.system_pool.min_count < 1:
             raise ValueError("systemPool.minCount must be at least 1: AKS keeps system pods on the system pool")
-        names = [self.system_pool.name, *([self.cpu_pool.name] if self.cpu_pool else []),
-                 *(p.name for p in self.gpu_pools)]
+        names = [
+            self.system_pool.name,
+            *([self.cpu_pool.name] if self.cpu_pool else []),
+            *(p.name for p in self.gpu_pools),
+        ]
         repeated = duplicates(names)
         if repeated:
             raise ValueError(f"node pool names must be unique; repeated: {', '.join(repeated)}")
         if ipaddress.ip_network(self.pod_cidr).overlaps(ipaddress.ip_network(self.service_cidr)):
             raise ValueError(f"podCidr ({self.pod_cidr}) and serviceCidr ({self.service_cidr}) overlap")
-        if self.system_pool.availability_zones and self.system_pool.min_count < len(self.system_pool.availability_zones):
-            raise ValueError(f"systemPool.minCount ({self.system_pool.min_count}) must be at least the number of "
-                             f"availabilityZones ({len(self.system_pool.availability_zones)}): one system node per "
-                             "zone, or a zone outage takes the system pods down")
+        if self.system_pool.availability_zones and self.system_pool.min_count < len(
+            self.system_pool.availability_zones
+        ):
+            raise ValueError(
+                f"systemPool.minCount ({self.system_pool.min_count}) must be at least the number of "
+                f"availabilityZones ({len(self.system_pool.availability_zones)}): one system node per "
+                "zone, or a zone outage takes the system pods down"
+            )
         extension_plugin = self.azure_ml_extension is not None and self.azure_ml_extension.install_nvidia_device_plugin
         if self.gpu_pools and not extension_plugin and not self.self_managed_gpu_device_plugin:
-            raise ValueError("gpuPools need a GPU device plugin, or their nodes advertise no nvidia.com/gpu and GPU "
-                             "pods never schedule: add azureMlExtension (installNvidiaDevicePlugin true), or set "
-                             "selfManagedGpuDevicePlugin true if you install the NVIDIA device plugin yourself")
+            raise ValueError(
+                "gpuPools need a GPU device plugin, or their nodes advertise no nvidia.com/gpu and GPU "
+                "pods never schedule: add azureMlExtension (installNvidiaDevicePlugin true), or set "
+                "selfManagedGpuDevicePlugin true if you install the NVIDIA device plugin yourself"
+            )
         if self.azure_ml_extension is not None:
             if self.disable_local_accounts:
-                raise ValueError("disableLocalAccounts: Azure ML does not support AKS with local accounts disabled; "
-                                 "remove azureMlExtension, or leave disableLocalAccounts unset (or false)")
+                raise ValueError(
+                    "disableLocalAccounts: Azure ML does not support AKS with local accounts disabled; "
+                    "remove azureMlExtension, or leave disableLocalAccounts unset (or false)"
+                )
             if self.cpu_pool is None:
-                raise ValueError("azureMlExtension needs cpuPool: the extension's services cannot run on the tainted "
-                                 "system pool or GPU pools")
+                raise ValueError(
+                    "azureMlExtension needs cpuPool: the extension's services cannot run on the tainted "
+                    "system pool or GPU pools"
+                )
         return self
 
     def check_attachment(self, key: str) -> None:
         """Fail when something is attached (`key`, as the caller spells it) without the Azure ML extension."""
         if self.azure_ml_extension is None:
-            raise ValueError(f"{key} needs azureMlExtension: a workspace can only use the cluster through the "
-                             "Azure ML extension")
+            raise ValueError(
+                f"{key} needs azureMlExtension: a workspace can only use the cluster through the Azure ML extension"
+            )
 
     @property
     def local_accounts_disabled(self) -> bool:
@@ -480,20 +519,26 @@ class AksGpuClusterArgs(CommonArgs, AksGpuClusterSettings):
     enable_inference and not allow_insecure_connections). Pass secrets (e.g. `Config.require_secret`)."""
 
     @model_validator(mode="after")
-    def _attachment_needs_extension(self) -> "AksGpuClusterArgs":
+    def _attachment_needs_extension(self) -> AksGpuClusterArgs:
         if self.aml_attachment is not None:
             self.check_attachment("amlAttachment")
         https = self.azure_ml_extension is not None and self.azure_ml_extension.serves_https
         if https and self.inference_tls is None:
-            raise ValueError("inference_tls is required for HTTPS inference (azure_ml_extension.enable_inference "
-                             "without allow_insecure_connections): pass the router's PEM certificate and key as "
-                             "secrets")
+            raise ValueError(
+                "inference_tls is required for HTTPS inference (azure_ml_extension.enable_inference "
+                "without allow_insecure_connections): pass the router's PEM certificate and key as "
+                "secrets"
+            )
         if self.inference_tls is not None and not https:
-            raise ValueError("inference_tls is only used for HTTPS inference; remove it, or enable inference "
-                             "(azure_ml_extension.enable_inference) without allow_insecure_connections")
+            raise ValueError(
+                "inference_tls is only used for HTTPS inference; remove it, or enable inference "
+                "(azure_ml_extension.enable_inference) without allow_insecure_connections"
+            )
         if self.defender and self.log_analytics_workspace_id is None:
-            raise ValueError("defender needs log_analytics_workspace_id (the sensor reports to a Log Analytics "
-                             "workspace); pass one, or set defender false")
+            raise ValueError(
+                "defender needs log_analytics_workspace_id (the sensor reports to a Log Analytics "
+                "workspace); pass one, or set defender false"
+            )
         return self
 
 
@@ -516,9 +561,14 @@ def instance_type(pool: GpuNodePool) -> machinelearningservices.InstanceTypeSche
     )
 
 
-def azure_ml_extension_settings(settings: AzureMlExtensionSettings, *, cluster_id: pulumi.Input[str],
-                                cluster_name: pulumi.Input[str], location: str,
-                                spot: bool) -> dict[str, pulumi.Input[str]]:
+def azure_ml_extension_settings(
+    settings: AzureMlExtensionSettings,
+    *,
+    cluster_id: pulumi.Input[str],
+    cluster_name: pulumi.Input[str],
+    location: str,
+    spot: bool,
+) -> dict[str, pulumi.Input[str]]:
     """The extension's configurationSettings as ARM takes them (strings only).
 
     `az k8s-extension create` derives several keys client-side before it calls ARM (Azure/azure-cli-extensions,
@@ -550,17 +600,25 @@ def azure_ml_extension_settings(settings: AzureMlExtensionSettings, *, cluster_i
         tolerations.append(("kubernetes.azure.com/scalesetpriority", "Equal", "spot", "NoSchedule"))
     for prefix in ("toleration", "workLoadToleration"):
         for i, (key, operator, value, effect) in enumerate(tolerations):
-            values.update({f"{prefix}[{i}].key": key, f"{prefix}[{i}].operator": operator,
-                           f"{prefix}[{i}].value": value, f"{prefix}[{i}].effect": effect})
+            values.update(
+                {
+                    f"{prefix}[{i}].key": key,
+                    f"{prefix}[{i}].operator": operator,
+                    f"{prefix}[{i}].value": value,
+                    f"{prefix}[{i}].effect": effect,
+                }
+            )
     if settings.enable_inference:
         # Internal load balancer only: the inference router gets a private IP in the AKS subnet.
-        values.update({
-            "inferenceRouterServiceType": "loadBalancer",
-            "internalLoadBalancerProvider": "azure",
-            "scoringFe.serviceType.internalLoadBalancer": "true",
-            "inferenceRouterHA": flag[settings.inference_router_ha],
-            "allowInsecureConnections": flag[settings.allow_insecure_connections],
-        })
+        values.update(
+            {
+                "inferenceRouterServiceType": "loadBalancer",
+                "internalLoadBalancerProvider": "azure",
+                "scoringFe.serviceType.internalLoadBalancer": "true",
+                "inferenceRouterHA": flag[settings.inference_router_ha],
+                "allowInsecureConnections": flag[settings.allow_insecure_connections],
+            }
+        )
         # The certificate and key travel as protected settings (azure_ml_protected_settings), never as `sslSecret`:
         # that names a Kubernetes secret, which a cluster created by the same deployment cannot hold yet.
         if settings.ssl_cname:
@@ -587,10 +645,12 @@ _NO_SSH = containerservice.AgentPoolSecurityProfileArgs(ssh_access=containerserv
 
 
 def local_accounts_warning(cluster: str) -> str:
-    return (f"AKS cluster '{cluster}' keeps local accounts ENABLED (disableLocalAccounts false) because it runs the "
-            "Azure ML extension, which does not support AKS with local accounts disabled. Anyone allowed "
-            "listClusterAdminCredential gets a static admin kubeconfig: grant that action (e.g. 'Azure Kubernetes "
-            "Service Cluster Admin Role') to no one but break-glass admins.")
+    return (
+        f"AKS cluster '{cluster}' keeps local accounts ENABLED (disableLocalAccounts false) because it runs the "
+        "Azure ML extension, which does not support AKS with local accounts disabled. Anyone allowed "
+        "listClusterAdminCredential gets a static admin kubeconfig: grant that action (e.g. 'Azure Kubernetes "
+        "Service Cluster Admin Role') to no one but break-glass admins."
+    )
 
 
 class AksGpuCluster(pulumi.ComponentResource):
@@ -617,9 +677,11 @@ class AksGpuCluster(pulumi.ComponentResource):
         cmk = shared.cmk if args.customer_managed_key else None
         key_url = cmk.key_version_url if cmk is not None else None
         if cmk is not None and key_url is None:
-            raise ComponentArgsError("AksGpuClusterArgs.shared.cmk.key_version_url is required for disk encryption: "
-                                     "a Disk Encryption Set needs the versioned key URL (or set "
-                                     "customer_managed_key false)")
+            raise ComponentArgsError(
+                "AksGpuClusterArgs.shared.cmk.key_version_url is required for disk encryption: "
+                "a Disk Encryption Set needs the versioned key URL (or set "
+                "customer_managed_key false)"
+            )
         super().__init__("aiinfra:aks:AksGpuCluster", name, None, opts)
         n = args.naming
         rg = args.resource_group_name
@@ -631,10 +693,22 @@ class AksGpuCluster(pulumi.ComponentResource):
         # zone and join the subnet, granted before the cluster exists.
         identity = user_assigned_identity(self, f"{name}-id", args=args, workload="aks")
         grants = [
-            role_assignment(self, f"{name}-dns-zone-contributor", naming=n, scope=dns_zone_id,
-                            principal_id=identity.principal_id, role="Private DNS Zone Contributor"),
-            role_assignment(self, f"{name}-network-contributor", naming=n, scope=shared.virtual_network_id,
-                            principal_id=identity.principal_id, role="Network Contributor"),
+            role_assignment(
+                self,
+                f"{name}-dns-zone-contributor",
+                naming=n,
+                scope=dns_zone_id,
+                principal_id=identity.principal_id,
+                role="Private DNS Zone Contributor",
+            ),
+            role_assignment(
+                self,
+                f"{name}-network-contributor",
+                naming=n,
+                scope=shared.virtual_network_id,
+                principal_id=identity.principal_id,
+                role="Network Contributor",
+            ),
         ]
 
         des = None
@@ -662,15 +736,24 @@ class AksGpuCluster(pulumi.ComponentResource):
             # The cluster identity must read the DES before the cluster uses it for node disks (Learn, "Bring your
             # own keys (BYOK) with Azure managed disks in AKS": "the AKS cluster identity has read access to the
             # DiskEncryptionSet"); the cluster waits for the grant.
-            grants.append(role_assignment(self, f"{name}-des-reader", naming=n, scope=des.id,
-                                          principal_id=identity.principal_id, role="Reader"))
+            grants.append(
+                role_assignment(
+                    self,
+                    f"{name}-des-reader",
+                    naming=n,
+                    scope=des.id,
+                    principal_id=identity.principal_id,
+                    role="Reader",
+                )
+            )
 
         # AKS checks these grants when it validates the create (a custom private DNS zone the identity cannot write
         # fails with CustomPrivateDNSZoneMissingPermissionError; Learn, "Create a private AKS cluster", and "Use a
         # managed identity in AKS": pre-created identity needs its roles before the cluster). Role assignments take
         # effect minutes after ARM returns them (Learn, "Troubleshoot Azure RBAC"), so wait like SharedServices does.
-        granted = time.Sleep(f"{name}-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT,
-                             opts=child_opts(self, depends_on=grants))
+        granted = time.Sleep(
+            f"{name}-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT, opts=child_opts(self, depends_on=grants)
+        )
 
         client = authorization.get_client_config_output()
         cluster = containerservice.ManagedCluster(
@@ -698,8 +781,11 @@ class AksGpuCluster(pulumi.ComponentResource):
             network_profile=containerservice.ContainerServiceNetworkProfileArgs(
                 network_plugin=containerservice.NetworkPlugin.AZURE,
                 network_plugin_mode=containerservice.NetworkPluginMode.OVERLAY,
-                network_dataplane=(containerservice.NetworkDataplane.CILIUM if args.network_policy == "cilium"
-                                   else containerservice.NetworkDataplane.AZURE),
+                network_dataplane=(
+                    containerservice.NetworkDataplane.CILIUM
+                    if args.network_policy == "cilium"
+                    else containerservice.NetworkDataplane.AZURE
+                ),
                 network_policy=containerservice.NetworkPolicy(args.network_policy),
                 pod_cidr=args.pod_cidr,
                 service_cidr=args.service_cidr,
@@ -723,11 +809,15 @@ class AksGpuCluster(pulumi.ComponentResource):
                 defender=containerservice.ManagedClusterSecurityProfileDefenderArgs(
                     log_analytics_workspace_resource_id=args.log_analytics_workspace_id,
                     security_monitoring=containerservice.ManagedClusterSecurityProfileDefenderSecurityMonitoringArgs(
-                        enabled=True),
-                ) if args.defender else None,
+                        enabled=True
+                    ),
+                )
+                if args.defender
+                else None,
                 # GPU framework images are tens of GB: remove unused ones from nodes.
                 image_cleaner=containerservice.ManagedClusterSecurityProfileImageCleanerArgs(
-                    enabled=True, interval_hours=48),
+                    enabled=True, interval_hours=48
+                ),
             ),
             addon_profiles=self._addons(args),
             auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
@@ -753,15 +843,27 @@ class AksGpuCluster(pulumi.ComponentResource):
 
         pools = self._user_pools(name, args, cluster, subnet_id)
         self._maintenance(name, args, cluster)
-        diagnostic_setting(self, f"{name}-diag", resource_id=cluster.id, workspace_id=args.log_analytics_workspace_id,
-                           log_categories=CONTROL_PLANE_LOG_CATEGORIES)
+        diagnostic_setting(
+            self,
+            f"{name}-diag",
+            resource_id=cluster.id,
+            workspace_id=args.log_analytics_workspace_id,
+            log_categories=CONTROL_PLANE_LOG_CATEGORIES,
+        )
         if args.container_insights and args.log_analytics_workspace_id is not None:
             self._container_insights(name, args, cluster, args.log_analytics_workspace_id)
 
         kubelet_object_id = cluster.identity_profile.apply(
-            lambda profile: (profile or {})["kubeletidentity"].object_id or "")
-        role_assignment(self, f"{name}-kubelet-acr-pull", naming=n, scope=shared.container_registry_id,
-                        principal_id=kubelet_object_id, role="AcrPull")
+            lambda profile: (profile or {})["kubeletidentity"].object_id or ""
+        )
+        role_assignment(
+            self,
+            f"{name}-kubelet-acr-pull",
+            naming=n,
+            scope=shared.container_registry_id,
+            principal_id=kubelet_object_id,
+            role="AcrPull",
+        )
         extra_role_assignments(self, name, args, cluster.id)
 
         compute_id: pulumi.Output[str] | None = None
@@ -778,15 +880,22 @@ class AksGpuCluster(pulumi.ComponentResource):
                 auto_upgrade_minor_version=True,
                 release_train=args.azure_ml_extension.release_train,
                 scope=kubernetesconfiguration.ScopeArgs(
-                    cluster=kubernetesconfiguration.ScopeClusterArgs(release_namespace="azureml")),
+                    cluster=kubernetesconfiguration.ScopeClusterArgs(release_namespace="azureml")
+                ),
                 configuration_settings=azure_ml_extension_settings(
-                    args.azure_ml_extension, cluster_id=cluster.id, cluster_name=cluster.name, location=location,
-                    spot=any(p.spot for p in args.gpu_pools)),
-                configuration_protected_settings=(azure_ml_protected_settings(args.inference_tls)
-                                                  if args.inference_tls is not None else None),
+                    args.azure_ml_extension,
+                    cluster_id=cluster.id,
+                    cluster_name=cluster.name,
+                    location=location,
+                    spot=any(p.spot for p in args.gpu_pools),
+                ),
+                configuration_protected_settings=(
+                    azure_ml_protected_settings(args.inference_tls) if args.inference_tls is not None else None
+                ),
                 # Its services need schedulable nodes, and AKS rejects extension installs while pools change.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=pools,
-                                            additional_secret_outputs=["configurationProtectedSettings"]),
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=pools, additional_secret_outputs=["configurationProtectedSettings"]
+                ),
             )
             if args.aml_attachment is not None:
                 compute_id = self._attach(name, args, args.aml_attachment, cluster, extension)
@@ -801,21 +910,24 @@ class AksGpuCluster(pulumi.ComponentResource):
         self.disk_encryption_set_id = des.id if des is not None else None
         self.aml_compute_id = compute_id
         self.gpu_pool_names = [p.name for p in args.gpu_pools]
-        self.register_outputs({
-            "clusterId": cluster.id,
-            "clusterName": cluster.name,
-            "privateFqdn": cluster.private_fqdn,
-            "oidcIssuerUrl": self.oidc_issuer_url,
-            "controlPlaneIdentityPrincipalId": identity.principal_id,
-            "kubeletIdentityObjectId": kubelet_object_id,
-            "nodeResourceGroup": self.node_resource_group,
-            "diskEncryptionSetId": self.disk_encryption_set_id,
-            "amlComputeId": compute_id,
-            "gpuPoolNames": self.gpu_pool_names,
-        })
+        self.register_outputs(
+            {
+                "clusterId": cluster.id,
+                "clusterName": cluster.name,
+                "privateFqdn": cluster.private_fqdn,
+                "oidcIssuerUrl": self.oidc_issuer_url,
+                "controlPlaneIdentityPrincipalId": identity.principal_id,
+                "kubeletIdentityObjectId": kubelet_object_id,
+                "nodeResourceGroup": self.node_resource_group,
+                "diskEncryptionSetId": self.disk_encryption_set_id,
+                "amlComputeId": compute_id,
+                "gpuPoolNames": self.gpu_pool_names,
+            }
+        )
 
-    def _system_pool(self, args: AksGpuClusterArgs,
-                     subnet_id: InputStr) -> containerservice.ManagedClusterAgentPoolProfileArgs:
+    def _system_pool(
+        self, args: AksGpuClusterArgs, subnet_id: InputStr
+    ) -> containerservice.ManagedClusterAgentPoolProfileArgs:
         pool = args.system_pool
         return containerservice.ManagedClusterAgentPoolProfileArgs(
             name=pool.name,
@@ -839,30 +951,79 @@ class AksGpuCluster(pulumi.ComponentResource):
             type=containerservice.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
         )
 
-    def _user_pools(self, name: str, args: AksGpuClusterArgs, cluster: containerservice.ManagedCluster,
-                    subnet_id: InputStr) -> list[containerservice.AgentPool]:
+    def _user_pools(
+        self, name: str, args: AksGpuClusterArgs, cluster: containerservice.ManagedCluster, subnet_id: InputStr
+    ) -> list[containerservice.AgentPool]:
         """The CPU pool (if any) and the GPU pools, created one after another: AKS rejects concurrent pool writes."""
         pools: list[containerservice.AgentPool] = []
         if args.cpu_pool is not None:
             cpu = args.cpu_pool
-            pools.append(self._agent_pool(
-                name, args, cluster, subnet_id, pool_name=cpu.name, vm_size=cpu.vm_size, zones=cpu.availability_zones,
-                labels={WORKLOAD_LABEL: "services"}, taints=[], os_disk_size_gb=128, autoscaling=True,
-                min_count=cpu.min_count, max_count=cpu.max_count, spot=False, mig_profile=None,
-                max_pods=cpu.max_pods, after=pools))
+            pools.append(
+                self._agent_pool(
+                    name,
+                    args,
+                    cluster,
+                    subnet_id,
+                    pool_name=cpu.name,
+                    vm_size=cpu.vm_size,
+                    zones=cpu.availability_zones,
+                    labels={WORKLOAD_LABEL: "services"},
+                    taints=[],
+                    os_disk_size_gb=128,
+                    autoscaling=True,
+                    min_count=cpu.min_count,
+                    max_count=cpu.max_count,
+                    spot=False,
+                    mig_profile=None,
+                    max_pods=cpu.max_pods,
+                    after=pools,
+                )
+            )
         for gpu in args.gpu_pools:
-            pools.append(self._agent_pool(
-                name, args, cluster, subnet_id, pool_name=gpu.name, vm_size=gpu.vm_size, zones=gpu.availability_zones,
-                labels=gpu.node_labels, taints=gpu.node_taints, os_disk_size_gb=gpu.os_disk_size_gb,
-                autoscaling=gpu.autoscaling, min_count=gpu.min_count, max_count=gpu.max_count, spot=gpu.spot,
-                mig_profile=gpu.mig_profile, max_pods=gpu.max_pods, after=pools))
+            pools.append(
+                self._agent_pool(
+                    name,
+                    args,
+                    cluster,
+                    subnet_id,
+                    pool_name=gpu.name,
+                    vm_size=gpu.vm_size,
+                    zones=gpu.availability_zones,
+                    labels=gpu.node_labels,
+                    taints=gpu.node_taints,
+                    os_disk_size_gb=gpu.os_disk_size_gb,
+                    autoscaling=gpu.autoscaling,
+                    min_count=gpu.min_count,
+                    max_count=gpu.max_count,
+                    spot=gpu.spot,
+                    mig_profile=gpu.mig_profile,
+                    max_pods=gpu.max_pods,
+                    after=pools,
+                )
+            )
         return pools
 
-    def _agent_pool(self, name: str, args: AksGpuClusterArgs, cluster: containerservice.ManagedCluster,
-                    subnet_id: InputStr, *, pool_name: str, vm_size: str, zones: Sequence[str],
-                    labels: dict[str, str], taints: list[str], os_disk_size_gb: int, autoscaling: bool,
-                    min_count: int, max_count: int, spot: bool, mig_profile: str | None, max_pods: int,
-                    after: Sequence[pulumi.Resource]) -> containerservice.AgentPool:
+    def _agent_pool(
+        self,
+        name: str,
+        args: AksGpuClusterArgs,
+        cluster: containerservice.ManagedCluster,
+        subnet_id: InputStr,
+        *,
+        pool_name: str,
+        vm_size: str,
+        zones: Sequence[str],
+        labels: dict[str, str],
+        taints: list[str],
+        os_disk_size_gb: int,
+        autoscaling: bool,
+        min_count: int,
+        max_count: int,
+        spot: bool,
+        mig_profile: str | None,
+        max_pods: int,
+        after: Sequence[pulumi.Resource],
+    ) -> containerservice.AgentPool:
         """One user pool in the AKS subnet: no public IPs, no SSH, encryption at host, managed OS disk, autoscaled
         (the autoscaler owns the node count, so `count` stays out of diffs) or a fixed maxCount nodes; Spot with
         eviction Delete and spotMaxPrice -1 (evicted only for capacity, never pays more than on-demand), declaring
@@ -879,8 +1040,9 @@ class AksGpuCluster(pulumi.ComponentResource):
             count=min_count if autoscaling else max_count,
             min_count=min_count if autoscaling else None,
             max_count=max_count if autoscaling else None,
-            scale_set_priority=(containerservice.ScaleSetPriority.SPOT if spot
-                                else containerservice.ScaleSetPriority.REGULAR),
+            scale_set_priority=(
+                containerservice.ScaleSetPriority.SPOT if spot else containerservice.ScaleSetPriority.REGULAR
+            ),
             scale_set_eviction_policy=containerservice.ScaleSetEvictionPolicy.DELETE if spot else None,
             spot_max_price=-1 if spot else None,
             gpu_instance_profile=containerservice.GPUInstanceProfile(mig_profile) if mig_profile else None,
@@ -905,7 +1067,8 @@ class AksGpuCluster(pulumi.ComponentResource):
         addons = {
             # Secrets Store CSI driver for Key Vault, re-reading rotated secrets every two minutes.
             "azureKeyvaultSecretsProvider": containerservice.ManagedClusterAddonProfileArgs(
-                enabled=True, config={"enableSecretRotation": "true", "rotationPollInterval": "2m"}),
+                enabled=True, config={"enableSecretRotation": "true", "rotationPollInterval": "2m"}
+            ),
         }
         if args.azure_policy:
             # Azure Policy for Kubernetes (Gatekeeper): the cluster's pods are audited/denied by Azure Policy
@@ -914,8 +1077,9 @@ class AksGpuCluster(pulumi.ComponentResource):
         if args.container_insights and args.log_analytics_workspace_id is not None:
             # Managed-identity auth (no workspace key); what to collect is in the data collection rule.
             addons["omsagent"] = containerservice.ManagedClusterAddonProfileArgs(
-                enabled=True, config={"logAnalyticsWorkspaceResourceID": args.log_analytics_workspace_id,
-                                      "useAADAuth": "true"})
+                enabled=True,
+                config={"logAnalyticsWorkspaceResourceID": args.log_analytics_workspace_id, "useAADAuth": "true"},
+            )
         return addons
 
     def _maintenance(self, name: str, args: AksGpuClusterArgs, cluster: containerservice.ManagedCluster) -> None:
@@ -932,8 +1096,11 @@ class AksGpuCluster(pulumi.ComponentResource):
                 resource_name_=cluster.name,
                 resource_group_name=args.resource_group_name,
                 maintenance_window=containerservice.MaintenanceWindowArgs(
-                    schedule=containerservice.ScheduleArgs(weekly=containerservice.WeeklyScheduleArgs(
-                        day_of_week=containerservice.WeekDay(window.day_of_week), interval_weeks=1)),
+                    schedule=containerservice.ScheduleArgs(
+                        weekly=containerservice.WeeklyScheduleArgs(
+                            day_of_week=containerservice.WeekDay(window.day_of_week), interval_weeks=1
+                        )
+                    ),
                     duration_hours=window.duration_hours,
                     start_time=window.start_time,
                     utc_offset=window.utc_offset,
@@ -941,21 +1108,31 @@ class AksGpuCluster(pulumi.ComponentResource):
                 opts=child_opts(self),
             )
 
-    def _container_insights(self, name: str, args: AksGpuClusterArgs, cluster: containerservice.ManagedCluster,
-                            workspace_id: InputStr) -> None:
+    def _container_insights(
+        self, name: str, args: AksGpuClusterArgs, cluster: containerservice.ManagedCluster, workspace_id: InputStr
+    ) -> None:
         rule = monitor.DataCollectionRule(
             f"{name}-ci-dcr",
             data_collection_rule_name=args.naming.name("data_collection_rule", "aks-ci"),
             resource_group_name=args.resource_group_name,
             location=args.location,
             kind="Linux",
-            data_sources={"extensions": [{
-                "name": "ContainerInsightsExtension",
-                "extension_name": "ContainerInsights",
-                "streams": [CONTAINER_INSIGHTS_STREAM],
-                "extension_settings": {"dataCollectionSettings": {
-                    "interval": "1m", "namespaceFilteringMode": "Off", "enableContainerLogV2": True}},
-            }]},
+            data_sources={
+                "extensions": [
+                    {
+                        "name": "ContainerInsightsExtension",
+                        "extension_name": "ContainerInsights",
+                        "streams": [CONTAINER_INSIGHTS_STREAM],
+                        "extension_settings": {
+                            "dataCollectionSettings": {
+                                "interval": "1m",
+                                "namespaceFilteringMode": "Off",
+                                "enableContainerLogV2": True,
+                            }
+                        },
+                    }
+                ]
+            },
             destinations={"log_analytics": [{"name": "ciworkspace", "workspace_resource_id": workspace_id}]},
             data_flows=[{"streams": [CONTAINER_INSIGHTS_STREAM], "destinations": ["ciworkspace"]}],
             tags=args.tags,
@@ -969,9 +1146,14 @@ class AksGpuCluster(pulumi.ComponentResource):
             opts=child_opts(self),
         )
 
-    def _attach(self, name: str, args: AksGpuClusterArgs, attachment: AmlAttachment,
-                cluster: containerservice.ManagedCluster,
-                extension: kubernetesconfiguration.Extension) -> pulumi.Output[str]:
+    def _attach(
+        self,
+        name: str,
+        args: AksGpuClusterArgs,
+        attachment: AmlAttachment,
+        cluster: containerservice.ManagedCluster,
+        extension: kubernetesconfiguration.Extension,
+    ) -> pulumi.Output[str]:
         n = args.naming
         # The attach neither creates nor checks its namespace; jobs sent to a missing one fail (Learn, "Attach a
         # Kubernetes cluster to Azure Machine Learning workspace"). An AKS managed namespace (ARM resource, GA in
@@ -988,7 +1170,8 @@ class AksGpuCluster(pulumi.ComponentResource):
                 adoption_policy=containerservice.AdoptionPolicy.IF_IDENTICAL,
                 delete_policy=containerservice.DeletePolicy.KEEP,
                 default_network_policy=containerservice.NetworkPoliciesArgs(
-                    ingress=containerservice.PolicyRule.ALLOW_ALL, egress=containerservice.PolicyRule.ALLOW_ALL),
+                    ingress=containerservice.PolicyRule.ALLOW_ALL, egress=containerservice.PolicyRule.ALLOW_ALL
+                ),
                 labels={"app.kubernetes.io/managed-by": "aiinfra", "azureml.workloads": "true"},
             ),
             tags=args.tags,
@@ -1000,13 +1183,27 @@ class AksGpuCluster(pulumi.ComponentResource):
             attach_grants: list[pulumi.Resource] = []
             for role in ATTACH_ROLES:
                 slug = re.sub(r"[^a-z0-9]+", "-", role.lower()).strip("-")
-                attach_grants.append(role_assignment(self, f"{name}-mlw-{slug}", naming=n, scope=cluster.id,
-                                                     principal_id=attachment.workspace_principal_id, role=role))
+                attach_grants.append(
+                    role_assignment(
+                        self,
+                        f"{name}-mlw-{slug}",
+                        naming=n,
+                        scope=cluster.id,
+                        principal_id=attachment.workspace_principal_id,
+                        role=role,
+                    )
+                )
             # Azure ML uses them the moment the attach starts ("extension not installed" / "internal server error"
             # when they are missing; Learn, "Attach a Kubernetes cluster to Azure Machine Learning workspace"), and
             # new role assignments take minutes to take effect (Learn, "Troubleshoot Azure RBAC"): wait for them.
-            waits += [*attach_grants, time.Sleep(f"{name}-attach-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT,
-                                                 opts=child_opts(self, depends_on=attach_grants))]
+            waits += [
+                *attach_grants,
+                time.Sleep(
+                    f"{name}-attach-rbac-wait",
+                    create_duration=RBAC_PROPAGATION_WAIT,
+                    opts=child_opts(self, depends_on=attach_grants),
+                ),
+            ]
         if attachment.identity_id is not None:
             identity = machinelearningservices.ManagedServiceIdentityArgs(
                 type=machinelearningservices.ManagedServiceIdentityType.USER_ASSIGNED,
@@ -1014,7 +1211,8 @@ class AksGpuCluster(pulumi.ComponentResource):
             )
         else:
             identity = machinelearningservices.ManagedServiceIdentityArgs(
-                type=machinelearningservices.ManagedServiceIdentityType.SYSTEM_ASSIGNED)
+                type=machinelearningservices.ManagedServiceIdentityType.SYSTEM_ASSIGNED
+            )
         location = attachment.workspace_location or args.location
         attached = machinelearningservices.Compute(
             f"{name}-aml-compute",
@@ -1033,7 +1231,8 @@ class AksGpuCluster(pulumi.ComponentResource):
                 properties=machinelearningservices.KubernetesPropertiesArgs(
                     namespace=attachment.namespace,
                     extension_instance_release_train=args.azure_ml_extension.release_train
-                    if args.azure_ml_extension else None,
+                    if args.azure_ml_extension
+                    else None,
                     instance_types={pool.name: instance_type(pool) for pool in args.gpu_pools},
                 ),
             ),
@@ -1051,10 +1250,22 @@ class AksGpuCluster(pulumi.ComponentResource):
         if attachment.identity_id is None:
             principal = attached.identity.apply(lambda i: (i.principal_id if i else None) or "")
             shared = args.shared
-            role_assignment(self, f"{name}-aml-compute-acr-pull", naming=n,
-                            scope=shared.container_registry_id, principal_id=principal, role="AcrPull")
-            role_assignment(self, f"{name}-aml-compute-blob", naming=n, scope=shared.storage_account_id,
-                            principal_id=principal, role="Storage Blob Data Contributor")
+            role_assignment(
+                self,
+                f"{name}-aml-compute-acr-pull",
+                naming=n,
+                scope=shared.container_registry_id,
+                principal_id=principal,
+                role="AcrPull",
+            )
+            role_assignment(
+                self,
+                f"{name}-aml-compute-blob",
+                naming=n,
+                scope=shared.storage_account_id,
+                principal_id=principal,
+                role="Storage Blob Data Contributor",
+            )
         return attached.id
 
 

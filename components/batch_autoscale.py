@@ -51,13 +51,14 @@ class AutoscaleSettings(ArgsModel):
     min_sample_percent: int = Field(default=70, ge=1, le=100)
     """Use the window's average only when at least this percentage of its samples is available; otherwise the
     latest sample alone decides."""
-    evaluation_interval_minutes: int = Field(default=MIN_EVALUATION_MINUTES, ge=MIN_EVALUATION_MINUTES,
-                                             le=MAX_EVALUATION_MINUTES)
+    evaluation_interval_minutes: int = Field(
+        default=MIN_EVALUATION_MINUTES, ge=MIN_EVALUATION_MINUTES, le=MAX_EVALUATION_MINUTES
+    )
     """How often Batch evaluates the formula; Azure accepts 5 minutes to 168 hours. An idle node is released at the
     next evaluation after the queue empties, so this is also the longest an idle GPU node is paid for."""
 
     @model_validator(mode="after")
-    def _share_is_exact(self) -> "AutoscaleSettings":
+    def _share_is_exact(self) -> AutoscaleSettings:
         # The share becomes an exact fraction; reject float noise such as 0.3333333333 that would make odd rounding.
         if Fraction(str(self.low_priority_share)).denominator > 1000:
             raise ValueError(f"lowPriorityShare {self.low_priority_share} has more than 3 decimals; use e.g. 0.75")
@@ -94,8 +95,9 @@ def autoscale_formula(settings: AutoscaleSettings, *, task_slots_per_node: int =
     Raises ValueError naming the argument when `task_slots_per_node` is out of Azure's range.
     """
     if not isinstance(task_slots_per_node, int) or not 1 <= task_slots_per_node <= MAX_TASK_SLOTS_PER_NODE:
-        raise ValueError(f"taskSlotsPerNode must be an integer from 1 to {MAX_TASK_SLOTS_PER_NODE}, "
-                         f"got {task_slots_per_node!r}")
+        raise ValueError(
+            f"taskSlotsPerNode must be an integer from 1 to {MAX_TASK_SLOTS_PER_NODE}, got {task_slots_per_node!r}"
+        )
     s = settings
     window = f"TimeInterval_Minute * {s.sample_window_minutes}"
     slots = task_slots_per_node
@@ -128,8 +130,10 @@ def autoscale_formula(settings: AutoscaleSettings, *, task_slots_per_node: int =
         ]
     else:
         # The k-th low-priority node is wanted from the first node count whose share, rounded up, reaches k.
-        thresholds = [next(n for n in range(1, s.max_nodes + 1) if low_priority_nodes(n, share) >= k)
-                      for k in range(1, s.low_priority_max + 1)]
+        thresholds = [
+            next(n for n in range(1, s.max_nodes + 1) if low_priority_nodes(n, share) >= k)
+            for k in range(1, s.low_priority_max + 1)
+        ]
         lines += [
             f"// {share:g} of the wanted nodes low-priority (rounded up), the rest dedicated.",
             f"$lowPriorityMax = {s.low_priority_max};",
@@ -146,6 +150,8 @@ def autoscale_formula(settings: AutoscaleSettings, *, task_slots_per_node: int =
     formula = "\n".join(lines) + "\n"
     statements = sum(1 for line in lines if not line.startswith("//"))
     if len(formula.encode()) > MAX_FORMULA_BYTES or statements > MAX_STATEMENTS:
-        raise ValueError(f"the autoscale formula for maxNodes {s.max_nodes} exceeds Azure's limits "
-                         f"({MAX_FORMULA_BYTES} bytes, {MAX_STATEMENTS} statements); lower maxNodes")
+        raise ValueError(
+            f"the autoscale formula for maxNodes {s.max_nodes} exceeds Azure's limits "
+            f"({MAX_FORMULA_BYTES} bytes, {MAX_STATEMENTS} statements); lower maxNodes"
+        )
     return formula

@@ -25,9 +25,10 @@ import pulumiverse_time as time
 from pulumi_azure_native import batch, storage
 from pydantic import Field, field_validator, model_validator
 
+from aiinfra.catalog.gpu_skus import GpuVmSize, lookup
+
 from ._base import ArgsModel
 from .batch_autoscale import MAX_TASK_SLOTS_PER_NODE, AutoscaleSettings, autoscale_formula
-from aiinfra.catalog.gpu_skus import GpuVmSize, lookup
 from .interfaces import (
     CommonArgs,
     RegistryImage,
@@ -61,6 +62,7 @@ IMAGES: dict[str, BatchImage] = {
 }
 RETIRING_IMAGES: dict[str, str] = {"ubuntu-hpc-2204": "2027-06-30"}
 """Images whose node agent Batch retires, and when (Azure/Batch#200)."""
+
 
 class BatchGpuPoolSettings(ArgsModel):
     """What an environment chooses about its Batch GPU pool (the `batch` section of stack config)."""
@@ -100,18 +102,22 @@ class BatchGpuPoolSettings(ArgsModel):
     def _container_names(cls, names: list[str]) -> list[str]:
         for name in names:
             if not re.fullmatch(r"[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]", name):
-                raise ValueError(f"'{name}' is not a blob container name (3-63 lowercase letters, digits and single "
-                                 "hyphens, starting and ending with a letter or digit)")
+                raise ValueError(
+                    f"'{name}' is not a blob container name (3-63 lowercase letters, digits and single "
+                    "hyphens, starting and ending with a letter or digit)"
+                )
         if len(set(names)) != len(names):
             raise ValueError(f"container names must be unique, got {names}")
         return names
 
     @model_validator(mode="after")
-    def _task_slots_fit_the_size(self) -> "BatchGpuPoolSettings":
+    def _task_slots_fit_the_size(self) -> BatchGpuPoolSettings:
         limit = min(4 * lookup(self.vm_size).vcpus, MAX_TASK_SLOTS_PER_NODE)
         if self.task_slots_per_node > limit:
-            raise ValueError(f"taskSlotsPerNode {self.task_slots_per_node} is more than {self.vm_size} allows "
-                             f"({limit}: 4 x its {lookup(self.vm_size).vcpus} vCPUs)")
+            raise ValueError(
+                f"taskSlotsPerNode {self.task_slots_per_node} is more than {self.vm_size} allows "
+                f"({limit}: 4 x its {lookup(self.vm_size).vcpus} vCPUs)"
+            )
         return self
 
 
@@ -122,16 +128,18 @@ class BatchGpuPoolArgs(CommonArgs, BatchGpuPoolSettings):
     """The shared services: Batch subnet, private endpoint subnet and DNS zones, storage, registry, CMK."""
 
     @model_validator(mode="after")
-    def _shared_has_what_batch_needs(self) -> "BatchGpuPoolArgs":
+    def _shared_has_what_batch_needs(self) -> BatchGpuPoolArgs:
         self.shared.require("batch_subnet_id", "the pool's nodes are placed in the Batch subnet")
         return self
 
 
 def start_task_command(gpu_count: int) -> str:
     """Fail the node unless the NVIDIA driver answers and sees all `gpu_count` GPUs of the size."""
-    check = (f'gpus=$(nvidia-smi --list-gpus | grep -c "^GPU ") && '
-             f'nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader && '
-             f'if [ "$gpus" -lt {gpu_count} ]; then echo "expected {gpu_count} GPU(s), found $gpus" >&2; exit 1; fi')
+    check = (
+        f'gpus=$(nvidia-smi --list-gpus | grep -c "^GPU ") && '
+        f"nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader && "
+        f'if [ "$gpus" -lt {gpu_count} ]; then echo "expected {gpu_count} GPU(s), found $gpus" >&2; exit 1; fi'
+    )
     return f"/bin/bash -c 'set -euo pipefail; {check}'"
 
 
@@ -159,18 +167,37 @@ class BatchGpuPool(pulumi.ComponentResource):
         node_identity = user_assigned_identity(self, f"{name}-node-id", args=args, workload="batch-nodes")
         account_grants: list[pulumi.Resource] = [
             # Auto-storage in BatchAccountManagedIdentity mode: the account reads and writes blobs as itself.
-            role_assignment(self, f"{name}-account-storage", naming=n, scope=ref.storage_account_id,
-                            principal_id=account_identity.principal_id, role="Storage Blob Data Contributor"),
+            role_assignment(
+                self,
+                f"{name}-account-storage",
+                naming=n,
+                scope=ref.storage_account_id,
+                principal_id=account_identity.principal_id,
+                role="Storage Blob Data Contributor",
+            ),
         ]
         if cmk is not None:
             # Batch needs get/wrapKey/unwrapKey on the key before the account can be created with it.
             key_scope = pulumi.Output.concat(cmk.key_vault_id, "/keys/", cmk.key_name)
-            account_grants.append(role_assignment(
-                self, f"{name}-account-cmk", naming=n, scope=key_scope, principal_id=account_identity.principal_id,
-                role="Key Vault Crypto Service Encryption User"))
+            account_grants.append(
+                role_assignment(
+                    self,
+                    f"{name}-account-cmk",
+                    naming=n,
+                    scope=key_scope,
+                    principal_id=account_identity.principal_id,
+                    role="Key Vault Crypto Service Encryption User",
+                )
+            )
         node_grants: list[pulumi.Resource] = [
-            role_assignment(self, f"{name}-node-acr-pull", naming=n, scope=ref.container_registry_id,
-                            principal_id=node_identity.principal_id, role="AcrPull"),
+            role_assignment(
+                self,
+                f"{name}-node-acr-pull",
+                naming=n,
+                scope=ref.container_registry_id,
+                principal_id=node_identity.principal_id,
+                role="AcrPull",
+            ),
         ]
         # Tasks read input and write output in these containers only: the node identity's blob access is scoped
         # to them (least privilege; the shared account holds every workspace's data).
@@ -183,16 +210,26 @@ class BatchGpuPool(pulumi.ComponentResource):
                 public_access=storage.PublicAccess.NONE,
                 opts=child_opts(self),
             )
-            node_grants.append(role_assignment(
-                self, f"{name}-node-storage-{container_name}", naming=n, scope=container.id,
-                principal_id=node_identity.principal_id, role="Storage Blob Data Contributor"))
+            node_grants.append(
+                role_assignment(
+                    self,
+                    f"{name}-node-storage-{container_name}",
+                    naming=n,
+                    scope=container.id,
+                    principal_id=node_identity.principal_id,
+                    role="Storage Blob Data Contributor",
+                )
+            )
 
         # --- account ---------------------------------------------------------------------------------------------
         # Batch checks the key (and auto-storage) with the account identity while it creates the account, but role
         # assignments take effect minutes after ARM returns them (Learn, "Troubleshoot Azure RBAC"): wait, as
         # SharedServices and SecureWorkspace do after their grants (AVM waits before key operations too).
-        account_ready = time.Sleep(f"{name}-account-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT,
-                                   opts=child_opts(self, depends_on=account_grants))
+        account_ready = time.Sleep(
+            f"{name}-account-rbac-wait",
+            create_duration=RBAC_PROPAGATION_WAIT,
+            opts=child_opts(self, depends_on=account_grants),
+        )
         account = batch.BatchAccount(
             f"{name}-account",
             account_name=n.name("batch_account"),
@@ -200,8 +237,11 @@ class BatchGpuPool(pulumi.ComponentResource):
             location=location,
             pool_allocation_mode=batch.PoolAllocationMode.BATCH_SERVICE,
             allowed_authentication_modes=[batch.AuthenticationMode.AAD],
-            public_network_access=(batch.PublicNetworkAccessType.DISABLED if args.private_network
-                                   else batch.PublicNetworkAccessType.ENABLED),
+            public_network_access=(
+                batch.PublicNetworkAccessType.DISABLED
+                if args.private_network
+                else batch.PublicNetworkAccessType.ENABLED
+            ),
             identity=batch.BatchAccountIdentityArgs(
                 type=batch.ResourceIdentityType.USER_ASSIGNED,
                 user_assigned_identities=[account_identity.id],
@@ -215,21 +255,35 @@ class BatchGpuPool(pulumi.ComponentResource):
                 key_source=batch.KeySource.MICROSOFT_KEY_VAULT,
                 # Versionless key URL: Batch follows the key's automatic rotation.
                 key_vault_properties=batch.KeyVaultPropertiesArgs(key_identifier=cmk.key_id),
-            ) if cmk is not None else None,
+            )
+            if cmk is not None
+            else None,
             tags=tags,
             opts=child_opts(self, protect=args.lock, depends_on=[*account_grants, account_ready]),
         )
         delete_lock(self, f"{name}-account-lock", scope=account.id, enabled=args.lock)
-        diagnostic_setting(self, f"{name}-account-diag", resource_id=account.id,
-                           workspace_id=args.log_analytics_workspace_id or ref.log_analytics_workspace_id)
+        diagnostic_setting(
+            self,
+            f"{name}-account-diag",
+            resource_id=account.id,
+            workspace_id=args.log_analytics_workspace_id or ref.log_analytics_workspace_id,
+        )
         extra_role_assignments(self, f"{name}-account", args, account.id)
         endpoints: list[pulumi.Resource] = []
         if args.private_network:
             for group, suffix in (("batchAccount", "batch"), ("nodeManagement", "batch-nodes")):
-                endpoints.append(private_endpoint(
-                    self, f"{name}-pe-{group}", args=args, azure_name=n.name("private_endpoint", suffix),
-                    subnet_id=ref.private_endpoint_subnet_id, target_id=account.id, group_id=group,
-                    dns_zone_ids=ref.dns_zone_ids_for(group)))
+                endpoints.append(
+                    private_endpoint(
+                        self,
+                        f"{name}-pe-{group}",
+                        args=args,
+                        azure_name=n.name("private_endpoint", suffix),
+                        subnet_id=ref.private_endpoint_subnet_id,
+                        target_id=account.id,
+                        group_id=group,
+                        dns_zone_ids=ref.dns_zone_ids_for(group),
+                    )
+                )
 
         # --- pool ------------------------------------------------------------------------------------------------
         registry = batch.ContainerRegistryArgs(
@@ -250,7 +304,8 @@ class BatchGpuPool(pulumi.ComponentResource):
             deployment_configuration=batch.DeploymentConfigurationArgs(
                 virtual_machine_configuration=batch.VirtualMachineConfigurationArgs(
                     image_reference=batch.ImageReferenceArgs(
-                        publisher=image.publisher, offer=image.offer, sku=image.sku, version="latest"),
+                        publisher=image.publisher, offer=image.offer, sku=image.sku, version="latest"
+                    ),
                     node_agent_sku_id=image.node_agent_sku_id,
                     # Linux pools encrypt the temporary disk this way (only target Batch accepts on Linux, per the
                     # API's DiskEncryptionConfiguration); the OS disk is a managed disk, encrypted at rest. Encryption
@@ -258,38 +313,49 @@ class BatchGpuPool(pulumi.ComponentResource):
                     # with disk encryption enabled"; Azure Policy "Azure Batch pools should have disk encryption
                     # enabled").
                     disk_encryption_configuration=batch.DiskEncryptionConfigurationArgs(
-                        targets=[batch.DiskEncryptionTarget.TEMPORARY_DISK]),
+                        targets=[batch.DiskEncryptionTarget.TEMPORARY_DISK]
+                    ),
                     security_profile=batch.SecurityProfileArgs(encryption_at_host=True)
-                    if args.encryption_at_host else None,
+                    if args.encryption_at_host
+                    else None,
                     container_configuration=batch.ContainerConfigurationArgs(
                         type=batch.ContainerType.DOCKER_COMPATIBLE,
                         container_registries=[registry],
-                        container_image_names=[registry_image_name(ref.container_registry_login_server, i)
-                                               for i in args.container_images] or None,
+                        container_image_names=[
+                            registry_image_name(ref.container_registry_login_server, i) for i in args.container_images
+                        ]
+                        or None,
                     ),
                 ),
             ),
             network_configuration=batch.NetworkConfigurationArgs(
                 subnet_id=ref.batch_subnet_id,
                 public_ip_address_configuration=batch.PublicIPAddressConfigurationArgs(
-                    provision=batch.IPAddressProvisioningType.NO_PUBLIC_IP_ADDRESSES),
+                    provision=batch.IPAddressProvisioningType.NO_PUBLIC_IP_ADDRESSES
+                ),
             ),
             target_node_communication_mode=batch.NodeCommunicationMode.SIMPLIFIED,
             task_slots_per_node=args.task_slots_per_node,
             task_scheduling_policy=batch.TaskSchedulingPolicyArgs(
-                node_fill_type=batch.ComputeNodeFillType(args.task_scheduling)),
+                node_fill_type=batch.ComputeNodeFillType(args.task_scheduling)
+            ),
             inter_node_communication=batch.InterNodeCommunicationState.DISABLED,
             start_task=batch.StartTaskArgs(
                 command_line=start_task_command(sku.gpu_count),
-                user_identity=batch.UserIdentityArgs(auto_user=batch.AutoUserSpecificationArgs(
-                    scope=batch.AutoUserScope.POOL, elevation_level=batch.ElevationLevel.ADMIN)),
+                user_identity=batch.UserIdentityArgs(
+                    auto_user=batch.AutoUserSpecificationArgs(
+                        scope=batch.AutoUserScope.POOL, elevation_level=batch.ElevationLevel.ADMIN
+                    )
+                ),
                 wait_for_success=True,
                 max_task_retry_count=2,
             ),
-            scale_settings=batch.ScaleSettingsArgs(auto_scale=batch.AutoScaleSettingsArgs(
-                formula=autoscale_formula(args.autoscale, task_slots_per_node=args.task_slots_per_node),
-                evaluation_interval=args.autoscale.evaluation_interval,
-            )),
+            scale_settings=batch.ScaleSettingsArgs(
+                auto_scale=batch.AutoScaleSettingsArgs(
+                    formula=autoscale_formula(args.autoscale, task_slots_per_node=args.task_slots_per_node),
+                    evaluation_interval=args.autoscale.evaluation_interval,
+                )
+            ),
             tags=tags,
             opts=child_opts(self, depends_on=[*node_grants, *endpoints]),
         )
@@ -301,12 +367,14 @@ class BatchGpuPool(pulumi.ComponentResource):
         self.node_identity_id = node_identity.id
         self.node_identity_principal_id = node_identity.principal_id
         self.node_identity_client_id = node_identity.client_id
-        self.register_outputs({
-            "accountId": account.id,
-            "accountName": account.name,
-            "accountEndpoint": account.account_endpoint,
-            "poolName": pool.name,
-            "nodeIdentityId": node_identity.id,
-            "nodeIdentityPrincipalId": node_identity.principal_id,
-            "nodeIdentityClientId": node_identity.client_id,
-        })
+        self.register_outputs(
+            {
+                "accountId": account.id,
+                "accountName": account.name,
+                "accountEndpoint": account.account_endpoint,
+                "poolName": pool.name,
+                "nodeIdentityId": node_identity.id,
+                "nodeIdentityPrincipalId": node_identity.principal_id,
+                "nodeIdentityClientId": node_identity.client_id,
+            }
+        )

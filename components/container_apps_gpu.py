@@ -23,15 +23,13 @@ Azure.ContainerApp.RestrictIngress); with no callers configured ingress stays in
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass
 from typing import Literal
 
-import ipaddress
-import re
-
 import pulumi
 import pulumiverse_time as time
-
 from pulumi_azure_native import app, keyvault, managedidentity, privatedns, storage
 from pydantic import Field, field_validator, model_validator
 
@@ -66,12 +64,39 @@ class ServerlessGpu:
 # Microsoft Learn, "Using serverless GPUs in Azure Container Apps" (supported regions, 2025-06) and "Workload profiles
 # in Azure Container Apps" (a replica gets one whole GPU with up to 8 vCPU / 56 GiB on T4, 24 vCPU / 220 GiB on A100).
 SERVERLESS_GPUS: dict[str, ServerlessGpu] = {
-    "Consumption-GPU-NC8as-T4": ServerlessGpu("NVIDIA T4", 8, 56, "gpu-t4", frozenset({
-        "australiaeast", "brazilsouth", "centralindia", "eastus", "francecentral", "italynorth", "japaneast",
-        "northcentralus", "southcentralus", "southeastasia", "southindia", "swedencentral", "westeurope", "westus",
-        "westus2", "westus3"})),
-    "Consumption-GPU-NC24-A100": ServerlessGpu("NVIDIA A100", 24, 220, "gpu-a100", frozenset({
-        "australiaeast", "brazilsouth", "eastus", "italynorth", "swedencentral", "westus", "westus3"})),
+    "Consumption-GPU-NC8as-T4": ServerlessGpu(
+        "NVIDIA T4",
+        8,
+        56,
+        "gpu-t4",
+        frozenset(
+            {
+                "australiaeast",
+                "brazilsouth",
+                "centralindia",
+                "eastus",
+                "francecentral",
+                "italynorth",
+                "japaneast",
+                "northcentralus",
+                "southcentralus",
+                "southeastasia",
+                "southindia",
+                "swedencentral",
+                "westeurope",
+                "westus",
+                "westus2",
+                "westus3",
+            }
+        ),
+    ),
+    "Consumption-GPU-NC24-A100": ServerlessGpu(
+        "NVIDIA A100",
+        24,
+        220,
+        "gpu-a100",
+        frozenset({"australiaeast", "brazilsouth", "eastus", "italynorth", "swedencentral", "westus", "westus3"}),
+    ),
 }
 
 CONSUMPTION_PROFILE = "Consumption"
@@ -97,13 +122,16 @@ class GpuWorkloadProfile(ArgsModel):
     minReplicas/maxReplicas."""
 
     @model_validator(mode="after")
-    def _no_instance_counts(self) -> "GpuWorkloadProfile":
-        given = [k for k, v in (("minimumCount", self.minimum_count), ("maximumCount", self.maximum_count))
-                 if v is not None]
+    def _no_instance_counts(self) -> GpuWorkloadProfile:
+        given = [
+            k for k, v in (("minimumCount", self.minimum_count), ("maximumCount", self.maximum_count)) if v is not None
+        ]
         if given:
-            raise ValueError(f"{' and '.join(given)} cannot be set on the serverless GPU profile "
-                             f"{self.workload_profile_type}: Azure rejects instance counts on Consumption profiles; "
-                             "limit scale with the app's maxReplicas instead")
+            raise ValueError(
+                f"{' and '.join(given)} cannot be set on the serverless GPU profile "
+                f"{self.workload_profile_type}: Azure rejects instance counts on Consumption profiles; "
+                "limit scale with the app's maxReplicas instead"
+            )
         return self
 
     @property
@@ -177,7 +205,7 @@ class GpuAppSettings(ArgsModel):
     """Plain (non-secret) environment variables."""
 
     @model_validator(mode="after")
-    def _consistent(self) -> "GpuAppSettings":
+    def _consistent(self) -> GpuAppSettings:
         if self.min_replicas > self.max_replicas:
             raise ValueError(f"minReplicas ({self.min_replicas}) must be <= maxReplicas ({self.max_replicas})")
         names = [s.secret_name for s in self.secrets]
@@ -193,7 +221,8 @@ class ContainerAppsGpuSettings(ArgsModel):
     """What an environment chooses about serverless GPU inference (the `containerApps` section of stack config)."""
 
     gpu_profiles: list[GpuWorkloadProfile] = Field(
-        default_factory=lambda: [GpuWorkloadProfile(workload_profile_type="Consumption-GPU-NC8as-T4")], min_length=1)
+        default_factory=lambda: [GpuWorkloadProfile(workload_profile_type="Consumption-GPU-NC8as-T4")], min_length=1
+    )
     """Serverless GPU profiles of the environment (the Consumption profile is always added)."""
     apps: list[GpuAppSettings] = Field(default_factory=list)
     """GPU apps to run in the environment."""
@@ -238,28 +267,36 @@ class ContainerAppsGpuSettings(ArgsModel):
         return profiles
 
     @model_validator(mode="after")
-    def _apps_fit_their_profiles(self) -> "ContainerAppsGpuSettings":
+    def _apps_fit_their_profiles(self) -> ContainerAppsGpuSettings:
         names = [a.name for a in self.apps]
         if len(set(names)) != len(names):
             raise ValueError(f"apps: app names must be unique, got {names}")
         for i, a in enumerate(self.apps):
             profile = self.profile_of(a)
             if profile is None:
-                raise ValueError(f"apps[{i}].workloadProfile '{a.workload_profile}' is not one of the GPU profiles: "
-                                 f"{', '.join(p.profile_name for p in self.gpu_profiles)}")
+                raise ValueError(
+                    f"apps[{i}].workloadProfile '{a.workload_profile}' is not one of the GPU profiles: "
+                    f"{', '.join(p.profile_name for p in self.gpu_profiles)}"
+                )
             gpu = SERVERLESS_GPUS[profile.workload_profile_type]
             if a.cpu is not None and a.cpu > gpu.vcpus:
-                raise ValueError(f"apps[{i}].cpu {a.cpu:g} is more than a {profile.workload_profile_type} replica "
-                                 f"has ({gpu.vcpus:g} vCPU)")
+                raise ValueError(
+                    f"apps[{i}].cpu {a.cpu:g} is more than a {profile.workload_profile_type} replica "
+                    f"has ({gpu.vcpus:g} vCPU)"
+                )
             if a.memory_gib is not None and a.memory_gib > gpu.memory_gib:
-                raise ValueError(f"apps[{i}].memoryGib {a.memory_gib:g} is more than a "
-                                 f"{profile.workload_profile_type} replica has ({gpu.memory_gib:g} GiB)")
+                raise ValueError(
+                    f"apps[{i}].memoryGib {a.memory_gib:g} is more than a "
+                    f"{profile.workload_profile_type} replica has ({gpu.memory_gib:g} GiB)"
+                )
             if a.image is None and a.min_replicas > 0 and a.target_port != self.bootstrap_image_port:
                 # A replica of the placeholder would fail its probes on targetPort and the create would time out.
-                raise ValueError(f"apps[{i}].minReplicas: an app created with the bootstrap image (no image) starts "
-                                 f"no replica that must pass probes on targetPort {a.target_port}, but the bootstrap "
-                                 f"image serves port {self.bootstrap_image_port}; keep minReplicas 0 until the "
-                                 "release sets the image, or set image")
+                raise ValueError(
+                    f"apps[{i}].minReplicas: an app created with the bootstrap image (no image) starts "
+                    f"no replica that must pass probes on targetPort {a.target_port}, but the bootstrap "
+                    f"image serves port {self.bootstrap_image_port}; keep minReplicas 0 until the "
+                    "release sets the image, or set image"
+                )
         return self
 
     def secrets_to_create(self) -> list[str]:
@@ -277,8 +314,10 @@ class ContainerAppsGpuSettings(ArgsModel):
         for i, profile in enumerate(self.gpu_profiles):
             regions = SERVERLESS_GPUS[profile.workload_profile_type].regions
             if region not in regions:
-                problems.append(f"gpuProfiles[{i}].workloadProfileType: {profile.workload_profile_type} is not "
-                                f"offered in {region}; serverless GPU regions for it: {', '.join(sorted(regions))}")
+                problems.append(
+                    f"gpuProfiles[{i}].workloadProfileType: {profile.workload_profile_type} is not "
+                    f"offered in {region}; serverless GPU regions for it: {', '.join(sorted(regions))}"
+                )
         if self.zone_redundant and region not in ZONE_REDUNDANT_REGIONS:
             problems.append(f"zoneRedundant: {region} has no availability zones; leave zoneRedundant unset or false")
         return problems
@@ -294,13 +333,17 @@ class ContainerAppsGpuArgs(CommonArgs, ContainerAppsGpuSettings):
     `pulumi.Config().require_secret(...)`): one for each app secret that is not `existing`."""
 
     @model_validator(mode="after")
-    def _deployable_here(self) -> "ContainerAppsGpuArgs":
-        self.shared.require("container_apps_subnet_id",
-                            "the environment is injected into the subnet delegated to Microsoft.App/environments")
+    def _deployable_here(self) -> ContainerAppsGpuArgs:
+        self.shared.require(
+            "container_apps_subnet_id",
+            "the environment is injected into the subnet delegated to Microsoft.App/environments",
+        )
         missing = [n for n in self.secrets_to_create() if n not in self.secret_values]
         if missing:
-            raise ValueError(f"secret_values has no value for {', '.join(missing)}: pass each (as a Pulumi secret), "
-                             "or mark the app secret existing if it is already in the vault")
+            raise ValueError(
+                f"secret_values has no value for {', '.join(missing)}: pass each (as a Pulumi secret), "
+                "or mark the app secret existing if it is already in the vault"
+            )
         unused = sorted(set(self.secret_values) - set(self.secrets_to_create()))
         if unused:
             raise ValueError(f"secret_values: {', '.join(unused)} is not a secret any app creates")
@@ -313,10 +356,12 @@ class ContainerAppsGpuArgs(CommonArgs, ContainerAppsGpuSettings):
 def gpu_profile_notice(profiles: list[GpuWorkloadProfile]) -> str:
     """What the preview says about the environment's serverless GPU profiles before anyone deploys them."""
     types = ", ".join(sorted({p.workload_profile_type for p in profiles}))
-    return (f"Container Apps serverless GPUs ({types}) need serverless GPU quota in the subscription and region "
-            "(request it first: Learn, 'Using serverless GPUs in Azure Container Apps'), and GPU workload profiles "
-            "can only be added when the environment is created (Learn, 'Workload profiles in Azure Container "
-            "Apps'): changing gpuProfiles later means deleting and recreating the environment and its apps.")
+    return (
+        f"Container Apps serverless GPUs ({types}) need serverless GPU quota in the subscription and region "
+        "(request it first: Learn, 'Using serverless GPUs in Azure Container Apps'), and GPU workload profiles "
+        "can only be added when the environment is created (Learn, 'Workload profiles in Azure Container "
+        "Apps'): changing gpuProfiles later means deleting and recreating the environment and its apps."
+    )
 
 
 class ContainerAppsGpu(pulumi.ComponentResource):
@@ -342,8 +387,10 @@ class ContainerAppsGpu(pulumi.ComponentResource):
             location=location,
             workload_profiles=[
                 app.WorkloadProfileArgs(name=CONSUMPTION_PROFILE, workload_profile_type=CONSUMPTION_PROFILE),
-                *[app.WorkloadProfileArgs(name=p.profile_name, workload_profile_type=p.workload_profile_type)
-                  for p in args.gpu_profiles],
+                *[
+                    app.WorkloadProfileArgs(name=p.profile_name, workload_profile_type=p.workload_profile_type)
+                    for p in args.gpu_profiles
+                ],
             ],
             vnet_configuration=app.VnetConfigurationArgs(
                 infrastructure_subnet_id=ref.container_apps_subnet_id,
@@ -354,13 +401,18 @@ class ContainerAppsGpu(pulumi.ComponentResource):
             # shared key in config or state.
             app_logs_configuration=app.AppLogsConfigurationArgs(destination="azure-monitor"),
             peer_traffic_configuration=app.ManagedEnvironmentPeerTrafficConfigurationArgs(
-                encryption=app.ManagedEnvironmentEncryptionArgs(enabled=True)),
+                encryption=app.ManagedEnvironmentEncryptionArgs(enabled=True)
+            ),
             tags=tags,
             opts=child_opts(self),
         )
         pulumi.log.warn(gpu_profile_notice(args.gpu_profiles), resource=self)
-        diagnostic_setting(self, f"{name}-env-diag", resource_id=environment.id,
-                           workspace_id=args.log_analytics_workspace_id or ref.log_analytics_workspace_id)
+        diagnostic_setting(
+            self,
+            f"{name}-env-diag",
+            resource_id=environment.id,
+            workspace_id=args.log_analytics_workspace_id or ref.log_analytics_workspace_id,
+        )
         extra_role_assignments(self, f"{name}-env", args, environment.id)
         self._environment_dns(name, args, environment)
 
@@ -373,20 +425,23 @@ class ContainerAppsGpu(pulumi.ComponentResource):
             # VNet-wide ingress on an internal environment: <app>.<default domain>, resolved by the private zone
             # below; environment-only ingress: <app>.internal.<default domain>, inside the environment.
             self.app_fqdns[settings.name] = pulumi.Output.concat(
-                container_app.name, "." if args.caller_ranges else ".internal.", environment.default_domain)
+                container_app.name, "." if args.caller_ranges else ".internal.", environment.default_domain
+            )
             self.app_identity_principal_ids[settings.name] = identity.principal_id
 
         self.environment_id = environment.id
         self.default_domain = environment.default_domain
         self.static_ip = environment.static_ip
-        self.register_outputs({
-            "environmentId": environment.id,
-            "defaultDomain": environment.default_domain,
-            "staticIp": environment.static_ip,
-            "appIds": self.app_ids,
-            "appFqdns": self.app_fqdns,
-            "appIdentityPrincipalIds": self.app_identity_principal_ids,
-        })
+        self.register_outputs(
+            {
+                "environmentId": environment.id,
+                "defaultDomain": environment.default_domain,
+                "staticIp": environment.static_ip,
+                "appIds": self.app_ids,
+                "appFqdns": self.app_fqdns,
+                "appIdentityPrincipalIds": self.app_identity_principal_ids,
+            }
+        )
 
     def _environment_dns(self, name: str, args: ContainerAppsGpuArgs, environment: app.ManagedEnvironment) -> None:
         """`<default domain>` and `*.<default domain>` -> the environment's internal static IP, in the VNet."""
@@ -436,10 +491,16 @@ class ContainerAppsGpu(pulumi.ComponentResource):
             for queue_name in names
         }
         if queues and args.queue_private_endpoint:
-            private_endpoint(self, f"{name}-st-pe-queue", args=args,
-                             azure_name=args.naming.name("private_endpoint", "st", "queue"),
-                             subnet_id=ref.private_endpoint_subnet_id, target_id=ref.storage_account_id,
-                             group_id="queue", dns_zone_ids=ref.dns_zone_ids_for("queue"))
+            private_endpoint(
+                self,
+                f"{name}-st-pe-queue",
+                args=args,
+                azure_name=args.naming.name("private_endpoint", "st", "queue"),
+                subnet_id=ref.private_endpoint_subnet_id,
+                target_id=ref.storage_account_id,
+                group_id="queue",
+                dns_zone_ids=ref.dns_zone_ids_for("queue"),
+            )
         return queues
 
     def _secrets(self, name: str, args: ContainerAppsGpuArgs) -> dict[str, keyvault.Secret]:
@@ -465,9 +526,15 @@ class ContainerAppsGpu(pulumi.ComponentResource):
             for secret_name in args.secrets_to_create()
         }
 
-    def _app(self, name: str, args: ContainerAppsGpuArgs, environment: app.ManagedEnvironment,
-             settings: GpuAppSettings, queues: dict[str, storage.Queue], created: dict[str, keyvault.Secret],
-             ) -> tuple[app.ContainerApp, managedidentity.UserAssignedIdentity]:
+    def _app(
+        self,
+        name: str,
+        args: ContainerAppsGpuArgs,
+        environment: app.ManagedEnvironment,
+        settings: GpuAppSettings,
+        queues: dict[str, storage.Queue],
+        created: dict[str, keyvault.Secret],
+    ) -> tuple[app.ContainerApp, managedidentity.UserAssignedIdentity]:
         n, ref = args.naming, args.shared
         prefix = f"{name}-{settings.name}"
         profile = args.profile_of(settings)
@@ -478,42 +545,74 @@ class ContainerAppsGpu(pulumi.ComponentResource):
         identity = user_assigned_identity(self, f"{prefix}-id", args=args, workload=f"ca-{settings.name}")
         # Every permission the app starts with exists before the app: image pull, secrets, queue.
         grants: list[pulumi.Resource] = [
-            role_assignment(self, f"{prefix}-acr-pull", naming=n, scope=ref.container_registry_id,
-                            principal_id=identity.principal_id, role="AcrPull"),
+            role_assignment(
+                self,
+                f"{prefix}-acr-pull",
+                naming=n,
+                scope=ref.container_registry_id,
+                principal_id=identity.principal_id,
+                role="AcrPull",
+            ),
         ]
         for secret in settings.secrets:
             # Scoped to the one secret; a created secret's id makes the grant wait for it (a role assignment's
             # scope must exist).
             made = created.get(secret.key_vault_secret)
-            grants.append(role_assignment(
-                self, f"{prefix}-secret-{secret.secret_name}", naming=n,
-                scope=made.id if made is not None else pulumi.Output.concat(
-                    ref.key_vault_id, "/secrets/", secret.key_vault_secret),
-                principal_id=identity.principal_id, role="Key Vault Secrets User"))
-        rules: list[app.ScaleRuleArgs] = [app.ScaleRuleArgs(
-            name="http-concurrency",
-            http=app.HttpScaleRuleArgs(metadata={"concurrentRequests": str(settings.http_concurrency)}),
-        )]
+            grants.append(
+                role_assignment(
+                    self,
+                    f"{prefix}-secret-{secret.secret_name}",
+                    naming=n,
+                    scope=made.id
+                    if made is not None
+                    else pulumi.Output.concat(ref.key_vault_id, "/secrets/", secret.key_vault_secret),
+                    principal_id=identity.principal_id,
+                    role="Key Vault Secrets User",
+                )
+            )
+        rules: list[app.ScaleRuleArgs] = [
+            app.ScaleRuleArgs(
+                name="http-concurrency",
+                http=app.HttpScaleRuleArgs(metadata={"concurrentRequests": str(settings.http_concurrency)}),
+            )
+        ]
         if settings.queue is not None:
             queue = queues[settings.queue.queue_name]
-            for role, what in (("Storage Queue Data Reader", "reader"),
-                               ("Storage Queue Data Message Processor", "processor")):
-                grants.append(role_assignment(self, f"{prefix}-queue-{what}", naming=n, scope=queue.id,
-                                              principal_id=identity.principal_id, role=role))
-            rules.append(app.ScaleRuleArgs(
-                name=f"queue-{settings.queue.queue_name}"[:63],
-                azure_queue=app.QueueScaleRuleArgs(
-                    account_name=ref.storage_account_name,
-                    queue_name=settings.queue.queue_name,
-                    queue_length=settings.queue.messages_per_replica,
-                    identity=identity.id,  # KEDA reads the queue with the app's identity: no connection string
-                ),
-            ))
+            for role, what in (
+                ("Storage Queue Data Reader", "reader"),
+                ("Storage Queue Data Message Processor", "processor"),
+            ):
+                grants.append(
+                    role_assignment(
+                        self,
+                        f"{prefix}-queue-{what}",
+                        naming=n,
+                        scope=queue.id,
+                        principal_id=identity.principal_id,
+                        role=role,
+                    )
+                )
+            rules.append(
+                app.ScaleRuleArgs(
+                    name=f"queue-{settings.queue.queue_name}"[:63],
+                    azure_queue=app.QueueScaleRuleArgs(
+                        account_name=ref.storage_account_name,
+                        queue_name=settings.queue.queue_name,
+                        queue_length=settings.queue.messages_per_replica,
+                        identity=identity.id,  # KEDA reads the queue with the app's identity: no connection string
+                    ),
+                )
+            )
         # The app reads its Key Vault secrets (and pulls a registry image) with its identity while it is created
         # ("Unable to get value using Managed identity" otherwise); role assignments take effect minutes after ARM
         # returns them (Learn, "Troubleshoot Azure RBAC"), so wait after the grants, as SharedServices does.
-        grants.append(time.Sleep(f"{prefix}-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT,
-                                 opts=child_opts(self, depends_on=list(grants))))
+        grants.append(
+            time.Sleep(
+                f"{prefix}-rbac-wait",
+                create_duration=RBAC_PROPAGATION_WAIT,
+                opts=child_opts(self, depends_on=list(grants)),
+            )
+        )
         vault_uri = pulumi.Output.from_input(ref.key_vault_uri).apply(lambda uri: uri.rstrip("/"))
         cpu = settings.cpu if settings.cpu is not None else gpu.vcpus
         memory = settings.memory_gib if settings.memory_gib is not None else gpu.memory_gib
@@ -539,35 +638,54 @@ class ContainerAppsGpu(pulumi.ComponentResource):
                     transport=app.IngressTransportMethod.AUTO,
                     allow_insecure=False,
                     ip_security_restrictions=[
-                        app.IpSecurityRestrictionRuleArgs(name=caller, ip_address_range=cidr, action=app.Action.ALLOW,
-                                                          description=f"{caller} callers")
-                        for caller, cidr in sorted(args.caller_ranges.items())] or None,
+                        app.IpSecurityRestrictionRuleArgs(
+                            name=caller, ip_address_range=cidr, action=app.Action.ALLOW, description=f"{caller} callers"
+                        )
+                        for caller, cidr in sorted(args.caller_ranges.items())
+                    ]
+                    or None,
                 ),
-                registries=[app.RegistryCredentialsArgs(server=ref.container_registry_login_server,
-                                                        identity=identity.id)],
-                secrets=[app.SecretArgs(
-                    name=secret.secret_name,
-                    key_vault_url=pulumi.Output.concat(vault_uri, "/secrets/", secret.key_vault_secret),
-                    identity=identity.id,
-                ) for secret in settings.secrets] or None,
+                registries=[
+                    app.RegistryCredentialsArgs(server=ref.container_registry_login_server, identity=identity.id)
+                ],
+                secrets=[
+                    app.SecretArgs(
+                        name=secret.secret_name,
+                        key_vault_url=pulumi.Output.concat(vault_uri, "/secrets/", secret.key_vault_secret),
+                        identity=identity.id,
+                    )
+                    for secret in settings.secrets
+                ]
+                or None,
             ),
             template=app.TemplateArgs(
-                containers=[app.ContainerArgs(
-                    name=settings.name,
-                    image=registry_image_name(ref.container_registry_login_server, settings.image)
-                    if settings.image is not None else args.bootstrap_image,
-                    resources=app.ContainerResourcesArgs(cpu=cpu, memory=f"{memory:g}Gi"),
-                    env=[*(app.EnvironmentVarArgs(name=k, value=v) for k, v in sorted(settings.env.items())),
-                         *(app.EnvironmentVarArgs(name=s.env_var, secret_ref=s.secret_name)
-                           for s in settings.secrets)] or None,
-                )],
-                scale=app.ScaleArgs(min_replicas=settings.min_replicas, max_replicas=settings.max_replicas,
-                                    rules=rules),
+                containers=[
+                    app.ContainerArgs(
+                        name=settings.name,
+                        image=registry_image_name(ref.container_registry_login_server, settings.image)
+                        if settings.image is not None
+                        else args.bootstrap_image,
+                        resources=app.ContainerResourcesArgs(cpu=cpu, memory=f"{memory:g}Gi"),
+                        env=[
+                            *(app.EnvironmentVarArgs(name=k, value=v) for k, v in sorted(settings.env.items())),
+                            *(
+                                app.EnvironmentVarArgs(name=s.env_var, secret_ref=s.secret_name)
+                                for s in settings.secrets
+                            ),
+                        ]
+                        or None,
+                    )
+                ],
+                scale=app.ScaleArgs(
+                    min_replicas=settings.min_replicas, max_replicas=settings.max_replicas, rules=rules
+                ),
             ),
             tags=args.tags,
             # Without an image in config the model release owns it: later infrastructure updates keep what the
             # release set (run `pulumi up --refresh` so the state holds it, as the pipelines do).
-            opts=pulumi.ResourceOptions.merge(child_opts(self, depends_on=grants), pulumi.ResourceOptions(
-                ignore_changes=[IMAGE_PATH] if settings.image is None else None)),
+            opts=pulumi.ResourceOptions.merge(
+                child_opts(self, depends_on=grants),
+                pulumi.ResourceOptions(ignore_changes=[IMAGE_PATH] if settings.image is None else None),
+            ),
         )
         return container_app, identity

@@ -57,8 +57,13 @@ _ACCESS_ROLE_NAMESPACE = uuid.UUID("5b0e3c1d-7a2f-4e68-9d14-3c8b6a0f2e71")
 _ARM_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/.+", re.IGNORECASE)
 
 
-FORBIDDEN_ACTIONS = ("Microsoft.Authorization/roleDefinitions/write", "Microsoft.Authorization/roleDefinitions/delete",
-                     "Microsoft.Authorization/*", "Microsoft.Authorization/*/write", "*")
+FORBIDDEN_ACTIONS = (
+    "Microsoft.Authorization/roleDefinitions/write",
+    "Microsoft.Authorization/roleDefinitions/delete",
+    "Microsoft.Authorization/*",
+    "Microsoft.Authorization/*/write",
+    "*",
+)
 """Actions no pipeline role may hold: defining roles (or anything under Microsoft.Authorization wholesale) lets the
 holder write a role that assigns roles and escape the ABAC condition on its role assignments."""
 
@@ -80,13 +85,25 @@ _PLATFORM_ROLE_NAMESPACE = uuid.UUID("0d4c6f8e-93a1-4b52-8e07-6a2f9c1d3b58")
 def platform_role_guid(naming: NamingConvention, role: str) -> str:
     """The GUID of a custom role bootstrap/ defines for the platform (deterministic per environment): the value the
     platform stack file names it by (e.g. `dataScientistRoleId`)."""
-    return str(uuid.uuid5(_PLATFORM_ROLE_NAMESPACE, "|".join(
-        [naming.prefix, naming.environment, naming.location, naming.unique_seed, role])))
+    return str(
+        uuid.uuid5(
+            _PLATFORM_ROLE_NAMESPACE,
+            "|".join([naming.prefix, naming.environment, naming.location, naming.unique_seed, role]),
+        )
+    )
 
 
-def custom_role(logical_name: str, *, guid: str, group_id: pulumi.Input[str], role_name: str, description: str,
-                actions: list[str], not_actions: list[str] | None = None,
-                opts: pulumi.ResourceOptions | None = None) -> authorization.RoleDefinition:
+def custom_role(
+    logical_name: str,
+    *,
+    guid: str,
+    group_id: pulumi.Input[str],
+    role_name: str,
+    description: str,
+    actions: list[str],
+    not_actions: list[str] | None = None,
+    opts: pulumi.ResourceOptions | None = None,
+) -> authorization.RoleDefinition:
     """A custom role defined in a resource group and assignable there only (no data actions). Only the privileged
     bootstrap step defines roles: see FORBIDDEN_ACTIONS."""
     return authorization.RoleDefinition(
@@ -96,8 +113,11 @@ def custom_role(logical_name: str, *, guid: str, group_id: pulumi.Input[str], ro
         role_name=role_name,
         description=description,
         role_type="CustomRole",
-        permissions=[authorization.PermissionArgs(actions=actions, not_actions=not_actions or [], data_actions=[],
-                                                  not_data_actions=[])],
+        permissions=[
+            authorization.PermissionArgs(
+                actions=actions, not_actions=not_actions or [], data_actions=[], not_data_actions=[]
+            )
+        ],
         assignable_scopes=[group_id],
         opts=opts,
     )
@@ -215,32 +235,39 @@ class DeployerIdentitySettings(ArgsModel):
             if not guid.match(role):
                 raise ValueError(f"'{role}' is not a role definition GUID (the last segment of its id)")
             if role.lower() in {g.lower() for g in PRIVILEGED_ROLES.values()}:
-                raise ValueError(f"'{role}' is a privileged role (Owner, User Access Administrator or Role Based "
-                                 "Access Control Administrator): a pipeline identity may never hand it on")
+                raise ValueError(
+                    f"'{role}' is a privileged role (Owner, User Access Administrator or Role Based "
+                    "Access Control Administrator): a pipeline identity may never hand it on"
+                )
         return value
 
     @field_validator("state_container_id", "secrets_key_id")
     @classmethod
     def _arm_id(cls, value: str | None) -> str | None:
         if value is not None and not _ARM_ID.match(value):
-            raise ValueError(f"'{value}' is not an Azure resource id "
-                             "(/subscriptions/<id>/resourceGroups/<group>/providers/...)")
+            raise ValueError(
+                f"'{value}' is not an Azure resource id (/subscriptions/<id>/resourceGroups/<group>/providers/...)"
+            )
         return value
 
     @field_validator("manage_role_definitions")
     @classmethod
     def _no_role_definitions(cls, value: bool) -> bool:
         if value:
-            raise ValueError("a pipeline identity may not write role definitions (it could define a role that "
-                             "assigns roles and escape the condition that keeps Owner and User Access Administrator "
-                             "away); remove manageRoleDefinitions: bootstrap/ creates the platform's custom roles and "
-                             "the stack takes their ids from config (dataScientistRoleId)")
+            raise ValueError(
+                "a pipeline identity may not write role definitions (it could define a role that "
+                "assigns roles and escape the condition that keeps Owner and User Access Administrator "
+                "away); remove manageRoleDefinitions: bootstrap/ creates the platform's custom roles and "
+                "the stack takes their ids from config (dataScientistRoleId)"
+            )
         return value
 
     @model_validator(mode="after")
-    def _trusts_someone(self) -> "DeployerIdentitySettings":
+    def _trusts_someone(self) -> DeployerIdentitySettings:
         if self.github is None and self.azure_pipelines is None:
-            raise ValueError("set github and/or azurePipelines: a deployer identity no pipeline can log in as is useless")
+            raise ValueError(
+                "set github and/or azurePipelines: a deployer identity no pipeline can log in as is useless"
+            )
         return self
 
 
@@ -277,18 +304,30 @@ class DeployerIdentity(pulumi.ComponentResource):
         deploy_trust: list[tuple[str, str, str]] = []
         preview_trust: list[tuple[str, str, str]] = []
         if github is not None:
-            deploy_trust.append((f"github-environment-{environment}", github.issuer,
-                                 f"repo:{github.repository}:environment:{environment}"))
+            deploy_trust.append(
+                (
+                    f"github-environment-{environment}",
+                    github.issuer,
+                    f"repo:{github.repository}:environment:{environment}",
+                )
+            )
             preview_trust.append(("github-pull-request", github.issuer, f"repo:{github.repository}:pull_request"))
         if ado is not None:
             deploy_trust.append(("azure-devops-deploy", ado.issuer, ado.deploy_subject))
             if ado.preview_subject:
                 preview_trust.append(("azure-devops-preview", ado.issuer, ado.preview_subject))
 
-        deploy = self._principal(name, "deploy", args, owners, deploy_trust,
-                                 "Deploys the environment with `pulumi up` from its pipeline.")
-        preview = self._principal(name, "preview", args, owners, preview_trust,
-                                  "Previews the environment (read-only) from pull-request pipelines.")
+        deploy = self._principal(
+            name, "deploy", args, owners, deploy_trust, "Deploys the environment with `pulumi up` from its pipeline."
+        )
+        preview = self._principal(
+            name,
+            "preview",
+            args,
+            owners,
+            preview_trust,
+            "Previews the environment (read-only) from pull-request pipelines.",
+        )
         deploy_id, preview_id = deploy.object_id, preview.object_id
 
         scope = args.resource_group_id
@@ -299,23 +338,42 @@ class DeployerIdentity(pulumi.ComponentResource):
         actions = access_actions(args.manage_role_assignments, args.manage_locks)
         if actions:
             access_role, access_role_id, guid = self._access_role(name, args, actions)
-            condition = role_assignment_condition(assignable_roles(args.assignable_role_ids)) \
-                if args.manage_role_assignments else None
+            condition = (
+                role_assignment_condition(assignable_roles(args.assignable_role_ids))
+                if args.manage_role_assignments
+                else None
+            )
             grants.append(("deploy-access", scope, deploy_id, f"custom:{guid}", access_role_id, condition))
         if args.state_container_id:
-            grants += [("deploy-state", args.state_container_id, deploy_id, "Storage Blob Data Contributor", None, None),
-                       ("preview-state", args.state_container_id, preview_id, "Storage Blob Data Reader", None, None)]
+            grants += [
+                ("deploy-state", args.state_container_id, deploy_id, "Storage Blob Data Contributor", None, None),
+                ("preview-state", args.state_container_id, preview_id, "Storage Blob Data Reader", None, None),
+            ]
         if args.secrets_key_id:
-            grants += [("deploy-secrets", args.secrets_key_id, deploy_id, "Key Vault Crypto User", None, None),
-                       ("preview-secrets", args.secrets_key_id, preview_id, "Key Vault Crypto User", None, None)]
+            grants += [
+                ("deploy-secrets", args.secrets_key_id, deploy_id, "Key Vault Crypto User", None, None),
+                ("preview-secrets", args.secrets_key_id, preview_id, "Key Vault Crypto User", None, None),
+            ]
         for suffix, grant_scope, principal, role, definition, condition in grants:
-            role_assignment(self, f"{name}-{suffix}", naming=args.naming, scope=grant_scope, principal_id=principal,
-                            role=role, principal_type="ServicePrincipal", role_definition=definition,
-                            condition=condition)
+            role_assignment(
+                self,
+                f"{name}-{suffix}",
+                naming=args.naming,
+                scope=grant_scope,
+                principal_id=principal,
+                role=role,
+                principal_type="ServicePrincipal",
+                role_definition=definition,
+                condition=condition,
+            )
         if args.graph_app_roles:
             # Microsoft Graph's service principal exists in every tenant: adopted, and left alone on delete.
-            graph = azuread.ServicePrincipal(f"{name}-msgraph", client_id=MICROSOFT_GRAPH_APP_ID, use_existing=True,
-                                             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True))
+            graph = azuread.ServicePrincipal(
+                f"{name}-msgraph",
+                client_id=MICROSOFT_GRAPH_APP_ID,
+                use_existing=True,
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            )
             for permission in args.graph_app_roles:
                 azuread.AppRoleAssignment(
                     f"{name}-deploy-graph-{permission.lower().replace('.', '-')}",
@@ -330,33 +388,52 @@ class DeployerIdentity(pulumi.ComponentResource):
         self.preview_client_id = preview.client_id
         self.preview_principal_id = preview_id
         self.tenant_id = client.tenant_id
-        self.register_outputs({
-            "deployClientId": self.deploy_client_id,
-            "deployPrincipalId": self.deploy_principal_id,
-            "previewClientId": self.preview_client_id,
-            "previewPrincipalId": self.preview_principal_id,
-            "tenantId": self.tenant_id,
-        })
+        self.register_outputs(
+            {
+                "deployClientId": self.deploy_client_id,
+                "deployPrincipalId": self.deploy_principal_id,
+                "previewClientId": self.preview_client_id,
+                "previewPrincipalId": self.preview_principal_id,
+                "tenantId": self.tenant_id,
+            }
+        )
 
-    def _access_role(self, name: str, args: DeployerIdentityArgs,
-                     actions: list[str]) -> tuple[authorization.RoleDefinition, pulumi.Output[str], str]:
+    def _access_role(
+        self, name: str, args: DeployerIdentityArgs, actions: list[str]
+    ) -> tuple[authorization.RoleDefinition, pulumi.Output[str], str]:
         """A custom role, defined and assignable in the group only, with the authorization actions `pulumi up`
         needs beyond Contributor (which reads everything already)."""
         n = args.naming
-        guid = str(uuid.uuid5(_ACCESS_ROLE_NAMESPACE, "|".join(
-            [n.prefix, n.environment, n.location, n.unique_seed, "deployer-access"])))
+        guid = str(
+            uuid.uuid5(
+                _ACCESS_ROLE_NAMESPACE,
+                "|".join([n.prefix, n.environment, n.location, n.unique_seed, "deployer-access"]),
+            )
+        )
         role = custom_role(
-            f"{name}-access-role", guid=guid, group_id=args.resource_group_id,
+            f"{name}-access-role",
+            guid=guid,
+            group_id=args.resource_group_id,
             role_name=f"{n.name('entra_application', 'deploy')} access administration",
             description="Lets the environment's pipeline deployer manage the role assignments and delete locks of "
-                        "its resources (role assignments limited by a condition; no role definitions).",
-            actions=actions, opts=child_opts(self))
+            "its resources (role assignments limited by a condition; no role definitions).",
+            actions=actions,
+            opts=child_opts(self),
+        )
         role_id = pulumi.Output.all(pulumi.Output.from_input(args.resource_group_id), role.id).apply(
-            lambda v: f"{v[0].split('/resourceGroups/')[0]}/providers/Microsoft.Authorization/roleDefinitions/{guid}")
+            lambda v: f"{v[0].split('/resourceGroups/')[0]}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+        )
         return role, role_id, guid
 
-    def _principal(self, name: str, purpose: str, args: DeployerIdentityArgs, owners: list[pulumi.Input[str]],
-                   trust: list[tuple[str, str, str]], notes: str) -> azuread.ServicePrincipal:
+    def _principal(
+        self,
+        name: str,
+        purpose: str,
+        args: DeployerIdentityArgs,
+        owners: list[pulumi.Input[str]],
+        trust: list[tuple[str, str, str]],
+        notes: str,
+    ) -> azuread.ServicePrincipal:
         """An application with only federated credentials, and its service principal."""
         app = azuread.Application(
             f"{name}-{purpose}-app",

@@ -17,9 +17,10 @@ import pulumi
 from pulumi_azure_native import machinelearningservices as ml
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from aiinfra.catalog.gpu_skus import GpuSku, GpuVmSize, lookup
+
 from ._aml import ComputeName, aml_cluster, validate_idle_minutes
 from ._base import ArgsModel, InputStr
-from aiinfra.catalog.gpu_skus import GpuSku, GpuVmSize, lookup
 from .secure_workspace import SecureWorkspaceRef
 
 
@@ -71,12 +72,14 @@ class GpuComputePoolArgs(GpuComputePoolSettings):
     """Extra tags, on top of the workspace's."""
 
     @model_validator(mode="after")
-    def _placement(self) -> "GpuComputePoolArgs":
+    def _placement(self) -> GpuComputePoolArgs:
         if self.identity_id is None and self.workspace.compute_identity_id is None:
             raise ValueError("identity_id is required when the workspace ref has no compute_identity_id")
         if not self.workspace.managed_network and self.workspace.compute_subnet_id is None:
-            raise ValueError("the workspace has no managed network, so the nodes need a subnet: set "
-                             "workspace.compute_subnet_id (nodes have no public IP)")
+            raise ValueError(
+                "the workspace has no managed network, so the nodes need a subnet: set "
+                "workspace.compute_subnet_id (nodes have no public IP)"
+            )
         return self
 
 
@@ -95,7 +98,8 @@ class GpuComputePool(pulumi.ComponentResource):
         identity = args.identity_id if args.identity_id is not None else workspace.compute_identity_id
         assert identity is not None  # checked by the args model
         self.compute = aml_cluster(
-            self, f"{name}-compute",
+            self,
+            f"{name}-compute",
             workspace_name=workspace.workspace_name,
             resource_group_name=workspace.resource_group_name,
             location=workspace.location,
@@ -108,16 +112,19 @@ class GpuComputePool(pulumi.ComponentResource):
             identity_id=identity,
             subnet_id=None if workspace.managed_network else workspace.compute_subnet_id,
             tags={**workspace.tags, **args.tags},
-            description=args.description or f"{self.sku.gpu_count}x {self.sku.gpu_model} per node, "
-                                            f"{args.priority}, {args.min_nodes}-{args.max_nodes} nodes",
+            description=args.description
+            or f"{self.sku.gpu_count}x {self.sku.gpu_model} per node, "
+            f"{args.priority}, {args.min_nodes}-{args.max_nodes} nodes",
             depends_on=workspace.depends_on,
         )
         self.compute_id = self.compute.id
         self.compute_name = self.compute.name
-        self.register_outputs({
-            "computeId": self.compute.id,
-            "computeName": self.compute.name,
-            "vmSize": args.vm_size,
-            "gpuModel": self.sku.gpu_model,
-            "maxGpus": self.sku.gpu_count * args.max_nodes,
-        })
+        self.register_outputs(
+            {
+                "computeId": self.compute.id,
+                "computeName": self.compute.name,
+                "vmSize": args.vm_size,
+                "gpuModel": self.sku.gpu_model,
+                "maxGpus": self.sku.gpu_count * args.max_nodes,
+            }
+        )

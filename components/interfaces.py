@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated, Any, Literal, Sequence
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
 
 import pulumi
 from pulumi_azure_native import authorization, managedidentity, monitor, network
@@ -33,9 +34,13 @@ PRIVATE_DNS_ZONES: dict[str, tuple[str, ...]] = {
     "managedEnvironments": ("privatelink.{region}.azurecontainerapps.io",),
     "account": ("privatelink.cognitiveservices.azure.com", "privatelink.openai.azure.com"),
     # Azure Monitor private link scope (Learn, "Azure Private Endpoint private DNS zone values": Azure Monitor).
-    "azuremonitor": ("privatelink.monitor.azure.com", "privatelink.oms.opinsights.azure.com",
-                     "privatelink.ods.opinsights.azure.com", "privatelink.agentsvc.azure-automation.net",
-                     "privatelink.blob.core.windows.net"),
+    "azuremonitor": (
+        "privatelink.monitor.azure.com",
+        "privatelink.oms.opinsights.azure.com",
+        "privatelink.ods.opinsights.azure.com",
+        "privatelink.agentsvc.azure-automation.net",
+        "privatelink.blob.core.windows.net",
+    ),
 }
 
 # Groups whose zones change name resolution for the whole VNet once linked: an Azure Monitor zone without the scope's
@@ -88,15 +93,19 @@ def dns_zone_names(group_id: str, location: str) -> tuple[str, ...]:
     return tuple(z.format(region=location.lower()) for z in PRIVATE_DNS_ZONES[group_id])
 
 
-_IMAGE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
-                    r"|@sha256:[0-9a-f]{64})$")
+_IMAGE = re.compile(
+    r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+    r"|@sha256:[0-9a-f]{64})$"
+)
 
 
 def _registry_image(image: str) -> str:
     first = image.split("/", 1)[0]
     if "/" in image and ("." in first or ":" in first or first == "localhost"):
-        raise ValueError(f"'{image}' names a registry ('{first}'); give the repository in the shared registry "
-                         "(e.g. 'inference/llm:1.2.0'): the registry's login server is added for you")
+        raise ValueError(
+            f"'{image}' names a registry ('{first}'); give the repository in the shared registry "
+            "(e.g. 'inference/llm:1.2.0'): the registry's login server is added for you"
+        )
     if not _IMAGE.match(image):
         raise ValueError(f"'{image}' is not a repository with a tag or digest (e.g. 'inference/llm:1.2.0')")
     return image
@@ -169,13 +178,15 @@ class CommonArgs(ArgsModel):
         return self.naming.location
 
 
-def child_opts(parent: pulumi.Resource, *, protect: bool = False,
-               depends_on: Sequence[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
+def child_opts(
+    parent: pulumi.Resource, *, protect: bool = False, depends_on: Sequence[pulumi.Resource] | None = None
+) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(parent=parent, protect=protect, depends_on=list(depends_on or []))
 
 
-def user_assigned_identity(parent: pulumi.Resource, logical_name: str, *, args: CommonArgs,
-                           workload: str) -> managedidentity.UserAssignedIdentity:
+def user_assigned_identity(
+    parent: pulumi.Resource, logical_name: str, *, args: CommonArgs, workload: str
+) -> managedidentity.UserAssignedIdentity:
     """A user-assigned identity named by the convention for `workload` (e.g. `batch-nodes`), in the component's group."""
     return managedidentity.UserAssignedIdentity(
         logical_name,
@@ -207,17 +218,28 @@ def role_definition_id(role: str) -> pulumi.Output[str]:
     )
 
 
-def role_assignment(parent: pulumi.Resource, logical_name: str, *, naming: NamingConvention,
-                    scope: pulumi.Input[str], principal_id: pulumi.Input[str], role: str,
-                    principal_type: str = "ServicePrincipal",
-                    role_definition: pulumi.Input[str] | None = None,
-                    condition: pulumi.Input[str] | None = None) -> authorization.RoleAssignment:
+def role_assignment(
+    parent: pulumi.Resource,
+    logical_name: str,
+    *,
+    naming: NamingConvention,
+    scope: pulumi.Input[str],
+    principal_id: pulumi.Input[str],
+    role: str,
+    principal_type: str = "ServicePrincipal",
+    role_definition: pulumi.Input[str] | None = None,
+    condition: pulumi.Input[str] | None = None,
+) -> authorization.RoleAssignment:
     """A role assignment whose name (a GUID) is derived from the convention and logical name: stable across runs.
 
     `condition` is an Azure ABAC condition (version 2.0), e.g. the roles a role-assignment administrator may grant.
     """
-    name = str(uuid.uuid5(_ROLE_ASSIGNMENT_NAMESPACE, "|".join(
-        [naming.prefix, naming.environment, naming.location, naming.unique_seed, logical_name, role])))
+    name = str(
+        uuid.uuid5(
+            _ROLE_ASSIGNMENT_NAMESPACE,
+            "|".join([naming.prefix, naming.environment, naming.location, naming.unique_seed, logical_name, role]),
+        )
+    )
     return authorization.RoleAssignment(
         logical_name,
         role_assignment_name=name,
@@ -231,20 +253,36 @@ def role_assignment(parent: pulumi.Resource, logical_name: str, *, naming: Namin
     )
 
 
-def extra_role_assignments(parent: pulumi.Resource, component_name: str, args: CommonArgs,
-                           scope: pulumi.Input[str]) -> list[authorization.RoleAssignment]:
+def extra_role_assignments(
+    parent: pulumi.Resource, component_name: str, args: CommonArgs, scope: pulumi.Input[str]
+) -> list[authorization.RoleAssignment]:
     """The `role_assignments` a caller asked for on the component's main resource."""
     return [
-        role_assignment(parent, f"{component_name}-ra-{i}", naming=args.naming, scope=scope,
-                        principal_id=spec.principal_id, role=spec.role, principal_type=spec.principal_type)
+        role_assignment(
+            parent,
+            f"{component_name}-ra-{i}",
+            naming=args.naming,
+            scope=scope,
+            principal_id=spec.principal_id,
+            role=spec.role,
+            principal_type=spec.principal_type,
+        )
         for i, spec in enumerate(args.role_assignments)
     ]
 
 
-def private_endpoint(parent: pulumi.Resource, logical_name: str, *, args: CommonArgs, azure_name: str,
-                     subnet_id: pulumi.Input[str], target_id: pulumi.Input[str], group_id: str,
-                     dns_zone_ids: Sequence[pulumi.Input[str]],
-                     depends_on: Sequence[pulumi.Resource] | None = None) -> network.PrivateEndpoint:
+def private_endpoint(
+    parent: pulumi.Resource,
+    logical_name: str,
+    *,
+    args: CommonArgs,
+    azure_name: str,
+    subnet_id: pulumi.Input[str],
+    target_id: pulumi.Input[str],
+    group_id: str,
+    dns_zone_ids: Sequence[pulumi.Input[str]],
+    depends_on: Sequence[pulumi.Resource] | None = None,
+) -> network.PrivateEndpoint:
     """A private endpoint to `target_id` for one group, with its private DNS zone group.
 
     Without the zone group, clients in the VNet keep resolving the public name and the service
@@ -259,11 +297,13 @@ def private_endpoint(parent: pulumi.Resource, logical_name: str, *, args: Common
         location=args.location,
         subnet=network.SubnetArgs(id=subnet_id),
         custom_network_interface_name=f"{azure_name}-nic",
-        private_link_service_connections=[network.PrivateLinkServiceConnectionArgs(
-            name=f"{azure_name}-{group_id}",
-            private_link_service_id=target_id,
-            group_ids=[group_id],
-        )],
+        private_link_service_connections=[
+            network.PrivateLinkServiceConnectionArgs(
+                name=f"{azure_name}-{group_id}",
+                private_link_service_id=target_id,
+                group_ids=[group_id],
+            )
+        ],
         tags=args.tags,
         opts=child_opts(parent, depends_on=depends_on),
     )
@@ -281,10 +321,17 @@ def private_endpoint(parent: pulumi.Resource, logical_name: str, *, args: Common
     return endpoint
 
 
-def diagnostic_setting(parent: pulumi.Resource, logical_name: str, *, resource_id: pulumi.Input[str],
-                       workspace_id: pulumi.Input[str] | None, log_categories: Sequence[str] | None = None,
-                       all_logs: bool = True, metrics: bool = True,
-                       metric_categories: Sequence[str] = ("AllMetrics",)) -> monitor.DiagnosticSetting | None:
+def diagnostic_setting(
+    parent: pulumi.Resource,
+    logical_name: str,
+    *,
+    resource_id: pulumi.Input[str],
+    workspace_id: pulumi.Input[str] | None,
+    log_categories: Sequence[str] | None = None,
+    all_logs: bool = True,
+    metrics: bool = True,
+    metric_categories: Sequence[str] = ("AllMetrics",),
+) -> monitor.DiagnosticSetting | None:
     """Send a resource's logs (all, or the named categories) and metrics to Log Analytics.
 
     Most resource types take the `AllMetrics` metric category; some reject it and name their own
@@ -307,13 +354,15 @@ def diagnostic_setting(parent: pulumi.Resource, logical_name: str, *, resource_i
         log_analytics_destination_type="Dedicated",
         logs=logs,
         metrics=[monitor.DiagnosticsMetricSettingsArgs(category=c, enabled=True) for c in metric_categories]
-        if metrics else [],
+        if metrics
+        else [],
         opts=child_opts(parent),
     )
 
 
-def delete_lock(parent: pulumi.Resource, logical_name: str, *, scope: pulumi.Input[str],
-                enabled: bool) -> authorization.ManagementLockByScope | None:
+def delete_lock(
+    parent: pulumi.Resource, logical_name: str, *, scope: pulumi.Input[str], enabled: bool
+) -> authorization.ManagementLockByScope | None:
     """A CanNotDelete lock on `scope` when `enabled` (stateful resources in production)."""
     if not enabled:
         return None

@@ -52,8 +52,11 @@ WINDOW_MINUTES = (5, 15, 30, 60, 360, 720, 1440)
 
 def window(minutes: int) -> str:
     """ISO 8601 duration of a metric alert window, e.g. 60 -> PT1H."""
-    return f"PT{minutes // 60}H" if minutes % 60 == 0 and minutes < 1440 else ("P1D" if minutes == 1440 else
-                                                                             f"PT{minutes}M")
+    return (
+        f"PT{minutes // 60}H"
+        if minutes % 60 == 0 and minutes < 1440
+        else ("P1D" if minutes == 1440 else f"PT{minutes}M")
+    )
 
 
 def frequency(minutes: int) -> str:
@@ -77,8 +80,10 @@ class AlertSetting(ArgsModel):
     @classmethod
     def _window(cls, minutes: int) -> int:
         if minutes not in WINDOW_MINUTES:
-            raise ValueError(f"{minutes} is not a window Azure Monitor takes; use one of "
-                             f"{', '.join(map(str, WINDOW_MINUTES))} minutes")
+            raise ValueError(
+                f"{minutes} is not a window Azure Monitor takes; use one of "
+                f"{', '.join(map(str, WINDOW_MINUTES))} minutes"
+            )
         return minutes
 
 
@@ -191,10 +196,16 @@ class PlatformAlertsArgs(CommonArgs):
 
     @model_validator(mode="after")
     def _aks_needs_logs(self) -> PlatformAlertsArgs:
-        if self.aks_cluster is not None and self.aks_cluster.gpu_pools and self.alerts.aks_gpu_pool_at_max.enabled \
-                and self.log_analytics_workspace_id is None:
-            raise ValueError("aks_cluster needs log_analytics_workspace_id (the workspace Container insights writes "
-                             "to) for the GPU pool alert")
+        if (
+            self.aks_cluster is not None
+            and self.aks_cluster.gpu_pools
+            and self.alerts.aks_gpu_pool_at_max.enabled
+            and self.log_analytics_workspace_id is None
+        ):
+            raise ValueError(
+                "aks_cluster needs log_analytics_workspace_id (the workspace Container insights writes "
+                "to) for the GPU pool alert"
+            )
         return self
 
 
@@ -202,16 +213,18 @@ def aks_pool_at_max_query(cluster_id: str, pools: dict[str, int], bin_minutes: i
     """KQL over Container insights: the GPU pools whose node count reached maxCount in every bin of the window."""
     table = ", ".join(f'"{name}", {count}' for name, count in sorted(pools.items()))
     names = ", ".join(f'"{name}"' for name in sorted(pools))
-    return "\n".join([
-        "KubeNodeInventory",
-        f'| where ClusterId =~ "{cluster_id}"',
-        '| extend pool = extract(@"^aks-([a-z0-9]+)-", 1, Computer)',
-        f"| where pool in ({names})",
-        f"| summarize nodes = dcount(Computer) by pool, bin(TimeGenerated, {bin_minutes}m)",
-        f"| join kind=inner (datatable(pool: string, maxCount: long) [{table}]) on pool",
-        "| summarize bins = count(), binsAtMax = countif(nodes >= maxCount) by pool",
-        "| where bins > 0 and binsAtMax == bins",
-    ])
+    return "\n".join(
+        [
+            "KubeNodeInventory",
+            f'| where ClusterId =~ "{cluster_id}"',
+            '| extend pool = extract(@"^aks-([a-z0-9]+)-", 1, Computer)',
+            f"| where pool in ({names})",
+            f"| summarize nodes = dcount(Computer) by pool, bin(TimeGenerated, {bin_minutes}m)",
+            f"| join kind=inner (datatable(pool: string, maxCount: long) [{table}]) on pool",
+            "| summarize bins = count(), binsAtMax = countif(nodes >= maxCount) by pool",
+            "| where bins > 0 and binsAtMax == bins",
+        ]
+    )
 
 
 class PlatformMonitoring(pulumi.ComponentResource):
@@ -230,16 +243,21 @@ class PlatformMonitoring(pulumi.ComponentResource):
             f"{name}-ag",
             action_group_name=n.name("action_group"),
             resource_group_name=args.resource_group_name,
-            location="Global",   # action groups are global resources
+            location="Global",  # action groups are global resources
             # groupShortName: at most 12 characters, shown in SMS and e-mail (REST ActionGroup.groupShortName).
             group_short_name=f"{n.prefix[:6]}-{n.environment}"[:12],
             enabled=True,
-            email_receivers=[monitor.MicrosoftCommonEmailReceiverArgs(name=f"email-{i}", email_address=e,
-                                                                      use_common_alert_schema=True)
-                             for i, e in enumerate(args.emails)],
-            webhook_receivers=[monitor.WebhookReceiverArgs(name="webhook", service_uri=args.webhook_url,
-                                                           use_common_alert_schema=True)]
-            if args.webhook_url else None,
+            email_receivers=[
+                monitor.MicrosoftCommonEmailReceiverArgs(
+                    name=f"email-{i}", email_address=e, use_common_alert_schema=True
+                )
+                for i, e in enumerate(args.emails)
+            ],
+            webhook_receivers=[
+                monitor.WebhookReceiverArgs(name="webhook", service_uri=args.webhook_url, use_common_alert_schema=True)
+            ]
+            if args.webhook_url
+            else None,
             tags=args.tags,
             opts=child_opts(self),
         )
@@ -260,16 +278,37 @@ class PlatformAlerts(pulumi.ComponentResource):
         alerts = args.alerts
         for ws in args.workspaces:
             if ws.gpu_cluster_names:
-                self._metric(name, args, group, f"aml-{ws.name}-idle-gpu-nodes", ws.workspace_id,
-                             alerts.aml_idle_gpu_nodes, "Microsoft.MachineLearningServices/workspaces",
-                             "Idle Nodes", "Average", "GreaterThan", 0,
-                             f"GPU nodes of workspace {ws.name} idle (no job) for the whole window",
-                             dimensions=[monitor.MetricDimensionArgs(name="ClusterName", operator="Include",
-                                                                     values=ws.gpu_cluster_names)])
-            self._metric(name, args, group, f"aml-{ws.name}-failed-runs", ws.workspace_id, alerts.aml_failed_runs,
-                         "Microsoft.MachineLearningServices/workspaces", "Failed Runs", "Total",
-                         "GreaterThanOrEqual", alerts.aml_failed_runs.threshold or 1,
-                         f"Runs failed in workspace {ws.name}")
+                self._metric(
+                    name,
+                    args,
+                    group,
+                    f"aml-{ws.name}-idle-gpu-nodes",
+                    ws.workspace_id,
+                    alerts.aml_idle_gpu_nodes,
+                    "Microsoft.MachineLearningServices/workspaces",
+                    "Idle Nodes",
+                    "Average",
+                    "GreaterThan",
+                    0,
+                    f"GPU nodes of workspace {ws.name} idle (no job) for the whole window",
+                    dimensions=[
+                        monitor.MetricDimensionArgs(name="ClusterName", operator="Include", values=ws.gpu_cluster_names)
+                    ],
+                )
+            self._metric(
+                name,
+                args,
+                group,
+                f"aml-{ws.name}-failed-runs",
+                ws.workspace_id,
+                alerts.aml_failed_runs,
+                "Microsoft.MachineLearningServices/workspaces",
+                "Failed Runs",
+                "Total",
+                "GreaterThanOrEqual",
+                alerts.aml_failed_runs.threshold or 1,
+                f"Runs failed in workspace {ws.name}",
+            )
         if args.batch_pool is not None:
             pool = args.batch_pool
             # Batch node counts take only the Total aggregation, sampled every minute (Learn, "Supported metrics
@@ -277,19 +316,50 @@ class PlatformAlerts(pulumi.ComponentResource):
             # node-minutes: >= maxNodes x window minutes means every node busy for the whole window, since a
             # sample never exceeds maxNodes; for unusable nodes, >= threshold x window is that many on average.
             backlog, unusable = alerts.batch_backlog, alerts.batch_unusable_nodes
-            self._metric(name, args, group, "batch-backlog", pool.account_id, backlog,
-                         "Microsoft.Batch/batchAccounts", "RunningNodeCount", "Total", "GreaterThanOrEqual",
-                         pool.max_nodes * backlog.window_minutes,
-                         f"All {pool.max_nodes} Batch nodes busy for the whole window: the task queue is longer "
-                         "than the pool can serve")
-            self._metric(name, args, group, "batch-unusable-nodes", pool.account_id, unusable,
-                         "Microsoft.Batch/batchAccounts", "UnusableNodeCount", "Total", "GreaterThanOrEqual",
-                         (unusable.threshold or 1) * unusable.window_minutes,
-                         "Batch nodes stuck unusable (on average over the window)")
+            self._metric(
+                name,
+                args,
+                group,
+                "batch-backlog",
+                pool.account_id,
+                backlog,
+                "Microsoft.Batch/batchAccounts",
+                "RunningNodeCount",
+                "Total",
+                "GreaterThanOrEqual",
+                pool.max_nodes * backlog.window_minutes,
+                f"All {pool.max_nodes} Batch nodes busy for the whole window: the task queue is longer "
+                "than the pool can serve",
+            )
+            self._metric(
+                name,
+                args,
+                group,
+                "batch-unusable-nodes",
+                pool.account_id,
+                unusable,
+                "Microsoft.Batch/batchAccounts",
+                "UnusableNodeCount",
+                "Total",
+                "GreaterThanOrEqual",
+                (unusable.threshold or 1) * unusable.window_minutes,
+                "Batch nodes stuck unusable (on average over the window)",
+            )
         for app in args.container_apps:
-            self._metric(name, args, group, f"aca-{app.name}-at-max", app.app_id, alerts.container_apps_at_max,
-                         "Microsoft.App/containerApps", "Replicas", "Minimum", "GreaterThanOrEqual",
-                         app.max_replicas, f"GPU app {app.name} at its {app.max_replicas} max replicas")
+            self._metric(
+                name,
+                args,
+                group,
+                f"aca-{app.name}-at-max",
+                app.app_id,
+                alerts.container_apps_at_max,
+                "Microsoft.App/containerApps",
+                "Replicas",
+                "Minimum",
+                "GreaterThanOrEqual",
+                app.max_replicas,
+                f"GPU app {app.name} at its {app.max_replicas} max replicas",
+            )
         cluster = args.aks_cluster
         setting = alerts.aks_gpu_pool_at_max
         if cluster is not None and cluster.gpu_pools and setting.enabled:
@@ -310,10 +380,19 @@ class PlatformAlerts(pulumi.ComponentResource):
                 scopes=[args.log_analytics_workspace_id],
                 window_size=window(setting.window_minutes),
                 evaluation_frequency=frequency(setting.window_minutes),
-                criteria=monitor.ScheduledQueryRuleCriteriaArgs(all_of=[monitor.ConditionArgs(
-                    query=query, time_aggregation="Count", operator="GreaterThan", threshold=0,
-                    failing_periods=monitor.ConditionFailingPeriodsArgs(number_of_evaluation_periods=1,
-                                                                        min_failing_periods_to_alert=1))]),
+                criteria=monitor.ScheduledQueryRuleCriteriaArgs(
+                    all_of=[
+                        monitor.ConditionArgs(
+                            query=query,
+                            time_aggregation="Count",
+                            operator="GreaterThan",
+                            threshold=0,
+                            failing_periods=monitor.ConditionFailingPeriodsArgs(
+                                number_of_evaluation_periods=1, min_failing_periods_to_alert=1
+                            ),
+                        )
+                    ]
+                ),
                 actions=monitor.ActionsArgs(action_groups=[group]),
                 auto_mitigate=True,
                 tags=args.tags,
@@ -322,10 +401,22 @@ class PlatformAlerts(pulumi.ComponentResource):
             self.alert_rule_names.append(rule)
         self.register_outputs({"alertRuleNames": self.alert_rule_names})
 
-    def _metric(self, name: str, args: PlatformAlertsArgs, group: pulumi.Input[str], key: str,
-                scope: pulumi.Input[str], setting: AlertSetting, namespace: str, metric: str,
-                aggregation: Literal["Average", "Minimum", "Maximum", "Total"], operator: str, threshold: float,
-                description: str, dimensions: list[monitor.MetricDimensionArgs] | None = None) -> None:
+    def _metric(
+        self,
+        name: str,
+        args: PlatformAlertsArgs,
+        group: pulumi.Input[str],
+        key: str,
+        scope: pulumi.Input[str],
+        setting: AlertSetting,
+        namespace: str,
+        metric: str,
+        aggregation: Literal["Average", "Minimum", "Maximum", "Total"],
+        operator: str,
+        threshold: float,
+        description: str,
+        dimensions: list[monitor.MetricDimensionArgs] | None = None,
+    ) -> None:
         if not setting.enabled:
             return
         rule = args.naming.name("alert_rule", key)
@@ -333,7 +424,7 @@ class PlatformAlerts(pulumi.ComponentResource):
             f"{name}-{key}",
             rule_name=rule,
             resource_group_name=args.resource_group_name,
-            location="global",   # metric alerts on a single resource are global resources
+            location="global",  # metric alerts on a single resource are global resources
             description=description,
             enabled=True,
             severity=setting.severity,
@@ -342,10 +433,19 @@ class PlatformAlerts(pulumi.ComponentResource):
             evaluation_frequency=frequency(setting.window_minutes),
             criteria=monitor.MetricAlertSingleResourceMultipleMetricCriteriaArgs(
                 odata_type="Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
-                all_of=[monitor.MetricCriteriaArgs(
-                    criterion_type="StaticThresholdCriterion", name=metric.replace(" ", ""), metric_name=metric,
-                    metric_namespace=namespace, operator=operator, threshold=float(threshold),
-                    time_aggregation=aggregation, dimensions=dimensions)]),
+                all_of=[
+                    monitor.MetricCriteriaArgs(
+                        criterion_type="StaticThresholdCriterion",
+                        name=metric.replace(" ", ""),
+                        metric_name=metric,
+                        metric_namespace=namespace,
+                        operator=operator,
+                        threshold=float(threshold),
+                        time_aggregation=aggregation,
+                        dimensions=dimensions,
+                    )
+                ],
+            ),
             actions=[monitor.MetricAlertActionArgs(action_group_id=group)],
             auto_mitigate=True,
             tags=args.tags,
@@ -381,13 +481,17 @@ class CostAnomalyAlert(pulumi.ComponentResource):
             kind=costmanagement.ScheduledActionKind.INSIGHT_ALERT,
             display_name=f"Cost anomalies ({n.prefix} {n.environment})",
             status=costmanagement.ScheduledActionStatus.ENABLED,
-            view_id=pulumi.Output.concat("/", scope,
-                                         "/providers/Microsoft.CostManagement/views/ms:DailyAnomalyByResourceGroup"),
+            view_id=pulumi.Output.concat(
+                "/", scope, "/providers/Microsoft.CostManagement/views/ms:DailyAnomalyByResourceGroup"
+            ),
             notification=costmanagement.NotificationPropertiesArgs(
-                to=args.emails, subject=f"Cost anomaly detected: {n.prefix} {n.environment}"[:70]),
+                to=args.emails, subject=f"Cost anomaly detected: {n.prefix} {n.environment}"[:70]
+            ),
             schedule=costmanagement.SchedulePropertiesArgs(
                 frequency=costmanagement.ScheduleFrequency.DAILY,
-                start_date="2026-12-01T00:00:00Z", end_date="2031-12-01T00:00:00Z"),
+                start_date="2026-12-01T00:00:00Z",
+                end_date="2031-12-01T00:00:00Z",
+            ),
             opts=child_opts(self),
         )
         self.scheduled_action_id = action.id

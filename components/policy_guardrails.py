@@ -54,46 +54,91 @@ _AUDIT_DENY = ("Audit", "Deny", "Disabled")
 BUILT_IN_POLICIES: dict[str, BuiltInPolicy] = {
     # Data services we use: no public network access.
     "mlWorkspacePublicNetwork": BuiltInPolicy(
-        "438c38d2-3772-465a-a9cc-7a6666a275ce", "Azure Machine Learning workspaces should disable public network "
-        "access", _AUDIT_DENY, "public-network-access-disabled",
-        "Machine Learning/Workspace_PublicNetworkAccessDisabled_Audit.json"),
+        "438c38d2-3772-465a-a9cc-7a6666a275ce",
+        "Azure Machine Learning workspaces should disable public network access",
+        _AUDIT_DENY,
+        "public-network-access-disabled",
+        "Machine Learning/Workspace_PublicNetworkAccessDisabled_Audit.json",
+    ),
     "storagePublicNetwork": BuiltInPolicy(
-        "b2982f36-99f2-4db5-8eff-283140c09693", "Storage accounts should disable public network access", _AUDIT_DENY,
-        "public-network-access-disabled", "Storage/StoragePublicNetworkAccess_AuditDeny.json"),
+        "b2982f36-99f2-4db5-8eff-283140c09693",
+        "Storage accounts should disable public network access",
+        _AUDIT_DENY,
+        "public-network-access-disabled",
+        "Storage/StoragePublicNetworkAccess_AuditDeny.json",
+    ),
     "keyVaultPublicNetwork": BuiltInPolicy(
-        "405c5871-3e91-4644-8a63-58e19d68ff5b", "Azure Key Vault should disable public network access", _AUDIT_DENY,
-        "public-network-access-disabled", "Key Vault/"),
+        "405c5871-3e91-4644-8a63-58e19d68ff5b",
+        "Azure Key Vault should disable public network access",
+        _AUDIT_DENY,
+        "public-network-access-disabled",
+        "Key Vault/",
+    ),
     "containerRegistryPublicNetwork": BuiltInPolicy(
-        "0fdf0491-d080-4575-b627-ad0e843cba0f", "Public network access should be disabled for Container registries",
-        _AUDIT_DENY, "public-network-access-disabled", "Container Registry/"),
+        "0fdf0491-d080-4575-b627-ad0e843cba0f",
+        "Public network access should be disabled for Container registries",
+        _AUDIT_DENY,
+        "public-network-access-disabled",
+        "Container Registry/",
+    ),
     "batchPublicNetwork": BuiltInPolicy(
-        "74c5a0ae-5e48-4738-b093-65e23a060488", "Public network access should be disabled for Batch accounts",
-        _AUDIT_DENY, "public-network-access-disabled", "Batch/Batch_DisablePublicNetworkAccess_Audit.json"),
+        "74c5a0ae-5e48-4738-b093-65e23a060488",
+        "Public network access should be disabled for Batch accounts",
+        _AUDIT_DENY,
+        "public-network-access-disabled",
+        "Batch/Batch_DisablePublicNetworkAccess_Audit.json",
+    ),
     # Compute: private endpoints / private API, no public IPs, no local auth, idle shutdown.
     "aksPrivateCluster": BuiltInPolicy(
-        "040732e8-d947-40b8-95d6-854c95024bf8", "Azure Kubernetes Service Private Clusters should be enabled",
-        _AUDIT_DENY, "aks-private-cluster", "Kubernetes/"),
+        "040732e8-d947-40b8-95d6-854c95024bf8",
+        "Azure Kubernetes Service Private Clusters should be enabled",
+        _AUDIT_DENY,
+        "aks-private-cluster",
+        "Kubernetes/",
+    ),
     "nicNoPublicIp": BuiltInPolicy(
-        "83a86a26-fd1f-447c-b59d-e51f44264114", "Network interfaces should not have public IPs", (),
-        "no-node-public-ip", "Network/NetworkPublicIPNic_Deny.json"),
+        "83a86a26-fd1f-447c-b59d-e51f44264114",
+        "Network interfaces should not have public IPs",
+        (),
+        "no-node-public-ip",
+        "Network/NetworkPublicIPNic_Deny.json",
+    ),
     "mlComputeLocalAuth": BuiltInPolicy(
-        "e96a9a5f-07ca-471b-9bc5-6a0f33cbd68f", "Machine Learning computes should have local authentication methods "
-        "disabled", _AUDIT_DENY, "local-auth-disabled",
-        "Machine Learning/MachineLearningServices_DisableLocalAuth_Audit.json"),
+        "e96a9a5f-07ca-471b-9bc5-6a0f33cbd68f",
+        "Machine Learning computes should have local authentication methods disabled",
+        _AUDIT_DENY,
+        "local-auth-disabled",
+        "Machine Learning/MachineLearningServices_DisableLocalAuth_Audit.json",
+    ),
     "mlComputeInstanceIdleShutdown": BuiltInPolicy(
-        "679ddf89-ab8f-48a5-9029-e76054077449", "Azure Machine Learning Compute Instance should have idle shutdown.",
-        _AUDIT_DENY, "compute instance rules (issue 15)",
-        "Machine Learning/MachineLearningServices_IdleShutdown_Audit.json"),
+        "679ddf89-ab8f-48a5-9029-e76054077449",
+        "Azure Machine Learning Compute Instance should have idle shutdown.",
+        _AUDIT_DENY,
+        "compute instance rules (issue 15)",
+        "Machine Learning/MachineLearningServices_IdleShutdown_Audit.json",
+    ),
     # Customer-managed keys (audited in prd).
     "mlWorkspaceCmk": BuiltInPolicy(
-        "ba769a63-b8cc-4b2d-abf6-ac33c7204be8", "Azure Machine Learning workspaces should be encrypted with a "
-        "customer-managed key", _AUDIT_DENY, "cmk-ml-workspace", "Machine Learning/Workspace_CMKEnabled_Audit.json"),
+        "ba769a63-b8cc-4b2d-abf6-ac33c7204be8",
+        "Azure Machine Learning workspaces should be encrypted with a customer-managed key",
+        _AUDIT_DENY,
+        "cmk-ml-workspace",
+        "Machine Learning/Workspace_CMKEnabled_Audit.json",
+    ),
     "storageCmk": BuiltInPolicy(
-        "6fac406b-40ca-413b-bf8e-0bf964659c25", "Storage accounts should use customer-managed key for encryption",
-        ("Audit", "Disabled"), "cmk-storage", "Storage/StorageAccountCustomerManagedKeyEnabled_Audit.json"),
+        "6fac406b-40ca-413b-bf8e-0bf964659c25",
+        "Storage accounts should use customer-managed key for encryption",
+        ("Audit", "Disabled"),
+        "cmk-storage",
+        "Storage/StorageAccountCustomerManagedKeyEnabled_Audit.json",
+    ),
     "containerRegistryCmk": BuiltInPolicy(
-        "5b9159ae-1701-4a6f-9a7a-aa9c8ddd0580", "Container registries should be encrypted with a customer-managed key",
-        _AUDIT_DENY, "cmk-container-registry", "Container Registry/"),
+        "5b9159ae-1701-4a6f-9a7a-aa9c8ddd0580",
+        "Container registries should be encrypted with a customer-managed key",
+        _AUDIT_DENY,
+        "cmk-container-registry",
+        "Container Registry/",
+    ),
 }
 
 
@@ -109,12 +154,14 @@ class PolicyGuardrailsSettings(ArgsModel):
         for key, effect in assignments.items():
             policy = BUILT_IN_POLICIES.get(key)
             if policy is None:
-                raise ValueError(f"'{key}' is not a built-in policy aiinfra assigns; use one of: "
-                                 f"{', '.join(BUILT_IN_POLICIES)}")
+                raise ValueError(
+                    f"'{key}' is not a built-in policy aiinfra assigns; use one of: {', '.join(BUILT_IN_POLICIES)}"
+                )
             allowed = policy.effects or ("Audit", "Deny", "Disabled")
             if effect not in allowed:
-                raise ValueError(f"{key}: '{policy.display_name}' does not take effect {effect}; it takes "
-                                 f"{', '.join(allowed)}")
+                raise ValueError(
+                    f"{key}: '{policy.display_name}' does not take effect {effect}; it takes {', '.join(allowed)}"
+                )
         return assignments
 
 
@@ -149,10 +196,14 @@ class PolicyGuardrails(pulumi.ComponentResource):
                 display_name=f"{policy.display_name} ({args.naming.environment})"[:128],
                 description=f"aiinfra guardrail mirroring the pack rule {policy.mirrors}.",
                 parameters=None if fixed else {"effect": authorization.ParameterValuesValueArgs(value=effect)},
-                enforcement_mode=authorization.EnforcementMode.DO_NOT_ENFORCE if fixed and effect == "Audit"
+                enforcement_mode=authorization.EnforcementMode.DO_NOT_ENFORCE
+                if fixed and effect == "Audit"
                 else authorization.EnforcementMode.DEFAULT,
-                non_compliance_messages=[authorization.NonComplianceMessageArgs(
-                    message=f"Refused or reported by the aiinfra guardrail '{key}' (pack rule {policy.mirrors}).")],
+                non_compliance_messages=[
+                    authorization.NonComplianceMessageArgs(
+                        message=f"Refused or reported by the aiinfra guardrail '{key}' (pack rule {policy.mirrors})."
+                    )
+                ],
                 opts=child_opts(self),
             )
             self.assignment_ids[key] = assignment.id

@@ -33,9 +33,9 @@ from pulumi_azure_native import machinelearningservices as ml
 from pydantic import Field, field_validator, model_validator
 
 from ._aml import ComputeName, aml_cluster, validate_idle_minutes
+from ._base import ArgsModel, InputStr, ResourceList, duplicates
 from ._compute_instance import ComputeInstanceSettings, compute_instances, validate_compute_instances
 from ._datastore import DatastoreSettings, datastores, validate_datastores
-from ._base import ArgsModel, InputStr, ResourceList, duplicates
 from .interfaces import (
     CommonArgs,
     child_opts,
@@ -106,8 +106,15 @@ FQDN_RULE_SETS: dict[str, tuple[str, ...]] = {
     # Docker Hub base images of environment builds (the Docker hosts of Learn's Hugging Face scenario).
     "docker-hub": ("docker.io", "*.docker.io", "*.docker.com", "production.cloudflare.docker.com"),
     # "Use HuggingFace models": Learn's list, plus huggingface.co itself (the Hub API the libraries call first).
-    "huggingface": ("docker.io", "*.docker.io", "*.docker.com", "production.cloudflare.docker.com", "cdn.auth0.com",
-                    "cdn-lfs.huggingface.co", "huggingface.co"),
+    "huggingface": (
+        "docker.io",
+        "*.docker.io",
+        "*.docker.com",
+        "production.cloudflare.docker.com",
+        "cdn.auth0.com",
+        "cdn-lfs.huggingface.co",
+        "huggingface.co",
+    ),
 }
 FqdnRuleSet = Literal["python-packages", "docker-hub", "huggingface"]
 
@@ -116,6 +123,7 @@ _RESERVED_RULE_PREFIX = "aiinfra-"
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 _FQDN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _PORTS = re.compile(r"^(\*|\d{1,5}(-\d{1,5})?(\s*,\s*\d{1,5}(-\d{1,5})?)*)$")
+
 
 class OutboundRule(ArgsModel):
     """A user-defined outbound rule of the workspace's managed network."""
@@ -156,17 +164,27 @@ class OutboundRule(ArgsModel):
         return value
 
     @model_validator(mode="after")
-    def _fields_of_type(self) -> "OutboundRule":
+    def _fields_of_type(self) -> OutboundRule:
         if self.name.lower().startswith(_RESERVED_RULE_PREFIX):
-            raise ValueError(f"rule name '{self.name}': the '{_RESERVED_RULE_PREFIX}' prefix is reserved for the "
-                             "rules SecureWorkspace adds itself")
-        required = {"PrivateEndpoint": ("service_resource_id", "subresource_target"),
-                    "ServiceTag": ("service_tag",), "FQDN": ("destination",)}
+            raise ValueError(
+                f"rule name '{self.name}': the '{_RESERVED_RULE_PREFIX}' prefix is reserved for the "
+                "rules SecureWorkspace adds itself"
+            )
+        required = {
+            "PrivateEndpoint": ("service_resource_id", "subresource_target"),
+            "ServiceTag": ("service_tag",),
+            "FQDN": ("destination",),
+        }
         missing = [_alias(f) for f in required[self.type] if getattr(self, f) is None]
         if missing:
             raise ValueError(f"a {self.type} rule needs {', '.join(missing)}")
-        foreign = [_alias(f) for t, fields in required.items() if t != self.type for f in fields
-                   if getattr(self, f) is not None]
+        foreign = [
+            _alias(f)
+            for t, fields in required.items()
+            if t != self.type
+            for f in fields
+            if getattr(self, f) is not None
+        ]
         if foreign:
             raise ValueError(f"{', '.join(foreign)} do(es) not apply to a {self.type} rule")
         return self
@@ -175,18 +193,26 @@ class OutboundRule(ArgsModel):
         """The rule as the workspace's `managedNetwork.outboundRules` takes it."""
         if self.type == "PrivateEndpoint":
             return ml.PrivateEndpointOutboundRuleArgs(
-                type="PrivateEndpoint", category=ml.RuleCategory.USER_DEFINED,
-                destination=ml.PrivateEndpointDestinationArgs(service_resource_id=self.service_resource_id,
-                                                              subresource_target=self.subresource_target,
-                                                              spark_enabled=self.spark_enabled))
+                type="PrivateEndpoint",
+                category=ml.RuleCategory.USER_DEFINED,
+                destination=ml.PrivateEndpointDestinationArgs(
+                    service_resource_id=self.service_resource_id,
+                    subresource_target=self.subresource_target,
+                    spark_enabled=self.spark_enabled,
+                ),
+            )
         if self.type == "ServiceTag":
             return ml.ServiceTagOutboundRuleArgs(
-                type="ServiceTag", category=ml.RuleCategory.USER_DEFINED,
-                destination=ml.ServiceTagDestinationArgs(service_tag=self.service_tag, protocol=self.protocol,
-                                                         port_ranges=self.port_ranges,
-                                                         action=ml.RuleAction.ALLOW))
-        return ml.FqdnOutboundRuleArgs(type="FQDN", category=ml.RuleCategory.USER_DEFINED,
-                                       destination=self.destination)
+                type="ServiceTag",
+                category=ml.RuleCategory.USER_DEFINED,
+                destination=ml.ServiceTagDestinationArgs(
+                    service_tag=self.service_tag,
+                    protocol=self.protocol,
+                    port_ranges=self.port_ranges,
+                    action=ml.RuleAction.ALLOW,
+                ),
+            )
+        return ml.FqdnOutboundRuleArgs(type="FQDN", category=ml.RuleCategory.USER_DEFINED, destination=self.destination)
 
 
 _BLOB_DATA_ACTIONS = ("read", "write", "delete", "add/action", "move/action")
@@ -197,9 +223,12 @@ def workspace_containers_condition(workspace_guid: str) -> str:
     (its default datastores `azureml-blobstore-<guid>` and, with data isolation, its other containers)."""
     actions = " AND ".join(
         f"!(ActionMatches{{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/{a}'}})"
-        for a in _BLOB_DATA_ACTIONS)
-    return (f"(({actions}) OR (@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] "
-            f"StringLike '*{workspace_guid}*'))")
+        for a in _BLOB_DATA_ACTIONS
+    )
+    return (
+        f"(({actions}) OR (@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] "
+        f"StringLike '*{workspace_guid}*'))"
+    )
 
 
 def fqdn_rule_set_rules(sets: Sequence[str], own_rules: list[OutboundRule]) -> dict[str, Any]:
@@ -208,9 +237,12 @@ def fqdn_rule_set_rules(sets: Sequence[str], own_rules: list[OutboundRule]) -> d
     hosts: list[str] = []
     for name in sets:
         hosts += [h for h in FQDN_RULE_SETS[name] if h not in hosts and h not in covered]
-    return {f"{_RESERVED_RULE_PREFIX}fqdn-{re.sub(r'[^a-z0-9]+', '-', host.replace('*.', 'any-')).strip('-')}":
-            ml.FqdnOutboundRuleArgs(type="FQDN", category=ml.RuleCategory.USER_DEFINED, destination=host)
-            for host in hosts}
+    return {
+        f"{_RESERVED_RULE_PREFIX}fqdn-{re.sub(r'[^a-z0-9]+', '-', host.replace('*.', 'any-')).strip('-')}": ml.FqdnOutboundRuleArgs(
+            type="FQDN", category=ml.RuleCategory.USER_DEFINED, destination=host
+        )
+        for host in hosts
+    }
 
 
 def _alias(field: str) -> str:
@@ -267,14 +299,16 @@ class SecureWorkspaceSettings(ArgsModel):
     public_network_access: Literal["Disabled", "Enabled"] = "Disabled"
     """`Enabled` opens the workspace to the internet besides its private endpoint (the policy pack flags it)."""
     isolation_mode: Literal["AllowOnlyApprovedOutbound", "AllowInternetOutbound", "Disabled"] = (
-        "AllowOnlyApprovedOutbound")
+        "AllowOnlyApprovedOutbound"
+    )
     """Managed network: `AllowOnlyApprovedOutbound` (only Azure's required rules plus `outboundRules`),
     `AllowInternetOutbound`, or `Disabled` (computes go into the shared AML compute subnet instead). Azure allows
     no way back: approved-only cannot become internet-outbound, and a managed network cannot be disabled."""
     outbound_rules: list[OutboundRule] = Field(default_factory=list)
     """Extra outbound rules of the managed network (private endpoints, service tags, FQDNs)."""
     storage_outbound_subresources: list[Literal["dfs", "queue", "table", "web"]] = Field(
-        default_factory=lambda: ["dfs"])
+        default_factory=lambda: ["dfs"]
+    )
     """Shared storage sub-resources the managed network reaches through extra private endpoints. Azure adds the
     blob, file, Key Vault and registry endpoints itself; `dfs` serves ADLS Gen2 paths, `queue` and `table` batch
     endpoints. Only with a managed network."""
@@ -295,8 +329,7 @@ class SecureWorkspaceSettings(ArgsModel):
     (several workspaces share them). Only settable at creation."""
     image_build: ImageBuildCluster | None = Field(default_factory=ImageBuildCluster)
     """CPU cluster for image builds (scale to zero); None leaves image builds to the registry (public ACR only)."""
-    diagnostic_log_categories: list[str] = Field(default_factory=lambda: list(DIAGNOSTIC_LOG_CATEGORIES),
-                                                 min_length=1)
+    diagnostic_log_categories: list[str] = Field(default_factory=lambda: list(DIAGNOSTIC_LOG_CATEGORIES), min_length=1)
     """AML resource log categories sent to Log Analytics."""
     access: WorkspaceAccess = Field(default_factory=WorkspaceAccess)
     """Azure AD groups of data scientists and admins."""
@@ -308,29 +341,39 @@ class SecureWorkspaceSettings(ArgsModel):
     containers (components/_datastore.py)."""
 
     @model_validator(mode="after")
-    def _operations(self) -> "SecureWorkspaceSettings":
+    def _operations(self) -> SecureWorkspaceSettings:
         validate_compute_instances(self.compute_instances)
-        validate_datastores(self.datastores, approved_outbound_only=self.isolation_mode == "AllowOnlyApprovedOutbound",
-                            private_endpoint_rules=[(r.service_resource_id, r.subresource_target)
-                                                    for r in self.outbound_rules if r.type == "PrivateEndpoint"])
+        validate_datastores(
+            self.datastores,
+            approved_outbound_only=self.isolation_mode == "AllowOnlyApprovedOutbound",
+            private_endpoint_rules=[
+                (r.service_resource_id, r.subresource_target)
+                for r in self.outbound_rules
+                if r.type == "PrivateEndpoint"
+            ],
+        )
         return self
 
     @model_validator(mode="after")
-    def _network_rules(self) -> "SecureWorkspaceSettings":
+    def _network_rules(self) -> SecureWorkspaceSettings:
         repeated = duplicates(rule.name for rule in self.outbound_rules)
         if repeated:
             raise ValueError(f"outboundRules: duplicate rule name(s) {', '.join(repeated)}")
         if self.isolation_mode == "Disabled":
             if self.outbound_rules:
-                raise ValueError("outboundRules need a managed network; set isolationMode to "
-                                 "AllowOnlyApprovedOutbound or AllowInternetOutbound, or remove them")
+                raise ValueError(
+                    "outboundRules need a managed network; set isolationMode to "
+                    "AllowOnlyApprovedOutbound or AllowInternetOutbound, or remove them"
+                )
             if "storage_outbound_subresources" in self.model_fields_set and self.storage_outbound_subresources:
                 raise ValueError("storageOutboundSubresources need a managed network; set isolationMode or remove it")
         elif self.isolation_mode == "AllowInternetOutbound":
             approved_only = [r.name for r in self.outbound_rules if r.type != "PrivateEndpoint"]
             if approved_only:
-                raise ValueError(f"outboundRules {', '.join(approved_only)}: ServiceTag and FQDN rules only apply with "
-                                 "isolationMode AllowOnlyApprovedOutbound (internet outbound already allows them)")
+                raise ValueError(
+                    f"outboundRules {', '.join(approved_only)}: ServiceTag and FQDN rules only apply with "
+                    "isolationMode AllowOnlyApprovedOutbound (internet outbound already allows them)"
+                )
         return self
 
     @property
@@ -349,15 +392,18 @@ class SecureWorkspaceArgs(CommonArgs, SecureWorkspaceSettings):
     shared: SharedServicesRef
     """The environment's shared services (`SharedServices.ref`, or one built by hand)."""
     data_scientist_role_id: str | None = Field(
-        default=None, pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+        default=None, pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )
     """GUID of an existing data-scientist custom role (bootstrap/ creates it, assignable in the group): assigned
     here instead of defining one, so the deployer needs no `roleDefinitions/write`. None defines the role here."""
 
     @model_validator(mode="after")
-    def _shared_services_offer_what_is_asked(self) -> "SecureWorkspaceArgs":
+    def _shared_services_offer_what_is_asked(self) -> SecureWorkspaceArgs:
         if self.require_cmk and self.shared.cmk is None:
-            raise ValueError("require_cmk needs the shared services' customer-managed key (SharedServices with "
-                             "require_cmk, or a SharedServicesRef with cmk)")
+            raise ValueError(
+                "require_cmk needs the shared services' customer-managed key (SharedServices with "
+                "require_cmk, or a SharedServicesRef with cmk)"
+            )
         if not self.managed_network:
             self.shared.require("aml_compute_subnet_id", "isolation_mode 'Disabled' puts computes into your VNet")
         return self
@@ -431,26 +477,51 @@ class SecureWorkspace(pulumi.ComponentResource):
         # The workspace identity's roles (Microsoft Learn, "Set up authentication between Azure Machine Learning and
         # other services": user-assigned workspace identity). Granted before the workspace, which uses them while
         # it is created (default datastores, and the managed network's private endpoints it provisions now).
-        grants = self._grant(name, n, workspace_identity.principal_id, "id", [
-            ("st", shared.storage_account_id, ("Contributor", "Storage Blob Data Contributor",
-                                               "Storage File Data Privileged Contributor")),
-            ("kv", shared.key_vault_id, ("Contributor", "Key Vault Administrator")),
-            ("acr", shared.container_registry_id, ("Contributor",)),
-            ("appi", shared.application_insights_id, ("Contributor",)),
-        ])
+        grants = self._grant(
+            name,
+            n,
+            workspace_identity.principal_id,
+            "id",
+            [
+                (
+                    "st",
+                    shared.storage_account_id,
+                    ("Contributor", "Storage Blob Data Contributor", "Storage File Data Privileged Contributor"),
+                ),
+                ("kv", shared.key_vault_id, ("Contributor", "Key Vault Administrator")),
+                ("acr", shared.container_registry_id, ("Contributor",)),
+                ("appi", shared.application_insights_id, ("Contributor",)),
+            ],
+        )
         if args.managed_network:
             # Since 2025 Azure no longer approves managed-network private endpoints for a user-assigned workspace
             # identity by itself: the identity needs this role on every target.
-            targets = [("st", shared.storage_account_id), ("kv", shared.key_vault_id),
-                       ("acr", shared.container_registry_id)]
-            targets += [(f"rule-{r.name}", r.service_resource_id) for r in args.outbound_rules
-                        if r.type == "PrivateEndpoint" and r.service_resource_id is not None]
-            grants += self._grant(name, n, workspace_identity.principal_id, "id", [
-                (key, scope, ("Azure AI Enterprise Network Connection Approver",)) for key, scope in targets])
+            targets = [
+                ("st", shared.storage_account_id),
+                ("kv", shared.key_vault_id),
+                ("acr", shared.container_registry_id),
+            ]
+            targets += [
+                (f"rule-{r.name}", r.service_resource_id)
+                for r in args.outbound_rules
+                if r.type == "PrivateEndpoint" and r.service_resource_id is not None
+            ]
+            grants += self._grant(
+                name,
+                n,
+                workspace_identity.principal_id,
+                "id",
+                [(key, scope, ("Azure AI Enterprise Network Connection Approver",)) for key, scope in targets],
+            )
             # Learn, "Managed virtual network isolation": the workspace identity needs Reader on the private
             # endpoints of the storage it reaches through the managed network.
-            grants += self._grant(name, n, workspace_identity.principal_id, "id", [
-                (f"st-pe-{i}", pe, ("Reader",)) for i, pe in enumerate(shared.storage_private_endpoint_ids)])
+            grants += self._grant(
+                name,
+                n,
+                workspace_identity.principal_id,
+                "id",
+                [(f"st-pe-{i}", pe, ("Reader",)) for i, pe in enumerate(shared.storage_private_endpoint_ids)],
+            )
 
         cmk = shared.cmk if args.require_cmk else None
         identity_ids: list[pulumi.Input[str]] = [workspace_identity.id]
@@ -459,8 +530,9 @@ class SecureWorkspace(pulumi.ComponentResource):
             identity_ids.append(cmk.identity_id)
         # Azure ML uses these grants while it creates the workspace; role assignments take effect minutes after ARM
         # returns them, so wait (SharedServices' CMK wait covers the key's grants, including Cosmos DB's).
-        granted = time.Sleep(f"{name}-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT,
-                             opts=child_opts(self, depends_on=grants))
+        granted = time.Sleep(
+            f"{name}-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT, opts=child_opts(self, depends_on=grants)
+        )
         ready: list[pulumi.Resource] = [granted, *(cmk.depends_on if cmk is not None else [])]
         workspace = ml.Workspace(
             f"{name}-workspace",
@@ -502,12 +574,22 @@ class SecureWorkspace(pulumi.ComponentResource):
         self._grant(name, n, workspace_identity.principal_id, "id", [("mlw", workspace.id, ("Contributor",))])
 
         endpoint = private_endpoint(
-            self, f"{name}-pe", args=args, azure_name=n.name("private_endpoint", ws, "mlw"),
-            subnet_id=shared.private_endpoint_subnet_id, target_id=workspace.id, group_id="amlworkspace",
-            dns_zone_ids=zone_ids)
-        diagnostic_setting(self, f"{name}-diag", resource_id=workspace.id,
-                           workspace_id=args.log_analytics_workspace_id,
-                           log_categories=args.diagnostic_log_categories)
+            self,
+            f"{name}-pe",
+            args=args,
+            azure_name=n.name("private_endpoint", ws, "mlw"),
+            subnet_id=shared.private_endpoint_subnet_id,
+            target_id=workspace.id,
+            group_id="amlworkspace",
+            dns_zone_ids=zone_ids,
+        )
+        diagnostic_setting(
+            self,
+            f"{name}-diag",
+            resource_id=workspace.id,
+            workspace_id=args.log_analytics_workspace_id,
+            log_categories=args.diagnostic_log_categories,
+        )
         # Learn, "Managed virtual network isolation" (limitations): a scope lock on the workspace blocks operations
         # of its managed network, and a delete lock also blocks replacing a compute. `protect` still guards it.
         delete_lock(self, f"{name}-lock", scope=workspace.id, enabled=args.lock and not args.managed_network)
@@ -522,24 +604,54 @@ class SecureWorkspace(pulumi.ComponentResource):
         # blob and file data roles). Azure ABAC does not cover Azure Files: the file role is account-wide.
         # Without data isolation the workspaces share containers (e.g. `azureml`) whose names carry no GUID: the
         # condition would lock the nodes out of them, so it applies only with isolation (the default).
-        workspace_containers = (workspace.workspace_id.apply(workspace_containers_condition)
-                                if args.enable_data_isolation else None)
-        compute_grants = self._grant(name, n, compute_identity.principal_id, "compute-id", [
-            ("acr", shared.container_registry_id, ("AcrPull",)),
-            ("kv", shared.key_vault_id, ("Key Vault Secrets User",)),
-        ])
-        compute_grants.append(role_assignment(
-            self, f"{name}-compute-id-st-storage-blob-data-contributor", naming=n, scope=shared.storage_account_id,
-            principal_id=compute_identity.principal_id, role="Storage Blob Data Contributor",
-            condition=workspace_containers))
-        role_assignment(self, f"{name}-data-scientists-st-blob", naming=n, scope=shared.storage_account_id,
-                        principal_id=scientists, principal_type="Group", role="Storage Blob Data Contributor",
-                        condition=workspace_containers)
-        role_assignment(self, f"{name}-data-scientists-st-file", naming=n, scope=shared.storage_account_id,
-                        principal_id=scientists, principal_type="Group",
-                        role="Storage File Data Privileged Contributor")
-        compute_ready = time.Sleep(f"{name}-compute-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT,
-                                   opts=child_opts(self, depends_on=compute_grants))
+        workspace_containers = (
+            workspace.workspace_id.apply(workspace_containers_condition) if args.enable_data_isolation else None
+        )
+        compute_grants = self._grant(
+            name,
+            n,
+            compute_identity.principal_id,
+            "compute-id",
+            [
+                ("acr", shared.container_registry_id, ("AcrPull",)),
+                ("kv", shared.key_vault_id, ("Key Vault Secrets User",)),
+            ],
+        )
+        compute_grants.append(
+            role_assignment(
+                self,
+                f"{name}-compute-id-st-storage-blob-data-contributor",
+                naming=n,
+                scope=shared.storage_account_id,
+                principal_id=compute_identity.principal_id,
+                role="Storage Blob Data Contributor",
+                condition=workspace_containers,
+            )
+        )
+        role_assignment(
+            self,
+            f"{name}-data-scientists-st-blob",
+            naming=n,
+            scope=shared.storage_account_id,
+            principal_id=scientists,
+            principal_type="Group",
+            role="Storage Blob Data Contributor",
+            condition=workspace_containers,
+        )
+        role_assignment(
+            self,
+            f"{name}-data-scientists-st-file",
+            naming=n,
+            scope=shared.storage_account_id,
+            principal_id=scientists,
+            principal_type="Group",
+            role="Storage File Data Privileged Contributor",
+        )
+        compute_ready = time.Sleep(
+            f"{name}-compute-rbac-wait",
+            create_duration=RBAC_PROPAGATION_WAIT,
+            opts=child_opts(self, depends_on=compute_grants),
+        )
 
         self.ref = SecureWorkspaceRef(
             naming=n,
@@ -554,22 +666,51 @@ class SecureWorkspace(pulumi.ComponentResource):
         )
         if args.image_build is not None:
             build = args.image_build
-            aml_cluster(self, f"{name}-image-build", workspace_name=workspace.name, resource_group_name=rg,
-                        location=location, compute_name=build.name, vm_size=build.vm_size,
-                        priority=ml.VmPriority.DEDICATED, min_nodes=0, max_nodes=build.max_nodes,
-                        idle_minutes=build.idle_minutes, identity_id=compute_identity.id,
-                        subnet_id=self.ref.compute_subnet_id, tags=tags,
-                        description="Builds environment images (the registry is private)",
-                        depends_on=self.ref.depends_on)
+            aml_cluster(
+                self,
+                f"{name}-image-build",
+                workspace_name=workspace.name,
+                resource_group_name=rg,
+                location=location,
+                compute_name=build.name,
+                vm_size=build.vm_size,
+                priority=ml.VmPriority.DEDICATED,
+                min_nodes=0,
+                max_nodes=build.max_nodes,
+                idle_minutes=build.idle_minutes,
+                identity_id=compute_identity.id,
+                subnet_id=self.ref.compute_subnet_id,
+                tags=tags,
+                description="Builds environment images (the registry is private)",
+                depends_on=self.ref.depends_on,
+            )
 
         # Operations (issue 20): personal compute instances and identity-based datastores, in their own modules.
-        compute_instances(self, name, instances=args.compute_instances, naming=n, workspace=ws,
-                          workspace_name=workspace.name, resource_group_name=rg, location=location,
-                          identity_id=compute_identity.id, subnet_id=self.ref.compute_subnet_id, tags=tags,
-                          depends_on=self.ref.depends_on)
-        datastores(self, name, stores=args.datastores, naming=n, workspace_name=workspace.name,
-                   resource_group_name=rg, workspace_principal_id=workspace_identity.principal_id,
-                   compute_principal_id=compute_identity.principal_id, depends_on=[workspace])
+        compute_instances(
+            self,
+            name,
+            instances=args.compute_instances,
+            naming=n,
+            workspace=ws,
+            workspace_name=workspace.name,
+            resource_group_name=rg,
+            location=location,
+            identity_id=compute_identity.id,
+            subnet_id=self.ref.compute_subnet_id,
+            tags=tags,
+            depends_on=self.ref.depends_on,
+        )
+        datastores(
+            self,
+            name,
+            stores=args.datastores,
+            naming=n,
+            workspace_name=workspace.name,
+            resource_group_name=rg,
+            workspace_principal_id=workspace_identity.principal_id,
+            compute_principal_id=compute_identity.principal_id,
+            depends_on=[workspace],
+        )
 
         self.workspace_name = workspace.name
         self.workspace_id = workspace.id
@@ -584,30 +725,46 @@ class SecureWorkspace(pulumi.ComponentResource):
         self.data_scientists_group_object_id = scientists
         self.admins_group_object_id = admins
         self.data_scientist_role_definition_id = role
-        self.register_outputs({
-            "workspaceName": workspace.name,
-            "workspaceId": workspace.id,
-            "resourceGroupName": self.resource_group_name,
-            "location": location,
-            "discoveryUrl": workspace.discovery_url,
-            "principalId": self.principal_id,
-            "identityId": workspace_identity.id,
-            "computeIdentityId": compute_identity.id,
-            "privateEndpointId": endpoint.id,
-            "dataScientistsGroupObjectId": scientists,
-            "adminsGroupObjectId": admins,
-            "dataScientistRoleDefinitionId": role,
-        })
+        self.register_outputs(
+            {
+                "workspaceName": workspace.name,
+                "workspaceId": workspace.id,
+                "resourceGroupName": self.resource_group_name,
+                "location": location,
+                "discoveryUrl": workspace.discovery_url,
+                "principalId": self.principal_id,
+                "identityId": workspace_identity.id,
+                "computeIdentityId": compute_identity.id,
+                "privateEndpointId": endpoint.id,
+                "dataScientistsGroupObjectId": scientists,
+                "adminsGroupObjectId": admins,
+                "dataScientistRoleDefinitionId": role,
+            }
+        )
 
-    def _grant(self, name: str, naming: NamingConvention, principal_id: pulumi.Input[str], who: str,
-               grants: list[tuple[str, pulumi.Input[str], tuple[str, ...]]]) -> list[pulumi.Resource]:
+    def _grant(
+        self,
+        name: str,
+        naming: NamingConvention,
+        principal_id: pulumi.Input[str],
+        who: str,
+        grants: list[tuple[str, pulumi.Input[str], tuple[str, ...]]],
+    ) -> list[pulumi.Resource]:
         """Role assignments of one managed identity: (target key, scope, roles)."""
         made: list[pulumi.Resource] = []
         for key, scope, roles in grants:
             for role in roles:
                 slug = re.sub(r"[^a-z0-9]+", "-", role.lower()).strip("-")
-                made.append(role_assignment(self, f"{name}-{who}-{key}-{slug}", naming=naming, scope=scope,
-                                            principal_id=principal_id, role=role))
+                made.append(
+                    role_assignment(
+                        self,
+                        f"{name}-{who}-{key}-{slug}",
+                        naming=naming,
+                        scope=scope,
+                        principal_id=principal_id,
+                        role=role,
+                    )
+                )
         return made
 
     @staticmethod
@@ -632,9 +789,12 @@ class SecureWorkspace(pulumi.ComponentResource):
         # registry; these are the ones it does not add.
         rules: dict[str, Any] = {
             f"{_RESERVED_RULE_PREFIX}storage-{sub}": ml.PrivateEndpointOutboundRuleArgs(
-                type="PrivateEndpoint", category=ml.RuleCategory.USER_DEFINED,
-                destination=ml.PrivateEndpointDestinationArgs(service_resource_id=args.shared.storage_account_id,
-                                                              subresource_target=sub, spark_enabled=False))
+                type="PrivateEndpoint",
+                category=ml.RuleCategory.USER_DEFINED,
+                destination=ml.PrivateEndpointDestinationArgs(
+                    service_resource_id=args.shared.storage_account_id, subresource_target=sub, spark_enabled=False
+                ),
+            )
             for sub in args.storage_outbound_subresources
         }
         rules.update({rule.name: rule.wire() for rule in args.outbound_rules})
@@ -648,29 +808,52 @@ class SecureWorkspace(pulumi.ComponentResource):
             firewall_sku=ml.FirewallSku(args.firewall_sku) if approved_only and has_fqdn else None,
         )
 
-    def _access(self, name: str, args: SecureWorkspaceArgs,
-                workspace: ml.Workspace) -> tuple[pulumi.Output[str], pulumi.Output[str], pulumi.Output[str]]:
+    def _access(
+        self, name: str, args: SecureWorkspaceArgs, workspace: ml.Workspace
+    ) -> tuple[pulumi.Output[str], pulumi.Output[str], pulumi.Output[str]]:
         """Azure AD groups, the data-scientist custom role and the role assignments of both groups."""
         n, access = args.naming, args.access
         display = n.name("machine_learning_workspace", args.name)
-        scientists = self._group(name, "data-scientists", f"{display}-data-scientists",
-                                 f"Data scientists of Azure ML workspace {display}: run jobs on its compute.",
-                                 access.data_scientists_group_object_id, access.group_owner_object_ids)
-        admins = self._group(name, "admins", f"{display}-admins",
-                             f"Admins of Azure ML workspace {display}: manage its compute and settings.",
-                             access.admins_group_object_id, access.group_owner_object_ids)
+        scientists = self._group(
+            name,
+            "data-scientists",
+            f"{display}-data-scientists",
+            f"Data scientists of Azure ML workspace {display}: run jobs on its compute.",
+            access.data_scientists_group_object_id,
+            access.group_owner_object_ids,
+        )
+        admins = self._group(
+            name,
+            "admins",
+            f"{display}-admins",
+            f"Admins of Azure ML workspace {display}: manage its compute and settings.",
+            access.admins_group_object_id,
+            access.group_owner_object_ids,
+        )
 
         if args.data_scientist_role_id is not None:  # created by bootstrap/ (issue 14: no roleDefinitions/write)
             guid = args.data_scientist_role_id.lower()
             role_id = authorization.get_client_config_output().subscription_id.apply(
-                lambda sub: f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}")
-            role_assignment(self, f"{name}-data-scientists-role", naming=n, scope=workspace.id,
-                            principal_id=scientists, role=f"custom:{guid}", principal_type="Group",
-                            role_definition=role_id)
+                lambda sub: f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+            )
+            role_assignment(
+                self,
+                f"{name}-data-scientists-role",
+                naming=n,
+                scope=workspace.id,
+                principal_id=scientists,
+                role=f"custom:{guid}",
+                principal_type="Group",
+                role_definition=role_id,
+            )
             self._admin_roles(name, n, workspace, admins)
             return scientists, admins, role_id
-        guid = str(uuid.uuid5(_ROLE_NAMESPACE, "|".join(
-            [n.prefix, n.environment, n.location, n.unique_seed, args.name, "data-scientist"])))
+        guid = str(
+            uuid.uuid5(
+                _ROLE_NAMESPACE,
+                "|".join([n.prefix, n.environment, n.location, n.unique_seed, args.name, "data-scientist"]),
+            )
+        )
         # A custom role can be created at resource-group scope (no subscription-wide rights needed) and is
         # assignable only on this workspace.
         group_scope = workspace.id.apply(lambda i: i.split("/providers/")[0])
@@ -679,31 +862,54 @@ class SecureWorkspace(pulumi.ComponentResource):
             role_definition_id=guid,
             scope=group_scope,
             role_name=f"{display} data scientist",
-            description=(f"Runs jobs and uses the existing compute of Azure ML workspace {display}; cannot create, "
-                         "change or delete compute, nor change or delete the workspace."),
+            description=(
+                f"Runs jobs and uses the existing compute of Azure ML workspace {display}; cannot create, "
+                "change or delete compute, nor change or delete the workspace."
+            ),
             role_type="CustomRole",
-            permissions=[authorization.PermissionArgs(actions=list(DATA_SCIENTIST_ACTIONS),
-                                                      not_actions=list(DATA_SCIENTIST_NOT_ACTIONS),
-                                                      data_actions=[], not_data_actions=[])],
+            permissions=[
+                authorization.PermissionArgs(
+                    actions=list(DATA_SCIENTIST_ACTIONS),
+                    not_actions=list(DATA_SCIENTIST_NOT_ACTIONS),
+                    data_actions=[],
+                    not_data_actions=[],
+                )
+            ],
             assignable_scopes=[workspace.id],
             opts=child_opts(self),
         )
         role_id = pulumi.Output.all(workspace.id, role.id).apply(
-            lambda v: f"{v[0].split('/resourceGroups/')[0]}/providers/Microsoft.Authorization/roleDefinitions/{guid}")
-        role_assignment(self, f"{name}-data-scientists-role", naming=n, scope=workspace.id, principal_id=scientists,
-                        role=f"custom:{guid}", principal_type="Group", role_definition=role_id)
+            lambda v: f"{v[0].split('/resourceGroups/')[0]}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+        )
+        role_assignment(
+            self,
+            f"{name}-data-scientists-role",
+            naming=n,
+            scope=workspace.id,
+            principal_id=scientists,
+            role=f"custom:{guid}",
+            principal_type="Group",
+            role_definition=role_id,
+        )
         self._admin_roles(name, n, workspace, admins)
         return scientists, admins, role_id
 
-    def _admin_roles(self, name: str, n: NamingConvention, workspace: ml.Workspace,
-                     admins: pulumi.Output[str]) -> None:
+    def _admin_roles(self, name: str, n: NamingConvention, workspace: ml.Workspace, admins: pulumi.Output[str]) -> None:
         for builtin in ("AzureML Compute Operator", "Contributor"):
             slug = re.sub(r"[^a-z0-9]+", "-", builtin.lower()).strip("-")
-            role_assignment(self, f"{name}-admins-{slug}", naming=n, scope=workspace.id, principal_id=admins,
-                            role=builtin, principal_type="Group")
+            role_assignment(
+                self,
+                f"{name}-admins-{slug}",
+                naming=n,
+                scope=workspace.id,
+                principal_id=admins,
+                role=builtin,
+                principal_type="Group",
+            )
 
-    def _group(self, name: str, key: str, display_name: str, description: str, existing: str | None,
-               owners: list[str]) -> pulumi.Output[str]:
+    def _group(
+        self, name: str, key: str, display_name: str, description: str, existing: str | None, owners: list[str]
+    ) -> pulumi.Output[str]:
         if existing is not None:
             return pulumi.Output.from_input(existing)
         group = azuread.Group(
@@ -717,4 +923,3 @@ class SecureWorkspace(pulumi.ComponentResource):
             opts=child_opts(self),
         )
         return group.object_id
-

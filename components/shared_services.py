@@ -16,17 +16,17 @@ import pulumi_azuread as azuread
 import pulumiverse_time as time
 from pulumi_azure_native import (
     applicationinsights,
+    authorization,
     consumption,
     containerregistry,
-    monitor,
     keyvault,
     managedidentity,
+    monitor,
     network,
     operationalinsights,
     privatedns,
     storage,
 )
-from pulumi_azure_native import authorization
 from pydantic import Field, field_validator, model_validator
 
 from ._base import ArgsModel, ComponentArgsError, InputStr
@@ -44,18 +44,41 @@ from .interfaces import (
     private_endpoint,
     role_assignment,
 )
-from .network_plan import AddressPlanError, carve
 from .naming import NamingConvention
+from .network_plan import AddressPlanError, carve
 
 # Regions with availability zones (ACR zone redundancy, ZRS storage). Microsoft Learn, "Azure regions
 # with availability zone support".
-ZONE_REDUNDANT_REGIONS = frozenset({
-    "eastus", "eastus2", "westus2", "westus3", "centralus", "southcentralus", "canadacentral",
-    "brazilsouth", "northeurope", "westeurope", "uksouth", "francecentral", "germanywestcentral",
-    "swedencentral", "switzerlandnorth", "norwayeast", "italynorth", "polandcentral", "spaincentral",
-    "australiaeast", "japaneast", "koreacentral", "southeastasia", "centralindia", "uaenorth",
-    "southafricanorth",
-})
+ZONE_REDUNDANT_REGIONS = frozenset(
+    {
+        "eastus",
+        "eastus2",
+        "westus2",
+        "westus3",
+        "centralus",
+        "southcentralus",
+        "canadacentral",
+        "brazilsouth",
+        "northeurope",
+        "westeurope",
+        "uksouth",
+        "francecentral",
+        "germanywestcentral",
+        "swedencentral",
+        "switzerlandnorth",
+        "norwayeast",
+        "italynorth",
+        "polandcentral",
+        "spaincentral",
+        "australiaeast",
+        "japaneast",
+        "koreacentral",
+        "southeastasia",
+        "centralindia",
+        "uaenorth",
+        "southafricanorth",
+    }
+)
 
 # Storage resource log categories kept: the audit trail of changes, not every read.
 STORAGE_AUDIT_LOG_CATEGORIES = ("StorageWrite", "StorageDelete")
@@ -104,10 +127,12 @@ class LifecycleRules(ArgsModel):
     """Delete scratch blobs this many days after last modification."""
 
     @model_validator(mode="after")
-    def _tiers_in_order(self) -> "LifecycleRules":
-        steps = [("modelsCoolAfterDays", self.models_cool_after_days),
-                 ("modelsColdAfterDays", self.models_cold_after_days),
-                 ("modelsArchiveAfterDays", self.models_archive_after_days)]
+    def _tiers_in_order(self) -> LifecycleRules:
+        steps = [
+            ("modelsCoolAfterDays", self.models_cool_after_days),
+            ("modelsColdAfterDays", self.models_cold_after_days),
+            ("modelsArchiveAfterDays", self.models_archive_after_days),
+        ]
         present = [(key, days) for key, days in steps if days is not None]
         for (before, earlier), (after, later) in itertools.pairwise(present):
             if later <= earlier:
@@ -122,7 +147,7 @@ def first_of_month(today: datetime.date) -> str:
 
 def utc_today() -> datetime.date:
     """Today in UTC (budgets run on UTC months); a function so tests can fake the clock."""
-    return datetime.datetime.now(datetime.timezone.utc).date()
+    return datetime.datetime.now(datetime.UTC).date()
 
 
 class BudgetSettings(ArgsModel):
@@ -179,7 +204,8 @@ class SharedServicesSettings(ArgsModel):
     azure_cloud: Literal["AzureCloud", "AzureUSGovernment"] = "AzureCloud"
     """The Azure cloud: selects the Azure Cosmos DB application granted use of the customer-managed key."""
     cosmos_db_principal_object_id: str | None = Field(
-        default=None, pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+        default=None, pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )
     """Object id of the Azure Cosmos DB service principal in your tenant (`az ad sp show --id
     a232010e-820c-4083-83bb-3ace5fc29d0b --query id`). None (the default) looks it up with pulumi-azuread, which needs
     Microsoft Graph read access to service principals (Application.Read.All); give it when the deploying identity has
@@ -203,21 +229,30 @@ class SharedServicesSettings(ArgsModel):
         return value
 
     @model_validator(mode="after")
-    def _monitor_reachable(self) -> "SharedServicesSettings":
-        closed = [k for k, v in (("monitorPublicQuery", self.monitor_public_query),
-                                 ("monitorPublicIngestion", self.monitor_public_ingestion)) if not v]
+    def _monitor_reachable(self) -> SharedServicesSettings:
+        closed = [
+            k
+            for k, v in (
+                ("monitorPublicQuery", self.monitor_public_query),
+                ("monitorPublicIngestion", self.monitor_public_ingestion),
+            )
+            if not v
+        ]
         if closed and not self.monitor_private_link:
-            raise ValueError(f"{' and '.join(closed)}: false needs monitorPrivateLink: true, or nothing could reach "
-                             "Log Analytics and Application Insights; set monitorPrivateLink or remove it")
+            raise ValueError(
+                f"{' and '.join(closed)}: false needs monitorPrivateLink: true, or nothing could reach "
+                "Log Analytics and Application Insights; set monitorPrivateLink or remove it"
+            )
         return self
 
     @model_validator(mode="after")
-    def _no_archive_on_zone_redundant_storage(self) -> "SharedServicesSettings":
+    def _no_archive_on_zone_redundant_storage(self) -> SharedServicesSettings:
         if self.storage_sku in ZONE_REDUNDANT_STORAGE_SKUS and self.lifecycle.models_archive_after_days is not None:
             raise ValueError(
                 f"lifecycle.modelsArchiveAfterDays: {self.storage_sku} has no archive tier (Learn, 'Access tiers for "
                 "blob data': archive needs LRS, GRS or RA-GRS); remove it and use lifecycle.modelsColdAfterDays, or "
-                "choose storageSku Standard_LRS or Standard_GRS")
+                "choose storageSku Standard_LRS or Standard_GRS"
+            )
         return self
 
 
@@ -283,8 +318,10 @@ class SharedServicesRef(ArgsModel):
         """An optional field a component cannot do without; a hand-built ref that lacks it fails naming it."""
         value = getattr(self, field)
         if value is None:
-            raise ComponentArgsError(f"shared.{field} is required: {why} (SharedServices.ref has it; set it on a "
-                                     "hand-built SharedServicesRef)")
+            raise ComponentArgsError(
+                f"shared.{field} is required: {why} (SharedServices.ref has it; set it on a "
+                "hand-built SharedServicesRef)"
+            )
         return value
 
     def dns_zone_ids_for(self, group_id: str) -> list[InputStr]:
@@ -407,8 +444,9 @@ class SharedServices(pulumi.ComponentResource):
         )
         diagnostic_setting(self, f"{name}-log-diag", resource_id=logs.id, workspace_id=logs.id)
         for purpose, nsg in nsgs.items():
-            diagnostic_setting(self, f"{name}-nsg-{purpose}-diag", resource_id=nsg.id,
-                               workspace_id=logs.id, metrics=False)
+            diagnostic_setting(
+                self, f"{name}-nsg-{purpose}-diag", resource_id=nsg.id, workspace_id=logs.id, metrics=False
+            )
         insights = applicationinsights.Component(
             f"{name}-appi",
             resource_name_=n.name("application_insights"),
@@ -429,8 +467,9 @@ class SharedServices(pulumi.ComponentResource):
         )
 
         if args.monitor_private_link:
-            self._monitor_private_link(name, args, [("log", logs.id), ("appi", insights.id)],
-                                       subnets["private-endpoints"].id, zone_ids)
+            self._monitor_private_link(
+                name, args, [("log", logs.id), ("appi", insights.id)], subnets["private-endpoints"].id, zone_ids
+            )
 
         # --- Key Vaults and the customer-managed key -----------------------------------------
         pe_subnet = subnets["private-endpoints"].id
@@ -505,21 +544,38 @@ class SharedServices(pulumi.ComponentResource):
             opts=child_opts(account),
         )
         # Storage takes logs per service (blobServices/default, ...) and rejects `AllMetrics`.
-        diagnostic_setting(self, f"{name}-st-diag", resource_id=account.id, workspace_id=logs.id,
-                           all_logs=False, metric_categories=["Transaction"])
+        diagnostic_setting(
+            self,
+            f"{name}-st-diag",
+            resource_id=account.id,
+            workspace_id=logs.id,
+            all_logs=False,
+            metric_categories=["Transaction"],
+        )
         # Writes and deletes are the audit trail; reads (every job's data loading) would dominate the Log Analytics
         # bill. Categories: Learn, "Monitoring Azure Blob Storage data reference" (StorageRead/Write/Delete).
         for service in ("blob", "file"):
-            diagnostic_setting(self, f"{name}-st-{service}-diag",
-                               resource_id=account.id.apply(lambda i, s=service: f"{i}/{s}Services/default"),
-                               workspace_id=logs.id, log_categories=STORAGE_AUDIT_LOG_CATEGORIES,
-                               metric_categories=["Transaction"])
+            diagnostic_setting(
+                self,
+                f"{name}-st-{service}-diag",
+                resource_id=account.id.apply(lambda i, s=service: f"{i}/{s}Services/default"),
+                workspace_id=logs.id,
+                log_categories=STORAGE_AUDIT_LOG_CATEGORIES,
+                metric_categories=["Transaction"],
+            )
         storage_endpoints = [
-            private_endpoint(self, f"{name}-st-pe-{group}", args=args,
-                             azure_name=n.name("private_endpoint", "st", group), subnet_id=pe_subnet,
-                             target_id=account.id, group_id=group,
-                             dns_zone_ids=[zone_ids[z] for z in dns_zone_names(group, location)])
-            for group in ("blob", "file", "dfs")]
+            private_endpoint(
+                self,
+                f"{name}-st-pe-{group}",
+                args=args,
+                azure_name=n.name("private_endpoint", "st", group),
+                subnet_id=pe_subnet,
+                target_id=account.id,
+                group_id=group,
+                dns_zone_ids=[zone_ids[z] for z in dns_zone_names(group, location)],
+            )
+            for group in ("blob", "file", "dfs")
+        ]
         extra_role_assignments(self, f"{name}-st", args, account.id)
 
         # --- container registry --------------------------------------------------------------
@@ -538,19 +594,30 @@ class SharedServices(pulumi.ComponentResource):
             identity=containerregistry.IdentityPropertiesArgs(
                 type=containerregistry.ResourceIdentityType.USER_ASSIGNED,
                 user_assigned_identities=identity_map(cmk.identity_id),
-            ) if cmk else None,
+            )
+            if cmk
+            else None,
             encryption={
                 "status": "enabled",
                 "key_vault_properties": {"key_identifier": cmk.key_id, "identity": cmk.identity_client_id},
-            } if cmk else None,
+            }
+            if cmk
+            else None,
             tags=tags,
             opts=child_opts(self, protect=args.lock, depends_on=key_ready),
         )
         delete_lock(self, f"{name}-acr-lock", scope=registry.id, enabled=args.lock)
         diagnostic_setting(self, f"{name}-acr-diag", resource_id=registry.id, workspace_id=logs.id)
-        private_endpoint(self, f"{name}-acr-pe", args=args, azure_name=n.name("private_endpoint", "acr"),
-                         subnet_id=pe_subnet, target_id=registry.id, group_id="registry",
-                         dns_zone_ids=[zone_ids[z] for z in dns_zone_names("registry", location)])
+        private_endpoint(
+            self,
+            f"{name}-acr-pe",
+            args=args,
+            azure_name=n.name("private_endpoint", "acr"),
+            subnet_id=pe_subnet,
+            target_id=registry.id,
+            group_id="registry",
+            dns_zone_ids=[zone_ids[z] for z in dns_zone_names("registry", location)],
+        )
         extra_role_assignments(self, f"{name}-acr", args, registry.id)
 
         # --- budget --------------------------------------------------------------------------
@@ -584,16 +651,18 @@ class SharedServices(pulumi.ComponentResource):
             storage_private_endpoint_ids=[e.id for e in storage_endpoints],
             cmk=cmk,
         )
-        self.register_outputs({
-            "virtualNetworkId": vnet.id,
-            "keyVaultId": vault.id,
-            "storageAccountId": account.id,
-            "containerRegistryId": registry.id,
-            "containerRegistryLoginServer": registry.login_server,
-            "logAnalyticsWorkspaceId": logs.id,
-            "applicationInsightsId": insights.id,
-            "cmkKeyId": cmk.key_id if cmk else None,
-        })
+        self.register_outputs(
+            {
+                "virtualNetworkId": vnet.id,
+                "keyVaultId": vault.id,
+                "storageAccountId": account.id,
+                "containerRegistryId": registry.id,
+                "containerRegistryLoginServer": registry.login_server,
+                "logAnalyticsWorkspaceId": logs.id,
+                "applicationInsightsId": insights.id,
+                "cmkKeyId": cmk.key_id if cmk else None,
+            }
+        )
 
     def _nat_gateway(self, name: str, args: SharedServicesArgs) -> network.NatGateway:
         ip = network.PublicIPAddress(
@@ -621,9 +690,17 @@ class SharedServices(pulumi.ComponentResource):
             opts=child_opts(self),
         )
 
-    def _key_vault(self, name: str, key: str, workload: str | None, args: SharedServicesArgs,
-                   client: pulumi.Output[authorization.GetClientConfigResult], logs_id: pulumi.Input[str],
-                   pe_subnet: pulumi.Input[str], zone_ids: dict[str, pulumi.Output[str]]) -> keyvault.Vault:
+    def _key_vault(
+        self,
+        name: str,
+        key: str,
+        workload: str | None,
+        args: SharedServicesArgs,
+        client: pulumi.Output[authorization.GetClientConfigResult],
+        logs_id: pulumi.Input[str],
+        pe_subnet: pulumi.Input[str],
+        zone_ids: dict[str, pulumi.Output[str]],
+    ) -> keyvault.Vault:
         """A private, RBAC-authorized, purge-protected vault with its lock, diagnostics and private endpoint."""
         n = args.naming
         parts = (workload,) if workload else ()
@@ -650,9 +727,16 @@ class SharedServices(pulumi.ComponentResource):
         )
         delete_lock(self, f"{name}-{key}-lock", scope=vault.id, enabled=args.lock)
         diagnostic_setting(self, f"{name}-{key}-diag", resource_id=vault.id, workspace_id=logs_id)
-        private_endpoint(self, f"{name}-{key}-pe", args=args, azure_name=n.name("private_endpoint", "kv", *parts),
-                         subnet_id=pe_subnet, target_id=vault.id, group_id="vault",
-                         dns_zone_ids=[zone_ids[z] for z in dns_zone_names("vault", args.location)])
+        private_endpoint(
+            self,
+            f"{name}-{key}-pe",
+            args=args,
+            azure_name=n.name("private_endpoint", "kv", *parts),
+            subnet_id=pe_subnet,
+            target_id=vault.id,
+            group_id="vault",
+            dns_zone_ids=[zone_ids[z] for z in dns_zone_names("vault", args.location)],
+        )
         return vault
 
     def _customer_managed_key(self, name: str, args: SharedServicesArgs, vault: keyvault.Vault) -> CustomerManagedKey:
@@ -669,8 +753,14 @@ class SharedServices(pulumi.ComponentResource):
                 "rotation_policy": {
                     "attributes": {"expiry_time": "P2Y"},
                     "lifetime_actions": [
-                        {"action": {"type": keyvault.KeyRotationPolicyActionType.ROTATE}, "trigger": {"time_after_create": "P18M"}},
-                        {"action": {"type": keyvault.KeyRotationPolicyActionType.NOTIFY}, "trigger": {"time_before_expiry": "P30D"}},
+                        {
+                            "action": {"type": keyvault.KeyRotationPolicyActionType.ROTATE},
+                            "trigger": {"time_after_create": "P18M"},
+                        },
+                        {
+                            "action": {"type": keyvault.KeyRotationPolicyActionType.NOTIFY},
+                            "trigger": {"time_before_expiry": "P30D"},
+                        },
                     ],
                 },
             },
@@ -685,16 +775,28 @@ class SharedServices(pulumi.ComponentResource):
             tags=args.tags,
             opts=child_opts(self),
         )
-        grant = role_assignment(self, f"{name}-cmk-crypto-user", naming=n, scope=key.id,
-                                principal_id=identity.principal_id,
-                                role="Key Vault Crypto Service Encryption User")
+        grant = role_assignment(
+            self,
+            f"{name}-cmk-crypto-user",
+            naming=n,
+            scope=key.id,
+            principal_id=identity.principal_id,
+            role="Key Vault Crypto Service Encryption User",
+        )
         # Azure ML's CMK needs the Azure Cosmos DB service principal on the key (see COSMOS_DB_APPLICATION_IDS). Its
         # object id differs per tenant, so it is looked up by application id, never written down.
-        cosmos_db: pulumi.Input[str] = args.cosmos_db_principal_object_id or azuread.get_service_principal_output(
-            client_id=COSMOS_DB_APPLICATION_IDS[args.azure_cloud]).object_id
-        cosmos_grant = role_assignment(self, f"{name}-cmk-cosmos-db", naming=n, scope=key.id,
-                                       principal_id=cosmos_db,
-                                       role="Key Vault Crypto Service Encryption User")
+        cosmos_db: pulumi.Input[str] = (
+            args.cosmos_db_principal_object_id
+            or azuread.get_service_principal_output(client_id=COSMOS_DB_APPLICATION_IDS[args.azure_cloud]).object_id
+        )
+        cosmos_grant = role_assignment(
+            self,
+            f"{name}-cmk-cosmos-db",
+            naming=n,
+            scope=key.id,
+            principal_id=cosmos_db,
+            role="Key Vault Crypto Service Encryption User",
+        )
         # Storage, ACR and workspaces check the key the moment they are created: wait until the grants take effect.
         propagated = time.Sleep(
             f"{name}-cmk-rbac-wait",
@@ -713,9 +815,14 @@ class SharedServices(pulumi.ComponentResource):
             depends_on=[propagated],
         )
 
-    def _monitor_private_link(self, name: str, args: SharedServicesArgs,
-                              scoped: list[tuple[str, pulumi.Output[str]]], pe_subnet: pulumi.Input[str],
-                              zone_ids: dict[str, pulumi.Output[str]]) -> None:
+    def _monitor_private_link(
+        self,
+        name: str,
+        args: SharedServicesArgs,
+        scoped: list[tuple[str, pulumi.Output[str]]],
+        pe_subnet: pulumi.Input[str],
+        zone_ids: dict[str, pulumi.Output[str]],
+    ) -> None:
         """AMPLS with Log Analytics and Application Insights in it, and its private endpoint (Learn, "Use Azure Private
         Link to connect networks to Azure Monitor"; AVM avm/res/insights/private-link-scope). Ingestion stays Open:
         agents in the VNet (e.g. AKS's Azure Monitor agent with its data collection endpoint) may send to resources
@@ -741,13 +848,20 @@ class SharedServices(pulumi.ComponentResource):
                 linked_resource_id=resource_id,
                 opts=child_opts(scope),
             )
-        private_endpoint(self, f"{name}-ampls-pe", args=args,
-                         azure_name=args.naming.name("private_endpoint", "ampls"), subnet_id=pe_subnet,
-                         target_id=scope.id, group_id="azuremonitor",
-                         dns_zone_ids=[zone_ids[z] for z in dns_zone_names("azuremonitor", args.location)])
+        private_endpoint(
+            self,
+            f"{name}-ampls-pe",
+            args=args,
+            azure_name=args.naming.name("private_endpoint", "ampls"),
+            subnet_id=pe_subnet,
+            target_id=scope.id,
+            group_id="azuremonitor",
+            dns_zone_ids=[zone_ids[z] for z in dns_zone_names("azuremonitor", args.location)],
+        )
 
-    def _deny_lateral_remote_login(self, name: str, purpose: str, nsg: network.NetworkSecurityGroup,
-                                   args: SharedServicesArgs) -> None:
+    def _deny_lateral_remote_login(
+        self, name: str, purpose: str, nsg: network.NetworkSecurityGroup, args: SharedServicesArgs
+    ) -> None:
         """Deny SSH and RDP from inside the VNet: no aiinfra service needs them (AML and Batch nodes have SSH off,
         AKS nodes are reached through the API server), and they are the usual lateral-movement path (Learn, "Azure
         security baseline for Virtual Network": restrict management ports; the default AllowVnetInBound allows
@@ -780,8 +894,7 @@ class SharedServices(pulumi.ComponentResource):
             "table": {"enabled": True, "key_type": "Account"},
         }
         if cmk is None:
-            return {"key_source": "Microsoft.Storage", "require_infrastructure_encryption": True,
-                    "services": services}
+            return {"key_source": "Microsoft.Storage", "require_infrastructure_encryption": True, "services": services}
         return {
             "key_source": "Microsoft.Keyvault",
             "require_infrastructure_encryption": True,
@@ -794,7 +907,8 @@ class SharedServices(pulumi.ComponentResource):
     @staticmethod
     def _tiering(rules: LifecycleRules) -> storage.ManagementPolicyBaseBlobArgsDict:
         tiers: storage.ManagementPolicyBaseBlobArgsDict = {
-            "tier_to_cool": {"days_after_modification_greater_than": rules.models_cool_after_days}}
+            "tier_to_cool": {"days_after_modification_greater_than": rules.models_cool_after_days}
+        }
         if rules.models_cold_after_days is not None:
             tiers["tier_to_cold"] = {"days_after_modification_greater_than": rules.models_cold_after_days}
         if rules.models_archive_after_days is not None:
@@ -819,17 +933,25 @@ class SharedServices(pulumi.ComponentResource):
                 "type": "Lifecycle",
                 "definition": {
                     "filters": {"blob_types": ["blockBlob"], "prefix_match": [rules.temp_prefix]},
-                    "actions": {"base_blob": {
-                        "delete": {"days_after_modification_greater_than": rules.temp_delete_after_days},
-                    }},
+                    "actions": {
+                        "base_blob": {
+                            "delete": {"days_after_modification_greater_than": rules.temp_delete_after_days},
+                        }
+                    },
                 },
             },
         ]
 
-    def _budget(self, name: str, args: SharedServicesArgs, budget: BudgetSettings,
-                client: pulumi.Output[authorization.GetClientConfigResult]) -> None:
+    def _budget(
+        self,
+        name: str,
+        args: SharedServicesArgs,
+        budget: BudgetSettings,
+        client: pulumi.Output[authorization.GetClientConfigResult],
+    ) -> None:
         scope = pulumi.Output.all(client.subscription_id, args.resource_group_name).apply(
-            lambda v: f"/subscriptions/{v[0]}/resourceGroups/{v[1]}")
+            lambda v: f"/subscriptions/{v[0]}/resourceGroups/{v[1]}"
+        )
         consumption.Budget(
             f"{name}-budget",
             budget_name=args.naming.name("budget"),
@@ -840,13 +962,19 @@ class SharedServices(pulumi.ComponentResource):
             time_period={"start_date": f"{budget.start_date or first_of_month(utc_today())}T00:00:00Z"},
             notifications={
                 "actual": {
-                    "enabled": True, "operator": "GreaterThan", "threshold": budget.actual_threshold_percent,
-                    "threshold_type": "Actual", "contact_emails": budget.contact_emails,
+                    "enabled": True,
+                    "operator": "GreaterThan",
+                    "threshold": budget.actual_threshold_percent,
+                    "threshold_type": "Actual",
+                    "contact_emails": budget.contact_emails,
                     "contact_groups": args.budget_action_group_ids or None,
                 },
                 "forecast": {
-                    "enabled": True, "operator": "GreaterThan", "threshold": budget.forecast_threshold_percent,
-                    "threshold_type": "Forecasted", "contact_emails": budget.contact_emails,
+                    "enabled": True,
+                    "operator": "GreaterThan",
+                    "threshold": budget.forecast_threshold_percent,
+                    "threshold_type": "Forecasted",
+                    "contact_emails": budget.contact_emails,
                     "contact_groups": args.budget_action_group_ids or None,
                 },
             },

@@ -29,9 +29,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Mapping, TextIO
+from typing import IO, Any, TextIO
 
 import grpc
 import jsonschema
@@ -73,14 +74,22 @@ class Violation:
     urn: str
     resource_type: str
     resource_name: str
-    message: str      # what is wrong with this resource
+    message: str  # what is wrong with this resource
     description: str  # the policy: what it requires and how to fix it
-    fix: str          # the policy's remediation steps when it declares them, else its description
+    fix: str  # the policy's remediation steps when it declares them, else its description
 
     def as_json(self) -> dict[str, Any]:
-        return {"policy": self.policy, "enforcementLevel": self.level, "severity": self.severity, "urn": self.urn,
-                "resourceType": self.resource_type, "resourceName": self.resource_name, "message": self.message,
-                "description": self.description, "fix": self.fix}
+        return {
+            "policy": self.policy,
+            "enforcementLevel": self.level,
+            "severity": self.severity,
+            "urn": self.urn,
+            "resourceType": self.resource_type,
+            "resourceName": self.resource_name,
+            "message": self.message,
+            "description": self.description,
+            "fix": self.fix,
+        }
 
 
 @dataclass
@@ -145,7 +154,7 @@ def load_pack(pack_dir: Path | str) -> PolicyPackProject:
     python = sys.executable
     virtualenv = options.get("virtualenv") if isinstance(options, dict) else None
     if isinstance(virtualenv, str) and virtualenv:
-        candidate = (root / virtualenv / "bin" / "python")
+        candidate = root / virtualenv / "bin" / "python"
         if candidate.is_file():
             python = str(candidate)
     if not (root / "__main__.py").is_file():
@@ -170,15 +179,22 @@ class PolicyPackProcess:
         self._channel: grpc.Channel | None = None
         self.process = subprocess.Popen(
             [project.python, "-u", "-m", "pulumi.policy", "127.0.0.1:0", "."],
-            cwd=project.root, env=dict(env), stdin=subprocess.DEVNULL, stdout=self._stdout, stderr=self._stderr,
+            cwd=project.root,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=self._stdout,
+            stderr=self._stderr,
             start_new_session=True,
         )
         try:
             port = self._read_port()
             self._channel = grpc.insecure_channel(
                 f"127.0.0.1:{port}",
-                options=[("grpc.max_receive_message_length", _MAX_MESSAGE),
-                         ("grpc.max_send_message_length", _MAX_MESSAGE)])
+                options=[
+                    ("grpc.max_receive_message_length", _MAX_MESSAGE),
+                    ("grpc.max_send_message_length", _MAX_MESSAGE),
+                ],
+            )
             grpc.channel_ready_future(self._channel).result(timeout=STARTUP_SECONDS)
             self.stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
         except BaseException:
@@ -194,14 +210,19 @@ class PolicyPackProcess:
                 line = first[0].decode(errors="replace").strip()
                 if line.isdigit():
                     return int(line)
-                raise PolicyError(f"policy pack {self.project.root} printed {line!r} before its port; a pack must "
-                                  f"not write to stdout while starting{self._stderr_tail()}")
+                raise PolicyError(
+                    f"policy pack {self.project.root} printed {line!r} before its port; a pack must "
+                    f"not write to stdout while starting{self._stderr_tail()}"
+                )
             if self.process.poll() is not None:
-                raise PolicyError(f"policy pack {self.project.root} failed to start (exit code "
-                                  f"{self.process.returncode}){self._stderr_tail()}")
+                raise PolicyError(
+                    f"policy pack {self.project.root} failed to start (exit code "
+                    f"{self.process.returncode}){self._stderr_tail()}"
+                )
             time.sleep(0.02)
-        raise PolicyError(f"policy pack {self.project.root} did not print its port within {STARTUP_SECONDS:.0f}s"
-                          f"{self._stderr_tail()}")
+        raise PolicyError(
+            f"policy pack {self.project.root} did not print its port within {STARTUP_SECONDS:.0f}s{self._stderr_tail()}"
+        )
 
     def _stderr_tail(self, lines: int = 25) -> str:
         self._stderr.seek(0)
@@ -254,8 +275,18 @@ def policy_infos(info: analyzer_pb2.AnalyzerInfo) -> list[PolicyInfo]:
         schema = json_format.MessageToDict(p.configSchema.properties) if p.HasField("configSchema") else {}
         required = list(p.configSchema.required) if p.HasField("configSchema") else []
         kind = "stack" if p.policy_type == analyzer_pb2.POLICY_TYPE_STACK else "resource"
-        result.append(PolicyInfo(p.name, p.description, _level_name(p.enforcementLevel), _severity_name(p.severity),
-                                 kind, schema, required, p.remediation_steps))
+        result.append(
+            PolicyInfo(
+                p.name,
+                p.description,
+                _level_name(p.enforcementLevel),
+                _severity_name(p.severity),
+                kind,
+                schema,
+                required,
+                p.remediation_steps,
+            )
+        )
     return sorted(result, key=lambda p: p.name)
 
 
@@ -278,33 +309,41 @@ def load_policy_config(path: Path) -> dict[str, dict[str, Any]]:
         if isinstance(value, str):
             value = {"enforcementLevel": value}
         if not isinstance(value, dict):
-            raise PolicyError(f"{path}: policy '{name}': expected an enforcement level string or an object, got "
-                              f"{json.dumps(value)}")
+            raise PolicyError(
+                f"{path}: policy '{name}': expected an enforcement level string or an object, got {json.dumps(value)}"
+            )
         level = value.get("enforcementLevel")
         if level is not None and level not in LEVELS:
-            raise PolicyError(f"{path}: policy '{name}', field 'enforcementLevel': {json.dumps(level)} is not one of "
-                              f"{', '.join(LEVELS)}")
+            raise PolicyError(
+                f"{path}: policy '{name}', field 'enforcementLevel': {json.dumps(level)} is not one of "
+                f"{', '.join(LEVELS)}"
+            )
         result[name] = dict(value)
     return result
 
 
-def reconcile_config(policies: list[PolicyInfo], given: Mapping[str, dict[str, Any]],
-                     source: str) -> dict[str, tuple[str, dict[str, Any]]]:
+def reconcile_config(
+    policies: list[PolicyInfo], given: Mapping[str, dict[str, Any]], source: str
+) -> dict[str, tuple[str, dict[str, Any]]]:
     """Schema defaults and pack levels, then `all`, then each policy's settings; validated like the engine does."""
     known = {p.name: p for p in policies}
     errors = []
     for name in given:
         if name != "all" and name not in known:
             hint = difflib.get_close_matches(name, known, n=1)
-            errors.append(f"{source}: unknown policy '{name}'"
-                          + (f" (did you mean '{hint[0]}'?)" if hint else "; see the pack's policy list"))
+            errors.append(
+                f"{source}: unknown policy '{name}'"
+                + (f" (did you mean '{hint[0]}'?)" if hint else "; see the pack's policy list")
+            )
     all_settings = dict(given.get("all", {}))
     all_level = all_settings.pop("enforcementLevel", None)
     if all_settings:
         errors.append(f"{source}: policy 'all' accepts only an enforcement level, not {', '.join(all_settings)}")
     result: dict[str, tuple[str, dict[str, Any]]] = {}
     for policy in policies:
-        properties = {k: v["default"] for k, v in policy.config_schema.items() if isinstance(v, dict) and "default" in v}
+        properties = {
+            k: v["default"] for k, v in policy.config_schema.items() if isinstance(v, dict) and "default" in v
+        }
         level = all_level or policy.enforcement_level
         settings = dict(given.get(policy.name, {}))
         level = settings.pop("enforcementLevel", None) or level
@@ -315,8 +354,9 @@ def reconcile_config(policies: list[PolicyInfo], given: Mapping[str, dict[str, A
         validator = jsonschema.Draft7Validator(schema)
         for error in sorted(validator.iter_errors(properties), key=lambda e: list(e.absolute_path)):
             where = _field(error)
-            errors.append(f"{source}: policy '{policy.name}'" + (f", field '{where}'" if where else "")
-                          + f": {_explain(error)}")
+            errors.append(
+                f"{source}: policy '{policy.name}'" + (f", field '{where}'" if where else "") + f": {_explain(error)}"
+            )
         result[policy.name] = (level, properties)
     if errors:
         raise PolicyError("invalid policy config:\n  " + "\n  ".join(errors))
@@ -383,43 +423,65 @@ class _Resource:
 
 def _resources(plan: Plan) -> list[_Resource]:
     stack_urn = f"urn:pulumi:{plan.stack}::{plan.project}::pulumi:pulumi:Stack::{plan.project}-{plan.stack}"
-    stack = _Resource(stack_urn, "pulumi:pulumi:Stack", f"{plan.project}-{plan.stack}", "", False, "", {},
-                      plan.stack_outputs, [], {})
+    stack = _Resource(
+        stack_urn, "pulumi:pulumi:Stack", f"{plan.project}-{plan.stack}", "", False, "", {}, plan.stack_outputs, [], {}
+    )
 
     def convert(r: Registration) -> _Resource:
         outputs = r.outputs if r.custom else plan.component_outputs.get(r.urn, {})
-        return _Resource(r.urn, r.type, r.name, r.parent or "", r.protect, r.provider or "", r.inputs, outputs,
-                         sorted(set(r.dependencies)), {k: sorted(set(v)) for k, v in r.property_dependencies.items()})
+        return _Resource(
+            r.urn,
+            r.type,
+            r.name,
+            r.parent or "",
+            r.protect,
+            r.provider or "",
+            r.inputs,
+            outputs,
+            sorted(set(r.dependencies)),
+            {k: sorted(set(v)) for k, v in r.property_dependencies.items()},
+        )
 
     return [stack] + [convert(r) for r in plan.resources]
 
 
 def _options(r: _Resource) -> analyzer_pb2.AnalyzerResourceOptions:
     return analyzer_pb2.AnalyzerResourceOptions(
-        protect=r.protect, parent=r.parent, customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts())
+        protect=r.protect, parent=r.parent, customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts()
+    )
 
 
-def _provider(r: _Resource, by_urn: Mapping[str, _Resource],
-              ids: Mapping[str, str | None]) -> analyzer_pb2.AnalyzerProviderResource | None:
+def _provider(
+    r: _Resource, by_urn: Mapping[str, _Resource], ids: Mapping[str, str | None]
+) -> analyzer_pb2.AnalyzerProviderResource | None:
     provider = by_urn.get(r.provider.rsplit("::", 1)[0]) if r.provider else None
     if provider is None:
         return None
-    return analyzer_pb2.AnalyzerProviderResource(type=provider.type, urn=provider.urn, name=provider.name,
-                                                 properties=_struct(provider.inputs, ids))
+    return analyzer_pb2.AnalyzerProviderResource(
+        type=provider.type, urn=provider.urn, name=provider.name, properties=_struct(provider.inputs, ids)
+    )
 
 
 # -------------------------------------------------------------------------------------------------- the driver
 
 
-def analyze_plan(plan: Plan, pack_dir: Path | str, config_file: Path | str | None = None,
-                 stack_config: Mapping[str, str] | None = None,
-                 secret_keys: list[str] | None = None) -> PolicyReport:
+def analyze_plan(
+    plan: Plan,
+    pack_dir: Path | str,
+    config_file: Path | str | None = None,
+    stack_config: Mapping[str, str] | None = None,
+    secret_keys: list[str] | None = None,
+) -> PolicyReport:
     """Start the pack, configure it, run Analyze per resource and AnalyzeStack once; stop it; return violations."""
     project = load_pack(pack_dir)
     given = load_policy_config(Path(config_file)) if config_file else {}
     env = dict(os.environ)
-    env.update(PULUMI_PROJECT=plan.project, PULUMI_STACK=plan.stack, PULUMI_DRY_RUN="true",
-               PULUMI_CONFIG=json.dumps(dict(stack_config or {}), sort_keys=True))
+    env.update(
+        PULUMI_PROJECT=plan.project,
+        PULUMI_STACK=plan.stack,
+        PULUMI_DRY_RUN="true",
+        PULUMI_CONFIG=json.dumps(dict(stack_config or {}), sort_keys=True),
+    )
     if secret_keys:
         env["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(sorted(secret_keys))
 
@@ -438,41 +500,77 @@ def analyze_plan(plan: Plan, pack_dir: Path | str, config_file: Path | str | Non
             raise pack.failure("GetAnalyzerInfo", exc) from None
         policies = policy_infos(info)
         config = reconcile_config(policies, given, str(config_file) if config_file else "policy config")
-        report = PolicyReport(pack=info.name, version=project.version or info.version, pack_dir=str(project.root),
-                              config_file=str(config_file) if config_file else None, python=project.python,
-                              policies=policies, levels={name: level for name, (level, _) in config.items()})
-        request = analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={
-            name: analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.EnforcementLevel.Value(level.upper()),
-                                            properties=_struct(props, {}))
-            for name, (level, props) in config.items()})
+        report = PolicyReport(
+            pack=info.name,
+            version=project.version or info.version,
+            pack_dir=str(project.root),
+            config_file=str(config_file) if config_file else None,
+            python=project.python,
+            policies=policies,
+            levels={name: level for name, (level, _) in config.items()},
+        )
+        request = analyzer_pb2.ConfigureAnalyzerRequest(
+            policyConfig={
+                name: analyzer_pb2.PolicyConfig(
+                    enforcementLevel=analyzer_pb2.EnforcementLevel.Value(level.upper()), properties=_struct(props, {})
+                )
+                for name, (level, props) in config.items()
+            }
+        )
         try:
             pack.stub.Configure(request, timeout=CALL_SECONDS)
             with contextlib.suppress(grpc.RpcError):  # optional in the protocol; older packs lack it
-                pack.stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
-                    stack=plan.stack, project=plan.project, organization="organization", dry_run=True,
-                    config=dict(stack_config or {}), config_secret_keys=sorted(secret_keys or [])),
-                    timeout=CALL_SECONDS)
+                pack.stub.ConfigureStack(
+                    analyzer_pb2.AnalyzerStackConfigureRequest(
+                        stack=plan.stack,
+                        project=plan.project,
+                        organization="organization",
+                        dry_run=True,
+                        config=dict(stack_config or {}),
+                        config_secret_keys=sorted(secret_keys or []),
+                    ),
+                    timeout=CALL_SECONDS,
+                )
         except grpc.RpcError as exc:
             raise pack.failure("Configure", exc) from None
         timings["configure"], started = clock() - started, clock()
 
         diagnostics: list[tuple[str, analyzer_pb2.AnalyzeDiagnostic]] = []
         for r in resources:
-            request = analyzer_pb2.AnalyzeRequest(type=r.type, urn=r.urn, name=r.name, properties=_struct(r.inputs, ids),
-                                                  options=_options(r), provider=_provider(r, by_urn, ids))
+            request = analyzer_pb2.AnalyzeRequest(
+                type=r.type,
+                urn=r.urn,
+                name=r.name,
+                properties=_struct(r.inputs, ids),
+                options=_options(r),
+                provider=_provider(r, by_urn, ids),
+            )
             try:
                 response = pack.stub.Analyze(request, timeout=CALL_SECONDS)
             except grpc.RpcError as exc:
                 raise pack.failure(f"analyzing {r.urn}", exc) from None
             diagnostics += [(d.urn or r.urn, d) for d in response.diagnostics]
         timings["analyze"], started = clock() - started, clock()
-        stack_request = analyzer_pb2.AnalyzeStackRequest(resources=[
-            analyzer_pb2.AnalyzerResource(
-                type=r.type, urn=r.urn, name=r.name, properties=_struct(r.outputs, ids), options=_options(r),
-                provider=_provider(r, by_urn, ids), parent=r.parent, dependencies=r.dependencies,
-                propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
-                                      for k, v in r.property_dependencies.items() if v})
-            for r in resources])
+        stack_request = analyzer_pb2.AnalyzeStackRequest(
+            resources=[
+                analyzer_pb2.AnalyzerResource(
+                    type=r.type,
+                    urn=r.urn,
+                    name=r.name,
+                    properties=_struct(r.outputs, ids),
+                    options=_options(r),
+                    provider=_provider(r, by_urn, ids),
+                    parent=r.parent,
+                    dependencies=r.dependencies,
+                    propertyDependencies={
+                        k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
+                        for k, v in r.property_dependencies.items()
+                        if v
+                    },
+                )
+                for r in resources
+            ]
+        )
         try:
             response = pack.stub.AnalyzeStack(stack_request, timeout=CALL_SECONDS)
         except grpc.RpcError as exc:
@@ -484,21 +582,31 @@ def analyze_plan(plan: Plan, pack_dir: Path | str, config_file: Path | str | Non
     report.resources_analyzed = len(resources)
     report.timings = timings
     fixes = {p.name: p.remediation or p.description for p in policies}
-    report.violations = sorted((_violation(urn, d, by_urn, fixes) for urn, d in diagnostics),
-                               key=lambda v: (v.urn, v.level != "mandatory", v.policy, v.message))
+    report.violations = sorted(
+        (_violation(urn, d, by_urn, fixes) for urn, d in diagnostics),
+        key=lambda v: (v.urn, v.level != "mandatory", v.policy, v.message),
+    )
     return report
 
 
-def _violation(urn: str, d: analyzer_pb2.AnalyzeDiagnostic, by_urn: Mapping[str, _Resource],
-               fixes: Mapping[str, str]) -> Violation:
+def _violation(
+    urn: str, d: analyzer_pb2.AnalyzeDiagnostic, by_urn: Mapping[str, _Resource], fixes: Mapping[str, str]
+) -> Violation:
     resource = by_urn.get(urn)
     message = d.message
     if d.description and message.startswith(d.description):
-        message = message[len(d.description):].strip()
-    return Violation(policy=d.policyName, level=_level_name(d.enforcementLevel), severity=_severity_name(d.severity),
-                     urn=urn, resource_type=resource.type if resource else "", resource_name=resource.name if resource
-                     else urn, message=message or d.description, description=d.description,
-                     fix=fixes.get(d.policyName) or d.description)
+        message = message[len(d.description) :].strip()
+    return Violation(
+        policy=d.policyName,
+        level=_level_name(d.enforcementLevel),
+        severity=_severity_name(d.severity),
+        urn=urn,
+        resource_type=resource.type if resource else "",
+        resource_name=resource.name if resource else urn,
+        message=message or d.description,
+        description=d.description,
+        fix=fixes.get(d.policyName) or d.description,
+    )
 
 
 # -------------------------------------------------------------------------------------------------- rendering
@@ -518,8 +626,10 @@ def render_policy_report(report: PolicyReport) -> str:
             lines.append(f"        fix: {v.fix}")
     mandatory, advisory = len(report.mandatory), len(report.advisory)
     if report.violations:
-        lines.append(f"Policy violations: {mandatory} mandatory, {advisory} advisory "
-                     f"({len(by_resource)} resources affected, {report.resources_analyzed} analyzed)")
+        lines.append(
+            f"Policy violations: {mandatory} mandatory, {advisory} advisory "
+            f"({len(by_resource)} resources affected, {report.resources_analyzed} analyzed)"
+        )
     else:
         lines.append(f"Policy violations: none ({report.resources_analyzed} resources analyzed)")
     return "\n".join(lines)
@@ -531,14 +641,26 @@ def render_policy_report(report: PolicyReport) -> str:
 def add_policy_arguments(parser: argparse.ArgumentParser) -> None:
     """`--policy-pack`, `--policy-pack-config`, `--no-policies`, named as on `pulumi preview`."""
     group = parser.add_argument_group("policies")
-    group.add_argument("--policy-pack", metavar="DIR", type=Path,
-                       help="policy pack to run (default: <project-dir>/policies when it has a PulumiPolicy.yaml)")
-    group.add_argument("--policy-pack-config", metavar="FILE", type=Path,
-                       help="policy config JSON (default: <pack>/config/<env>.json when it exists)")
+    group.add_argument(
+        "--policy-pack",
+        metavar="DIR",
+        type=Path,
+        help="policy pack to run (default: <project-dir>/policies when it has a PulumiPolicy.yaml)",
+    )
+    group.add_argument(
+        "--policy-pack-config",
+        metavar="FILE",
+        type=Path,
+        help="policy config JSON (default: <pack>/config/<env>.json when it exists)",
+    )
     group.add_argument("--no-policies", action="store_true", help="do not run any policy pack")
-    group.add_argument("--policy-report", metavar="FILE", type=Path,
-                       help="also write the policy results for CI: FILE.sarif (SARIF 2.1.0, GitHub code scanning) "
-                            "or FILE.xml (JUnit XML, Azure DevOps test results)")
+    group.add_argument(
+        "--policy-report",
+        metavar="FILE",
+        type=Path,
+        help="also write the policy results for CI: FILE.sarif (SARIF 2.1.0, GitHub code scanning) "
+        "or FILE.xml (JUnit XML, Azure DevOps test results)",
+    )
 
 
 def run_policy_step(args: argparse.Namespace, plan: Plan, document: dict[str, Any], out: TextIO) -> int:
@@ -552,6 +674,7 @@ def run_policy_step(args: argparse.Namespace, plan: Plan, document: dict[str, An
     report_file: Path | None = getattr(args, "policy_report", None)
     if report_file is not None:
         from .policy_report import ReportFormatError, report_format  # the CI formats live in their own module
+
         try:
             report_format(report_file)
         except ReportFormatError as exc:
@@ -575,6 +698,7 @@ def run_policy_step(args: argparse.Namespace, plan: Plan, document: dict[str, An
     document["policies"] = report.as_json()
     if report_file is not None:
         from .policy_report import write_policy_report
+
         try:
             kind = write_policy_report(report, report_file, Path(args.project_dir) / "Pulumi.yaml", plan.project)
         except OSError as exc:

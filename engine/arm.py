@@ -69,36 +69,25 @@ _GUID_NAMED = {"azure-native:authorization:RoleAssignment", "azure-native:author
 # Each follows the id template of the service's REST API reference (learn.microsoft.com/rest/api/<service>/...).
 _ARM_PATHS = {
     "azure-native:network:Subnet": "Microsoft.Network/virtualNetworks/{virtualNetworkName}/subnets/{name}",
-    "azure-native:network:VirtualNetworkPeering":
-        "Microsoft.Network/virtualNetworks/{virtualNetworkName}/virtualNetworkPeerings/{name}",
-    "azure-native:network:SecurityRule":
-        "Microsoft.Network/networkSecurityGroups/{networkSecurityGroupName}/securityRules/{name}",
+    "azure-native:network:VirtualNetworkPeering": "Microsoft.Network/virtualNetworks/{virtualNetworkName}/virtualNetworkPeerings/{name}",
+    "azure-native:network:SecurityRule": "Microsoft.Network/networkSecurityGroups/{networkSecurityGroupName}/securityRules/{name}",
     "azure-native:network:Route": "Microsoft.Network/routeTables/{routeTableName}/routes/{name}",
-    "azure-native:network:PrivateDnsZoneGroup":
-        "Microsoft.Network/privateEndpoints/{privateEndpointName}/privateDnsZoneGroups/{name}",
+    "azure-native:network:PrivateDnsZoneGroup": "Microsoft.Network/privateEndpoints/{privateEndpointName}/privateDnsZoneGroups/{name}",
     "azure-native:network:PublicIPAddress": "Microsoft.Network/publicIPAddresses/{name}",
     "azure-native:network:PublicIPPrefix": "Microsoft.Network/publicIPPrefixes/{name}",
     "azure-native:privatedns:PrivateZone": "Microsoft.Network/privateDnsZones/{name}",
-    "azure-native:privatedns:VirtualNetworkLink":
-        "Microsoft.Network/privateDnsZones/{privateZoneName}/virtualNetworkLinks/{name}",
+    "azure-native:privatedns:VirtualNetworkLink": "Microsoft.Network/privateDnsZones/{privateZoneName}/virtualNetworkLinks/{name}",
     "azure-native:privatedns:PrivateRecordSet": "Microsoft.Network/privateDnsZones/{privateZoneName}/{recordType}/{name}",
-    "azure-native:containerservice:AgentPool":
-        "Microsoft.ContainerService/managedClusters/{resourceName}/agentPools/{name}",
-    "azure-native:containerservice:MaintenanceConfiguration":
-        "Microsoft.ContainerService/managedClusters/{resourceName}/maintenanceConfigurations/{name}",
-    "azure-native:machinelearningservices:Compute":
-        "Microsoft.MachineLearningServices/workspaces/{workspaceName}/computes/{name}",
-    "azure-native:machinelearningservices:Datastore":
-        "Microsoft.MachineLearningServices/workspaces/{workspaceName}/datastores/{name}",
-    "azure-native:machinelearningservices:OnlineEndpoint":
-        "Microsoft.MachineLearningServices/workspaces/{workspaceName}/onlineEndpoints/{name}",
-    "azure-native:machinelearningservices:OnlineDeployment":
-        "Microsoft.MachineLearningServices/workspaces/{workspaceName}/onlineEndpoints/{endpointName}/deployments/{name}",
+    "azure-native:containerservice:AgentPool": "Microsoft.ContainerService/managedClusters/{resourceName}/agentPools/{name}",
+    "azure-native:containerservice:MaintenanceConfiguration": "Microsoft.ContainerService/managedClusters/{resourceName}/maintenanceConfigurations/{name}",
+    "azure-native:machinelearningservices:Compute": "Microsoft.MachineLearningServices/workspaces/{workspaceName}/computes/{name}",
+    "azure-native:machinelearningservices:Datastore": "Microsoft.MachineLearningServices/workspaces/{workspaceName}/datastores/{name}",
+    "azure-native:machinelearningservices:OnlineEndpoint": "Microsoft.MachineLearningServices/workspaces/{workspaceName}/onlineEndpoints/{name}",
+    "azure-native:machinelearningservices:OnlineDeployment": "Microsoft.MachineLearningServices/workspaces/{workspaceName}/onlineEndpoints/{endpointName}/deployments/{name}",
     "azure-native:keyvault:Key": "Microsoft.KeyVault/vaults/{vaultName}/keys/{name}",
     "azure-native:keyvault:Secret": "Microsoft.KeyVault/vaults/{vaultName}/secrets/{name}",
     "azure-native:batch:Pool": "Microsoft.Batch/batchAccounts/{accountName}/pools/{name}",
-    "azure-native:storage:BlobContainer":
-        "Microsoft.Storage/storageAccounts/{accountName}/blobServices/default/containers/{name}",
+    "azure-native:storage:BlobContainer": "Microsoft.Storage/storageAccounts/{accountName}/blobServices/default/containers/{name}",
     "azure-native:storage:Queue": "Microsoft.Storage/storageAccounts/{accountName}/queueServices/default/queues/{name}",
     "azure-native:storage:FileShare": "Microsoft.Storage/storageAccounts/{accountName}/fileServices/default/shares/{name}",
     "azure-native:storage:Table": "Microsoft.Storage/storageAccounts/{accountName}/tableServices/default/tables/{name}",
@@ -112,8 +101,7 @@ _ARM_PATHS = {
     "azure-native:synapse:SqlPool": "Microsoft.Synapse/workspaces/{workspaceName}/sqlPools/{name}",
     "azure-native:cognitiveservices:Deployment": "Microsoft.CognitiveServices/accounts/{accountName}/deployments/{name}",
     "azure-native:cognitiveservices:RaiPolicy": "Microsoft.CognitiveServices/accounts/{accountName}/raiPolicies/{name}",
-    "azure-native:machinelearningservices:WorkspaceConnection":
-        "Microsoft.MachineLearningServices/workspaces/{workspaceName}/connections/{name}",
+    "azure-native:machinelearningservices:WorkspaceConnection": "Microsoft.MachineLearningServices/workspaces/{workspaceName}/connections/{name}",
     "azure-native:compute:VirtualMachineExtension": "Microsoft.Compute/virtualMachines/{vmName}/extensions/{name}",
     "azure-native:web:WebApp": "Microsoft.Web/sites/{name}",
     "azure-native:web:WebAppSlot": "Microsoft.Web/sites/{name}/slots/{slot}",
@@ -122,8 +110,7 @@ _ARM_PATHS = {
     "azure-native:authorization:ManagementLockAtResourceGroupLevel": "Microsoft.Authorization/locks/{name}",
     "azure-native:authorization:ManagementLockAtSubscriptionLevel": "Microsoft.Authorization/locks/{name}",
     # A cluster extension is an extension resource of the cluster its inputs name.
-    "azure-native:kubernetesconfiguration:Extension":
-        "{clusterRp}/{clusterResourceName}/{clusterName}/providers/Microsoft.KubernetesConfiguration/extensions/{name}",
+    "azure-native:kubernetesconfiguration:Extension": "{clusterRp}/{clusterResourceName}/{clusterName}/providers/Microsoft.KubernetesConfiguration/extensions/{name}",
 }
 _PLACEHOLDER = re.compile(r"\{([A-Za-z]+)\}")
 
@@ -263,8 +250,10 @@ def _computed_identity(identity: dict[str, Any], seed: tuple[str, str]) -> dict[
     assigned = identity.get("userAssignedIdentities")
     if isinstance(assigned, (list, dict)):
         identity["userAssignedIdentities"] = {
-            str(i): {"principalId": deterministic_uuid(str(i), "principal"),
-                     "clientId": deterministic_uuid(str(i), "client")}
+            str(i): {
+                "principalId": deterministic_uuid(str(i), "principal"),
+                "clientId": deterministic_uuid(str(i), "client"),
+            }
             for i in assigned
         }
     return identity
@@ -283,8 +272,11 @@ def computed_outputs(type_token: str, logical_name: str, inputs: dict[str, Any],
         state["identity"] = _computed_identity(identity, seed)
 
     if type_token == "azure-native:managedidentity:UserAssignedIdentity":
-        state.update(principalId=deterministic_uuid(*seed, "principal"),
-                     clientId=deterministic_uuid(*seed, "client"), tenantId=TENANT_ID)
+        state.update(
+            principalId=deterministic_uuid(*seed, "principal"),
+            clientId=deterministic_uuid(*seed, "client"),
+            tenantId=TENANT_ID,
+        )
     elif type_token == "azure-native:keyvault:Vault":
         props = dict(inputs.get("properties") or {})
         props.setdefault("vaultUri", f"https://{name}.vault.azure.net/")
@@ -299,8 +291,9 @@ def computed_outputs(type_token: str, logical_name: str, inputs: dict[str, Any],
         # Storage Accounts - Get Properties: a StorageV2 account answers blob, dfs, file, queue, table and web
         # (the static website endpoint, `<name>.z<N>.web.core.windows.net`; the zone digit varies, 13 here)
         # (https://learn.microsoft.com/rest/api/storagerp/storage-accounts/get-properties).
-        state["primaryEndpoints"] = {svc: f"https://{name}.{svc}.core.windows.net/"
-                                     for svc in ("blob", "file", "dfs", "queue", "table")}
+        state["primaryEndpoints"] = {
+            svc: f"https://{name}.{svc}.core.windows.net/" for svc in ("blob", "file", "dfs", "queue", "table")
+        }
         state["primaryEndpoints"]["web"] = f"https://{name}.z13.web.core.windows.net/"
     elif type_token == "azure-native:operationalinsights:Workspace":
         state["customerId"] = deterministic_uuid(*seed, "customer")
@@ -310,12 +303,17 @@ def computed_outputs(type_token: str, logical_name: str, inputs: dict[str, Any],
     elif type_token == "azure-native:containerservice:ManagedCluster":
         state["fqdn"] = f"{name}.privatelink.mock.azmk8s.io"
         state["privateFQDN"] = state["fqdn"]
-        state["oidcIssuerProfile"] = {**dict(inputs.get("oidcIssuerProfile") or {}),
-                                      "issuerURL": f"https://oidc.mock/{deterministic_uuid(*seed)}/"}
-        state["identityProfile"] = {"kubeletidentity": {
-            "objectId": deterministic_uuid(*seed, "kubelet"),
-            "clientId": deterministic_uuid(*seed, "kubelet-client"),
-            "resourceId": rid + "-kubelet"}}
+        state["oidcIssuerProfile"] = {
+            **dict(inputs.get("oidcIssuerProfile") or {}),
+            "issuerURL": f"https://oidc.mock/{deterministic_uuid(*seed)}/",
+        }
+        state["identityProfile"] = {
+            "kubeletidentity": {
+                "objectId": deterministic_uuid(*seed, "kubelet"),
+                "clientId": deterministic_uuid(*seed, "kubelet-client"),
+                "resourceId": rid + "-kubelet",
+            }
+        }
         state["nodeResourceGroup"] = f"MC_{inputs.get('resourceGroupName', 'rg')}_{name}"
     elif type_token == "azure-native:machinelearningservices:Workspace":
         state["workspaceId"] = deterministic_uuid(*seed, "workspace")

@@ -33,11 +33,26 @@ from typing import Any, TextIO
 
 from . import EngineError, Plan, ProgramError, ProgramFailure, run_program
 from .analyzer import add_policy_arguments, run_policy_step
-from .cost import CostEstimate, PriceTableError, estimate, load_price_table, registrations_from_json, render_cost, \
-    totals_cells
+from .cost import (
+    CostEstimate,
+    PriceTableError,
+    estimate,
+    load_price_table,
+    registrations_from_json,
+    render_cost,
+    totals_cells,
+)
 from .diagram import write_diagram
-from .diff import DiffError, PlanDiff, diff_plans, load_plan_document, render_changes, render_cost_delta, \
-    render_header, render_policy_delta
+from .diff import (
+    DiffError,
+    PlanDiff,
+    diff_plans,
+    load_plan_document,
+    render_changes,
+    render_cost_delta,
+    render_header,
+    render_policy_delta,
+)
 from .markdown import render_markdown
 from .monitor import SEMANTICS, STACK_REFERENCE_FLAG
 from .quota import QuotaNeed, gpu_vcpus, quota_needs, render_quota
@@ -51,39 +66,74 @@ EXIT_OK, EXIT_POLICY, EXIT_USAGE, EXIT_PROGRAM = 0, 1, 2, 3
 SUMMARY_WARNINGS = 3  # warnings printed in the one-screen summary; the rest follow at the end
 
 
-
 def _parser(prog: str, default_project: Path) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Preview an environment offline: resource tree, policies and cost, with no Pulumi CLI or Azure.",
     )
     parser.add_argument("env", help="stack / environment name, e.g. dev, test, prd")
-    parser.add_argument("--json", metavar="FILE", type=Path, help="write the whole plan as JSON to FILE ('-' for stdout)")
-    parser.add_argument("--stack-file", metavar="PATH", type=Path,
-                        help="use this stack config file instead of Pulumi.<env>.yaml")
-    parser.add_argument("--project-dir", metavar="DIR", type=Path, default=default_project,
-                        help=f"Pulumi project to run (default: {default_project})")
-    parser.add_argument("--quiet", action="store_true",
-                        help="print only the summary and the policy findings (no tree, tables or change details)")
-    parser.add_argument("--compare", metavar="BASE_PLAN", type=Path,
-                        help="a plan JSON this command wrote (e.g. on main): show what this preview changes against "
-                             "it (creates, updates, replacements and data loss, deletes; cost and policy deltas)")
-    parser.add_argument("--markdown", metavar="FILE", type=Path,
-                        help="write the summary (and, with --compare, the change) as a pull-request comment in "
-                             "Markdown to FILE")
-    parser.add_argument("--semantics", choices=SEMANTICS, default=DEFAULT_SEMANTICS,
-                        help="outputs of new resources: 'up' fabricates what `pulumi up` leaves behind (default), "
-                             "'preview' leaves them unknown as `pulumi preview` in CI does")
-    parser.add_argument(STACK_REFERENCE_FLAG, metavar="STACK=FILE", action="append", default=[],
-                        dest="stack_references",
-                        help="outputs of a stack the program reads with StackReference: a plan JSON this tool wrote "
-                             "for it, or `pulumi stack output --json` (repeatable)")
+    parser.add_argument(
+        "--json", metavar="FILE", type=Path, help="write the whole plan as JSON to FILE ('-' for stdout)"
+    )
+    parser.add_argument(
+        "--stack-file", metavar="PATH", type=Path, help="use this stack config file instead of Pulumi.<env>.yaml"
+    )
+    parser.add_argument(
+        "--project-dir",
+        metavar="DIR",
+        type=Path,
+        default=default_project,
+        help=f"Pulumi project to run (default: {default_project})",
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print only the summary and the policy findings (no tree, tables or change details)",
+    )
+    parser.add_argument(
+        "--compare",
+        metavar="BASE_PLAN",
+        type=Path,
+        help="a plan JSON this command wrote (e.g. on main): show what this preview changes against "
+        "it (creates, updates, replacements and data loss, deletes; cost and policy deltas)",
+    )
+    parser.add_argument(
+        "--markdown",
+        metavar="FILE",
+        type=Path,
+        help="write the summary (and, with --compare, the change) as a pull-request comment in Markdown to FILE",
+    )
+    parser.add_argument(
+        "--semantics",
+        choices=SEMANTICS,
+        default=DEFAULT_SEMANTICS,
+        help="outputs of new resources: 'up' fabricates what `pulumi up` leaves behind (default), "
+        "'preview' leaves them unknown as `pulumi preview` in CI does",
+    )
+    parser.add_argument(
+        STACK_REFERENCE_FLAG,
+        metavar="STACK=FILE",
+        action="append",
+        default=[],
+        dest="stack_references",
+        help="outputs of a stack the program reads with StackReference: a plan JSON this tool wrote "
+        "for it, or `pulumi stack output --json` (repeatable)",
+    )
     add_policy_arguments(parser)  # policies: --policy-pack, --policy-pack-config, --no-policies
-    parser.add_argument("--prices", metavar="FILE", type=Path, action="append",
-                        help="price table(s) in the Azure Retail Prices API's shape, replacing the built-in one "
-                             "(repeatable; later files win; default: $AIINFRA_PRICES, else engine/prices/)")
-    parser.add_argument("--diagram", metavar="FILE", type=Path,
-                        help="write a Mermaid diagram of the environment to FILE (.md: a Markdown page GitHub renders)")
+    parser.add_argument(
+        "--prices",
+        metavar="FILE",
+        type=Path,
+        action="append",
+        help="price table(s) in the Azure Retail Prices API's shape, replacing the built-in one "
+        "(repeatable; later files win; default: $AIINFRA_PRICES, else engine/prices/)",
+    )
+    parser.add_argument(
+        "--diagram",
+        metavar="FILE",
+        type=Path,
+        help="write a Mermaid diagram of the environment to FILE (.md: a Markdown page GitHub renders)",
+    )
     return parser
 
 
@@ -108,26 +158,41 @@ class Progress:
             print(f"… {text}", file=self.stream, flush=True)
 
 
-def render_preview_summary(plan: Plan, cost: CostEstimate, document: dict[str, Any], needs: list[QuotaNeed],
-                           style: Style, diff: PlanDiff | None = None) -> str:
+def render_preview_summary(
+    plan: Plan,
+    cost: CostEstimate,
+    document: dict[str, Any],
+    needs: list[QuotaNeed],
+    style: Style,
+    diff: PlanDiff | None = None,
+) -> str:
     """The one screen a reviewer reads first (at most 25 lines plus wrapped warnings)."""
     lines: list[str] = []
     if diff is not None:
         lines += render_header(diff, style, budget=False) + [""]
     custom = sum(1 for r in plan.resources if r.custom)
     idle, _, peak, _ = totals_cells(cost.totals)
-    rows = [("resources", f"{len(plan.resources)} ({custom} cloud resources, {len(plan.resources) - custom} "
-                          "components)"),
-            ("cost", f"idle {idle}/month, max {peak}/hour (list prices)")]
+    rows = [
+        ("resources", f"{len(plan.resources)} ({custom} cloud resources, {len(plan.resources) - custom} components)"),
+        ("cost", f"idle {idle}/month, max {peak}/hour (list prices)"),
+    ]
     for budget in cost.budgets:
         if budget.monthly:
             totals = cost.totals
             over = totals.max_monthly > budget.monthly or totals.max_unbounded
-            verdict = style.paint("a month at max scale exceeds it", "yellow") if over \
+            verdict = (
+                style.paint("a month at max scale exceeds it", "yellow")
+                if over
                 else style.paint("within it at max scale", "green")
-            rows.append(("budget", f"'{budget.name}' ${budget.monthly:,.0f}/month: idle "
-                                   f"{totals.idle_monthly / budget.monthly:.0%}, max scale "
-                                   f"{totals.max_monthly / budget.monthly:.0%}; {verdict}"))
+            )
+            rows.append(
+                (
+                    "budget",
+                    f"'{budget.name}' ${budget.monthly:,.0f}/month: idle "
+                    f"{totals.idle_monthly / budget.monthly:.0%}, max scale "
+                    f"{totals.max_monthly / budget.monthly:.0%}; {verdict}",
+                )
+            )
     policies = document.get("policies")
     if policies:
         mandatory, advisory = policies["summary"]["mandatory"], policies["summary"]["advisory"]
@@ -138,13 +203,21 @@ def render_preview_summary(plan: Plan, cost: CostEstimate, document: dict[str, A
     dedicated, low = gpu_vcpus(needs)
     gpus = sum(n.amount for n in needs if n.unit == "GPUs")
     if needs:
-        rows.append(("GPU quota", f"{dedicated:,.0f} dedicated + {low:,.0f} low-priority/Spot vCPUs, "
-                                  f"{gpus:,.0f} serverless GPU(s) at full scale (see Quota)"))
+        rows.append(
+            (
+                "GPU quota",
+                f"{dedicated:,.0f} dedicated + {low:,.0f} low-priority/Spot vCPUs, "
+                f"{gpus:,.0f} serverless GPU(s) at full scale (see Quota)",
+            )
+        )
     warnings = [*plan.warnings, *cost.warnings()]
     rows.append(("warnings", str(len(warnings))))
     width = max(len(k) for k, _ in rows)
-    lines.append(style.paint(f"Offline preview of stack '{plan.stack}' (project {plan.project}, program "
-                             f"{plan.program}/)", "bold"))
+    lines.append(
+        style.paint(
+            f"Offline preview of stack '{plan.stack}' (project {plan.project}, program {plan.program}/)", "bold"
+        )
+    )
     lines += [f"  {k.ljust(width)}  {v}" for k, v in rows]
     lines += [style.wrap(f"warning: {w}", "    ") for w in warnings[:SUMMARY_WARNINGS]]
     if len(warnings) > SUMMARY_WARNINGS:
@@ -158,15 +231,18 @@ def _stack_references(items: list[str]) -> dict[str, Path] | None:
     for item in items:
         name, sep, path = item.partition("=")
         if not sep or not name or not path:
-            print(f"error: {STACK_REFERENCE_FLAG} {item}: expected STACK=FILE, e.g. acme/network/prd=network-prd.json",
-                  file=sys.stderr)
+            print(
+                f"error: {STACK_REFERENCE_FLAG} {item}: expected STACK=FILE, e.g. acme/network/prd=network-prd.json",
+                file=sys.stderr,
+            )
             return None
         references[name] = Path(path)
     return references
 
 
-def _print_details(plan: Plan, cost: CostEstimate, needs: list[QuotaNeed], diff: PlanDiff | None, style: Style,
-                   out: TextIO) -> None:
+def _print_details(
+    plan: Plan, cost: CostEstimate, needs: list[QuotaNeed], diff: PlanDiff | None, style: Style, out: TextIO
+) -> None:
     """The full report after the summary (left out by --quiet): changes, tree, types, cost and quota."""
     if diff is not None and not diff.no_changes:
         print("\n" + "\n".join(render_changes(diff, style)), file=out)
@@ -178,8 +254,9 @@ def _print_details(plan: Plan, cost: CostEstimate, needs: list[QuotaNeed], diff:
     print("\n" + render_quota(needs), file=out)
 
 
-def preview(argv: list[str] | None = None, *, prog: str = "aiinfra preview",
-            default_project: Path | None = None) -> int:
+def preview(
+    argv: list[str] | None = None, *, prog: str = "aiinfra preview", default_project: Path | None = None
+) -> int:
     """`aiinfra preview`: one stack of a Pulumi project, offline. Returns the exit code."""
     args = _parser(prog, default_project or Path.cwd()).parse_args(argv)
     if args.policy_pack is None and not (Path(args.project_dir) / "policies" / "PulumiPolicy.yaml").is_file():
@@ -197,8 +274,9 @@ def preview(argv: list[str] | None = None, *, prog: str = "aiinfra preview",
         return EXIT_USAGE
     try:
         progress.step(f"running the program for stack '{args.env}'")
-        plan: Plan = run_program(args.project_dir, args.env, args.stack_file, semantics=args.semantics,
-                                 stack_references=references)
+        plan: Plan = run_program(
+            args.project_dir, args.env, args.stack_file, semantics=args.semantics, stack_references=references
+        )
     except ProgramFailure as exc:
         print(f"error: the program failed\n{exc}", file=sys.stderr)
         return EXIT_PROGRAM
@@ -230,8 +308,7 @@ def preview(argv: list[str] | None = None, *, prog: str = "aiinfra preview",
     diff = None
     if base is not None:
         progress.step(f"comparing with {args.compare}")
-        diff = diff_plans(base, document, prices, base_label=str(args.compare), new_label=f"this preview",
-                          new_cost=cost)
+        diff = diff_plans(base, document, prices, base_label=str(args.compare), new_label="this preview", new_cost=cost)
         document["diff"] = diff.as_json()
 
     print(render_preview_summary(plan, cost, document, needs, style, diff), file=out)
@@ -270,15 +347,23 @@ def write_text(text: str, target: Path) -> None:
 
 def diff(argv: list[str] | None = None, *, prog: str = "aiinfra diff") -> int:
     """`aiinfra diff BASE.json NEW.json`: what the change from one saved plan to another does. Returns the exit code."""
-    parser = argparse.ArgumentParser(prog=prog, description="Compare two plans written by `preview --json`: "
-                                     "creates, updates, replacements (and data loss), deletes, cost and policy deltas.")
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Compare two plans written by `preview --json`: "
+        "creates, updates, replacements (and data loss), deletes, cost and policy deltas.",
+    )
     parser.add_argument("base", type=Path, help="the plan before the change (e.g. from main)")
     parser.add_argument("new", type=Path, help="the plan after the change")
     parser.add_argument("--markdown", metavar="FILE", type=Path, help="write the comparison as a PR comment to FILE")
     parser.add_argument("--json", metavar="FILE", type=Path, help="write the comparison as JSON to FILE ('-': stdout)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary (data loss, counts, deltas)")
-    parser.add_argument("--prices", metavar="FILE", type=Path, action="append",
-                        help="price table(s) for both plans (default: $AIINFRA_PRICES, else engine/prices/)")
+    parser.add_argument(
+        "--prices",
+        metavar="FILE",
+        type=Path,
+        action="append",
+        help="price table(s) for both plans (default: $AIINFRA_PRICES, else engine/prices/)",
+    )
     args = parser.parse_args(argv)
     try:
         prices = load_price_table(args.prices)
@@ -300,8 +385,12 @@ def diff(argv: list[str] | None = None, *, prog: str = "aiinfra diff") -> int:
         lines += [""] + render_policy_delta(result.policy)
     print("\n".join(lines), file=out)
     if args.markdown:
-        document = {**new, "cost": new_cost.as_json(), "diff": result.as_json(),
-                    "quota": [n.as_json() for n in quota_needs(new_cost, resources)]}
+        document = {
+            **new,
+            "cost": new_cost.as_json(),
+            "diff": result.as_json(),
+            "quota": [n.as_json() for n in quota_needs(new_cost, resources)],
+        }
         write_text(render_markdown(document), args.markdown)
         print(f"markdown: wrote {args.markdown}", file=out)
     if args.json:
@@ -324,8 +413,10 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         known = ", ".join(COMMANDS)
-        print(f"usage: aiinfra {{{known}}} ...  (aiinfra COMMAND --help for its options)",
-              file=sys.stdout if argv and argv[0] in ("-h", "--help") else sys.stderr)
+        print(
+            f"usage: aiinfra {{{known}}} ...  (aiinfra COMMAND --help for its options)",
+            file=sys.stdout if argv and argv[0] in ("-h", "--help") else sys.stderr,
+        )
         exit_with(EXIT_OK if argv and argv[0] in ("-h", "--help") else EXIT_USAGE)
     exit_with(COMMANDS[argv[0]](argv[1:]))
 

@@ -11,66 +11,110 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .cost import PlanIndex, azure_name, dig, text_of
-from .plan import Registration
-from .plan import Plan
+from .plan import Plan, Registration
 
 # azure-native type (without the prefix) -> what a person calls it. Others: the type's name, split into words.
 _TITLES = {
-    "app:ContainerApp": "Container App", "app:Job": "Container Apps job",
-    "app:ManagedEnvironment": "Container Apps environment", "applicationinsights:Component": "Application Insights",
-    "batch:BatchAccount": "Batch account", "batch:Pool": "Batch pool", "cognitiveservices:Account": "AI services",
-    "compute:VirtualMachine": "VM", "compute:VirtualMachineScaleSet": "VM scale set", "consumption:Budget": "Budget",
-    "containerregistry:Registry": "Container registry", "containerservice:AgentPool": "AKS node pool",
-    "containerservice:ManagedCluster": "AKS cluster", "insights:Component": "Application Insights",
-    "keyvault:Vault": "Key Vault", "machinelearningservices:Compute": "ML compute",
-    "machinelearningservices:Workspace": "ML workspace", "managedidentity:UserAssignedIdentity": "Managed identity",
-    "network:AzureFirewall": "Azure Firewall", "network:NetworkSecurityGroup": "NSG",
-    "network:PrivateEndpoint": "Private endpoint", "network:VirtualNetwork": "VNet",
-    "operationalinsights:Workspace": "Log Analytics", "privatedns:PrivateZone": "Private DNS zone",
+    "app:ContainerApp": "Container App",
+    "app:Job": "Container Apps job",
+    "app:ManagedEnvironment": "Container Apps environment",
+    "applicationinsights:Component": "Application Insights",
+    "batch:BatchAccount": "Batch account",
+    "batch:Pool": "Batch pool",
+    "cognitiveservices:Account": "AI services",
+    "compute:VirtualMachine": "VM",
+    "compute:VirtualMachineScaleSet": "VM scale set",
+    "consumption:Budget": "Budget",
+    "containerregistry:Registry": "Container registry",
+    "containerservice:AgentPool": "AKS node pool",
+    "containerservice:ManagedCluster": "AKS cluster",
+    "insights:Component": "Application Insights",
+    "keyvault:Vault": "Key Vault",
+    "machinelearningservices:Compute": "ML compute",
+    "machinelearningservices:Workspace": "ML workspace",
+    "managedidentity:UserAssignedIdentity": "Managed identity",
+    "network:AzureFirewall": "Azure Firewall",
+    "network:NetworkSecurityGroup": "NSG",
+    "network:PrivateEndpoint": "Private endpoint",
+    "network:VirtualNetwork": "VNet",
+    "operationalinsights:Workspace": "Log Analytics",
+    "privatedns:PrivateZone": "Private DNS zone",
     "storage:StorageAccount": "Storage account",
 }
 
 # How the note counts plumbing, where the type's own name reads badly.
 _NOUNS = {
-    "authorization:ManagementLockAtResourceGroupLevel": "lock", "authorization:ManagementLockByScope": "lock",
-    "insights:DiagnosticSetting": "diagnostic setting", "monitor:DiagnosticSetting": "diagnostic setting",
-    "network:PrivateDnsZoneGroup": "DNS zone group", "privatedns:VirtualNetworkLink": "DNS zone VNet link",
-    "storage:ManagementPolicy": "storage lifecycle policy", "privatedns:PrivateRecordSet": "private DNS record",
+    "authorization:ManagementLockAtResourceGroupLevel": "lock",
+    "authorization:ManagementLockByScope": "lock",
+    "insights:DiagnosticSetting": "diagnostic setting",
+    "monitor:DiagnosticSetting": "diagnostic setting",
+    "network:PrivateDnsZoneGroup": "DNS zone group",
+    "privatedns:VirtualNetworkLink": "DNS zone VNet link",
+    "storage:ManagementPolicy": "storage lifecycle policy",
+    "privatedns:PrivateRecordSet": "private DNS record",
     "containerservice:MaintenanceConfiguration": "AKS maintenance window",
     "monitor:DataCollectionRuleAssociation": "data collection rule association",
 }
 
 # Plumbing: counted in the component's note, not drawn.
 _HIDDEN = {
-    "authorization:ManagementLockAtResourceGroupLevel", "authorization:ManagementLockByScope",
-    "authorization:PolicyAssignment", "authorization:RoleAssignment", "authorization:RoleDefinition",
-    "containerservice:MaintenanceConfiguration", "monitor:DataCollectionRuleAssociation",
-    "insights:DiagnosticSetting", "monitor:DiagnosticSetting", "storage:ManagementPolicy", "keyvault:AccessPolicy",
-    "keyvault:Key", "keyvault:Secret",
-    "machinelearningservices:ManagedNetworkSettingsRule", "managedidentity:FederatedIdentityCredential",
-    "network:PrivateDnsZoneGroup", "network:Route", "network:SecurityRule", "network:Subnet",
-    "network:SubnetNetworkSecurityGroupAssociation", "privatedns:PrivateRecordSet", "privatedns:PrivateZone",
-    "privatedns:VirtualNetworkLink", "resources:ResourceGroup", "storage:BlobContainer",
-    "storage:BlobServiceProperties", "storage:FileShare", "storage:Queue", "storage:Table",
+    "authorization:ManagementLockAtResourceGroupLevel",
+    "authorization:ManagementLockByScope",
+    "authorization:PolicyAssignment",
+    "authorization:RoleAssignment",
+    "authorization:RoleDefinition",
+    "containerservice:MaintenanceConfiguration",
+    "monitor:DataCollectionRuleAssociation",
+    "insights:DiagnosticSetting",
+    "monitor:DiagnosticSetting",
+    "storage:ManagementPolicy",
+    "keyvault:AccessPolicy",
+    "keyvault:Key",
+    "keyvault:Secret",
+    "machinelearningservices:ManagedNetworkSettingsRule",
+    "managedidentity:FederatedIdentityCredential",
+    "network:PrivateDnsZoneGroup",
+    "network:Route",
+    "network:SecurityRule",
+    "network:Subnet",
+    "network:SubnetNetworkSecurityGroupAssociation",
+    "privatedns:PrivateRecordSet",
+    "privatedns:PrivateZone",
+    "privatedns:VirtualNetworkLink",
+    "resources:ResourceGroup",
+    "storage:BlobContainer",
+    "storage:BlobServiceProperties",
+    "storage:FileShare",
+    "storage:Queue",
+    "storage:Table",
 }
 # Drawn as one node per component with a count: there are many and they matter only as a set.
 _GROUPED = {"privatedns:PrivateZone"}
 
 _SHAPES = {  # Mermaid node shapes: (open, close)
-    "storage:StorageAccount": ("[(", ")]"), "containerregistry:Registry": ("[(", ")]"),
-    "network:PrivateEndpoint": ("([", "])"), "network:VirtualNetwork": ("{{", "}}"),
+    "storage:StorageAccount": ("[(", ")]"),
+    "containerregistry:Registry": ("[(", ")]"),
+    "network:PrivateEndpoint": ("([", "])"),
+    "network:VirtualNetwork": ("{{", "}}"),
 }
 _CLASSES = {
-    "gpu": "fill:#fdecea,stroke:#c0392b", "network": "fill:#e8f1fb,stroke:#2e6da4",
-    "endpoint": "fill:#eef7ee,stroke:#3c8d3c", "note": "fill:#f7f7f7,stroke:#bbb,color:#555",
+    "gpu": "fill:#fdecea,stroke:#c0392b",
+    "network": "fill:#e8f1fb,stroke:#2e6da4",
+    "endpoint": "fill:#eef7ee,stroke:#3c8d3c",
+    "note": "fill:#f7f7f7,stroke:#bbb,color:#555",
 }
-_NETWORK_TYPES = {"network:VirtualNetwork", "network:AzureFirewall", "privatedns:PrivateZone",
-                  "network:NetworkSecurityGroup"}
+_NETWORK_TYPES = {
+    "network:VirtualNetwork",
+    "network:AzureFirewall",
+    "privatedns:PrivateZone",
+    "network:NetworkSecurityGroup",
+}
 
 
 def _short(type_token: str) -> str:
@@ -97,8 +141,9 @@ def _counted(noun: str, count: int) -> str:
 
 def _escape(text: str) -> str:
     """Text safe inside a quoted Mermaid label."""
-    return (text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
-            .replace("\n", " "))
+    return (
+        text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;").replace("\n", " ")
+    )
 
 
 def _label(*lines: str) -> str:
@@ -121,8 +166,10 @@ def _detail(r: Registration, by_id: dict[str, Registration]) -> str:
             size += f" x{_count(scale.get('minNodeCount', 0))}-{_count(scale.get('maxNodeCount'))}"
         return " ".join(p for p in (size, text_of(inner.get("vmPriority"))) if p)
     if short == "containerservice:AgentPool":
-        return f"{text_of(i.get('vmSize')) or ''} x{_count(i.get('minCount', i.get('count')))}-" \
-               f"{_count(i.get('maxCount', i.get('count')))} {text_of(i.get('scaleSetPriority')) or ''}".strip()
+        return (
+            f"{text_of(i.get('vmSize')) or ''} x{_count(i.get('minCount', i.get('count')))}-"
+            f"{_count(i.get('maxCount', i.get('count')))} {text_of(i.get('scaleSetPriority')) or ''}".strip()
+        )
     if short == "batch:Pool":
         return text_of(i.get("vmSize")) or ""
     if short == "containerservice:ManagedCluster":
@@ -130,15 +177,22 @@ def _detail(r: Registration, by_id: dict[str, Registration]) -> str:
         sizes = ", ".join(sorted({text_of(p.get("vmSize")) or "?" for p in pools}))
         return f"{text_of(dig(i, 'sku', 'tier')) or 'Free'} tier" + (f", {sizes}" if sizes else "")
     if short == "app:ManagedEnvironment":
-        kinds = sorted({text_of(p.get("workloadProfileType")) or "" for p in i.get("workloadProfiles") or []
-                        if isinstance(p, dict)} - {"", "Consumption"})
+        kinds = sorted(
+            {
+                text_of(p.get("workloadProfileType")) or ""
+                for p in i.get("workloadProfiles") or []
+                if isinstance(p, dict)
+            }
+            - {"", "Consumption"}
+        )
         return ", ".join(kinds)
     if short in ("app:ContainerApp", "app:Job"):
         profile = text_of(i.get("workloadProfileName"))
         env = by_id.get((text_of(i.get("managedEnvironmentId")) or text_of(i.get("environmentId")) or "").lower())
         profiles = (env.inputs.get("workloadProfiles") or []) if env else []
-        kinds = [text_of(p.get("workloadProfileType")) for p in profiles
-                 if isinstance(p, dict) and p.get("name") == profile]
+        kinds = [
+            text_of(p.get("workloadProfileType")) for p in profiles if isinstance(p, dict) and p.get("name") == profile
+        ]
         return f"on {kinds[0] or profile}" if kinds else f"on {profile}" if profile else ""
     if short == "machinelearningservices:Workspace":
         return text_of(dig(i, "managedNetwork", "isolationMode")) or ""
@@ -146,8 +200,6 @@ def _detail(r: Registration, by_id: dict[str, Registration]) -> str:
     if isinstance(sku, dict):
         return text_of(sku.get("tier")) or text_of(sku.get("name")) or ""
     return ""
-
-
 
 
 def _sanitize(text: str) -> str:
@@ -221,9 +273,12 @@ class _Builder:
             stem = key[:-4].lower()
             for other in self.resources:
                 other_kind = other.type.split(":")[-1].lower()
-                if (other.urn in self.drawn and azure_name(other) == value
-                        and (stem == "resource" or other_kind.endswith(stem) or stem.endswith(other_kind))
-                        and text_of(other.inputs.get("resourceGroupName")) in (group, None)):
+                if (
+                    other.urn in self.drawn
+                    and azure_name(other) == value
+                    and (stem == "resource" or other_kind.endswith(stem) or stem.endswith(other_kind))
+                    and text_of(other.inputs.get("resourceGroupName")) in (group, None)
+                ):
                     return other
         return None
 
@@ -256,8 +311,13 @@ class _Builder:
                     sub.hidden[r.type] += 1
             else:
                 detail = _detail(r, self.by_id)
-                self._add_node(r, sub, self._new_id("n", r.name), _label(title(r.type), azure_name(r), detail),
-                               gpu=re.search(r"\bStandard_N[A-Z]|GPU", detail) is not None)
+                self._add_node(
+                    r,
+                    sub,
+                    self._new_id("n", r.name),
+                    _label(title(r.type), azure_name(r), detail),
+                    gpu=re.search(r"\bStandard_N[A-Z]|GPU", detail) is not None,
+                )
         self._add_grouped_nodes(grouped)
         for r in hidden:
             owner = self._owner(r)
@@ -301,8 +361,15 @@ class _Builder:
         (sub.nodes if sub else self.diagram.loose).append(node_id)
         self.node_of[r.urn] = node_id
         self.drawn.add(r.urn)
-        css = ("endpoint" if short == "network:PrivateEndpoint" else "gpu" if gpu
-               else "network" if short in _NETWORK_TYPES else None)
+        css = (
+            "endpoint"
+            if short == "network:PrivateEndpoint"
+            else "gpu"
+            if gpu
+            else "network"
+            if short in _NETWORK_TYPES
+            else None
+        )
         if css:
             self.diagram.classes.setdefault(css, []).append(node_id)
 
@@ -352,16 +419,19 @@ class _Builder:
             if vnet:
                 self.diagram.edges.discard((source, "-->", vnet))
                 self.diagram.edges.add((source, "-.->", vnet))
-            connections = [*(pe.inputs.get("privateLinkServiceConnections") or []),
-                           *(pe.inputs.get("manualPrivateLinkServiceConnections") or [])]
+            connections = [
+                *(pe.inputs.get("privateLinkServiceConnections") or []),
+                *(pe.inputs.get("manualPrivateLinkServiceConnections") or []),
+            ]
             for connection in connections:
                 target = self.by_id.get((text_of(dig(connection, "privateLinkServiceId")) or "").lower())
                 if target is None or not self.node_of.get(target.urn):
                     continue
                 groups = ",".join(g for g in connection.get("groupIds") or [] if isinstance(g, str))
                 self.diagram.edges.discard((source, "-->", self.node_of[target.urn]))
-                self.diagram.edges.add((source, f'-->|"{_escape(groups)}"|' if groups else "-->",
-                                        self.node_of[target.urn]))
+                self.diagram.edges.add(
+                    (source, f'-->|"{_escape(groups)}"|' if groups else "-->", self.node_of[target.urn])
+                )
 
 
 def build(plan: Plan | Iterable[Registration]) -> Diagram:
@@ -376,12 +446,14 @@ def render_mermaid(plan: Plan | Iterable[Registration]) -> str:
 def render_markdown(plan: Plan, command: str | None = None) -> str:
     """A Markdown page with the diagram in a ```mermaid block, which GitHub renders."""
     made_by = f" by `{command}`" if command else ""
-    return (f"<!-- Generated{made_by}; do not edit by hand. -->\n"
-            f"# Architecture: {plan.project} / {plan.stack}\n\n"
-            "Top-level components are boxes; arrows point from a resource to what it depends on; dotted arrows join "
-            "private endpoints to their VNet. Plumbing (role assignments, DNS zone groups, subnets ...) is counted in "
-            "each component's grey note.\n\n"
-            f"```mermaid\n{render_mermaid(plan)}```\n")
+    return (
+        f"<!-- Generated{made_by}; do not edit by hand. -->\n"
+        f"# Architecture: {plan.project} / {plan.stack}\n\n"
+        "Top-level components are boxes; arrows point from a resource to what it depends on; dotted arrows join "
+        "private endpoints to their VNet. Plumbing (role assignments, DNS zone groups, subnets ...) is counted in "
+        "each component's grey note.\n\n"
+        f"```mermaid\n{render_mermaid(plan)}```\n"
+    )
 
 
 def write_diagram(plan: Plan, target: Path, command: str | None = None) -> None:

@@ -22,9 +22,10 @@ update stops until the program drops `protect`.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from aiinfra.catalog.create_only import holds_data, immutable, path_params
 
@@ -69,10 +70,13 @@ def load_plan_document(path: Path | str) -> dict[str, Any]:
 def check_plan_document(document: Any, where: str) -> None:
     plan = document.get("plan") if isinstance(document, dict) else None
     resources = plan.get("resources") if isinstance(plan, dict) else None
-    if not isinstance(resources, list) or not all(isinstance(r, dict) and isinstance(r.get("urn"), str)
-                                                  for r in resources):
-        raise DiffError(f"{where}: not a plan this tool wrote: expected 'plan.resources', a list of resources with a "
-                        "'urn' (write one with `preview ENV --json FILE`)")
+    if not isinstance(resources, list) or not all(
+        isinstance(r, dict) and isinstance(r.get("urn"), str) for r in resources
+    ):
+        raise DiffError(
+            f"{where}: not a plan this tool wrote: expected 'plan.resources', a list of resources with a "
+            "'urn' (write one with `preview ENV --json FILE`)"
+        )
 
 
 def _resources(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -105,8 +109,16 @@ class PropertyChange:
     def as_json(self) -> dict[str, Any]:
         def plain(v: Any) -> Any:
             return None if v is MISSING else v
-        return {"path": self.path, "old": plain(self.old), "new": plain(self.new), "oldAbsent": self.old is MISSING,
-                "newAbsent": self.new is MISSING, "effect": self.effect, "why": self.why}
+
+        return {
+            "path": self.path,
+            "old": plain(self.old),
+            "new": plain(self.new),
+            "oldAbsent": self.old is MISSING,
+            "newAbsent": self.new is MISSING,
+            "effect": self.effect,
+            "why": self.why,
+        }
 
 
 @dataclass
@@ -143,15 +155,27 @@ class ResourceChange:
             why = " because " + ", ".join(f"{p.path} changes" for p in self.replaced_by[:3])
         text = f"{self.type.split(':')[-1]} '{self.name}' ({self.component}) would be {verb}{why}, losing {what}"
         if self.protect:
-            text += ("; it is protected, so `pulumi up` stops here until the program drops `protect`: "
-                     "back up or migrate first")
+            text += (
+                "; it is protected, so `pulumi up` stops here until the program drops `protect`: "
+                "back up or migrate first"
+            )
         return text
 
     def as_json(self) -> dict[str, Any]:
-        return {"urn": self.urn, "type": self.type, "name": self.name, "component": self.component,
-                "componentType": self.component_type, "op": self.op, "custom": self.custom, "protect": self.protect,
-                "dataLoss": self.data_loss, "holds": self.holds, "deleteBeforeReplace": self.delete_before_replace,
-                "properties": [p.as_json() for p in self.properties]}
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "component": self.component,
+            "componentType": self.component_type,
+            "op": self.op,
+            "custom": self.custom,
+            "protect": self.protect,
+            "dataLoss": self.data_loss,
+            "holds": self.holds,
+            "deleteBeforeReplace": self.delete_before_replace,
+            "properties": [p.as_json() for p in self.properties],
+        }
 
 
 def _leaf_changes(old: Any, new: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
@@ -209,10 +233,18 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
 
 def _change_of(urn: str, op: str, r: Mapping[str, Any], by: Mapping[str, Mapping[str, Any]]) -> ResourceChange:
     component, component_type = _top_component(urn, by)
-    return ResourceChange(urn=urn, type=str(r.get("type")), name=str(r.get("name")), component=component,
-                          component_type=component_type, op=op, custom=bool(r.get("custom", True)),
-                          protect=bool(r.get("protect")), holds=holds_data(str(r.get("type"))),
-                          delete_before_replace=bool(r.get("deleteBeforeReplace")))
+    return ResourceChange(
+        urn=urn,
+        type=str(r.get("type")),
+        name=str(r.get("name")),
+        component=component,
+        component_type=component_type,
+        op=op,
+        custom=bool(r.get("custom", True)),
+        protect=bool(r.get("protect")),
+        holds=holds_data(str(r.get("type"))),
+        delete_before_replace=bool(r.get("deleteBeforeReplace")),
+    )
 
 
 def _options(r: Mapping[str, Any]) -> tuple[list[str], list[str]]:
@@ -257,15 +289,18 @@ def diff_resources(base: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[lis
     return ordered, unchanged
 
 
-def _cascade(changes: dict[str, ResourceChange], old_by: Mapping[str, Mapping[str, Any]],
-             new_by: Mapping[str, Mapping[str, Any]]) -> None:
+def _cascade(
+    changes: dict[str, ResourceChange], old_by: Mapping[str, Mapping[str, Any]], new_by: Mapping[str, Mapping[str, Any]]
+) -> None:
     """A replaced resource's id (and URN reference) is new: inputs that hold it change, as `pulumi preview` shows."""
     for _ in range(10):
         replaced = {c.urn for c in changes.values() if c.op == REPLACE}
         handles: dict[str, str] = {}
         for urn in replaced:
             old_id = old_by[urn].get("id")
-            if isinstance(old_id, str) and old_id and old_id != COMPUTED:  # unknown ids (preview semantics) match nothing
+            if (
+                isinstance(old_id, str) and old_id and old_id != COMPUTED
+            ):  # unknown ids (preview semantics) match nothing
                 handles[old_id.lower()] = urn
             handles[urn.lower()] = urn
         grew = False
@@ -321,10 +356,24 @@ class CostRow:
 
     def as_json(self) -> dict[str, Any]:
         def side(t: Totals | None) -> dict[str, Any] | None:
-            return None if t is None else {"idleMonthly": round(t.idle_monthly, 2), "maxHourly": round(t.max_hourly, 4),
-                                           "complete": t.idle_complete and t.max_complete}
-        return {"component": self.component, "type": self.type, "base": side(self.base), "new": side(self.new),
-                "idleMonthlyDelta": round(self.idle_delta, 2), "maxHourlyDelta": round(self.max_delta, 4)}
+            return (
+                None
+                if t is None
+                else {
+                    "idleMonthly": round(t.idle_monthly, 2),
+                    "maxHourly": round(t.max_hourly, 4),
+                    "complete": t.idle_complete and t.max_complete,
+                }
+            )
+
+        return {
+            "component": self.component,
+            "type": self.type,
+            "base": side(self.base),
+            "new": side(self.new),
+            "idleMonthlyDelta": round(self.idle_delta, 2),
+            "maxHourlyDelta": round(self.max_delta, 4),
+        }
 
 
 @dataclass
@@ -340,19 +389,35 @@ class CostDelta:
         return [r for r in self.rows if abs(r.idle_delta) >= 0.005 or abs(r.max_delta) >= 0.00005]
 
     def as_json(self) -> dict[str, Any]:
-        return {"currency": self.currency, "total": self.total.as_json(), "components": [r.as_json() for r in self.rows],
-                "budgets": [{"name": n, "monthly": m} for n, m in self.budgets], "budgetWarnings": self.budget_warnings}
+        return {
+            "currency": self.currency,
+            "total": self.total.as_json(),
+            "components": [r.as_json() for r in self.rows],
+            "budgets": [{"name": n, "monthly": m} for n, m in self.budgets],
+            "budgetWarnings": self.budget_warnings,
+        }
 
 
 def cost_delta(base: CostEstimate, new: CostEstimate) -> CostDelta:
     base_groups = {(g.name, g.type): g for g in base.groups}
     new_groups = {(g.name, g.type): g for g in new.groups}
-    rows = [CostRow(name, kind, base_groups[(name, kind)].totals if (name, kind) in base_groups else None,
-                    new_groups[(name, kind)].totals if (name, kind) in new_groups else None)
-            for name, kind in sorted(set(base_groups) | set(new_groups))]
+    rows = [
+        CostRow(
+            name,
+            kind,
+            base_groups[(name, kind)].totals if (name, kind) in base_groups else None,
+            new_groups[(name, kind)].totals if (name, kind) in new_groups else None,
+        )
+        for name, kind in sorted(set(base_groups) | set(new_groups))
+    ]
     total = CostRow(f"total ({new.stack})", "", base.totals, new.totals)
-    return CostDelta(rows=rows, total=total, currency=new.prices.currency,
-                     budgets=[(b.name, b.monthly) for b in new.budgets], budget_warnings=new.warnings())
+    return CostDelta(
+        rows=rows,
+        total=total,
+        currency=new.prices.currency,
+        budgets=[(b.name, b.monthly) for b in new.budgets],
+        budget_warnings=new.warnings(),
+    )
 
 
 # ----------------------------------------------------------------------------------------------- policy delta
@@ -369,12 +434,24 @@ class Finding:
 
     @classmethod
     def of(cls, v: Mapping[str, Any]) -> Finding:
-        return cls(str(v.get("policy")), str(v.get("enforcementLevel")), str(v.get("resourceType")),
-                   str(v.get("resourceName")), str(v.get("urn")), str(v.get("message")))
+        return cls(
+            str(v.get("policy")),
+            str(v.get("enforcementLevel")),
+            str(v.get("resourceType")),
+            str(v.get("resourceName")),
+            str(v.get("urn")),
+            str(v.get("message")),
+        )
 
     def as_json(self) -> dict[str, str]:
-        return {"policy": self.policy, "enforcementLevel": self.level, "resourceType": self.resource_type,
-                "resourceName": self.resource_name, "urn": self.urn, "message": self.message}
+        return {
+            "policy": self.policy,
+            "enforcementLevel": self.level,
+            "resourceType": self.resource_type,
+            "resourceName": self.resource_name,
+            "urn": self.urn,
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -388,9 +465,15 @@ class PolicyDelta:
     advisory: int
 
     def as_json(self) -> dict[str, Any]:
-        return {"new": [f.as_json() for f in self.new], "resolved": [f.as_json() for f in self.resolved],
-                "unchanged": self.unchanged, "baseHasPolicies": self.base_ran, "newHasPolicies": self.new_ran,
-                "mandatory": self.mandatory, "advisory": self.advisory}
+        return {
+            "new": [f.as_json() for f in self.new],
+            "resolved": [f.as_json() for f in self.resolved],
+            "unchanged": self.unchanged,
+            "baseHasPolicies": self.base_ran,
+            "newHasPolicies": self.new_ran,
+            "mandatory": self.mandatory,
+            "advisory": self.advisory,
+        }
 
 
 def _findings(document: Mapping[str, Any]) -> list[Finding] | None:
@@ -407,10 +490,12 @@ def policy_delta(base: Mapping[str, Any], new: Mapping[str, Any]) -> PolicyDelta
     if now is None:
         return PolicyDelta([], [], 0, old is not None, False, 0, 0)
     fresh = sorted(new_set - old_set, key=lambda f: (f.level != "mandatory", f.policy, f.resource_name))
-    gone = sorted(old_set - new_set, key=lambda f: (f.level != "mandatory", f.policy, f.resource_name)) \
-        if old is not None else []
-    return PolicyDelta(fresh, gone, len(new_set & old_set), old is not None, True, mandatory,
-                       len(new_set) - mandatory)
+    gone = (
+        sorted(old_set - new_set, key=lambda f: (f.level != "mandatory", f.policy, f.resource_name))
+        if old is not None
+        else []
+    )
+    return PolicyDelta(fresh, gone, len(new_set & old_set), old is not None, True, mandatory, len(new_set) - mandatory)
 
 
 # -------------------------------------------------------------------------------------------------- the whole
@@ -454,18 +539,27 @@ class PlanDiff:
         if self.no_changes:
             return f"no changes ({self.unchanged} resources unchanged)"
         n = self.counts()
-        return (f"{n[CREATE]} to create, {n[UPDATE]} to update, {n[REPLACE]} to replace, {n[DELETE]} to delete "
-                f"({self.unchanged} unchanged)")
+        return (
+            f"{n[CREATE]} to create, {n[UPDATE]} to update, {n[REPLACE]} to replace, {n[DELETE]} to delete "
+            f"({self.unchanged} unchanged)"
+        )
 
     def as_json(self) -> dict[str, Any]:
-        return {"base": self.base_label, "new": self.new_label, "stack": self.stack, "baseStack": self.base_stack,
-                "summary": self.summary_line(),
-                "counts": self.counts(), "unchanged": self.unchanged, "noChanges": self.no_changes,
-                "dataLoss": [c.data_loss_text() for c in self.data_loss],
-                "refused": [{"urn": c.urn, "paths": [p.path for p in c.refused]} for c in self.refused],
-                "changes": [c.as_json() for c in self.changes],
-                "cost": self.cost.as_json() if self.cost else None,
-                "policies": self.policy.as_json() if self.policy else None}
+        return {
+            "base": self.base_label,
+            "new": self.new_label,
+            "stack": self.stack,
+            "baseStack": self.base_stack,
+            "summary": self.summary_line(),
+            "counts": self.counts(),
+            "unchanged": self.unchanged,
+            "noChanges": self.no_changes,
+            "dataLoss": [c.data_loss_text() for c in self.data_loss],
+            "refused": [{"urn": c.urn, "paths": [p.path for p in c.refused]} for c in self.refused],
+            "changes": [c.as_json() for c in self.changes],
+            "cost": self.cost.as_json() if self.cost else None,
+            "policies": self.policy.as_json() if self.policy else None,
+        }
 
 
 def estimate_document(document: Mapping[str, Any], prices: PriceTable, where: str) -> CostEstimate:
@@ -476,15 +570,21 @@ def estimate_document(document: Mapping[str, Any], prices: PriceTable, where: st
     return estimate(resources, prices, stack=stack)
 
 
-def diff_plans(base: Mapping[str, Any], new: Mapping[str, Any], prices: PriceTable | None = None, *,
-               base_label: str = "base", new_label: str = "new", new_cost: CostEstimate | None = None) -> PlanDiff:
+def diff_plans(
+    base: Mapping[str, Any],
+    new: Mapping[str, Any],
+    prices: PriceTable | None = None,
+    *,
+    base_label: str = "base",
+    new_label: str = "new",
+    new_cost: CostEstimate | None = None,
+) -> PlanDiff:
     """Compare two plan documents: resources, and (with `prices`) cost, and policy findings when both have them."""
     check_plan_document(base, base_label)
     check_plan_document(new, new_label)
     changes, unchanged = diff_resources(base, new)
     stack = str(new["plan"].get("stack") or "")
-    result = PlanDiff(base_label, new_label, stack, changes, unchanged,
-                      base_stack=str(base["plan"].get("stack") or ""))
+    result = PlanDiff(base_label, new_label, stack, changes, unchanged, base_stack=str(base["plan"].get("stack") or ""))
     if prices is not None:
         base_cost = estimate_document(base, prices, base_label)
         result.cost = cost_delta(base_cost, new_cost or estimate_document(new, prices, new_label))
@@ -507,7 +607,7 @@ def show_value(value: Any, limit: int = 70) -> str:
     if len(text) <= limit:
         return text
     head = limit // 3  # ids differ at their end: keep both ends
-    return text[:head] + "…" + text[len(text) - (limit - head - 1):]
+    return text[:head] + "…" + text[len(text) - (limit - head - 1) :]
 
 
 def money(value: float, signed: bool = False) -> str:
@@ -522,13 +622,21 @@ def money(value: float, signed: bool = False) -> str:
 
 def cost_cells(row: CostRow) -> tuple[str, str, str, str, str, str]:
     """base idle, new idle, idle delta, base max, new max, max delta (lower bounds marked ≥)."""
+
     def side(t: Totals | None, monthly: bool) -> str:
         if t is None:
             return "-"
         complete = t.idle_complete if monthly else t.max_complete
         return ("" if complete else "≥ ") + money(t.idle_monthly if monthly else t.max_hourly)
-    return (side(row.base, True), side(row.new, True), money(row.idle_delta, signed=True),
-            side(row.base, False), side(row.new, False), money(row.max_delta, signed=True))
+
+    return (
+        side(row.base, True),
+        side(row.new, True),
+        money(row.idle_delta, signed=True),
+        side(row.base, False),
+        side(row.new, False),
+        money(row.max_delta, signed=True),
+    )
 
 
 def _op_style(op: str) -> tuple[str, ...]:
@@ -545,19 +653,28 @@ def render_header(diff: PlanDiff, style: Style, budget: bool = True) -> list[str
         lines.append(style.wrap(style.paint("DATA LOSS: ", "red", "bold") + change.data_loss_text(), "  "))
     for change in diff.refused:
         paths = ", ".join(f"{p.path} {show_value(p.old, 30)} -> {show_value(p.new, 30)}" for p in change.refused)
-        lines.append(style.wrap(style.paint("REFUSED: ", "red", "bold") +
-                                f"{change.type.split(':')[-1]} '{change.name}' ({change.component}): {paths}; "
-                                f"{change.refused[0].why}; `pulumi up` fails on it", "  "))
+        lines.append(
+            style.wrap(
+                style.paint("REFUSED: ", "red", "bold")
+                + f"{change.type.split(':')[-1]} '{change.name}' ({change.component}): {paths}; "
+                f"{change.refused[0].why}; `pulumi up` fails on it",
+                "  ",
+            )
+        )
     summary = diff.summary_line()
     lines.append(style.paint("Plan: " + summary, "bold"))
     if diff.cost is not None:
         idle_base, idle_new, idle_delta, max_base, max_new, max_delta = cost_cells(diff.cost.total)
-        lines.append(f"Cost: idle {idle_base} -> {idle_new}/month ({idle_delta}); "
-                     f"max {max_base} -> {max_new}/hour ({max_delta})")
+        lines.append(
+            f"Cost: idle {idle_base} -> {idle_new}/month ({idle_delta}); max {max_base} -> {max_new}/hour ({max_delta})"
+        )
         if budget:
             names = "; ".join(f"budget '{name}' {money(m)}/month" for name, m in diff.cost.budgets if m) or "no budget"
-            verdict = (style.paint("see warnings", "yellow") if diff.cost.budget_warnings
-                       else style.paint("within budget", "green"))
+            verdict = (
+                style.paint("see warnings", "yellow")
+                if diff.cost.budget_warnings
+                else style.paint("within budget", "green")
+            )
             lines.append(f"Budget (new plan): {names}: {verdict}")
             for warning in diff.cost.budget_warnings:
                 lines.append(style.wrap("warning: " + warning, "  "))
@@ -568,8 +685,10 @@ def render_header(diff: PlanDiff, style: Style, budget: bool = True) -> list[str
         else:
             base = "" if p.base_ran else " (the base plan has no policy results: every finding counts as new)"
             new_mandatory = sum(1 for f in p.new if f.level == "mandatory")
-            lines.append(f"Policies: {len(p.new)} new finding(s) ({new_mandatory} mandatory), {len(p.resolved)} "
-                         f"resolved; now {p.mandatory} mandatory, {p.advisory} advisory{base}")
+            lines.append(
+                f"Policies: {len(p.new)} new finding(s) ({new_mandatory} mandatory), {len(p.resolved)} "
+                f"resolved; now {p.mandatory} mandatory, {p.advisory} advisory{base}"
+            )
     return lines
 
 
@@ -607,8 +726,9 @@ def render_cost_delta(delta: CostDelta) -> list[str]:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     out = ["Cost delta (list prices; ≥ some item unpriced):"]
     for r in [header, *rows]:
-        out.append(("  " + "  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i])
-                                     for i, c in enumerate(r))).rstrip())
+        out.append(
+            ("  " + "  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(r))).rstrip()
+        )
     return out
 
 

@@ -27,9 +27,10 @@ import os
 import runpy
 import sys
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 EXIT_OK, EXIT_USAGE, EXIT_PROGRAM = 0, 2, 3
 SUPPORTED_SDK_MAJOR = 3
@@ -84,15 +85,19 @@ def _check_sdk() -> None:
         found = "unknown"
     major = found.split(".")[0]
     if major.isdigit() and int(major) != SUPPORTED_SDK_MAJOR:
-        raise UsageError(f"the program uses pulumi {found}; the offline engine drives the mock runtime of pulumi "
-                         f"{SUPPORTED_SDK_MAJOR}.x only")
+        raise UsageError(
+            f"the program uses pulumi {found}; the offline engine drives the mock runtime of pulumi "
+            f"{SUPPORTED_SDK_MAJOR}.x only"
+        )
     try:
         import pulumi  # noqa: F401
         from pulumi.runtime.mocks import MockMonitor, set_mocks  # noqa: F401
         from pulumi.runtime.stack import run_in_stack  # noqa: F401
     except ImportError as exc:
-        raise UsageError(f"the program's interpreter ({sys.executable}) cannot import the pulumi SDK's mock runtime "
-                         f"({exc}); install the program's requirements (`pulumi install`) first") from None
+        raise UsageError(
+            f"the program's interpreter ({sys.executable}) cannot import the pulumi SDK's mock runtime "
+            f"({exc}); install the program's requirements (`pulumi install`) first"
+        ) from None
 
 
 @contextlib.contextmanager
@@ -134,12 +139,18 @@ def _user_frames(exc: BaseException, root: Path) -> str:
 
     def own(frame: traceback.FrameSummary) -> bool:
         name = frame.filename
-        return name.startswith(root_text) and not name.startswith(engine_text) and \
-            f"{os.sep}site-packages{os.sep}" not in name
+        return (
+            name.startswith(root_text)
+            and not name.startswith(engine_text)
+            and f"{os.sep}site-packages{os.sep}" not in name
+        )
 
     kept = [f for f in frames if own(f)]
-    lines = ["Traceback (the program's frames):\n", *traceback.format_list(kept)] if kept else \
-        ["(raised by the pulumi SDK while resolving the program's values, outside the program's own code)\n"]
+    lines = (
+        ["Traceback (the program's frames):\n", *traceback.format_list(kept)]
+        if kept
+        else ["(raised by the pulumi SDK while resolving the program's values, outside the program's own code)\n"]
+    )
     lines += traceback.format_exception_only(type(exc), exc)
     return "".join(lines).rstrip()
 

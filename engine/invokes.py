@@ -40,11 +40,15 @@ from pulumi.runtime import rpc
 from . import arm
 
 # A field of a `list*` answer that is metadata, not the secret itself.
-_NOT_SECRET = re.compile(r"(?i)^(id|name|type|kind|location|keyName|userName|username|permissions|creationTime|"
-                         r"expiry|.*Name|.*Id|.*Time|.*Date|.*Type)$")
+_NOT_SECRET = re.compile(
+    r"(?i)^(id|name|type|kind|location|keyName|userName|username|permissions|creationTime|"
+    r"expiry|.*Name|.*Id|.*Time|.*Date|.*Type)$"
+)
 # A field that is a secret whatever answers it.
-_ALWAYS_SECRET = re.compile(r"(?i)(password|secret|connectionStrings?$|sharedKey|accessKey|primaryKey|"
-                            r"secondaryKey|token$|kubeconfig)")
+_ALWAYS_SECRET = re.compile(
+    r"(?i)(password|secret|connectionStrings?$|sharedKey|accessKey|primaryKey|"
+    r"secondaryKey|token$|kubeconfig)"
+)
 _UUID_FIELD = re.compile(r"(?:Id|ID|Guid)$")
 _URL_FIELD = re.compile(r"(?i)(url|uri|endpoint)$")
 _MAX_DEPTH = 4  # output types nest; deeper than this a field is left out (None), as an optional field would be
@@ -164,8 +168,10 @@ class _Answer:
         return None
 
     def object(self, cls: type, path: str, depth: int) -> dict[str, Any]:
-        return {name: self.value(annotation, f"{path}.{name}" if path else name, name, depth)
-                for name, annotation in sorted(_field_types(cls).items())}
+        return {
+            name: self.value(annotation, f"{path}.{name}" if path else name, name, depth)
+            for name, annotation in sorted(_field_types(cls).items())
+        }
 
 
 def _resource_token(token: str) -> str | None:
@@ -208,20 +214,38 @@ def _known_answer(token: str, args: Mapping[str, Any], answer: _Answer) -> dict[
     if token.startswith("azure-native:storage:") and function == "listStorageAccountKeys":
         # Storage Accounts - List Keys: two keys, key1 and key2, permissions "FULL"
         # (https://learn.microsoft.com/rest/api/storagerp/storage-accounts/list-keys).
-        return {"keys": [{"keyName": key, "permissions": "FULL", "creationTime": "2026-01-01T00:00:00Z",
-                          "value": secret(_fake_secret(answer.seed, key, size=64))} for key in ("key1", "key2")]}
+        return {
+            "keys": [
+                {
+                    "keyName": key,
+                    "permissions": "FULL",
+                    "creationTime": "2026-01-01T00:00:00Z",
+                    "value": secret(_fake_secret(answer.seed, key, size=64)),
+                }
+                for key in ("key1", "key2")
+            ]
+        }
     if token.startswith("azure-native:containerregistry:") and function == "listRegistryCredentials":
         # Registries - List Credentials: the admin user is the registry's name, with two passwords
         # (https://learn.microsoft.com/rest/api/containerregistry/registries/list-credentials).
-        return {"username": str(args.get("registryName", "registry")),
-                "passwords": [{"name": name, "value": secret(_fake_secret(answer.seed, name, size=24))}
-                              for name in ("password", "password2")]}
-    if token.startswith("azure-native:containerservice:") and function.startswith("listManagedCluster") \
-            and function.endswith("Credentials"):
+        return {
+            "username": str(args.get("registryName", "registry")),
+            "passwords": [
+                {"name": name, "value": secret(_fake_secret(answer.seed, name, size=24))}
+                for name in ("password", "password2")
+            ],
+        }
+    if (
+        token.startswith("azure-native:containerservice:")
+        and function.startswith("listManagedCluster")
+        and function.endswith("Credentials")
+    ):
         # Managed Clusters - List Cluster User/Admin/Monitoring User Credentials: `kubeconfigs[].value` is the
         # base64 of a kubeconfig YAML (https://learn.microsoft.com/rest/api/aks/managed-clusters/list-cluster-user-credentials).
-        user = {"listManagedClusterAdminCredentials": "clusterAdmin",
-                "listManagedClusterMonitoringUserCredentials": "clusterMonitoringUser"}.get(function, "clusterUser")
+        user = {
+            "listManagedClusterAdminCredentials": "clusterAdmin",
+            "listManagedClusterMonitoringUserCredentials": "clusterMonitoringUser",
+        }.get(function, "clusterUser")
         cluster = str(args.get("resourceName", "cluster"))
         kubeconfig = (
             "apiVersion: v1\nkind: Config\n"

@@ -8,7 +8,8 @@ of adding a new one on every push.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from .diff import COMPUTED, MISSING, money, show_value
 
@@ -25,9 +26,12 @@ def _cell(value: Any) -> str:
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], align: str = "", max_rows: int = 200) -> list[str]:
     rows = list(rows)
-    out = ["| " + " | ".join(header) + " |",
-           "|" + "|".join(("---:" if a == "r" else "---") for a in (align or "l" * len(header)).ljust(len(header), "l"))
-           + "|"]
+    out = [
+        "| " + " | ".join(header) + " |",
+        "|"
+        + "|".join(("---:" if a == "r" else "---") for a in (align or "l" * len(header)).ljust(len(header), "l"))
+        + "|",
+    ]
     out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows[:max_rows]]
     if len(rows) > max_rows:
         out.append(f"\n_{len(rows) - max_rows} more rows left out; the full list is in the plan JSON artifact._")
@@ -56,16 +60,28 @@ def _diff_callouts(diff: Mapping[str, Any]) -> list[str]:
     for text in losses[:_CALLOUTS]:
         out += ["> [!CAUTION]", f"> **DATA LOSS:** {text}", ""]
     if len(losses) > _CALLOUTS:
-        out += ["> [!CAUTION]", f"> **DATA LOSS** on {len(losses) - _CALLOUTS} more resources: see the changes below", ""]
+        out += [
+            "> [!CAUTION]",
+            f"> **DATA LOSS** on {len(losses) - _CALLOUTS} more resources: see the changes below",
+            "",
+        ]
     refused = {r["urn"]: r["paths"] for r in diff.get("refused") or []}
     refusals = [c for c in diff.get("changes") or [] if c["urn"] in refused]
     for change in refusals[:_CALLOUTS]:
         reasons = [p for p in change["properties"] if p["effect"] == "refused"]
-        out += ["> [!WARNING]", f"> **REFUSED:** {change['type'].split(':')[-1]} `{change['name']}`: "
-                + "; ".join(f"`{p['path']}`: {p['why']}" for p in reasons) + " — `pulumi up` fails on it", ""]
+        out += [
+            "> [!WARNING]",
+            f"> **REFUSED:** {change['type'].split(':')[-1]} `{change['name']}`: "
+            + "; ".join(f"`{p['path']}`: {p['why']}" for p in reasons)
+            + " — `pulumi up` fails on it",
+            "",
+        ]
     if len(refusals) > _CALLOUTS:
-        out += ["> [!WARNING]", f"> **REFUSED** on {len(refusals) - _CALLOUTS} more resources: see the changes below",
-                ""]
+        out += [
+            "> [!WARNING]",
+            f"> **REFUSED** on {len(refusals) - _CALLOUTS} more resources: see the changes below",
+            "",
+        ]
     return out
 
 
@@ -80,9 +96,15 @@ def _change_rows(changes: list[Any]) -> list[list[Any]]:
             rows.append([SYMBOL[c["op"]], c["component"], f"{c['type'].split(':', 1)[-1]} `{c['name']}`", "", ""])
         for p in props:
             effect = {"replace": "**forces replacement**", "refused": "**Azure refuses**"}.get(p["effect"], "")
-            rows.append([SYMBOL[c["op"]], c["component"], f"{c['type'].split(':', 1)[-1]} `{c['name']}`",
-                         f"`{p['path']}`: {_value(p['old'], p['oldAbsent'])} → {_value(p['new'], p['newAbsent'])}",
-                         effect])
+            rows.append(
+                [
+                    SYMBOL[c["op"]],
+                    c["component"],
+                    f"{c['type'].split(':', 1)[-1]} `{c['name']}`",
+                    f"`{p['path']}`: {_value(p['old'], p['oldAbsent'])} → {_value(p['new'], p['newAbsent'])}",
+                    effect,
+                ]
+            )
     return rows
 
 
@@ -97,16 +119,23 @@ def _diff_section(diff: Mapping[str, Any], max_rows: int) -> list[str]:
             if not _is_component(c):
                 counts = by_component.setdefault(c["component"], {k: 0 for k in SYMBOL})
                 counts[c["op"]] += 1
-        out += _table(["component", "+ create", "~ update", "± replace", "- delete"],
-                      ([name, n["create"], n["update"], n["replace"], n["delete"]]
-                       for name, n in sorted(by_component.items())), "lrrrr")
+        out += _table(
+            ["component", "+ create", "~ update", "± replace", "- delete"],
+            ([name, n["create"], n["update"], n["replace"], n["delete"]] for name, n in sorted(by_component.items())),
+            "lrrrr",
+        )
         out.append("")
         rows = _change_rows(changes)
-        out += _details(f"Changes by resource ({sum(1 for c in changes if not _is_component(c))})",
-                        _table(["", "component", "resource", "old → new", ""], rows, max_rows=max_rows))
+        out += _details(
+            f"Changes by resource ({sum(1 for c in changes if not _is_component(c))})",
+            _table(["", "component", "resource", "old → new", ""], rows, max_rows=max_rows),
+        )
     cost = diff.get("cost")
-    moved = cost and (abs(cost["total"]["idleMonthlyDelta"]) >= 0.005 or abs(cost["total"]["maxHourlyDelta"]) >= 5e-5
-                      or any(abs(r["idleMonthlyDelta"]) >= 0.005 for r in cost["components"]))
+    moved = cost and (
+        abs(cost["total"]["idleMonthlyDelta"]) >= 0.005
+        or abs(cost["total"]["maxHourlyDelta"]) >= 5e-5
+        or any(abs(r["idleMonthlyDelta"]) >= 0.005 for r in cost["components"])
+    )
     if cost and not moved:
         out += ["**Cost:** unchanged", ""]
     if cost and moved:
@@ -115,21 +144,34 @@ def _diff_section(diff: Mapping[str, Any], max_rows: int) -> list[str]:
             if row is not cost["total"] and abs(row["idleMonthlyDelta"]) < 0.005 and abs(row["maxHourlyDelta"]) < 5e-5:
                 continue
             base, new = row.get("base") or {}, row.get("new") or {}
-            rows.append([row["component"], _money(base.get("idleMonthly")), _money(new.get("idleMonthly")),
-                         _money(row["idleMonthlyDelta"], True), _money(base.get("maxHourly")),
-                         _money(new.get("maxHourly")), _money(row["maxHourlyDelta"], True)])
+            rows.append(
+                [
+                    row["component"],
+                    _money(base.get("idleMonthly")),
+                    _money(new.get("idleMonthly")),
+                    _money(row["idleMonthlyDelta"], True),
+                    _money(base.get("maxHourly")),
+                    _money(new.get("maxHourly")),
+                    _money(row["maxHourlyDelta"], True),
+                ]
+            )
         out += ["#### Cost delta", ""]
         out += _table(["component", "idle $/month", "new", "Δ", "max $/hour", "new", "Δ"], rows, "lrrrrrr")
         out.append("")
     policies = diff.get("policies")
     if policies and policies.get("newHasPolicies"):
         new, resolved = policies["new"], policies["resolved"]
-        out += ["#### Policy delta", "",
-                f"{len(new)} new finding(s), {len(resolved)} resolved"
-                + ("" if policies.get("baseHasPolicies") else " (the base plan has no policy results)"), ""]
+        out += [
+            "#### Policy delta",
+            "",
+            f"{len(new)} new finding(s), {len(resolved)} resolved"
+            + ("" if policies.get("baseHasPolicies") else " (the base plan has no policy results)"),
+            "",
+        ]
         rows = [["new", f["enforcementLevel"], f["policy"], f"{f['resourceName']}", f["message"]] for f in new]
-        rows += [["resolved", f["enforcementLevel"], f["policy"], f"{f['resourceName']}", f["message"]]
-                 for f in resolved]
+        rows += [
+            ["resolved", f["enforcementLevel"], f["policy"], f"{f['resourceName']}", f["message"]] for f in resolved
+        ]
         if rows:
             out += _table(["", "level", "policy", "resource", "message"], rows)
             out.append("")
@@ -165,14 +207,24 @@ def _render(document: Mapping[str, Any], title: str | None, max_rows: int) -> st
     budget = next((b for b in cost.get("budgets") or [] if b.get("monthly")), None)
     idle, peak = totals.get("idleMonthly"), totals.get("maxHourly")
     lower = {True: "", False: "≥ "}
-    rows = [["resources", f"{plan.get('resourceCount')}"],
-            ["idle", f"{lower[bool(totals.get('idleComplete', True))]}{_money(idle)}/month"],
-            ["max scale", f"{lower[bool(totals.get('maxComplete', True))]}{_money(peak)}/hour "
-                          f"({_money(totals.get('maxMonthly'))}/month)"]]
+    rows = [
+        ["resources", f"{plan.get('resourceCount')}"],
+        ["idle", f"{lower[bool(totals.get('idleComplete', True))]}{_money(idle)}/month"],
+        [
+            "max scale",
+            f"{lower[bool(totals.get('maxComplete', True))]}{_money(peak)}/hour "
+            f"({_money(totals.get('maxMonthly'))}/month)",
+        ],
+    ]
     if budget:
         monthly = budget["monthly"]
-        rows.append(["budget", f"{_money(monthly)}/month: idle {idle / monthly:.0%}, max scale "
-                               f"{(totals.get('maxMonthly') or 0) / monthly:.0%}"])
+        rows.append(
+            [
+                "budget",
+                f"{_money(monthly)}/month: idle {idle / monthly:.0%}, max scale "
+                f"{(totals.get('maxMonthly') or 0) / monthly:.0%}",
+            ]
+        )
     if policies:
         summary = policies.get("summary") or {}
         rows.append(["policies", f"{summary.get('mandatory', 0)} mandatory, {summary.get('advisory', 0)} advisory"])
@@ -184,21 +236,43 @@ def _render(document: Mapping[str, Any], title: str | None, max_rows: int) -> st
     for warning in plan.get("warnings") or []:
         out.append(f"> [!NOTE]\n> {warning}\n")
     if policies and policies.get("violations"):
-        out += _details(f"Policy findings ({len(policies['violations'])})", _table(
-            ["level", "policy", "resource", "message"],
-            ([v["enforcementLevel"], v["policy"], v["resourceName"], v["message"]] for v in policies["violations"])))
+        out += _details(
+            f"Policy findings ({len(policies['violations'])})",
+            _table(
+                ["level", "policy", "resource", "message"],
+                ([v["enforcementLevel"], v["policy"], v["resourceName"], v["message"]] for v in policies["violations"]),
+            ),
+        )
     if cost.get("components"):
-        out += _details("Cost by component", _table(
-            ["component", "idle $/month", "max $/hour"],
-            ([c["name"], _money(c["idleMonthly"]), _money(c["maxHourly"])] for c in cost["components"]), "lrr"))
+        out += _details(
+            "Cost by component",
+            _table(
+                ["component", "idle $/month", "max $/hour"],
+                ([c["name"], _money(c["idleMonthly"]), _money(c["maxHourly"])] for c in cost["components"]),
+                "lrr",
+            ),
+        )
     if quota:
-        body = _table(["service", "where", "quota", "kind", "at full scale", "pools"],
-                      ([q["service"], q["scope"], q["family"], q["kind"],
-                        "unbounded" if q["unbounded"] else f"{q['amount']:,.0f} {q['unit']}", ", ".join(q["pools"])]
-                       for q in quota), "llllrl")
+        body = _table(
+            ["service", "where", "quota", "kind", "at full scale", "pools"],
+            (
+                [
+                    q["service"],
+                    q["scope"],
+                    q["family"],
+                    q["kind"],
+                    "unbounded" if q["unbounded"] else f"{q['amount']:,.0f} {q['unit']}",
+                    ", ".join(q["pools"]),
+                ]
+                for q in quota
+            ),
+            "llllrl",
+        )
         body += ["", "How to request it:", ""]
-        body += [f"- **{service}**: {how}" for service, how in
-                 dict.fromkeys((q["service"], q["howToRequest"]) for q in quota)]
+        body += [
+            f"- **{service}**: {how}"
+            for service, how in dict.fromkeys((q["service"], q["howToRequest"]) for q in quota)
+        ]
         out += _details("Quota needed at full scale", body)
     out.append(f"<sub>Offline preview by aiinfra (no cloud credentials); {cost.get('basis', '')}</sub>")
     return "\n".join(out).rstrip() + "\n"

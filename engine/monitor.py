@@ -29,9 +29,11 @@ class StackReferenceMissing(Exception):
 
     @staticmethod
     def message(stack: str) -> str:
-        return (f"the program reads StackReference '{stack}', whose outputs an offline preview cannot fetch; pass "
-                f"them with {STACK_REFERENCE_FLAG} {stack}=FILE (a plan JSON this tool wrote for that stack, "
-                "or the output of `pulumi stack output --json`)")
+        return (
+            f"the program reads StackReference '{stack}', whose outputs an offline preview cannot fetch; pass "
+            f"them with {STACK_REFERENCE_FLAG} {stack}=FILE (a plan JSON this tool wrote for that stack, "
+            "or the output of `pulumi stack output --json`)"
+        )
 
 
 def stack_reference_outputs(wanted: str, given: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
@@ -162,15 +164,27 @@ class RecordingMonitor(MockMonitor):
         _ensure_event_loop()
         request = type(request).FromString(request.SerializeToString())  # a copy: the SDK keeps its own
         options = resource_pb2.TransformResourceOptions(
-            depends_on=list(request.dependencies), protect=request.protect, ignore_changes=list(request.ignoreChanges),
-            replace_on_changes=list(request.replaceOnChanges), version=request.version, provider=request.provider,
-            retain_on_delete=request.retainOnDelete, deleted_with=request.deletedWith,
+            depends_on=list(request.dependencies),
+            protect=request.protect,
+            ignore_changes=list(request.ignoreChanges),
+            replace_on_changes=list(request.replaceOnChanges),
+            version=request.version,
+            provider=request.provider,
+            retain_on_delete=request.retainOnDelete,
+            deleted_with=request.deletedWith,
             delete_before_replace=request.deleteBeforeReplace,
-            additional_secret_outputs=list(request.additionalSecretOutputs))
+            additional_secret_outputs=list(request.additionalSecretOutputs),
+        )
         properties = request.object
         for transform in transforms:
-            message = resource_pb2.TransformRequest(type=request.type, name=request.name, custom=request.custom,
-                                                   parent=request.parent, properties=properties, options=options)
+            message = resource_pb2.TransformRequest(
+                type=request.type,
+                name=request.name,
+                custom=request.custom,
+                parent=request.parent,
+                properties=properties,
+                options=options,
+            )
             response = _sync_await(transform(message.SerializeToString()))
             properties = response.properties
             if response.HasField("options"):
@@ -179,9 +193,11 @@ class RecordingMonitor(MockMonitor):
         request.protect = options.protect
         request.retainOnDelete = options.retain_on_delete
         request.deleteBeforeReplace = options.delete_before_replace
-        for field_name, values in (("ignoreChanges", options.ignore_changes),
-                                   ("replaceOnChanges", options.replace_on_changes),
-                                   ("additionalSecretOutputs", options.additional_secret_outputs)):
+        for field_name, values in (
+            ("ignoreChanges", options.ignore_changes),
+            ("replaceOnChanges", options.replace_on_changes),
+            ("additionalSecretOutputs", options.additional_secret_outputs),
+        ):
             del getattr(request, field_name)[:]
             getattr(request, field_name).extend(values)
         return request
@@ -229,7 +245,8 @@ class RecordingMonitor(MockMonitor):
                     # ARM has one resource per id: both would manage (and fight over) the same Azure resource.
                     self.warnings.append(
                         f"{other} and {registration.urn} are the same Azure resource {registration.id}: "
-                        "give one of them another name (or parent)")
+                        "give one of them another name (or parent)"
+                    )
                 self._ids[registration.id.lower()] = registration.urn
             self.registrations[registration.urn] = registration
         return response
@@ -238,7 +255,8 @@ class RecordingMonitor(MockMonitor):
         with self._lock:
             self.warnings.append(
                 f"resource hook '{request.name}' ignored: an offline preview creates, updates and deletes nothing, "
-                "so no hook runs")
+                "so no hook runs"
+            )
         return super().RegisterResourceHook(request)
 
     def RegisterErrorHook(self, request):  # noqa: N802 - gRPC method name

@@ -65,15 +65,23 @@ class Registration:
     def from_json(cls, data: Any, where: str) -> Registration:
         f = _Fields(data, where)
         return cls(
-            urn=f.text("urn"), type=f.text("type"), name=f.text("name"), parent=f.optional_text("parent"),
-            custom=f.flag("custom"), provider=f.optional_text("provider"), inputs=f.mapping("inputs"),
+            urn=f.text("urn"),
+            type=f.text("type"),
+            name=f.text("name"),
+            parent=f.optional_text("parent"),
+            custom=f.flag("custom"),
+            provider=f.optional_text("provider"),
+            inputs=f.mapping("inputs"),
             dependencies=[str(d) for d in f.sequence("dependencies")],
             property_dependencies={str(k): [str(u) for u in v] for k, v in f.mapping("propertyDependencies").items()},
-            protect=f.flag("protect"), id=f.optional_text("id"), outputs=f.mapping("outputs"),
+            protect=f.flag("protect"),
+            id=f.optional_text("id"),
+            outputs=f.mapping("outputs"),
             ignore_changes=[str(p) for p in f.sequence("ignoreChanges")],
             replace_on_changes=[str(p) for p in f.sequence("replaceOnChanges")],
             delete_before_replace=f.flag("deleteBeforeReplace"),
-            secret_inputs=[str(p) for p in f.sequence("secretInputs")])
+            secret_inputs=[str(p) for p in f.sequence("secretInputs")],
+        )
 
 
 @dataclass
@@ -123,12 +131,17 @@ class Plan:
             raise PlanFormatError(f"{where}: expected a plan with a 'resources' list (as `preview --json` writes)")
         f = _Fields(data, where)
         return cls(
-            project=str(data.get("project") or ""), stack=str(data.get("stack") or ""),
+            project=str(data.get("project") or ""),
+            stack=str(data.get("stack") or ""),
             program=str(data.get("program") or ""),
-            resources=[Registration.from_json(item, f"{where}: resources[{i}]")
-                       for i, item in enumerate(data["resources"])],
-            stack_outputs=f.mapping("stackOutputs"), component_outputs=f.mapping("componentOutputs"),
-            warnings=[str(w) for w in f.sequence("warnings")], semantics=str(data.get("semantics") or "up"))
+            resources=[
+                Registration.from_json(item, f"{where}: resources[{i}]") for i, item in enumerate(data["resources"])
+            ],
+            stack_outputs=f.mapping("stackOutputs"),
+            component_outputs=f.mapping("componentOutputs"),
+            warnings=[str(w) for w in f.sequence("warnings")],
+            semantics=str(data.get("semantics") or "up"),
+        )
 
 
 class _Fields:

@@ -42,8 +42,10 @@ def report_format(path: Path) -> str:
         return "sarif"
     if name.endswith(".xml"):
         return "junit"
-    raise ReportFormatError(f"--policy-report {path}: unknown format; name the file *.sarif (SARIF for GitHub code "
-                            "scanning) or *.xml (JUnit XML for Azure DevOps)")
+    raise ReportFormatError(
+        f"--policy-report {path}: unknown format; name the file *.sarif (SARIF for GitHub code "
+        "scanning) or *.xml (JUnit XML for Azure DevOps)"
+    )
 
 
 def _artifact_uri(artifact: Path) -> str:
@@ -67,13 +69,19 @@ def sarif(report: PolicyReport, artifact: Path) -> dict[str, Any]:
             "name": "".join(part.capitalize() for part in p.name.split("-")),
             "shortDescription": {"text": summary},
             "fullDescription": {"text": p.description},
-            "help": {"text": p.remediation or p.description,
-                     "markdown": f"**How to fix:** {p.remediation or p.description}"},
-            "defaultConfiguration": {"level": _SARIF_LEVEL.get(report.levels.get(p.name, ""), "none"),
-                                     "enabled": report.levels.get(p.name) != "disabled"},
-            "properties": {"enforcementLevel": report.levels.get(p.name, p.enforcement_level),
-                           "security-severity": _SECURITY_SEVERITY.get(p.severity, "5.0"),
-                           "tags": ["security", "pulumi-policy"]},
+            "help": {
+                "text": p.remediation or p.description,
+                "markdown": f"**How to fix:** {p.remediation or p.description}",
+            },
+            "defaultConfiguration": {
+                "level": _SARIF_LEVEL.get(report.levels.get(p.name, ""), "none"),
+                "enabled": report.levels.get(p.name) != "disabled",
+            },
+            "properties": {
+                "enforcementLevel": report.levels.get(p.name, p.enforcement_level),
+                "security-severity": _SECURITY_SEVERITY.get(p.severity, "5.0"),
+                "tags": ["security", "pulumi-policy"],
+            },
         }
 
     seen: dict[str, int] = {}
@@ -86,10 +94,12 @@ def sarif(report: PolicyReport, artifact: Path) -> dict[str, Any]:
             "ruleIndex": index[v.policy],
             "level": _SARIF_LEVEL.get(v.level, "note"),
             "message": {"text": f"{v.resource_name} ({v.resource_type}): {v.message} How to fix: {v.fix}"},
-            "locations": [{
-                "physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": 1}},
-                "logicalLocations": [{"name": v.resource_name, "fullyQualifiedName": v.urn, "kind": "resource"}],
-            }],
+            "locations": [
+                {
+                    "physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": 1}},
+                    "logicalLocations": [{"name": v.resource_name, "fullyQualifiedName": v.urn, "kind": "resource"}],
+                }
+            ],
             "partialFingerprints": {"aiinfraPolicy/v1": f"{key}:{seen[key]}"},
             "properties": {"enforcementLevel": v.level, "severity": v.severity, "resourceType": v.resource_type},
         }
@@ -98,14 +108,22 @@ def sarif(report: PolicyReport, artifact: Path) -> dict[str, Any]:
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
-        "runs": [{
-            "tool": {"driver": {"name": f"pulumi-policy-{report.pack}", "semanticVersion": report.version,
-                                "version": report.version, "informationUri": INFORMATION_URI, "rules": [
-                                    rule(p) for p in rules]}},
-            "automationDetails": {"id": f"pulumi-policy/{report.pack}/"},
-            "results": [result(v) for v in known],
-            "properties": {"configFile": report.config_file, "resourcesAnalyzed": report.resources_analyzed},
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": f"pulumi-policy-{report.pack}",
+                        "semanticVersion": report.version,
+                        "version": report.version,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [rule(p) for p in rules],
+                    }
+                },
+                "automationDetails": {"id": f"pulumi-policy/{report.pack}/"},
+                "results": [result(v) for v in known],
+                "properties": {"configFile": report.config_file, "resourcesAnalyzed": report.resources_analyzed},
+            }
+        ],
     }
 
 
@@ -124,11 +142,16 @@ def junit(report: PolicyReport, project: str) -> ET.Element:
             ET.SubElement(case, "skipped", message="disabled in this environment's policy config")
             cases.append(case)
         elif not by_policy.get(policy.name):
-            cases.append(ET.SubElement(suite, "testcase", classname=f"{report.pack}.{policy.name}",
-                                       name="all resources"))
+            cases.append(
+                ET.SubElement(suite, "testcase", classname=f"{report.pack}.{policy.name}", name="all resources")
+            )
         for v in by_policy.get(policy.name, []):
-            case = ET.SubElement(suite, "testcase", classname=f"{report.pack}.{policy.name}",
-                                 name=f"{v.resource_name} ({v.resource_type})")
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"{report.pack}.{policy.name}",
+                name=f"{v.resource_name} ({v.resource_type})",
+            )
             detail = f"{v.message}\nHow to fix: {v.fix}\nResource: {v.urn}"
             if v.level == "mandatory":
                 failure = ET.SubElement(case, "failure", message=v.message, type=f"{v.level}/{v.severity}")

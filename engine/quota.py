@@ -22,8 +22,9 @@ service:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from aiinfra.catalog.gpu_skus import CATALOGUE as GPU_SIZES
 
@@ -45,24 +46,28 @@ _SERVICE_OF = {
 
 HOW_TO_REQUEST = {
     AML: "Azure portal > Azure Machine Learning > Quota (or Quotas > Machine Learning): request per VM family and "
-         "region; low-priority is one regional quota (learn.microsoft.com/azure/machine-learning/how-to-manage-quotas)",
+    "region; low-priority is one regional quota (learn.microsoft.com/azure/machine-learning/how-to-manage-quotas)",
     AKS: "Azure portal > Quotas > Compute: request the VM-family vCPUs and Total Regional vCPUs; Spot pools need "
-         "Total Regional Spot vCPUs (learn.microsoft.com/azure/quotas/per-vm-quota-requests, .../spot-quota)",
+    "Total Regional Spot vCPUs (learn.microsoft.com/azure/quotas/per-vm-quota-requests, .../spot-quota)",
     VMS: "Azure portal > Quotas > Compute: VM-family vCPUs and Total Regional vCPUs "
-         "(learn.microsoft.com/azure/quotas/per-vm-quota-requests)",
+    "(learn.microsoft.com/azure/quotas/per-vm-quota-requests)",
     BATCH: "Azure portal > the Batch account > Quotas > Request quota increase: dedicated vCPUs per VM family, "
-           "low-priority vCPUs in total (learn.microsoft.com/azure/batch/batch-quota-limit)",
+    "low-priority vCPUs in total (learn.microsoft.com/azure/batch/batch-quota-limit)",
     APPS: "Azure portal > Help + support > New support request > Service and subscription limits (quotas) > "
-          "Container Apps: managed environment consumption GPUs per profile "
-          "(learn.microsoft.com/azure/container-apps/quota-requests)",
+    "Container Apps: managed environment consumption GPUs per profile "
+    "(learn.microsoft.com/azure/container-apps/quota-requests)",
 }
 
 # Serverless GPU workload profiles: GPUs per replica (Microsoft Learn, "Using serverless GPUs in Azure Container Apps").
 SERVERLESS_GPUS = {"consumption-gpu-nc24-a100": ("NVIDIA A100", 1), "consumption-gpu-nc8as-t4": ("NVIDIA T4", 1)}
 
 # The one quota low-priority and Spot capacity draws on, per service (sources above).
-_LOW_PRIORITY_QUOTA = {AML: "low-priority vCPUs (regional)", AKS: "Total Regional Spot vCPUs",
-                       VMS: "Total Regional Spot vCPUs", BATCH: "low-priority vCPUs (account)"}
+_LOW_PRIORITY_QUOTA = {
+    AML: "low-priority vCPUs (regional)",
+    AKS: "Total Regional Spot vCPUs",
+    VMS: "Total Regional Spot vCPUs",
+    BATCH: "low-priority vCPUs (account)",
+}
 
 _SIZE = re.compile(r"^standard_([a-z]+?)(\d+)([a-z]*)(?:_([a-z0-9]+))?_v(\d+)$", re.IGNORECASE)
 
@@ -84,18 +89,26 @@ def vm_quota_family(size: str) -> tuple[int, str] | None:
 @dataclass
 class QuotaNeed:
     service: str
-    scope: str          # where the quota lives: a region, or a Batch account in a region
-    family: str         # a VM family, a profile, or "regional low-priority"
-    kind: str           # DEDICATED or LOW_PRIORITY (or "GPUs" for serverless)
+    scope: str  # where the quota lives: a region, or a Batch account in a region
+    family: str  # a VM family, a profile, or "regional low-priority"
+    kind: str  # DEDICATED or LOW_PRIORITY (or "GPUs" for serverless)
     amount: float
-    unit: str           # "vCPUs" or "GPUs"
+    unit: str  # "vCPUs" or "GPUs"
     pools: list[str]
     unbounded: bool = False
 
     def as_json(self) -> dict[str, Any]:
-        return {"service": self.service, "scope": self.scope, "family": self.family, "kind": self.kind,
-                "amount": None if self.unbounded else self.amount, "unit": self.unit, "pools": self.pools,
-                "unbounded": self.unbounded, "howToRequest": HOW_TO_REQUEST[self.service]}
+        return {
+            "service": self.service,
+            "scope": self.scope,
+            "family": self.family,
+            "kind": self.kind,
+            "amount": None if self.unbounded else self.amount,
+            "unit": self.unit,
+            "pools": self.pools,
+            "unbounded": self.unbounded,
+            "howToRequest": HOW_TO_REQUEST[self.service],
+        }
 
 
 def _batch_scope(item: Item, accounts: dict[str, Any]) -> tuple[str, str]:
@@ -111,8 +124,9 @@ def quota_needs(estimate: CostEstimate, resources: Iterable[Registration]) -> li
     """What the plan needs at full scale, per service, scope, family and priority; low-priority and Spot vCPUs add up in
     one regional quota, so they are listed once per region and service. `resources` are the plan's (for the Batch
     accounts' pool allocation mode)."""
-    accounts = {str(r.inputs.get("accountName")).lower(): r for r in resources
-                if r.type == "azure-native:batch:BatchAccount"}
+    accounts = {
+        str(r.inputs.get("accountName")).lower(): r for r in resources if r.type == "azure-native:batch:BatchAccount"
+    }
     needs: dict[tuple[str, str, str, str], QuotaNeed] = {}
 
     def add(service: str, scope: str, family: str, kind: str, amount: float | None, unit: str, pool: str) -> None:
@@ -131,8 +145,15 @@ def quota_needs(estimate: CostEstimate, resources: Iterable[Registration]) -> li
                 # Serverless GPU quota is granted per managed environment (and per subscription for the A100s).
                 env_id = item.resource.inputs.get("managedEnvironmentId") or item.resource.inputs.get("environmentId")
                 env = str(env_id).rstrip("/").rsplit("/", 1)[-1] if isinstance(env_id, str) and "/" in env_id else "?"
-                add(APPS, f"{item.region or '?'} / environment {env}", item.profile, "GPUs", item.max_units, "GPUs",
-                    item.resource.name)
+                add(
+                    APPS,
+                    f"{item.region or '?'} / environment {env}",
+                    item.profile,
+                    "GPUs",
+                    item.max_units,
+                    "GPUs",
+                    item.resource.name,
+                )
             continue
         service = _SERVICE_OF.get(item.resource.type)
         if service is None or item.vm_size is None or item.max_units == 0:
@@ -150,8 +171,10 @@ def quota_needs(estimate: CostEstimate, resources: Iterable[Registration]) -> li
         else:
             add(service, scope, _LOW_PRIORITY_QUOTA[service], LOW_PRIORITY, amount, "vCPUs", item.resource.name)
     order = {AML: 0, AKS: 1, BATCH: 2, VMS: 3, APPS: 4}
-    return sorted(needs.values(), key=lambda n: (order[n.service], n.scope, n.kind != DEDICATED,
-                                                 n.family.startswith("Total"), n.family))
+    return sorted(
+        needs.values(),
+        key=lambda n: (order[n.service], n.scope, n.kind != DEDICATED, n.family.startswith("Total"), n.family),
+    )
 
 
 def render_quota(needs: Sequence[QuotaNeed], how: bool = True) -> str:
@@ -165,8 +188,9 @@ def render_quota(needs: Sequence[QuotaNeed], how: bool = True) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = ["Quota needed at full scale (every pool at its maximum):"]
     for r in [header, *rows]:
-        lines.append(("  " + "  ".join(c.rjust(widths[i]) if i == 4 else c.ljust(widths[i])
-                                       for i, c in enumerate(r))).rstrip())
+        lines.append(
+            ("  " + "  ".join(c.rjust(widths[i]) if i == 4 else c.ljust(widths[i]) for i, c in enumerate(r))).rstrip()
+        )
     if how:
         lines.append("  how to request:")
         lines += [f"    {service}: {HOW_TO_REQUEST[service]}" for service in dict.fromkeys(n.service for n in needs)]

@@ -38,6 +38,8 @@ def render_summary(plan: Plan) -> str:
     width = max((len(t) for t in summary), default=10)
     rows = [f"  {t:<{width}}  {n:>4}" for t, n in summary.items()]
     custom = sum(1 for r in plan.resources if r.custom)
-    rows.append(f"  {'total':<{width}}  {len(plan.resources):>4}  ({custom} cloud resources, "
-                f"{len(plan.resources) - custom} components)")
+    rows.append(
+        f"  {'total':<{width}}  {len(plan.resources):>4}  ({custom} cloud resources, "
+        f"{len(plan.resources) - custom} components)"
+    )
     return "\n".join(rows)

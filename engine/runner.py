@@ -143,11 +143,16 @@ def program_interpreter(project: Project) -> tuple[Path, str | None]:
     virtualenv = project.options.get("virtualenv")
     if toolchain == "poetry":
         poetry = shutil.which("poetry")
-        found = subprocess.run([poetry, "env", "info", "--executable"], cwd=project.root, capture_output=True,
-                               text=True) if poetry else None
+        found = (
+            subprocess.run([poetry, "env", "info", "--executable"], cwd=project.root, capture_output=True, text=True)
+            if poetry
+            else None
+        )
         if found is None or found.returncode != 0 or not found.stdout.strip():
-            return Path(sys.executable), (f"{where}: toolchain poetry has no environment here (run `pulumi install`); "
-                                          f"ran with {sys.executable}, so the program's own packages may differ")
+            return Path(sys.executable), (
+                f"{where}: toolchain poetry has no environment here (run `pulumi install`); "
+                f"ran with {sys.executable}, so the program's own packages may differ"
+            )
         return Path(found.stdout.strip()), None
     if virtualenv is None and toolchain == "uv":
         virtualenv = ".venv"
@@ -158,9 +163,11 @@ def program_interpreter(project: Project) -> tuple[Path, str | None]:
     for candidate in (venv / "bin" / "python", venv / "Scripts" / "python.exe"):
         if candidate.is_file():
             return candidate, None
-    return Path(sys.executable), (f"{where}: runtime.options.virtualenv '{virtualenv}' does not exist (create it "
-                                  f"with `pulumi install`); ran with {sys.executable}, so the program's own "
-                                  "packages may differ")
+    return Path(sys.executable), (
+        f"{where}: runtime.options.virtualenv '{virtualenv}' does not exist (create it "
+        f"with `pulumi install`); ran with {sys.executable}, so the program's own "
+        "packages may differ"
+    )
 
 
 def read_stack_reference(name: str, path: Path) -> dict[str, Any]:
@@ -181,9 +188,15 @@ def read_stack_reference(name: str, path: Path) -> dict[str, Any]:
     return document
 
 
-def run_program(project_dir: Path | str, stack: str, stack_file: Path | str | None = None, *,
-                semantics: str = DEFAULT_SEMANTICS, stack_references: dict[str, Path] | None = None,
-                in_process: bool = False) -> Plan:
+def run_program(
+    project_dir: Path | str,
+    stack: str,
+    stack_file: Path | str | None = None,
+    *,
+    semantics: str = DEFAULT_SEMANTICS,
+    stack_references: dict[str, Path] | None = None,
+    in_process: bool = False,
+) -> Plan:
     """Run the project's program for `stack` under the recording mock monitor and return its plan.
 
     The program runs in a process of its own, with its own interpreter (`program_interpreter`); `in_process=True`
@@ -194,9 +207,17 @@ def run_program(project_dir: Path | str, stack: str, stack_file: Path | str | No
     project = load_project(Path(project_dir).resolve())
     config, secret_keys, _ = load_stack_config(project, stack, Path(stack_file).resolve() if stack_file else None)
     task = host.Task(
-        project=project.name, stack=stack, root=str(project.root), main=str(project.main.resolve()), config=config,
-        secret_keys=secret_keys, semantics=semantics,
-        stack_references={name: read_stack_reference(name, Path(path)) for name, path in (stack_references or {}).items()})
+        project=project.name,
+        stack=stack,
+        root=str(project.root),
+        main=str(project.main.resolve()),
+        config=config,
+        secret_keys=secret_keys,
+        semantics=semantics,
+        stack_references={
+            name: read_stack_reference(name, Path(path)) for name, path in (stack_references or {}).items()
+        },
+    )
     if in_process:
         try:
             plan: Plan = host.run(task)
@@ -216,13 +237,21 @@ def _run_in_own_process(project: Project, task: host.Task) -> Plan:
         task_path, result_path = Path(scratch) / "task.json", Path(scratch) / "result.json"
         task_path.write_text(json.dumps(task.__dict__))
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-        proc = subprocess.run([str(interpreter), "-c", _BOOTSTRAP, str(ENGINE_DIR), str(task_path), str(result_path)],
-                              cwd=project.main, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        proc = subprocess.run(
+            [str(interpreter), "-c", _BOOTSTRAP, str(ENGINE_DIR), str(task_path), str(result_path)],
+            cwd=project.main,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+        )
         result = json.loads(result_path.read_text()) if result_path.is_file() else None
     if result is None:
         tail = "\n  ".join(proc.stderr.strip().splitlines()[-15:])
-        raise EngineError(f"the program's interpreter ({interpreter}) stopped before the program ran "
-                          f"(exit {proc.returncode}):\n  {tail}")
+        raise EngineError(
+            f"the program's interpreter ({interpreter}) stopped before the program ran "
+            f"(exit {proc.returncode}):\n  {tail}"
+        )
     # What the program printed, as `pulumi preview` shows it (on stderr: stdout may carry `--json -`).
     sys.stderr.write(proc.stdout + proc.stderr)
     if "plan" in result:
@@ -238,5 +267,18 @@ def _run_in_own_process(project: Project, task: host.Task) -> Plan:
     raise ProgramFailure(message)
 
 
-__all__ = ["DEFAULT_SEMANTICS", "PREVIEW", "SECRET_PLACEHOLDER", "UP", "EngineError", "Plan", "ProgramError",
-           "ProgramFailure", "Project", "load_project", "load_stack_config", "program_interpreter", "run_program"]
+__all__ = [
+    "DEFAULT_SEMANTICS",
+    "PREVIEW",
+    "SECRET_PLACEHOLDER",
+    "UP",
+    "EngineError",
+    "Plan",
+    "ProgramError",
+    "ProgramFailure",
+    "Project",
+    "load_project",
+    "load_stack_config",
+    "program_interpreter",
+    "run_program",
+]

@@ -33,5 +33,11 @@ class Style:
 
     def wrap(self, text: str, indent: str = "", hang: str = "  ") -> str:
         """`text` wrapped to the width, continuation lines indented by `hang` more than the first."""
-        return textwrap.fill(text, width=self.width, initial_indent=indent, subsequent_indent=indent + hang,
-                             break_long_words=False, break_on_hyphens=False)
+        return textwrap.fill(
+            text,
+            width=self.width,
+            initial_indent=indent,
+            subsequent_indent=indent + hang,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )

@@ -8,13 +8,30 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import (ai, ai_openai, aks, compute_cost, deployability_aks, deployability_apps, deployability_ml, encryption,
-               governance, identity, keys, ml, network, operations, stack)
+from . import (
+    ai,
+    ai_openai,
+    aks,
+    compute_cost,
+    deployability_aks,
+    deployability_apps,
+    deployability_ml,
+    encryption,
+    governance,
+    identity,
+    keys,
+    ml,
+    network,
+    operations,
+    stack,
+)
 from ._rule import Resource, Rule
 
 PACK_NAME = "aiinfra"
-PACK_DESCRIPTION = ("Guardrails for Azure AI/GPU infrastructure: private networking, customer-managed keys, "
-                    "Entra ID-only access, AKS/AML/Batch/Key Vault/OpenAI baselines and GPU cost controls.")
+PACK_DESCRIPTION = (
+    "Guardrails for Azure AI/GPU infrastructure: private networking, customer-managed keys, "
+    "Entra ID-only access, AKS/AML/Batch/Key Vault/OpenAI baselines and GPU cost controls."
+)
 
 RULES: list[Rule] = [
     *network.RULES,

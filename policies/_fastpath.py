@@ -19,7 +19,6 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-
 _REMEMBERED = 4  # a resource's properties and its provider's, with room for a concurrent call
 
 
@@ -38,7 +37,7 @@ class _CachingJsonFormat:
             if seen is message:
                 return result
         result = self._real.MessageToDict(message)
-        self._last = ((message, result), *remembered[:_REMEMBERED - 1])
+        self._last = ((message, result), *remembered[: _REMEMBERED - 1])
         return result
 
     def __getattr__(self, name: str) -> Any:
@@ -53,8 +52,10 @@ def install() -> bool:
         return False
     if getattr(module, "_aiinfra_fastpath", False):
         return True
-    real_json_format, real_deserialize = getattr(module, "json_format", None), getattr(module,
-                                                                                        "deserialize_properties", None)
+    real_json_format, real_deserialize = (
+        getattr(module, "json_format", None),
+        getattr(module, "deserialize_properties", None),
+    )
     if real_json_format is None or real_deserialize is None:
         return False
     holder: list[tuple[tuple[Any, bool, Any], ...]] = [()]  # (input dict, proxy_secrets, result), newest first
@@ -65,7 +66,7 @@ def install() -> bool:
             if seen is props and secrets == proxy_secrets:
                 return result
         result = real_deserialize(props, proxy_secrets)
-        holder[0] = ((props, proxy_secrets, result), *remembered[:_REMEMBERED - 1])
+        holder[0] = ((props, proxy_secrets, result), *remembered[: _REMEMBERED - 1])
         return result
 
     module.json_format = _CachingJsonFormat(real_json_format)  # type: ignore[attr-defined]

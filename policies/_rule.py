@@ -31,7 +31,7 @@ from ._props import canonical_type
 EXEMPTIONS_PROPERTY: dict[str, Any] = {
     "type": "array",
     "description": "Resources this rule does not apply to, each with the reason (kept for audit). `resource` is a "
-                   "logical name or URN; shell-style wildcards (`*`, `?`) are allowed.",
+    "logical name or URN; shell-style wildcards (`*`, `?`) are allowed.",
     "items": {
         "type": "object",
         "properties": {
@@ -57,8 +57,9 @@ class Resource:
 
 Check = Callable[[Resource, Mapping[str, Any]], Iterable[str]]
 # A stack check yields (message, urn of the offending resource or None for the stack as a whole).
-StackCheck = Callable[[list[PolicyResource], Mapping[str, Any], Callable[[PolicyResource], bool]],
-                      Iterable[tuple[str, str | None]]]
+StackCheck = Callable[
+    [list[PolicyResource], Mapping[str, Any], Callable[[PolicyResource], bool]], Iterable[tuple[str, str | None]]
+]
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,7 @@ def _policy_problems(policy: PolicyResource, loosest: str) -> list[str]:
     limit = _SEVERITY_RANK[loosest.lower()]
     for category in HARM_CATEGORIES:
         for source in SOURCES:
-            entry = next((f for f in filters if same(f.get("name"), category) and same(f.get("source"), source)),
-                         None)
+            entry = next((f for f in filters if same(f.get("name"), category) and same(f.get("source"), source)), None)
             if entry is None:
                 problems.append(f"no {category} filter on {source.lower()}s")
                 continue
@@ -53,8 +52,10 @@ def _policy_problems(policy: PolicyResource, loosest: str) -> list[str]:
                 problems.append(f"the {category} filter on {source.lower()}s is not enabled and blocking")
             threshold = str(entry.get("severityThreshold") or "").lower()
             if _SEVERITY_RANK.get(threshold, 99) > limit:
-                problems.append(f"the {category} filter on {source.lower()}s blocks at "
-                                f"{text(entry.get('severityThreshold'))}, looser than {loosest}")
+                problems.append(
+                    f"the {category} filter on {source.lower()}s blocks at "
+                    f"{text(entry.get('severityThreshold'))}, looser than {loosest}"
+                )
     return problems
 
 
@@ -72,8 +73,9 @@ def _policy_for(deployment: PolicyResource, name: Any, policies: list[PolicyReso
     return next((p for p in policies if p.urn in wired), None)
 
 
-def check_content_filter(resources: list[PolicyResource], config: Mapping[str, Any],
-                         exempt: Callable[[PolicyResource], bool]) -> Iterator[tuple[str, str | None]]:
+def check_content_filter(
+    resources: list[PolicyResource], config: Mapping[str, Any], exempt: Callable[[PolicyResource], bool]
+) -> Iterator[tuple[str, str | None]]:
     policies = [r for r in resources if canonical_type(r.resource_type) == RAI_POLICY]
     loosest = str(config.get("loosestSeverityThreshold") or "Medium")
     for deployment in resources:
@@ -81,25 +83,37 @@ def check_content_filter(resources: list[PolicyResource], config: Mapping[str, A
             continue
         name = known(lambda d=deployment: get(d.props.get("properties"), "raiPolicyName"))
         if name is None:
-            yield ("properties.raiPolicyName is not set, so Azure applies its default content filter; point it at "
-                   "a custom RAI policy that blocks prompts and completions.", deployment.urn)
+            yield (
+                "properties.raiPolicyName is not set, so Azure applies its default content filter; point it at "
+                "a custom RAI policy that blocks prompts and completions.",
+                deployment.urn,
+            )
             continue
         if name is not UNKNOWN and str(name).lower().startswith("microsoft."):
-            yield (f"properties.raiPolicyName is the built-in '{name}'; point it at a custom RAI policy of the "
-                   "account whose thresholds you own.", deployment.urn)
+            yield (
+                f"properties.raiPolicyName is the built-in '{name}'; point it at a custom RAI policy of the "
+                "account whose thresholds you own.",
+                deployment.urn,
+            )
             continue
         policy = _policy_for(deployment, name, policies)
         if policy is None:
             if name is UNKNOWN or config.get("allowPoliciesOutsideStack"):
                 continue
-            yield (f"properties.raiPolicyName '{name}' is not a RAI policy in this stack, so its filters cannot be "
-                   "checked; create it with the deployment (cognitiveservices.RaiPolicy) or set "
-                   "allowPoliciesOutsideStack.", deployment.urn)
+            yield (
+                f"properties.raiPolicyName '{name}' is not a RAI policy in this stack, so its filters cannot be "
+                "checked; create it with the deployment (cognitiveservices.RaiPolicy) or set "
+                "allowPoliciesOutsideStack.",
+                deployment.urn,
+            )
             continue
         problems = _policy_problems(policy, loosest)
         if problems:
-            yield (f"its content filter '{policy.name}' does not block harmful prompts and completions: "
-                   f"{'; '.join(problems)}.", deployment.urn)
+            yield (
+                f"its content filter '{policy.name}' does not block harmful prompts and completions: "
+                f"{'; '.join(problems)}.",
+                deployment.urn,
+            )
 
 
 def _account_of(deployment: PolicyResource, accounts: list[PolicyResource]) -> PolicyResource | None:
@@ -109,7 +123,10 @@ def _account_of(deployment: PolicyResource, accounts: list[PolicyResource]) -> P
     if name not in (UNKNOWN, None):
         for account in accounts:
             if known(lambda a=account: a.props.get("accountName")) == name and group in (
-                    UNKNOWN, None, known(lambda a=account: a.props.get("resourceGroupName"))):
+                UNKNOWN,
+                None,
+                known(lambda a=account: a.props.get("resourceGroupName")),
+            ):
                 return account
     wired = {r.urn for r in (deployment.property_dependencies or {}).get("accountName", [])}
     return next((a for a in accounts if a.urn in wired), None)
@@ -130,8 +147,10 @@ def _depends_on(resource: PolicyResource, other: PolicyResource) -> bool:
     todo = [resource]
     while todo:
         current = todo.pop()
-        for dep in [*current.dependencies, *(r for deps in (current.property_dependencies or {}).values()
-                                                for r in deps)]:
+        for dep in [
+            *current.dependencies,
+            *(r for deps in (current.property_dependencies or {}).values() for r in deps),
+        ]:
             if dep.urn == other.urn:
                 return True
             if dep.urn not in seen:
@@ -140,8 +159,9 @@ def _depends_on(resource: PolicyResource, other: PolicyResource) -> bool:
     return False
 
 
-def check_deployments_serialized(resources: list[PolicyResource], _config: Mapping[str, Any],
-                                 exempt: Callable[[PolicyResource], bool]) -> Iterator[tuple[str, str | None]]:
+def check_deployments_serialized(
+    resources: list[PolicyResource], _config: Mapping[str, Any], exempt: Callable[[PolicyResource], bool]
+) -> Iterator[tuple[str, str | None]]:
     accounts = [r for r in resources if canonical_type(r.resource_type) == COGNITIVE_ACCOUNT]
     by_account: dict[str, list[PolicyResource]] = {}
     for deployment in resources:
@@ -155,10 +175,12 @@ def check_deployments_serialized(resources: list[PolicyResource], _config: Mappi
                 continue
             concurrent = [d.name for d in deployments[:i] if not (_depends_on(later, d) or _depends_on(d, later))]
             if concurrent:
-                yield (f"it is created at the same time as {', '.join(concurrent)} on the same account; Azure rejects "
-                       "concurrent writes under one account (409 RequestConflict: another operation is being "
-                       "performed on the parent resource): make each deployment depend on the previous one.",
-                       later.urn)
+                yield (
+                    f"it is created at the same time as {', '.join(concurrent)} on the same account; Azure rejects "
+                    "concurrent writes under one account (409 RequestConflict: another operation is being "
+                    "performed on the parent resource): make each deployment depend on the previous one.",
+                    later.urn,
+                )
 
 
 def _deployment_fields(deployment: PolicyResource) -> tuple[str, str, str, int] | None:
@@ -174,8 +196,9 @@ def _deployment_fields(deployment: PolicyResource) -> tuple[str, str, str, int] 
     return name, version, sku_name, int(capacity) if isinstance(capacity, (int, float)) else 1
 
 
-def check_deployment_offered(resources: list[PolicyResource], _config: Mapping[str, Any],
-                             exempt: Callable[[PolicyResource], bool]) -> Iterator[tuple[str, str | None]]:
+def check_deployment_offered(
+    resources: list[PolicyResource], _config: Mapping[str, Any], exempt: Callable[[PolicyResource], bool]
+) -> Iterator[tuple[str, str | None]]:
     accounts = [r for r in resources if canonical_type(r.resource_type) == COGNITIVE_ACCOUNT]
     for deployment in resources:
         if canonical_type(deployment.resource_type) != OPENAI_DEPLOYMENT or exempt(deployment):
@@ -189,8 +212,9 @@ def check_deployment_offered(resources: list[PolicyResource], _config: Mapping[s
         account = _account_of(deployment, accounts)
         location = known(lambda a=account: a.props.get("location")) if account is not None else None
         # Without the account's region (not in the stack, or unknown), judge what does not depend on it.
-        problems = deployment_problems(name, version, sku_name, capacity,
-                                       location if isinstance(location, str) else None)
+        problems = deployment_problems(
+            name, version, sku_name, capacity, location if isinstance(location, str) else None
+        )
         for problem in problems:
             yield f"{problem}.", deployment.urn
 
@@ -200,24 +224,29 @@ RULES = [
         name="openai-deployment-content-filter",
         concern=CONCERN,
         summary="Every Azure OpenAI model deployment must use a custom content filter (RAI policy, not a "
-                "Microsoft.* built-in) that blocks hate, sexual, violence and self-harm content on both prompts and "
-                "completions at the configured severity or stricter, filtering before anything is returned.",
+        "Microsoft.* built-in) that blocks hate, sexual, violence and self-harm content on both prompts and "
+        "completions at the configured severity or stricter, filtering before anything is returned.",
         fix="Create a cognitiveservices.RaiPolicy on the account (mode 'Default', contentFilters for Hate, Sexual, "
-            "Violence, Selfharm with source Prompt and Completion, enabled and blocking, severityThreshold Low or "
-            "Medium) and set each Deployment's properties.raiPolicyName (rai_policy_name) to its name.",
+        "Violence, Selfharm with source Prompt and Completion, enabled and blocking, severityThreshold Low or "
+        "Medium) and set each Deployment's properties.raiPolicyName (rai_policy_name) to its name.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
-        sources=("Microsoft Learn: Content filtering; How to configure content filters (Azure OpenAI)",
-                 "azure-rest-api-specs: Microsoft.CognitiveServices accounts/raiPolicies"),
+        sources=(
+            "Microsoft Learn: Content filtering; How to configure content filters (Azure OpenAI)",
+            "azure-rest-api-specs: Microsoft.CognitiveServices accounts/raiPolicies",
+        ),
         config={
             "loosestSeverityThreshold": {
-                "type": "string", "enum": ["Low", "Medium", "High"], "default": "Medium",
+                "type": "string",
+                "enum": ["Low", "Medium", "High"],
+                "default": "Medium",
                 "description": "The loosest severityThreshold accepted (Low blocks the most, High the least).",
             },
             "allowPoliciesOutsideStack": {
-                "type": "boolean", "default": False,
+                "type": "boolean",
+                "default": False,
                 "description": "Accept a raiPolicyName that names a custom policy created outside this stack "
-                               "(its filters are then not checked).",
+                "(its filters are then not checked).",
             },
         },
         stack_check=check_content_filter,
@@ -226,22 +255,24 @@ RULES = [
         name="openai-deployments-serialized",
         concern=DEPLOYABILITY,
         summary="Model deployments of one Cognitive Services / Azure OpenAI account must be created one after "
-                "another: Azure rejects concurrent writes under one account with 409 RequestConflict.",
+        "another: Azure rejects concurrent writes under one account with 409 RequestConflict.",
         fix="Make each Deployment depend on the previous one of the same account (ResourceOptions depends_on), as "
-            "AVM does with @batchSize(1).",
+        "AVM does with @batchSize(1).",
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.ADVISORY,
-        sources=("AVM avm/res/cognitive-services/account (deployments with @batchSize(1))",
-                 "GitHub hashicorp/terraform-provider-azurerm#22607; Azure/azure-dev#9398",),
+        sources=(
+            "AVM avm/res/cognitive-services/account (deployments with @batchSize(1))",
+            "GitHub hashicorp/terraform-provider-azurerm#22607; Azure/azure-dev#9398",
+        ),
         stack_check=check_deployments_serialized,
     ),
     Rule(
         name="openai-deployment-offered",
         concern=DEPLOYABILITY,
         summary="An Azure OpenAI deployment of a catalogued model must use a deployment type the model is offered "
-                "as, in a region that offers it, and a provisioned size on the model's PTU minimum and increment.",
+        "as, in a region that offers it, and a provisioned size on the model's PTU minimum and increment.",
         fix="Pick a deployment type and region from aiinfra/catalog/openai_models.py (Learn: model summary table and "
-            "region availability), or size provisioned deployments at the minimum plus whole increments.",
+        "region availability), or size provisioned deployments at the minimum plus whole increments.",
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.ADVISORY,
         sources=("Microsoft Learn: Azure OpenAI models - region availability; What is provisioned throughput?",),

@@ -9,8 +9,18 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ._props import (AKS_AGENT_POOL, AKS_CLUSTER, BATCH_POOL, CONTAINER_APPS_ENV, ML_COMPUTE, duration_minutes, get,
-                     items, number, text)
+from ._props import (
+    AKS_AGENT_POOL,
+    AKS_CLUSTER,
+    BATCH_POOL,
+    CONTAINER_APPS_ENV,
+    ML_COMPUTE,
+    duration_minutes,
+    get,
+    items,
+    number,
+    text,
+)
 from ._rule import Resource, Rule
 from .gpu import CURRENT_GPU_SKUS, Pool, is_retired_sku, pools
 
@@ -23,7 +33,7 @@ _CHEAP_CAPACITY = {
     "AML compute cluster": "set properties.properties.vmPriority to 'LowPriority'",
     "AKS node pool": "set scaleSetPriority 'Spot' with scaleSetEvictionPolicy 'Delete' and spotMaxPrice -1",
     "Batch pool": "request targetLowPriorityNodes (autoscale: assign $TargetLowPriorityNodes and keep "
-                  "$TargetDedicatedNodes at 0)",
+    "$TargetDedicatedNodes at 0)",
 }
 
 
@@ -42,16 +52,22 @@ def check_scale_to_zero(resource: Resource, _config: Mapping[str, Any]) -> Itera
         if pool.min_nodes is None or pool.min_nodes <= 0:
             continue
         if pool.kind == "AKS node pool" and not pool.autoscale:
-            yield (f"{pool.label()} runs a fixed {text(pool.min_nodes)} GPU node(s) with autoscaling off; set "
-                   f"{pool.where}enableAutoScaling true with minCount 0.")
+            yield (
+                f"{pool.label()} runs a fixed {text(pool.min_nodes)} GPU node(s) with autoscaling off; set "
+                f"{pool.where}enableAutoScaling true with minCount 0."
+            )
         elif pool.kind == "AKS node pool":
             yield f"{pool.label()} has minCount {text(pool.min_nodes)}; set {pool.where}minCount to 0."
         elif pool.kind == "Batch pool":
-            yield (f"{pool.label()} keeps a fixed {text(pool.min_nodes)} GPU node(s); use an autoscale formula that "
-                   "reaches 0 nodes when the queue is empty.")
+            yield (
+                f"{pool.label()} keeps a fixed {text(pool.min_nodes)} GPU node(s); use an autoscale formula that "
+                "reaches 0 nodes when the queue is empty."
+            )
         else:
-            yield (f"{pool.label()} has minNodeCount {text(pool.min_nodes)}; set "
-                   "properties.properties.scaleSettings.minNodeCount to 0.")
+            yield (
+                f"{pool.label()} has minNodeCount {text(pool.min_nodes)}; set "
+                "properties.properties.scaleSettings.minNodeCount to 0."
+            )
 
 
 def check_idle_scale_down(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
@@ -60,14 +76,21 @@ def check_idle_scale_down(resource: Resource, config: Mapping[str, Any]) -> Iter
         raw = get(resource.props, "autoScalerProfile", "scaleDownUnneededTime")
         minutes = 10.0 if raw is None else duration_minutes(raw)  # AKS default: 10m
         if minutes is None or minutes > limit:
-            yield (f"autoScalerProfile.scaleDownUnneededTime is {text(raw)}; idle nodes must be removed within "
-                   f"{text(limit)} minutes.")
+            yield (
+                f"autoScalerProfile.scaleDownUnneededTime is {text(raw)}; idle nodes must be removed within "
+                f"{text(limit)} minutes."
+            )
     for pool in _gpu_pools(resource):
         if pool.idle_minutes is not None and pool.idle_minutes > limit:
-            setting = ("scaleSettings.autoScale.evaluationInterval" if pool.kind == "Batch pool"
-                       else "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown")
-            yield (f"{pool.label()} keeps idle nodes for {text(round(pool.idle_minutes, 1))} minutes; set {setting} "
-                   f"to at most {text(limit)} minutes.")
+            setting = (
+                "scaleSettings.autoScale.evaluationInterval"
+                if pool.kind == "Batch pool"
+                else "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown"
+            )
+            yield (
+                f"{pool.label()} keeps idle nodes for {text(round(pool.idle_minutes, 1))} minutes; set {setting} "
+                f"to at most {text(limit)} minutes."
+            )
 
 
 def check_max_nodes(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
@@ -108,8 +131,10 @@ def is_inference_pool(pool: Pool, config: Mapping[str, Any]) -> bool:
 def check_inference_not_spot(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     for pool in pools(resource.type, resource.name, resource.props):
         if pool.kind == "AKS node pool" and pool.spot and is_inference_pool(pool, config):
-            yield (f"{pool.label()} serves inference on Spot capacity, which Azure can evict at any time; set "
-                   f"{pool.where}scaleSetPriority 'Regular'.")
+            yield (
+                f"{pool.label()} serves inference on Spot capacity, which Azure can evict at any time; set "
+                f"{pool.where}scaleSetPriority 'Regular'."
+            )
 
 
 def check_workload_profiles(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
@@ -121,8 +146,10 @@ def check_workload_profiles(resource: Resource, config: Mapping[str, Any]) -> It
         label = f"workloadProfiles[{i}] ('{get(profile, 'name')}', {kind})"
         minimum, maximum = number(get(profile, "minimumCount")), number(get(profile, "maximumCount"))
         if minimum is None or minimum > 0:
-            yield (f"{label} has minimumCount {text(minimum)}; set minimum_count 0 so an idle dedicated profile "
-                   "bills no nodes.")
+            yield (
+                f"{label} has minimumCount {text(minimum)}; set minimum_count 0 so an idle dedicated profile "
+                "bills no nodes."
+            )
         if maximum is None or maximum > cap:
             yield f"{label} has maximumCount {text(maximum)}; cap maximum_count at {text(cap)} here."
 
@@ -135,10 +162,10 @@ RULES = [
         concern=CONCERN,
         summary="GPU pools outside production must run on low-priority / Spot capacity (up to ~80-90% cheaper).",
         fix="AML compute: AmlComputePropertiesArgs(vm_priority='LowPriority') (ARM: "
-            "properties.properties.vmPriority); AKS: scale_set_priority='Spot' with "
-            "scale_set_eviction_policy='Delete' and spot_max_price=-1 (ARM: properties.scaleSetPriority); Batch: "
-            "low-priority nodes only (scale_settings target_low_priority_nodes / $TargetLowPriorityNodes)."
-            + _EXEMPTIONS_NOTE,
+        "properties.properties.vmPriority); AKS: scale_set_priority='Spot' with "
+        "scale_set_eviction_policy='Delete' and spot_max_price=-1 (ARM: properties.scaleSetPriority); Batch: "
+        "low-priority nodes only (scale_settings target_low_priority_nodes / $TargetLowPriorityNodes)."
+        + _EXEMPTIONS_NOTE,
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.ADVISORY,
         sources=("aiinfra",),
@@ -150,9 +177,9 @@ RULES = [
         concern=CONCERN,
         summary="GPU pools must be able to scale to zero nodes (minimum 0), so an idle pool costs nothing.",
         fix="AML compute: ScaleSettingsArgs(min_node_count=0) (ARM: "
-            "properties.properties.scaleSettings.minNodeCount); AKS: enable_auto_scaling=True with min_count=0 (ARM: "
-            "properties.enableAutoScaling / .minCount); Batch: scale_settings={'auto_scale': {'formula': ...}} "
-            "reaching 0 (ARM: properties.scaleSettings.autoScale.formula)." + _EXEMPTIONS_NOTE,
+        "properties.properties.scaleSettings.minNodeCount); AKS: enable_auto_scaling=True with min_count=0 (ARM: "
+        "properties.enableAutoScaling / .minCount); Batch: scale_settings={'auto_scale': {'formula': ...}} "
+        "reaching 0 (ARM: properties.scaleSettings.autoScale.formula)." + _EXEMPTIONS_NOTE,
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Checkov CKV_AZURE_150", "aiinfra"),
@@ -164,16 +191,22 @@ RULES = [
         concern=CONCERN,
         summary="Idle GPU nodes must be released within maxIdleMinutes.",
         fix="AML compute: ScaleSettingsArgs(node_idle_time_before_scale_down='PT10M') (ARM: "
-            "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown); AKS: "
-            "auto_scaler_profile={'scale_down_unneeded_time': '10m'} (ARM: "
-            "properties.autoScalerProfile.scaleDownUnneededTime); Batch: auto_scale evaluation_interval (ARM: "
-            "properties.scaleSettings.autoScale.evaluationInterval).",
+        "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown); AKS: "
+        "auto_scaler_profile={'scale_down_unneeded_time': '10m'} (ARM: "
+        "properties.autoScalerProfile.scaleDownUnneededTime); Batch: auto_scale evaluation_interval (ARM: "
+        "properties.scaleSettings.autoScale.evaluationInterval).",
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.ADVISORY,
         sources=("aiinfra",),
         resource_types=POOL_TYPES,
-        config={"maxIdleMinutes": {"type": "number", "minimum": 0, "default": 30,
-                                   "description": "Longest time an idle GPU node may be kept, in minutes."}},
+        config={
+            "maxIdleMinutes": {
+                "type": "number",
+                "minimum": 0,
+                "default": 30,
+                "description": "Longest time an idle GPU node may be kept, in minutes.",
+            }
+        },
         check=check_idle_scale_down,
     ),
     Rule(
@@ -181,14 +214,20 @@ RULES = [
         concern=CONCERN,
         summary="GPU pools may not grow beyond maxNodes nodes (a per-environment spend cap).",
         fix="Lower the pool's maximum — AML max_node_count (ARM: properties.properties.scaleSettings.maxNodeCount), "
-            "AKS max_count (ARM: properties.maxCount), Batch target nodes (ARM: properties.scaleSettings) — or raise "
-            "this environment's maxNodes in the policy config after a budget review." + _EXEMPTIONS_NOTE,
+        "AKS max_count (ARM: properties.maxCount), Batch target nodes (ARM: properties.scaleSettings) — or raise "
+        "this environment's maxNodes in the policy config after a budget review." + _EXEMPTIONS_NOTE,
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.MANDATORY,
         sources=("aiinfra",),
         resource_types=POOL_TYPES,
-        config={"maxNodes": {"type": "integer", "minimum": 0, "default": 8,
-                             "description": "Largest node count a GPU pool may scale to."}},
+        config={
+            "maxNodes": {
+                "type": "integer",
+                "minimum": 0,
+                "default": 8,
+                "description": "Largest node count a GPU pool may scale to.",
+            }
+        },
         check=check_max_nodes,
     ),
     Rule(
@@ -196,25 +235,31 @@ RULES = [
         concern=CONCERN,
         summary="GPU pools must use a VM size from this environment's allow-list.",
         fix="Pick a vm_size from allowedSkus (ARM: properties.vmSize / properties.properties.vmSize; see the "
-            "message), or add the size to this environment's policy config after a cost and quota review."
-            + _EXEMPTIONS_NOTE,
+        "message), or add the size to this environment's policy config after a cost and quota review."
+        + _EXEMPTIONS_NOTE,
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Allowed virtual machine size SKUs", "aiinfra"),
         resource_types=POOL_TYPES,
-        config={"allowedSkus": {"type": "array", "items": {"type": "string", "pattern": "^Standard_N"},
-                                "uniqueItems": True, "default": list(CURRENT_GPU_SKUS),
-                                "description": "GPU VM sizes (Standard_N*) allowed in this environment."}},
+        config={
+            "allowedSkus": {
+                "type": "array",
+                "items": {"type": "string", "pattern": "^Standard_N"},
+                "uniqueItems": True,
+                "default": list(CURRENT_GPU_SKUS),
+                "description": "GPU VM sizes (Standard_N*) allowed in this environment.",
+            }
+        },
         check=check_allowed_sku,
     ),
     Rule(
         name="gpu-sku-not-retired",
         concern=CONCERN,
         summary="No pool or VM may use a retired size (NC, NCv2, ND, NV: retired 2023-09-06; NCv3 such as "
-                "Standard_NC6s_v3 and NDv2: retired 2025-09-30).",
+        "Standard_NC6s_v3 and NDv2: retired 2025-09-30).",
         fix="Change vm_size (ARM: vmSize / hardwareProfile.vmSize) to a current size: NC A100 v4 (e.g. "
-            "Standard_NC24ads_A100_v4) for V100-class work, NCasT4_v3 (e.g. Standard_NC4as_T4_v3) for small training "
-            "and inference.",
+        "Standard_NC24ads_A100_v4) for V100-class work, NCasT4_v3 (e.g. Standard_NC4as_T4_v3) for small training "
+        "and inference.",
         severity=Severity.CRITICAL,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure retirement notices (NCv3, NDv2, NC/NCv2/ND/NV series)",),
@@ -226,40 +271,57 @@ RULES = [
         name="container-apps-dedicated-profile-scale",
         concern=CONCERN,
         summary="Dedicated (non-Consumption) Container Apps workload profiles must scale to zero (minimumCount 0) "
-                "and have a capped maximumCount.",
+        "and have a capped maximumCount.",
         fix="ManagedEnvironment(workload_profiles=[{'name': ..., 'workload_profile_type': 'NC24-A100', "
-            "'minimum_count': 0, 'maximum_count': <= maxNodes}]) (ARM: properties.workloadProfiles[].minimumCount / "
-            ".maximumCount); serverless Consumption-GPU profiles need neither." + _EXEMPTIONS_NOTE,
+        "'minimum_count': 0, 'maximum_count': <= maxNodes}]) (ARM: properties.workloadProfiles[].minimumCount / "
+        ".maximumCount); serverless Consumption-GPU profiles need neither." + _EXEMPTIONS_NOTE,
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.ADVISORY,
-        sources=("Learn: Workload profiles in Azure Container Apps (learn.microsoft.com/azure/container-apps/"
-                 "workload-profiles-overview)", "aiinfra"),
+        sources=(
+            "Learn: Workload profiles in Azure Container Apps (learn.microsoft.com/azure/container-apps/"
+            "workload-profiles-overview)",
+            "aiinfra",
+        ),
         resource_types=(CONTAINER_APPS_ENV,),
-        config={"maxNodes": {"type": "integer", "minimum": 0, "default": 4,
-                             "description": "Largest maximumCount a dedicated workload profile may have."}},
+        config={
+            "maxNodes": {
+                "type": "integer",
+                "minimum": 0,
+                "default": 4,
+                "description": "Largest maximumCount a dedicated workload profile may have.",
+            }
+        },
         check=check_workload_profiles,
     ),
     Rule(
         name="inference-pool-no-spot",
         concern=CONCERN,
         summary="AKS node pools that serve inference (node label labelKey in inferenceLabelValues, or a name "
-                "matching inferenceNamePatterns) must not run on Spot capacity.",
+        "matching inferenceNamePatterns) must not run on Spot capacity.",
         fix="scale_set_priority='Regular' on inference pools (ARM: properties.scaleSetPriority); keep Spot for "
-            "training pools; reserved instances cut the cost of always-on serving instead.",
+        "training pools; reserved instances cut the cost of always-on serving instead.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.ADVISORY,
         sources=("aiinfra",),
         resource_types=(AKS_AGENT_POOL, AKS_CLUSTER),
         config={
-            "labelKey": {"type": "string", "default": "workload",
-                         "description": "Node label whose value says what a pool runs."},
-            "inferenceLabelValues": {"type": "array", "items": {"type": "string"},
-                                     "default": ["inference", "gpu-inference", "serving"],
-                                     "description": "Values of labelKey that mark an inference pool."},
-            "inferenceNamePatterns": {"type": "array", "items": {"type": "string"},
-                                      "default": ["inf*", "*infer*", "serv*"],
-                                      "description": "Pool-name wildcards (case-insensitive) that mark an "
-                                                     "inference pool."},
+            "labelKey": {
+                "type": "string",
+                "default": "workload",
+                "description": "Node label whose value says what a pool runs.",
+            },
+            "inferenceLabelValues": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": ["inference", "gpu-inference", "serving"],
+                "description": "Values of labelKey that mark an inference pool.",
+            },
+            "inferenceNamePatterns": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": ["inf*", "*infer*", "serv*"],
+                "description": "Pool-name wildcards (case-insensitive) that mark an inference pool.",
+            },
         },
         check=check_inference_not_spot,
     ),

@@ -16,7 +16,17 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, PolicyResource, Severity
 
-from ._props import AKS_CLUSTER, K8S_EXTENSION, ML_COMPUTE, ML_WORKSPACE, arm_id_parts, canonical_type, get, is_true, same
+from ._props import (
+    AKS_CLUSTER,
+    K8S_EXTENSION,
+    ML_COMPUTE,
+    ML_WORKSPACE,
+    arm_id_parts,
+    canonical_type,
+    get,
+    is_true,
+    same,
+)
 from ._rule import UNKNOWN, Rule, known
 
 CONCERN = "deployability"
@@ -65,15 +75,18 @@ def _arm_id(resource: PolicyResource, arm_type: str, name_prop: str) -> tuple[st
 
 
 def _kubernetes_computes(resources: list[PolicyResource]) -> list[PolicyResource]:
-    return [r for r in resources if _type(r) == ML_COMPUTE and same(_value(r, "properties", "computeType"), "Kubernetes")]
+    return [
+        r for r in resources if _type(r) == ML_COMPUTE and same(_value(r, "properties", "computeType"), "Kubernetes")
+    ]
 
 
 def _workspace_of(compute: PolicyResource, resources: list[PolicyResource]) -> PolicyResource | None:
     for workspace in (r for r in resources if _type(r) == ML_WORKSPACE):
         if _wired(compute, "workspaceName", workspace):
             return workspace
-        if (_same_name(_text(compute, "workspaceName"), _text(workspace, "workspaceName"))
-                and _same_name(_text(compute, "resourceGroupName"), _text(workspace, "resourceGroupName"))):
+        if _same_name(_text(compute, "workspaceName"), _text(workspace, "workspaceName")) and _same_name(
+            _text(compute, "resourceGroupName"), _text(workspace, "resourceGroupName")
+        ):
             return workspace
     return None
 
@@ -91,8 +104,9 @@ def _cluster_of(compute: PolicyResource, resources: list[PolicyResource]) -> Pol
 
 def _extension_cluster(extension: PolicyResource, resources: list[PolicyResource]) -> PolicyResource | None:
     for cluster in (r for r in resources if _type(r) == AKS_CLUSTER):
-        if _wired(extension, "clusterName", cluster) or _same_name(_text(extension, "clusterName"),
-                                                                  _text(cluster, "resourceName")):
+        if _wired(extension, "clusterName", cluster) or _same_name(
+            _text(extension, "clusterName"), _text(cluster, "resourceName")
+        ):
             return cluster
     return None
 
@@ -101,12 +115,12 @@ def _scoped_to(assignment: PolicyResource, cluster: PolicyResource) -> bool:
     if _wired(assignment, "scope", cluster):
         return True
     scope = arm_id_parts(_text(assignment, "scope"))
-    return scope is not None and scope == _arm_id(cluster, "microsoft.containerservice/managedclusters",
-                                                  "resourceName")
+    return scope is not None and scope == _arm_id(cluster, "microsoft.containerservice/managedclusters", "resourceName")
 
 
-def check_no_managed_network(resources: list[PolicyResource], _config: Mapping[str, Any],
-                             exempt: Callable[[PolicyResource], bool]) -> Iterator[tuple[str, str | None]]:
+def check_no_managed_network(
+    resources: list[PolicyResource], _config: Mapping[str, Any], exempt: Callable[[PolicyResource], bool]
+) -> Iterator[tuple[str, str | None]]:
     for compute in _kubernetes_computes(resources):
         workspace = _workspace_of(compute, resources)
         if workspace is None or exempt(compute):
@@ -114,21 +128,27 @@ def check_no_managed_network(resources: list[PolicyResource], _config: Mapping[s
         mode = _value(workspace, "managedNetwork", "isolationMode")
         if mode is UNKNOWN or mode is None or same(mode, "Disabled"):
             continue
-        yield (f"Kubernetes compute is attached to workspace '{workspace.name}', whose managed network "
-               f"(isolationMode {mode}) does not support Kubernetes compute; attach it to a workspace with "
-               "managedNetwork.isolationMode 'Disabled' (isolated by its private endpoint in your VNet).", compute.urn)
+        yield (
+            f"Kubernetes compute is attached to workspace '{workspace.name}', whose managed network "
+            f"(isolationMode {mode}) does not support Kubernetes compute; attach it to a workspace with "
+            "managedNetwork.isolationMode 'Disabled' (isolated by its private endpoint in your VNet).",
+            compute.urn,
+        )
 
 
-def check_attach_roles(resources: list[PolicyResource], _config: Mapping[str, Any],
-                       exempt: Callable[[PolicyResource], bool]) -> Iterator[tuple[str, str | None]]:
+def check_attach_roles(
+    resources: list[PolicyResource], _config: Mapping[str, Any], exempt: Callable[[PolicyResource], bool]
+) -> Iterator[tuple[str, str | None]]:
     assignments = [r for r in resources if _type(r) == ROLE_ASSIGNMENT]
     for compute in _kubernetes_computes(resources):
         workspace, cluster = _workspace_of(compute, resources), _cluster_of(compute, resources)
         if workspace is None or cluster is None or exempt(compute):
             continue
         identity_type = _value(workspace, "identity", "type")
-        if not isinstance(identity_type, str) or "userassigned" not in identity_type.replace(",", "").replace(
-                " ", "").lower():
+        if (
+            not isinstance(identity_type, str)
+            or "userassigned" not in identity_type.replace(",", "").replace(" ", "").lower()
+        ):
             continue  # a system-assigned workspace identity is granted by Azure ML itself
         granted: dict[str, list[PolicyResource]] = {guid: [] for guid in ATTACH_ROLES}
         for assignment in assignments:
@@ -138,31 +158,47 @@ def check_attach_roles(resources: list[PolicyResource], _config: Mapping[str, An
                 granted[guid].append(assignment)
         missing = [ATTACH_ROLES[g] for g, found in granted.items() if not found]
         if missing:
-            yield (f"the workspace's user-assigned identity needs {', '.join(missing)} on cluster "
-                   f"'{cluster.name}' before the attach (Azure ML fails it with 'extension not installed' or "
-                   "'internal server error'); add those role assignments scoped to the cluster.", compute.urn)
+            yield (
+                f"the workspace's user-assigned identity needs {', '.join(missing)} on cluster "
+                f"'{cluster.name}' before the attach (Azure ML fails it with 'extension not installed' or "
+                "'internal server error'); add those role assignments scoped to the cluster.",
+                compute.urn,
+            )
             continue
-        waits = [ATTACH_ROLES[g] for g, found in granted.items()
-                 if not any(any(dep is a for dep in compute.dependencies) for a in found)]
+        waits = [
+            ATTACH_ROLES[g]
+            for g, found in granted.items()
+            if not any(any(dep is a for dep in compute.dependencies) for a in found)
+        ]
         if waits:
-            yield (f"the compute does not wait for the {', '.join(waits)} assignment(s) on cluster "
-                   f"'{cluster.name}'; add them to its depends_on so the attach runs after the grants.",
-                   compute.urn)
+            yield (
+                f"the compute does not wait for the {', '.join(waits)} assignment(s) on cluster "
+                f"'{cluster.name}'; add them to its depends_on so the attach runs after the grants.",
+                compute.urn,
+            )
 
 
-def _namespace_created(namespace: str, cluster: PolicyResource, resources: list[PolicyResource]) -> PolicyResource | None:
+def _namespace_created(
+    namespace: str, cluster: PolicyResource, resources: list[PolicyResource]
+) -> PolicyResource | None:
     for resource in resources:
-        if (_type(resource) == MANAGED_NAMESPACE and _same_name(_text(resource, "managedNamespaceName"), namespace)
-                and (_wired(resource, "resourceName", cluster)
-                     or _same_name(_text(resource, "resourceName"), _text(cluster, "resourceName")))):
+        if (
+            _type(resource) == MANAGED_NAMESPACE
+            and _same_name(_text(resource, "managedNamespaceName"), namespace)
+            and (
+                _wired(resource, "resourceName", cluster)
+                or _same_name(_text(resource, "resourceName"), _text(cluster, "resourceName"))
+            )
+        ):
             return resource
         if resource.resource_type == K8S_NAMESPACE and _same_name(_text(resource, "metadata", "name"), namespace):
             return resource
     return None
 
 
-def check_namespace_exists(resources: list[PolicyResource], _config: Mapping[str, Any],
-                           exempt: Callable[[PolicyResource], bool]) -> Iterator[tuple[str, str | None]]:
+def check_namespace_exists(
+    resources: list[PolicyResource], _config: Mapping[str, Any], exempt: Callable[[PolicyResource], bool]
+) -> Iterator[tuple[str, str | None]]:
     for compute in _kubernetes_computes(resources):
         cluster = _cluster_of(compute, resources)
         if cluster is None or exempt(compute):
@@ -175,17 +211,22 @@ def check_namespace_exists(resources: list[PolicyResource], _config: Mapping[str
             continue
         made = _namespace_created(namespace, cluster, resources)
         if made is None:
-            yield (f"namespace '{namespace}' is not created in cluster '{cluster.name}', and the attach neither "
-                   "creates nor checks it (jobs sent there fail); create it in this program (an AKS managed "
-                   "namespace, azure-native:containerservice:ManagedNamespace) and make the compute depend on it.",
-                   compute.urn)
+            yield (
+                f"namespace '{namespace}' is not created in cluster '{cluster.name}', and the attach neither "
+                "creates nor checks it (jobs sent there fail); create it in this program (an AKS managed "
+                "namespace, azure-native:containerservice:ManagedNamespace) and make the compute depend on it.",
+                compute.urn,
+            )
         elif not any(dep is made for dep in compute.dependencies):
-            yield (f"the compute does not wait for namespace '{namespace}'; add it to the compute's depends_on.",
-                   compute.urn)
+            yield (
+                f"the compute does not wait for namespace '{namespace}'; add it to the compute's depends_on.",
+                compute.urn,
+            )
 
 
-def check_inference_tls(resources: list[PolicyResource], _config: Mapping[str, Any],
-                        exempt: Callable[[PolicyResource], bool]) -> Iterator[tuple[str, str | None]]:
+def check_inference_tls(
+    resources: list[PolicyResource], _config: Mapping[str, Any], exempt: Callable[[PolicyResource], bool]
+) -> Iterator[tuple[str, str | None]]:
     for extension in (r for r in resources if _type(r) == K8S_EXTENSION):
         if exempt(extension) or not same(_value(extension, "extensionType"), AZURE_ML_EXTENSION):
             continue
@@ -200,26 +241,36 @@ def check_inference_tls(resources: list[PolicyResource], _config: Mapping[str, A
         protected = protected if isinstance(protected, Mapping) else {}
         plain = [k for k in (*_PROTECTED_TLS_KEYS, "sslKeyPemFile", "sslCertPemFile") if k in settings]
         if plain:
-            yield (f"configurationSettings carries {', '.join(plain)} in plain text (in the plan and state); move the "
-                   "certificate and key to configurationProtectedSettings, from secrets.", extension.urn)
+            yield (
+                f"configurationSettings carries {', '.join(plain)} in plain text (in the plan and state); move the "
+                "certificate and key to configurationProtectedSettings, from secrets.",
+                extension.urn,
+            )
         if not is_true(settings.get("enableInference")) or is_true(settings.get("allowInsecureConnections")):
             continue
         has_material = opaque or all(k in protected for k in _PROTECTED_TLS_KEYS)
         secret_name = next((settings[k] for k in _SSL_SECRET_KEYS if settings.get(k)), None)
         cluster = _extension_cluster(extension, resources)
         if not has_material and secret_name is not None and cluster is not None:
-            yield (f"HTTPS inference reads Kubernetes secret '{secret_name}' (sslSecret) from the azureml namespace "
-                   f"of cluster '{cluster.name}', which this program creates, so the secret cannot exist when the "
-                   "extension installs; pass the PEM certificate and key base64-encoded as "
-                   "configurationProtectedSettings scoringFe.sslCert and scoringFe.sslKey instead.", extension.urn)
+            yield (
+                f"HTTPS inference reads Kubernetes secret '{secret_name}' (sslSecret) from the azureml namespace "
+                f"of cluster '{cluster.name}', which this program creates, so the secret cannot exist when the "
+                "extension installs; pass the PEM certificate and key base64-encoded as "
+                "configurationProtectedSettings scoringFe.sslCert and scoringFe.sslKey instead.",
+                extension.urn,
+            )
         elif not has_material and secret_name is None:
-            yield ("HTTPS inference (enableInference true, allowInsecureConnections not true) has no certificate: "
-                   "the install fails; pass scoringFe.sslCert and scoringFe.sslKey (base64 PEM) as "
-                   "configurationProtectedSettings, or allowInsecureConnections 'true' for HTTP inside the VNet.",
-                   extension.urn)
+            yield (
+                "HTTPS inference (enableInference true, allowInsecureConnections not true) has no certificate: "
+                "the install fails; pass scoringFe.sslCert and scoringFe.sslKey (base64 PEM) as "
+                "configurationProtectedSettings, or allowInsecureConnections 'true' for HTTP inside the VNet.",
+                extension.urn,
+            )
         if not settings.get("sslCname"):
-            yield ("HTTPS inference needs sslCname (the host name on the router's certificate) in "
-                   "configurationSettings.", extension.urn)
+            yield (
+                "HTTPS inference needs sslCname (the host name on the router's certificate) in configurationSettings.",
+                extension.urn,
+            )
 
 
 _LEARN_ATTACH = "Microsoft Learn: Attach a Kubernetes cluster to Azure Machine Learning workspace"
@@ -230,7 +281,7 @@ RULES = [
         concern=CONCERN,
         summary="Kubernetes compute cannot be attached to an Azure ML workspace that has a managed virtual network.",
         fix="Attach the cluster to a workspace with managedNetwork.isolationMode 'Disabled' (public access off, "
-            "isolated by its private endpoint in your VNet), or do not attach it.",
+        "isolated by its private endpoint in your VNet), or do not attach it.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.ADVISORY,
         sources=("Microsoft Learn: Workspace managed virtual network isolation (Limitations)",),
@@ -240,9 +291,9 @@ RULES = [
         name="aks-compute-attach-roles",
         concern=CONCERN,
         summary="Before Kubernetes compute is attached, a workspace with a user-assigned identity needs Reader, "
-                "Kubernetes Extension Contributor and Azure Kubernetes Service Cluster Admin Role on the cluster.",
+        "Kubernetes Extension Contributor and Azure Kubernetes Service Cluster Admin Role on the cluster.",
         fix="Grant those roles to the workspace's user-assigned identity, scoped to the AKS cluster, and make the "
-            "compute depend on the assignments.",
+        "compute depend on the assignments.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.ADVISORY,
         sources=(_LEARN_ATTACH + " (Prerequisites)",),
@@ -252,9 +303,9 @@ RULES = [
         name="aks-compute-namespace-exists",
         concern=CONCERN,
         summary="The namespace of an attached Kubernetes compute must exist: the attach neither creates nor checks "
-                "it, and jobs sent to a missing namespace fail.",
+        "it, and jobs sent to a missing namespace fail.",
         fix="Create the namespace in the same program (azure-native:containerservice:ManagedNamespace) and make the "
-            "compute depend on it, or use an existing namespace.",
+        "compute depend on it, or use an existing namespace.",
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.ADVISORY,
         sources=(_LEARN_ATTACH,),
@@ -264,14 +315,16 @@ RULES = [
         name="azureml-extension-inference-tls",
         concern=CONCERN,
         summary="HTTPS inference through the Azure ML extension needs its certificate and key as protected settings "
-                "(an sslSecret cannot exist in a cluster the same deployment creates) and an sslCname; TLS material "
-                "never goes in plain configurationSettings.",
+        "(an sslSecret cannot exist in a cluster the same deployment creates) and an sslCname; TLS material "
+        "never goes in plain configurationSettings.",
         fix="Pass base64 PEM certificate and key as configurationProtectedSettings scoringFe.sslCert / "
-            "scoringFe.sslKey from secrets, set sslCname, or allowInsecureConnections 'true' for HTTP in the VNet.",
+        "scoringFe.sslKey from secrets, set sslCname, or allowInsecureConnections 'true' for HTTP in the VNet.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.ADVISORY,
-        sources=("Microsoft Learn: Deploy Azure Machine Learning extension on AKS (configuration settings)",
-                 "Azure/azure-cli-extensions k8s-extension AzureMLKubernetes.py"),
+        sources=(
+            "Microsoft Learn: Deploy Azure Machine Learning extension on AKS (configuration settings)",
+            "Azure/azure-cli-extensions k8s-extension AzureMLKubernetes.py",
+        ),
         stack_check=check_inference_tls,
     ),
 ]

@@ -28,8 +28,11 @@ from ._rule import UNKNOWN, Rule, known
 
 CONCERN = "deployability"
 KEY_VAULT_SECRET = "azure-native:keyvault:Secret"
-DOCKER_IMAGES = {"docker-build:index:Image": "tags", "docker:index:Image": "imageName",
-                 "docker:index:RegistryImage": "name"}
+DOCKER_IMAGES = {
+    "docker-build:index:Image": "tags",
+    "docker:index:Image": "imageName",
+    "docker:index:RegistryImage": "name",
+}
 ACR_SUFFIXES = (".azurecr.io", ".azurecr.cn", ".azurecr.us")
 _VAULT_SECRET_URL = re.compile(r"^https://([^./]+)\.vault\.[^/]+/secrets/([^/?#]+)", re.IGNORECASE)
 
@@ -95,8 +98,9 @@ def _containers(app: PolicyResource) -> list[tuple[str, Any]]:
     return found
 
 
-def check_app_images(resources: list[PolicyResource], config: Mapping[str, Any],
-                     exempt: Callable[[PolicyResource], bool]) -> Iterator[tuple[str, str | None]]:
+def check_app_images(
+    resources: list[PolicyResource], config: Mapping[str, Any], exempt: Callable[[PolicyResource], bool]
+) -> Iterator[tuple[str, str | None]]:
     hosts = _registry_hosts(resources)
     pushed = _pushed_images(resources)
     existing = _patterns(config, "existingImages")
@@ -108,20 +112,29 @@ def check_app_images(resources: list[PolicyResource], config: Mapping[str, Any],
                 private = host in hosts or host.endswith(ACR_SUFFIXES)
                 if not private or image.lower() in pushed or _matches(image, existing):
                     continue
-                made_here = f"registry {hosts[host].name}, which this program creates (empty at the first deploy)" \
-                    if host in hosts else f"registry {host}"
-                yield (f"{path} '{image}' is in {made_here}, and the program neither pushes it nor declares it "
-                       "existing: creating the app fails with MANIFEST_UNKNOWN until the image is pushed. Create the "
-                       "app with a public bootstrap image and let the release set the image (ignoreChanges on it), "
-                       "or list the image in this rule's existingImages.", app.urn)
+                made_here = (
+                    f"registry {hosts[host].name}, which this program creates (empty at the first deploy)"
+                    if host in hosts
+                    else f"registry {host}"
+                )
+                yield (
+                    f"{path} '{image}' is in {made_here}, and the program neither pushes it nor declares it "
+                    "existing: creating the app fails with MANIFEST_UNKNOWN until the image is pushed. Create the "
+                    "app with a public bootstrap image and let the release set the image (ignoreChanges on it), "
+                    "or list the image in this rule's existingImages.",
+                    app.urn,
+                )
             elif image is UNKNOWN:
                 # Unknown during preview: built from a registry the program creates, and nothing pushes to it.
                 registries = _depends_on(app, "template", lambda d: _type(d) == CONTAINER_REGISTRY)
                 if registries and not builders and not existing:
-                    yield (f"{path} is built from the login server of registry {registries[0].name}, which this "
-                           "program creates and nothing in it pushes to: the registry is empty at the first deploy, "
-                           "so creating the app fails with MANIFEST_UNKNOWN. Start from a public bootstrap image, or "
-                           "declare the image in existingImages.", app.urn)
+                    yield (
+                        f"{path} is built from the login server of registry {registries[0].name}, which this "
+                        "program creates and nothing in it pushes to: the registry is empty at the first deploy, "
+                        "so creating the app fails with MANIFEST_UNKNOWN. Start from a public bootstrap image, or "
+                        "declare the image in existingImages.",
+                        app.urn,
+                    )
 
 
 # --- Key Vault secrets ------------------------------------------------------------------------------------------
@@ -142,8 +155,9 @@ def _created_secrets(resources: list[PolicyResource]) -> tuple[set[tuple[str, st
     return pairs, unplaced
 
 
-def check_app_secrets(resources: list[PolicyResource], config: Mapping[str, Any],
-                      exempt: Callable[[PolicyResource], bool]) -> Iterator[tuple[str, str | None]]:
+def check_app_secrets(
+    resources: list[PolicyResource], config: Mapping[str, Any], exempt: Callable[[PolicyResource], bool]
+) -> Iterator[tuple[str, str | None]]:
     pairs, unplaced = _created_secrets(resources)
     names = unplaced | {name for _, name in pairs}
     existing = _patterns(config, "existingSecrets")
@@ -158,21 +172,30 @@ def check_app_secrets(resources: list[PolicyResource], config: Mapping[str, Any]
             parsed = _VAULT_SECRET_URL.match(url) if isinstance(url, str) else None
             if parsed:
                 vault, name = parsed.group(1).lower(), parsed.group(2).lower()
-                if (vault, name) in pairs or name in unplaced \
-                        or _matches(f"{vault}/{name}", existing) or _matches(name, existing):
+                if (
+                    (vault, name) in pairs
+                    or name in unplaced
+                    or _matches(f"{vault}/{name}", existing)
+                    or _matches(name, existing)
+                ):
                     continue
-                yield (f"{path} '{url}' names secret '{name}' in vault '{vault}', which the program neither creates "
-                       "(keyvault:Secret) nor declares existing: creating the app fails with \"Unable to get value "
-                       "using Managed identity\". Create it from a Pulumi secret, or list '<vault>/<secret>' in this "
-                       "rule's existingSecrets.", app.urn)
+                yield (
+                    f"{path} '{url}' names secret '{name}' in vault '{vault}', which the program neither creates "
+                    '(keyvault:Secret) nor declares existing: creating the app fails with "Unable to get value '
+                    "using Managed identity\". Create it from a Pulumi secret, or list '<vault>/<secret>' in this "
+                    "rule's existingSecrets.",
+                    app.urn,
+                )
             elif url is UNKNOWN and vaults_here:
                 # The vault URI is unknown during preview: match by the app's secret name.
                 name = known(lambda s=secret: get(s, "name"))
                 if isinstance(name, str) and name and name.lower() not in names and not _matches(name, existing):
-                    yield (f"{path} is built from a vault this program creates, and no keyvault:Secret named "
-                           f"'{name}' is created: creating the app fails with \"Unable to get value using Managed "
-                           "identity\". Create the secret from a Pulumi secret, or list it in existingSecrets.",
-                           app.urn)
+                    yield (
+                        f"{path} is built from a vault this program creates, and no keyvault:Secret named "
+                        f"'{name}' is created: creating the app fails with \"Unable to get value using Managed "
+                        'identity". Create the secret from a Pulumi secret, or list it in existingSecrets.',
+                        app.urn,
+                    )
 
 
 _LIST_OF_PATTERNS = {"type": "array", "items": {"type": "string", "minLength": 1}, "default": []}
@@ -182,31 +205,44 @@ RULES: list[Rule] = [
         name="container-app-image-available",
         concern=CONCERN,
         summary="A Container App's image in a private registry must be pushed by the program or declared existing: "
-                "the first revision is created with the app, and an image missing from a registry the program "
-                "just created fails it (MANIFEST_UNKNOWN).",
+        "the first revision is created with the app, and an image missing from a registry the program "
+        "just created fails it (MANIFEST_UNKNOWN).",
         fix="Create the app with a public bootstrap image and let the model release set the image (ignoreChanges "
-            "on template.containers[0].image), push the image in the program, or list it (shell wildcards allowed) "
-            "in existingImages.",
+        "on template.containers[0].image), push the image in the program, or list it (shell wildcards allowed) "
+        "in existingImages.",
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.ADVISORY,
-        sources=("Microsoft Learn: Revisions in Azure Container Apps (a revision is created with the app)",
-                 "Microsoft Learn: Azure Container Apps image pull with managed identity", "aiinfra"),
-        config={"existingImages": {**_LIST_OF_PATTERNS, "description": "Images known to be in their registry "
-                                   "before the deploy (`<login server>/<repository>:<tag>`, wildcards allowed)."}},
+        sources=(
+            "Microsoft Learn: Revisions in Azure Container Apps (a revision is created with the app)",
+            "Microsoft Learn: Azure Container Apps image pull with managed identity",
+            "aiinfra",
+        ),
+        config={
+            "existingImages": {
+                **_LIST_OF_PATTERNS,
+                "description": "Images known to be in their registry "
+                "before the deploy (`<login server>/<repository>:<tag>`, wildcards allowed).",
+            }
+        },
         stack_check=check_app_images,
     ),
     Rule(
         name="container-app-secret-available",
         concern=CONCERN,
         summary="A Key Vault secret a Container App references must be created by the program (keyvault:Secret) or "
-                "declared existing: the app cannot be created while the secret is missing.",
+        "declared existing: the app cannot be created while the secret is missing.",
         fix="Create the secret from a Pulumi secret (keyvault:Secret, never a plaintext value in config), or list "
-            "`<vault>/<secret>` (wildcards allowed) in existingSecrets.",
+        "`<vault>/<secret>` (wildcards allowed) in existingSecrets.",
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.ADVISORY,
         sources=("Microsoft Learn: Manage secrets in Azure Container Apps (Key Vault references)", "aiinfra"),
-        config={"existingSecrets": {**_LIST_OF_PATTERNS, "description": "Key Vault secrets known to exist before "
-                                    "the deploy, as `<vault>/<secret>` or `<secret>` (wildcards allowed)."}},
+        config={
+            "existingSecrets": {
+                **_LIST_OF_PATTERNS,
+                "description": "Key Vault secrets known to exist before "
+                "the deploy, as `<vault>/<secret>` or `<secret>` (wildcards allowed).",
+            }
+        },
         stack_check=check_app_secrets,
     ),
 ]

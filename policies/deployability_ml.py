@@ -55,14 +55,16 @@ def _account_of(policy: PolicyResource, accounts: list[PolicyResource]) -> Polic
     if not (name and group):
         return None
     for account in accounts:
-        if (_text(account, "accountName") or "").lower() == name.lower() and \
-                (_text(account, "resourceGroupName") or "").lower() == group.lower():
+        if (_text(account, "accountName") or "").lower() == name.lower() and (
+            _text(account, "resourceGroupName") or ""
+        ).lower() == group.lower():
             return account
     return None
 
 
-def check_archive_on_zone_redundant(resources: list[PolicyResource], _config: Mapping[str, Any],
-                                    exempt: Callable[[PolicyResource], bool]) -> Iterator[tuple[str, str | None]]:
+def check_archive_on_zone_redundant(
+    resources: list[PolicyResource], _config: Mapping[str, Any], exempt: Callable[[PolicyResource], bool]
+) -> Iterator[tuple[str, str | None]]:
     accounts = [r for r in resources if _type(r) == STORAGE_ACCOUNT]
     for policy in (r for r in resources if _type(r) == MANAGEMENT_POLICY and not exempt(r)):
         archiving = _archiving_rules(policy)
@@ -71,16 +73,20 @@ def check_archive_on_zone_redundant(resources: list[PolicyResource], _config: Ma
             continue
         sku = _text(account, "sku", "name")
         if sku and sku.lower() in ZONE_REDUNDANT_SKUS:
-            yield (f"lifecycle rule(s) {', '.join(archiving)} move blobs to the archive tier, but storage account "
-                   f"'{account.name}' is {sku}, which has no archive tier; Azure rejects the policy.", policy.urn)
+            yield (
+                f"lifecycle rule(s) {', '.join(archiving)} move blobs to the archive tier, but storage account "
+                f"'{account.name}' is {sku}, which has no archive tier; Azure rejects the policy.",
+                policy.urn,
+            )
 
 
 def _first_of_month(today: datetime.date) -> datetime.date:
     return today.replace(day=1)
 
 
-def check_budget_start(resource: Resource, _config: Mapping[str, Any],
-                       today: Callable[[], datetime.date] | None = None) -> Iterator[str]:
+def check_budget_start(
+    resource: Resource, _config: Mapping[str, Any], today: Callable[[], datetime.date] | None = None
+) -> Iterator[str]:
     start = get(resource.props, "timePeriod", "startDate")
     if not isinstance(start, str) or not start:
         return
@@ -92,10 +98,12 @@ def check_budget_start(resource: Resource, _config: Mapping[str, Any],
     if day.day != 1:
         yield f"timePeriod.startDate '{start}' is not the first day of a month; the Budgets API requires it."
         return
-    current = _first_of_month(today() if today else datetime.datetime.now(datetime.timezone.utc).date())
+    current = _first_of_month(today() if today else datetime.datetime.now(datetime.UTC).date())
     if day < current:
-        yield (f"timePeriod.startDate '{start}' lies before the current month ({current.isoformat()}); the Budgets "
-               "API refuses a start date in a past period when the budget is created.")
+        yield (
+            f"timePeriod.startDate '{start}' lies before the current month ({current.isoformat()}); the Budgets "
+            "API refuses a start date in a past period when the budget is created."
+        )
 
 
 def _managed_network(workspace: PolicyResource) -> bool:
@@ -115,8 +123,12 @@ def _locked_workspace(lock: PolicyResource, workspaces: list[PolicyResource]) ->
             if own and own.lower() == scope_text:
                 return workspace
             name, group = _text(workspace, "workspaceName"), _text(workspace, "resourceGroupName")
-            if scope and name and group and scope == (group.lower(), "microsoft.machinelearningservices/workspaces",
-                                                      name.lower()):
+            if (
+                scope
+                and name
+                and group
+                and scope == (group.lower(), "microsoft.machinelearningservices/workspaces", name.lower())
+            ):
                 return workspace
         return None
     namespace = (_text(lock, "resourceProviderNamespace") or "").lower()
@@ -125,21 +137,25 @@ def _locked_workspace(lock: PolicyResource, workspaces: list[PolicyResource]) ->
         return None
     name, group = (_text(lock, "resourceName") or "").lower(), (_text(lock, "resourceGroupName") or "").lower()
     for workspace in workspaces:
-        if (_text(workspace, "workspaceName") or "").lower() == name and \
-                (_text(workspace, "resourceGroupName") or "").lower() == group:
+        if (_text(workspace, "workspaceName") or "").lower() == name and (
+            _text(workspace, "resourceGroupName") or ""
+        ).lower() == group:
             return workspace
     return None
 
 
-def check_no_lock_on_managed_network_workspace(resources: list[PolicyResource], _config: Mapping[str, Any],
-                                               exempt: Callable[[PolicyResource], bool]
-                                               ) -> Iterator[tuple[str, str | None]]:
+def check_no_lock_on_managed_network_workspace(
+    resources: list[PolicyResource], _config: Mapping[str, Any], exempt: Callable[[PolicyResource], bool]
+) -> Iterator[tuple[str, str | None]]:
     workspaces = [r for r in resources if _type(r) == ML_WORKSPACE]
     for lock in (r for r in resources if _type(r) in (LOCK_BY_SCOPE, LOCK_AT_RESOURCE) and not exempt(r)):
         workspace = _locked_workspace(lock, workspaces)
         if workspace is not None and _managed_network(workspace):
-            yield (f"management lock on Azure ML workspace '{workspace.name}', which has a managed network: the lock "
-                   "blocks the managed network's operations and the replacement of its computes.", lock.urn)
+            yield (
+                f"management lock on Azure ML workspace '{workspace.name}', which has a managed network: the lock "
+                "blocks the managed network's operations and the replacement of its computes.",
+                lock.urn,
+            )
 
 
 def _workspace_storage(workspace: PolicyResource, accounts: list[PolicyResource]) -> PolicyResource | None:
@@ -158,32 +174,38 @@ def _workspace_storage(workspace: PolicyResource, accounts: list[PolicyResource]
     return None
 
 
-def check_workspace_storage_without_hns(resources: list[PolicyResource], _config: Mapping[str, Any],
-                                        exempt: Callable[[PolicyResource], bool]
-                                        ) -> Iterator[tuple[str, str | None]]:
+def check_workspace_storage_without_hns(
+    resources: list[PolicyResource], _config: Mapping[str, Any], exempt: Callable[[PolicyResource], bool]
+) -> Iterator[tuple[str, str | None]]:
     accounts = [r for r in resources if _type(r) == STORAGE_ACCOUNT]
     for workspace in (r for r in resources if _type(r) == ML_WORKSPACE and not exempt(r)):
         account = _workspace_storage(workspace, accounts)
         if account is None:
             continue
         props = account.props
-        if known(lambda: get(props, "isHnsEnabled")) is True:
-            yield (f"Azure ML workspace '{workspace.name}' uses storage account '{account.name}' as its default "
-                   "storage, and that account has a hierarchical namespace (isHnsEnabled: true); Azure ML supports "
-                   "no hierarchical namespace on a workspace's default storage.", workspace.urn)
+        if known(lambda props=props: get(props, "isHnsEnabled")) is True:
+            yield (
+                f"Azure ML workspace '{workspace.name}' uses storage account '{account.name}' as its default "
+                "storage, and that account has a hierarchical namespace (isHnsEnabled: true); Azure ML supports "
+                "no hierarchical namespace on a workspace's default storage.",
+                workspace.urn,
+            )
+
 
 RULES = [
     Rule(
         name="storage-lifecycle-archive-needs-lrs-or-grs",
         concern=CONCERN,
         summary="A storage lifecycle policy must not move blobs to the archive tier on a zone-redundant account "
-                "(ZRS, GZRS, RA-GZRS): those accounts have no archive tier.",
+        "(ZRS, GZRS, RA-GZRS): those accounts have no archive tier.",
         fix="Use tierToCold instead of tierToArchive on zone-redundant accounts, or make the account Standard_LRS, "
-            "Standard_GRS or Standard_RAGRS.",
+        "Standard_GRS or Standard_RAGRS.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.ADVISORY,
-        sources=("Microsoft Learn: Access tiers for blob data (archive tier: LRS, GRS, RA-GRS only)",
-                 "Microsoft Learn: Azure Blob Storage lifecycle management overview"),
+        sources=(
+            "Microsoft Learn: Access tiers for blob data (archive tier: LRS, GRS, RA-GRS only)",
+            "Microsoft Learn: Azure Blob Storage lifecycle management overview",
+        ),
         stack_check=check_archive_on_zone_redundant,
     ),
     Rule(
@@ -191,11 +213,12 @@ RULES = [
         concern=CONCERN,
         summary="A budget's timePeriod.startDate must be the first day of a month, not before the current month.",
         fix="Set startDate to the first of the month the budget is created (e.g. computed at run time) and add "
-            "`ignore_changes=[\"timePeriod.startDate\"]` so later runs keep it; exempt a budget that already exists.",
+        '`ignore_changes=["timePeriod.startDate"]` so later runs keep it; exempt a budget that already exists.',
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.ADVISORY,
-        sources=("Microsoft Learn: Budgets - Create Or Update (timePeriod.startDate: first of the month, not in the "
-                 "past)",),
+        sources=(
+            "Microsoft Learn: Budgets - Create Or Update (timePeriod.startDate: first of the month, not in the past)",
+        ),
         resource_types=(BUDGET,),
         check=check_budget_start,
     ),
@@ -203,9 +226,9 @@ RULES = [
         name="no-lock-on-managed-network-ml-workspace",
         concern=CONCERN,
         summary="An Azure ML workspace with a managed network must not carry a management lock: it blocks "
-                "managed-network operations and replacing computes.",
+        "managed-network operations and replacing computes.",
         fix="Remove the lock (keep the workspace `protect`ed in Pulumi instead); lock the storage, Key Vault and "
-            "registry it uses.",
+        "registry it uses.",
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.ADVISORY,
         sources=("Microsoft Learn: Workspace managed virtual network isolation (limitations: resource locks)",),
@@ -215,13 +238,15 @@ RULES = [
         name="ml-workspace-default-storage-without-hns",
         concern=CONCERN,
         summary="An Azure ML workspace's default storage account must not have a hierarchical namespace "
-                "(isHnsEnabled); Azure ML supports neither that nor premium storage there.",
+        "(isHnsEnabled); Azure ML supports neither that nor premium storage there.",
         fix="Give the workspace a StorageV2 account with isHnsEnabled false (create-only: a new account); attach an "
-            "ADLS Gen2 account as an extra datastore instead.",
+        "ADLS Gen2 account as an extra datastore instead.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.ADVISORY,
-        sources=("Microsoft Learn: What is an Azure Machine Learning workspace? (associated resources: no "
-                 "hierarchical namespace or premium storage on the default storage account)",),
+        sources=(
+            "Microsoft Learn: What is an Azure Machine Learning workspace? (associated resources: no "
+            "hierarchical namespace or premium storage on the default storage account)",
+        ),
         stack_check=check_workspace_storage_without_hns,
     ),
 ]

@@ -8,8 +8,23 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ._props import (AKS_CLUSTER, BATCH_ACCOUNT, BATCH_POOL, COGNITIVE_ACCOUNT, CONTAINER_REGISTRY, KEY_VAULT,
-                     ML_WORKSPACE, STORAGE_ACCOUNT, get, is_false, is_true, items, mapping, same, text)
+from ._props import (
+    AKS_CLUSTER,
+    BATCH_ACCOUNT,
+    BATCH_POOL,
+    COGNITIVE_ACCOUNT,
+    CONTAINER_REGISTRY,
+    KEY_VAULT,
+    ML_WORKSPACE,
+    STORAGE_ACCOUNT,
+    get,
+    is_false,
+    is_true,
+    items,
+    mapping,
+    same,
+    text,
+)
 from ._rule import Check, Resource, Rule
 
 CONCERN = "encryption"
@@ -24,26 +39,50 @@ def _has_identity(props: Mapping[str, Any]) -> bool:
 class CmkShape:
     """Where a service keeps its customer-managed-key settings, relative to its `encryption` object."""
 
-    encryption: tuple[str, ...]           # path to the encryption object
-    switch: str                           # the property that selects the key source
-    expected: str                         # its value when a Key Vault key is used
-    default: str                          # what Azure uses when it is not
-    key_fields: tuple[str, ...]           # required under keyVaultProperties
-    identity: tuple[str, ...] | None      # where the key-reading identity goes (else: the resource's identity)
+    encryption: tuple[str, ...]  # path to the encryption object
+    switch: str  # the property that selects the key source
+    expected: str  # its value when a Key Vault key is used
+    default: str  # what Azure uses when it is not
+    key_fields: tuple[str, ...]  # required under keyVaultProperties
+    identity: tuple[str, ...] | None  # where the key-reading identity goes (else: the resource's identity)
 
 
 CMK_SHAPES: dict[str, CmkShape] = {
-    ML_WORKSPACE: CmkShape(("encryption",), "status", "Enabled", "Microsoft-managed keys",
-                           ("keyIdentifier", "keyVaultArmId"), ("identity", "userAssignedIdentity")),
-    STORAGE_ACCOUNT: CmkShape(("encryption",), "keySource", "Microsoft.Keyvault", "Microsoft.Storage",
-                              ("keyName", "keyVaultUri"), ("encryptionIdentity", "encryptionUserAssignedIdentity")),
-    CONTAINER_REGISTRY: CmkShape(("encryption",), "status", "enabled", "Microsoft-managed keys", ("keyIdentifier",),
-                                 ("keyVaultProperties", "identity")),
-    BATCH_ACCOUNT: CmkShape(("encryption",), "keySource", "Microsoft.KeyVault", "Microsoft.Batch", ("keyIdentifier",),
-                            None),
-    COGNITIVE_ACCOUNT: CmkShape(("properties", "encryption"), "keySource", "Microsoft.KeyVault",
-                                "Microsoft-managed keys", ("keyName", "keyVaultUri"),
-                                ("keyVaultProperties", "identityClientId")),
+    ML_WORKSPACE: CmkShape(
+        ("encryption",),
+        "status",
+        "Enabled",
+        "Microsoft-managed keys",
+        ("keyIdentifier", "keyVaultArmId"),
+        ("identity", "userAssignedIdentity"),
+    ),
+    STORAGE_ACCOUNT: CmkShape(
+        ("encryption",),
+        "keySource",
+        "Microsoft.Keyvault",
+        "Microsoft.Storage",
+        ("keyName", "keyVaultUri"),
+        ("encryptionIdentity", "encryptionUserAssignedIdentity"),
+    ),
+    CONTAINER_REGISTRY: CmkShape(
+        ("encryption",),
+        "status",
+        "enabled",
+        "Microsoft-managed keys",
+        ("keyIdentifier",),
+        ("keyVaultProperties", "identity"),
+    ),
+    BATCH_ACCOUNT: CmkShape(
+        ("encryption",), "keySource", "Microsoft.KeyVault", "Microsoft.Batch", ("keyIdentifier",), None
+    ),
+    COGNITIVE_ACCOUNT: CmkShape(
+        ("properties", "encryption"),
+        "keySource",
+        "Microsoft.KeyVault",
+        "Microsoft-managed keys",
+        ("keyName", "keyVaultUri"),
+        ("keyVaultProperties", "identityClientId"),
+    ),
 }
 
 
@@ -78,13 +117,14 @@ def check_key_vault_recoverable(resource: Resource, _config: Mapping[str, Any]) 
         yield f"properties.enablePurgeProtection is {text(properties.get('enablePurgeProtection'))}; it must be true."
 
 
-def _cmk_rule(name: str, service: str, resource_type: str, fix: str, sources: tuple[str, ...],
-              check: Check = check_cmk) -> Rule:
+def _cmk_rule(
+    name: str, service: str, resource_type: str, fix: str, sources: tuple[str, ...], check: Check = check_cmk
+) -> Rule:
     return Rule(
         name=name,
         concern=CONCERN,
         summary=f"{service} must encrypt data at rest with a customer-managed key from Key Vault, read by a managed "
-                "identity.",
+        "identity.",
         fix=fix,
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
@@ -117,60 +157,93 @@ def check_batch_pool_disk_encryption(resource: Resource, _config: Mapping[str, A
     wanted = BATCH_LINUX_DISK_TARGETS if linux else BATCH_DISK_TARGETS
     missing = [t for t in wanted if t.lower() not in present]
     if missing:
-        yield (f"{where} is {text(targets)}; add {', '.join(missing)} (disk_encryption_configuration={{'targets': "
-               f"{list(wanted)!r}}}" + ("; a Linux pool accepts TemporaryDisk only)." if linux else ")."))
+        yield (
+            f"{where} is {text(targets)}; add {', '.join(missing)} (disk_encryption_configuration={{'targets': "
+            f"{list(wanted)!r}}}" + ("; a Linux pool accepts TemporaryDisk only)." if linux else ").")
+        )
     elif linux and "osdisk" in present:
-        yield (f"{where} is {text(targets)}: a Linux pool accepts TemporaryDisk only and ARM rejects OsDisk; "
-               "use disk_encryption_configuration={'targets': ['TemporaryDisk']} (the OS disk is a managed disk, "
-               "encrypted at rest).")
+        yield (
+            f"{where} is {text(targets)}: a Linux pool accepts TemporaryDisk only and ARM rejects OsDisk; "
+            "use disk_encryption_configuration={'targets': ['TemporaryDisk']} (the OS disk is a managed disk, "
+            "encrypted at rest)."
+        )
 
 
 RULES = [
-    _cmk_rule("cmk-ml-workspace", "Azure ML workspaces", ML_WORKSPACE,
-              "encryption={'status': 'Enabled', 'key_vault_properties': {'key_identifier': ..., 'key_vault_arm_id': "
-              "...}, 'identity': {'user_assigned_identity': ...}} (ARM: properties.encryption), an identity with Key "
-              "Vault Crypto Service Encryption User on the key; CMK can only be chosen when the workspace is created.",
-              ("Azure Policy: Azure Machine Learning workspaces should be encrypted with a customer-managed key",)),
-    _cmk_rule("cmk-storage", "Storage accounts", STORAGE_ACCOUNT,
-              "encryption={'key_source': 'Microsoft.Keyvault', 'key_vault_properties': {'key_name': ..., "
-              "'key_vault_uri': ...}, 'encryption_identity': {'encryption_user_assigned_identity': ...}} (ARM: "
-              "properties.encryption.keySource / .keyvaultproperties / .identity).",
-              ("Azure Policy: Storage accounts should use customer-managed key for encryption", "Checkov CKV2_AZURE_1")),
-    _cmk_rule("cmk-container-registry", "Container registries", CONTAINER_REGISTRY,
-              "Premium SKU with encryption={'status': 'enabled', 'key_vault_properties': {'key_identifier': ..., "
-              "'identity': <client id of a user-assigned identity>}} (ARM: properties.encryption); only possible at "
-              "creation.",
-              ("Azure Policy: Container registries should be encrypted with a customer-managed key",)),
-    _cmk_rule("cmk-batch-account", "Batch accounts", BATCH_ACCOUNT,
-              "encryption={'key_source': 'Microsoft.KeyVault', 'key_vault_properties': {'key_identifier': ...}} "
-              "(ARM: properties.encryption.keySource / .keyVaultProperties.keyIdentifier) and an identity= with "
-              "access to the key.",
-              ("Azure Policy: Azure Batch account should use customer-managed keys to encrypt data",)),
-    _cmk_rule("cmk-aks-disks", "AKS node disks", AKS_CLUSTER,
-              "Create a compute.DiskEncryptionSet over the Key Vault key and set disk_encryption_set_id on the "
-              "ManagedCluster (ARM: properties.diskEncryptionSetID; only at creation).",
-              ("Azure Policy: Both operating systems and data disks in Azure Kubernetes Service clusters should be "
-               "encrypted by customer-managed keys", "Checkov CKV_AZURE_117"),
-              check_aks_disk_cmk),
-    _cmk_rule("cmk-cognitive-services", "Cognitive Services / Azure OpenAI accounts", COGNITIVE_ACCOUNT,
-              "properties={'encryption': {'key_source': 'Microsoft.KeyVault', 'key_vault_properties': {'key_name': "
-              "..., 'key_vault_uri': ..., 'identity_client_id': ...}}} (ARM: properties.encryption.keySource / "
-              ".keyVaultProperties).",
-              ("Azure Policy: Cognitive Services accounts should enable data encryption with a customer-managed key",)),
+    _cmk_rule(
+        "cmk-ml-workspace",
+        "Azure ML workspaces",
+        ML_WORKSPACE,
+        "encryption={'status': 'Enabled', 'key_vault_properties': {'key_identifier': ..., 'key_vault_arm_id': "
+        "...}, 'identity': {'user_assigned_identity': ...}} (ARM: properties.encryption), an identity with Key "
+        "Vault Crypto Service Encryption User on the key; CMK can only be chosen when the workspace is created.",
+        ("Azure Policy: Azure Machine Learning workspaces should be encrypted with a customer-managed key",),
+    ),
+    _cmk_rule(
+        "cmk-storage",
+        "Storage accounts",
+        STORAGE_ACCOUNT,
+        "encryption={'key_source': 'Microsoft.Keyvault', 'key_vault_properties': {'key_name': ..., "
+        "'key_vault_uri': ...}, 'encryption_identity': {'encryption_user_assigned_identity': ...}} (ARM: "
+        "properties.encryption.keySource / .keyvaultproperties / .identity).",
+        ("Azure Policy: Storage accounts should use customer-managed key for encryption", "Checkov CKV2_AZURE_1"),
+    ),
+    _cmk_rule(
+        "cmk-container-registry",
+        "Container registries",
+        CONTAINER_REGISTRY,
+        "Premium SKU with encryption={'status': 'enabled', 'key_vault_properties': {'key_identifier': ..., "
+        "'identity': <client id of a user-assigned identity>}} (ARM: properties.encryption); only possible at "
+        "creation.",
+        ("Azure Policy: Container registries should be encrypted with a customer-managed key",),
+    ),
+    _cmk_rule(
+        "cmk-batch-account",
+        "Batch accounts",
+        BATCH_ACCOUNT,
+        "encryption={'key_source': 'Microsoft.KeyVault', 'key_vault_properties': {'key_identifier': ...}} "
+        "(ARM: properties.encryption.keySource / .keyVaultProperties.keyIdentifier) and an identity= with "
+        "access to the key.",
+        ("Azure Policy: Azure Batch account should use customer-managed keys to encrypt data",),
+    ),
+    _cmk_rule(
+        "cmk-aks-disks",
+        "AKS node disks",
+        AKS_CLUSTER,
+        "Create a compute.DiskEncryptionSet over the Key Vault key and set disk_encryption_set_id on the "
+        "ManagedCluster (ARM: properties.diskEncryptionSetID; only at creation).",
+        (
+            "Azure Policy: Both operating systems and data disks in Azure Kubernetes Service clusters should be "
+            "encrypted by customer-managed keys",
+            "Checkov CKV_AZURE_117",
+        ),
+        check_aks_disk_cmk,
+    ),
+    _cmk_rule(
+        "cmk-cognitive-services",
+        "Cognitive Services / Azure OpenAI accounts",
+        COGNITIVE_ACCOUNT,
+        "properties={'encryption': {'key_source': 'Microsoft.KeyVault', 'key_vault_properties': {'key_name': "
+        "..., 'key_vault_uri': ..., 'identity_client_id': ...}}} (ARM: properties.encryption.keySource / "
+        ".keyVaultProperties).",
+        ("Azure Policy: Cognitive Services accounts should enable data encryption with a customer-managed key",),
+    ),
     Rule(
         name="batch-pool-disk-encryption",
         concern=CONCERN,
         summary="Batch pools must encrypt their nodes' disks: the temporary disk on Linux (the only target Linux "
-                "accepts), the OS and temporary disks on Windows.",
+        "accepts), the OS and temporary disks on Windows.",
         fix="batch.Pool(deployment_configuration={'virtual_machine_configuration': {..., "
-            "'disk_encryption_configuration': {'targets': ['TemporaryDisk']}}}) on Linux, ['OsDisk', "
-            "'TemporaryDisk'] on Windows (ARM: properties."
-            "deploymentConfiguration.virtualMachineConfiguration.diskEncryptionConfiguration.targets); set at "
-            "pool creation.",
+        "'disk_encryption_configuration': {'targets': ['TemporaryDisk']}}}) on Linux, ['OsDisk', "
+        "'TemporaryDisk'] on Windows (ARM: properties."
+        "deploymentConfiguration.virtualMachineConfiguration.diskEncryptionConfiguration.targets); set at "
+        "pool creation.",
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.MANDATORY,
-        sources=("Azure Policy: Azure Batch pools should have disk encryption enabled (1760f9d4-7206-436e-a28f-d9f3a5c8a227)",
-                 "azure-rest-api-specs Microsoft.Batch DiskEncryptionConfiguration: on Linux only TemporaryDisk"),
+        sources=(
+            "Azure Policy: Azure Batch pools should have disk encryption enabled (1760f9d4-7206-436e-a28f-d9f3a5c8a227)",
+            "azure-rest-api-specs Microsoft.Batch DiskEncryptionConfiguration: on Linux only TemporaryDisk",
+        ),
         resource_types=(BATCH_POOL,),
         check=check_batch_pool_disk_encryption,
     ),
@@ -178,14 +251,16 @@ RULES = [
         name="keyvault-soft-delete-purge-protection",
         concern=CONCERN,
         summary="Key Vaults must keep soft delete on and purge protection enabled, so keys (and the data they "
-                "encrypt) cannot be destroyed by a single delete.",
+        "encrypt) cannot be destroyed by a single delete.",
         fix="properties={'enable_soft_delete': True (or unset), 'enable_purge_protection': True} (ARM: "
-            "properties.enableSoftDelete / .enablePurgeProtection); purge protection cannot be turned off again.",
+        "properties.enableSoftDelete / .enablePurgeProtection); purge protection cannot be turned off again.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
-        sources=("Azure Policy: Key vaults should have deletion protection enabled",
-                 "Azure Policy: Key vaults should have soft delete enabled",
-                 "Checkov CKV_AZURE_42, CKV_AZURE_110, CKV_AZURE_111"),
+        sources=(
+            "Azure Policy: Key vaults should have deletion protection enabled",
+            "Azure Policy: Key vaults should have soft delete enabled",
+            "Checkov CKV_AZURE_42, CKV_AZURE_110, CKV_AZURE_111",
+        ),
         resource_types=(KEY_VAULT,),
         check=check_key_vault_recoverable,
     ),

@@ -8,10 +8,28 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ._props import (AKS_AGENT_POOL, AKS_CLUSTER, APP_CONFIGURATION, BATCH_ACCOUNT, BATCH_POOL, COGNITIVE_ACCOUNT,
-                     CONTAINER_APP, CONTAINER_APPS_ENV, CONTAINER_REGISTRY, COSMOS_ACCOUNT, EVENT_HUBS, KEY_VAULT,
-                     ML_COMPUTE, ML_WORKSPACE, PRIVATE_ENDPOINT, SEARCH_SERVICE, SERVICE_BUS, STORAGE_ACCOUNT, mapping,
-                     text)
+from ._props import (
+    AKS_AGENT_POOL,
+    AKS_CLUSTER,
+    APP_CONFIGURATION,
+    BATCH_ACCOUNT,
+    BATCH_POOL,
+    COGNITIVE_ACCOUNT,
+    CONTAINER_APP,
+    CONTAINER_APPS_ENV,
+    CONTAINER_REGISTRY,
+    COSMOS_ACCOUNT,
+    EVENT_HUBS,
+    KEY_VAULT,
+    ML_COMPUTE,
+    ML_WORKSPACE,
+    PRIVATE_ENDPOINT,
+    SEARCH_SERVICE,
+    SERVICE_BUS,
+    STORAGE_ACCOUNT,
+    mapping,
+    text,
+)
 from ._rule import Resource, Rule
 
 CONCERN = "governance"
@@ -19,9 +37,23 @@ CONCERN = "governance"
 # Resources with a bill of their own or data in them. Free containers (resource groups, VNets, subnets, NSGs, DNS
 # zones, role assignments, identities) are left out: a missing tag there attributes no spend and finds no owner.
 TAGGED_TYPES: tuple[str, ...] = (
-    ML_WORKSPACE, ML_COMPUTE, STORAGE_ACCOUNT, KEY_VAULT, CONTAINER_REGISTRY, AKS_CLUSTER, AKS_AGENT_POOL,
-    BATCH_ACCOUNT, CONTAINER_APPS_ENV, CONTAINER_APP, COGNITIVE_ACCOUNT, COSMOS_ACCOUNT, SERVICE_BUS, EVENT_HUBS,
-    APP_CONFIGURATION, SEARCH_SERVICE, PRIVATE_ENDPOINT,
+    ML_WORKSPACE,
+    ML_COMPUTE,
+    STORAGE_ACCOUNT,
+    KEY_VAULT,
+    CONTAINER_REGISTRY,
+    AKS_CLUSTER,
+    AKS_AGENT_POOL,
+    BATCH_ACCOUNT,
+    CONTAINER_APPS_ENV,
+    CONTAINER_APP,
+    COGNITIVE_ACCOUNT,
+    COSMOS_ACCOUNT,
+    SERVICE_BUS,
+    EVENT_HUBS,
+    APP_CONFIGURATION,
+    SEARCH_SERVICE,
+    PRIVATE_ENDPOINT,
     "azure-native:operationalinsights:Workspace",
     "azure-native:compute:VirtualMachine",
     "azure-native:compute:VirtualMachineScaleSet",
@@ -68,8 +100,10 @@ def check_allowed_locations(resource: Resource, config: Mapping[str, Any]) -> It
     if normal_region(location) in NON_REGIONAL:
         return
     if normal_region(location) not in {normal_region(a) for a in allowed}:
-        yield (f"location is {text(location)}; this environment allows only {', '.join(allowed)} (set location= "
-               "one of them, or azure-native:location in the stack config).")
+        yield (
+            f"location is {text(location)}; this environment allows only {', '.join(allowed)} (set location= "
+            "one of them, or azure-native:location in the stack config)."
+        )
 
 
 RULES = [
@@ -77,21 +111,29 @@ RULES = [
         name="required-tags",
         concern=CONCERN,
         summary="Resources that cost money or hold data (taggedTypes) must carry the requiredTags (names compare "
-                "case-insensitively, as in Azure), so spend can be attributed; free resources are not checked.",
+        "case-insensitively, as in Azure), so spend can be attributed; free resources are not checked.",
         fix="Add the missing tags with non-empty values: tags={'environment': ..., 'owner': ..., 'costCenter': ...} "
-            "(ARM: tags) — pass one tags dict to every resource of the environment.",
+        "(ARM: tags) — pass one tags dict to every resource of the environment.",
         severity=Severity.LOW,
         default_level=EnforcementLevel.ADVISORY,
         sources=("Azure Policy: Require a tag on resources", "PSRule Azure.Resource.UseTags"),
         resource_types=(),  # every type; taggedTypes (configurable) decides
         config={
-            "requiredTags": {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True,
-                             "default": ["environment", "owner", "costCenter"],
-                             "description": "Tag names every tagged resource must carry."},
-            "taggedTypes": {"type": "array", "items": {"type": "string", "pattern": "^azure-native:"},
-                            "uniqueItems": True, "default": list(TAGGED_TYPES),
-                            "description": "azure-native type tokens (without API version) that must be tagged: "
-                                           "those that cost money or hold data."},
+            "requiredTags": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "uniqueItems": True,
+                "default": ["environment", "owner", "costCenter"],
+                "description": "Tag names every tagged resource must carry.",
+            },
+            "taggedTypes": {
+                "type": "array",
+                "items": {"type": "string", "pattern": "^azure-native:"},
+                "uniqueItems": True,
+                "default": list(TAGGED_TYPES),
+                "description": "azure-native type tokens (without API version) that must be tagged: "
+                "those that cost money or hold data.",
+            },
         },
         check=check_required_tags,
     ),
@@ -99,18 +141,26 @@ RULES = [
         name="allowed-locations",
         concern=CONCERN,
         summary="Resources must be created in one of the environment's allowedLocations (data residency); an "
-                "empty list allows every region.",
+        "empty list allows every region.",
         fix="Set location= one of allowedLocations (ARM: location), or azure-native:location in the stack config; "
-            "a resource's region cannot change, it is replaced.",
+        "a resource's region cannot change, it is replaced.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
-        sources=("Azure Policy: Allowed locations (e56962a6-4747-49cd-b67b-bf8b01975c4c)",
-                 "PSRule Azure.Resource.AllowedRegions"),
+        sources=(
+            "Azure Policy: Allowed locations (e56962a6-4747-49cd-b67b-bf8b01975c4c)",
+            "PSRule Azure.Resource.AllowedRegions",
+        ),
         resource_types=(),
-        config={"allowedLocations": {"type": "array", "items": {"type": "string", "minLength": 1},
-                                     "uniqueItems": True, "default": [],
-                                     "description": "Azure regions resources may be created in ('westus3' or "
-                                                    "'West US 3'); 'global' resources are always allowed."}},
+        config={
+            "allowedLocations": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "uniqueItems": True,
+                "default": [],
+                "description": "Azure regions resources may be created in ('westus3' or "
+                "'West US 3'); 'global' resources are always allowed.",
+            }
+        },
         check=check_allowed_locations,
     ),
 ]

@@ -13,8 +13,19 @@ from typing import Any
 
 from aiinfra.catalog.gpu_skus import CATALOGUE, OTHER_CURRENT_GPU_SIZES, is_gpu_size, retired_on
 
-from ._props import (AKS_AGENT_POOL, AKS_CLUSTER, BATCH_POOL, ML_COMPUTE, duration_minutes, get, is_true, items,
-                     mapping, number, same)
+from ._props import (
+    AKS_AGENT_POOL,
+    AKS_CLUSTER,
+    BATCH_POOL,
+    ML_COMPUTE,
+    duration_minutes,
+    get,
+    is_true,
+    items,
+    mapping,
+    number,
+    same,
+)
 
 # Current GPU sizes an AI platform plausibly runs: the catalogue's and the other current sizes it names.
 CURRENT_GPU_SKUS: tuple[str, ...] = (*CATALOGUE, *OTHER_CURRENT_GPU_SIZES)
@@ -32,16 +43,16 @@ def is_retired_sku(vm_size: Any) -> bool:
 class Pool:
     """One pool of nodes, service-neutral. `None` means the value cannot be told from the properties."""
 
-    kind: str                      # "AML compute cluster", "AKS node pool", "Batch pool"
+    kind: str  # "AML compute cluster", "AKS node pool", "Batch pool"
     name: str
     vm_size: Any
-    spot: bool | None              # low-priority / Spot capacity
+    spot: bool | None  # low-priority / Spot capacity
     min_nodes: float | None
     max_nodes: float | None
     autoscale: bool
-    idle_minutes: float | None     # time an idle node is kept before scale-down
+    idle_minutes: float | None  # time an idle node is kept before scale-down
     labels: Mapping[str, Any] = field(default_factory=dict)
-    where: str = ""                # property path prefix, for messages
+    where: str = ""  # property path prefix, for messages
 
     @property
     def gpu(self) -> bool:
@@ -109,9 +120,9 @@ def _bound(expression: str, variables: Mapping[str, str], depth: int = 0) -> flo
 
 @dataclass(frozen=True)
 class FormulaFacts:
-    low_priority: bool          # the formula asks for low-priority nodes
-    dedicated_zero: bool        # ...and never for dedicated ones
-    max_nodes: float | None     # the most nodes it can ask for, when its targets are capped by constants
+    low_priority: bool  # the formula asks for low-priority nodes
+    dedicated_zero: bool  # ...and never for dedicated ones
+    max_nodes: float | None  # the most nodes it can ask for, when its targets are capped by constants
 
 
 def batch_formula(formula: str) -> FormulaFacts:
@@ -122,8 +133,9 @@ def batch_formula(formula: str) -> FormulaFacts:
     dedicated_cap = 0.0 if dedicated is None else _bound(dedicated, variables)
     low_cap = 0.0 if low is None else _bound(low, variables)
     total = None if dedicated_cap is None or low_cap is None else dedicated_cap + low_cap
-    return FormulaFacts(low_priority=low is not None and low_cap != 0.0, dedicated_zero=dedicated_cap == 0.0,
-                        max_nodes=total)
+    return FormulaFacts(
+        low_priority=low is not None and low_cap != 0.0, dedicated_zero=dedicated_cap == 0.0, max_nodes=total
+    )
 
 
 def _batch_pool(name: str, props: Mapping[str, Any]) -> Pool:
@@ -131,17 +143,30 @@ def _batch_pool(name: str, props: Mapping[str, Any]) -> Pool:
     auto = mapping(get(props, "scaleSettings", "autoScale"))
     if auto:
         facts = batch_formula(str(auto.get("formula") or ""))
-        return Pool(kind="Batch pool", name=name, vm_size=props.get("vmSize"),
-                    spot=facts.low_priority and facts.dedicated_zero, min_nodes=None, max_nodes=facts.max_nodes,
-                    autoscale=True,
-                    idle_minutes=_or_default(duration_minutes(auto.get("evaluationInterval")), 15.0),
-                    where="scaleSettings.autoScale")
+        return Pool(
+            kind="Batch pool",
+            name=name,
+            vm_size=props.get("vmSize"),
+            spot=facts.low_priority and facts.dedicated_zero,
+            min_nodes=None,
+            max_nodes=facts.max_nodes,
+            autoscale=True,
+            idle_minutes=_or_default(duration_minutes(auto.get("evaluationInterval")), 15.0),
+            where="scaleSettings.autoScale",
+        )
     dedicated = number(fixed.get("targetDedicatedNodes")) or 0.0
     low = number(fixed.get("targetLowPriorityNodes")) or 0.0
-    return Pool(kind="Batch pool", name=name, vm_size=props.get("vmSize"),
-                spot=dedicated == 0 and low > 0 if (dedicated or low) else None,
-                min_nodes=dedicated + low, max_nodes=dedicated + low, autoscale=False, idle_minutes=None,
-                where="scaleSettings.fixedScale")
+    return Pool(
+        kind="Batch pool",
+        name=name,
+        vm_size=props.get("vmSize"),
+        spot=dedicated == 0 and low > 0 if (dedicated or low) else None,
+        min_nodes=dedicated + low,
+        max_nodes=dedicated + low,
+        autoscale=False,
+        idle_minutes=None,
+        where="scaleSettings.fixedScale",
+    )
 
 
 def pools(type_token: str, name: str, props: Mapping[str, Any]) -> list[Pool]:
@@ -153,22 +178,26 @@ def pools(type_token: str, name: str, props: Mapping[str, Any]) -> list[Pool]:
         inner = mapping(compute.get("properties"))
         scale = mapping(inner.get("scaleSettings"))
         priority = inner.get("vmPriority")
-        return [Pool(
-            kind="AML compute cluster",
-            name=str(props.get("computeName") or name),
-            vm_size=inner.get("vmSize"),
-            spot=same(priority, "LowPriority"),
-            min_nodes=_or_default(number(scale.get("minNodeCount")), 0.0),
-            max_nodes=number(scale.get("maxNodeCount")),
-            autoscale=True,
-            idle_minutes=_or_default(duration_minutes(scale.get("nodeIdleTimeBeforeScaleDown")), 2.0),
-            where="properties.properties",
-        )]
+        return [
+            Pool(
+                kind="AML compute cluster",
+                name=str(props.get("computeName") or name),
+                vm_size=inner.get("vmSize"),
+                spot=same(priority, "LowPriority"),
+                min_nodes=_or_default(number(scale.get("minNodeCount")), 0.0),
+                max_nodes=number(scale.get("maxNodeCount")),
+                autoscale=True,
+                idle_minutes=_or_default(duration_minutes(scale.get("nodeIdleTimeBeforeScaleDown")), 2.0),
+                where="properties.properties",
+            )
+        ]
     if type_token == AKS_AGENT_POOL:
         return [_aks_pool(props, str(props.get("agentPoolName") or name), "")]
     if type_token == AKS_CLUSTER:
-        return [_aks_pool(mapping(profile), str(get(profile, "name") or f"#{i}"), f"agentPoolProfiles[{i}].")
-                for i, profile in enumerate(items(props.get("agentPoolProfiles")))]
+        return [
+            _aks_pool(mapping(profile), str(get(profile, "name") or f"#{i}"), f"agentPoolProfiles[{i}].")
+            for i, profile in enumerate(items(props.get("agentPoolProfiles")))
+        ]
     if type_token == BATCH_POOL:
         return [_batch_pool(str(props.get("poolName") or name), props)]
     return []

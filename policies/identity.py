@@ -7,10 +7,30 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, PolicyResource, Severity
 
-from ._props import (AKS_CLUSTER, APP_CONFIGURATION, BATCH_ACCOUNT, COGNITIVE_ACCOUNT, CONTAINER_APP,
-                     CONTAINER_REGISTRY, COSMOS_ACCOUNT, EVENT_HUBS, K8S_EXTENSION, KEY_VAULT, ML_COMPUTE, ML_WORKSPACE,
-                     SEARCH_SERVICE, SERVICE_BUS, STORAGE_ACCOUNT, canonical_type, get, is_false, is_true, items, same,
-                     text)
+from ._props import (
+    AKS_CLUSTER,
+    APP_CONFIGURATION,
+    BATCH_ACCOUNT,
+    COGNITIVE_ACCOUNT,
+    CONTAINER_APP,
+    CONTAINER_REGISTRY,
+    COSMOS_ACCOUNT,
+    EVENT_HUBS,
+    K8S_EXTENSION,
+    KEY_VAULT,
+    ML_COMPUTE,
+    ML_WORKSPACE,
+    SEARCH_SERVICE,
+    SERVICE_BUS,
+    STORAGE_ACCOUNT,
+    canonical_type,
+    get,
+    is_false,
+    is_true,
+    items,
+    same,
+    text,
+)
 from ._rule import UNKNOWN, Resource, Rule, known
 
 CONCERN = "identity"
@@ -55,8 +75,10 @@ def check_local_auth(resource: Resource, _config: Mapping[str, Any]) -> Iterator
     if resource.type == ML_WORKSPACE:
         value = props.get("systemDatastoresAuthMode")
         if not same(value, "identity"):
-            yield (f"systemDatastoresAuthMode is {text(value)}; set it to 'identity' so the default datastores use "
-                   "the workspace identity instead of storage account keys.")
+            yield (
+                f"systemDatastoresAuthMode is {text(value)}; set it to 'identity' so the default datastores use "
+                "the workspace identity instead of storage account keys."
+            )
         return
     path = DISABLE_LOCAL_AUTH[resource.type]
     value = get(props, *path)
@@ -98,11 +120,16 @@ def _extension_targets(extension: PolicyResource, cluster: PolicyResource) -> bo
     return isinstance(cluster_name, str) and isinstance(target, str) and cluster_name.lower() == target.lower()
 
 
-def _clusters_with_local_accounts(resources: list[PolicyResource], exempt: Callable[[PolicyResource], bool]
-                                   ) -> Iterator[tuple[PolicyResource, Any, bool]]:
+def _clusters_with_local_accounts(
+    resources: list[PolicyResource], exempt: Callable[[PolicyResource], bool]
+) -> Iterator[tuple[PolicyResource, Any, bool]]:
     """(cluster, disableLocalAccounts value, runs the Azure ML extension) for clusters that keep local accounts."""
-    extensions = [r for r in resources if canonical_type(r.resource_type) == K8S_EXTENSION
-                  and known(lambda r=r: same(r.props.get("extensionType"), AZURE_ML_EXTENSION)) is True]
+    extensions = [
+        r
+        for r in resources
+        if canonical_type(r.resource_type) == K8S_EXTENSION
+        and known(lambda r=r: same(r.props.get("extensionType"), AZURE_ML_EXTENSION)) is True
+    ]
     for cluster in resources:
         if canonical_type(cluster.resource_type) != AKS_CLUSTER or exempt(cluster):
             continue
@@ -112,24 +139,32 @@ def _clusters_with_local_accounts(resources: list[PolicyResource], exempt: Calla
         yield cluster, disabled, any(_extension_targets(e, cluster) for e in extensions)
 
 
-def check_aks_local_accounts(resources: list[PolicyResource], config: Mapping[str, Any],
-                             exempt: Callable[[PolicyResource], bool]) -> Iterator[tuple[str, str | None]]:
+def check_aks_local_accounts(
+    resources: list[PolicyResource], config: Mapping[str, Any], exempt: Callable[[PolicyResource], bool]
+) -> Iterator[tuple[str, str | None]]:
     for cluster, disabled, has_azure_ml in _clusters_with_local_accounts(resources, exempt):
         if has_azure_ml and config.get("allowWithAzureMLExtension"):
             continue  # reported, visibly, by aks-local-accounts-azureml-exemption
-        yield (f"disableLocalAccounts is {text(disabled)} (Azure's default: local accounts enabled); set "
-               "disable_local_accounts=True so only Entra ID identities can get cluster credentials.", cluster.urn)
+        yield (
+            f"disableLocalAccounts is {text(disabled)} (Azure's default: local accounts enabled); set "
+            "disable_local_accounts=True so only Entra ID identities can get cluster credentials.",
+            cluster.urn,
+        )
 
 
-def check_aks_local_accounts_exemption(resources: list[PolicyResource], _config: Mapping[str, Any],
-                                       exempt: Callable[[PolicyResource], bool]) -> Iterator[tuple[str, str | None]]:
+def check_aks_local_accounts_exemption(
+    resources: list[PolicyResource], _config: Mapping[str, Any], exempt: Callable[[PolicyResource], bool]
+) -> Iterator[tuple[str, str | None]]:
     for cluster, disabled, has_azure_ml in _clusters_with_local_accounts(resources, exempt):
         if has_azure_ml:
-            yield (f"exemption in effect: disableLocalAccounts is {text(disabled)} because this cluster runs the "
-                   f"{AZURE_ML_EXTENSION} extension, which does not support clusters with local accounts disabled; "
-                   "aks-local-accounts-disabled accepts it (allowWithAzureMLExtension). Keep "
-                   "Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action to break-glass "
-                   "admins only.", cluster.urn)
+            yield (
+                f"exemption in effect: disableLocalAccounts is {text(disabled)} because this cluster runs the "
+                f"{AZURE_ML_EXTENSION} extension, which does not support clusters with local accounts disabled; "
+                "aks-local-accounts-disabled accepts it (allowWithAzureMLExtension). Keep "
+                "Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action to break-glass "
+                "admins only.",
+                cluster.urn,
+            )
 
 
 RULES = [
@@ -138,7 +173,7 @@ RULES = [
         concern=CONCERN,
         summary="Key Vaults must use the Azure RBAC permission model, not access policies.",
         fix="properties={'enable_rbac_authorization': True} (ARM: properties.enableRbacAuthorization) and grant "
-            "data-plane roles (e.g. Key Vault Crypto Service Encryption User) with authorization.RoleAssignment.",
+        "data-plane roles (e.g. Key Vault Crypto Service Encryption User) with authorization.RoleAssignment.",
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Azure Key Vault should use RBAC permission model",),
@@ -150,7 +185,7 @@ RULES = [
         concern=CONCERN,
         summary="Storage accounts must not accept Shared Key (account key / key-signed SAS) authorization.",
         fix="allow_shared_key_access=False (ARM: properties.allowSharedKeyAccess) and grant Storage Blob/File Data "
-            "roles to managed identities; on ML workspaces also system_datastores_auth_mode='identity'.",
+        "roles to managed identities; on ML workspaces also system_datastores_auth_mode='identity'.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Storage accounts should prevent shared key access", "Checkov CKV2_AZURE_40"),
@@ -162,12 +197,14 @@ RULES = [
         concern=CONCERN,
         summary="Container registries must not have the admin user or anonymous pull enabled.",
         fix="admin_user_enabled=False and anonymous_pull_enabled=False (ARM: properties.adminUserEnabled / "
-            ".anonymousPullEnabled); pull with a managed identity holding AcrPull.",
+        ".anonymousPullEnabled); pull with a managed identity holding AcrPull.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
-        sources=("Azure Policy: Container registries should have local admin account disabled",
-                 "Azure Policy: Container registries should have anonymous authentication disabled",
-                 "Checkov CKV_AZURE_137, CKV_AZURE_138"),
+        sources=(
+            "Azure Policy: Container registries should have local admin account disabled",
+            "Azure Policy: Container registries should have anonymous authentication disabled",
+            "Checkov CKV_AZURE_137, CKV_AZURE_138",
+        ),
         resource_types=(CONTAINER_REGISTRY,),
         check=check_registry_admin,
     ),
@@ -175,18 +212,20 @@ RULES = [
         name="local-auth-disabled",
         concern=CONCERN,
         summary="Data services must have local (key-based) authentication disabled: Cognitive Services / Azure "
-                "OpenAI, every AML compute type, Cosmos DB, Service Bus, Event Hubs, App Configuration, AI Search; "
-                "ML workspaces must reach their default datastores with their identity, not account keys.",
+        "OpenAI, every AML compute type, Cosmos DB, Service Bus, Event Hubs, App Configuration, AI Search; "
+        "ML workspaces must reach their default datastores with their identity, not account keys.",
         fix="disable_local_auth=True (ARM: properties.disableLocalAuth; Cognitive Services: "
-            "properties={'disable_local_auth': True}; AML compute: properties=ml.AmlComputeArgs(disable_local_auth="
-            "True, ...) or the matching args of the other compute types); ML workspace: "
-            "system_datastores_auth_mode 'identity'.",
+        "properties={'disable_local_auth': True}; AML compute: properties=ml.AmlComputeArgs(disable_local_auth="
+        "True, ...) or the matching args of the other compute types); ML workspace: "
+        "system_datastores_auth_mode 'identity'.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
-        sources=("Azure Policy: Cognitive Services accounts should have local authentication methods disabled",
-                 "Azure Policy: Azure Machine Learning Computes should have local authentication methods disabled",
-                 "PSRule Azure.ML.DisableLocalAuth, Azure.Cognitive.DisableLocalAuth, Azure.AppConfig.DisableLocalAuth",
-                 "Checkov CKV_AZURE_142, CKV_AZURE_236, CKV_AZURE_140, CKV_AZURE_203, CKV_AZURE_184"),
+        sources=(
+            "Azure Policy: Cognitive Services accounts should have local authentication methods disabled",
+            "Azure Policy: Azure Machine Learning Computes should have local authentication methods disabled",
+            "PSRule Azure.ML.DisableLocalAuth, Azure.Cognitive.DisableLocalAuth, Azure.AppConfig.DisableLocalAuth",
+            "Checkov CKV_AZURE_142, CKV_AZURE_236, CKV_AZURE_140, CKV_AZURE_203, CKV_AZURE_184",
+        ),
         resource_types=(*DISABLE_LOCAL_AUTH, ML_WORKSPACE),
         check=check_local_auth,
     ),
@@ -195,7 +234,7 @@ RULES = [
         concern=CONCERN,
         summary="Batch accounts must accept Azure AD authentication only (no shared keys, no task tokens).",
         fix="allowed_authentication_modes=['AAD'] (ARM: properties.allowedAuthenticationModes) and give callers the "
-            "Azure Batch roles they need.",
+        "Azure Batch roles they need.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
         sources=("Azure Policy: Batch accounts should have local authentication methods disabled",),
@@ -206,35 +245,42 @@ RULES = [
         name="aks-local-accounts-disabled",
         concern=CONCERN,
         summary="AKS clusters must have local accounts disabled — except, when allowWithAzureMLExtension is on, "
-                "clusters running the Azure ML extension, which needs local accounts (that exemption is reported "
-                "by aks-local-accounts-azureml-exemption, never silent).",
+        "clusters running the Azure ML extension, which needs local accounts (that exemption is reported "
+        "by aks-local-accounts-azureml-exemption, never silent).",
         fix="disable_local_accounts=True on the ManagedCluster (ARM: properties.disableLocalAccounts) with "
-            "aad_profile set (see aks-entra-id-rbac); if the cluster hosts the Azure ML extension, keep local "
-            "accounts and restrict who may call listClusterAdminCredential.",
+        "aad_profile set (see aks-entra-id-rbac); if the cluster hosts the Azure ML extension, keep local "
+        "accounts and restrict who may call listClusterAdminCredential.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
-        sources=("Azure Policy: Azure Kubernetes Service Clusters should have local authentication methods disabled",
-                 "Checkov CKV_AZURE_141"),
-        config={"allowWithAzureMLExtension": {
-            "type": "boolean",
-            "description": "Accept local accounts on clusters that run the Microsoft.AzureML.Kubernetes extension.",
-            "default": True,
-        }},
+        sources=(
+            "Azure Policy: Azure Kubernetes Service Clusters should have local authentication methods disabled",
+            "Checkov CKV_AZURE_141",
+        ),
+        config={
+            "allowWithAzureMLExtension": {
+                "type": "boolean",
+                "description": "Accept local accounts on clusters that run the Microsoft.AzureML.Kubernetes extension.",
+                "default": True,
+            }
+        },
         stack_check=check_aks_local_accounts,
     ),
     Rule(
         name="aks-local-accounts-azureml-exemption",
         concern=CONCERN,
         summary="Reports every AKS cluster that keeps local accounts because it runs the Azure ML extension, so the "
-                "exemption aks-local-accounts-disabled grants is visible in each preview and CI report.",
+        "exemption aks-local-accounts-disabled grants is visible in each preview and CI report.",
         fix="Nothing to change while the cluster needs the Azure ML extension; restrict listClusterAdminCredential "
-            "and listClusterUserCredential to break-glass admins. Once the extension supports it, set "
-            "disable_local_accounts=True (ARM: properties.disableLocalAccounts).",
+        "and listClusterUserCredential to break-glass admins. Once the extension supports it, set "
+        "disable_local_accounts=True (ARM: properties.disableLocalAccounts).",
         severity=Severity.LOW,
         default_level=EnforcementLevel.ADVISORY,
-        sources=("Learn: Azure Machine Learning Kubernetes compute — limitations (AKS clusters with local accounts "
-                 "disabled are not supported)", "Azure Policy: Azure Kubernetes Service Clusters should have local "
-                 "authentication methods disabled", "aiinfra"),
+        sources=(
+            "Learn: Azure Machine Learning Kubernetes compute — limitations (AKS clusters with local accounts "
+            "disabled are not supported)",
+            "Azure Policy: Azure Kubernetes Service Clusters should have local authentication methods disabled",
+            "aiinfra",
+        ),
         stack_check=check_aks_local_accounts_exemption,
     ),
     Rule(
@@ -242,12 +288,14 @@ RULES = [
         concern=CONCERN,
         summary="Endpoints must require TLS 1.2 or newer and HTTPS (storage accounts, container app ingress).",
         fix="Storage: minimum_tls_version='TLS1_2' and enable_https_traffic_only unset or True (ARM: "
-            "properties.minimumTlsVersion / .supportsHttpsTrafficOnly); container apps: configuration={'ingress': "
-            "{'allow_insecure': False}} (ARM: properties.configuration.ingress.allowInsecure).",
+        "properties.minimumTlsVersion / .supportsHttpsTrafficOnly); container apps: configuration={'ingress': "
+        "{'allow_insecure': False}} (ARM: properties.configuration.ingress.allowInsecure).",
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.MANDATORY,
-        sources=("Azure Policy: Storage accounts should have the specified minimum TLS version",
-                 "Azure Policy: Secure transfer to storage accounts should be enabled"),
+        sources=(
+            "Azure Policy: Storage accounts should have the specified minimum TLS version",
+            "Azure Policy: Secure transfer to storage accounts should be enabled",
+        ),
         resource_types=(STORAGE_ACCOUNT, CONTAINER_APP),
         check=check_tls,
     ),

@@ -23,12 +23,16 @@ def check_managed_network(resource: Resource, config: Mapping[str, Any]) -> Iter
         return  # a hub's projects share the hub's managed network
     mode = get(resource.props, "managedNetwork", "isolationMode")
     if same(mode, "AllowInternetOutbound"):
-        yield ("managedNetwork.isolationMode is 'AllowInternetOutbound': every compute can reach the whole internet; "
-               "set managed_network={'isolation_mode': 'AllowOnlyApprovedOutbound', 'outbound_rules': {...}}.")
+        yield (
+            "managedNetwork.isolationMode is 'AllowInternetOutbound': every compute can reach the whole internet; "
+            "set managed_network={'isolation_mode': 'AllowOnlyApprovedOutbound', 'outbound_rules': {...}}."
+        )
     elif config["requireManagedNetwork"] and not same(mode, "AllowOnlyApprovedOutbound"):
         default = " (Azure's default: Disabled, no managed network)" if mode is None else ""
-        yield (f"managedNetwork.isolationMode is {text(mode)}{default}; set managed_network={{'isolation_mode': "
-               "'AllowOnlyApprovedOutbound'}.")
+        yield (
+            f"managedNetwork.isolationMode is {text(mode)}{default}; set managed_network={{'isolation_mode': "
+            "'AllowOnlyApprovedOutbound'}."
+        )
 
 
 def check_compute_instance(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
@@ -40,14 +44,20 @@ def check_compute_instance(resource: Resource, config: Mapping[str, Any]) -> Ite
     minutes = duration_minutes(idle)
     limit = float(config["maxIdleMinutes"])
     if idle is None:
-        yield ("properties.properties.idleTimeBeforeShutdown is not set (Azure's default: never shut down); set "
-               f"idle_time_before_shutdown, e.g. 'PT{int(limit)}M'.")
+        yield (
+            "properties.properties.idleTimeBeforeShutdown is not set (Azure's default: never shut down); set "
+            f"idle_time_before_shutdown, e.g. 'PT{int(limit)}M'."
+        )
     elif minutes is None or minutes > limit:
-        yield (f"properties.properties.idleTimeBeforeShutdown is {text(idle)}; an idle instance must shut down "
-               f"within {int(limit)} minutes.")
+        yield (
+            f"properties.properties.idleTimeBeforeShutdown is {text(idle)}; an idle instance must shut down "
+            f"within {int(limit)} minutes."
+        )
     if same(get(inner, "sshSettings", "sshPublicAccess"), "Enabled"):
-        yield ("properties.properties.sshSettings.sshPublicAccess is 'Enabled', which opens SSH on the instance's "
-               "public IP; set ssh_settings={'ssh_public_access': 'Disabled'}.")
+        yield (
+            "properties.properties.sshSettings.sshPublicAccess is 'Enabled', which opens SSH on the instance's "
+            "public IP; set ssh_settings={'ssh_public_access': 'Disabled'}."
+        )
 
 
 RULES = [
@@ -55,36 +65,51 @@ RULES = [
         name="ml-managed-network-outbound",
         concern="network",
         summary="Azure ML workspaces with a managed network must not allow internet outbound (only approved outbound "
-                "rules); with requireManagedNetwork, a managed network is required.",
+        "rules); with requireManagedNetwork, a managed network is required.",
         fix="managed_network={'isolation_mode': 'AllowOnlyApprovedOutbound', 'outbound_rules': {...}} on the "
-            "Workspace (ARM: properties.managedNetwork.isolationMode); the mode cannot go back to "
-            "AllowInternetOutbound once approved-only is set.",
+        "Workspace (ARM: properties.managedNetwork.isolationMode); the mode cannot go back to "
+        "AllowInternetOutbound once approved-only is set.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.ADVISORY,
-        sources=("Learn: Workspace managed network isolation (learn.microsoft.com/azure/machine-learning/"
-                 "how-to-managed-network)", "aiinfra"),
+        sources=(
+            "Learn: Workspace managed network isolation (learn.microsoft.com/azure/machine-learning/"
+            "how-to-managed-network)",
+            "aiinfra",
+        ),
         resource_types=(ML_WORKSPACE,),
-        config={"requireManagedNetwork": {
-            "type": "boolean", "default": False,
-            "description": "Also flag workspaces without a managed network (isolationMode unset or Disabled)."}},
+        config={
+            "requireManagedNetwork": {
+                "type": "boolean",
+                "default": False,
+                "description": "Also flag workspaces without a managed network (isolationMode unset or Disabled).",
+            }
+        },
         check=check_managed_network,
     ),
     Rule(
         name="ml-compute-instance-hardening",
         concern="compute-cost",
         summary="Azure ML compute instances must shut down when idle (within maxIdleMinutes) and must not open SSH "
-                "to the internet.",
+        "to the internet.",
         fix="ComputeInstanceProperties: idle_time_before_shutdown='PT30M' and ssh_settings={'ssh_public_access': "
-            "'Disabled'} (ARM: properties.properties.idleTimeBeforeShutdown, .sshSettings.sshPublicAccess); public "
-            "IPs are checked by no-node-public-ip.",
+        "'Disabled'} (ARM: properties.properties.idleTimeBeforeShutdown, .sshSettings.sshPublicAccess); public "
+        "IPs are checked by no-node-public-ip.",
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.MANDATORY,
-        sources=("PSRule Azure.ML.ComputeIdleShutdown",
-                 "Azure Policy: Azure Machine Learning Compute Instance should have idle shutdown"),
+        sources=(
+            "PSRule Azure.ML.ComputeIdleShutdown",
+            "Azure Policy: Azure Machine Learning Compute Instance should have idle shutdown",
+        ),
         resource_types=(ML_COMPUTE,),
-        config={"maxIdleMinutes": {"type": "number", "minimum": 15, "default": 60,
-                                   "description": "Longest idle time before a compute instance shuts down, in "
-                                                  "minutes (Azure accepts 15 minutes to 3 days)."}},
+        config={
+            "maxIdleMinutes": {
+                "type": "number",
+                "minimum": 15,
+                "default": 60,
+                "description": "Longest idle time before a compute instance shuts down, in "
+                "minutes (Azure accepts 15 minutes to 3 days).",
+            }
+        },
         check=check_compute_instance,
     ),
 ]

@@ -32,15 +32,19 @@ def check_datastore_credentials(resource: Resource, _config: Mapping[str, Any]) 
     if resource.type == ML_DATASTORE_V1:
         present = [key for key in _V1_SECRETS if props.get(key) not in (None, "")]
         if present:
-            yield (f"{', '.join(present)} set: the datastore stores a secret; drop it and grant the workspace and "
-                   "compute identities a Storage Blob Data role on the container instead.")
+            yield (
+                f"{', '.join(present)} set: the datastore stores a secret; drop it and grant the workspace and "
+                "compute identities a Storage Blob Data role on the container instead."
+            )
         return
     kind = get(props, "properties", "credentials", "credentialsType")
     if not same(kind, "None"):
         shown = "absent" if kind is None else text(kind)
-        yield (f"properties.credentials.credentialsType is {shown}; set it to 'None' (identity-based access) and "
-               "grant the workspace and compute identities a Storage Blob Data role on the container instead of an "
-               "account key, SAS token, service principal secret or certificate.")
+        yield (
+            f"properties.credentials.credentialsType is {shown}; set it to 'None' (identity-based access) and "
+            "grant the workspace and compute identities a Storage Blob Data role on the container instead of an "
+            "account key, SAS token, service principal secret or certificate."
+        )
 
 
 RULES = [
@@ -48,14 +52,16 @@ RULES = [
         name="datastore-credentials",
         concern=CONCERN,
         summary="Azure ML datastores must be identity-based (credentialsType None): no account keys, SAS tokens, "
-                "service principal secrets or certificates stored in the workspace.",
+        "service principal secrets or certificates stored in the workspace.",
         fix="Datastore(properties=...): credentials={'credentials_type': 'None'} (ARM: properties.credentials."
-            "credentialsType), and grant the workspace identity Storage Blob Data Reader and the compute identity "
-            "Storage Blob Data Reader/Contributor on exactly that container.",
+        "credentialsType), and grant the workspace identity Storage Blob Data Reader and the compute identity "
+        "Storage Blob Data Reader/Contributor on exactly that container.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
-        sources=("Microsoft Learn: Create datastores (identity-based access)",
-                 "Azure Policy: Storage accounts should prevent shared key access"),
+        sources=(
+            "Microsoft Learn: Create datastores (identity-based access)",
+            "Azure Policy: Storage accounts should prevent shared key access",
+        ),
         resource_types=(ML_DATASTORE, ML_DATASTORE_V1),
         check=check_datastore_credentials,
     ),

@@ -14,9 +14,22 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, PolicyResource, Severity
 
-from ._props import (BATCH_ACCOUNT, COGNITIVE_ACCOUNT, CONTAINER_REGISTRY, KEY_VAULT, ML_WORKSPACE, PRIVATE_DNS_ZONE,
-                     PRIVATE_DNS_ZONE_GROUP, PRIVATE_ENDPOINT, STORAGE_ACCOUNT, arm_id_parts, canonical_type, get,
-                     items, same)
+from ._props import (
+    BATCH_ACCOUNT,
+    COGNITIVE_ACCOUNT,
+    CONTAINER_REGISTRY,
+    KEY_VAULT,
+    ML_WORKSPACE,
+    PRIVATE_DNS_ZONE,
+    PRIVATE_DNS_ZONE_GROUP,
+    PRIVATE_ENDPOINT,
+    STORAGE_ACCOUNT,
+    arm_id_parts,
+    canonical_type,
+    get,
+    items,
+    same,
+)
 from ._rule import UNKNOWN, Rule, known
 from .network import PUBLIC_NETWORK_ACCESS
 
@@ -35,19 +48,42 @@ class Target:
 
 
 TARGETS: dict[str, Target] = {
-    ML_WORKSPACE: Target("machineLearningWorkspaceGroupIds", "microsoft.machinelearningservices/workspaces",
-                         "workspaceName", ("amlworkspace",), ("amlworkspace",)),
+    ML_WORKSPACE: Target(
+        "machineLearningWorkspaceGroupIds",
+        "microsoft.machinelearningservices/workspaces",
+        "workspaceName",
+        ("amlworkspace",),
+        ("amlworkspace",),
+    ),
     KEY_VAULT: Target("keyVaultGroupIds", "microsoft.keyvault/vaults", "vaultName", ("vault",), ("vault",)),
-    STORAGE_ACCOUNT: Target("storageAccountGroupIds", "microsoft.storage/storageaccounts", "accountName",
-                            ("blob", "file", "dfs"),
-                            tuple(g + suffix for g in ("blob", "file", "queue", "table", "web", "dfs")
-                                  for suffix in ("", "_secondary"))),
-    CONTAINER_REGISTRY: Target("containerRegistryGroupIds", "microsoft.containerregistry/registries", "registryName",
-                               ("registry",), ("registry",)),
-    BATCH_ACCOUNT: Target("batchAccountGroupIds", "microsoft.batch/batchaccounts", "accountName",
-                          ("batchAccount", "nodeManagement"), ("batchAccount", "nodeManagement")),
-    COGNITIVE_ACCOUNT: Target("cognitiveServicesAccountGroupIds", "microsoft.cognitiveservices/accounts", "accountName",
-                              ("account",), ("account",)),
+    STORAGE_ACCOUNT: Target(
+        "storageAccountGroupIds",
+        "microsoft.storage/storageaccounts",
+        "accountName",
+        ("blob", "file", "dfs"),
+        tuple(g + suffix for g in ("blob", "file", "queue", "table", "web", "dfs") for suffix in ("", "_secondary")),
+    ),
+    CONTAINER_REGISTRY: Target(
+        "containerRegistryGroupIds",
+        "microsoft.containerregistry/registries",
+        "registryName",
+        ("registry",),
+        ("registry",),
+    ),
+    BATCH_ACCOUNT: Target(
+        "batchAccountGroupIds",
+        "microsoft.batch/batchaccounts",
+        "accountName",
+        ("batchAccount", "nodeManagement"),
+        ("batchAccount", "nodeManagement"),
+    ),
+    COGNITIVE_ACCOUNT: Target(
+        "cognitiveServicesAccountGroupIds",
+        "microsoft.cognitiveservices/accounts",
+        "accountName",
+        ("account",),
+        ("account",),
+    ),
 }
 
 _CONNECTION_KEYS = ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections")
@@ -126,8 +162,9 @@ def _private_only(resource: PolicyResource) -> bool:
     return access is not UNKNOWN and same(access, "Disabled")
 
 
-def check_private_endpoints(resources: list[PolicyResource], config: Mapping[str, Any],
-                            exempt: Callable[[PolicyResource], bool]) -> Iterator[tuple[str, str | None]]:
+def check_private_endpoints(
+    resources: list[PolicyResource], config: Mapping[str, Any], exempt: Callable[[PolicyResource], bool]
+) -> Iterator[tuple[str, str | None]]:
     covered = coverage(resources)
     for resource in resources:
         if _type(resource) not in TARGETS or exempt(resource) or not _private_only(resource):
@@ -135,17 +172,24 @@ def check_private_endpoints(resources: list[PolicyResource], config: Mapping[str
         required = [str(g) for g in config[TARGETS[_type(resource)].config_key]]
         entry = covered[resource.urn]
         if not entry.endpoints:
-            yield (f"public network access is disabled but no private endpoint in this stack connects to it; add "
-                   f"private endpoints for group id(s) {', '.join(required)}.", resource.urn)
+            yield (
+                f"public network access is disabled but no private endpoint in this stack connects to it; add "
+                f"private endpoints for group id(s) {', '.join(required)}.",
+                resource.urn,
+            )
             continue
         missing = [g for g in required if g.lower() not in entry.groups]
         if missing and not entry.unverifiable:
-            yield (f"its private endpoints cover {', '.join(sorted(entry.groups.values())) or 'no group'} but not "
-                   f"{', '.join(missing)}; add a private endpoint per missing group id.", resource.urn)
+            yield (
+                f"its private endpoints cover {', '.join(sorted(entry.groups.values())) or 'no group'} but not "
+                f"{', '.join(missing)}; add a private endpoint per missing group id.",
+                resource.urn,
+            )
 
 
-def check_group_ids_fit(resources: list[PolicyResource], _config: Mapping[str, Any],
-                        exempt: Callable[[PolicyResource], bool]) -> Iterator[tuple[str, str | None]]:
+def check_group_ids_fit(
+    resources: list[PolicyResource], _config: Mapping[str, Any], exempt: Callable[[PolicyResource], bool]
+) -> Iterator[tuple[str, str | None]]:
     covered = coverage(resources)
     for resource in resources:
         if _type(resource) not in TARGETS or exempt(resource):
@@ -153,9 +197,12 @@ def check_group_ids_fit(resources: list[PolicyResource], _config: Mapping[str, A
         valid = TARGETS[_type(resource)].valid_groups
         wrong = sorted(g for key, g in covered[resource.urn].groups.items() if key not in {v.lower() for v in valid})
         if wrong:
-            yield (f"a private endpoint to this {TARGETS[_type(resource)].arm_type} asks for group id(s) "
-                   f"{', '.join(wrong)}, which this resource type does not offer (valid: {', '.join(valid)}); ARM "
-                   "rejects the endpoint. Fix group_ids in private_link_service_connections.", resource.urn)
+            yield (
+                f"a private endpoint to this {TARGETS[_type(resource)].arm_type} asks for group id(s) "
+                f"{', '.join(wrong)}, which this resource type does not offer (valid: {', '.join(valid)}); ARM "
+                "rejects the endpoint. Fix group_ids in private_link_service_connections.",
+                resource.urn,
+            )
 
 
 def _points_at(zone_group: PolicyResource, endpoint: PolicyResource) -> bool:
@@ -179,8 +226,11 @@ def _zone_names(zone_group: PolicyResource) -> set[str] | None:
     for config in configs:
         zone_id = known(lambda config=config: get(config, "privateDnsZoneId"))
         if not isinstance(zone_id, str):
-            wired = [d for d in zone_group.property_dependencies.get("privateDnsZoneConfigs", [])
-                     if _type(d) == PRIVATE_DNS_ZONE]
+            wired = [
+                d
+                for d in zone_group.property_dependencies.get("privateDnsZoneConfigs", [])
+                if _type(d) == PRIVATE_DNS_ZONE
+            ]
             zone_names = [_text(d, "privateZoneName") for d in wired]
             if not wired or not all(zone_names):
                 return None
@@ -190,8 +240,9 @@ def _zone_names(zone_group: PolicyResource) -> set[str] | None:
     return names
 
 
-def check_dns_zone_groups(resources: list[PolicyResource], config: Mapping[str, Any],
-                          exempt: Callable[[PolicyResource], bool]) -> Iterator[tuple[str, str | None]]:
+def check_dns_zone_groups(
+    resources: list[PolicyResource], config: Mapping[str, Any], exempt: Callable[[PolicyResource], bool]
+) -> Iterator[tuple[str, str | None]]:
     zone_groups = [r for r in resources if _type(r) == PRIVATE_DNS_ZONE_GROUP]
     required_zones = {str(k).lower(): [str(z) for z in v] for k, v in dict(config["requiredZones"]).items()}
     for endpoint in resources:
@@ -199,8 +250,11 @@ def check_dns_zone_groups(resources: list[PolicyResource], config: Mapping[str, 
             continue
         mine = [g for g in zone_groups if _points_at(g, endpoint)]
         if not mine:
-            yield ("this private endpoint has no PrivateDnsZoneGroup, so clients keep resolving the service's public "
-                   "name; add one with the service's privatelink zone(s).", endpoint.urn)
+            yield (
+                "this private endpoint has no PrivateDnsZoneGroup, so clients keep resolving the service's public "
+                "name; add one with the service's privatelink zone(s).",
+                endpoint.urn,
+            )
             continue
         zones: set[str] = set()
         for group in mine:
@@ -209,9 +263,13 @@ def check_dns_zone_groups(resources: list[PolicyResource], config: Mapping[str, 
                 break  # a zone cannot be known during preview: the zone names are not checked
             zones |= names
         else:
-            groups = known(lambda endpoint=endpoint: [
-                str(g).lower() for c in items(endpoint.props.get("privateLinkServiceConnections"))
-                for g in items(get(c, "groupIds"))])
+            groups = known(
+                lambda endpoint=endpoint: [
+                    str(g).lower()
+                    for c in items(endpoint.props.get("privateLinkServiceConnections"))
+                    for g in items(get(c, "groupIds"))
+                ]
+            )
             if groups is UNKNOWN:
                 continue
             if not zones:
@@ -220,14 +278,21 @@ def check_dns_zone_groups(resources: list[PolicyResource], config: Mapping[str, 
                 wanted = required_zones.get(group_id, [])
                 missing = [z for z in wanted if z.lower() not in zones]
                 if missing:
-                    yield (f"group id '{group_id}' needs DNS records in {', '.join(wanted)}; its zone group lacks "
-                           f"{', '.join(missing)}.", endpoint.urn)
+                    yield (
+                        f"group id '{group_id}' needs DNS records in {', '.join(wanted)}; its zone group lacks "
+                        f"{', '.join(missing)}.",
+                        endpoint.urn,
+                    )
 
 
 def _group_ids_property(target: Target, service: str) -> dict[str, Any]:
-    return {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True,
-            "default": list(target.default_groups),
-            "description": f"Private endpoint group ids every private-only {service} needs."}
+    return {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1},
+        "uniqueItems": True,
+        "default": list(target.default_groups),
+        "description": f"Private endpoint group ids every private-only {service} needs.",
+    }
 
 
 RULES = [
@@ -235,27 +300,31 @@ RULES = [
         name="private-endpoint-required",
         concern=CONCERN,
         summary="Every resource with public network access disabled (ML workspace, Key Vault, storage, ACR, Batch, "
-                "Cognitive Services) must have private endpoints in the stack for each required group id.",
+        "Cognitive Services) must have private endpoints in the stack for each required group id.",
         fix="Add a network.PrivateEndpoint per missing group id with "
-            "private_link_service_connections=[{'private_link_service_id': <the resource's id>, 'group_ids': [...]}] "
-            "(ARM: properties.privateLinkServiceConnections[].groupIds; e.g. amlworkspace, vault, blob/file/dfs, "
-            "registry, batchAccount/nodeManagement, account).",
+        "private_link_service_connections=[{'private_link_service_id': <the resource's id>, 'group_ids': [...]}] "
+        "(ARM: properties.privateLinkServiceConnections[].groupIds; e.g. amlworkspace, vault, blob/file/dfs, "
+        "registry, batchAccount/nodeManagement, account).",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
-        sources=("Azure Policy: Azure Machine Learning workspaces should use private link",
-                 "Azure Policy: Storage accounts should use private link",
-                 "Azure Policy: Azure Key Vaults should use private link",
-                 "Azure Policy: Container registries should use private link",
-                 "Azure Policy: Cognitive Services should use private link"),
+        sources=(
+            "Azure Policy: Azure Machine Learning workspaces should use private link",
+            "Azure Policy: Storage accounts should use private link",
+            "Azure Policy: Azure Key Vaults should use private link",
+            "Azure Policy: Container registries should use private link",
+            "Azure Policy: Cognitive Services should use private link",
+        ),
         config={
             TARGETS[ML_WORKSPACE].config_key: _group_ids_property(TARGETS[ML_WORKSPACE], "ML workspace"),
             TARGETS[KEY_VAULT].config_key: _group_ids_property(TARGETS[KEY_VAULT], "Key Vault"),
             TARGETS[STORAGE_ACCOUNT].config_key: _group_ids_property(TARGETS[STORAGE_ACCOUNT], "storage account"),
-            TARGETS[CONTAINER_REGISTRY].config_key: _group_ids_property(TARGETS[CONTAINER_REGISTRY],
-                                                                         "container registry"),
+            TARGETS[CONTAINER_REGISTRY].config_key: _group_ids_property(
+                TARGETS[CONTAINER_REGISTRY], "container registry"
+            ),
             TARGETS[BATCH_ACCOUNT].config_key: _group_ids_property(TARGETS[BATCH_ACCOUNT], "Batch account"),
-            TARGETS[COGNITIVE_ACCOUNT].config_key: _group_ids_property(TARGETS[COGNITIVE_ACCOUNT],
-                                                                        "Cognitive Services account"),
+            TARGETS[COGNITIVE_ACCOUNT].config_key: _group_ids_property(
+                TARGETS[COGNITIVE_ACCOUNT], "Cognitive Services account"
+            ),
         },
         stack_check=check_private_endpoints,
     ),
@@ -263,34 +332,41 @@ RULES = [
         name="private-endpoint-group-id-valid",
         concern="deployability",
         summary="A private endpoint's group ids must be sub-resources its target offers (e.g. 'vault' for Key "
-                "Vault, 'blob'/'file'/'dfs'/... for storage, 'amlworkspace' for ML); anything else fails the "
-                "deployment.",
+        "Vault, 'blob'/'file'/'dfs'/... for storage, 'amlworkspace' for ML); anything else fails the "
+        "deployment.",
         fix="Set group_ids in private_link_service_connections (ARM: properties.privateLinkServiceConnections[]."
-            "groupIds) to a sub-resource the target supports (see the message).",
+        "groupIds) to a sub-resource the target supports (see the message).",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.ADVISORY,
-        sources=("Learn: Azure Private Endpoint private DNS zone values — sub-resources per resource type "
-                 "(learn.microsoft.com/azure/private-link/private-endpoint-dns)", "aiinfra"),
+        sources=(
+            "Learn: Azure Private Endpoint private DNS zone values — sub-resources per resource type "
+            "(learn.microsoft.com/azure/private-link/private-endpoint-dns)",
+            "aiinfra",
+        ),
         stack_check=check_group_ids_fit,
     ),
     Rule(
         name="private-endpoint-dns-zone-group",
         concern=CONCERN,
         summary="Every private endpoint must have a PrivateDnsZoneGroup registering it in the service's privatelink "
-                "DNS zone(s) (both api.azureml.ms and notebooks.azure.net for an ML workspace).",
+        "DNS zone(s) (both api.azureml.ms and notebooks.azure.net for an ML workspace).",
         fix="Add a network.PrivateDnsZoneGroup (parent= or private_endpoint_name= the endpoint) whose "
-            "private_dns_zone_configs list every zone in requiredZones for the endpoint's group id (ARM: "
-            "Microsoft.Network/privateEndpoints/privateDnsZoneGroups properties.privateDnsZoneConfigs).",
+        "private_dns_zone_configs list every zone in requiredZones for the endpoint's group id (ARM: "
+        "Microsoft.Network/privateEndpoints/privateDnsZoneGroups properties.privateDnsZoneConfigs).",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.MANDATORY,
-        sources=("Azure Policy: Configure Azure Machine Learning workspace to use private DNS zones",
-                 "Azure Policy: Configure private DNS zones for private endpoints (per service)"),
-        config={"requiredZones": {
-            "type": "object",
-            "additionalProperties": {"type": "array", "items": {"type": "string", "minLength": 1}},
-            "default": {"amlworkspace": ["privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"]},
-            "description": "Group id -> private DNS zones its endpoint's zone group must include.",
-        }},
+        sources=(
+            "Azure Policy: Configure Azure Machine Learning workspace to use private DNS zones",
+            "Azure Policy: Configure private DNS zones for private endpoints (per service)",
+        ),
+        config={
+            "requiredZones": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string", "minLength": 1}},
+                "default": {"amlworkspace": ["privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"]},
+                "description": "Group id -> private DNS zones its endpoint's zone group must include.",
+            }
+        },
         stack_check=check_dns_zone_groups,
     ),
 ]

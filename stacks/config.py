@@ -21,9 +21,9 @@ from aiinfra.components.container_apps_gpu import ContainerAppsGpuSettings
 from aiinfra.components.deployer_identity import platform_role_guid
 from aiinfra.components.gpu_compute_pool import GpuComputePoolSettings
 from aiinfra.components.naming import REGION_CODES, NamingConvention
+from aiinfra.components.network_plan import carve
 from aiinfra.components.platform_monitoring import PlatformMonitoringSettings
 from aiinfra.components.policy_guardrails import PolicyGuardrailsSettings
-from aiinfra.components.network_plan import carve
 from aiinfra.components.secure_workspace import SecureWorkspaceSettings
 from aiinfra.components.shared_services import SharedServicesSettings
 
@@ -49,11 +49,13 @@ class WorkspaceConfig(SecureWorkspaceSettings):
         return pools
 
     @model_validator(mode="after")
-    def _pools_do_not_take_workspace_computes(self) -> "WorkspaceConfig":
+    def _pools_do_not_take_workspace_computes(self) -> WorkspaceConfig:
         taken = {c.lower() for c in self.compute_names} & {p.name.lower() for p in self.compute_pools}
         if taken:
-            raise ValueError(f"computePools: '{', '.join(sorted(taken))}' is the image-build cluster's name; "
-                             "rename the pool or imageBuild.name")
+            raise ValueError(
+                f"computePools: '{', '.join(sorted(taken))}' is the image-build cluster's name; "
+                "rename the pool or imageBuild.name"
+            )
         return self
 
 
@@ -71,7 +73,7 @@ class AksConfig(AksGpuClusterSettings):
     """Attach the cluster to a workspace (needs azureMlExtension); None attaches it nowhere."""
 
     @model_validator(mode="after")
-    def _attach_needs_extension(self) -> "AksConfig":
+    def _attach_needs_extension(self) -> AksConfig:
         if self.attach is not None:
             self.check_attachment("attach")
         return self
@@ -97,7 +99,7 @@ class ContainerAppsConfig(ContainerAppsGpuSettings):
         return callers
 
     @model_validator(mode="after")
-    def _one_way_to_name_callers(self) -> "ContainerAppsConfig":
+    def _one_way_to_name_callers(self) -> ContainerAppsConfig:
         if self.caller_ranges and self.caller_subnets:
             raise ValueError("set callerSubnets (subnets of the shared VNet) or callerRanges (CIDRs), not both")
         return self
@@ -114,7 +116,7 @@ class AiServicesConfig(AiServicesSettings):
     """Give each Container App's identity OpenAI User on the account (reached through the private endpoint)."""
 
 
-def ai_services_problems(config: "PlatformConfig") -> list[str]:
+def ai_services_problems(config: PlatformConfig) -> list[str]:
     """Why the `aiServices` section does not fit the rest of the environment (empty when it does)."""
     ai = config.ai_services
     if ai is None:
@@ -125,9 +127,13 @@ def ai_services_problems(config: "PlatformConfig") -> list[str]:
     names = [w.name for w in config.workspaces]
     unknown = [w for w in ai.connect_workspaces or [] if w not in names]
     if unknown:
-        problems.append(f"aiServices.connectWorkspaces: no workspace named {', '.join(unknown)}; workspaces: "
-                        f"{', '.join(names) or 'none'}")
+        problems.append(
+            f"aiServices.connectWorkspaces: no workspace named {', '.join(unknown)}; workspaces: "
+            f"{', '.join(names) or 'none'}"
+        )
     return problems
+
+
 # --- end issue 19 ------------------------------------------------------------------------------------------------
 
 
@@ -153,7 +159,8 @@ class PlatformConfig(ArgsModel):
     """Create the environment's resource group. False: deploy into the group of the same name that bootstrap/
     created (with the pipeline deployer's roles scoped to it), which this stack then never deletes."""
     data_scientist_role_id: str | None = Field(
-        default=None, pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+        default=None, pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )
     """GUID of the data-scientist custom role bootstrap/ defined (`pulumi stack output dataScientistRoleId` of the
     bootstrap stack); the workspaces assign it instead of defining a role. Required with `createResourceGroup:
     false` and workspaces: the pipeline deployer may not write role definitions."""
@@ -202,45 +209,53 @@ class PlatformConfig(ArgsModel):
         return workspaces
 
     @model_validator(mode="after")
-    def _workspace_cmk_needs_shared_cmk(self) -> "PlatformConfig":
+    def _workspace_cmk_needs_shared_cmk(self) -> PlatformConfig:
         asking = [f"workspaces[{i}].requireCmk" for i, w in enumerate(self.workspaces) if w.require_cmk]
         if asking and not self.shared.require_cmk:
             raise ValueError(f"{', '.join(asking)} needs the environment's key: set shared.requireCmk to true")
         return self
 
     @model_validator(mode="after")
-    def _custom_roles_come_from_bootstrap(self) -> "PlatformConfig":
+    def _custom_roles_come_from_bootstrap(self) -> PlatformConfig:
         if self.workspaces and not self.create_resource_group and self.data_scientist_role_id is None:
             # Deterministic per environment, so it can be named before bootstrap runs (bootstrap reads this file).
             guid = platform_role_guid(self.naming, "data-scientist")
-            raise ValueError(f"dataScientistRoleId: the workspaces assign the data-scientist role that bootstrap/ "
-                             f"defines (the pipeline deployer may not write role definitions); set it to {guid}, "
-                             "the bootstrap stack's output dataScientistRoleId")
+            raise ValueError(
+                f"dataScientistRoleId: the workspaces assign the data-scientist role that bootstrap/ "
+                f"defines (the pipeline deployer may not write role definitions); set it to {guid}, "
+                "the bootstrap stack's output dataScientistRoleId"
+            )
         return self
 
     @model_validator(mode="after")
-    def _container_apps_fit_the_region(self) -> "PlatformConfig":
+    def _container_apps_fit_the_region(self) -> PlatformConfig:
         problems = self.container_apps.region_problems(self.location) if self.container_apps else []
         if problems:
             raise ValueError("; ".join(f"containerApps.{p}" for p in problems))
         return self
 
     @model_validator(mode="after")
-    def _aks_fits_the_environment(self) -> "PlatformConfig":
+    def _aks_fits_the_environment(self) -> PlatformConfig:
         if self.aks is None:
             return self
         if self.aks.outbound_type == "userAssignedNATGateway" and not self.shared.nat_gateway:
-            raise ValueError("aks.outboundType: userAssignedNATGateway needs the NAT gateway on the AKS subnet; set "
-                             "shared.natGateway true, or outboundType userDefinedRouting (a route to your firewall)")
+            raise ValueError(
+                "aks.outboundType: userAssignedNATGateway needs the NAT gateway on the AKS subnet; set "
+                "shared.natGateway true, or outboundType userDefinedRouting (a route to your firewall)"
+            )
         vnet = ipaddress.ip_network(self.shared.address_space)
         for key, cidr in (("podCidr", self.aks.pod_cidr), ("serviceCidr", self.aks.service_cidr)):
             if ipaddress.ip_network(cidr).overlaps(vnet):
-                raise ValueError(f"aks.{key} ({cidr}) overlaps shared.addressSpace ({self.shared.address_space}); "
-                                 "pods and services need addresses outside the VNet")
+                raise ValueError(
+                    f"aks.{key} ({cidr}) overlaps shared.addressSpace ({self.shared.address_space}); "
+                    "pods and services need addresses outside the VNet"
+                )
         names = [w.name for w in self.workspaces]
         if self.aks.attach is not None and self.aks.attach.workspace not in names:
-            raise ValueError(f"aks.attach.workspace: no workspace named '{self.aks.attach.workspace}'; "
-                             f"workspaces: {', '.join(names) or 'none'}")
+            raise ValueError(
+                f"aks.attach.workspace: no workspace named '{self.aks.attach.workspace}'; "
+                f"workspaces: {', '.join(names) or 'none'}"
+            )
         if self.aks.attach is not None:
             index = names.index(self.aks.attach.workspace)
             target = self.workspaces[index]
@@ -251,11 +266,12 @@ class PlatformConfig(ArgsModel):
                     f"aks.attach.workspace: workspace '{target.name}' has a managed network (workspaces[{index}]."
                     f"isolationMode {target.isolation_mode}), and Azure ML does not support Kubernetes compute in a "
                     "managed virtual network; attach the cluster to a workspace with isolationMode Disabled (private "
-                    "endpoint in the shared VNet, public access off), or remove aks.attach")
+                    "endpoint in the shared VNet, public access off), or remove aks.attach"
+                )
         return self
 
     @model_validator(mode="after")
-    def _ai_services_fit_the_environment(self) -> "PlatformConfig":
+    def _ai_services_fit_the_environment(self) -> PlatformConfig:
         problems = ai_services_problems(self)
         if problems:
             raise ValueError("; ".join(problems))
@@ -263,7 +279,7 @@ class PlatformConfig(ArgsModel):
 
     _deployment_scope: str = PrivateAttr(default="")
 
-    def scoped_to(self, subscription_id: str, project: str, stack: str) -> "PlatformConfig":
+    def scoped_to(self, subscription_id: str, project: str, stack: str) -> PlatformConfig:
         """This config with names unique per subscription, project and stack: two users of the same stack file in
         different subscriptions (or stacks) never collide on a global name."""
         scoped = self.model_copy()
@@ -283,8 +299,9 @@ class PlatformConfig(ArgsModel):
     @property
     def naming(self) -> NamingConvention:
         seed = "|".join(p for p in (self._deployment_scope, self.naming_seed) if p)
-        return NamingConvention(prefix=self.prefix, environment=self.environment, location=self.location,
-                                unique_seed=seed)
+        return NamingConvention(
+            prefix=self.prefix, environment=self.environment, location=self.location, unique_seed=seed
+        )
 
     @property
     def all_tags(self) -> dict[str, str]:
@@ -304,8 +321,7 @@ class ConfigError(pulumi.RunError):
 def validate_config_object(model: type[M], raw: object, key: str, stack_file: str) -> M:
     """Validate one structured config value (`key` as written in YAML); errors name the stack file and key path."""
     if not isinstance(raw, dict):
-        raise ConfigError(f"{stack_file}: {key} must be a mapping (an object of settings), "
-                          f"got {type(raw).__name__}")
+        raise ConfigError(f"{stack_file}: {key} must be a mapping (an object of settings), got {type(raw).__name__}")
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
@@ -334,11 +350,15 @@ def load_secret(namespace: str, key: str, purpose: str, where: str | None = None
     asked_by = f"{where}: " if where else ""
     value = pulumi.Config(namespace).get_secret(key)
     if value is None:
-        raise ConfigError(f"{stack_file}: {asked_by}missing {full_key}: {purpose}. Set it as a secret: "
-                          f"`pulumi config set --secret {full_key} <value>`")
+        raise ConfigError(
+            f"{stack_file}: {asked_by}missing {full_key}: {purpose}. Set it as a secret: "
+            f"`pulumi config set --secret {full_key} <value>`"
+        )
     if not pulumi.runtime.is_config_secret(full_key):
-        raise ConfigError(f"{stack_file}: {full_key} is stored in plain text; it must be a secret: "
-                          f"`pulumi config rm {full_key}` then `pulumi config set --secret {full_key} <value>`")
+        raise ConfigError(
+            f"{stack_file}: {full_key} is stored in plain text; it must be a secret: "
+            f"`pulumi config rm {full_key}` then `pulumi config set --secret {full_key} <value>`"
+        )
     return value
 
 
@@ -348,12 +368,22 @@ def container_app_secret_values(config: PlatformConfig) -> dict[str, pulumi.Inpu
     secret `existing: true` when it is already in the vault)."""
     if config.container_apps is None:
         return {}
-    where = {s.key_vault_secret: f"{CONFIG_NAMESPACE}:{CONFIG_KEY}.containerApps.apps[{i}].secrets[{j}]"
-             for i, a in enumerate(config.container_apps.apps) for j, s in enumerate(a.secrets) if not s.existing}
-    return {name: load_secret(CONFIG_NAMESPACE, name,
-                              f"the Key Vault secret '{name}' is created from it (or mark the secret `existing: true` "
-                              "if it is already in the vault)", where[name])
-            for name in config.container_apps.secrets_to_create()}
+    where = {
+        s.key_vault_secret: f"{CONFIG_NAMESPACE}:{CONFIG_KEY}.containerApps.apps[{i}].secrets[{j}]"
+        for i, a in enumerate(config.container_apps.apps)
+        for j, s in enumerate(a.secrets)
+        if not s.existing
+    }
+    return {
+        name: load_secret(
+            CONFIG_NAMESPACE,
+            name,
+            f"the Key Vault secret '{name}' is created from it (or mark the secret `existing: true` "
+            "if it is already in the vault)",
+            where[name],
+        )
+        for name in config.container_apps.secrets_to_create()
+    }
 
 
 def parse_platform_config(raw: object, stack_file: str) -> PlatformConfig:

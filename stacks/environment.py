@@ -9,17 +9,33 @@ import pulumi
 from pulumi_azure_native import authorization, resources
 
 from aiinfra.components.ai_services import AiServices, AiServicesArgs, AiServicesSettings, AiWorkspaceConnection
-from aiinfra.components.aks_gpu_cluster import (AksGpuCluster, AksGpuClusterArgs, AksGpuClusterSettings, AmlAttachment,
-                                                InferenceTls)
-from aiinfra.components.gpu_compute_pool import GpuComputePool, GpuComputePoolArgs, GpuComputePoolSettings
-from aiinfra.components.secure_workspace import OutboundRule, SecureWorkspace, SecureWorkspaceArgs, SecureWorkspaceSettings
+from aiinfra.components.aks_gpu_cluster import (
+    AksGpuCluster,
+    AksGpuClusterArgs,
+    AksGpuClusterSettings,
+    AmlAttachment,
+    InferenceTls,
+)
 from aiinfra.components.batch_gpu_pool import BatchGpuPool, BatchGpuPoolArgs, BatchGpuPoolSettings
 from aiinfra.components.container_apps_gpu import ContainerAppsGpu, ContainerAppsGpuArgs, ContainerAppsGpuSettings
-from aiinfra.components.shared_services import SharedServices, SharedServicesArgs
+from aiinfra.components.gpu_compute_pool import GpuComputePool, GpuComputePoolArgs, GpuComputePoolSettings
 from aiinfra.components.platform_monitoring import PlatformMonitoring, PlatformMonitoringArgs
+from aiinfra.components.secure_workspace import (
+    OutboundRule,
+    SecureWorkspace,
+    SecureWorkspaceArgs,
+    SecureWorkspaceSettings,
+)
+from aiinfra.components.shared_services import SharedServices, SharedServicesArgs
 
-from .config import (AKS_TLS_CERTIFICATE_KEY, AKS_TLS_KEY_KEY, CONFIG_NAMESPACE, PlatformConfig,
-                     container_app_secret_values, load_secret)
+from .config import (
+    AKS_TLS_CERTIFICATE_KEY,
+    AKS_TLS_KEY_KEY,
+    CONFIG_NAMESPACE,
+    PlatformConfig,
+    container_app_secret_values,
+    load_secret,
+)
 from .operations import build_alerts
 
 
@@ -50,9 +66,16 @@ def build_environment(config: PlatformConfig) -> Environment:
     monitoring = None
     if config.monitoring is not None:
         # Before the shared services: the budget notifies the action group too.
-        monitoring = PlatformMonitoring("monitor", PlatformMonitoringArgs(
-            naming=naming, resource_group_name=group_name, tags=tags, emails=config.monitoring.emails,
-            webhook_url=config.monitoring.webhook_url))
+        monitoring = PlatformMonitoring(
+            "monitor",
+            PlatformMonitoringArgs(
+                naming=naming,
+                resource_group_name=group_name,
+                tags=tags,
+                emails=config.monitoring.emails,
+                webhook_url=config.monitoring.webhook_url,
+            ),
+        )
     shared = SharedServices(
         "shared",
         SharedServicesArgs(
@@ -75,9 +98,13 @@ def build_environment(config: PlatformConfig) -> Environment:
     ai = build_ai_services(config, group_name, shared, outputs)
     workspaces = build_workspaces(config, group_name, shared, extra_outbound_rules=ai_outbound_rules(config, ai))
     outputs["mlWorkspaces"] = {
-        key: {"id": w.workspace_id, "name": w.workspace_name, "discoveryUrl": w.discovery_url,
-              "privateEndpointId": w.private_endpoint_id,
-              "dataScientistsGroupObjectId": w.data_scientists_group_object_id}
+        key: {
+            "id": w.workspace_id,
+            "name": w.workspace_name,
+            "discoveryUrl": w.discovery_url,
+            "privateEndpointId": w.private_endpoint_id,
+            "dataScientistsGroupObjectId": w.data_scientists_group_object_id,
+        }
         for key, w in workspaces.items()
     }
     services = build_gpu_services(config, group_name, shared, outputs)
@@ -91,12 +118,21 @@ def build_environment(config: PlatformConfig) -> Environment:
 
 def common_args(config: PlatformConfig, group_name: pulumi.Input[str], shared: SharedServices) -> dict[str, Any]:
     """The CommonArgs every component of the environment gets: naming, group, tags, lock, Log Analytics."""
-    return dict(naming=config.naming, resource_group_name=group_name, tags=config.all_tags,
-                lock=config.lock_stateful_resources, log_analytics_workspace_id=shared.log_analytics_workspace_id)
+    return dict(
+        naming=config.naming,
+        resource_group_name=group_name,
+        tags=config.all_tags,
+        lock=config.lock_stateful_resources,
+        log_analytics_workspace_id=shared.log_analytics_workspace_id,
+    )
 
 
-def build_workspaces(config: PlatformConfig, group_name: pulumi.Input[str], shared: SharedServices,
-                     extra_outbound_rules: dict[str, list[OutboundRule]] | None = None) -> dict[str, SecureWorkspace]:
+def build_workspaces(
+    config: PlatformConfig,
+    group_name: pulumi.Input[str],
+    shared: SharedServices,
+    extra_outbound_rules: dict[str, list[OutboundRule]] | None = None,
+) -> dict[str, SecureWorkspace]:
     """One SecureWorkspace per `workspaces` entry, with its GPU pools as children.
 
     `extra_outbound_rules` (by workspace name) are added to the entry's own managed-network rules: the private
@@ -111,44 +147,62 @@ def build_workspaces(config: PlatformConfig, group_name: pulumi.Input[str], shar
             settings["outbound_rules"] = [*entry.outbound_rules, *extra]
         workspace = SecureWorkspace(
             f"ml-{entry.name}",
-            SecureWorkspaceArgs(**common_args(config, group_name, shared), shared=shared.ref,
-                                data_scientist_role_id=config.data_scientist_role_id, **settings),
+            SecureWorkspaceArgs(
+                **common_args(config, group_name, shared),
+                shared=shared.ref,
+                data_scientist_role_id=config.data_scientist_role_id,
+                **settings,
+            ),
         )
         for pool in entry.compute_pools:
             GpuComputePool(
                 f"ml-{entry.name}-{pool.name}",
-                GpuComputePoolArgs(workspace=workspace.ref,
-                                   **{f: getattr(pool, f) for f in GpuComputePoolSettings.model_fields}),
+                GpuComputePoolArgs(
+                    workspace=workspace.ref, **{f: getattr(pool, f) for f in GpuComputePoolSettings.model_fields}
+                ),
                 opts=pulumi.ResourceOptions(parent=workspace),
             )
         workspaces[entry.name] = workspace
     return workspaces
 
 
-def build_gpu_services(config: PlatformConfig, group_name: pulumi.Input[str], shared: SharedServices,
-                       outputs: dict[str, Any]) -> tuple[BatchGpuPool | None, ContainerAppsGpu | None]:
+def build_gpu_services(
+    config: PlatformConfig, group_name: pulumi.Input[str], shared: SharedServices, outputs: dict[str, Any]
+) -> tuple[BatchGpuPool | None, ContainerAppsGpu | None]:
     """The Batch GPU pool (queued work) and the serverless GPU apps (real-time requests), where config asks."""
     common = common_args(config, group_name, shared)
     pool = apps = None
     if config.batch is not None:
-        pool = BatchGpuPool("batch", BatchGpuPoolArgs(
-            **common, shared=shared.ref,
-            **{f: getattr(config.batch, f) for f in BatchGpuPoolSettings.model_fields}))
+        pool = BatchGpuPool(
+            "batch",
+            BatchGpuPoolArgs(
+                **common, shared=shared.ref, **{f: getattr(config.batch, f) for f in BatchGpuPoolSettings.model_fields}
+            ),
+        )
         outputs["batchAccountEndpoint"] = pool.account_endpoint
         outputs["batchPoolName"] = pool.pool_name
     if config.container_apps is not None:
         settings = {f: getattr(config.container_apps, f) for f in ContainerAppsGpuSettings.model_fields}
         settings["caller_ranges"] = config.container_app_callers
-        apps = ContainerAppsGpu("apps", ContainerAppsGpuArgs(
-            **common, shared=shared.ref, secret_values=container_app_secret_values(config), **settings))
+        apps = ContainerAppsGpu(
+            "apps",
+            ContainerAppsGpuArgs(
+                **common, shared=shared.ref, secret_values=container_app_secret_values(config), **settings
+            ),
+        )
         outputs["containerAppsEnvironmentId"] = apps.environment_id
         outputs["containerAppsDefaultDomain"] = apps.default_domain
         outputs["containerAppFqdns"] = apps.app_fqdns
     return pool, apps
 
 
-def build_aks(config: PlatformConfig, group_name: pulumi.Input[str], shared: SharedServices,
-              workspaces: dict[str, SecureWorkspace], outputs: dict[str, Any]) -> AksGpuCluster | None:
+def build_aks(
+    config: PlatformConfig,
+    group_name: pulumi.Input[str],
+    shared: SharedServices,
+    workspaces: dict[str, SecureWorkspace],
+    outputs: dict[str, Any],
+) -> AksGpuCluster | None:
     """The private AKS GPU cluster, attached to the workspace config names, where config asks for one."""
     if config.aks is None:
         return None
@@ -171,8 +225,10 @@ def build_aks(config: PlatformConfig, group_name: pulumi.Input[str], shared: Sha
     tls = None
     extension = config.aks.azure_ml_extension
     if extension is not None and extension.serves_https:
-        purpose = ("aiinfra:platform.aks.azureMlExtension serves HTTPS inference, which needs the router's "
-                   "PEM {what} for sslCname")
+        purpose = (
+            "aiinfra:platform.aks.azureMlExtension serves HTTPS inference, which needs the router's "
+            "PEM {what} for sslCname"
+        )
         tls = InferenceTls(
             certificate_pem=load_secret(CONFIG_NAMESPACE, AKS_TLS_CERTIFICATE_KEY, purpose.format(what="certificate")),
             key_pem=load_secret(CONFIG_NAMESPACE, AKS_TLS_KEY_KEY, purpose.format(what="private key")),
@@ -195,14 +251,20 @@ def build_aks(config: PlatformConfig, group_name: pulumi.Input[str], shared: Sha
 
 
 # --- issue 19: Azure OpenAI (AiServices) -------------------------------------------------------------------------
-def build_ai_services(config: PlatformConfig, group_name: pulumi.Input[str], shared: SharedServices,
-                      outputs: dict[str, Any]) -> AiServices | None:
+def build_ai_services(
+    config: PlatformConfig, group_name: pulumi.Input[str], shared: SharedServices, outputs: dict[str, Any]
+) -> AiServices | None:
     """The private Azure OpenAI account, before the workspaces: their managed networks need its id."""
     if config.ai_services is None:
         return None
-    ai = AiServices("ai", AiServicesArgs(
-        **common_args(config, group_name, shared), shared=shared.ref,
-        **{f: getattr(config.ai_services, f) for f in AiServicesSettings.model_fields}))
+    ai = AiServices(
+        "ai",
+        AiServicesArgs(
+            **common_args(config, group_name, shared),
+            shared=shared.ref,
+            **{f: getattr(config.ai_services, f) for f in AiServicesSettings.model_fields},
+        ),
+    )
     outputs["openAiEndpoint"] = ai.endpoint
     outputs["openAiDeployments"] = ai.deployment_names
     return ai
@@ -223,19 +285,27 @@ def ai_outbound_rules(config: PlatformConfig, ai: AiServices | None) -> dict[str
     return {name: [ai.workspace_outbound_rule()] for name in _connected_workspaces(config) if name in managed}
 
 
-def connect_ai_services(config: PlatformConfig, ai: AiServices | None, workspaces: dict[str, SecureWorkspace],
-                        apps: ContainerAppsGpu | None) -> None:
+def connect_ai_services(
+    config: PlatformConfig, ai: AiServices | None, workspaces: dict[str, SecureWorkspace], apps: ContainerAppsGpu | None
+) -> None:
     """Workspace connections (Entra ID auth) and OpenAI User for the workspaces' and apps' identities."""
     if ai is None or config.ai_services is None:
         return
     for name in _connected_workspaces(config):
         workspace = workspaces[name]
-        ai.connect_workspace(AiWorkspaceConnection(
-            key=name, workspace_name=workspace.workspace_name, resource_group_name=workspace.resource_group_name,
-            principal_ids=[workspace.identity_principal_id, workspace.compute_identity_principal_id]))
+        ai.connect_workspace(
+            AiWorkspaceConnection(
+                key=name,
+                workspace_name=workspace.workspace_name,
+                resource_group_name=workspace.resource_group_name,
+                principal_ids=[workspace.identity_principal_id, workspace.compute_identity_principal_id],
+            )
+        )
         # The workspace's data scientists call the models from prompt flow and notebooks with their own tokens.
         ai.grant_openai_user(f"{name}-data-scientists", workspace.data_scientists_group_object_id, "Group")
     if apps is not None and config.ai_services.container_apps:
         for app_name, principal in sorted(apps.app_identity_principal_ids.items()):
             ai.grant_openai_user(f"apps-{app_name}", principal, "ServicePrincipal")
+
+
 # --- end issue 19 ------------------------------------------------------------------------------------------------

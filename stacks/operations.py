@@ -27,15 +27,23 @@ from aiinfra.components.shared_services import SharedServices
 from .config import PlatformConfig
 
 
-def build_alerts(config: PlatformConfig, group_name: pulumi.Input[str], shared: SharedServices,
-                 monitoring: PlatformMonitoring, workspaces: dict[str, SecureWorkspace],
-                 services: tuple[BatchGpuPool | None, ContainerAppsGpu | None],
-                 cluster: AksGpuCluster | None) -> PlatformAlerts:
+def build_alerts(
+    config: PlatformConfig,
+    group_name: pulumi.Input[str],
+    shared: SharedServices,
+    monitoring: PlatformMonitoring,
+    workspaces: dict[str, SecureWorkspace],
+    services: tuple[BatchGpuPool | None, ContainerAppsGpu | None],
+    cluster: AksGpuCluster | None,
+) -> PlatformAlerts:
     assert config.monitoring is not None
     pool, apps = services
     watched_workspaces = [
-        MonitoredWorkspace(name=entry.name, workspace_id=workspaces[entry.name].workspace_id,
-                           gpu_cluster_names=[p.name for p in entry.compute_pools if is_gpu_size(p.vm_size)])
+        MonitoredWorkspace(
+            name=entry.name,
+            workspace_id=workspaces[entry.name].workspace_id,
+            gpu_cluster_names=[p.name for p in entry.compute_pools if is_gpu_size(p.vm_size)],
+        )
         for entry in config.workspaces
     ]
     batch = None
@@ -43,15 +51,28 @@ def build_alerts(config: PlatformConfig, group_name: pulumi.Input[str], shared: 
         batch = MonitoredBatchPool(account_id=pool.account_id, max_nodes=config.batch.autoscale.max_nodes)
     watched_apps = []
     if apps is not None and config.container_apps is not None:
-        watched_apps = [MonitoredContainerApp(name=a.name, app_id=apps.app_ids[a.name], max_replicas=a.max_replicas)
-                        for a in config.container_apps.apps]
+        watched_apps = [
+            MonitoredContainerApp(name=a.name, app_id=apps.app_ids[a.name], max_replicas=a.max_replicas)
+            for a in config.container_apps.apps
+        ]
     aks = None
     if cluster is not None and config.aks is not None:
-        aks = MonitoredAksCluster(cluster_id=cluster.cluster_id,
-                                  gpu_pools={p.name: p.max_count for p in config.aks.gpu_pools})
-    return PlatformAlerts("alerts", PlatformAlertsArgs(
-        naming=config.naming, resource_group_name=group_name, tags=config.all_tags,
-        log_analytics_workspace_id=shared.log_analytics_workspace_id, action_group_id=monitoring.action_group_id,
-        alerts=config.monitoring.alerts, workspaces=watched_workspaces, batch_pool=batch,
-        container_apps=watched_apps, aks_cluster=aks,
-    ), opts=pulumi.ResourceOptions(parent=monitoring))
+        aks = MonitoredAksCluster(
+            cluster_id=cluster.cluster_id, gpu_pools={p.name: p.max_count for p in config.aks.gpu_pools}
+        )
+    return PlatformAlerts(
+        "alerts",
+        PlatformAlertsArgs(
+            naming=config.naming,
+            resource_group_name=group_name,
+            tags=config.all_tags,
+            log_analytics_workspace_id=shared.log_analytics_workspace_id,
+            action_group_id=monitoring.action_group_id,
+            alerts=config.monitoring.alerts,
+            workspaces=watched_workspaces,
+            batch_pool=batch,
+            container_apps=watched_apps,
+            aks_cluster=aks,
+        ),
+        opts=pulumi.ResourceOptions(parent=monitoring),
+    )

@@ -47,7 +47,7 @@ def _tokens(text: str) -> list[str]:
         if not match or match.end() == pos:
             if text[pos:].strip() == "":
                 break
-            raise FormulaError(f"cannot read the formula at {text[pos:pos + 20]!r}")
+            raise FormulaError(f"cannot read the formula at {text[pos : pos + 20]!r}")
         tokens.append(next(g for g in match.groups() if g is not None))
         pos = match.end()
     return tokens
@@ -79,8 +79,14 @@ class _Parser:
 
     def comparison(self) -> Any:
         left = self.additive()
-        ops = {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__, "==": float.__eq__,
-               "!=": float.__ne__}
+        ops = {
+            "<": float.__lt__,
+            "<=": float.__le__,
+            ">": float.__gt__,
+            ">=": float.__ge__,
+            "==": float.__eq__,
+            "!=": float.__ne__,
+        }
         while self.peek() in ops:
             op = ops[self.take()]
             right = self.additive()
@@ -180,7 +186,9 @@ def evaluate(formula: str, *, pending: Samples, preempted: float = 0.0) -> Evalu
         tokens = _tokens(statement)
         if len(tokens) < 3 or tokens[1] != "=":
             raise FormulaError(f"not an assignment: {statement!r}")
-        parser = _Parser(tokens[2:], env, {"$PendingTasks": pending, "$PreemptedNodeCount": Samples([float(preempted)])})
+        parser = _Parser(
+            tokens[2:], env, {"$PendingTasks": pending, "$PreemptedNodeCount": Samples([float(preempted)])}
+        )
         value = parser.expression()
         if parser.peek() is not None:
             raise FormulaError(f"unexpected {parser.peek()!r} in {statement!r}")

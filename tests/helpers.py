@@ -18,8 +18,9 @@ def one(plan: Plan, type_token: str, name: str | None = None) -> Registration:
 
 def private_endpoints_to(plan: Plan, target: Registration) -> list[Registration]:
     """Private endpoints whose private link connection points at `target` (by property dependency)."""
-    return [pe for pe in plan.of_type(PE)
-            if target.urn in pe.property_dependencies.get("privateLinkServiceConnections", [])]
+    return [
+        pe for pe in plan.of_type(PE) if target.urn in pe.property_dependencies.get("privateLinkServiceConnections", [])
+    ]
 
 
 def group_ids(endpoint: Registration) -> list[str]:
@@ -52,10 +53,14 @@ def fake_shared_ref(location: str = "westus3", **overrides):
         private_endpoint_subnet_id=f"{ids}/Microsoft.Network/virtualNetworks/vnet/subnets/pe",
         batch_subnet_id=f"{ids}/Microsoft.Network/virtualNetworks/vnet/subnets/batch",
         container_apps_subnet_id=f"{ids}/Microsoft.Network/virtualNetworks/vnet/subnets/aca",
-        private_dns_zone_ids={zone: f"{ids}/Microsoft.Network/privateDnsZones/{zone}"
-                              for zone in ("privatelink.batch.azure.com", "privatelink.queue.core.windows.net")},
-        key_vault_id=f"{ids}/Microsoft.KeyVault/vaults/kv", key_vault_uri="https://kv.vault.azure.net/",
-        storage_account_id=f"{ids}/Microsoft.Storage/storageAccounts/st", storage_account_name="st",
+        private_dns_zone_ids={
+            zone: f"{ids}/Microsoft.Network/privateDnsZones/{zone}"
+            for zone in ("privatelink.batch.azure.com", "privatelink.queue.core.windows.net")
+        },
+        key_vault_id=f"{ids}/Microsoft.KeyVault/vaults/kv",
+        key_vault_uri="https://kv.vault.azure.net/",
+        storage_account_id=f"{ids}/Microsoft.Storage/storageAccounts/st",
+        storage_account_name="st",
         container_registry_id=f"{ids}/Microsoft.ContainerRegistry/registries/cr",
         container_registry_login_server="cr.azurecr.io",
         log_analytics_workspace_id=f"{ids}/Microsoft.OperationalInsights/workspaces/log",

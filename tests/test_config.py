@@ -35,22 +35,30 @@ def platform(document: dict) -> dict:
     return document["config"]["aiinfra:platform"]
 
 
-@pytest.mark.parametrize("mutate,expected", [
-    (lambda p: p["shared"].update(adressSpace="10.0.0.0/16"),
-     "aiinfra:platform.shared.adressSpace: unknown key; did you mean 'addressSpace'?"),
-    (lambda p: p["shared"]["budget"].update(amount="lots"),
-     "aiinfra:platform.shared.budget.amount: Input should be a valid number"),
-    (lambda p: p["shared"].update(addressSpace="10.0.0.0/33"),
-     "aiinfra:platform.shared.addressSpace: '10.0.0.0/33' is not a valid IPv4 CIDR block"),
-    (lambda p: p.pop("location"),
-     "aiinfra:platform.location: required key is missing"),
-    (lambda p: p.update(location="westus33"),
-     "aiinfra:platform.location: unknown Azure region 'westus33'"),
-    (lambda p: p["tags"].pop("costCenter"),
-     "aiinfra:platform.tags: missing required tag(s) costCenter"),
-    (lambda p: p["shared"]["lifecycle"].update(modelsArchiveAfterDays=10),
-     "aiinfra:platform.shared.lifecycle: modelsArchiveAfterDays (10) must be greater than modelsCoolAfterDays (30)"),
-])
+@pytest.mark.parametrize(
+    "mutate,expected",
+    [
+        (
+            lambda p: p["shared"].update(adressSpace="10.0.0.0/16"),
+            "aiinfra:platform.shared.adressSpace: unknown key; did you mean 'addressSpace'?",
+        ),
+        (
+            lambda p: p["shared"]["budget"].update(amount="lots"),
+            "aiinfra:platform.shared.budget.amount: Input should be a valid number",
+        ),
+        (
+            lambda p: p["shared"].update(addressSpace="10.0.0.0/33"),
+            "aiinfra:platform.shared.addressSpace: '10.0.0.0/33' is not a valid IPv4 CIDR block",
+        ),
+        (lambda p: p.pop("location"), "aiinfra:platform.location: required key is missing"),
+        (lambda p: p.update(location="westus33"), "aiinfra:platform.location: unknown Azure region 'westus33'"),
+        (lambda p: p["tags"].pop("costCenter"), "aiinfra:platform.tags: missing required tag(s) costCenter"),
+        (
+            lambda p: p["shared"]["lifecycle"].update(modelsArchiveAfterDays=10),
+            "aiinfra:platform.shared.lifecycle: modelsArchiveAfterDays (10) must be greater than modelsCoolAfterDays (30)",
+        ),
+    ],
+)
 def test_config_errors_name_file_and_yaml_path(tmp_path, capsys, mutate, expected):
     document = dev_config()
     mutate(platform(document))
@@ -86,8 +94,12 @@ def test_error_exits_2_without_traceback_in_a_real_process(tmp_path):
     document = dev_config()
     platform(document)["shared"]["natGatway"] = True
     stack_file = write(tmp_path, document)
-    result = subprocess.run([sys.executable, "-m", "stacks.preview", "dev", "--stack-file", str(stack_file)],
-                            cwd=REPO, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "stacks.preview", "dev", "--stack-file", str(stack_file)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2
     assert "natGatway: unknown key; did you mean 'natGateway'?" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout

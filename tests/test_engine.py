@@ -44,24 +44,33 @@ def test_records_what_the_engine_would_see(plan_of):
     assert account.parent and by_urn[account.parent].type == "aiinfra:shared:SharedServices"
     assert account.dependencies, "the storage account depends on the resource group and the CMK grant"
     assert all(dep in by_urn for deps in account.property_dependencies.values() for dep in deps)
-    assert re.fullmatch(r"/subscriptions/0{8}-0{4}-0{4}-0{4}-0{12}/resourceGroups/rg-aiinfra-prd-wus3/providers/"
-                        r"Microsoft\.Storage/storageAccounts/st[a-z0-9]+", account.id or "")
+    assert re.fullmatch(
+        r"/subscriptions/0{8}-0{4}-0{4}-0{4}-0{12}/resourceGroups/rg-aiinfra-prd-wus3/providers/"
+        r"Microsoft\.Storage/storageAccounts/st[a-z0-9]+",
+        account.id or "",
+    )
     identity = next(r for r in plan.resources if r.type == "azure-native:managedidentity:UserAssignedIdentity")
     assert re.fullmatch(r"[0-9a-f-]{36}", identity.outputs["principalId"])
 
 
 def test_runs_a_strangers_program(tmp_path):
     config = "config:\n  stranger:size: 3\n  stranger:password:\n    secure: v1:abc\n"
-    program(tmp_path, "stranger", config=config, source=(
-        "import pulumi\n"
-        "from pulumi_azure_native import resources, network\n"
-        "cfg = pulumi.Config()\n"
-        "assert cfg.require_secret('password') is not None\n"
-        "rg = resources.ResourceGroup('rg', resource_group_name='rg-stranger')\n"
-        "for i in range(cfg.require_int('size')):\n"
-        "    network.VirtualNetwork(f'vnet{i}', resource_group_name=rg.name,\n"
-        "        address_space={'address_prefixes': [f'10.{i}.0.0/16']})\n"
-        "pulumi.export('rg', rg.name)\n"))
+    program(
+        tmp_path,
+        "stranger",
+        config=config,
+        source=(
+            "import pulumi\n"
+            "from pulumi_azure_native import resources, network\n"
+            "cfg = pulumi.Config()\n"
+            "assert cfg.require_secret('password') is not None\n"
+            "rg = resources.ResourceGroup('rg', resource_group_name='rg-stranger')\n"
+            "for i in range(cfg.require_int('size')):\n"
+            "    network.VirtualNetwork(f'vnet{i}', resource_group_name=rg.name,\n"
+            "        address_space={'address_prefixes': [f'10.{i}.0.0/16']})\n"
+            "pulumi.export('rg', rg.name)\n"
+        ),
+    )
     plan = run_program(tmp_path, "dev")
     assert sorted(r.name for r in plan.resources) == ["rg", "vnet0", "vnet1", "vnet2"]
     assert plan.stack_outputs == {"rg": "rg-stranger"}
@@ -69,22 +78,29 @@ def test_runs_a_strangers_program(tmp_path):
 
 def test_every_invoke_is_answered_never_an_unknown_invoke_error(tmp_path):
     """Any data source of any provider the program imported gets an answer with every field its SDK declares."""
-    program(tmp_path, "lookup", (
-        "import pulumi\n"
-        "from pulumi_azure_native import machinelearningservices, network, operationalinsights\n"
-        "vnet = network.get_virtual_network(resource_group_name='rg', virtual_network_name='vnet')\n"
-        "subnet = network.get_subnet(resource_group_name='rg', virtual_network_name='vnet', subnet_name='snet')\n"
-        "law = operationalinsights.get_shared_keys(resource_group_name='rg', workspace_name='law')\n"
-        "ml = machinelearningservices.list_workspace_keys_output(resource_group_name='rg', workspace_name='mlw')\n"
-        "pulumi.export('vnet', vnet.id)\n"
-        "pulumi.export('vnetType', vnet.type)\n"
-        "pulumi.export('subnet', subnet.name)\n"
-        "pulumi.export('lawKey', pulumi.Output.from_input(law.primary_shared_key))\n"
-        "pulumi.export('mlKey', ml.user_storage_key)\n"
-        "pulumi.export('mlSecret', ml.apply(lambda r: r.user_storage_key is not None))\n"))
+    program(
+        tmp_path,
+        "lookup",
+        (
+            "import pulumi\n"
+            "from pulumi_azure_native import machinelearningservices, network, operationalinsights\n"
+            "vnet = network.get_virtual_network(resource_group_name='rg', virtual_network_name='vnet')\n"
+            "subnet = network.get_subnet(resource_group_name='rg', virtual_network_name='vnet', subnet_name='snet')\n"
+            "law = operationalinsights.get_shared_keys(resource_group_name='rg', workspace_name='law')\n"
+            "ml = machinelearningservices.list_workspace_keys_output(resource_group_name='rg', workspace_name='mlw')\n"
+            "pulumi.export('vnet', vnet.id)\n"
+            "pulumi.export('vnetType', vnet.type)\n"
+            "pulumi.export('subnet', subnet.name)\n"
+            "pulumi.export('lawKey', pulumi.Output.from_input(law.primary_shared_key))\n"
+            "pulumi.export('mlKey', ml.user_storage_key)\n"
+            "pulumi.export('mlSecret', ml.apply(lambda r: r.user_storage_key is not None))\n"
+        ),
+    )
     outputs = run_program(tmp_path, "dev").stack_outputs
-    assert outputs["vnet"] == ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
-                               "Microsoft.Network/virtualNetworks/vnet")
+    assert outputs["vnet"] == (
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
+        "Microsoft.Network/virtualNetworks/vnet"
+    )
     assert outputs["vnetType"] == "Microsoft.Network/virtualNetworks"
     assert outputs["subnet"] == "snet"
     assert re.fullmatch(r"[A-Za-z0-9+/=]{64}", outputs["lawKey"])  # a plain invoke's value: what the SDK gives
@@ -113,19 +129,24 @@ def test_aliases_are_dropped_and_the_programs_own_transformations_still_run(tmp_
     # Aliases only match URNs in a stack's state, which an offline preview has none of: the engine drops them (the
     # SDK would resolve ~20 per azure-native resource) before the program's own transformations see the resource,
     # and leaves the program's options object as it was.
-    program(tmp_path, "aliased", (
-        "import pulumi\n"
-        "from pulumi_azure_native import resources\n"
-        "seen = []\n"
-        "def tag(args):\n"
-        "    seen.append(args.opts.aliases)\n"
-        "    return pulumi.ResourceTransformationResult(dict(args.props, tags={'team': 'ml'}), args.opts)\n"
-        "pulumi.runtime.register_stack_transformation(tag)\n"
-        "shared = pulumi.ResourceOptions(aliases=[pulumi.Alias(name='old')])\n"
-        "for name in ('a', 'b'):\n"
-        "    resources.ResourceGroup(name, resource_group_name=f'rg-{name}', opts=shared)\n"
-        "pulumi.export('aliasesSeen', sum(len(a or []) for a in seen))\n"
-        "pulumi.export('sharedAliases', len(shared.aliases))\n"))
+    program(
+        tmp_path,
+        "aliased",
+        (
+            "import pulumi\n"
+            "from pulumi_azure_native import resources\n"
+            "seen = []\n"
+            "def tag(args):\n"
+            "    seen.append(args.opts.aliases)\n"
+            "    return pulumi.ResourceTransformationResult(dict(args.props, tags={'team': 'ml'}), args.opts)\n"
+            "pulumi.runtime.register_stack_transformation(tag)\n"
+            "shared = pulumi.ResourceOptions(aliases=[pulumi.Alias(name='old')])\n"
+            "for name in ('a', 'b'):\n"
+            "    resources.ResourceGroup(name, resource_group_name=f'rg-{name}', opts=shared)\n"
+            "pulumi.export('aliasesSeen', sum(len(a or []) for a in seen))\n"
+            "pulumi.export('sharedAliases', len(shared.aliases))\n"
+        ),
+    )
     plan = run_program(tmp_path, "dev")
     assert [(r.name, r.inputs["tags"]) for r in plan.resources] == [("a", {"team": "ml"}), ("b", {"team": "ml"})]
     assert plan.stack_outputs == {"aliasesSeen": 0, "sharedAliases": 1}
@@ -144,11 +165,14 @@ def test_the_cyclic_gc_is_off_during_a_run_and_as_it_was_after(tmp_path):
         gc.enable()
 
 
-@pytest.mark.parametrize("content,message", [
-    (None, "no Pulumi.yaml"),
-    ("name: x\nruntime: nodejs\n", "Python programs only"),
-    ("name: x\nruntime: python\nmain: nowhere/\n", "has no __main__.py"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (None, "no Pulumi.yaml"),
+        ("name: x\nruntime: nodejs\n", "Python programs only"),
+        ("name: x\nruntime: python\nmain: nowhere/\n", "has no __main__.py"),
+    ],
+)
 def test_bad_projects_are_usage_errors(tmp_path, content, message):
     if content is not None:
         (tmp_path / "Pulumi.yaml").write_text(content)
@@ -159,8 +183,7 @@ def test_bad_projects_are_usage_errors(tmp_path, content, message):
 def test_arm_types():
     assert arm_type("azure-native:network:PrivateEndpoint") == "Microsoft.Network/privateEndpoints"
     assert arm_type("azure-native:keyvault:Vault") == "Microsoft.KeyVault/vaults"
-    assert arm_type("azure-native:machinelearningservices:Workspace") == \
-        "Microsoft.MachineLearningServices/workspaces"
+    assert arm_type("azure-native:machinelearningservices:Workspace") == "Microsoft.MachineLearningServices/workspaces"
     assert arm_type("azure-native:containerservice:ManagedCluster") == "Microsoft.ContainerService/managedClusters"
     # Fixed: the type's plural is not always ARM's collection (privateZones, natGatewaies and publicIPAddress were).
     assert arm_type("azure-native:privatedns:PrivateZone") == "Microsoft.Network/privateDnsZones"
@@ -173,30 +196,59 @@ def test_arm_types():
 RG = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg"
 
 
-@pytest.mark.parametrize("token,inputs,expected", [
-    ("azure-native:network:Subnet", {"virtualNetworkName": "vnet", "subnetName": "snet"},
-     RG + "/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet"),
-    ("azure-native:containerservice:AgentPool", {"resourceName": "aks", "agentPoolName": "gpu"},
-     RG + "/providers/Microsoft.ContainerService/managedClusters/aks/agentPools/gpu"),
-    ("azure-native:machinelearningservices:Compute", {"workspaceName": "mlw", "computeName": "a100"},
-     RG + "/providers/Microsoft.MachineLearningServices/workspaces/mlw/computes/a100"),
-    ("azure-native:keyvault:Key", {"vaultName": "kv", "keyName": "cmk"},
-     RG + "/providers/Microsoft.KeyVault/vaults/kv/keys/cmk"),
-    ("azure-native:storage:BlobContainer", {"accountName": "st", "containerName": "data"},
-     RG + "/providers/Microsoft.Storage/storageAccounts/st/blobServices/default/containers/data"),
-    ("azure-native:privatedns:PrivateRecordSet",
-     {"privateZoneName": "z.io", "recordType": "A", "relativeRecordSetName": "@"},
-     RG + "/providers/Microsoft.Network/privateDnsZones/z.io/A/@"),
-    # Extension resources nest under the id of what they extend.
-    ("azure-native:monitor:DiagnosticSetting", {"resourceUri": RG + "/providers/Microsoft.KeyVault/vaults/kv",
-                                                 "name": "diag"},
-     RG + "/providers/Microsoft.KeyVault/vaults/kv/providers/Microsoft.Insights/diagnosticSettings/diag"),
-    ("azure-native:kubernetesconfiguration:Extension",
-     {"clusterRp": "Microsoft.ContainerService", "clusterResourceName": "managedClusters", "clusterName": "aks",
-      "extensionName": "azureml"},
-     RG + "/providers/Microsoft.ContainerService/managedClusters/aks/providers/Microsoft.KubernetesConfiguration/"
-          "extensions/azureml"),
-])
+@pytest.mark.parametrize(
+    "token,inputs,expected",
+    [
+        (
+            "azure-native:network:Subnet",
+            {"virtualNetworkName": "vnet", "subnetName": "snet"},
+            RG + "/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet",
+        ),
+        (
+            "azure-native:containerservice:AgentPool",
+            {"resourceName": "aks", "agentPoolName": "gpu"},
+            RG + "/providers/Microsoft.ContainerService/managedClusters/aks/agentPools/gpu",
+        ),
+        (
+            "azure-native:machinelearningservices:Compute",
+            {"workspaceName": "mlw", "computeName": "a100"},
+            RG + "/providers/Microsoft.MachineLearningServices/workspaces/mlw/computes/a100",
+        ),
+        (
+            "azure-native:keyvault:Key",
+            {"vaultName": "kv", "keyName": "cmk"},
+            RG + "/providers/Microsoft.KeyVault/vaults/kv/keys/cmk",
+        ),
+        (
+            "azure-native:storage:BlobContainer",
+            {"accountName": "st", "containerName": "data"},
+            RG + "/providers/Microsoft.Storage/storageAccounts/st/blobServices/default/containers/data",
+        ),
+        (
+            "azure-native:privatedns:PrivateRecordSet",
+            {"privateZoneName": "z.io", "recordType": "A", "relativeRecordSetName": "@"},
+            RG + "/providers/Microsoft.Network/privateDnsZones/z.io/A/@",
+        ),
+        # Extension resources nest under the id of what they extend.
+        (
+            "azure-native:monitor:DiagnosticSetting",
+            {"resourceUri": RG + "/providers/Microsoft.KeyVault/vaults/kv", "name": "diag"},
+            RG + "/providers/Microsoft.KeyVault/vaults/kv/providers/Microsoft.Insights/diagnosticSettings/diag",
+        ),
+        (
+            "azure-native:kubernetesconfiguration:Extension",
+            {
+                "clusterRp": "Microsoft.ContainerService",
+                "clusterResourceName": "managedClusters",
+                "clusterName": "aks",
+                "extensionName": "azureml",
+            },
+            RG
+            + "/providers/Microsoft.ContainerService/managedClusters/aks/providers/Microsoft.KubernetesConfiguration/"
+            "extensions/azureml",
+        ),
+    ],
+)
 def test_fabricated_ids_follow_arms_grammar(token, inputs, expected):
     assert resource_id(token, "logical", {"resourceGroupName": "rg", **inputs}) == expected
 
@@ -213,9 +265,14 @@ def test_every_id_of_our_stacks_is_unique(plan):
 
 
 def test_two_resources_with_one_arm_id_are_reported(tmp_path):
-    program(tmp_path, "twins", (
-        "from pulumi_azure_native import network\n"
-        "for name in ('a', 'b'):\n"
-        "    network.VirtualNetwork(name, resource_group_name='rg', virtual_network_name='vnet-shared')\n"))
+    program(
+        tmp_path,
+        "twins",
+        (
+            "from pulumi_azure_native import network\n"
+            "for name in ('a', 'b'):\n"
+            "    network.VirtualNetwork(name, resource_group_name='rg', virtual_network_name='vnet-shared')\n"
+        ),
+    )
     plan = run_program(tmp_path, "dev", in_process=True)
     assert any("same Azure resource" in w and "virtualNetworks/vnet-shared" in w for w in plan.warnings)

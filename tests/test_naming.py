@@ -15,13 +15,16 @@ CONVENTIONS = [
 WORKLOADS = [(), ("research",), ("computer-vision-and-speech",), ("x",)]
 
 
-@pytest.mark.parametrize("service,pattern,max_len", [
-    ("storage_account", r"[a-z0-9]{3,24}", 24),
-    ("key_vault", r"[a-z][a-z0-9-]{1,22}[a-z0-9]", 24),
-    ("container_registry", r"[a-z0-9]{5,50}", 50),
-    ("batch_account", r"[a-z0-9]{3,24}", 24),
-    ("machine_learning_workspace", r"[A-Za-z0-9][A-Za-z0-9_-]{2,32}", 33),
-])
+@pytest.mark.parametrize(
+    "service,pattern,max_len",
+    [
+        ("storage_account", r"[a-z0-9]{3,24}", 24),
+        ("key_vault", r"[a-z][a-z0-9-]{1,22}[a-z0-9]", 24),
+        ("container_registry", r"[a-z0-9]{5,50}", 50),
+        ("batch_account", r"[a-z0-9]{3,24}", 24),
+        ("machine_learning_workspace", r"[A-Za-z0-9][A-Za-z0-9_-]{2,32}", 33),
+    ],
+)
 def test_globally_constrained_names_follow_azure_rules(service, pattern, max_len):
     for convention in CONVENTIONS:
         for parts in WORKLOADS:
@@ -78,8 +81,13 @@ def test_names_kept_by_soft_delete_change_with_the_seed():
     deletion"), so like Key Vault it carries the hash suffix and a new seed frees it."""
     first = NamingConvention(prefix="aiinfra", environment="dev", location="westus3", unique_seed="sub|proj|dev")
     second = first.model_copy(update={"unique_seed": "sub|proj|dev|r2"})
-    for service, parts in (("machine_learning_workspace", ("research",)), ("key_vault", ()), ("key_vault", ("cmk",)),
-                           ("storage_account", ()), ("container_registry", ())):
+    for service, parts in (
+        ("machine_learning_workspace", ("research",)),
+        ("key_vault", ()),
+        ("key_vault", ("cmk",)),
+        ("storage_account", ()),
+        ("container_registry", ()),
+    ):
         assert first.name(service, *parts) != second.name(service, *parts), service
         assert first.name(service, *parts) == first.name(service, *parts)
     assert first.name("virtual_network") == second.name("virtual_network")

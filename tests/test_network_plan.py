@@ -29,13 +29,16 @@ def test_plan_is_stable():
     assert carve("10.20.0.0/16")["private-endpoints"].cidr == "10.20.144.0/21"
 
 
-@pytest.mark.parametrize("space,message", [
-    ("10.0.0.0/33", "not a valid IPv4 CIDR"),
-    ("10.0.0.1/16", "not a valid IPv4 CIDR"),
-    ("nonsense", "not a valid IPv4 CIDR"),
-    ("10.0.0.0/24", "too small"),
-    ("8.8.0.0/16", "not a private"),
-])
+@pytest.mark.parametrize(
+    "space,message",
+    [
+        ("10.0.0.0/33", "not a valid IPv4 CIDR"),
+        ("10.0.0.1/16", "not a valid IPv4 CIDR"),
+        ("nonsense", "not a valid IPv4 CIDR"),
+        ("10.0.0.0/24", "too small"),
+        ("8.8.0.0/16", "not a private"),
+    ],
+)
 def test_bad_address_spaces_are_rejected(space, message):
     with pytest.raises(AddressPlanError, match=message):
         carve(space)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tools.readme import README, render_sections, updated_readme
 from tools.policy_table import ENVIRONMENTS
+from tools.readme import README, render_sections, updated_readme
 
 
 def test_readme_generated_sections_are_current(plan_of):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from helpers import children, group_ids, one, private_endpoints_to, waits_for_rbac, zone_names_of
 
 from aiinfra.components import _base
 from aiinfra.components.naming import NamingConvention
 from aiinfra.components.shared_services import SharedServicesArgs
-from helpers import children, group_ids, one, private_endpoints_to, waits_for_rbac, zone_names_of
 
 VAULT = "azure-native:keyvault:Vault"
 STORAGE = "azure-native:storage:StorageAccount"
@@ -27,7 +27,9 @@ def test_key_vault_is_private_rbac_and_undeletable(plan, env, vault_name):
     assert props["enableSoftDelete"] is True and props["enablePurgeProtection"] is True
     assert props["publicNetworkAccess"] == "Disabled"
     assert props["networkAcls"]["defaultAction"] == "Deny"
-    assert not any(props[k] for k in ("enabledForDeployment", "enabledForTemplateDeployment", "enabledForDiskEncryption"))
+    assert not any(
+        props[k] for k in ("enabledForDeployment", "enabledForTemplateDeployment", "enabledForDiskEncryption")
+    )
     [endpoint] = private_endpoints_to(plan, vault)
     assert group_ids(endpoint) == ["vault"]
     assert zone_names_of(plan, endpoint) == {"privatelink.vaultcore.azure.net"}
@@ -82,9 +84,15 @@ def test_every_private_endpoint_has_a_dns_zone_group(plan):
 def test_dns_zones_are_linked_to_the_vnet(plan):
     zones = plan.of_type("azure-native:privatedns:PrivateZone")
     names = {z.inputs["privateZoneName"] for z in zones}
-    for expected in ("privatelink.api.azureml.ms", "privatelink.notebooks.azure.net", "privatelink.batch.azure.com",
-                     "privatelink.westus3.azmk8s.io", "privatelink.westus3.azurecontainerapps.io",
-                     "privatelink.vaultcore.azure.net", "privatelink.azurecr.io"):
+    for expected in (
+        "privatelink.api.azureml.ms",
+        "privatelink.notebooks.azure.net",
+        "privatelink.batch.azure.com",
+        "privatelink.westus3.azmk8s.io",
+        "privatelink.westus3.azurecontainerapps.io",
+        "privatelink.vaultcore.azure.net",
+        "privatelink.azurecr.io",
+    ):
         assert expected in names
     vnet = one(plan, "azure-native:network:VirtualNetwork")
     for zone in zones:
@@ -95,10 +103,18 @@ def test_dns_zones_are_linked_to_the_vnet(plan):
 
 def test_subnets_have_nsgs_and_container_apps_delegation(plan):
     subnets = {s.inputs["subnetName"]: s for s in plan.of_type("azure-native:network:Subnet")}
-    assert set(subnets) == {"snet-aks", "snet-aml-compute", "snet-batch", "snet-container-apps", "snet-private-endpoints"}
+    assert set(subnets) == {
+        "snet-aks",
+        "snet-aml-compute",
+        "snet-batch",
+        "snet-container-apps",
+        "snet-private-endpoints",
+    }
     for subnet in subnets.values():
         assert subnet.inputs["networkSecurityGroup"]["id"].endswith(
-            "/providers/Microsoft.Network/networkSecurityGroups/" + subnet.inputs["networkSecurityGroup"]["id"].split("/")[-1])
+            "/providers/Microsoft.Network/networkSecurityGroups/"
+            + subnet.inputs["networkSecurityGroup"]["id"].split("/")[-1]
+        )
     delegation = subnets["snet-container-apps"].inputs["delegations"][0]
     assert delegation["serviceName"] == "Microsoft.App/environments"
 
@@ -135,7 +151,9 @@ def test_cmk_follows_the_environment(plan, env):
     assert account.inputs["encryption"]["encryptionIdentity"]["encryptionUserAssignedIdentity"]
     assert registry.inputs["encryption"]["status"] == "enabled"
     # The identity may use the key before storage and ACR are created with it.
-    grant = next(r for r in plan.of_type("azure-native:authorization:RoleAssignment") if r.name.endswith("cmk-crypto-user"))
+    grant = next(
+        r for r in plan.of_type("azure-native:authorization:RoleAssignment") if r.name.endswith("cmk-crypto-user")
+    )
     # Issue 12 item 5: storage and ACR wait for the grant and for a time.Sleep after it (RBAC propagation; AVM's
     # key vault module waits after role assignments before key operations).
     assert waits_for_rbac(plan, account, grant.urn) and waits_for_rbac(plan, registry, grant.urn)
@@ -162,8 +180,11 @@ def test_every_taggable_resource_carries_owner_and_cost_center(plan):
 
 def test_bad_args_from_python_fail_before_registration_without_traceback_type():
     with pytest.raises(_base.ComponentArgsError) as info:
-        SharedServicesArgs(naming=NamingConvention(prefix="aiinfra", environment="dev", location="westus3"),
-                           resource_group_name="rg", address_space="10.0.0.0/24")
+        SharedServicesArgs(
+            naming=NamingConvention(prefix="aiinfra", environment="dev", location="westus3"),
+            resource_group_name="rg",
+            address_space="10.0.0.0/24",
+        )
     assert "address_space: '10.0.0.0/24' is too small" in str(info.value)
 
 
@@ -183,8 +204,10 @@ import yaml  # noqa: E402
 
 from aiinfra.components import shared_services  # noqa: E402
 from aiinfra.engine import arm, run_program  # noqa: E402
-from stacks.config import parse_platform_config  # noqa: E402
-from stacks.config import ConfigError  # noqa: E402
+from stacks.config import (  # noqa: E402
+    ConfigError,
+    parse_platform_config,
+)
 
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 
@@ -225,8 +248,11 @@ def test_soft_delete_on_blobs_containers_and_file_shares(plan):
     account = one(plan, STORAGE)
     [blob] = children(plan, account, "azure-native:storage:BlobServiceProperties")
     [files] = children(plan, account, "azure-native:storage:FileServiceProperties")
-    for policy in (blob.inputs["deleteRetentionPolicy"], blob.inputs["containerDeleteRetentionPolicy"],
-                   files.inputs["shareDeleteRetentionPolicy"]):
+    for policy in (
+        blob.inputs["deleteRetentionPolicy"],
+        blob.inputs["containerDeleteRetentionPolicy"],
+        files.inputs["shareDeleteRetentionPolicy"],
+    ):
         assert policy["enabled"] is True and policy["days"] >= 7
     assert "isVersioningEnabled" not in blob.inputs  # not supported with a hierarchical namespace
 
@@ -288,8 +314,12 @@ def test_first_of_month():
     assert shared_services.first_of_month(datetime.date(2027, 1, 1)) == "2027-01-01"
 
 
-GLOBAL_NAMES = {VAULT: "vaultName", STORAGE: "accountName", REGISTRY: "registryName",
-                "azure-native:machinelearningservices:Workspace": "workspaceName"}
+GLOBAL_NAMES = {
+    VAULT: "vaultName",
+    STORAGE: "accountName",
+    REGISTRY: "registryName",
+    "azure-native:machinelearningservices:Workspace": "workspaceName",
+}
 
 
 def _names(plan) -> set[str]:
@@ -318,8 +348,10 @@ def test_a_new_naming_seed_recreates_the_environment_under_new_names(repo, plan_
     recreated = run_program(repo, "dev", stack_file=stack_file)
     assert _names(recreated).isdisjoint(_names(plan_of("dev")))
     # Names that soft delete does not keep stay the same (the resource group bootstrap/ created, the VNet).
-    assert one(recreated, "azure-native:network:VirtualNetwork").inputs["virtualNetworkName"] == \
-        one(plan_of("dev"), "azure-native:network:VirtualNetwork").inputs["virtualNetworkName"]
+    assert (
+        one(recreated, "azure-native:network:VirtualNetwork").inputs["virtualNetworkName"]
+        == one(plan_of("dev"), "azure-native:network:VirtualNetwork").inputs["virtualNetworkName"]
+    )
 
 
 def test_azure_monitor_behind_a_private_link_scope_where_configured(plan, env, repo):
@@ -335,13 +367,18 @@ def test_azure_monitor_behind_a_private_link_scope_where_configured(plan, env, r
         assert not scopes and "privatelink.monitor.azure.com" not in zones
         return
     [scope] = scopes
-    scoped = {r.inputs["linkedResourceId"] for r in children(plan, scope, "azure-native:monitor:PrivateLinkScopedResource")}
+    scoped = {
+        r.inputs["linkedResourceId"] for r in children(plan, scope, "azure-native:monitor:PrivateLinkScopedResource")
+    }
     assert scoped == {logs.id, insights.id}
     [endpoint] = private_endpoints_to(plan, scope)
     assert group_ids(endpoint) == ["azuremonitor"]
-    assert {"privatelink.monitor.azure.com", "privatelink.oms.opinsights.azure.com",
-            "privatelink.ods.opinsights.azure.com", "privatelink.agentsvc.azure-automation.net"} <= zone_names_of(
-        plan, endpoint)
+    assert {
+        "privatelink.monitor.azure.com",
+        "privatelink.oms.opinsights.azure.com",
+        "privatelink.ods.opinsights.azure.com",
+        "privatelink.agentsvc.azure-automation.net",
+    } <= zone_names_of(plan, endpoint)
     if env == "prd":
         assert scope.inputs["accessModeSettings"]["queryAccessMode"] == "PrivateOnly"
         for resource in (logs, insights):

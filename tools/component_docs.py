@@ -30,8 +30,8 @@ import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from aiinfra.components._base import ArgsModel, InputStr, ResourceList
 from aiinfra.catalog.gpu_skus import GpuVmSize
+from aiinfra.components._base import ArgsModel, InputStr, ResourceList
 
 DOCS_DIR = Path(__file__).resolve().parent.parent / "docs" / "components"
 _MARKER = re.compile(r"^<!-- args-table:start (\w+) -->\n(.*?)^<!-- args-table:end -->$", re.MULTILINE | re.DOTALL)
@@ -42,9 +42,14 @@ _ALIASES: list[tuple[Any, str]] = [
     (GpuVmSize, "GPU VM size (string)"),
     (ResourceList, "list of Resource"),
 ]
-_BOUNDS = [(annotated_types.Ge, "ge", "≥"), (annotated_types.Gt, "gt", ">"), (annotated_types.Le, "le", "≤"),
-           (annotated_types.Lt, "lt", "<"), (annotated_types.MinLen, "min_length", "min length"),
-           (annotated_types.MaxLen, "max_length", "max length")]
+_BOUNDS = [
+    (annotated_types.Ge, "ge", "≥"),
+    (annotated_types.Gt, "gt", ">"),
+    (annotated_types.Le, "le", "≤"),
+    (annotated_types.Lt, "lt", "<"),
+    (annotated_types.MinLen, "min_length", "min length"),
+    (annotated_types.MaxLen, "max_length", "max length"),
+]
 
 
 class DocsError(Exception):
@@ -58,8 +63,12 @@ def public_args_models() -> dict[str, type[ArgsModel]]:
     for info in pkgutil.iter_modules(package.__path__):
         module = importlib.import_module(f"{package.__name__}.{info.name}")
         for name, value in vars(module).items():
-            if (inspect.isclass(value) and issubclass(value, ArgsModel) and value.__module__ == module.__name__
-                    and not name.startswith("_")):
+            if (
+                inspect.isclass(value)
+                and issubclass(value, ArgsModel)
+                and value.__module__ == module.__name__
+                and not name.startswith("_")
+            ):
                 found[name] = value
     return dict(sorted(found.items()))
 
@@ -133,8 +142,12 @@ def _type_text(annotation: Any, link: Link) -> str:
 
 
 def _bounds(field: FieldInfo) -> str:
-    parts = [f"{symbol} {getattr(m, attribute)}" for m in field.metadata
-             for kind, attribute, symbol in _BOUNDS if isinstance(m, kind)]
+    parts = [
+        f"{symbol} {getattr(m, attribute)}"
+        for m in field.metadata
+        for kind, attribute, symbol in _BOUNDS
+        if isinstance(m, kind)
+    ]
     return f", {', '.join(parts)}" if parts else ""
 
 
@@ -159,26 +172,37 @@ def table(model: type[BaseModel], link: Link | None = None) -> str:
     link = link or (lambda m: f"#{_anchor(m)}")
     hints = typing.get_type_hints(model, include_extras=True)
     summary = inspect.cleandoc(model.__doc__ or "").split("\n\n")[0]
-    lines = [f"#### `{model.__name__}`", "", _escape(summary), "",
-             "| YAML key | Python name | type | default | description |", "|---|---|---|---|---|"]
+    lines = [
+        f"#### `{model.__name__}`",
+        "",
+        _escape(summary),
+        "",
+        "| YAML key | Python name | type | default | description |",
+        "|---|---|---|---|---|",
+    ]
     for name, field in model.model_fields.items():
         kind = _type_text(hints.get(name, field.annotation), link) + _bounds(field)
-        lines.append(f"| `{field.alias or name}` | `{name}` | {kind} | {_default(field)} | "
-                     f"{_escape(field.description or '')} |")
+        lines.append(
+            f"| `{field.alias or name}` | `{name}` | {kind} | {_default(field)} | {_escape(field.description or '')} |"
+        )
     return "\n".join(lines)
 
 
 # --- pages --------------------------------------------------------------------------------------------------------
 
+
 def _markers(text: str, page_name: str, models: dict[str, type[ArgsModel]]) -> list[str]:
     found = [name for name, _ in _MARKER.findall(text)]
     if text.count("<!-- args-table:start") != len(found) or text.count("<!-- args-table:end -->") != len(found):
-        raise DocsError(f"{page_name}: every '<!-- args-table:start <ArgsClassName> -->' line needs its own "
-                        "'<!-- args-table:end -->' line after it")
+        raise DocsError(
+            f"{page_name}: every '<!-- args-table:start <ArgsClassName> -->' line needs its own "
+            "'<!-- args-table:end -->' line after it"
+        )
     unknown = [name for name in found if name not in models]
     if unknown:
-        raise DocsError(f"{page_name}: no public args model named {', '.join(unknown)} in components/; "
-                        f"known: {', '.join(models)}")
+        raise DocsError(
+            f"{page_name}: no public args model named {', '.join(unknown)} in components/; known: {', '.join(models)}"
+        )
     return found
 
 
@@ -200,6 +224,7 @@ def render_pages(docs_dir: Path = DOCS_DIR) -> dict[Path, str]:
 
     rendered: dict[Path, str] = {}
     for path, text in pages.items():
+
         def link(model: type[BaseModel], here: Path = path) -> str:
             page = home.get(model, (here, ""))[0]
             return f"#{_anchor(model)}" if page == here else f"{page.name}#{_anchor(model)}"
@@ -215,7 +240,9 @@ def render_pages(docs_dir: Path = DOCS_DIR) -> dict[Path, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.component_docs", description=(__doc__ or "").split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.component_docs", description=(__doc__ or "").split("\n\n")[0]
+    )
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a page is out of date")
     parser.add_argument("--docs-dir", type=Path, default=DOCS_DIR, help="pages to fill (default: docs/components)")
     args = parser.parse_args(argv)
@@ -225,8 +252,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     stale = [path for path, text in rendered.items() if path.read_text() != text]
-    undocumented = {name: fields for name, model in public_args_models().items()
-                    if (fields := undocumented_fields(model))}
+    undocumented = {
+        name: fields for name, model in public_args_models().items() if (fields := undocumented_fields(model))
+    }
     for name, fields in undocumented.items():
         print(f"warning: {name}: fields without a docstring: {', '.join(fields)}", file=sys.stderr)
     if args.check:

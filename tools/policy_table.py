@@ -35,8 +35,11 @@ def grouped(rules: list[Rule]) -> list[tuple[str, str, list[Rule]]]:
     are left out."""
     titles = dict(GROUPS)
     concerns = [c for c, _ in GROUPS] + sorted({r.concern for r in rules} - set(titles))
-    return [(c, titles.get(c, c.capitalize()), [r for r in rules if r.concern == c]) for c in concerns
-            if any(r.concern == c for r in rules)]
+    return [
+        (c, titles.get(c, c.capitalize()), [r for r in rules if r.concern == c])
+        for c in concerns
+        if any(r.concern == c for r in rules)
+    ]
 
 
 def load_configs() -> dict[str, dict[str, Any]]:
@@ -93,22 +96,33 @@ def render() -> str:
         "Checkov check id, *Learn* a Microsoft Learn page; *aiinfra* marks a rule no scanner has.",
     ]
     for concern, heading, rules in grouped(RULES):
-        lines += ["", f"## {heading}", "",
-                  "| Policy | Concern | What it checks | dev | test | prd | Severity | Source |",
-                  "|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"## {heading}",
+            "",
+            "| Policy | Concern | What it checks | dev | test | prd | Severity | Source |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for rule in rules:
             levels = " | ".join(level(rule, configs[env]) for env in ENVIRONMENTS)
-            lines.append(f"| `{rule.name}` | {concern} | {_escape(rule.summary)} | {levels} | "
-                         f"{rule.severity.value} | {_escape('; '.join(rule.sources))} |")
-    lines += ["", "## How to fix each", "",
-              "Each fix names the azure-native Python argument and the ARM property path.", ""]
+            lines.append(
+                f"| `{rule.name}` | {concern} | {_escape(rule.summary)} | {levels} | "
+                f"{rule.severity.value} | {_escape('; '.join(rule.sources))} |"
+            )
+    lines += [
+        "",
+        "## How to fix each",
+        "",
+        "Each fix names the azure-native Python argument and the ARM property path.",
+        "",
+    ]
     lines += [f"- **`{rule.name}`** — {_escape(rule.fix)}" for _, _, rules in grouped(RULES) for rule in rules]
     lines += [
         "",
         "## Settings per environment",
         "",
         "Every resource policy except `gpu-sku-not-retired` also takes `exemptions`: a list of "
-        "`{\"resource\": \"<logical name, URN or wildcard>\", \"reason\": \"...\"}`.",
+        '`{"resource": "<logical name, URN or wildcard>", "reason": "..."}`.',
         "",
         "| Policy | Setting | Default | dev | test | prd |",
         "|---|---|---|---|---|---|",
@@ -118,12 +132,18 @@ def render() -> str:
             values = " | ".join(_cell(setting(rule, configs[env], key)) for env in ENVIRONMENTS)
             lines.append(f"| `{rule.name}` | `{key}` | {_cell(schema.get('default'))} | {values} |")
     lines += ["", "## Exemptions configured", ""]
-    exemptions = [(env, rule.name, entry) for env in ENVIRONMENTS for rule in RULES
-                  for entry in (setting(rule, configs[env], "exemptions") or [])]
+    exemptions = [
+        (env, rule.name, entry)
+        for env in ENVIRONMENTS
+        for rule in RULES
+        for entry in (setting(rule, configs[env], "exemptions") or [])
+    ]
     if exemptions:
         lines += ["| Env | Policy | Resource | Reason |", "|---|---|---|---|"]
-        lines += [f"| {env} | `{name}` | `{entry['resource']}` | {_escape(entry['reason'])} |"
-                  for env, name, entry in exemptions]
+        lines += [
+            f"| {env} | `{name}` | `{entry['resource']}` | {_escape(entry['reason'])} |"
+            for env, name, entry in exemptions
+        ]
     else:
         lines.append("None.")
     return "\n".join(lines) + "\n"

@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable, Mapping
 
 from aiinfra.engine import Plan, run_program
 from aiinfra.engine.cost import CostEstimate, estimate, load_price_table, totals_cells
@@ -22,8 +22,9 @@ from tools.policy_table import ENVIRONMENTS, level, load_configs
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
-_SECTION = re.compile(r"(<!-- generated:(?P<name>[a-z-]+):start -->\n)(?P<body>.*?)(<!-- generated:(?P=name):end -->)",
-                      re.DOTALL)
+_SECTION = re.compile(
+    r"(<!-- generated:(?P<name>[a-z-]+):start -->\n)(?P<body>.*?)(<!-- generated:(?P=name):end -->)", re.DOTALL
+)
 
 
 def _money(value: float | None) -> str:
@@ -31,18 +32,23 @@ def _money(value: float | None) -> str:
 
 
 def environments_section(estimates: Mapping[str, CostEstimate], plans: Mapping[str, Plan]) -> str:
-    rows = ["| env | resources | idle $/month | of which GPU | max $/hour | low-priority/spot saving $/hour "
-            "| budget $/month |", "|---|---|---|---|---|---|---|"]
+    rows = [
+        "| env | resources | idle $/month | of which GPU | max $/hour | low-priority/spot saving $/hour "
+        "| budget $/month |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for env, cost in estimates.items():
         idle, gpu, peak, saving = totals_cells(cost.totals)
         budget = _money(cost.budgets[0].monthly) if cost.budgets else "none"
         rows.append(f"| {env} | {len(plans[env].resources)} | {idle} | {gpu} | {peak} | {saving} | {budget} |")
     any_cost = next(iter(estimates.values()))
-    return ("\n".join(rows) + "\n\n"
-            f"Figures: {any_cost.basis}. `~` approximate, `≥` a lower bound (some item has no price in the table; "
-            "the preview lists which). *Idle* is a month with zero jobs: system pools, private endpoints, the ML "
-            "managed network's firewall, the registry tier, and compute instances for the hours their start/stop "
-            "schedules keep them on. *Max* is one hour with every pool at its maximum.\n")
+    return (
+        "\n".join(rows) + "\n\n"
+        f"Figures: {any_cost.basis}. `~` approximate, `≥` a lower bound (some item has no price in the table; "
+        "the preview lists which). *Idle* is a month with zero jobs: system pools, private endpoints, the ML "
+        "managed network's firewall, the registry tier, and compute instances for the hours their start/stop "
+        "schedules keep them on. *Max* is one hour with every pool at its maximum.\n"
+    )
 
 
 def dev_idle_section(cost: CostEstimate) -> str:
@@ -59,8 +65,10 @@ def diagram_section(plan: Plan) -> str:
 
 def policies_section() -> str:
     configs = load_configs()
-    rows = ["| policy | what it checks | " + " | ".join(ENVIRONMENTS) + " | mirrors |",
-            "|---|---|" + "---|" * len(ENVIRONMENTS) + "---|"]
+    rows = [
+        "| policy | what it checks | " + " | ".join(ENVIRONMENTS) + " | mirrors |",
+        "|---|---|" + "---|" * len(ENVIRONMENTS) + "---|",
+    ]
     for rule in RULES:
         levels = " | ".join(level(rule, configs[env]) for env in ENVIRONMENTS)
         mirrors = "; ".join(rule.sources).replace("|", "\\|")
@@ -89,7 +97,9 @@ def updated_readme(text: str, sections: Mapping[str, str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.readme", description="Regenerate README.md's generated sections.")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.readme", description="Regenerate README.md's generated sections."
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 if README.md is not current; write nothing")
     args = parser.parse_args(argv)
     plans = {env: run_program(REPO, env) for env in ENVIRONMENTS}

@@ -60,8 +60,10 @@ def lookup_workstation_size(size: str) -> str:
             return gpu_skus.lookup(size).name
         except gpu_skus.UnknownGpuSkuError as exc:
             raise UnknownVmSizeError(str(exc)) from None
-    raise UnknownVmSizeError(f"'{size}' is not a catalogued VM size; use a CPU size ({', '.join(CPU_CATALOGUE)}) "
-                             "or a GPU size from the GPU catalogue (e.g. Standard_NC4as_T4_v3)")
+    raise UnknownVmSizeError(
+        f"'{size}' is not a catalogued VM size; use a CPU size ({', '.join(CPU_CATALOGUE)}) "
+        "or a GPU size from the GPU catalogue (e.g. Standard_NC4as_T4_v3)"
+    )
 
 
 WorkstationVmSize = Annotated[str, AfterValidator(lookup_workstation_size)]

@@ -27,9 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SPECS = "https://github.com/Azure/azure-rest-api-specs/blob/main/specification/"
-LOCATION_RULE = ("ARM RPC-Put-V1-14: a tracked resource's location is set once (Azure/azure-openapi-validator "
-                 "docs/location-must-have-xms-mutability.md; common-types v5 TrackedResource.location "
-                 "x-ms-mutability [read, create])")
+LOCATION_RULE = (
+    "ARM RPC-Put-V1-14: a tracked resource's location is set once (Azure/azure-openapi-validator "
+    "docs/location-must-have-xms-mutability.md; common-types v5 TrackedResource.location "
+    "x-ms-mutability [read, create])"
+)
 AZURE_NATIVE_REPLACES = "pulumi/pulumi-azure-native#71: a property without 'update' in x-ms-mutability is replaced"
 
 
@@ -63,15 +65,25 @@ def _location(spec: str, marking: str) -> Immutable:
     if marking == "marked":
         return Immutable("location", True, f"{spec}: {LOCATION_RULE}")
     if marking == "unmarked":
-        return Immutable("location", False, f"{spec}: location is declared without x-ms-mutability, so azure-native "
-                                            "sends an update and ARM refuses a new region (Azure/azure-rest-api-specs"
-                                            "#11083, pulumi/pulumi-azure-native#3053)")
-    return Immutable("location", True, f"{LOCATION_RULE}; whether azure-native replaces the resource or ARM refuses the "
-                                       f"update depends on {spec}'s marking, not checked here: either way not in place")
+        return Immutable(
+            "location",
+            False,
+            f"{spec}: location is declared without x-ms-mutability, so azure-native "
+            "sends an update and ARM refuses a new region (Azure/azure-rest-api-specs"
+            "#11083, pulumi/pulumi-azure-native#3053)",
+        )
+    return Immutable(
+        "location",
+        True,
+        f"{LOCATION_RULE}; whether azure-native replaces the resource or ARM refuses the "
+        f"update depends on {spec}'s marking, not checked here: either way not in place",
+    )
 
 
-_FORCE_NEW_REPORT = ("pulumi/pulumi-azure-native reports/forceNewTypes.json (the provider's create-only properties, "
-                     "from x-ms-mutability)")
+_FORCE_NEW_REPORT = (
+    "pulumi/pulumi-azure-native reports/forceNewTypes.json (the provider's create-only properties, "
+    "from x-ms-mutability)"
+)
 _ML = "machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2025-12-01/"
 _APP = "app/resource-manager/Microsoft.App/ContainerApps/preview/2025-02-02-preview/"
 _WORKSPACE_RP = _ML + "workspaceRP.json"
@@ -79,84 +91,168 @@ _STORAGE = "storage/resource-manager/Microsoft.Storage/stable/2024-01-01/storage
 
 _ROWS = (
     ResourceFacts(
-        "azure-native:machinelearningservices:Workspace", "2025-12-01", _WORKSPACE_RP,
+        "azure-native:machinelearningservices:Workspace",
+        "2025-12-01",
+        _WORKSPACE_RP,
         ("resourceGroupName", "workspaceName"),
-        (_location(_WORKSPACE_RP, "unmarked"),
-         Immutable("storageAccount", False, f"{_WORKSPACE_RP}: WorkspaceProperties.storageAccount, 'This cannot be "
-                                            "changed once the workspace has been created'"),
-         Immutable("keyVault", False, f"{_WORKSPACE_RP}: WorkspaceProperties.keyVault, 'This cannot be changed once "
-                                      "the workspace has been created'")),
-        holds="experiments, models, datastore registrations and the workspace's managed network"),
+        (
+            _location(_WORKSPACE_RP, "unmarked"),
+            Immutable(
+                "storageAccount",
+                False,
+                f"{_WORKSPACE_RP}: WorkspaceProperties.storageAccount, 'This cannot be "
+                "changed once the workspace has been created'",
+            ),
+            Immutable(
+                "keyVault",
+                False,
+                f"{_WORKSPACE_RP}: WorkspaceProperties.keyVault, 'This cannot be changed once "
+                "the workspace has been created'",
+            ),
+        ),
+        holds="experiments, models, datastore registrations and the workspace's managed network",
+    ),
     ResourceFacts(
-        "azure-native:machinelearningservices:Compute", "2025-12-01", _ML + "machineLearningServices.json",
-        ("resourceGroupName", "workspaceName", "computeName")),
+        "azure-native:machinelearningservices:Compute",
+        "2025-12-01",
+        _ML + "machineLearningServices.json",
+        ("resourceGroupName", "workspaceName", "computeName"),
+    ),
     ResourceFacts(
-        "azure-native:storage:StorageAccount", "2024-01-01", _STORAGE, ("resourceGroupName", "accountName"),
+        "azure-native:storage:StorageAccount",
+        "2024-01-01",
+        _STORAGE,
+        ("resourceGroupName", "accountName"),
         (_location(_STORAGE, "unmarked"),),
-        holds="every blob, queue, table and file share in the account"),
+        holds="every blob, queue, table and file share in the account",
+    ),
     ResourceFacts(
-        "azure-native:storage:BlobContainer", "2024-01-01", _STORAGE.replace("storage.json", "blob.json"),
-        ("resourceGroupName", "accountName", "containerName"), holds="every blob in the container"),
+        "azure-native:storage:BlobContainer",
+        "2024-01-01",
+        _STORAGE.replace("storage.json", "blob.json"),
+        ("resourceGroupName", "accountName", "containerName"),
+        holds="every blob in the container",
+    ),
     ResourceFacts(
-        "azure-native:keyvault:Vault", "2024-11-01", "keyvault/resource-manager/Microsoft.KeyVault/stable/2024-11-01/"
-        "keyvault.json", ("resourceGroupName", "vaultName"),
+        "azure-native:keyvault:Vault",
+        "2024-11-01",
+        "keyvault/resource-manager/Microsoft.KeyVault/stable/2024-11-01/keyvault.json",
+        ("resourceGroupName", "vaultName"),
         (_location("keyvault.json (VaultCreateOrUpdateParameters)", "unmarked"),),
         holds="its keys (the customer-managed key other resources encrypt with), secrets and certificates; the name "
-              "stays reserved while the deleted vault is retained"),
+        "stays reserved while the deleted vault is retained",
+    ),
     ResourceFacts(
-        "azure-native:keyvault:Key", "2024-11-01", "keyvault/resource-manager/Microsoft.KeyVault/stable/2024-11-01/"
-        "keys.json", ("resourceGroupName", "vaultName", "keyName"),
-        holds="the key material: data encrypted with it cannot be read after it is replaced"),
+        "azure-native:keyvault:Key",
+        "2024-11-01",
+        "keyvault/resource-manager/Microsoft.KeyVault/stable/2024-11-01/keys.json",
+        ("resourceGroupName", "vaultName", "keyName"),
+        holds="the key material: data encrypted with it cannot be read after it is replaced",
+    ),
     ResourceFacts(
-        "azure-native:containerregistry:Registry", "2023-01-01-preview",
+        "azure-native:containerregistry:Registry",
+        "2023-01-01-preview",
         "containerregistry/resource-manager/Microsoft.ContainerRegistry/preview/2023-01-01-preview/"
-        "containerregistry.json", ("resourceGroupName", "registryName"), (_location("containerregistry.json", "unchecked"),),
-        holds="every image and artifact pushed to it"),
+        "containerregistry.json",
+        ("resourceGroupName", "registryName"),
+        (_location("containerregistry.json", "unchecked"),),
+        holds="every image and artifact pushed to it",
+    ),
     ResourceFacts(
-        "azure-native:containerservice:ManagedCluster", "2025-09-01",
+        "azure-native:containerservice:ManagedCluster",
+        "2025-09-01",
         "containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2025-09-01/managedClusters.json",
-        ("resourceGroupName", "resourceName"), (_location("managedClusters.json", "unchecked"),),
-        holds="every workload, persistent volume claim and secret in the cluster"),
+        ("resourceGroupName", "resourceName"),
+        (_location("managedClusters.json", "unchecked"),),
+        holds="every workload, persistent volume claim and secret in the cluster",
+    ),
     ResourceFacts(
-        "azure-native:containerservice:AgentPool", "2025-09-01",
+        "azure-native:containerservice:AgentPool",
+        "2025-09-01",
         "containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2025-09-01/managedClusters.json",
         ("resourceGroupName", "resourceName", "agentPoolName"),
-        (Immutable("vmSize", False, "Microsoft Learn, 'Resize node pools in Azure Kubernetes Service (AKS)': a node "
-                                    "pool's VM size cannot be changed; create a new pool and move the workloads"),)),
+        (
+            Immutable(
+                "vmSize",
+                False,
+                "Microsoft Learn, 'Resize node pools in Azure Kubernetes Service (AKS)': a node "
+                "pool's VM size cannot be changed; create a new pool and move the workloads",
+            ),
+        ),
+    ),
     ResourceFacts(
-        "azure-native:batch:BatchAccount", "2024-07-01",
+        "azure-native:batch:BatchAccount",
+        "2024-07-01",
         "batch/resource-manager/Microsoft.Batch/stable/2024-07-01/BatchManagement.json",
-        ("resourceGroupName", "accountName"), (_location("BatchManagement.json", "unchecked"),),
-        holds="its pools, jobs, tasks and application packages"),
+        ("resourceGroupName", "accountName"),
+        (_location("BatchManagement.json", "unchecked"),),
+        holds="its pools, jobs, tasks and application packages",
+    ),
     ResourceFacts(
-        "azure-native:batch:Pool", "2024-07-01", "batch/resource-manager/Microsoft.Batch/stable/2024-07-01/"
-        "BatchManagement.json", ("resourceGroupName", "accountName", "poolName")),
+        "azure-native:batch:Pool",
+        "2024-07-01",
+        "batch/resource-manager/Microsoft.Batch/stable/2024-07-01/BatchManagement.json",
+        ("resourceGroupName", "accountName", "poolName"),
+    ),
     ResourceFacts(
-        "azure-native:app:ManagedEnvironment", "2025-02-02-preview", _APP + "ManagedEnvironments.json",
+        "azure-native:app:ManagedEnvironment",
+        "2025-02-02-preview",
+        _APP + "ManagedEnvironments.json",
         ("resourceGroupName", "environmentName"),
-        (_location(_APP + "ManagedEnvironments.json", "marked"),
-         *(Immutable(f"vnetConfiguration.{name}", True, f"{_FORCE_NEW_REPORT}: ManagedEnvironment VnetConfiguration."
-                                                       f"{name}")
-           for name in ("infrastructureSubnetId", "internal", "dockerBridgeCidr", "platformReservedCidr",
-                        "platformReservedDnsIP")),
-         Immutable("customDomainConfiguration.dnsSuffix", True,
-                   f"{_FORCE_NEW_REPORT}: ManagedEnvironment CustomDomainConfiguration.dnsSuffix"))),
+        (
+            _location(_APP + "ManagedEnvironments.json", "marked"),
+            *(
+                Immutable(
+                    f"vnetConfiguration.{name}",
+                    True,
+                    f"{_FORCE_NEW_REPORT}: ManagedEnvironment VnetConfiguration.{name}",
+                )
+                for name in (
+                    "infrastructureSubnetId",
+                    "internal",
+                    "dockerBridgeCidr",
+                    "platformReservedCidr",
+                    "platformReservedDnsIP",
+                )
+            ),
+            Immutable(
+                "customDomainConfiguration.dnsSuffix",
+                True,
+                f"{_FORCE_NEW_REPORT}: ManagedEnvironment CustomDomainConfiguration.dnsSuffix",
+            ),
+        ),
+    ),
     ResourceFacts(
-        "azure-native:app:ContainerApp", "2025-02-02-preview", _APP + "ContainerApps.json",
+        "azure-native:app:ContainerApp",
+        "2025-02-02-preview",
+        _APP + "ContainerApps.json",
         ("resourceGroupName", "containerAppName"),
-        (_location(_APP + "ContainerApps.json (TrackedResource, common-types v5)", "marked"),
-         Immutable("managedEnvironmentId", True, f"{_APP}ContainerApps.json: ContainerApp.properties."
-                                                 "managedEnvironmentId, x-ms-mutability [create, read]"))),
+        (
+            _location(_APP + "ContainerApps.json (TrackedResource, common-types v5)", "marked"),
+            Immutable(
+                "managedEnvironmentId",
+                True,
+                f"{_APP}ContainerApps.json: ContainerApp.properties."
+                "managedEnvironmentId, x-ms-mutability [create, read]",
+            ),
+        ),
+    ),
     ResourceFacts(
-        "azure-native:cognitiveservices:Account", "2025-06-01",
+        "azure-native:cognitiveservices:Account",
+        "2025-06-01",
         "cognitiveservices/resource-manager/Microsoft.CognitiveServices/stable/2025-06-01/cognitiveservices.json",
-        ("resourceGroupName", "accountName"), (_location("cognitiveservices.json", "unchecked"),),
-        holds="its model deployments (and the quota they hold), fine-tuned models and uploaded files"),
+        ("resourceGroupName", "accountName"),
+        (_location("cognitiveservices.json", "unchecked"),),
+        holds="its model deployments (and the quota they hold), fine-tuned models and uploaded files",
+    ),
     ResourceFacts(
-        "azure-native:operationalinsights:Workspace", "2023-09-01",
+        "azure-native:operationalinsights:Workspace",
+        "2023-09-01",
         "operationalinsights/resource-manager/Microsoft.OperationalInsights/stable/2023-09-01/Workspaces.json",
-        ("resourceGroupName", "workspaceName"), (_location("Workspaces.json", "unchecked"),),
-        holds="the logs and metrics it retains"),
+        ("resourceGroupName", "workspaceName"),
+        (_location("Workspaces.json", "unchecked"),),
+        holds="the logs and metrics it retains",
+    ),
 )
 
 CATALOGUE: dict[str, ResourceFacts] = {row.type: row for row in _ROWS}
@@ -175,10 +271,18 @@ PATH_PARAMS: dict[str, tuple[str, ...]] = {
     "azure-native:consumption:Budget": ("scope", "budgetName"),
     "azure-native:containerservice:MaintenanceConfiguration": ("resourceGroupName", "resourceName", "configName"),
     "azure-native:containerservice:ManagedNamespace": ("resourceGroupName", "resourceName", "managedNamespaceName"),
-    "azure-native:kubernetesconfiguration:Extension": ("resourceGroupName", "clusterRp", "clusterResourceName",
-                                                       "clusterName", "extensionName"),
-    "azure-native:machinelearningservices:WorkspaceConnection": ("resourceGroupName", "workspaceName",
-                                                                 "connectionName"),
+    "azure-native:kubernetesconfiguration:Extension": (
+        "resourceGroupName",
+        "clusterRp",
+        "clusterResourceName",
+        "clusterName",
+        "extensionName",
+    ),
+    "azure-native:machinelearningservices:WorkspaceConnection": (
+        "resourceGroupName",
+        "workspaceName",
+        "connectionName",
+    ),
     "azure-native:managedidentity:UserAssignedIdentity": ("resourceGroupName", "resourceName"),
     "azure-native:monitor:DataCollectionRule": ("resourceGroupName", "dataCollectionRuleName"),
     "azure-native:monitor:DataCollectionRuleAssociation": ("resourceUri", "associationName"),
@@ -196,15 +300,18 @@ PATH_PARAMS: dict[str, tuple[str, ...]] = {
     "azure-native:keyvault:Secret": ("resourceGroupName", "vaultName", "secretName"),
     "azure-native:network:NatGateway": ("resourceGroupName", "natGatewayName"),
     "azure-native:network:NetworkSecurityGroup": ("resourceGroupName", "networkSecurityGroupName"),
-    "azure-native:network:PrivateDnsZoneGroup": ("resourceGroupName", "privateEndpointName",
-                                                 "privateDnsZoneGroupName"),
+    "azure-native:network:PrivateDnsZoneGroup": ("resourceGroupName", "privateEndpointName", "privateDnsZoneGroupName"),
     "azure-native:network:PrivateEndpoint": ("resourceGroupName", "privateEndpointName"),
     "azure-native:network:PublicIPAddress": ("resourceGroupName", "publicIpAddressName"),
     "azure-native:network:SecurityRule": ("resourceGroupName", "networkSecurityGroupName", "securityRuleName"),
     "azure-native:network:Subnet": ("resourceGroupName", "virtualNetworkName", "subnetName"),
     "azure-native:network:VirtualNetwork": ("resourceGroupName", "virtualNetworkName"),
-    "azure-native:privatedns:PrivateRecordSet": ("resourceGroupName", "privateZoneName", "recordType",
-                                                 "relativeRecordSetName"),
+    "azure-native:privatedns:PrivateRecordSet": (
+        "resourceGroupName",
+        "privateZoneName",
+        "recordType",
+        "relativeRecordSetName",
+    ),
     "azure-native:privatedns:PrivateZone": ("resourceGroupName", "privateZoneName"),
     "azure-native:privatedns:VirtualNetworkLink": ("resourceGroupName", "privateZoneName", "virtualNetworkLinkName"),
     "azure-native:resources:ResourceGroup": ("resourceGroupName",),

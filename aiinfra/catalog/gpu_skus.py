@@ -36,14 +36,31 @@ CATALOGUE: dict[str, GpuSku] = {
         GpuSku("Standard_NC8as_T4_v3", "NVIDIA T4", 16, 1, 8, 56, "standardNCASv3_T4Family"),
         GpuSku("Standard_NC16as_T4_v3", "NVIDIA T4", 16, 1, 16, 110, "standardNCASv3_T4Family"),
         GpuSku("Standard_NC64as_T4_v3", "NVIDIA T4", 16, 4, 64, 440, "standardNCASv3_T4Family"),
-        GpuSku("Standard_NC24ads_A100_v4", "NVIDIA A100 80GB PCIe", 80, 1, 24, 220, "StandardNCADSA100v4Family", _A100_MIG),
-        GpuSku("Standard_NC48ads_A100_v4", "NVIDIA A100 80GB PCIe", 80, 2, 48, 440, "StandardNCADSA100v4Family", _A100_MIG),
-        GpuSku("Standard_NC96ads_A100_v4", "NVIDIA A100 80GB PCIe", 80, 4, 96, 880, "StandardNCADSA100v4Family", _A100_MIG),
+        GpuSku(
+            "Standard_NC24ads_A100_v4", "NVIDIA A100 80GB PCIe", 80, 1, 24, 220, "StandardNCADSA100v4Family", _A100_MIG
+        ),
+        GpuSku(
+            "Standard_NC48ads_A100_v4", "NVIDIA A100 80GB PCIe", 80, 2, 48, 440, "StandardNCADSA100v4Family", _A100_MIG
+        ),
+        GpuSku(
+            "Standard_NC96ads_A100_v4", "NVIDIA A100 80GB PCIe", 80, 4, 96, 880, "StandardNCADSA100v4Family", _A100_MIG
+        ),
         GpuSku("Standard_ND96asr_v4", "NVIDIA A100 40GB SXM", 40, 8, 96, 900, "standardNDASv4_A100Family", _A100_MIG),
-        GpuSku("Standard_ND96amsr_A100_v4", "NVIDIA A100 80GB SXM", 80, 8, 96, 1900, "standardNDAMSv4_A100Family", _A100_MIG),
+        GpuSku(
+            "Standard_ND96amsr_A100_v4",
+            "NVIDIA A100 80GB SXM",
+            80,
+            8,
+            96,
+            1900,
+            "standardNDAMSv4_A100Family",
+            _A100_MIG,
+        ),
         GpuSku("Standard_NC40ads_H100_v5", "NVIDIA H100 NVL", 94, 1, 40, 320, "standardNCadsH100v5Family", _A100_MIG),
         GpuSku("Standard_NC80adis_H100_v5", "NVIDIA H100 NVL", 94, 2, 80, 640, "standardNCadsH100v5Family", _A100_MIG),
-        GpuSku("Standard_ND96isr_H100_v5", "NVIDIA H100 80GB SXM", 80, 8, 96, 1900, "standardNDSH100v5Family", _A100_MIG),
+        GpuSku(
+            "Standard_ND96isr_H100_v5", "NVIDIA H100 80GB SXM", 80, 8, 96, 1900, "standardNDSH100v5Family", _A100_MIG
+        ),
     )
 }
 
@@ -51,17 +68,26 @@ CATALOGUE: dict[str, GpuSku] = {
 # visualisation and small inference): the policy pack's default allow-list accepts them in anyone's program.
 # Source: Microsoft Learn, "NVadsA10 v5-series" and "NC A10 v4-series" size pages.
 OTHER_CURRENT_GPU_SIZES: tuple[str, ...] = (
-    "Standard_NV6ads_A10_v5", "Standard_NV12ads_A10_v5", "Standard_NV18ads_A10_v5", "Standard_NV36ads_A10_v5",
-    "Standard_NC8ads_A10_v4", "Standard_NC16ads_A10_v4", "Standard_NC32ads_A10_v4",
+    "Standard_NV6ads_A10_v5",
+    "Standard_NV12ads_A10_v5",
+    "Standard_NV18ads_A10_v5",
+    "Standard_NV36ads_A10_v5",
+    "Standard_NC8ads_A10_v4",
+    "Standard_NC16ads_A10_v4",
+    "Standard_NC32ads_A10_v4",
 )
 
-RETIREMENT_SOURCE = ("Microsoft Learn, 'Previous-gen and retired VM sizes' (NC, NC_Promo, NCv2, ND, NV, NV_Promo: "
-                     "2023-09-06; NCv3 and NDv2: 2025-09-30)")
+RETIREMENT_SOURCE = (
+    "Microsoft Learn, 'Previous-gen and retired VM sizes' (NC, NC_Promo, NCv2, ND, NV, NV_Promo: "
+    "2023-09-06; NCv3 and NDv2: 2025-09-30)"
+)
 # Size -> the date Azure retired it. These must be rejected, not priced or deployed (source: RETIREMENT_SOURCE).
 RETIRED: dict[str, str] = {
     **{s: "2023-09-06" for s in ("Standard_NC6", "Standard_NC12", "Standard_NC24", "Standard_NC24r")},
-    **{s: "2023-09-06" for s in ("Standard_NC6_Promo", "Standard_NC12_Promo", "Standard_NC24_Promo",
-                                 "Standard_NC24r_Promo")},
+    **{
+        s: "2023-09-06"
+        for s in ("Standard_NC6_Promo", "Standard_NC12_Promo", "Standard_NC24_Promo", "Standard_NC24r_Promo")
+    },
     **{s: "2023-09-06" for s in ("Standard_NC6s_v2", "Standard_NC12s_v2", "Standard_NC24s_v2", "Standard_NC24rs_v2")},
     **{s: "2023-09-06" for s in ("Standard_ND6s", "Standard_ND12s", "Standard_ND24s", "Standard_ND24rs")},
     **{s: "2023-09-06" for s in ("Standard_NV6", "Standard_NV12", "Standard_NV24")},

@@ -23,28 +23,97 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-DeploymentSku = Literal["Standard", "GlobalStandard", "DataZoneStandard", "ProvisionedManaged",
-                        "GlobalProvisionedManaged", "DataZoneProvisionedManaged"]
-DEPLOYMENT_SKUS: tuple[str, ...] = ("Standard", "GlobalStandard", "DataZoneStandard", "ProvisionedManaged",
-                                    "GlobalProvisionedManaged", "DataZoneProvisionedManaged")
+DeploymentSku = Literal[
+    "Standard",
+    "GlobalStandard",
+    "DataZoneStandard",
+    "ProvisionedManaged",
+    "GlobalProvisionedManaged",
+    "DataZoneProvisionedManaged",
+]
+DEPLOYMENT_SKUS: tuple[str, ...] = (
+    "Standard",
+    "GlobalStandard",
+    "DataZoneStandard",
+    "ProvisionedManaged",
+    "GlobalProvisionedManaged",
+    "DataZoneProvisionedManaged",
+)
 PROVISIONED_SKUS: frozenset[str] = frozenset(s for s in DEPLOYMENT_SKUS if s.endswith("ProvisionedManaged"))
 
-CATALOGUE_SOURCE = ("Microsoft Learn, 'Azure OpenAI in Azure AI Foundry Models' (model summary table and region "
-                    "availability) and 'What is provisioned throughput?', read 2026-11-30")
+CATALOGUE_SOURCE = (
+    "Microsoft Learn, 'Azure OpenAI in Azure AI Foundry Models' (model summary table and region "
+    "availability) and 'What is provisioned throughput?', read 2026-11-30"
+)
 
 # Regions of the two data zones (Learn, "Deployment types": data zone deployments process data inside the zone).
 _US = frozenset({"centralus", "eastus", "eastus2", "northcentralus", "southcentralus", "westus", "westus3"})
-_EU = frozenset({"francecentral", "germanywestcentral", "italynorth", "polandcentral", "spaincentral",
-                 "swedencentral", "westeurope"})
-_GLOBAL = frozenset({"australiaeast", "brazilsouth", "canadacentral", "canadaeast", "eastus", "eastus2",
-                     "francecentral", "germanywestcentral", "italynorth", "japaneast", "koreacentral",
-                     "northcentralus", "norwayeast", "polandcentral", "southafricanorth", "southcentralus",
-                     "southeastasia", "southindia", "spaincentral", "swedencentral", "switzerlandnorth", "uaenorth",
-                     "uksouth", "westeurope", "westus", "westus3"})
-_PTU_REGIONAL = frozenset({"australiaeast", "brazilsouth", "canadacentral", "canadaeast", "eastus", "eastus2",
-                           "francecentral", "germanywestcentral", "japaneast", "koreacentral", "northcentralus",
-                           "norwayeast", "polandcentral", "southafricanorth", "southcentralus", "southindia",
-                           "swedencentral", "switzerlandnorth", "uksouth", "westus", "westus3"})
+_EU = frozenset(
+    {
+        "francecentral",
+        "germanywestcentral",
+        "italynorth",
+        "polandcentral",
+        "spaincentral",
+        "swedencentral",
+        "westeurope",
+    }
+)
+_GLOBAL = frozenset(
+    {
+        "australiaeast",
+        "brazilsouth",
+        "canadacentral",
+        "canadaeast",
+        "eastus",
+        "eastus2",
+        "francecentral",
+        "germanywestcentral",
+        "italynorth",
+        "japaneast",
+        "koreacentral",
+        "northcentralus",
+        "norwayeast",
+        "polandcentral",
+        "southafricanorth",
+        "southcentralus",
+        "southeastasia",
+        "southindia",
+        "spaincentral",
+        "swedencentral",
+        "switzerlandnorth",
+        "uaenorth",
+        "uksouth",
+        "westeurope",
+        "westus",
+        "westus3",
+    }
+)
+_PTU_REGIONAL = frozenset(
+    {
+        "australiaeast",
+        "brazilsouth",
+        "canadacentral",
+        "canadaeast",
+        "eastus",
+        "eastus2",
+        "francecentral",
+        "germanywestcentral",
+        "japaneast",
+        "koreacentral",
+        "northcentralus",
+        "norwayeast",
+        "polandcentral",
+        "southafricanorth",
+        "southcentralus",
+        "southindia",
+        "swedencentral",
+        "switzerlandnorth",
+        "uksouth",
+        "westus",
+        "westus3",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -71,17 +140,28 @@ class OpenAiModel:
 
 
 def _ptu(global_min: int, global_step: int, regional_min: int, regional_step: int) -> dict[str, Provisioned]:
-    return {"GlobalProvisionedManaged": Provisioned(global_min, global_step),
-            "DataZoneProvisionedManaged": Provisioned(global_min, global_step),
-            "ProvisionedManaged": Provisioned(regional_min, regional_step)}
+    return {
+        "GlobalProvisionedManaged": Provisioned(global_min, global_step),
+        "DataZoneProvisionedManaged": Provisioned(global_min, global_step),
+        "ProvisionedManaged": Provisioned(regional_min, regional_step),
+    }
 
 
 def _chat(name: str, version: str, standard: frozenset[str], ptu: dict[str, Provisioned]) -> OpenAiModel:
-    return OpenAiModel(name, version, "chat", {
-        "Standard": standard, "GlobalStandard": _GLOBAL, "DataZoneStandard": _US | _EU,
-        "ProvisionedManaged": _PTU_REGIONAL, "GlobalProvisionedManaged": _GLOBAL,
-        "DataZoneProvisionedManaged": _US | _EU,
-    }, ptu)
+    return OpenAiModel(
+        name,
+        version,
+        "chat",
+        {
+            "Standard": standard,
+            "GlobalStandard": _GLOBAL,
+            "DataZoneStandard": _US | _EU,
+            "ProvisionedManaged": _PTU_REGIONAL,
+            "GlobalProvisionedManaged": _GLOBAL,
+            "DataZoneProvisionedManaged": _US | _EU,
+        },
+        ptu,
+    )
 
 
 def _embeddings(name: str, version: str, standard: frozenset[str]) -> OpenAiModel:
@@ -89,25 +169,88 @@ def _embeddings(name: str, version: str, standard: frozenset[str]) -> OpenAiMode
     return OpenAiModel(name, version, "embeddings", {"Standard": standard, "GlobalStandard": _GLOBAL})
 
 
-CATALOGUE: dict[str, OpenAiModel] = {m.key: m for m in (
-    _chat("gpt-4.1", "2025-04-14", frozenset({"eastus2", "swedencentral"}), _ptu(15, 5, 50, 50)),
-    _chat("gpt-4.1-mini", "2025-04-14", frozenset({"eastus2", "swedencentral"}), _ptu(15, 5, 25, 25)),
-    _chat("gpt-4o", "2024-11-20", frozenset({"eastus", "eastus2", "northcentralus", "southcentralus",
-                                             "swedencentral", "westus", "westus3"}), _ptu(15, 5, 50, 50)),
-    _chat("gpt-4o-mini", "2024-07-18", frozenset({"eastus", "northcentralus", "swedencentral", "westus3"}),
-          _ptu(15, 5, 25, 25)),
-    _embeddings("text-embedding-3-large", "1", frozenset({
-        "australiaeast", "canadaeast", "eastus", "eastus2", "francecentral", "japaneast", "norwayeast",
-        "polandcentral", "southindia", "swedencentral", "switzerlandnorth", "uksouth", "westeurope", "westus",
-        "westus3"})),
-    _embeddings("text-embedding-3-small", "1", frozenset({
-        "australiaeast", "canadaeast", "eastus", "eastus2", "japaneast", "switzerlandnorth", "uksouth", "westus",
-        "westus3"})),
-    _embeddings("text-embedding-ada-002", "2", frozenset({
-        "australiaeast", "brazilsouth", "canadaeast", "eastus", "eastus2", "francecentral", "japaneast",
-        "northcentralus", "norwayeast", "southcentralus", "swedencentral", "switzerlandnorth", "uksouth",
-        "westeurope", "westus"})),
-)}
+CATALOGUE: dict[str, OpenAiModel] = {
+    m.key: m
+    for m in (
+        _chat("gpt-4.1", "2025-04-14", frozenset({"eastus2", "swedencentral"}), _ptu(15, 5, 50, 50)),
+        _chat("gpt-4.1-mini", "2025-04-14", frozenset({"eastus2", "swedencentral"}), _ptu(15, 5, 25, 25)),
+        _chat(
+            "gpt-4o",
+            "2024-11-20",
+            frozenset({"eastus", "eastus2", "northcentralus", "southcentralus", "swedencentral", "westus", "westus3"}),
+            _ptu(15, 5, 50, 50),
+        ),
+        _chat(
+            "gpt-4o-mini",
+            "2024-07-18",
+            frozenset({"eastus", "northcentralus", "swedencentral", "westus3"}),
+            _ptu(15, 5, 25, 25),
+        ),
+        _embeddings(
+            "text-embedding-3-large",
+            "1",
+            frozenset(
+                {
+                    "australiaeast",
+                    "canadaeast",
+                    "eastus",
+                    "eastus2",
+                    "francecentral",
+                    "japaneast",
+                    "norwayeast",
+                    "polandcentral",
+                    "southindia",
+                    "swedencentral",
+                    "switzerlandnorth",
+                    "uksouth",
+                    "westeurope",
+                    "westus",
+                    "westus3",
+                }
+            ),
+        ),
+        _embeddings(
+            "text-embedding-3-small",
+            "1",
+            frozenset(
+                {
+                    "australiaeast",
+                    "canadaeast",
+                    "eastus",
+                    "eastus2",
+                    "japaneast",
+                    "switzerlandnorth",
+                    "uksouth",
+                    "westus",
+                    "westus3",
+                }
+            ),
+        ),
+        _embeddings(
+            "text-embedding-ada-002",
+            "2",
+            frozenset(
+                {
+                    "australiaeast",
+                    "brazilsouth",
+                    "canadaeast",
+                    "eastus",
+                    "eastus2",
+                    "francecentral",
+                    "japaneast",
+                    "northcentralus",
+                    "norwayeast",
+                    "southcentralus",
+                    "swedencentral",
+                    "switzerlandnorth",
+                    "uksouth",
+                    "westeurope",
+                    "westus",
+                }
+            ),
+        ),
+    )
+}
 
 
 class UnknownOpenAiModelError(ValueError):
@@ -126,10 +269,12 @@ def lookup(name: str, version: str) -> OpenAiModel:
         return found
     versions = sorted(m.version for m in CATALOGUE.values() if m.name == name)
     if versions:
-        raise UnknownOpenAiModelError(f"{name} version '{version}' is not in the catalogue; known versions of "
-                                      f"{name}: {', '.join(versions)}")
-    raise UnknownOpenAiModelError(f"unknown model '{name}'; the catalogue (aiinfra/catalog/openai_models.py) "
-                                  f"knows: {known_models()}")
+        raise UnknownOpenAiModelError(
+            f"{name} version '{version}' is not in the catalogue; known versions of {name}: {', '.join(versions)}"
+        )
+    raise UnknownOpenAiModelError(
+        f"unknown model '{name}'; the catalogue (aiinfra/catalog/openai_models.py) knows: {known_models()}"
+    )
 
 
 def deployment_problems(name: str, version: str, sku: str, capacity: int, region: str | None) -> list[str]:
@@ -146,10 +291,14 @@ def deployment_problems(name: str, version: str, sku: str, capacity: int, region
     problems = []
     region = region.lower().replace(" ", "") if region is not None else None
     if region is not None and region not in regions:
-        problems.append(f"{model.key} is not offered as {sku} in {region}; regions offering it as {sku}: "
-                        f"{', '.join(sorted(regions))}")
+        problems.append(
+            f"{model.key} is not offered as {sku} in {region}; regions offering it as {sku}: "
+            f"{', '.join(sorted(regions))}"
+        )
     rules = model.provisioned.get(sku)
     if rules is not None and (capacity < rules.minimum or (capacity - rules.minimum) % rules.increment):
-        problems.append(f"{sku} capacity {capacity} PTU: {model.key} needs at least {rules.minimum} PTU, in steps of "
-                        f"{rules.increment} (e.g. {rules.minimum}, {rules.minimum + rules.increment})")
+        problems.append(
+            f"{sku} capacity {capacity} PTU: {model.key} needs at least {rules.minimum} PTU, in steps of "
+            f"{rules.increment} (e.g. {rules.minimum}, {rules.minimum + rules.increment})"
+        )
     return problems

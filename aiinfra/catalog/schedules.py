@@ -45,8 +45,10 @@ def parse_cron(expression: str) -> WeeklyCron:
     """`'0 18 * * 1-5'` -> 18:00 Monday to Friday. Raises CronError naming what is outside the accepted subset."""
     fields = expression.split()
     if len(fields) != 5:
-        raise CronError(f"'{expression}': a cron expression has five fields (minute hour day month day-of-week), "
-                        "e.g. '0 18 * * 1-5'")
+        raise CronError(
+            f"'{expression}': a cron expression has five fields (minute hour day month day-of-week), "
+            "e.g. '0 18 * * 1-5'"
+        )
     minute, hour, day_of_month, month, weekdays = fields
     if not minute.isdigit() or int(minute) > 59:
         raise CronError(f"'{expression}': minute must be one number 0-59")
@@ -74,8 +76,9 @@ def weekly_running_minutes(starts: list[WeeklyCron], stops: list[WeeklyCron]) ->
     With no start schedule the instance starts on demand; the caller decides what that means (None is not
     returned here: pass at least one start).
     """
-    events = sorted([(m, 1) for c in starts for m in c.minutes_of_week()]
-                    + [(m, 0) for c in stops for m in c.minutes_of_week()])
+    events = sorted(
+        [(m, 1) for c in starts for m in c.minutes_of_week()] + [(m, 0) for c in stops for m in c.minutes_of_week()]
+    )
     if not events:
         return 7 * 1440
     week = 7 * 1440
@@ -93,6 +96,7 @@ def weekly_running_minutes(starts: list[WeeklyCron], stops: list[WeeklyCron]) ->
 
 def monthly_running_hours(start_expressions: list[str], stop_expressions: list[str]) -> float:
     """Hours a month (730 h) a compute instance runs on its schedules, at most: idle shutdown can stop it sooner."""
-    minutes = weekly_running_minutes([parse_cron(e) for e in start_expressions],
-                                     [parse_cron(e) for e in stop_expressions])
+    minutes = weekly_running_minutes(
+        [parse_cron(e) for e in start_expressions], [parse_cron(e) for e in stop_expressions]
+    )
     return round(minutes / 60 * WEEKS_PER_MONTH, 2)

@@ -50,8 +50,10 @@ with open("spec.json") as handle:
 
 if spec["mode"] == "fake":
     for i in range(len(spec["resources"])):
-        Fake(f"r{i}", {"location": "westeurope", "sku": {"name": "Standard"},
-                       "tags": {"environment": "bench", "index": str(i)}})
+        Fake(
+            f"r{i}",
+            {"location": "westeurope", "sku": {"name": "Standard"}, "tags": {"environment": "bench", "index": str(i)}},
+        )
 else:
     made: dict[str, pulumi.Resource] = {}
     for resource in spec["resources"]:  # parents before children

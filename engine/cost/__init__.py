@@ -21,15 +21,42 @@ from .estimate import Budget, CostEstimate, Group, Totals, estimate
 from .formula import autoscale_bounds
 from .plan_index import PlanIndex, azure_name, dig, text_of
 from .prices import (
-    DEFAULT_PRICE_FILES, HOURS_PER_MONTH, PRICES_DIR, PRICES_ENV, PriceRow, PriceTable, PriceTableError, Quote,
+    DEFAULT_PRICE_FILES,
+    HOURS_PER_MONTH,
+    PRICES_DIR,
+    PRICES_ENV,
+    PriceRow,
+    PriceTable,
+    PriceTableError,
+    Quote,
     load_price_table,
 )
 from .pricing import Item
 from .render import render_cost, totals_cells
 
 __all__ = [
-    "DEFAULT_PRICE_FILES", "HOURS_PER_MONTH", "PRICES_DIR", "PRICES_ENV", "Budget", "CostEstimate", "Group", "Item",
-    "PlanIndex", "PriceRow", "PriceTable", "PriceTableError", "Quote", "Totals", "autoscale_bounds", "azure_name",
-    "dig", "estimate", "load_price_table", "main", "registrations_from_json", "render_cost", "text_of",
+    "DEFAULT_PRICE_FILES",
+    "HOURS_PER_MONTH",
+    "PRICES_DIR",
+    "PRICES_ENV",
+    "Budget",
+    "CostEstimate",
+    "Group",
+    "Item",
+    "PlanIndex",
+    "PriceRow",
+    "PriceTable",
+    "PriceTableError",
+    "Quote",
+    "Totals",
+    "autoscale_bounds",
+    "azure_name",
+    "dig",
+    "estimate",
+    "load_price_table",
+    "main",
+    "registrations_from_json",
+    "render_cost",
+    "text_of",
     "totals_cells",
 ]

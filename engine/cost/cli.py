@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..plan import Plan, PlanFormatError, Registration
 from .estimate import estimate
@@ -25,11 +26,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     import argparse
     import sys
 
-    parser = argparse.ArgumentParser(prog="python -m aiinfra.engine.cost",
-                                     description="Price a plan saved by `python -m stacks.preview ENV --json FILE`.")
+    parser = argparse.ArgumentParser(
+        prog="python -m aiinfra.engine.cost",
+        description="Price a plan saved by `python -m stacks.preview ENV --json FILE`.",
+    )
     parser.add_argument("plan", type=Path, help="the saved plan (JSON)")
-    parser.add_argument("--prices", metavar="FILE", type=Path, action="append",
-                        help="price table(s) in the Azure Retail Prices API's shape (repeatable; later files win)")
+    parser.add_argument(
+        "--prices",
+        metavar="FILE",
+        type=Path,
+        action="append",
+        help="price table(s) in the Azure Retail Prices API's shape (repeatable; later files win)",
+    )
     parser.add_argument("--json", action="store_true", help="print the estimate as JSON")
     args = parser.parse_args(argv)
     try:

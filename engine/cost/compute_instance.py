@@ -36,8 +36,10 @@ def compute_instance_hours(compute_properties: Any) -> tuple[float, list[str]]:
     if not stops:
         return float(HOURS_PER_MONTH), [f"no stop schedule: priced as running all month{idle_note}"]
     if not starts:
-        return float(HOURS_PER_MONTH), ["no start schedule (started on demand): priced as running until its stop "
-                                        f"schedule every day of the month, at most 730 h{idle_note}"]
+        return float(HOURS_PER_MONTH), [
+            "no start schedule (started on demand): priced as running until its stop "
+            f"schedule every day of the month, at most 730 h{idle_note}"
+        ]
     try:
         hours = monthly_running_hours(starts, stops)
     except CronError as exc:

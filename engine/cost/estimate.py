@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from ..plan import Plan, Registration
 from .plan_index import PlanIndex, _num, text_of
@@ -61,13 +62,20 @@ class Totals:
         return totals
 
     def as_json(self) -> dict[str, Any]:
-        return {"idleMonthly": round(self.idle_monthly, 2), "idleGpuMonthly": round(self.idle_gpu_monthly, 2),
-                "maxHourly": round(self.max_hourly, 4), "maxMonthly": round(self.max_monthly, 2),
-                "spotSavingHourly": round(self.spot_saving_hourly, 4), "idleComplete": self.idle_complete,
-                "idleGpuComplete": self.idle_gpu_complete, "maxComplete": self.max_complete,
-                "spotSavingComplete": self.saving_complete,
-                "maxUnbounded": self.max_unbounded, "idleApproximate": self.idle_approximate,
-                "maxApproximate": self.max_approximate}
+        return {
+            "idleMonthly": round(self.idle_monthly, 2),
+            "idleGpuMonthly": round(self.idle_gpu_monthly, 2),
+            "maxHourly": round(self.max_hourly, 4),
+            "maxMonthly": round(self.max_monthly, 2),
+            "spotSavingHourly": round(self.spot_saving_hourly, 4),
+            "idleComplete": self.idle_complete,
+            "idleGpuComplete": self.idle_gpu_complete,
+            "maxComplete": self.max_complete,
+            "spotSavingComplete": self.saving_complete,
+            "maxUnbounded": self.max_unbounded,
+            "idleApproximate": self.idle_approximate,
+            "maxApproximate": self.max_approximate,
+        }
 
 
 @dataclass
@@ -84,8 +92,13 @@ class Group:
         return Totals.of(self.items)
 
     def as_json(self) -> dict[str, Any]:
-        return {"urn": self.urn, "name": self.name, "type": self.type, **self.totals.as_json(),
-                "items": [i.as_json() for i in self.items]}
+        return {
+            "urn": self.urn,
+            "name": self.name,
+            "type": self.type,
+            **self.totals.as_json(),
+            "items": [i.as_json() for i in self.items],
+        }
 
 
 @dataclass
@@ -97,8 +110,14 @@ class Budget:
 
     @property
     def monthly(self) -> float | None:
-        per = {"monthly": 1, "billingmonth": 1, "quarterly": 3, "billingquarter": 3,
-               "annually": 12, "billingannual": 12}
+        per = {
+            "monthly": 1,
+            "billingmonth": 1,
+            "quarterly": 3,
+            "billingquarter": 3,
+            "annually": 12,
+            "billingannual": 12,
+        }
         months = per.get(self.time_grain.lower())
         return None if self.amount is None or months is None else self.amount / months
 
@@ -122,8 +141,10 @@ class CostEstimate:
     @property
     def basis(self) -> str:
         files = ", ".join(_display_path(p) for p in self.prices.files)
-        return (f"list prices, {self.prices.currency}, pay-as-you-go, Linux, {HOURS_PER_MONTH} h/month; "
-                f"from {files} (read {', '.join(self.prices.read_on()) or 'not recorded'}); may be stale")
+        return (
+            f"list prices, {self.prices.currency}, pay-as-you-go, Linux, {HOURS_PER_MONTH} h/month; "
+            f"from {files} (read {', '.join(self.prices.read_on()) or 'not recorded'}); may be stale"
+        )
 
     def unpriced(self) -> list[tuple[Item, str]]:
         return [(i, i.problem) for i in self.items if i.problem]
@@ -151,15 +172,21 @@ class CostEstimate:
                 out.append(f"budget '{budget.name}': amount or time grain unknown ({budget.time_grain}), not compared")
                 continue
             if totals.max_unbounded:
-                out.append(f"budget '{budget.name}' ({_money(monthly)}/month): some pool has no maximum, so max scale "
-                           "cannot be compared with it")
+                out.append(
+                    f"budget '{budget.name}' ({_money(monthly)}/month): some pool has no maximum, so max scale "
+                    "cannot be compared with it"
+                )
             elif totals.max_monthly > monthly:
                 at_least = "" if totals.max_complete else "at least "
-                out.append(f"budget '{budget.name}' ({_money(monthly)}/month) would be exceeded by a month at max "
-                           f"scale: {at_least}{_money(totals.max_monthly)}")
+                out.append(
+                    f"budget '{budget.name}' ({_money(monthly)}/month) would be exceeded by a month at max "
+                    f"scale: {at_least}{_money(totals.max_monthly)}"
+                )
             if totals.idle_monthly > monthly:
-                out.append(f"budget '{budget.name}' ({_money(monthly)}/month) is exceeded by the idle cost alone: "
-                           f"{_money(totals.idle_monthly)}/month")
+                out.append(
+                    f"budget '{budget.name}' ({_money(monthly)}/month) is exceeded by the idle cost alone: "
+                    f"{_money(totals.idle_monthly)}/month"
+                )
         return out
 
     def as_json(self) -> dict[str, Any]:
@@ -172,8 +199,16 @@ class CostEstimate:
             "pricesReadOn": self.prices.read_on(),
             "totals": self.totals.as_json(),
             "components": [g.as_json() for g in self.groups],
-            "budgets": [{"name": b.name, "amount": b.amount, "timeGrain": b.time_grain, "scope": b.scope,
-                         "monthly": _round(b.monthly, 2)} for b in self.budgets],
+            "budgets": [
+                {
+                    "name": b.name,
+                    "amount": b.amount,
+                    "timeGrain": b.time_grain,
+                    "scope": b.scope,
+                    "monthly": _round(b.monthly, 2),
+                }
+                for b in self.budgets
+            ],
             "unpriced": [{"urn": i.resource.urn, "label": i.label, "reason": why} for i, why in self.unpriced()],
             "notEstimated": self.not_estimated,
             "notes": self.notes(),
@@ -188,8 +223,9 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
-def estimate(plan: Plan | Sequence[Registration], prices: PriceTable | None = None,
-             stack: str | None = None) -> CostEstimate:
+def estimate(
+    plan: Plan | Sequence[Registration], prices: PriceTable | None = None, stack: str | None = None
+) -> CostEstimate:
     """Price a recorded plan (a `Plan`, or its registrations) with `prices` (default: `load_price_table()`)."""
     resources = plan.resources if isinstance(plan, Plan) else list(plan)
     stack = stack or (plan.stack if isinstance(plan, Plan) else "")
@@ -207,10 +243,14 @@ def estimate(plan: Plan | Sequence[Registration], prices: PriceTable | None = No
             continue
         short = r.type.removeprefix("azure-native:")
         if r.type == "azure-native:consumption:Budget":
-            budgets.append(Budget(name=text_of(r.inputs.get("budgetName")) or r.name,
-                                  amount=_num(r.inputs.get("amount")),
-                                  time_grain=text_of(r.inputs.get("timeGrain")) or "Monthly",
-                                  scope=text_of(r.inputs.get("scope"))))
+            budgets.append(
+                Budget(
+                    name=text_of(r.inputs.get("budgetName")) or r.name,
+                    amount=_num(r.inputs.get("amount")),
+                    time_grain=text_of(r.inputs.get("timeGrain")) or "Monthly",
+                    scope=text_of(r.inputs.get("scope")),
+                )
+            )
         rule = rules.get(r.type)
         if rule is None and _standing(r, short):
             rule = pricer.always_on
@@ -227,8 +267,9 @@ def estimate(plan: Plan | Sequence[Registration], prices: PriceTable | None = No
     for group in [*groups.values(), outside]:
         group.items.sort(key=lambda i: (i.label, i.resource.urn))
     ordered = sorted(groups.values(), key=lambda g: (g.name, g.type)) + ([outside] if outside.items else [])
-    return CostEstimate(stack=stack, prices=prices, groups=ordered, budgets=budgets,
-                        not_estimated=dict(sorted(not_estimated.items())))
+    return CostEstimate(
+        stack=stack, prices=prices, groups=ordered, budgets=budgets, not_estimated=dict(sorted(not_estimated.items()))
+    )
 
 
 def _money(value: float | None, approximate: bool = False, lower_bound: bool = False) -> str:

@@ -101,5 +101,3 @@ def autoscale_bounds(formula: str) -> dict[str, tuple[float, float | None, list[
             notes.append("assumes the autoscale formula gives 0 nodes when no tasks are pending")
         out[target] = (low, high, notes)
     return out
-
-

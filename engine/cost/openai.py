@@ -30,8 +30,12 @@ def _token_rows(prices: PriceTable, model: str, sku: str) -> dict[str, PriceRow]
     """The per-1K-token input and output rows of `model` as `sku` (latest file wins)."""
     found: dict[str, PriceRow] = {}
     for row in prices.rows:
-        if (row.service_name.lower() == SERVICE.lower() and row.arm_sku_name.lower() == model.lower()
-                and row.sku_name.lower() == sku.lower() and row.hours_per_unit is None):
+        if (
+            row.service_name.lower() == SERVICE.lower()
+            and row.arm_sku_name.lower() == model.lower()
+            and row.sku_name.lower() == sku.lower()
+            and row.hours_per_unit is None
+        ):
             direction = "input" if "input" in row.meter_name.lower() else "output"
             if direction not in found or row.file_rank >= found[direction].file_rank:
                 found[direction] = row
@@ -51,8 +55,16 @@ def price_openai_deployment(prices: PriceTable, r: Registration) -> list[Item]:
     if sku in PROVISIONED_SKUS:
         rate = prices.service(SERVICE, sku, None)
         label = f"Azure OpenAI deployment {name}: {model} {version}, {capacity:g} PTU {sku}"
-        return [Item(r, label, rate, capacity, capacity,
-                     notes=notes + ["reserved throughput: billed per PTU-hour whether used or not"])]
+        return [
+            Item(
+                r,
+                label,
+                rate,
+                capacity,
+                capacity,
+                notes=notes + ["reserved throughput: billed per PTU-hour whether used or not"],
+            )
+        ]
     label = f"Azure OpenAI deployment {name}: {model} {version} {sku}, usage-based (per token)"
     rows = _token_rows(prices, model, sku)
     if "input" not in rows:
@@ -63,8 +75,11 @@ def price_openai_deployment(prices: PriceTable, r: Registration) -> list[Item]:
     out_text = f", ${taken.retail_price:g} per 1K output tokens" if taken and taken.retail_price else ""
     rates = f"${given.retail_price:g} per 1K input tokens{out_text}"
     # One unit of capacity = 1,000 tokens per minute: at most 60 x 1K tokens an hour, at the higher rate.
-    ceiling = dataclasses.replace(given, retail_price=per_1k * 60, unit_of_measure="1 Hour", hours_per_unit=1.0,
-                                  note=None)
-    notes.append(f"usage-based: {rates} ({given.source}, read {given.read_on or 'not recorded'}); idle (no requests) "
-                 f"costs nothing; max is the rate limit, {capacity:g}K tokens/minute, all used at the higher rate")
+    ceiling = dataclasses.replace(
+        given, retail_price=per_1k * 60, unit_of_measure="1 Hour", hours_per_unit=1.0, note=None
+    )
+    notes.append(
+        f"usage-based: {rates} ({given.source}, read {given.read_on or 'not recorded'}); idle (no requests) "
+        f"costs nothing; max is the rate limit, {capacity:g}K tokens/minute, all used at the higher rate"
+    )
     return [Item(r, label, Quote(row=ceiling), 0.0, capacity, notes=notes)]

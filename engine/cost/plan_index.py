@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..plan import COMPUTED_MARKER, STACK_TYPE, Registration
 
@@ -27,7 +28,6 @@ def dig(data: Any, *keys: str) -> Any:
     return data
 
 
-
 def azure_name(r: Registration) -> str:
     """The name the program gave the resource in Azure, else its logical name.
 
@@ -49,8 +49,10 @@ def _region(value: str) -> str:
 # Children that take their region from the parent resource they name.
 _PARENT_BY_NAME = {
     "azure-native:machinelearningservices:Compute": ("workspaceName", "azure-native:machinelearningservices:Workspace"),
-    "azure-native:machinelearningservices:ManagedNetworkSettingsRule":
-        ("workspaceName", "azure-native:machinelearningservices:Workspace"),
+    "azure-native:machinelearningservices:ManagedNetworkSettingsRule": (
+        "workspaceName",
+        "azure-native:machinelearningservices:Workspace",
+    ),
     "azure-native:batch:Pool": ("accountName", "azure-native:batch:BatchAccount"),
     "azure-native:containerservice:AgentPool": ("resourceName", "azure-native:containerservice:ManagedCluster"),
 }
@@ -74,8 +76,9 @@ class PlanIndex:
     def named(self, type_token: str, name: str | None, group: str | None = None) -> Registration | None:
         if not name:
             return None
-        return (self.by_name.get((type_token, name.lower(), (group or "").lower()))
-                or self.by_name.get((type_token, name.lower(), "")))
+        return self.by_name.get((type_token, name.lower(), (group or "").lower())) or self.by_name.get(
+            (type_token, name.lower(), "")
+        )
 
     def referenced(self, value: Any) -> Registration | None:
         text = text_of(value)
@@ -103,5 +106,3 @@ class PlanIndex:
         while node.parent in self.by_urn and self.by_urn[node.parent].type != STACK_TYPE:
             node = self.by_urn[node.parent]
         return None if node.custom else node
-
-

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from aiinfra.catalog.gpu_skus import RETIRED, RETIREMENT_SOURCE
 from aiinfra.catalog.schedules import HOURS_PER_MONTH  # one figure: 730 h/month, as Azure's price sheets
@@ -63,11 +64,20 @@ class PriceRow:
         return SPOT if "spot" in names else REGULAR
 
     def as_json(self) -> dict[str, Any]:
-        return {"serviceName": self.service_name, "skuName": self.sku_name, "meterName": self.meter_name,
-                "armSkuName": self.arm_sku_name, "armRegionName": self.arm_region_name,
-                "retailPrice": self.retail_price, "unitOfMeasure": self.unit_of_measure,
-                "currencyCode": self.currency_code, "source": self.source, "readOn": self.read_on,
-                "approximate": self.approximate, "note": self.note}
+        return {
+            "serviceName": self.service_name,
+            "skuName": self.sku_name,
+            "meterName": self.meter_name,
+            "armSkuName": self.arm_sku_name,
+            "armRegionName": self.arm_region_name,
+            "retailPrice": self.retail_price,
+            "unitOfMeasure": self.unit_of_measure,
+            "currencyCode": self.currency_code,
+            "source": self.source,
+            "readOn": self.read_on,
+            "approximate": self.approximate,
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True)
@@ -177,8 +187,10 @@ def _items_of(data: Any, path: Path) -> tuple[list[Any], str]:
         return data, ""
     if isinstance(data, dict) and isinstance(data.get("Items"), list):
         return data["Items"], "Items"
-    raise PriceTableError(f"{path}: expected a list of price items or an object with an 'Items' list "
-                          "(the Azure Retail Prices API's page shape)")
+    raise PriceTableError(
+        f"{path}: expected a list of price items or an object with an 'Items' list "
+        "(the Azure Retail Prices API's page shape)"
+    )
 
 
 @dataclass(frozen=True)
@@ -211,22 +223,32 @@ class PriceTable:
         return None
 
     def _billable(self, service: str) -> list[PriceRow]:
-        return [r for r in self.rows if r.service_name.lower() == service.lower()
-                and r.hours_per_unit is not None and r.type.lower() == "consumption"]
+        return [
+            r
+            for r in self.rows
+            if r.service_name.lower() == service.lower()
+            and r.hours_per_unit is not None
+            and r.type.lower() == "consumption"
+        ]
 
     def vm(self, size: str, region: str | None, priority: str = REGULAR) -> Quote:
         """Linux pay-as-you-go price of one VM of `size` in `region`, at `priority`."""
         retired = self.retired.get(size.lower())
         if retired:
-            return Quote(problem=f"{size} was retired by Azure on {retired.retired_on}; "
-                                 "not priced, choose a current size")
-        rows = [r for r in self._billable("Virtual Machines")
-                if r.arm_sku_name.lower() == size.lower() and "windows" not in r.product_name.lower()]
+            return Quote(
+                problem=f"{size} was retired by Azure on {retired.retired_on}; not priced, choose a current size"
+            )
+        rows = [
+            r
+            for r in self._billable("Virtual Machines")
+            if r.arm_sku_name.lower() == size.lower() and "windows" not in r.product_name.lower()
+        ]
         if not rows:
             return Quote(problem=f"{size} is not in the price table")
         if region is None:
-            return Quote(problem=f"{size}: region unknown "
-                                 "(no location on the resource, its parent or its resource group)")
+            return Quote(
+                problem=f"{size}: region unknown (no location on the resource, its parent or its resource group)"
+            )
         # Spot and low-priority are one figure in most catalogues; take the other when only one is listed.
         preference = {REGULAR: (REGULAR,), SPOT: (SPOT, LOW_PRIORITY), LOW_PRIORITY: (LOW_PRIORITY, SPOT)}[priority]
         for wanted in preference:
@@ -239,12 +261,17 @@ class PriceTable:
             return Quote(problem=f"no {what}price for {size} in the price table")
         return Quote(problem=f"no {what}price for {size} in {region} (the table has {', '.join(listed)})")
 
-    def service(self, service: str, sku: str, region: str | None, *, product: str | None = None,
-                meter_suffix: str | None = None) -> Quote:
+    def service(
+        self, service: str, sku: str, region: str | None, *, product: str | None = None, meter_suffix: str | None = None
+    ) -> Quote:
         """A time-billed meter of a non-VM service, e.g. ('Azure Firewall', 'Standard', 'eastus')."""
-        rows = [r for r in self._billable(service) if r.sku_name.lower() == sku.lower()
-                and (product is None or r.product_name.lower() == product.lower())
-                and (meter_suffix is None or r.meter_name.lower().endswith(meter_suffix.lower()))]
+        rows = [
+            r
+            for r in self._billable(service)
+            if r.sku_name.lower() == sku.lower()
+            and (product is None or r.product_name.lower() == product.lower())
+            and (meter_suffix is None or r.meter_name.lower().endswith(meter_suffix.lower()))
+        ]
         best = self._best(rows, region or "")
         if best:
             return Quote(row=best)
@@ -278,14 +305,15 @@ def load_price_table(paths: Sequence[Path | str] | None = None) -> PriceTable:
         data = _read_json(path)
         items, key = _items_of(data, path)
         top = data if isinstance(data, dict) else {}
-        defaults = {"source": top.get("source") if isinstance(top.get("source"), str) else str(path),
-                    "readOn": top.get("readOn") if isinstance(top.get("readOn"), str) else None}
+        defaults = {
+            "source": top.get("source") if isinstance(top.get("source"), str) else str(path),
+            "readOn": top.get("readOn") if isinstance(top.get("readOn"), str) else None,
+        }
         prefix = f"{path}: {key}" if key else f"{path}: item"
         rows += [_parse_row(item, f"{prefix}[{i}]", defaults, rank) for i, item in enumerate(items)]
     currencies = sorted({r.currency_code for r in rows})
     if len(currencies) > 1:
-        raise PriceTableError(f"{', '.join(map(str, files))}: currencyCode: rows mix {', '.join(currencies)}; "
-                              "export one currency")
+        raise PriceTableError(
+            f"{', '.join(map(str, files))}: currencyCode: rows mix {', '.join(currencies)}; export one currency"
+        )
     return PriceTable(rows=rows, files=files, retired=_retired_sizes())
-
-

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from aiinfra.catalog.gpu_skus import is_gpu_size
 
@@ -20,8 +21,6 @@ def _monthly(hourly: float | None) -> float | None:
 
 def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
-
-
 
 
 @dataclass
@@ -73,11 +72,20 @@ class Item:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "urn": self.resource.urn, "type": self.resource.type, "name": self.resource.name, "label": self.label,
-            "gpu": self.gpu, "idleUnits": self.idle_units, "maxUnits": self.max_units,
-            "ratePerHour": _round(self.rate.hourly, 4), "idleMonthly": _round(_monthly(self.idle_hourly), 2),
-            "maxHourly": _round(self.max_hourly, 4), "spotSavingHourly": _round(self.saving_hourly, 4),
-            "approximate": self.rate.approximate, "unpriced": self.problem, "notes": self.notes,
+            "urn": self.resource.urn,
+            "type": self.resource.type,
+            "name": self.resource.name,
+            "label": self.label,
+            "gpu": self.gpu,
+            "idleUnits": self.idle_units,
+            "maxUnits": self.max_units,
+            "ratePerHour": _round(self.rate.hourly, 4),
+            "idleMonthly": _round(_monthly(self.idle_hourly), 2),
+            "maxHourly": _round(self.max_hourly, 4),
+            "spotSavingHourly": _round(self.saving_hourly, 4),
+            "approximate": self.rate.approximate,
+            "unpriced": self.problem,
+            "notes": self.notes,
             "price": self.rate.row.as_json() if self.rate.row else None,
         }
 
@@ -94,15 +102,33 @@ class _Pricer:
         self.plan = plan
         self.prices = prices
 
-    def vms(self, r: Registration, label: str, size: str | None, priority: str, idle: float,
-            peak: float | None, notes: list[str] | None = None) -> Item:
+    def vms(
+        self,
+        r: Registration,
+        label: str,
+        size: str | None,
+        priority: str,
+        idle: float,
+        peak: float | None,
+        notes: list[str] | None = None,
+    ) -> Item:
         notes = list(notes or [])
         if size is None:
             return Item(r, label, Quote(problem=f"{label}: no vmSize"), idle, peak, notes=notes)
         region = self.plan.region_of(r)
         kind = "" if priority == REGULAR else f" {priority}"
-        item = Item(r, f"{label}: {size}{kind}", self.prices.vm(size, region, priority), idle, peak,
-                    gpu=is_gpu_size(size), notes=notes, vm_size=size, priority=priority, region=region)
+        item = Item(
+            r,
+            f"{label}: {size}{kind}",
+            self.prices.vm(size, region, priority),
+            idle,
+            peak,
+            gpu=is_gpu_size(size),
+            notes=notes,
+            vm_size=size,
+            priority=priority,
+            region=region,
+        )
         if priority != REGULAR:
             item.dedicated_rate = self.prices.vm(size, region, REGULAR)
         return item
@@ -116,13 +142,31 @@ class _Pricer:
             scale = inner.get("scaleSettings") or {}
             low, high = _num(scale.get("minNodeCount")), _num(scale.get("maxNodeCount"))
             notes = [] if high is not None else ["no scaleSettings.maxNodeCount"]
-            return [self.vms(r, f"AML compute cluster {r.name}", size, _priority(dig(inner, "vmPriority")),
-                             low or 0.0, high, notes)]
+            return [
+                self.vms(
+                    r,
+                    f"AML compute cluster {r.name}",
+                    size,
+                    _priority(dig(inner, "vmPriority")),
+                    low or 0.0,
+                    high,
+                    notes,
+                )
+            ]
         if kind == "ComputeInstance":
             # Hook (issue 20): billed while running, for the hours its schedules keep it on (compute_instance.py).
             hours, notes = compute_instance_hours(props)
-            return [self.vms(r, f"AML compute instance {r.name} (while running)", size, REGULAR,
-                             hours / HOURS_PER_MONTH, 1.0, notes)]
+            return [
+                self.vms(
+                    r,
+                    f"AML compute instance {r.name} (while running)",
+                    size,
+                    REGULAR,
+                    hours / HOURS_PER_MONTH,
+                    1.0,
+                    notes,
+                )
+            ]
         return []
 
     def agent_pool(self, r: Registration, pool: dict[str, Any], label: str) -> Item:
@@ -137,8 +181,15 @@ class _Pricer:
         else:
             idle, peak = count, count
         mode = (text_of(pool.get("mode")) or "User").lower()
-        return self.vms(r, f"{label} ({mode})", text_of(pool.get("vmSize")),
-                        _priority(pool.get("scaleSetPriority")), idle, peak, notes)
+        return self.vms(
+            r,
+            f"{label} ({mode})",
+            text_of(pool.get("vmSize")),
+            _priority(pool.get("scaleSetPriority")),
+            idle,
+            peak,
+            notes,
+        )
 
     def managed_cluster(self, r: Registration) -> list[Item]:
         tier = text_of(dig(r.inputs, "sku", "tier")) or "Free"
@@ -161,8 +212,10 @@ class _Pricer:
         fixed = dig(r.inputs, "scaleSettings", "fixedScale")
         formula = text_of(dig(r.inputs, "scaleSettings", "autoScale", "formula"))
         if isinstance(fixed, dict):
-            pools = [(REGULAR, _num(fixed.get("targetDedicatedNodes")) or 0.0),
-                     (SPOT, _num(fixed.get("targetLowPriorityNodes")) or 0.0)]
+            pools = [
+                (REGULAR, _num(fixed.get("targetDedicatedNodes")) or 0.0),
+                (SPOT, _num(fixed.get("targetLowPriorityNodes")) or 0.0),
+            ]
             return [self.vms(r, label, size, priority, n, n) for priority, n in pools if n]
         if formula is None:
             return [self.vms(r, label, size, REGULAR, 0.0, 0.0, ["no scaleSettings: Azure starts it at 0 nodes"])]
@@ -175,8 +228,17 @@ class _Pricer:
                 if high != 0:
                     items.append(self.vms(r, label, size, priority, low, high, notes))
         if not items:
-            items.append(self.vms(r, label, size, REGULAR, 0.0, None, [
-                "the autoscale formula sets no $TargetDedicatedNodes / $TargetLowPriorityNodes bound"]))
+            items.append(
+                self.vms(
+                    r,
+                    label,
+                    size,
+                    REGULAR,
+                    0.0,
+                    None,
+                    ["the autoscale formula sets no $TargetDedicatedNodes / $TargetLowPriorityNodes bound"],
+                )
+            )
         return items
 
     def _environment_profile(self, r: Registration) -> tuple[Registration | None, str | None]:
@@ -191,15 +253,17 @@ class _Pricer:
                 return env, text_of(profile.get("workloadProfileType"))
         return env, None
 
-    def _serverless_gpu(self, r: Registration, label: str, idle: float, peak: float | None,
-                        notes: list[str]) -> list[Item]:
+    def _serverless_gpu(
+        self, r: Registration, label: str, idle: float, peak: float | None, notes: list[str]
+    ) -> list[Item]:
         env, profile = self._environment_profile(r)
         if env is None or not profile or not profile.lower().startswith("consumption-gpu"):
             return []  # consumption CPU is billed per use: not estimated
         region = self.plan.region_of(r)
         rate = self.prices.service("Azure Container Apps", profile, region)
-        return [Item(r, f"{label} on {profile}", rate, idle, peak, gpu=True, notes=notes, region=region,
-                     profile=profile)]
+        return [
+            Item(r, f"{label} on {profile}", rate, idle, peak, gpu=True, notes=notes, region=region, profile=profile)
+        ]
 
     def container_app(self, r: Registration) -> list[Item]:
         scale = dig(r.inputs, "template", "scale") or {}
@@ -213,8 +277,14 @@ class _Pricer:
     def container_job(self, r: Registration) -> list[Item]:
         config = r.inputs.get("configuration") or {}
         notes: list[str] = []
-        trigger = next((config[k] for k in ("eventTriggerConfig", "manualTriggerConfig", "scheduleTriggerConfig")
-                        if isinstance(config.get(k), dict)), {})
+        trigger = next(
+            (
+                config[k]
+                for k in ("eventTriggerConfig", "manualTriggerConfig", "scheduleTriggerConfig")
+                if isinstance(config.get(k), dict)
+            ),
+            {},
+        )
         parallelism = _num(trigger.get("parallelism")) or 1.0
         executions = _num(dig(trigger, "scale", "maxExecutions"))
         if "scale" in trigger and executions is None:
@@ -232,16 +302,29 @@ class _Pricer:
                 continue
             low, high = _num(profile.get("minimumCount")) or 0.0, _num(profile.get("maximumCount"))
             rate = self.prices.service("Azure Container Apps", kind, self.plan.region_of(r))
-            items.append(Item(r, f"Container Apps environment {r.name} dedicated profile {kind}", rate, low, high,
-                              gpu=kind.upper().startswith("NC")))
+            items.append(
+                Item(
+                    r,
+                    f"Container Apps environment {r.name} dedicated profile {kind}",
+                    rate,
+                    low,
+                    high,
+                    gpu=kind.upper().startswith("NC"),
+                )
+            )
         return items
 
     def fixed(self, r: Registration, label: str, rate: Quote) -> list[Item]:
         return [Item(r, label, rate, 1.0, 1.0)]
 
     def private_endpoint(self, r: Registration) -> list[Item]:
-        rate = self.prices.service("Virtual Network", "Standard", self.plan.region_of(r),
-                                   product="Virtual Network Private Link", meter_suffix="Private Endpoint")
+        rate = self.prices.service(
+            "Virtual Network",
+            "Standard",
+            self.plan.region_of(r),
+            product="Virtual Network Private Link",
+            meter_suffix="Private Endpoint",
+        )
         return self.fixed(r, f"private endpoint {r.name}", rate)
 
     def registry(self, r: Registration) -> list[Item]:
@@ -250,8 +333,9 @@ class _Pricer:
         return self.fixed(r, f"container registry {r.name}, {tier}", rate)
 
     def firewall(self, r: Registration, tier: str, label: str) -> list[Item]:
-        rate = self.prices.service("Azure Firewall", tier, self.plan.region_of(r), product="Azure Firewall",
-                                   meter_suffix="Deployment")
+        rate = self.prices.service(
+            "Azure Firewall", tier, self.plan.region_of(r), product="Azure Firewall", meter_suffix="Deployment"
+        )
         return self.fixed(r, f"{label}, {tier}", rate)
 
     def azure_firewall(self, r: Registration) -> list[Item]:
@@ -263,8 +347,10 @@ class _Pricer:
         rules = [v for v in (network.get("outboundRules") or {}).values() if isinstance(v, dict)]
         group = text_of(r.inputs.get("resourceGroupName"))
         for rule in self.plan.resources:
-            if (rule.type == "azure-native:machinelearningservices:ManagedNetworkSettingsRule"
-                    and self.plan.named(r.type, text_of(rule.inputs.get("workspaceName")), group) is r):
+            if (
+                rule.type == "azure-native:machinelearningservices:ManagedNetworkSettingsRule"
+                and self.plan.named(r.type, text_of(rule.inputs.get("workspaceName")), group) is r
+            ):
                 rules.append(rule.inputs.get("properties") or {})
         fqdn = sum(1 for rule in rules if str(rule.get("type", "")).upper() == "FQDN")
         if network.get("isolationMode") != "AllowOnlyApprovedOutbound" or not fqdn:
@@ -287,19 +373,38 @@ class _Pricer:
         """A type with a standing charge (or one we know nothing of) and no rule: an unpriced item, so every total
         it belongs to is a lower bound (`≥`), never a complete figure."""
         short = r.type.removeprefix("azure-native:")
-        return self.fixed(r, f"{short} {r.name}", Quote(problem=f"no price for {short} in the price table "
-                                                                "(it may bill while it exists)"))
+        return self.fixed(
+            r,
+            f"{short} {r.name}",
+            Quote(problem=f"no price for {short} in the price table (it may bill while it exists)"),
+        )
 
     def virtual_machine(self, r: Registration) -> list[Item]:
-        return [self.vms(r, f"VM {r.name}", text_of(dig(r.inputs, "hardwareProfile", "vmSize")),
-                         _priority(r.inputs.get("priority")), 1.0, 1.0)]
+        return [
+            self.vms(
+                r,
+                f"VM {r.name}",
+                text_of(dig(r.inputs, "hardwareProfile", "vmSize")),
+                _priority(r.inputs.get("priority")),
+                1.0,
+                1.0,
+            )
+        ]
 
     def scale_set(self, r: Registration) -> list[Item]:
         capacity = _num(dig(r.inputs, "sku", "capacity"))
         notes = [] if capacity is not None else ["sku.capacity not set"]
-        return [self.vms(r, f"VM scale set {r.name}", text_of(dig(r.inputs, "sku", "name")),
-                         _priority(dig(r.inputs, "virtualMachineProfile", "priority")),
-                         capacity or 0.0, capacity, notes)]
+        return [
+            self.vms(
+                r,
+                f"VM scale set {r.name}",
+                text_of(dig(r.inputs, "sku", "name")),
+                _priority(dig(r.inputs, "virtualMachineProfile", "priority")),
+                capacity or 0.0,
+                capacity,
+                notes,
+            )
+        ]
 
     def rules(self) -> dict[str, Callable[[Registration], list[Item]]]:
         return {
@@ -324,21 +429,43 @@ class _Pricer:
 
     def openai_deployment(self, r: Registration) -> list[Item]:
         from .openai import price_openai_deployment  # its own module; it imports this one
+
         return price_openai_deployment(self.prices, r)
 
 
 # Resource types with no standing charge of their own; anything else unpriced is listed as "not estimated".
 _NO_CHARGE = {
-    "authorization:RoleAssignment", "authorization:RoleDefinition", "authorization:ManagementLockAtResourceGroupLevel",
-    "authorization:ManagementLockByScope", "authorization:PolicyAssignment", "batch:BatchAccount",
-    "cognitiveservices:Account", "cognitiveservices:RaiPolicy", "machinelearningservices:WorkspaceConnection",
-    "consumption:Budget", "insights:DiagnosticSetting", "machinelearningservices:ManagedNetworkSettingsRule",
-    "monitor:DiagnosticSetting", "storage:ManagementPolicy", "storage:BlobServiceProperties",
-    "managedidentity:FederatedIdentityCredential", "managedidentity:UserAssignedIdentity",
-    "network:NetworkSecurityGroup", "network:PrivateDnsZoneGroup", "network:Route", "network:RouteTable",
-    "network:SecurityRule", "network:Subnet", "network:VirtualNetwork", "resources:ResourceGroup",
-    "compute:DiskEncryptionSet", "containerservice:MaintenanceConfiguration", "kubernetesconfiguration:Extension",
-    "monitor:DataCollectionRuleAssociation", "privatedns:VirtualNetworkLink", "sql:Server",
+    "authorization:RoleAssignment",
+    "authorization:RoleDefinition",
+    "authorization:ManagementLockAtResourceGroupLevel",
+    "authorization:ManagementLockByScope",
+    "authorization:PolicyAssignment",
+    "batch:BatchAccount",
+    "cognitiveservices:Account",
+    "cognitiveservices:RaiPolicy",
+    "machinelearningservices:WorkspaceConnection",
+    "consumption:Budget",
+    "insights:DiagnosticSetting",
+    "machinelearningservices:ManagedNetworkSettingsRule",
+    "monitor:DiagnosticSetting",
+    "storage:ManagementPolicy",
+    "storage:BlobServiceProperties",
+    "managedidentity:FederatedIdentityCredential",
+    "managedidentity:UserAssignedIdentity",
+    "network:NetworkSecurityGroup",
+    "network:PrivateDnsZoneGroup",
+    "network:Route",
+    "network:RouteTable",
+    "network:SecurityRule",
+    "network:Subnet",
+    "network:VirtualNetwork",
+    "resources:ResourceGroup",
+    "compute:DiskEncryptionSet",
+    "containerservice:MaintenanceConfiguration",
+    "kubernetesconfiguration:Extension",
+    "monitor:DataCollectionRuleAssociation",
+    "privatedns:VirtualNetworkLink",
+    "sql:Server",
 }
 
 # Types billed only for what they store, ingest or serve (per GB, per operation, per query): $0 for an idle month
@@ -347,9 +474,19 @@ _NO_CHARGE = {
 # operations; Log Analytics and Application Insights per GB ingested on pay-as-you-go; record sets within their zone).
 # An HSM-protected key bills per key per month, so it is not here (see _standing).
 _BILLED_BY_USE = {
-    "applicationinsights:Component", "insights:Component", "keyvault:Vault", "keyvault:Key", "keyvault:Secret",
-    "monitor:DataCollectionRule", "operationalinsights:Workspace", "privatedns:PrivateRecordSet",
-    "storage:StorageAccount", "storage:BlobContainer", "storage:Queue", "storage:Table", "storage:FileShare",
+    "applicationinsights:Component",
+    "insights:Component",
+    "keyvault:Vault",
+    "keyvault:Key",
+    "keyvault:Secret",
+    "monitor:DataCollectionRule",
+    "operationalinsights:Workspace",
+    "privatedns:PrivateRecordSet",
+    "storage:StorageAccount",
+    "storage:BlobContainer",
+    "storage:Queue",
+    "storage:Table",
+    "storage:FileShare",
 }
 
 
@@ -362,5 +499,3 @@ def _standing(r: Registration, short: str) -> bool:
     if short == "operationalinsights:Workspace":
         return str(dig(r.inputs, "sku", "name") or "PerGB2018").lower() == "capacityreservation"
     return short not in _BILLED_BY_USE
-
-

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from .estimate import CostEstimate, Totals, _money
 from .pricing import Item, _monthly
@@ -15,8 +15,11 @@ def totals_cells(t: Totals) -> tuple[str, str, str, str]:
     peak = _money(t.max_hourly, t.max_approximate, not t.max_complete)
     if t.max_unbounded:
         peak += " (unbounded)"
-    saving = _money(t.spot_saving_hourly, lower_bound=not t.saving_complete) \
-        if t.spot_saving_hourly or not t.saving_complete else "-"
+    saving = (
+        _money(t.spot_saving_hourly, lower_bound=not t.saving_complete)
+        if t.spot_saving_hourly or not t.saving_complete
+        else "-"
+    )
     return idle, gpu, peak, saving
 
 
@@ -30,8 +33,15 @@ def render_cost(estimate: CostEstimate, items: bool = True) -> str:
             for item in group.items:
                 if item.idle_units or item.max_units != 0:
                     peak = _money(item.max_hourly, item.rate.approximate) if item.max_units is not None else "unbounded"
-                    rows.append((f"  {item.label}", _money(_monthly(item.idle_hourly), item.rate.approximate), "",
-                                 peak, _money(item.saving_hourly) if item.dedicated_rate else ""))
+                    rows.append(
+                        (
+                            f"  {item.label}",
+                            _money(_monthly(item.idle_hourly), item.rate.approximate),
+                            "",
+                            peak,
+                            _money(item.saving_hourly) if item.dedicated_rate else "",
+                        )
+                    )
     rows.append((f"total ({estimate.stack})", *totals_cells(estimate.totals)))
     widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
 
@@ -40,17 +50,24 @@ def render_cost(estimate: CostEstimate, items: bool = True) -> str:
         return ("  " + "  ".join(padded)).rstrip()
 
     out = [f"Cost estimate: {estimate.basis}", line(header), *map(line, rows)]
-    out.append("  idle: running with zero jobs, a month; max: one hour with every pool at its maximum; "
-               "~ approximate figure; ≥ some items unpriced")
+    out.append(
+        "  idle: running with zero jobs, a month; max: one hour with every pool at its maximum; "
+        "~ approximate figure; ≥ some items unpriced"
+    )
     totals = estimate.totals
     for budget in estimate.budgets:
         if budget.monthly:
             at_least = {True: "", False: "≥ "}
-            peak = ("unbounded" if totals.max_unbounded
-                    else f"{at_least[totals.max_complete]}{totals.max_monthly / budget.monthly:.0%}")
-            out.append(f"budget '{budget.name}': {_money(budget.monthly)}/month; idle is "
-                       f"{at_least[totals.idle_complete]}{totals.idle_monthly / budget.monthly:.0%} of it, "
-                       f"a month at max scale {peak}")
+            peak = (
+                "unbounded"
+                if totals.max_unbounded
+                else f"{at_least[totals.max_complete]}{totals.max_monthly / budget.monthly:.0%}"
+            )
+            out.append(
+                f"budget '{budget.name}': {_money(budget.monthly)}/month; idle is "
+                f"{at_least[totals.idle_complete]}{totals.idle_monthly / budget.monthly:.0%} of it, "
+                f"a month at max scale {peak}"
+            )
     unpriced: dict[str, list[Item]] = {}
     for item, why in estimate.unpriced():
         unpriced.setdefault(why, []).append(item)
@@ -66,5 +83,3 @@ def render_cost(estimate: CostEstimate, items: bool = True) -> str:
         out.append(f"not estimated (billed by use only): {kinds}")
     out += [f"warning: {w}" for w in estimate.warnings()]
     return "\n".join(out)
-
-

@@ -19,33 +19,45 @@ from aiinfra.components import (
 )
 
 config = pulumi.Config()
-naming = NamingConvention(prefix="contoso", environment=pulumi.get_stack(),
-                          location=pulumi.Config("azure-native").require("location"))
+naming = NamingConvention(
+    prefix="contoso", environment=pulumi.get_stack(), location=pulumi.Config("azure-native").require("location")
+)
 tags = {"owner": config.require("owner"), "costCenter": config.require("costCenter"), "workload": "fraud"}
 
-group = resources.ResourceGroup("rg", resource_group_name=naming.name("resource_group", "fraud"),
-                                location=naming.location, tags=tags)
-shared = SharedServices("shared", SharedServicesArgs(
-    naming=naming,
-    resource_group_name=group.name,
-    tags=tags,
-    address_space=config.require("addressSpace"),
-))
-workspace = SecureWorkspace("fraud", SecureWorkspaceArgs(
-    name="fraud",
-    description="Fraud-detection models",
-    naming=naming,
-    resource_group_name=group.name,
-    tags=tags,
-    log_analytics_workspace_id=shared.log_analytics_workspace_id,
-    shared=shared.ref,
-))
-pool = GpuComputePool("fraud-t4", GpuComputePoolArgs(
-    workspace=workspace.ref,
-    name="t4-lowpri",
-    vm_size="Standard_NC4as_T4_v3",
-    max_nodes=2,
-), opts=pulumi.ResourceOptions(parent=workspace))
+group = resources.ResourceGroup(
+    "rg", resource_group_name=naming.name("resource_group", "fraud"), location=naming.location, tags=tags
+)
+shared = SharedServices(
+    "shared",
+    SharedServicesArgs(
+        naming=naming,
+        resource_group_name=group.name,
+        tags=tags,
+        address_space=config.require("addressSpace"),
+    ),
+)
+workspace = SecureWorkspace(
+    "fraud",
+    SecureWorkspaceArgs(
+        name="fraud",
+        description="Fraud-detection models",
+        naming=naming,
+        resource_group_name=group.name,
+        tags=tags,
+        log_analytics_workspace_id=shared.log_analytics_workspace_id,
+        shared=shared.ref,
+    ),
+)
+pool = GpuComputePool(
+    "fraud-t4",
+    GpuComputePoolArgs(
+        workspace=workspace.ref,
+        name="t4-lowpri",
+        vm_size="Standard_NC4as_T4_v3",
+        max_nodes=2,
+    ),
+    opts=pulumi.ResourceOptions(parent=workspace),
+)
 
 pulumi.export("workspaceName", workspace.workspace_name)
 pulumi.export("workspaceId", workspace.workspace_id)

@@ -18,8 +18,12 @@ API = "api-version=7.1"
 
 
 def call(method: str, url: str, token: str, body: dict | None = None) -> dict:
-    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body else None,
-                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url,
+        method=method,
+        data=json.dumps(body).encode() if body else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.loads(response.read() or b"{}")
 
@@ -28,16 +32,22 @@ def main() -> int:
     text = Path(sys.argv[1]).read_text()
     marker = text.splitlines()[0]
     token = os.environ["SYSTEM_ACCESSTOKEN"]
-    base = (f"{os.environ['SYSTEM_COLLECTIONURI']}{os.environ['SYSTEM_TEAMPROJECTID']}/_apis/git/repositories/"
-            f"{os.environ['BUILD_REPOSITORY_ID']}/pullRequests/{os.environ['SYSTEM_PULLREQUEST_PULLREQUESTID']}/threads")
+    base = (
+        f"{os.environ['SYSTEM_COLLECTIONURI']}{os.environ['SYSTEM_TEAMPROJECTID']}/_apis/git/repositories/"
+        f"{os.environ['BUILD_REPOSITORY_ID']}/pullRequests/{os.environ['SYSTEM_PULLREQUEST_PULLREQUESTID']}/threads"
+    )
     threads = call("GET", f"{base}?{API}", token).get("value", [])
     for thread in threads:
         first = (thread.get("comments") or [{}])[0]
         if str(first.get("content", "")).startswith(marker):
             call("PATCH", f"{base}/{thread['id']}/comments/{first['id']}?{API}", token, {"content": text})
             return 0
-    call("POST", f"{base}?{API}", token, {"comments": [{"parentCommentId": 0, "content": text, "commentType": 1}],
-                                         "status": 4})  # 4: closed, an informational thread
+    call(
+        "POST",
+        f"{base}?{API}",
+        token,
+        {"comments": [{"parentCommentId": 0, "content": text, "commentType": 1}], "status": 4},
+    )  # 4: closed, an informational thread
     return 0
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import fake_shared_ref, group_ids, one, private_endpoints_to, waits_for, zone_names_of
 
 from aiinfra.components._base import ComponentArgsError
-from aiinfra.components.ai_services import AiServicesArgs, ContentFilter, ModelDeployment
+from aiinfra.components.ai_services import AiServicesArgs, ContentFilter
 from aiinfra.components.interfaces import BUILTIN_ROLES
-from helpers import fake_shared_ref, group_ids, one, private_endpoints_to, zone_names_of, waits_for
 from stacks.config import ConfigError, parse_platform_config
 
 ACCOUNT = "azure-native:cognitiveservices:Account"
@@ -77,8 +77,10 @@ def test_private_endpoint_registers_in_both_openai_zones(ai_plan):
     account = one(ai_plan, ACCOUNT)
     [endpoint] = private_endpoints_to(ai_plan, account)
     assert group_ids(endpoint) == ["account"]
-    assert zone_names_of(ai_plan, endpoint) == {"privatelink.openai.azure.com",
-                                                "privatelink.cognitiveservices.azure.com"}
+    assert zone_names_of(ai_plan, endpoint) == {
+        "privatelink.openai.azure.com",
+        "privatelink.cognitiveservices.azure.com",
+    }
     # In the shared VNet's private-endpoint subnet, whose zones are linked to the VNet: the Container Apps subnet
     # (same VNet, no NSG rule against VNet traffic) resolves and reaches it privately.
     subnet = one(ai_plan, "azure-native:network:Subnet", "shared-snet-private-endpoints")
@@ -88,8 +90,9 @@ def test_private_endpoint_registers_in_both_openai_zones(ai_plan):
 def test_diagnostics_go_to_log_analytics(ai_plan):
     account = one(ai_plan, ACCOUNT)
     log = one(ai_plan, "azure-native:operationalinsights:Workspace")
-    [setting] = [d for d in ai_plan.of_type("azure-native:monitor:DiagnosticSetting")
-                 if d.inputs["resourceUri"] == account.id]
+    [setting] = [
+        d for d in ai_plan.of_type("azure-native:monitor:DiagnosticSetting") if d.inputs["resourceUri"] == account.id
+    ]
     assert setting.inputs["workspaceId"] == log.id
     assert setting.inputs["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
 
@@ -99,8 +102,12 @@ def test_every_deployment_uses_the_blocking_custom_content_filter(ai_plan, ai_en
     props = policy.inputs["properties"]
     assert props["mode"] == "Default"
     wanted = raw_config(ai_env)["aiServices"]["contentFilter"]
-    thresholds = {"Hate": wanted["hate"], "Sexual": wanted["sexual"], "Violence": wanted["violence"],
-                  "Selfharm": wanted["selfHarm"]}
+    thresholds = {
+        "Hate": wanted["hate"],
+        "Sexual": wanted["sexual"],
+        "Violence": wanted["violence"],
+        "Selfharm": wanted["selfHarm"],
+    }
     for category, threshold in thresholds.items():
         for source in ("Prompt", "Completion"):
             [entry] = [f for f in props["contentFilters"] if f["name"] == category and f["source"] == source]
@@ -118,8 +125,11 @@ def test_deployments_come_from_config_and_are_created_one_at_a_time(ai_plan, ai_
     deployments = {d.inputs["deploymentName"]: d for d in ai_plan.of_type(DEPLOYMENT)}
     for name, d in deployments.items():
         assert d.inputs["sku"] == {"name": wanted[name]["sku"], "capacity": wanted[name]["capacity"]}
-        assert d.inputs["properties"]["model"] == {"format": "OpenAI", "name": wanted[name]["model"],
-                                                   "version": str(wanted[name]["version"])}
+        assert d.inputs["properties"]["model"] == {
+            "format": "OpenAI",
+            "name": wanted[name]["model"],
+            "version": str(wanted[name]["version"]),
+        }
     # Azure rejects concurrent writes under one account (AVM: @batchSize(1)): endpoint, policy, then one by one.
     assert deployments["chat"].urn in deployments["embeddings"].dependencies
     [endpoint] = private_endpoints_to(ai_plan, one(ai_plan, ACCOUNT))
@@ -134,8 +144,11 @@ def test_keyless_access_for_scientists_workspaces_and_apps(ai_plan):
     principals = {g.inputs["principalId"] for g in grants}
     for workspace_id in ai_plan.of_type("azure-native:managedidentity:UserAssignedIdentity"):
         name = workspace_id.name
-        if name.startswith("ml-") and (name.endswith("-id") or name.endswith("-compute-id")) or \
-                (name.startswith("apps-") and name.endswith("-id")):
+        if (
+            name.startswith("ml-")
+            and (name.endswith("-id") or name.endswith("-compute-id"))
+            or (name.startswith("apps-") and name.endswith("-id"))
+        ):
             assert workspace_id.outputs["principalId"] in principals, name
     assert any(g.inputs["principalType"] == "Group" for g in grants)
 
@@ -155,8 +168,11 @@ def test_each_workspace_has_an_entra_id_connection_and_a_private_endpoint_rule(a
             continue  # the AKS workspace (aksml) has no managed network: it reaches the account through the VNet
         rule = workspace.inputs["managedNetwork"]["outboundRules"]["azure-openai"]
         assert rule["type"] == "PrivateEndpoint"
-        assert rule["destination"] == {"serviceResourceId": account.id, "subresourceTarget": "account",
-                                       "sparkEnabled": False}
+        assert rule["destination"] == {
+            "serviceResourceId": account.id,
+            "subresourceTarget": "account",
+            "sparkEnabled": False,
+        }
 
 
 def test_dev_has_no_account(plan_of):
@@ -164,6 +180,7 @@ def test_dev_has_no_account(plan_of):
 
 
 # ---- args errors: named, before anything is registered ---------------------------------------------------------
+
 
 def shared_with_zones(**overrides):
     ids = "/subscriptions/s/resourceGroups/rg-net/providers/Microsoft.Network/privateDnsZones"
@@ -173,8 +190,12 @@ def shared_with_zones(**overrides):
 
 def args(**overrides):
     shared = overrides.pop("shared", None) or shared_with_zones()
-    fields = dict(naming=shared.naming, resource_group_name="rg", shared=shared,
-                  deployments=[{"name": "chat", "model": "gpt-4o", "version": "2024-11-20", "sku": "GlobalStandard"}])
+    fields = dict(
+        naming=shared.naming,
+        resource_group_name="rg",
+        shared=shared,
+        deployments=[{"name": "chat", "model": "gpt-4o", "version": "2024-11-20", "sku": "GlobalStandard"}],
+    )
     fields.update(overrides)
     return AiServicesArgs(**fields)
 
@@ -183,26 +204,44 @@ def test_valid_args_build():
     assert args().deployments[0].kind == "chat"
 
 
-@pytest.mark.parametrize("deployment, message", [
-    ({"model": "gpt-5-turbo", "version": "1"}, "unknown model 'gpt-5-turbo'; the catalogue"),
-    ({"model": "gpt-4o", "version": "2099-01-01"}, "known versions of gpt-4o: 2024-11-20"),
-    ({"model": "text-embedding-3-large", "version": "1", "sku": "ProvisionedManaged"},
-     "is not offered as ProvisionedManaged"),
-    ({"model": "gpt-4.1", "version": "2025-04-14", "sku": "Standard"}, "is not offered as Standard in westus3"),
-    ({"model": "gpt-4o", "version": "2024-11-20", "sku": "ProvisionedManaged", "capacity": 20},
-     "needs at least 50 PTU, in steps of 50"),
-    ({"model": "gpt-4o", "version": "2024-11-20", "sku": "GlobalProvisionedManaged", "capacity": 17},
-     "needs at least 15 PTU, in steps of 5"),
-    ({"model": "gpt-4o", "version": "2024-11-20", "sku": "Premium"}, "deployments[0].sku: Input should be"),
-])
+@pytest.mark.parametrize(
+    "deployment, message",
+    [
+        ({"model": "gpt-5-turbo", "version": "1"}, "unknown model 'gpt-5-turbo'; the catalogue"),
+        ({"model": "gpt-4o", "version": "2099-01-01"}, "known versions of gpt-4o: 2024-11-20"),
+        (
+            {"model": "text-embedding-3-large", "version": "1", "sku": "ProvisionedManaged"},
+            "is not offered as ProvisionedManaged",
+        ),
+        ({"model": "gpt-4.1", "version": "2025-04-14", "sku": "Standard"}, "is not offered as Standard in westus3"),
+        (
+            {"model": "gpt-4o", "version": "2024-11-20", "sku": "ProvisionedManaged", "capacity": 20},
+            "needs at least 50 PTU, in steps of 50",
+        ),
+        (
+            {"model": "gpt-4o", "version": "2024-11-20", "sku": "GlobalProvisionedManaged", "capacity": 17},
+            "needs at least 15 PTU, in steps of 5",
+        ),
+        ({"model": "gpt-4o", "version": "2024-11-20", "sku": "Premium"}, "deployments[0].sku: Input should be"),
+    ],
+)
 def test_bad_deployments_are_refused(deployment, message):
     with pytest.raises(ComponentArgsError, match=re.escape(message)):
         args(deployments=[{"name": "chat", **deployment}])
 
 
 def test_provisioned_deployment_at_a_valid_size_is_accepted():
-    built = args(deployments=[{"name": "chat", "model": "gpt-4o", "version": "2024-11-20",
-                               "sku": "GlobalProvisionedManaged", "capacity": 20}])
+    built = args(
+        deployments=[
+            {
+                "name": "chat",
+                "model": "gpt-4o",
+                "version": "2024-11-20",
+                "sku": "GlobalProvisionedManaged",
+                "capacity": 20,
+            }
+        ]
+    )
     assert built.deployments[0].capacity == 20
 
 
@@ -223,8 +262,9 @@ def test_content_filter_blocks_prompts_and_completions_at_the_thresholds():
     filters = ContentFilter(hate="Low", violence="High").filters()
     harm = [f for f in filters if f.name in ("Hate", "Sexual", "Violence", "Selfharm")]
     assert len(harm) == 8 and all(f.blocking and f.enabled for f in harm)
-    assert {(f.name, f.source) for f in harm} == {(c, s) for c in ("Hate", "Sexual", "Violence", "Selfharm")
-                                                  for s in ("Prompt", "Completion")}
+    assert {(f.name, f.source) for f in harm} == {
+        (c, s) for c in ("Hate", "Sexual", "Violence", "Selfharm") for s in ("Prompt", "Completion")
+    }
     assert {f.severity_threshold for f in harm if f.name == "Hate"} == {"Low"}
     assert {f.severity_threshold for f in harm if f.name == "Violence"} == {"High"}
 
@@ -238,17 +278,26 @@ def test_missing_private_dns_zone_fails_before_registering():
 
 # ---- stack config errors: the YAML path and the stack file -------------------------------------------------------
 
+
 def test_config_errors_name_the_key():
     base = raw_config("test")
     cases = [
-        (lambda c: c["aiServices"]["deployments"][0].update(model="gpt-9"),
-         "aiinfra:platform.aiServices: Value error, deployments[0] (chat): unknown model 'gpt-9'"),
-        (lambda c: c["aiServices"].update(connectWorkspaces=["nope"]),
-         "aiServices.connectWorkspaces: no workspace named nope"),
-        (lambda c: c["shared"].update(requireCmk=False) or [w.update(requireCmk=False) for w in c["workspaces"]],
-         "aiServices.requireCmk needs the environment's key"),
-        (lambda c: c["aiServices"]["deployments"][1].update(sku="DataZoneStandard"),
-         "aiServices.deployments[1] (embeddings): text-embedding-3-large 1 is not offered as DataZoneStandard"),
+        (
+            lambda c: c["aiServices"]["deployments"][0].update(model="gpt-9"),
+            "aiinfra:platform.aiServices: Value error, deployments[0] (chat): unknown model 'gpt-9'",
+        ),
+        (
+            lambda c: c["aiServices"].update(connectWorkspaces=["nope"]),
+            "aiServices.connectWorkspaces: no workspace named nope",
+        ),
+        (
+            lambda c: c["shared"].update(requireCmk=False) or [w.update(requireCmk=False) for w in c["workspaces"]],
+            "aiServices.requireCmk needs the environment's key",
+        ),
+        (
+            lambda c: c["aiServices"]["deployments"][1].update(sku="DataZoneStandard"),
+            "aiServices.deployments[1] (embeddings): text-embedding-3-large 1 is not offered as DataZoneStandard",
+        ),
         (lambda c: c["aiServices"].update(keyAuth=True), "aiinfra:platform.aiServices.keyAuth: unknown key"),
     ]
     for change, message in cases:

@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import one
 
 from aiinfra.engine import Plan, run_program
 from aiinfra.engine.analyzer import analyze_plan
 from aiinfra.engine.cost import estimate, load_price_table
-from helpers import one
 
 PROGRAM = Path(__file__).resolve().parent / "program"
 REPO = Path(__file__).resolve().parents[2]
@@ -32,20 +32,28 @@ def test_ai_services_kind_gets_its_own_name_and_the_given_allow_list(plan):
 
 def test_a_key_without_a_version_is_passed_without_one(plan):
     keys = one(plan, ACCOUNT).inputs["properties"]["encryption"]["keyVaultProperties"]
-    assert keys == {"keyName": "openai", "keyVaultUri": "https://kv-fab.vault.azure.net/",
-                    "identityClientId": "6d1c2b3a-0000-4000-8000-000000000001"}
+    assert keys == {
+        "keyName": "openai",
+        "keyVaultUri": "https://kv-fab.vault.azure.net/",
+        "identityClientId": "6d1c2b3a-0000-4000-8000-000000000001",
+    }
 
 
 def test_plain_workspace_gets_the_rule_and_an_entra_id_connection(plan):
     account = one(plan, ACCOUNT)
     workspace = one(plan, "azure-native:machinelearningservices:Workspace")
     rule = workspace.inputs["managedNetwork"]["outboundRules"]["genai"]
-    assert rule["destination"]["serviceResourceId"] == account.id and rule["destination"]["subresourceTarget"] == "account"
+    assert (
+        rule["destination"]["serviceResourceId"] == account.id and rule["destination"]["subresourceTarget"] == "account"
+    )
     connection = one(plan, "azure-native:machinelearningservices:WorkspaceConnection")
     assert connection.inputs["connectionName"] == "genai" and connection.inputs["properties"]["authType"] == "AAD"
     identity = one(plan, "azure-native:managedidentity:UserAssignedIdentity", "fab-mlw-id")
-    grants = [r for r in plan.of_type("azure-native:authorization:RoleAssignment")
-              if r.inputs["principalId"] == identity.outputs["principalId"]]
+    grants = [
+        r
+        for r in plan.of_type("azure-native:authorization:RoleAssignment")
+        if r.inputs["principalId"] == identity.outputs["principalId"]
+    ]
     assert len(grants) == 1 and grants[0].urn in connection.dependencies
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from aiinfra.catalog.openai_models import CATALOGUE, DEPLOYMENT_SKUS, UnknownOpenAiModelError, deployment_problems, lookup
+from aiinfra.catalog.openai_models import (
+    CATALOGUE,
+    DEPLOYMENT_SKUS,
+    UnknownOpenAiModelError,
+    deployment_problems,
+    lookup,
+)
 
 
 def test_every_model_lists_only_known_skus_and_has_regions():
@@ -23,6 +29,7 @@ def test_unknown_model_and_version_errors_list_the_catalogue():
 def test_region_and_capacity_rules():
     assert deployment_problems("gpt-4o", "2024-11-20", "GlobalStandard", 10, "westus3") == []
     assert deployment_problems("gpt-4o", "2024-11-20", "DataZoneStandard", 10, "japaneast")[0].startswith(
-        "gpt-4o 2024-11-20 is not offered as DataZoneStandard in japaneast")
+        "gpt-4o 2024-11-20 is not offered as DataZoneStandard in japaneast"
+    )
     assert deployment_problems("gpt-4o", "2024-11-20", "ProvisionedManaged", 100, "West US 3") == []
     assert "steps of 50" in deployment_problems("gpt-4o", "2024-11-20", "ProvisionedManaged", 75, "westus3")[0]

@@ -10,11 +10,24 @@ DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
 
 
 def deployment(sku: str, capacity: int, model: str = "gpt-4o", version: str = "2024-11-20") -> Registration:
-    return Registration(urn=f"urn:pulumi:t::p::{DEPLOYMENT}::d-{sku}", type=DEPLOYMENT, name=f"d-{sku}", parent=None,
-                        custom=True, provider=None, dependencies=[], property_dependencies={}, protect=False,
-                        inputs={"accountName": "oai", "resourceGroupName": "rg", "deploymentName": "chat",
-                                "sku": {"name": sku, "capacity": capacity},
-                                "properties": {"model": {"format": "OpenAI", "name": model, "version": version}}})
+    return Registration(
+        urn=f"urn:pulumi:t::p::{DEPLOYMENT}::d-{sku}",
+        type=DEPLOYMENT,
+        name=f"d-{sku}",
+        parent=None,
+        custom=True,
+        provider=None,
+        dependencies=[],
+        property_dependencies={},
+        protect=False,
+        inputs={
+            "accountName": "oai",
+            "resourceGroupName": "rg",
+            "deploymentName": "chat",
+            "sku": {"name": sku, "capacity": capacity},
+            "properties": {"model": {"format": "OpenAI", "name": model, "version": version}},
+        },
+    )
 
 
 def only_item(r: Registration):

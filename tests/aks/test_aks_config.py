@@ -29,56 +29,94 @@ def pool(raw: dict) -> dict:
     return raw["aks"]["gpuPools"][0]
 
 
-@pytest.mark.parametrize("mutate, expected", [
-    (lambda r: pool(r).update(vmSize="Standard_NC6s_v3"),
-     "aiinfra:platform.aks.gpuPools[0].vmSize: 'Standard_NC6s_v3' was retired by Azure on 2025-09-30"),
-    (lambda r: pool(r).update(minCount=3),
-     "aiinfra:platform.aks.gpuPools[0]: minCount (3) must be <= maxCount (2)"),
-    (lambda r: pool(r).update(maxCount=0),
-     "aiinfra:platform.aks.gpuPools[0].maxCount: must be greater than 0"),
-    (lambda r: pool(r).update(role="inference"),
-     "aiinfra:platform.aks.gpuPools[0]: spot: inference pools run on Regular capacity"),
-    (lambda r: pool(r).update(autoscaling=False),
-     "aiinfra:platform.aks.gpuPools[0]: spot: Spot pools need autoscaling"),
-    (lambda r: pool(r).update(migProfile="MIG1g"),
-     "aiinfra:platform.aks.gpuPools[0]: migProfile: Standard_NC4as_T4_v3 (NVIDIA T4) does not support"),
-    (lambda r: pool(r).update(spotPrice=1),
-     "aiinfra:platform.aks.gpuPools[0].spotPrice: unknown key"),
-    (lambda r: r["aks"].update(disableLocalAccounts=True),
-     "aiinfra:platform.aks: disableLocalAccounts: Azure ML does not support AKS with local accounts disabled"),
-    (lambda r: r["aks"].pop("cpuPool"),
-     "aiinfra:platform.aks: azureMlExtension needs cpuPool"),
-    (lambda r: (r["aks"].pop("azureMlExtension"), r["aks"].update(selfManagedGpuDevicePlugin=True)),
-     "aiinfra:platform.aks: attach needs azureMlExtension"),
-    (lambda r: r["aks"]["attach"].update(workspace="nlp"),
-     "aiinfra:platform: aks.attach.workspace: no workspace named 'nlp'; workspaces: research, vision, aksml"),
-    # Learn, managed network limitations: Kubernetes compute is not supported in a managed virtual network.
-    (lambda r: r["aks"]["attach"].update(workspace="research"),
-     "aiinfra:platform: aks.attach.workspace: workspace 'research' has a managed network (workspaces[0]."
-     "isolationMode AllowInternetOutbound), and Azure ML does not support Kubernetes compute in a managed virtual "
-     "network; attach the cluster to a workspace with isolationMode Disabled"),
-    # GPU nodes advertise no nvidia.com/gpu without a device plugin.
-    (lambda r: (r["aks"].pop("attach"), r["aks"].pop("azureMlExtension")),
-     "aiinfra:platform.aks: gpuPools need a GPU device plugin"),
-    (lambda r: r["aks"]["azureMlExtension"].update(installNvidiaDevicePlugin=False),
-     "aiinfra:platform.aks: gpuPools need a GPU device plugin"),
-    (lambda r: r["aks"]["systemPool"].update(availabilityZones=["1", "2", "3"], minCount=2, maxCount=3),
-     "aiinfra:platform.aks: systemPool.minCount (2) must be at least the number of availabilityZones (3)"),
-    (lambda r: r["aks"]["attach"].update(namespace="default"),
-     "aiinfra:platform.aks.attach.namespace: 'default' is a namespace Kubernetes, AKS or the Azure ML extension owns"),
-    (lambda r: r["aks"]["gpuPools"][0].update(maxPods=500),
-     "aiinfra:platform.aks.gpuPools[0].maxPods: Input should be less than or equal to 250"),
-    (lambda r: r["aks"]["azureMlExtension"].update(enableInference=True),
-     "aiinfra:platform.aks.azureMlExtension: inference over HTTPS needs sslCname"),
-    (lambda r: r["aks"]["azureMlExtension"].update(sslSecretName="azureml-fe-tls"),
-     "aiinfra:platform.aks.azureMlExtension.sslSecretName: unknown key"),
-    (lambda r: r["aks"].update(podCidr="10.10.128.0/17"),
-     "aiinfra:platform: aks.podCidr (10.10.128.0/17) overlaps shared.addressSpace (10.10.0.0/16)"),
-    (lambda r: r["shared"].update(natGateway=False),
-     "aiinfra:platform: aks.outboundType: userAssignedNATGateway needs the NAT gateway on the AKS subnet"),
-    (lambda r: r["aks"].update(skuTier="Gold"),
-     "aiinfra:platform.aks.skuTier: Input should be 'Free', 'Standard' or 'Premium'"),
-])
+@pytest.mark.parametrize(
+    "mutate, expected",
+    [
+        (
+            lambda r: pool(r).update(vmSize="Standard_NC6s_v3"),
+            "aiinfra:platform.aks.gpuPools[0].vmSize: 'Standard_NC6s_v3' was retired by Azure on 2025-09-30",
+        ),
+        (
+            lambda r: pool(r).update(minCount=3),
+            "aiinfra:platform.aks.gpuPools[0]: minCount (3) must be <= maxCount (2)",
+        ),
+        (lambda r: pool(r).update(maxCount=0), "aiinfra:platform.aks.gpuPools[0].maxCount: must be greater than 0"),
+        (
+            lambda r: pool(r).update(role="inference"),
+            "aiinfra:platform.aks.gpuPools[0]: spot: inference pools run on Regular capacity",
+        ),
+        (
+            lambda r: pool(r).update(autoscaling=False),
+            "aiinfra:platform.aks.gpuPools[0]: spot: Spot pools need autoscaling",
+        ),
+        (
+            lambda r: pool(r).update(migProfile="MIG1g"),
+            "aiinfra:platform.aks.gpuPools[0]: migProfile: Standard_NC4as_T4_v3 (NVIDIA T4) does not support",
+        ),
+        (lambda r: pool(r).update(spotPrice=1), "aiinfra:platform.aks.gpuPools[0].spotPrice: unknown key"),
+        (
+            lambda r: r["aks"].update(disableLocalAccounts=True),
+            "aiinfra:platform.aks: disableLocalAccounts: Azure ML does not support AKS with local accounts disabled",
+        ),
+        (lambda r: r["aks"].pop("cpuPool"), "aiinfra:platform.aks: azureMlExtension needs cpuPool"),
+        (
+            lambda r: (r["aks"].pop("azureMlExtension"), r["aks"].update(selfManagedGpuDevicePlugin=True)),
+            "aiinfra:platform.aks: attach needs azureMlExtension",
+        ),
+        (
+            lambda r: r["aks"]["attach"].update(workspace="nlp"),
+            "aiinfra:platform: aks.attach.workspace: no workspace named 'nlp'; workspaces: research, vision, aksml",
+        ),
+        # Learn, managed network limitations: Kubernetes compute is not supported in a managed virtual network.
+        (
+            lambda r: r["aks"]["attach"].update(workspace="research"),
+            "aiinfra:platform: aks.attach.workspace: workspace 'research' has a managed network (workspaces[0]."
+            "isolationMode AllowInternetOutbound), and Azure ML does not support Kubernetes compute in a managed virtual "
+            "network; attach the cluster to a workspace with isolationMode Disabled",
+        ),
+        # GPU nodes advertise no nvidia.com/gpu without a device plugin.
+        (
+            lambda r: (r["aks"].pop("attach"), r["aks"].pop("azureMlExtension")),
+            "aiinfra:platform.aks: gpuPools need a GPU device plugin",
+        ),
+        (
+            lambda r: r["aks"]["azureMlExtension"].update(installNvidiaDevicePlugin=False),
+            "aiinfra:platform.aks: gpuPools need a GPU device plugin",
+        ),
+        (
+            lambda r: r["aks"]["systemPool"].update(availabilityZones=["1", "2", "3"], minCount=2, maxCount=3),
+            "aiinfra:platform.aks: systemPool.minCount (2) must be at least the number of availabilityZones (3)",
+        ),
+        (
+            lambda r: r["aks"]["attach"].update(namespace="default"),
+            "aiinfra:platform.aks.attach.namespace: 'default' is a namespace Kubernetes, AKS or the Azure ML extension owns",
+        ),
+        (
+            lambda r: r["aks"]["gpuPools"][0].update(maxPods=500),
+            "aiinfra:platform.aks.gpuPools[0].maxPods: Input should be less than or equal to 250",
+        ),
+        (
+            lambda r: r["aks"]["azureMlExtension"].update(enableInference=True),
+            "aiinfra:platform.aks.azureMlExtension: inference over HTTPS needs sslCname",
+        ),
+        (
+            lambda r: r["aks"]["azureMlExtension"].update(sslSecretName="azureml-fe-tls"),
+            "aiinfra:platform.aks.azureMlExtension.sslSecretName: unknown key",
+        ),
+        (
+            lambda r: r["aks"].update(podCidr="10.10.128.0/17"),
+            "aiinfra:platform: aks.podCidr (10.10.128.0/17) overlaps shared.addressSpace (10.10.0.0/16)",
+        ),
+        (
+            lambda r: r["shared"].update(natGateway=False),
+            "aiinfra:platform: aks.outboundType: userAssignedNATGateway needs the NAT gateway on the AKS subnet",
+        ),
+        (
+            lambda r: r["aks"].update(skuTier="Gold"),
+            "aiinfra:platform.aks.skuTier: Input should be 'Free', 'Standard' or 'Premium'",
+        ),
+    ],
+)
 def test_aks_config_errors_name_the_yaml_path(mutate, expected):
     assert expected in problem(mutate)
 

@@ -7,26 +7,28 @@ from pathlib import Path
 
 import pulumi
 import pytest
+from helpers import children, fake_shared_ref, one
 
 from aiinfra.components._base import ComponentArgsError
-from aiinfra.components.aks_gpu_cluster import AksGpuCluster, AksGpuClusterArgs, CONTROL_PLANE_LOG_CATEGORIES
+from aiinfra.components.aks_gpu_cluster import CONTROL_PLANE_LOG_CATEGORIES, AksGpuCluster, AksGpuClusterArgs
 from aiinfra.components.shared_services import RBAC_PROPAGATION_WAIT, SharedServicesRef
 from aiinfra.engine import Plan, Registration, run_program
 from aiinfra.engine.arm import SUBSCRIPTION_ID
-from helpers import children, fake_shared_ref, one
 
 PROGRAM = Path(__file__).resolve().parent / "program"
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 POOL = "azure-native:containerservice:AgentPool"
 ROLE = "azure-native:authorization:RoleAssignment"
 COMPONENT = "aiinfra:aks:AksGpuCluster"
-ROLE_IDS = {"Private DNS Zone Contributor": "b12aa53e-6015-4669-85d0-8515ebb3ae7f",
-            "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
-            "Kubernetes Extension Contributor": "85cb6faf-e071-4c9b-8136-154b5a04f717",
-            "Azure Kubernetes Service Cluster Admin Role": "0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8",
-            "Network Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
-            "AcrPull": "7f951dda-4ed3-4680-a7ca-43fe172d538d",
-            "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe"}
+ROLE_IDS = {
+    "Private DNS Zone Contributor": "b12aa53e-6015-4669-85d0-8515ebb3ae7f",
+    "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+    "Kubernetes Extension Contributor": "85cb6faf-e071-4c9b-8136-154b5a04f717",
+    "Azure Kubernetes Service Cluster Admin Role": "0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8",
+    "Network Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
+    "AcrPull": "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+    "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+}
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +65,11 @@ def test_custom_dns_zone_needs_a_user_assigned_identity_granted_before_the_clust
     cluster = one(plan, CLUSTER, "ml-cluster")
     identity = one(plan, "azure-native:managedidentity:UserAssignedIdentity", "ml-id")
     assert cluster.inputs["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [identity.id]}
-    grants = {role_of(r): r for r in in_component(plan, "ml", ROLE)
-              if r.inputs["principalId"] == identity.outputs["principalId"]}
+    grants = {
+        role_of(r): r
+        for r in in_component(plan, "ml", ROLE)
+        if r.inputs["principalId"] == identity.outputs["principalId"]
+    }
     assert set(grants) == {"Private DNS Zone Contributor", "Network Contributor", "Reader"}
     zone = cluster.inputs["apiServerAccessProfile"]["privateDNSZone"]
     assert grants["Private DNS Zone Contributor"].inputs["scope"] == zone
@@ -76,8 +81,10 @@ def test_custom_dns_zone_needs_a_user_assigned_identity_granted_before_the_clust
 def _waits_for(plan: Plan, resource: Registration, grants: list[Registration]) -> bool:
     """`resource` depends on a time Sleep (the RBAC propagation wait) that itself depends on every grant."""
     sleeps = [r for r in plan.resources if r.type == "time:index/sleep:Sleep" and r.urn in resource.dependencies]
-    return any(s.inputs["createDuration"] == RBAC_PROPAGATION_WAIT and {g.urn for g in grants} <= set(s.dependencies)
-               for s in sleeps)
+    return any(
+        s.inputs["createDuration"] == RBAC_PROPAGATION_WAIT and {g.urn for g in grants} <= set(s.dependencies)
+        for s in sleeps
+    )
 
 
 def test_cluster_waits_for_its_identity_grants_to_propagate(plan):
@@ -90,8 +97,9 @@ def test_cluster_waits_for_its_identity_grants_to_propagate(plan):
 
 def test_attach_waits_for_the_workspace_identity_grants_to_propagate(plan):
     compute = one(plan, "azure-native:machinelearningservices:Compute")
-    grants = [r for r in in_component(plan, "ml", ROLE)
-              if r.inputs["principalId"] == "2c9d7e10-4b3a-4f5e-8a6b-1d2c3e4f5a6b"]
+    grants = [
+        r for r in in_component(plan, "ml", ROLE) if r.inputs["principalId"] == "2c9d7e10-4b3a-4f5e-8a6b-1d2c3e4f5a6b"
+    ]
     assert len(grants) == 3 and _waits_for(plan, compute, grants)
 
 
@@ -168,16 +176,20 @@ def test_azure_policy_and_defender_are_on_by_default(plan):
     ml = one(plan, CLUSTER, "ml-cluster").inputs
     assert ml["addonProfiles"]["azurepolicy"] == {"enabled": True}
     defender = ml["securityProfile"]["defender"]
-    assert defender == {"logAnalyticsWorkspaceResourceId": ml["addonProfiles"]["omsagent"]["config"][
-        "logAnalyticsWorkspaceResourceID"], "securityMonitoring": {"enabled": True}}
+    assert defender == {
+        "logAnalyticsWorkspaceResourceId": ml["addonProfiles"]["omsagent"]["config"]["logAnalyticsWorkspaceResourceID"],
+        "securityMonitoring": {"enabled": True},
+    }
     assert "defender" not in one(plan, CLUSTER, "plain-cluster").inputs["securityProfile"]
 
 
 def test_node_disks_use_the_customer_managed_key_through_a_disk_encryption_set(plan):
     des = one(plan, "azure-native:compute:DiskEncryptionSet")
     assert des.parent == one(plan, COMPONENT, "ml").urn
-    assert des.inputs["activeKey"]["keyUrl"] == \
-        "https://kv-acme.vault.azure.net/keys/disks/0123456789abcdef0123456789abcdef"
+    assert (
+        des.inputs["activeKey"]["keyUrl"]
+        == "https://kv-acme.vault.azure.net/keys/disks/0123456789abcdef0123456789abcdef"
+    )
     assert des.inputs["identity"]["type"] == "UserAssigned"
     assert des.inputs["identity"]["userAssignedIdentities"][0].endswith("/userAssignedIdentities/id-disks")
     assert des.inputs["encryptionType"] == "EncryptionAtRestWithCustomerKey"
@@ -197,8 +209,10 @@ def test_tiers_upgrades_and_maintenance_windows(plan):
     assert one(plan, CLUSTER, "plain-cluster").inputs["sku"]["tier"] == "Free"
     assert cluster["autoUpgradeProfile"] == {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "NodeImage"}
     assert cluster["autoScalerProfile"]["scaleDownUnneededTime"] == "10m"
-    windows = {m.inputs["configName"]: m.inputs for m in
-               in_component(plan, "ml", "azure-native:containerservice:MaintenanceConfiguration")}
+    windows = {
+        m.inputs["configName"]: m.inputs
+        for m in in_component(plan, "ml", "azure-native:containerservice:MaintenanceConfiguration")
+    }
     assert set(windows) == {"aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"}
     window = windows["aksManagedAutoUpgradeSchedule"]["maintenanceWindow"]
     assert window["schedule"] == {"weekly": {"dayOfWeek": "Sunday", "intervalWeeks": 1}}
@@ -214,8 +228,9 @@ def test_control_plane_logs_and_container_insights_go_to_log_analytics(plan):
     oms = cluster.inputs["addonProfiles"]["omsagent"]
     assert oms["config"]["useAADAuth"] == "true"
     [rule] = in_component(plan, "ml", "azure-native:monitor:DataCollectionRule")
-    assert rule.inputs["dataFlows"] == [{"streams": ["Microsoft-ContainerInsights-Group-Default"],
-                                         "destinations": ["ciworkspace"]}]
+    assert rule.inputs["dataFlows"] == [
+        {"streams": ["Microsoft-ContainerInsights-Group-Default"], "destinations": ["ciworkspace"]}
+    ]
     [association] = in_component(plan, "ml", "azure-native:monitor:DataCollectionRuleAssociation")
     assert (association.inputs["resourceUri"], association.inputs["dataCollectionRuleId"]) == (cluster.id, rule.id)
 
@@ -231,8 +246,10 @@ def test_azure_ml_extension_and_attachment_to_a_workspace_by_name(plan):
     cluster = one(plan, CLUSTER, "ml-cluster")
     extension = one(plan, "azure-native:kubernetesconfiguration:Extension")
     assert extension.inputs["extensionType"] == "Microsoft.AzureML.Kubernetes"
-    assert (extension.inputs["clusterRp"], extension.inputs["clusterResourceName"]) == \
-        ("Microsoft.ContainerService", "managedClusters")
+    assert (extension.inputs["clusterRp"], extension.inputs["clusterResourceName"]) == (
+        "Microsoft.ContainerService",
+        "managedClusters",
+    )
     assert extension.inputs["clusterName"] == cluster.inputs["resourceName"]
     assert cluster.urn in extension.property_dependencies["clusterName"]
     assert extension.inputs["scope"] == {"cluster": {"releaseNamespace": "azureml"}}
@@ -260,18 +277,25 @@ def test_azure_ml_extension_and_attachment_to_a_workspace_by_name(plan):
     assert namespace.inputs["properties"]["defaultNetworkPolicy"] == {"ingress": "AllowAll", "egress": "AllowAll"}
     assert namespace.urn in compute.dependencies
     # Learn, attach prerequisites: the workspace's user-assigned identity holds these roles on the cluster first.
-    attach_roles = [r for r in in_component(plan, "ml", ROLE)
-                    if r.inputs["principalId"] == "2c9d7e10-4b3a-4f5e-8a6b-1d2c3e4f5a6b"]
-    assert {role_of(r) for r in attach_roles} == {"Reader", "Kubernetes Extension Contributor",
-                                                  "Azure Kubernetes Service Cluster Admin Role"}
+    attach_roles = [
+        r for r in in_component(plan, "ml", ROLE) if r.inputs["principalId"] == "2c9d7e10-4b3a-4f5e-8a6b-1d2c3e4f5a6b"
+    ]
+    assert {role_of(r) for r in attach_roles} == {
+        "Reader",
+        "Kubernetes Extension Contributor",
+        "Azure Kubernetes Service Cluster Admin Role",
+    }
     assert all(r.inputs["scope"] == cluster.id and r.urn in compute.dependencies for r in attach_roles)
     principal = compute.outputs["identity"]["principalId"]
-    grants = {role_of(r): r.inputs["scope"] for r in in_component(plan, "ml", ROLE)
-              if r.inputs["principalId"] == principal}
-    assert grants == {"AcrPull": f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-net/providers/"
-                                 "Microsoft.ContainerRegistry/registries/cracme",
-                      "Storage Blob Data Contributor": f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-net/"
-                                                       "providers/Microsoft.Storage/storageAccounts/stacme"}
+    grants = {
+        role_of(r): r.inputs["scope"] for r in in_component(plan, "ml", ROLE) if r.inputs["principalId"] == principal
+    }
+    assert grants == {
+        "AcrPull": f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-net/providers/"
+        "Microsoft.ContainerRegistry/registries/cracme",
+        "Storage Blob Data Contributor": f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-net/"
+        "providers/Microsoft.Storage/storageAccounts/stacme",
+    }
 
 
 def test_router_certificate_and_key_are_protected_settings_and_secret(plan):
@@ -305,27 +329,38 @@ def test_component_outputs(plan):
 
 def _ref(**overrides) -> SharedServicesRef:
     zone = "privatelink.eastus.azmk8s.io"
-    return fake_shared_ref("eastus", **{"aks_subnet_id": "/aks", "private_dns_zone_ids": {zone: f"/zones/{zone}"},
-                                        **overrides})
+    return fake_shared_ref(
+        "eastus", **{"aks_subnet_id": "/aks", "private_dns_zone_ids": {zone: f"/zones/{zone}"}, **overrides}
+    )
 
 
 @pytest.fixture
 def no_registration(monkeypatch):
     """Any resource registration (component or cloud resource) fails the test."""
+
     def register(self, *args, **kwargs):
         raise AssertionError(f"{type(self).__name__} was registered")
+
     monkeypatch.setattr(pulumi.ComponentResource, "__init__", register)
     monkeypatch.setattr(pulumi.CustomResource, "__init__", register)
 
 
-@pytest.mark.parametrize("overrides, expected", [
-    ({"aks_subnet_id": None}, "shared.aks_subnet_id is required"),
-    ({"private_dns_zone_ids": {}}, "no private DNS zone privatelink.eastus.azmk8s.io"),
-])
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        ({"aks_subnet_id": None}, "shared.aks_subnet_id is required"),
+        ({"private_dns_zone_ids": {}}, "no private DNS zone privatelink.eastus.azmk8s.io"),
+    ],
+)
 def test_unusable_shared_services_fail_before_anything_is_registered(no_registration, overrides, expected):
     shared = _ref(**overrides)
-    args = AksGpuClusterArgs(naming=shared.naming, resource_group_name="rg", shared=shared, defender=False,
-                             admin_group_object_ids=["5b6f0c1e-0d8a-4a51-9a57-3c2f8e1b7d44"])
+    args = AksGpuClusterArgs(
+        naming=shared.naming,
+        resource_group_name="rg",
+        shared=shared,
+        defender=False,
+        admin_group_object_ids=["5b6f0c1e-0d8a-4a51-9a57-3c2f8e1b7d44"],
+    )
     with pytest.raises(ComponentArgsError, match=expected):
         AksGpuCluster("broken", args)
 
@@ -333,6 +368,10 @@ def test_unusable_shared_services_fail_before_anything_is_registered(no_registra
 def test_attachment_without_the_extension_is_rejected():
     shared = _ref()
     with pytest.raises(ComponentArgsError, match="amlAttachment needs azureMlExtension"):
-        AksGpuClusterArgs(naming=shared.naming, resource_group_name="rg", shared=shared,
-                          admin_group_object_ids=["5b6f0c1e-0d8a-4a51-9a57-3c2f8e1b7d44"],
-                          aml_attachment={"workspace_name": "w", "workspace_resource_group_name": "rg"})
+        AksGpuClusterArgs(
+            naming=shared.naming,
+            resource_group_name="rg",
+            shared=shared,
+            admin_group_object_ids=["5b6f0c1e-0d8a-4a51-9a57-3c2f8e1b7d44"],
+            aml_attachment={"workspace_name": "w", "workspace_resource_group_name": "rg"},
+        )

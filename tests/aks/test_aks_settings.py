@@ -8,25 +8,25 @@ from typing import Any, cast
 
 import pulumi
 import pytest
+from helpers import fake_shared_ref
 
 from aiinfra.components._base import ComponentArgsError
-from aiinfra.components.naming import NamingConvention
-from aiinfra.components.shared_services import SharedServicesRef
-from helpers import fake_shared_ref
 from aiinfra.components.aks_gpu_cluster import (
     GPU_TAINT,
     SPOT_TAINT,
     AksGpuClusterArgs,
     AksGpuClusterSettings,
     AmlAttachment,
-    InferenceTls,
     AzureMlExtensionSettings,
     CpuNodePool,
     GpuNodePool,
+    InferenceTls,
     azure_ml_extension_settings,
     azure_ml_protected_settings,
     instance_type,
 )
+from aiinfra.components.naming import NamingConvention
+from aiinfra.components.shared_services import SharedServicesRef
 
 ADMINS = ["5b6f0c1e-0d8a-4a51-9a57-3c2f8e1b7d44"]
 
@@ -52,6 +52,7 @@ def error(build) -> str:
 
 # --- GPU pools -----------------------------------------------------------------------------------------------
 
+
 def test_retired_gpu_size_is_rejected_with_the_date_and_the_alternatives():
     message = error(lambda: GpuNodePool(name="gpu", vm_size="Standard_NC6s_v3", max_count=2))
     assert "vm_size: 'Standard_NC6s_v3' was retired by Azure on 2025-09-30" in message
@@ -59,52 +60,68 @@ def test_retired_gpu_size_is_rejected_with_the_date_and_the_alternatives():
 
 
 def test_unknown_gpu_size_is_rejected():
-    assert "is not a supported GPU VM size" in error(lambda: GpuNodePool(name="gpu", vm_size="Standard_D4s_v5",
-                                                                         max_count=2))
+    assert "is not a supported GPU VM size" in error(
+        lambda: GpuNodePool(name="gpu", vm_size="Standard_D4s_v5", max_count=2)
+    )
 
 
 def test_min_above_max_is_rejected_naming_both_fields():
     assert "minCount (3) must be <= maxCount (2)" in error(
-        lambda: GpuNodePool(name="gpu", vm_size="Standard_NC4as_T4_v3", min_count=3, max_count=2))
+        lambda: GpuNodePool(name="gpu", vm_size="Standard_NC4as_T4_v3", min_count=3, max_count=2)
+    )
 
 
 def test_max_zero_is_rejected_on_the_field():
     assert "max_count: must be greater than 0, got 0" in error(
-        lambda: GpuNodePool(name="gpu", vm_size="Standard_NC4as_T4_v3", max_count=0))
+        lambda: GpuNodePool(name="gpu", vm_size="Standard_NC4as_T4_v3", max_count=0)
+    )
 
 
 def test_spot_needs_autoscaling():
     assert "spot: Spot pools need autoscaling" in error(
-        lambda: GpuNodePool(name="gpu", vm_size="Standard_NC4as_T4_v3", max_count=2, spot=True, autoscaling=False))
+        lambda: GpuNodePool(name="gpu", vm_size="Standard_NC4as_T4_v3", max_count=2, spot=True, autoscaling=False)
+    )
 
 
 def test_inference_pools_are_not_spot_unless_config_says_so_explicitly():
     assert "spot: inference pools run on Regular capacity" in error(
-        lambda: GpuNodePool(name="infer", vm_size="Standard_NC4as_T4_v3", role="inference", max_count=2, spot=True))
-    opted_in = GpuNodePool(name="infer", vm_size="Standard_NC4as_T4_v3", role="inference", max_count=2, spot=True,
-                           allow_spot_for_inference=True)
+        lambda: GpuNodePool(name="infer", vm_size="Standard_NC4as_T4_v3", role="inference", max_count=2, spot=True)
+    )
+    opted_in = GpuNodePool(
+        name="infer",
+        vm_size="Standard_NC4as_T4_v3",
+        role="inference",
+        max_count=2,
+        spot=True,
+        allow_spot_for_inference=True,
+    )
     assert opted_in.spot is True
     assert "allowSpotForInference only applies to pools with role 'inference'" in error(
-        lambda: GpuNodePool(name="train", vm_size="Standard_NC4as_T4_v3", max_count=2, allow_spot_for_inference=True))
+        lambda: GpuNodePool(name="train", vm_size="Standard_NC4as_T4_v3", max_count=2, allow_spot_for_inference=True)
+    )
 
 
 def test_mig_only_where_the_gpu_supports_it():
     assert "migProfile: Standard_NC4as_T4_v3 (NVIDIA T4) does not support Multi-Instance GPU" in error(
-        lambda: GpuNodePool(name="gpu", vm_size="Standard_NC4as_T4_v3", max_count=2, mig_profile="MIG1g"))
+        lambda: GpuNodePool(name="gpu", vm_size="Standard_NC4as_T4_v3", max_count=2, mig_profile="MIG1g")
+    )
     pool = GpuNodePool(name="gpu", vm_size="Standard_NC24ads_A100_v4", max_count=2, mig_profile="MIG1g")
     assert pool.mig_profile == "MIG1g"
 
 
 def test_pool_names_follow_aks_rules():
     assert "not a valid AKS node pool name" in error(
-        lambda: GpuNodePool(name="GPU-Train", vm_size="Standard_NC4as_T4_v3", max_count=2))
+        lambda: GpuNodePool(name="GPU-Train", vm_size="Standard_NC4as_T4_v3", max_count=2)
+    )
     assert "not a valid AKS node pool name" in error(
-        lambda: GpuNodePool(name="averyveryverylongname", vm_size="Standard_NC4as_T4_v3", max_count=2))
+        lambda: GpuNodePool(name="averyveryverylongname", vm_size="Standard_NC4as_T4_v3", max_count=2)
+    )
 
 
 def test_the_workload_label_is_owned_by_the_role():
     assert "label 'workload' is set by aiinfra or AKS" in error(
-        lambda: GpuNodePool(name="gpu", vm_size="Standard_NC4as_T4_v3", max_count=2, labels={"workload": "x"}))
+        lambda: GpuNodePool(name="gpu", vm_size="Standard_NC4as_T4_v3", max_count=2, labels={"workload": "x"})
+    )
 
 
 def test_gpu_pools_default_to_zero_nodes_and_carry_taint_and_labels():
@@ -128,26 +145,34 @@ def test_cpu_pools_refuse_gpu_sizes():
 
 # --- the cluster ---------------------------------------------------------------------------------------------
 
+
 def test_admin_groups_are_required_and_must_be_object_ids():
     assert "adminGroupObjectIds: required key is missing" in error(lambda: AksGpuClusterSettings())
     assert "'ml-admins' is not an Azure AD object id" in error(
-        lambda: AksGpuClusterSettings(admin_group_object_ids=["ml-admins"]))
+        lambda: AksGpuClusterSettings(admin_group_object_ids=["ml-admins"])
+    )
 
 
 def test_pool_names_must_be_unique_across_the_cluster():
-    message = error(lambda: settings(cpu_pool=CpuNodePool(name="gpu"),
-                                     gpu_pools=[GpuNodePool(name="gpu", vm_size="Standard_NC4as_T4_v3", max_count=1)]))
+    message = error(
+        lambda: settings(
+            cpu_pool=CpuNodePool(name="gpu"),
+            gpu_pools=[GpuNodePool(name="gpu", vm_size="Standard_NC4as_T4_v3", max_count=1)],
+        )
+    )
     assert "node pool names must be unique; repeated: gpu" in message
 
 
 def test_system_pool_keeps_at_least_one_node():
     assert "systemPool.minCount must be at least 1" in error(
-        lambda: settings(system_pool=CpuNodePool(name="system", min_count=0)))
+        lambda: settings(system_pool=CpuNodePool(name="system", min_count=0))
+    )
 
 
 def test_pod_and_service_ranges_are_private_and_disjoint():
     assert "podCidr (10.0.0.0/16) and serviceCidr (10.0.0.0/20) overlap" in error(
-        lambda: settings(pod_cidr="10.0.0.0/16", service_cidr="10.0.0.0/20"))
+        lambda: settings(pod_cidr="10.0.0.0/16", service_cidr="10.0.0.0/20")
+    )
     assert "'8.8.0.0/16' must be a private IPv4 range" in error(lambda: settings(pod_cidr="8.8.0.0/16"))
     assert settings(service_cidr="172.20.0.0/16").dns_service_ip == "172.20.0.10"
 
@@ -160,8 +185,11 @@ def test_local_accounts_follow_the_extension_unless_set():
 
 
 def test_extension_with_local_accounts_disabled_is_an_error():
-    message = error(lambda: settings(cpu_pool=CpuNodePool(), azure_ml_extension=AzureMlExtensionSettings(),
-                                     disable_local_accounts=True))
+    message = error(
+        lambda: settings(
+            cpu_pool=CpuNodePool(), azure_ml_extension=AzureMlExtensionSettings(), disable_local_accounts=True
+        )
+    )
     assert "disableLocalAccounts: Azure ML does not support AKS with local accounts disabled" in message
 
 
@@ -171,9 +199,11 @@ def test_extension_needs_an_untainted_cpu_pool():
 
 # --- the Azure ML extension ----------------------------------------------------------------------------------
 
+
 def test_extension_needs_training_or_inference():
     assert "enable at least one of enableTraining and enableInference" in error(
-        lambda: AzureMlExtensionSettings(enable_training=False))
+        lambda: AzureMlExtensionSettings(enable_training=False)
+    )
 
 
 def test_https_inference_needs_a_host_name_and_never_names_a_kubernetes_secret():
@@ -185,8 +215,9 @@ def test_https_inference_needs_a_host_name_and_never_names_a_kubernetes_secret()
 
 
 def test_extension_settings_training_only():
-    values = azure_ml_extension_settings(AzureMlExtensionSettings(), cluster_id="/id", cluster_name="aks",
-                                         location="westus3", spot=False)
+    values = azure_ml_extension_settings(
+        AzureMlExtensionSettings(), cluster_id="/id", cluster_name="aks", location="westus3", spot=False
+    )
     assert values["enableTraining"] == "true" and values["enableInference"] == "false"
     assert not any(k.startswith(("inferenceRouter", "scoringFe", "internalLoadBalancer")) for k in values)
     # What the CLI would have derived before calling ARM.
@@ -203,7 +234,11 @@ def test_extension_settings_training_only():
 def test_extension_settings_inference_on_an_internal_load_balancer_with_tls():
     values = azure_ml_extension_settings(
         AzureMlExtensionSettings(enable_inference=True, ssl_cname="ml.contoso.internal"),
-        cluster_id="/id", cluster_name="aks", location="westus3", spot=True)
+        cluster_id="/id",
+        cluster_name="aks",
+        location="westus3",
+        spot=True,
+    )
     assert values["inferenceRouterServiceType"] == "loadBalancer"
     assert values["internalLoadBalancerProvider"] == "azure"
     assert values["scoringFe.serviceType.internalLoadBalancer"] == "true"
@@ -215,22 +250,32 @@ def test_extension_settings_inference_on_an_internal_load_balancer_with_tls():
 
 
 def test_https_inference_needs_the_certificate_and_key_and_nothing_else_takes_them():
-    base = dict(naming=_naming(), resource_group_name="rg", shared=_shared(), admin_group_object_ids=ADMINS,
-                log_analytics_workspace_id="/law", cpu_pool=CpuNodePool(name="services"))
+    base = dict(
+        naming=_naming(),
+        resource_group_name="rg",
+        shared=_shared(),
+        admin_group_object_ids=ADMINS,
+        log_analytics_workspace_id="/law",
+        cpu_pool=CpuNodePool(name="services"),
+    )
     https = AzureMlExtensionSettings(enable_inference=True, ssl_cname="ml.contoso.internal")
     assert "inference_tls is required for HTTPS inference" in error(
-        lambda: AksGpuClusterArgs(**base, azure_ml_extension=https))
+        lambda: AksGpuClusterArgs(**base, azure_ml_extension=https)
+    )
     tls = InferenceTls(certificate_pem="cert", key_pem="key")
     assert "inference_tls is only used for HTTPS inference" in error(
-        lambda: AksGpuClusterArgs(**base, azure_ml_extension=AzureMlExtensionSettings(), inference_tls=tls))
+        lambda: AksGpuClusterArgs(**base, azure_ml_extension=AzureMlExtensionSettings(), inference_tls=tls)
+    )
     assert AksGpuClusterArgs(**base, azure_ml_extension=https, inference_tls=tls).inference_tls is tls
     assert "defender needs log_analytics_workspace_id" in error(
-        lambda: AksGpuClusterArgs(**{**base, "log_analytics_workspace_id": None}))
+        lambda: AksGpuClusterArgs(**{**base, "log_analytics_workspace_id": None})
+    )
 
 
 def test_attachment_to_a_managed_network_workspace_is_refused():
-    message = error(lambda: AmlAttachment(workspace_name="w", workspace_resource_group_name="rg",
-                                          workspace_managed_network=True))
+    message = error(
+        lambda: AmlAttachment(workspace_name="w", workspace_resource_group_name="rg", workspace_managed_network=True)
+    )
     assert "Kubernetes compute is not supported in an Azure ML managed virtual network" in message
     assert "isolation mode Disabled" in message
 
@@ -238,17 +283,28 @@ def test_attachment_to_a_managed_network_workspace_is_refused():
 def test_gpu_pools_need_a_device_plugin():
     pools = [GpuNodePool(name="gpu", vm_size="Standard_NC4as_T4_v3", max_count=1)]
     assert "gpuPools need a GPU device plugin" in error(lambda: settings(gpu_pools=pools))
-    assert "gpuPools need a GPU device plugin" in error(lambda: settings(
-        gpu_pools=pools, cpu_pool=CpuNodePool(name="services"),
-        azure_ml_extension=AzureMlExtensionSettings(install_nvidia_device_plugin=False)))
+    assert "gpuPools need a GPU device plugin" in error(
+        lambda: settings(
+            gpu_pools=pools,
+            cpu_pool=CpuNodePool(name="services"),
+            azure_ml_extension=AzureMlExtensionSettings(install_nvidia_device_plugin=False),
+        )
+    )
     assert settings(gpu_pools=pools, self_managed_gpu_device_plugin=True).gpu_pools == pools
-    assert settings(gpu_pools=pools, cpu_pool=CpuNodePool(name="services"),
-                    azure_ml_extension=AzureMlExtensionSettings()).gpu_pools == pools
+    assert (
+        settings(
+            gpu_pools=pools, cpu_pool=CpuNodePool(name="services"), azure_ml_extension=AzureMlExtensionSettings()
+        ).gpu_pools
+        == pools
+    )
 
 
 def test_zonal_system_pool_keeps_a_node_per_zone():
-    message = error(lambda: settings(system_pool=CpuNodePool(name="system", min_count=2, max_count=4,
-                                                             availability_zones=["1", "2", "3"])))
+    message = error(
+        lambda: settings(
+            system_pool=CpuNodePool(name="system", min_count=2, max_count=4, availability_zones=["1", "2", "3"])
+        )
+    )
     assert "systemPool.minCount (2) must be at least the number of availabilityZones (3)" in message
 
 
@@ -272,11 +328,11 @@ def test_instance_type_takes_a_whole_node_or_one_mig_slice_with_its_share():
     assert fourteen.pods_per_node == 14
 
 
-
-
 def test_protected_settings_are_base64_pem_and_secret_whatever_the_caller_passes():
-    tls = InferenceTls(certificate_pem="-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
-                       key_pem="-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n")
+    tls = InferenceTls(
+        certificate_pem="-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        key_pem="-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
+    )
 
     async def resolve() -> dict[str, tuple[str, bool]]:
         settings = azure_ml_protected_settings(tls)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
-from aiinfra.engine import Plan, run_program
 from helpers import one, waits_for
+
+from aiinfra.engine import run_program
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 POOL = "azure-native:containerservice:AgentPool"
@@ -19,8 +19,9 @@ def aks_config(repo, env: str) -> dict:
 
 
 def gpu_pools(plan) -> dict[str, dict]:
-    return {p.inputs["agentPoolName"]: p.inputs for p in plan.of_type(POOL)
-            if p.inputs["vmSize"].startswith("Standard_N")}
+    return {
+        p.inputs["agentPoolName"]: p.inputs for p in plan.of_type(POOL) if p.inputs["vmSize"].startswith("Standard_N")
+    }
 
 
 def test_every_environment_has_a_private_aad_cluster_in_the_shared_zone(plan, env, repo):
@@ -38,8 +39,9 @@ def test_every_environment_has_a_private_aad_cluster_in_the_shared_zone(plan, en
     assert network["outboundType"] == "userAssignedNATGateway"
     subnet = one(plan, "azure-native:network:Subnet", "shared-snet-aks")
     assert subnet.inputs["natGateway"]["id"]  # the egress the outbound type relies on
-    assert all(p["vnetSubnetID"] == subnet.id for p in (*cluster["agentPoolProfiles"],
-                                                         *(r.inputs for r in plan.of_type(POOL))))
+    assert all(
+        p["vnetSubnetID"] == subnet.id for p in (*cluster["agentPoolProfiles"], *(r.inputs for r in plan.of_type(POOL)))
+    )
 
 
 def test_gpu_pools_are_tainted_labelled_and_scale_to_zero(plan):
@@ -107,7 +109,9 @@ def test_our_stacks_attach_the_cluster_to_a_workspace_without_a_managed_network(
     assert workspace.inputs["managedNetwork"]["isolationMode"] == "Disabled"
     assert workspace.inputs["publicNetworkAccess"] == "Disabled"
     endpoint = one(plan, "azure-native:network:PrivateEndpoint", "ml-aksml-pe")
-    assert endpoint.inputs["subnet"]["id"] == one(plan, "azure-native:network:Subnet", "shared-snet-private-endpoints").id
+    assert (
+        endpoint.inputs["subnet"]["id"] == one(plan, "azure-native:network:Subnet", "shared-snet-private-endpoints").id
+    )
     assert compute.inputs["workspaceName"] == workspace.inputs["workspaceName"]
     assert compute.inputs["resourceGroupName"] == workspace.inputs["resourceGroupName"]
     assert compute.inputs["properties"]["computeType"] == "Kubernetes"
@@ -122,18 +126,26 @@ def test_our_stacks_attach_the_cluster_to_a_workspace_without_a_managed_network(
     # The workspace's own identity holds the attach roles on the cluster before the attach.
     workspace_identity = one(plan, "azure-native:managedidentity:UserAssignedIdentity", "ml-aksml-id")
     cluster = one(plan, CLUSTER)
-    attach = [r for r in plan.of_type("azure-native:authorization:RoleAssignment")
-              if r.inputs["principalId"] == workspace_identity.outputs["principalId"] and r.inputs["scope"] == cluster.id]
+    attach = [
+        r
+        for r in plan.of_type("azure-native:authorization:RoleAssignment")
+        if r.inputs["principalId"] == workspace_identity.outputs["principalId"] and r.inputs["scope"] == cluster.id
+    ]
     assert {r.inputs["roleDefinitionId"].rsplit("/", 1)[-1] for r in attach} == {
-        "acdd72a7-3385-48ef-bd42-f606fba81ae7", "85cb6faf-e071-4c9b-8136-154b5a04f717",
-        "0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8"}
+        "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+        "85cb6faf-e071-4c9b-8136-154b5a04f717",
+        "0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8",
+    }
     assert all(r.urn in compute.dependencies for r in attach)
     namespace = one(plan, "azure-native:containerservice:ManagedNamespace")
     assert namespace.inputs["managedNamespaceName"] == compute.inputs["properties"]["properties"]["namespace"]
     assert namespace.urn in compute.dependencies
     # Every GPU pool is offered to jobs as an instance type.
-    gpu_pools = {p.inputs["agentPoolName"] for p in plan.of_type("azure-native:containerservice:AgentPool")
-                 if "sku=gpu:NoSchedule" in (p.inputs.get("nodeTaints") or [])}
+    gpu_pools = {
+        p.inputs["agentPoolName"]
+        for p in plan.of_type("azure-native:containerservice:AgentPool")
+        if "sku=gpu:NoSchedule" in (p.inputs.get("nodeTaints") or [])
+    }
     assert gpu_pools and set(compute.inputs["properties"]["properties"]["instanceTypes"]) == gpu_pools
     assert (compute.replace_on_changes, compute.delete_before_replace) == (["properties"], True)
 
@@ -170,8 +182,11 @@ def test_tls_secret_missing_or_in_plain_text_is_a_config_error(repo, tmp_path):
     start = text.index("  aiinfra:aksInferenceTlsKey:")
     missing = tmp_path / "Pulumi.test.yaml"
     missing.write_text(text[:start])
-    with pytest.raises(Exception, match=r"missing aiinfra:aksInferenceTlsKey: aiinfra:platform.aks.azureMlExtension "
-                                        r"serves HTTPS inference.*pulumi config set --secret aiinfra:aksInferenceTlsKey"):
+    with pytest.raises(
+        Exception,
+        match=r"missing aiinfra:aksInferenceTlsKey: aiinfra:platform.aks.azureMlExtension "
+        r"serves HTTPS inference.*pulumi config set --secret aiinfra:aksInferenceTlsKey",
+    ):
         run_program(repo, "test", stack_file=missing)
     plain = tmp_path / "plain.yaml"
     plain.write_text(text[:start] + "  aiinfra:aksInferenceTlsKey: '-----BEGIN PRIVATE KEY-----'\n")
@@ -183,8 +198,9 @@ def test_container_insights_and_control_plane_logs_reach_the_shared_workspace(pl
     logs = one(plan, "azure-native:operationalinsights:Workspace")
     cluster = one(plan, CLUSTER)
     assert cluster.inputs["addonProfiles"]["omsagent"]["config"]["logAnalyticsWorkspaceResourceID"] == logs.id
-    diagnostics = [d for d in plan.of_type("azure-native:monitor:DiagnosticSetting")
-                   if d.inputs["resourceUri"] == cluster.id]
+    diagnostics = [
+        d for d in plan.of_type("azure-native:monitor:DiagnosticSetting") if d.inputs["resourceUri"] == cluster.id
+    ]
     assert [d.inputs["workspaceId"] for d in diagnostics] == [logs.id]
     rule = one(plan, "azure-native:monitor:DataCollectionRule")
     assert rule.inputs["destinations"]["logAnalytics"][0]["workspaceResourceId"] == logs.id

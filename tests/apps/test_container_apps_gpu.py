@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import children, fake_shared_ref, group_ids, one, private_endpoints_to, waits_for_rbac, zone_names_of
 
 from aiinfra.components._base import ComponentArgsError
 from aiinfra.components.container_apps_gpu import BOOTSTRAP_IMAGE, SERVERLESS_GPUS, ContainerAppsGpuArgs
 from aiinfra.components.interfaces import BUILTIN_ROLES
-from helpers import children, fake_shared_ref, group_ids, one, private_endpoints_to, waits_for_rbac, zone_names_of
 from aiinfra.engine import ProgramError, run_program
 from stacks.config import ConfigError, parse_platform_config
 
@@ -32,8 +32,12 @@ def apps_of(plan) -> dict[str, object]:
 
 def grants(plan, app_name: str, role: str) -> list:
     identity = one(plan, IDENTITY, f"apps-{app_name}-id")
-    return [r for r in plan.of_type(ROLE) if r.inputs["principalId"] == identity.outputs["principalId"]
-            and r.inputs["roleDefinitionId"].endswith(BUILTIN_ROLES[role])]
+    return [
+        r
+        for r in plan.of_type(ROLE)
+        if r.inputs["principalId"] == identity.outputs["principalId"]
+        and r.inputs["roleDefinitionId"].endswith(BUILTIN_ROLES[role])
+    ]
 
 
 def test_environment_is_internal_in_the_delegated_subnet(plan):
@@ -57,8 +61,9 @@ def test_logs_reach_the_shared_workspace_without_a_shared_key(plan):
     environment = one(plan, ENV)
     assert environment.inputs["appLogsConfiguration"] == {"destination": "azure-monitor"}
     assert "sharedKey" not in json.dumps(environment.inputs)
-    [diagnostics] = [d for d in plan.of_type("azure-native:monitor:DiagnosticSetting")
-                     if d.inputs["resourceUri"] == environment.id]
+    [diagnostics] = [
+        d for d in plan.of_type("azure-native:monitor:DiagnosticSetting") if d.inputs["resourceUri"] == environment.id
+    ]
     assert diagnostics.inputs["workspaceId"] == one(plan, "azure-native:operationalinsights:Workspace").id
 
 
@@ -70,9 +75,14 @@ def test_zone_redundant_where_the_region_has_zones_and_peer_traffic_encrypted(pl
 
 def test_vnet_resolves_the_environment_domain_to_its_internal_ip(plan):
     environment = one(plan, ENV)
-    [zone] = [z for z in plan.of_type("azure-native:privatedns:PrivateZone")
-              if z.inputs["privateZoneName"] == environment.outputs["defaultDomain"]]
-    records = {r.inputs["relativeRecordSetName"]: r for r in children(plan, zone, "azure-native:privatedns:PrivateRecordSet")}
+    [zone] = [
+        z
+        for z in plan.of_type("azure-native:privatedns:PrivateZone")
+        if z.inputs["privateZoneName"] == environment.outputs["defaultDomain"]
+    ]
+    records = {
+        r.inputs["relativeRecordSetName"]: r for r in children(plan, zone, "azure-native:privatedns:PrivateRecordSet")
+    }
     assert set(records) == {"*", "@"}
     for record in records.values():
         assert record.inputs["recordType"] == "A"
@@ -109,15 +119,18 @@ def test_apps_scale_to_zero_up_to_their_configured_max(plan, env):
 def test_ingress_reaches_the_vnet_callers_only_over_https(plan):
     # external: false would make the apps reachable from the environment only: AKS, AML compute and Batch in the
     # VNet could not call them. VNet-wide ingress on the internal environment + Allow rules for their subnets.
-    subnets = {s.name.removeprefix("shared-snet-"): s.inputs["addressPrefix"]
-               for s in plan.of_type("azure-native:network:Subnet")}
+    subnets = {
+        s.name.removeprefix("shared-snet-"): s.inputs["addressPrefix"]
+        for s in plan.of_type("azure-native:network:Subnet")
+    }
     for app in apps_of(plan).values():
         ingress = app.inputs["configuration"]["ingress"]
         assert ingress["external"] is True
         assert ingress["allowInsecure"] is False
         rules = {r["name"]: r for r in ingress["ipSecurityRestrictions"]}
         assert {n: r["ipAddressRange"] for n, r in rules.items()} == {
-            n: subnets[n] for n in ("aks", "aml-compute", "batch")}
+            n: subnets[n] for n in ("aks", "aml-compute", "batch")
+        }
         assert {r["action"] for r in rules.values()} == {"Allow"}
     assert one(plan, ENV).inputs["vnetConfiguration"]["internal"] is True  # never the internet
 
@@ -183,8 +196,12 @@ def test_queue_scale_rule_reads_a_shared_storage_queue_with_the_app_identity(pla
         app = apps_of(plan)[configured["name"]]
         identity = one(plan, IDENTITY, f"apps-{configured['name']}-id")
         [rule] = [r["azureQueue"] for r in app.inputs["template"]["scale"]["rules"] if "azureQueue" in r]
-        assert rule == {"accountName": storage.inputs["accountName"], "queueName": configured["queue"]["queueName"],
-                        "queueLength": configured["queue"]["messagesPerReplica"], "identity": identity.id}
+        assert rule == {
+            "accountName": storage.inputs["accountName"],
+            "queueName": configured["queue"]["queueName"],
+            "queueLength": configured["queue"]["messagesPerReplica"],
+            "identity": identity.id,
+        }
         queue = one(plan, "azure-native:storage:Queue", f"apps-queue-{configured['queue']['queueName']}")
         assert queue.inputs["accountName"] == storage.inputs["accountName"]
         for role in ("Storage Queue Data Reader", "Storage Queue Data Message Processor"):
@@ -198,10 +215,15 @@ def test_queue_scale_rule_reads_a_shared_storage_queue_with_the_app_identity(pla
 
 # --- args: bad input fails naming the field, before anything is registered -------------------------------------
 
+
 def args(location: str = "westus3", **overrides) -> ContainerAppsGpuArgs:
     shared = fake_shared_ref(location)
-    fields = dict(naming=shared.naming, resource_group_name="rg", shared=shared,
-                  apps=[{"name": "infer", "image": "inference/llm:1.0.0"}])
+    fields = dict(
+        naming=shared.naming,
+        resource_group_name="rg",
+        shared=shared,
+        apps=[{"name": "infer", "image": "inference/llm:1.0.0"}],
+    )
     fields.update(overrides)
     return ContainerAppsGpuArgs(**fields)
 
@@ -228,31 +250,64 @@ def test_a100_only_where_azure_offers_it():
     args(location="westus2")  # T4 is offered there
 
 
-@pytest.mark.parametrize("overrides, fragment", [
-    ({"gpu_profiles": [{"workloadProfileType": "Consumption-GPU-NC8as-T4", "minimumCount": 1}]},
-     "minimumCount cannot be set on the serverless GPU profile Consumption-GPU-NC8as-T4"),
-    ({"gpu_profiles": [{"workloadProfileType": "Consumption-GPU-NC8as-T4", "maximumCount": 3}]},
-     "maximumCount cannot be set"),
-    ({"gpu_profiles": [{"workloadProfileType": "Consumption-GPU-H100"}]}, "workloadProfileType: Input should be"),
-    ({"gpu_profiles": []}, "gpu_profiles: List should have at least 1 item"),
-    ({"gpu_profiles": [{"workloadProfileType": "Consumption-GPU-NC8as-T4"},
-                       {"workloadProfileType": "Consumption-GPU-NC8as-T4"}]}, "profile names must be unique"),
-    ({"apps": [{"name": "infer", "image": "inference/llm:1", "workloadProfile": "gpu-a100"}]},
-     "apps[0].workloadProfile 'gpu-a100' is not one of the GPU profiles: gpu-t4"),
-    ({"apps": [{"name": "infer", "image": "inference/llm:1", "cpu": 16}]},
-     "apps[0].cpu 16 is more than a Consumption-GPU-NC8as-T4 replica has (8 vCPU)"),
-    ({"apps": [{"name": "infer", "image": "inference/llm:1", "memoryGib": 64}]}, "(56 GiB)"),
-    ({"apps": [{"name": "infer", "image": "inference/llm:1", "minReplicas": 3, "maxReplicas": 2}]},
-     "minReplicas (3) must be <= maxReplicas (2)"),
-    ({"apps": [{"name": "infer", "image": "ghcr.io/acme/llm:1"}]}, "names a registry ('ghcr.io')"),
-    ({"apps": [{"name": "infer", "image": "inference/llm:1", "queue": {"queueName": "a--b"}}]},
-     "consecutive hyphens"),
-    ({"apps": [{"name": "Infer!", "image": "inference/llm:1"}]}, "apps[0].name: String should match pattern"),
-    ({"apps": [{"name": "ab", "image": "x:1"}, {"name": "ab", "image": "y:1"}]}, "app names must be unique"),
-    ({"apps": [{"name": "infer", "image": "inference/llm:1", "env": {"HF_TOKEN": "x"},
-                "secrets": [{"keyVaultSecret": "hf-token", "envVar": "HF_TOKEN"}]}]}, "env and secrets both set HF_TOKEN"),
-    ({"shared": fake_shared_ref(container_apps_subnet_id=None)}, "shared.container_apps_subnet_id is required"),
-])
+@pytest.mark.parametrize(
+    "overrides, fragment",
+    [
+        (
+            {"gpu_profiles": [{"workloadProfileType": "Consumption-GPU-NC8as-T4", "minimumCount": 1}]},
+            "minimumCount cannot be set on the serverless GPU profile Consumption-GPU-NC8as-T4",
+        ),
+        (
+            {"gpu_profiles": [{"workloadProfileType": "Consumption-GPU-NC8as-T4", "maximumCount": 3}]},
+            "maximumCount cannot be set",
+        ),
+        ({"gpu_profiles": [{"workloadProfileType": "Consumption-GPU-H100"}]}, "workloadProfileType: Input should be"),
+        ({"gpu_profiles": []}, "gpu_profiles: List should have at least 1 item"),
+        (
+            {
+                "gpu_profiles": [
+                    {"workloadProfileType": "Consumption-GPU-NC8as-T4"},
+                    {"workloadProfileType": "Consumption-GPU-NC8as-T4"},
+                ]
+            },
+            "profile names must be unique",
+        ),
+        (
+            {"apps": [{"name": "infer", "image": "inference/llm:1", "workloadProfile": "gpu-a100"}]},
+            "apps[0].workloadProfile 'gpu-a100' is not one of the GPU profiles: gpu-t4",
+        ),
+        (
+            {"apps": [{"name": "infer", "image": "inference/llm:1", "cpu": 16}]},
+            "apps[0].cpu 16 is more than a Consumption-GPU-NC8as-T4 replica has (8 vCPU)",
+        ),
+        ({"apps": [{"name": "infer", "image": "inference/llm:1", "memoryGib": 64}]}, "(56 GiB)"),
+        (
+            {"apps": [{"name": "infer", "image": "inference/llm:1", "minReplicas": 3, "maxReplicas": 2}]},
+            "minReplicas (3) must be <= maxReplicas (2)",
+        ),
+        ({"apps": [{"name": "infer", "image": "ghcr.io/acme/llm:1"}]}, "names a registry ('ghcr.io')"),
+        (
+            {"apps": [{"name": "infer", "image": "inference/llm:1", "queue": {"queueName": "a--b"}}]},
+            "consecutive hyphens",
+        ),
+        ({"apps": [{"name": "Infer!", "image": "inference/llm:1"}]}, "apps[0].name: String should match pattern"),
+        ({"apps": [{"name": "ab", "image": "x:1"}, {"name": "ab", "image": "y:1"}]}, "app names must be unique"),
+        (
+            {
+                "apps": [
+                    {
+                        "name": "infer",
+                        "image": "inference/llm:1",
+                        "env": {"HF_TOKEN": "x"},
+                        "secrets": [{"keyVaultSecret": "hf-token", "envVar": "HF_TOKEN"}],
+                    }
+                ]
+            },
+            "env and secrets both set HF_TOKEN",
+        ),
+        ({"shared": fake_shared_ref(container_apps_subnet_id=None)}, "shared.container_apps_subnet_id is required"),
+    ],
+)
 def test_invalid_args_fail_naming_the_field(overrides, fragment):
     with pytest.raises(ComponentArgsError, match="ContainerAppsGpuArgs: invalid args") as error:
         args(**overrides)
@@ -271,8 +326,10 @@ def test_stack_config_rejects_a_region_without_serverless_gpus_naming_the_path()
     with pytest.raises(ConfigError) as error:
         parse_platform_config(raw, "Pulumi.dev.yaml")
     message = str(error.value)
-    assert "aiinfra:platform: containerApps.gpuProfiles[0].workloadProfileType: Consumption-GPU-NC8as-T4 is not " \
-           "offered in northeurope" in message
+    assert (
+        "aiinfra:platform: containerApps.gpuProfiles[0].workloadProfileType: Consumption-GPU-NC8as-T4 is not "
+        "offered in northeurope" in message
+    )
     assert "westus3" in message
 
 
@@ -284,6 +341,7 @@ def test_stack_config_rejects_instance_counts_on_gpu_profiles_naming_the_path():
 
 
 # --- first deploy: secrets from Pulumi secrets, images from the release, callers -----------------------------
+
 
 def stack_without(tmp_path: Path, env: str, edit) -> Path:
     stack = yaml.safe_load((REPO / f"Pulumi.{env}.yaml").read_text())
@@ -314,6 +372,7 @@ def test_an_existing_secret_is_read_not_created(tmp_path):
     def edit(config):
         config.pop("aiinfra:hf-token")
         config["aiinfra:platform"]["containerApps"]["apps"][0]["secrets"][0]["existing"] = True
+
     plan = run_program(REPO, "dev", stack_file=stack_without(tmp_path, "dev", edit))
     assert not plan.of_type("azure-native:keyvault:Secret")
     vault = one(plan, "azure-native:keyvault:Vault")
@@ -324,6 +383,7 @@ def test_an_existing_secret_is_read_not_created(tmp_path):
 def test_stack_config_callers_can_be_narrowed_or_named_by_range(tmp_path):
     def edit(config):
         config["aiinfra:platform"]["containerApps"]["callerSubnets"] = ["aks"]
+
     plan = run_program(REPO, "dev", stack_file=stack_without(tmp_path, "dev", edit))
     [app] = plan.of_type(APP)
     rules = app.inputs["configuration"]["ingress"]["ipSecurityRestrictions"]
@@ -339,6 +399,7 @@ def test_stack_config_callers_can_be_narrowed_or_named_by_range(tmp_path):
 def test_no_callers_keeps_ingress_inside_the_environment(tmp_path):
     def edit(config):
         config["aiinfra:platform"]["containerApps"]["callerSubnets"] = []
+
     plan = run_program(REPO, "dev", stack_file=stack_without(tmp_path, "dev", edit))
     [app] = plan.of_type(APP)
     ingress = app.inputs["configuration"]["ingress"]
@@ -351,15 +412,23 @@ def test_preview_says_gpu_quota_and_create_only_gpu_profiles(plan):
     assert "can only be added when the environment is created" in notice
 
 
-@pytest.mark.parametrize("overrides, fragment", [
-    ({"apps": [{"name": "infer", "minReplicas": 1}]}, "apps[0].minReplicas: an app created with the bootstrap image"),
-    ({"apps": [{"name": "infer", "secrets": [{"keyVaultSecret": "tok", "envVar": "TOK"}]}]},
-     "secret_values has no value for tok"),
-    ({"secret_values": {"other": "x"}}, "secret_values: other is not a secret any app creates"),
-    ({"caller_ranges": {"aks": "10.0.0.0/33"}}, "aks: '10.0.0.0/33' is not a CIDR block"),
-    ({"caller_ranges": {"anyone": "0.0.0.0/0"}}, "is not a private range"),
-    ({"bootstrap_image": "quickstart"}, "bootstrap_image: String should match pattern"),
-])
+@pytest.mark.parametrize(
+    "overrides, fragment",
+    [
+        (
+            {"apps": [{"name": "infer", "minReplicas": 1}]},
+            "apps[0].minReplicas: an app created with the bootstrap image",
+        ),
+        (
+            {"apps": [{"name": "infer", "secrets": [{"keyVaultSecret": "tok", "envVar": "TOK"}]}]},
+            "secret_values has no value for tok",
+        ),
+        ({"secret_values": {"other": "x"}}, "secret_values: other is not a secret any app creates"),
+        ({"caller_ranges": {"aks": "10.0.0.0/33"}}, "aks: '10.0.0.0/33' is not a CIDR block"),
+        ({"caller_ranges": {"anyone": "0.0.0.0/0"}}, "is not a private range"),
+        ({"bootstrap_image": "quickstart"}, "bootstrap_image: String should match pattern"),
+    ],
+)
 def test_first_deploy_args_fail_naming_the_field(overrides, fragment):
     with pytest.raises(ComponentArgsError, match="ContainerAppsGpuArgs: invalid args") as error:
         args(**overrides)

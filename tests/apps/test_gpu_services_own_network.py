@@ -6,15 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from aiinfra.components.batch_autoscale import AutoscaleSettings, autoscale_formula
-from aiinfra.engine import Plan, run_program
 from formula_eval import Samples, evaluate
 from helpers import one
 
+from aiinfra.components.batch_autoscale import AutoscaleSettings, autoscale_formula
+from aiinfra.engine import Plan, run_program
+
 PROGRAM = Path(__file__).resolve().parent / "program"
-VAULT = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.KeyVault/"
-         "vaults/kv-acme")
+VAULT = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.KeyVault/"
+    "vaults/kv-acme"
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,9 @@ def test_batch_pool_follows_its_settings(plan):
     assert pool.inputs["taskSchedulingPolicy"] == {"nodeFillType": "Spread"}
     vm = pool.inputs["deploymentConfiguration"]["virtualMachineConfiguration"]
     assert vm["imageReference"]["sku"] == "2404" and vm["nodeAgentSkuId"] == "batch.node.ubuntu 24.04"
-    assert "nvidia-smi" in pool.inputs["startTask"]["commandLine"] and "-lt 4 ]" in pool.inputs["startTask"]["commandLine"]
+    assert (
+        "nvidia-smi" in pool.inputs["startTask"]["commandLine"] and "-lt 4 ]" in pool.inputs["startTask"]["commandLine"]
+    )
     auto = pool.inputs["scaleSettings"]["autoScale"]
     settings = AutoscaleSettings(max_nodes=3, low_priority_share=0, evaluation_interval_minutes=15)
     assert auto == {"formula": autoscale_formula(settings, task_slots_per_node=4), "evaluationInterval": "PT15M"}
@@ -70,8 +74,12 @@ def test_app_on_its_own_network_uses_the_given_registry_vault_and_queue(plan):
     grant = one(plan, "azure-native:authorization:RoleAssignment", "lab-score-secret-api-key")
     assert grant.inputs["scope"] == f"{VAULT}/secrets/Api-Key"
     queue = one(plan, "azure-native:storage:Queue")
-    assert queue.inputs == {**queue.inputs, "accountName": "stacme", "resourceGroupName": "rg-net",
-                            "queueName": "score-jobs"}
+    assert queue.inputs == {
+        **queue.inputs,
+        "accountName": "stacme",
+        "resourceGroupName": "rg-net",
+        "queueName": "score-jobs",
+    }
     # The network already has a queue endpoint (queue_private_endpoint=False): none is added.
     assert not plan.of_type("azure-native:network:PrivateEndpoint")
 
@@ -88,5 +96,11 @@ def test_an_existing_secret_is_not_created_and_a_managed_image_is_not_ignored(pl
     assert app.ignore_changes == []  # the program manages its image: a change in it rolls out
     ingress = app.inputs["configuration"]["ingress"]
     assert ingress["external"] is True
-    assert ingress["ipSecurityRestrictions"] == [{"name": "scoring-vms", "description": "scoring-vms callers",
-                                                  "ipAddressRange": "10.8.4.0/24", "action": "Allow"}]
+    assert ingress["ipSecurityRestrictions"] == [
+        {
+            "name": "scoring-vms",
+            "description": "scoring-vms callers",
+            "ipAddressRange": "10.8.4.0/24",
+            "action": "Allow",
+        }
+    ]

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import pytest
+from formula_eval import Samples, evaluate
 
 from aiinfra.components._base import ComponentArgsError
 from aiinfra.components.batch_autoscale import AutoscaleSettings, autoscale_formula, low_priority_nodes
 from aiinfra.engine.cost import autoscale_bounds
-from formula_eval import Samples, evaluate
 from aiinfra.policies.gpu import batch_formula
 
 
-def targets(settings: AutoscaleSettings, pending: list[float], *, slots: int = 1,
-            percent: float = 100.0, preempted: float = 0.0) -> tuple[float, float]:
+def targets(
+    settings: AutoscaleSettings, pending: list[float], *, slots: int = 1, percent: float = 100.0, preempted: float = 0.0
+) -> tuple[float, float]:
     """(low-priority, dedicated) nodes the formula asks for, given the `$PendingTasks` history (newest last) and the
     pool's preempted Spot nodes."""
-    result = evaluate(autoscale_formula(settings, task_slots_per_node=slots),
-                      pending=Samples([float(p) for p in pending], percent), preempted=preempted)
+    result = evaluate(
+        autoscale_formula(settings, task_slots_per_node=slots),
+        pending=Samples([float(p) for p in pending], percent),
+        preempted=preempted,
+    )
     return result.number("$TargetLowPriorityNodes"), result.number("$TargetDedicatedNodes")
 
 
@@ -35,8 +39,9 @@ def test_a_long_queue_asks_for_max_nodes_and_never_more():
     assert sum(targets(AutoscaleSettings(max_nodes=8, low_priority_share=0.75), [10_000.0] * 20)) == 8.0
 
 
-@pytest.mark.parametrize("pending, slots, nodes", [(1, 1, 1), (3, 1, 3), (1, 4, 1), (4, 4, 1), (5, 4, 2), (8, 4, 2),
-                                                   (9, 4, 3), (2.5, 1, 3)])
+@pytest.mark.parametrize(
+    "pending, slots, nodes", [(1, 1, 1), (3, 1, 3), (1, 4, 1), (4, 4, 1), (5, 4, 2), (8, 4, 2), (9, 4, 3), (2.5, 1, 3)]
+)
 def test_nodes_are_the_pending_tasks_over_task_slots_rounded_up(pending, slots, nodes):
     assert targets(AutoscaleSettings(max_nodes=10), [pending] * 20, slots=slots) == (nodes, 0.0)
 
@@ -92,8 +97,8 @@ def test_an_all_spot_pool_gets_no_dedicated_cover():
 def test_too_few_samples_fall_back_to_the_latest_one():
     settings = AutoscaleSettings(max_nodes=10, min_sample_percent=70)
     history = [8.0] * 19 + [2.0]
-    assert targets(settings, history, percent=50.0) == (2.0, 0.0)   # average not trusted
-    assert targets(settings, history, percent=90.0) == (8.0, 0.0)   # max(latest, window average)
+    assert targets(settings, history, percent=50.0) == (2.0, 0.0)  # average not trusted
+    assert targets(settings, history, percent=90.0) == (8.0, 0.0)  # max(latest, window average)
 
 
 def test_node_deallocation_waits_for_running_tasks():
@@ -102,8 +107,9 @@ def test_node_deallocation_waits_for_running_tasks():
 
 
 def test_formula_text_parts():
-    text = autoscale_formula(AutoscaleSettings(max_nodes=6, sample_window_minutes=15, min_sample_percent=80),
-                             task_slots_per_node=2)
+    text = autoscale_formula(
+        AutoscaleSettings(max_nodes=6, sample_window_minutes=15, min_sample_percent=80), task_slots_per_node=2
+    )
     assert "$PendingTasks.GetSamplePercent(TimeInterval_Minute * 15)" in text
     assert "$samplePercent < 80" in text
     assert "$maxNodes = 6;" in text
@@ -136,17 +142,20 @@ def test_evaluation_interval_is_an_iso_duration_of_at_least_five_minutes():
     assert AutoscaleSettings(evaluation_interval_minutes=15).evaluation_interval == "PT15M"
 
 
-@pytest.mark.parametrize("field, value, fragment", [
-    ("evaluation_interval_minutes", 4, "evaluation_interval_minutes: Input should be greater than or equal to 5"),
-    ("evaluation_interval_minutes", 168 * 60 + 1, "evaluation_interval_minutes"),
-    ("max_nodes", 0, "max_nodes: Input should be greater than or equal to 1"),
-    ("max_nodes", 101, "max_nodes"),
-    ("low_priority_share", 1.5, "low_priority_share: Input should be less than or equal to 1"),
-    ("low_priority_share", -0.1, "low_priority_share"),
-    ("low_priority_share", 0.33333, "more than 3 decimals"),
-    ("sample_window_minutes", 1, "sample_window_minutes"),
-    ("min_sample_percent", 0, "min_sample_percent"),
-])
+@pytest.mark.parametrize(
+    "field, value, fragment",
+    [
+        ("evaluation_interval_minutes", 4, "evaluation_interval_minutes: Input should be greater than or equal to 5"),
+        ("evaluation_interval_minutes", 168 * 60 + 1, "evaluation_interval_minutes"),
+        ("max_nodes", 0, "max_nodes: Input should be greater than or equal to 1"),
+        ("max_nodes", 101, "max_nodes"),
+        ("low_priority_share", 1.5, "low_priority_share: Input should be less than or equal to 1"),
+        ("low_priority_share", -0.1, "low_priority_share"),
+        ("low_priority_share", 0.33333, "more than 3 decimals"),
+        ("sample_window_minutes", 1, "sample_window_minutes"),
+        ("min_sample_percent", 0, "min_sample_percent"),
+    ],
+)
 def test_invalid_settings_fail_naming_the_field(field, value, fragment):
     with pytest.raises(ComponentArgsError, match="AutoscaleSettings: invalid args") as error:
         AutoscaleSettings(**{field: value})

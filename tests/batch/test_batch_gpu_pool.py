@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from formula_eval import Samples, evaluate
+from helpers import fake_shared_ref, group_ids, one, private_endpoints_to, waits_for_rbac, zone_names_of
 
 from aiinfra.components._base import ComponentArgsError
 from aiinfra.components.batch_autoscale import AutoscaleSettings, autoscale_formula
 from aiinfra.components.batch_gpu_pool import BatchGpuPoolArgs, BatchGpuPoolSettings, start_task_command
 from aiinfra.components.interfaces import BUILTIN_ROLES
-from formula_eval import Samples, evaluate
-from helpers import fake_shared_ref, group_ids, one, private_endpoints_to, waits_for_rbac, zone_names_of
 from stacks.config import ConfigError, parse_platform_config
 
 ACCOUNT = "azure-native:batch:BatchAccount"
@@ -29,9 +29,12 @@ def config_of(env: str) -> dict:
 def grants_to(plan, principal_of: str, role: str) -> list:
     """Role assignments of built-in `role` to the identity registered as `principal_of`."""
     identity = one(plan, IDENTITY, principal_of)
-    return [r for r in plan.of_type(ROLE)
-            if r.inputs["principalId"] == identity.outputs["principalId"]
-            and r.inputs["roleDefinitionId"].endswith(BUILTIN_ROLES[role])]
+    return [
+        r
+        for r in plan.of_type(ROLE)
+        if r.inputs["principalId"] == identity.outputs["principalId"]
+        and r.inputs["roleDefinitionId"].endswith(BUILTIN_ROLES[role])
+    ]
 
 
 def test_account_is_private_aad_only_and_reached_through_both_private_endpoints(plan):
@@ -85,11 +88,13 @@ def test_lock_and_diagnostics(plan, env):
     account = one(plan, ACCOUNT)
     locked = bool(config_of(env).get("lockStatefulResources"))
     assert account.protect is locked
-    locks = [r for r in plan.of_type("azure-native:authorization:ManagementLockByScope")
-             if r.inputs["scope"] == account.id]
+    locks = [
+        r for r in plan.of_type("azure-native:authorization:ManagementLockByScope") if r.inputs["scope"] == account.id
+    ]
     assert len(locks) == (1 if locked else 0)
-    [diagnostics] = [d for d in plan.of_type("azure-native:monitor:DiagnosticSetting")
-                     if d.inputs["resourceUri"] == account.id]
+    [diagnostics] = [
+        d for d in plan.of_type("azure-native:monitor:DiagnosticSetting") if d.inputs["resourceUri"] == account.id
+    ]
     assert diagnostics.inputs["workspaceId"] == one(plan, "azure-native:operationalinsights:Workspace").id
     assert diagnostics.inputs["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
 
@@ -110,8 +115,12 @@ def test_pool_runs_a_catalogue_gpu_size_on_ubuntu_2404_with_the_matching_node_ag
     pool = one(plan, POOL)
     assert pool.inputs["vmSize"] == config_of(env)["batch"]["vmSize"]
     vm = pool.inputs["deploymentConfiguration"]["virtualMachineConfiguration"]
-    assert vm["imageReference"] == {"publisher": "microsoft-dsvm", "offer": "ubuntu-hpc", "sku": "2404",
-                                    "version": "latest"}
+    assert vm["imageReference"] == {
+        "publisher": "microsoft-dsvm",
+        "offer": "ubuntu-hpc",
+        "sku": "2404",
+        "version": "latest",
+    }
     assert vm["nodeAgentSkuId"] == "batch.node.ubuntu 24.04"
 
 
@@ -127,8 +136,7 @@ def test_node_temporary_disk_is_encrypted_and_encryption_at_host_is_opt_in(plan)
 def test_node_identity_reaches_only_the_batch_containers_not_the_whole_account(plan):
     storage = one(plan, "azure-native:storage:StorageAccount")
     pool = one(plan, POOL)
-    [container] = [
-        c for c in plan.of_type("azure-native:storage:BlobContainer") if c.name == "batch-container-batch"]
+    [container] = [c for c in plan.of_type("azure-native:storage:BlobContainer") if c.name == "batch-container-batch"]
     assert container.inputs["containerName"] == "batch" and container.inputs["publicAccess"] == "None"
     grants = grants_to(plan, "batch-node-id", "Storage Blob Data Contributor")
     assert [g.inputs["scope"] for g in grants] == [container.id]
@@ -136,9 +144,15 @@ def test_node_identity_reaches_only_the_batch_containers_not_the_whole_account(p
     assert all(g.urn in pool.dependencies for g in grants)
 
 
-@pytest.mark.parametrize("names, fragment", [(["Batch"], "is not a blob container name"),
-                                             (["a--b"], "is not a blob container name"),
-                                             (["out", "out"], "must be unique"), ([], "at least 1")])
+@pytest.mark.parametrize(
+    "names, fragment",
+    [
+        (["Batch"], "is not a blob container name"),
+        (["a--b"], "is not a blob container name"),
+        (["out", "out"], "must be unique"),
+        ([], "at least 1"),
+    ],
+)
 def test_storage_container_names_are_checked(names, fragment):
     with pytest.raises(ComponentArgsError, match=fragment):
         BatchGpuPoolSettings(storage_containers=names)
@@ -150,8 +164,9 @@ def test_containers_come_from_the_shared_registry_with_the_node_identity_and_no_
     registry = one(plan, "azure-native:containerregistry:Registry")
     containers = pool.inputs["deploymentConfiguration"]["virtualMachineConfiguration"]["containerConfiguration"]
     assert containers["type"] == "DockerCompatible"
-    assert containers["containerRegistries"] == [{"registryServer": registry.outputs["loginServer"],
-                                                  "identityReference": {"resourceId": node_identity.id}}]
+    assert containers["containerRegistries"] == [
+        {"registryServer": registry.outputs["loginServer"], "identityReference": {"resourceId": node_identity.id}}
+    ]
     for image in containers.get("containerImageNames", []):
         assert image.startswith(registry.outputs["loginServer"] + "/")
     assert pool.inputs["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [node_identity.id]}
@@ -187,8 +202,7 @@ def test_pool_autoscales_from_its_queue_to_zero_with_the_generated_formula(plan,
     idle = evaluate(auto["formula"], pending=Samples([0.0] * 20))
     assert idle.number("$TargetLowPriorityNodes") == idle.number("$TargetDedicatedNodes") == 0.0
     busy = evaluate(auto["formula"], pending=Samples([1000.0] * 20))
-    assert busy.number("$TargetLowPriorityNodes") + busy.number("$TargetDedicatedNodes") == \
-        settings.autoscale.max_nodes
+    assert busy.number("$TargetLowPriorityNodes") + busy.number("$TargetDedicatedNodes") == settings.autoscale.max_nodes
     assert "fixedScale" not in one(plan, POOL).inputs["scaleSettings"]
 
 
@@ -200,6 +214,7 @@ def test_dev_runs_low_priority_nodes_only_and_stays_small(plan_of):
 
 
 # --- args: bad input fails naming the field, before anything is registered -------------------------------------
+
 
 def args(**overrides) -> BatchGpuPoolArgs:
     shared = fake_shared_ref()
@@ -213,17 +228,22 @@ def test_args_accept_a_hand_built_shared_services_ref():
     assert built.vm_size == "Standard_NC8as_T4_v3"  # normalised to Azure's spelling
 
 
-@pytest.mark.parametrize("overrides, fragment", [
-    ({"vm_size": "Standard_NC6s_v3"}, "vm_size: 'Standard_NC6s_v3' was retired by Azure on 2025-09-30"),
-    ({"vm_size": "Standard_D4s_v5"}, "vm_size: 'Standard_D4s_v5' is not a supported GPU VM size"),
-    ({"task_slots_per_node": 17}, "taskSlotsPerNode 17 is more than Standard_NC4as_T4_v3 allows (16"),
-    ({"task_scheduling": "Random"}, "task_scheduling: Input should be 'Pack' or 'Spread'"),
-    ({"image": "ubuntu-2004"}, "image: Input should be 'ubuntu-hpc-2204' or 'ubuntu-hpc-2404'"),
-    ({"container_images": ["docker.io/library/python:3.12"]}, "names a registry ('docker.io')"),
-    ({"autoscale": {"evaluationIntervalMinutes": 1}}, "autoscale.evaluationIntervalMinutes: Input should be "
-                                                      "greater than or equal to 5"),
-    ({"shared": fake_shared_ref(batch_subnet_id=None)}, "shared.batch_subnet_id is required"),
-])
+@pytest.mark.parametrize(
+    "overrides, fragment",
+    [
+        ({"vm_size": "Standard_NC6s_v3"}, "vm_size: 'Standard_NC6s_v3' was retired by Azure on 2025-09-30"),
+        ({"vm_size": "Standard_D4s_v5"}, "vm_size: 'Standard_D4s_v5' is not a supported GPU VM size"),
+        ({"task_slots_per_node": 17}, "taskSlotsPerNode 17 is more than Standard_NC4as_T4_v3 allows (16"),
+        ({"task_scheduling": "Random"}, "task_scheduling: Input should be 'Pack' or 'Spread'"),
+        ({"image": "ubuntu-2004"}, "image: Input should be 'ubuntu-hpc-2204' or 'ubuntu-hpc-2404'"),
+        ({"container_images": ["docker.io/library/python:3.12"]}, "names a registry ('docker.io')"),
+        (
+            {"autoscale": {"evaluationIntervalMinutes": 1}},
+            "autoscale.evaluationIntervalMinutes: Input should be greater than or equal to 5",
+        ),
+        ({"shared": fake_shared_ref(batch_subnet_id=None)}, "shared.batch_subnet_id is required"),
+    ],
+)
 def test_invalid_args_fail_naming_the_field(overrides, fragment):
     with pytest.raises(ComponentArgsError, match="BatchGpuPoolArgs: invalid args") as error:
         args(**overrides)
@@ -231,7 +251,9 @@ def test_invalid_args_fail_naming_the_field(overrides, fragment):
 
 
 def test_missing_batch_dns_zone_fails_clearly():
-    with pytest.raises(ComponentArgsError, match="no private DNS zone privatelink.batch.azure.com for 'nodeManagement'"):
+    with pytest.raises(
+        ComponentArgsError, match="no private DNS zone privatelink.batch.azure.com for 'nodeManagement'"
+    ):
         fake_shared_ref(private_dns_zone_ids={}).dns_zone_ids_for("nodeManagement")
 
 
@@ -241,8 +263,9 @@ def test_stack_config_errors_name_the_yaml_path():
     with pytest.raises(ConfigError) as error:
         parse_platform_config(raw, "Pulumi.dev.yaml")
     assert "Pulumi.dev.yaml" in str(error.value)
-    assert "aiinfra:platform.batch.autoscale.lowPriorityShare: Input should be less than or equal to 1" \
-        in str(error.value)
+    assert "aiinfra:platform.batch.autoscale.lowPriorityShare: Input should be less than or equal to 1" in str(
+        error.value
+    )
 
 
 def test_autoscale_settings_defaults_are_cheap():

@@ -11,10 +11,10 @@ import json
 from pathlib import Path
 
 import pytest
+from plan_builder import PlanBuilder, aml_cluster
 
 from aiinfra.engine import run_program
 from aiinfra.engine.cost import HOURS_PER_MONTH, Item, autoscale_bounds, estimate, load_price_table, render_cost
-from plan_builder import PlanBuilder, aml_cluster
 from stacks import preview
 
 PROGRAM = Path(__file__).parent / "program"
@@ -28,34 +28,68 @@ def small_platform(budget: float = 5000.0) -> PlanBuilder:
     b = PlanBuilder()
     b.add("azure-native:resources:ResourceGroup", "rg", {"resourceGroupName": "rg-a", "location": "East US"})
     train = b.component("acme:ml:Training", "train")
-    b.add("azure-native:machinelearningservices:Workspace", "ws", parent=train, inputs={
-        "resourceGroupName": "rg-a", "workspaceName": "mlw",
-        "managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound", "outboundRules": {
-            "huggingface": {"type": "FQDN", "destination": "huggingface.co"},
-            "hf": {"type": "FQDN", "destination": "huggingface.co"},
-            "kv": {"type": "PrivateEndpoint", "destination": {"serviceResourceId": "/x"}}}}})
-    b.add("azure-native:machinelearningservices:Compute", "t4-lp", aml_cluster("Standard_NC4as_T4_v3", 1, 4, "LowPriority"),
-          parent=train)
-    b.add("azure-native:machinelearningservices:Compute", "a100", aml_cluster("Standard_NC24ads_A100_v4", 0, 2),
-          parent=train)
+    b.add(
+        "azure-native:machinelearningservices:Workspace",
+        "ws",
+        parent=train,
+        inputs={
+            "resourceGroupName": "rg-a",
+            "workspaceName": "mlw",
+            "managedNetwork": {
+                "isolationMode": "AllowOnlyApprovedOutbound",
+                "outboundRules": {
+                    "huggingface": {"type": "FQDN", "destination": "huggingface.co"},
+                    "hf": {"type": "FQDN", "destination": "huggingface.co"},
+                    "kv": {"type": "PrivateEndpoint", "destination": {"serviceResourceId": "/x"}},
+                },
+            },
+        },
+    )
+    b.add(
+        "azure-native:machinelearningservices:Compute",
+        "t4-lp",
+        aml_cluster("Standard_NC4as_T4_v3", 1, 4, "LowPriority"),
+        parent=train,
+    )
+    b.add(
+        "azure-native:machinelearningservices:Compute",
+        "a100",
+        aml_cluster("Standard_NC24ads_A100_v4", 0, 2),
+        parent=train,
+    )
     for name in ("pe-kv", "pe-blob", "pe-ws"):
         b.add("azure-native:network:PrivateEndpoint", name, {"resourceGroupName": "rg-a"}, parent=train)
     b.add("azure-native:authorization:RoleAssignment", "ra", {"scope": "/x", "principalId": "p"}, parent=train)
     serve = b.component("acme:serve:Serving", "serve")
-    b.add("azure-native:containerregistry:Registry", "acr", {"resourceGroupName": "rg-a", "sku": {"name": "Premium"}},
-          parent=serve)
-    b.add("azure-native:containerservice:ManagedCluster", "aks", parent=serve, inputs={
-        "resourceGroupName": "rg-a", "resourceName": "aks-a", "sku": {"name": "Base", "tier": "Standard"},
-        "agentPoolProfiles": [{"name": "system", "mode": "System", "vmSize": "Standard_NC4as_T4_v3", "count": 1.0}]})
-    b.add("azure-native:consumption:Budget", "budget", {"scope": "/subscriptions/x", "amount": budget,
-                                                        "timeGrain": "Monthly", "budgetName": "acme-monthly"})
+    b.add(
+        "azure-native:containerregistry:Registry",
+        "acr",
+        {"resourceGroupName": "rg-a", "sku": {"name": "Premium"}},
+        parent=serve,
+    )
+    b.add(
+        "azure-native:containerservice:ManagedCluster",
+        "aks",
+        parent=serve,
+        inputs={
+            "resourceGroupName": "rg-a",
+            "resourceName": "aks-a",
+            "sku": {"name": "Base", "tier": "Standard"},
+            "agentPoolProfiles": [{"name": "system", "mode": "System", "vmSize": "Standard_NC4as_T4_v3", "count": 1.0}],
+        },
+    )
+    b.add(
+        "azure-native:consumption:Budget",
+        "budget",
+        {"scope": "/subscriptions/x", "amount": budget, "timeGrain": "Monthly", "budgetName": "acme-monthly"},
+    )
     return b
 
 
-TRAIN_IDLE = 1 * T4_SPOT * 730 + 0 + 3 * PE * 730 + FIREWALL * 730             # 50.37 + 0 + 21.90 + 912.50
-TRAIN_MAX = 4 * T4_SPOT + 2 * A100 + 3 * PE + FIREWALL                          # 0.276 + 7.346 + 0.03 + 1.25
-TRAIN_SAVING = 4 * (T4 - T4_SPOT)                                               # 1.828
-SERVE_IDLE = ACR_PREMIUM_DAY / 24 * 730 + AKS_STANDARD * 730 + 1 * T4 * 730     # 50.70 + 73.00 + 383.98
+TRAIN_IDLE = 1 * T4_SPOT * 730 + 0 + 3 * PE * 730 + FIREWALL * 730  # 50.37 + 0 + 21.90 + 912.50
+TRAIN_MAX = 4 * T4_SPOT + 2 * A100 + 3 * PE + FIREWALL  # 0.276 + 7.346 + 0.03 + 1.25
+TRAIN_SAVING = 4 * (T4 - T4_SPOT)  # 1.828
+SERVE_IDLE = ACR_PREMIUM_DAY / 24 * 730 + AKS_STANDARD * 730 + 1 * T4 * 730  # 50.70 + 73.00 + 383.98
 SERVE_MAX = ACR_PREMIUM_DAY / 24 + AKS_STANDARD + T4
 
 
@@ -110,20 +144,46 @@ def _monthly(item: Item) -> float:
 
 def test_no_firewall_without_fqdn_rules_or_with_internet_outbound():
     b = PlanBuilder()
-    b.add("azure-native:machinelearningservices:Workspace", "open", {"location": "eastus", "managedNetwork": {
-        "isolationMode": "AllowInternetOutbound", "outboundRules": {"huggingface": {"type": "FQDN", "destination": "huggingface.co"}}}})
-    b.add("azure-native:machinelearningservices:Workspace", "closed-no-fqdn", {"location": "eastus", "managedNetwork": {
-        "isolationMode": "AllowOnlyApprovedOutbound", "outboundRules": {}}})
+    b.add(
+        "azure-native:machinelearningservices:Workspace",
+        "open",
+        {
+            "location": "eastus",
+            "managedNetwork": {
+                "isolationMode": "AllowInternetOutbound",
+                "outboundRules": {"huggingface": {"type": "FQDN", "destination": "huggingface.co"}},
+            },
+        },
+    )
+    b.add(
+        "azure-native:machinelearningservices:Workspace",
+        "closed-no-fqdn",
+        {"location": "eastus", "managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound", "outboundRules": {}}},
+    )
     assert estimate(b.plan()).items == []
 
 
 def test_firewall_from_separate_outbound_rule_resources_with_basic_sku():
     b = PlanBuilder()
-    b.add("azure-native:machinelearningservices:Workspace", "ws", {
-        "location": "eastus", "resourceGroupName": "rg", "workspaceName": "mlw",
-        "managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound", "firewallSku": "Basic"}})
-    b.add("azure-native:machinelearningservices:ManagedNetworkSettingsRule", "huggingface", {
-        "resourceGroupName": "rg", "workspaceName": "mlw", "properties": {"type": "FQDN", "destination": "huggingface.co"}})
+    b.add(
+        "azure-native:machinelearningservices:Workspace",
+        "ws",
+        {
+            "location": "eastus",
+            "resourceGroupName": "rg",
+            "workspaceName": "mlw",
+            "managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound", "firewallSku": "Basic"},
+        },
+    )
+    b.add(
+        "azure-native:machinelearningservices:ManagedNetworkSettingsRule",
+        "huggingface",
+        {
+            "resourceGroupName": "rg",
+            "workspaceName": "mlw",
+            "properties": {"type": "FQDN", "destination": "huggingface.co"},
+        },
+    )
     (firewall,) = estimate(b.plan()).items
     assert firewall.idle_hourly == pytest.approx(0.395)
 
@@ -132,7 +192,8 @@ def test_budget_warns_when_a_month_at_max_scale_exceeds_it():
     cost = estimate(small_platform(budget=5000).plan())
     max_month = (TRAIN_MAX + SERVE_MAX) * 730  # ~7006.14
     assert [w for w in cost.warnings() if "exceeded" in w] == [
-        f"budget 'acme-monthly' ($5,000.00/month) would be exceeded by a month at max scale: ${max_month:,.2f}"]
+        f"budget 'acme-monthly' ($5,000.00/month) would be exceeded by a month at max scale: ${max_month:,.2f}"
+    ]
     assert not [w for w in estimate(small_platform(budget=8000).plan()).warnings() if "exceeded" in w]
     idle_too = estimate(small_platform(budget=1000).plan()).warnings()
     assert any("exceeded by the idle cost alone" in w for w in idle_too)
@@ -148,8 +209,7 @@ def test_budget_time_grain_is_converted_to_months():
 
 def test_unknown_size_is_reported_never_priced():
     b = PlanBuilder()
-    b.add("azure-native:machinelearningservices:Compute", "cpu",
-          {**aml_cluster(UNLISTED, 2, 3), "location": "eastus"})
+    b.add("azure-native:machinelearningservices:Compute", "cpu", {**aml_cluster(UNLISTED, 2, 3), "location": "eastus"})
     cost = estimate(b.plan())
     (item,) = cost.items
     assert item.idle_hourly is None and item.max_hourly is None
@@ -162,8 +222,7 @@ def test_unknown_size_is_reported_never_priced():
 
 def test_zero_nodes_cost_nothing_whatever_the_price():
     b = PlanBuilder()
-    b.add("azure-native:machinelearningservices:Compute", "cpu",
-          {**aml_cluster(UNLISTED, 0, 3), "location": "eastus"})
+    b.add("azure-native:machinelearningservices:Compute", "cpu", {**aml_cluster(UNLISTED, 0, 3), "location": "eastus"})
     cost = estimate(b.plan())
     assert cost.totals.idle_monthly == 0 and cost.totals.idle_complete
     assert not cost.totals.max_complete
@@ -171,31 +230,52 @@ def test_zero_nodes_cost_nothing_whatever_the_price():
 
 def test_unknown_region_names_the_regions_the_table_has():
     b = PlanBuilder()
-    b.add("azure-native:machinelearningservices:Compute", "t4",
-          {**aml_cluster("Standard_NC4as_T4_v3", 1, 1), "location": "northeurope"})
+    b.add(
+        "azure-native:machinelearningservices:Compute",
+        "t4",
+        {**aml_cluster("Standard_NC4as_T4_v3", 1, 1), "location": "northeurope"},
+    )
     (item,) = estimate(b.plan()).items
     assert item.idle_hourly is None
-    assert item.problem == ("no price for Standard_NC4as_T4_v3 in northeurope "
-                            "(the table has centralus, eastus, eastus2, southcentralus, westus, westus2, westus3)")
+    assert item.problem == (
+        "no price for Standard_NC4as_T4_v3 in northeurope "
+        "(the table has centralus, eastus, eastus2, southcentralus, westus, westus2, westus3)"
+    )
 
 
 def test_region_comes_from_the_parent_resource_or_the_resource_group():
     b = PlanBuilder()
     b.add("azure-native:resources:ResourceGroup", "rg", {"resourceGroupName": "rg-w", "location": "westus"})
-    b.add("azure-native:machinelearningservices:Workspace", "ws",
-          {"resourceGroupName": "rg-w", "workspaceName": "mlw", "location": "centralus"})
-    b.add("azure-native:machinelearningservices:Compute", "via-workspace",
-          {**aml_cluster("Standard_NC4as_T4_v3", 1, 1), "resourceGroupName": "rg-w"})
-    b.add("azure-native:compute:VirtualMachine", "via-group", {"resourceGroupName": "rg-w",
-                                                                "hardwareProfile": {"vmSize": "Standard_NC4as_T4_v3"}})
+    b.add(
+        "azure-native:machinelearningservices:Workspace",
+        "ws",
+        {"resourceGroupName": "rg-w", "workspaceName": "mlw", "location": "centralus"},
+    )
+    b.add(
+        "azure-native:machinelearningservices:Compute",
+        "via-workspace",
+        {**aml_cluster("Standard_NC4as_T4_v3", 1, 1), "resourceGroupName": "rg-w"},
+    )
+    b.add(
+        "azure-native:compute:VirtualMachine",
+        "via-group",
+        {"resourceGroupName": "rg-w", "hardwareProfile": {"vmSize": "Standard_NC4as_T4_v3"}},
+    )
     rates = {i.resource.name: i.rate.hourly for i in estimate(b.plan()).items}
     assert rates == {"via-workspace": pytest.approx(0.594), "via-group": pytest.approx(0.631)}
 
 
 def test_retired_size_is_refused():
     b = PlanBuilder()
-    b.add("azure-native:batch:Pool", "v100", {"location": "eastus", "vmSize": "Standard_NC6s_v3",
-                                             "scaleSettings": {"fixedScale": {"targetDedicatedNodes": 1.0}}})
+    b.add(
+        "azure-native:batch:Pool",
+        "v100",
+        {
+            "location": "eastus",
+            "vmSize": "Standard_NC6s_v3",
+            "scaleSettings": {"fixedScale": {"targetDedicatedNodes": 1.0}},
+        },
+    )
     (item,) = estimate(b.plan()).items
     assert item.idle_hourly is None
     assert item.problem is not None and "retired by Azure on 2025-09-30" in item.problem
@@ -203,9 +283,19 @@ def test_retired_size_is_refused():
 
 def test_spot_with_no_spot_price_is_unpriced_not_dedicated():
     b = PlanBuilder()
-    b.add("azure-native:containerservice:AgentPool", "nd", {
-        "location": "eastus", "vmSize": "Standard_ND96asr_v4", "scaleSetPriority": "Spot",
-        "enableAutoScaling": True, "minCount": 0.0, "maxCount": 1.0, "count": 0.0})
+    b.add(
+        "azure-native:containerservice:AgentPool",
+        "nd",
+        {
+            "location": "eastus",
+            "vmSize": "Standard_ND96asr_v4",
+            "scaleSetPriority": "Spot",
+            "enableAutoScaling": True,
+            "minCount": 0.0,
+            "maxCount": 1.0,
+            "count": 0.0,
+        },
+    )
     (item,) = estimate(b.plan()).items
     assert item.idle_hourly == 0
     assert item.max_hourly is None
@@ -216,10 +306,25 @@ def test_spot_with_no_spot_price_is_unpriced_not_dedicated():
 
 def test_aks_free_tier_is_free_and_autoscaling_pools_use_min_and_max():
     b = PlanBuilder()
-    b.add("azure-native:containerservice:ManagedCluster", "aks", {
-        "location": "eastus", "sku": {"name": "Base", "tier": "Free"},
-        "agentPoolProfiles": [{"name": "gpu", "mode": "User", "vmSize": "Standard_NC24ads_A100_v4",
-                               "enableAutoScaling": True, "minCount": 1.0, "maxCount": 3.0, "count": 1.0}]})
+    b.add(
+        "azure-native:containerservice:ManagedCluster",
+        "aks",
+        {
+            "location": "eastus",
+            "sku": {"name": "Base", "tier": "Free"},
+            "agentPoolProfiles": [
+                {
+                    "name": "gpu",
+                    "mode": "User",
+                    "vmSize": "Standard_NC24ads_A100_v4",
+                    "enableAutoScaling": True,
+                    "minCount": 1.0,
+                    "maxCount": 3.0,
+                    "count": 1.0,
+                }
+            ],
+        },
+    )
     tier, pool = sorted(estimate(b.plan()).items, key=lambda i: "pool" in i.label)
     assert tier.idle_hourly == 0 and tier.problem is None
     assert pool.idle_hourly == pytest.approx(A100) and pool.max_hourly == pytest.approx(3 * A100)
@@ -227,12 +332,41 @@ def test_aks_free_tier_is_free_and_autoscaling_pools_use_min_and_max():
 
 def test_batch_pools_fixed_and_autoscale():
     b = PlanBuilder()
-    b.add("azure-native:batch:Pool", "fixed", {"location": "eastus", "vmSize": "Standard_NC4as_T4_v3", "scaleSettings": {
-        "fixedScale": {"targetDedicatedNodes": 1.0, "targetLowPriorityNodes": 2.0}}})
-    b.add("azure-native:batch:Pool", "auto", {"location": "eastus", "vmSize": "Standard_NC4as_T4_v3", "scaleSettings": {
-        "autoScale": {"formula": "$maxNodes = 5;\n$TargetLowPriorityNodes = min($maxNodes, $PendingTasks.GetSample(1));"}}})
-    b.add("azure-native:batch:Pool", "open", {"location": "eastus", "vmSize": "Standard_NC4as_T4_v3", "scaleSettings": {
-        "autoScale": {"formula": "$TargetDedicatedNodes = avg($PendingTasks.GetSample(TimeInterval_Minute * 5));"}}})
+    b.add(
+        "azure-native:batch:Pool",
+        "fixed",
+        {
+            "location": "eastus",
+            "vmSize": "Standard_NC4as_T4_v3",
+            "scaleSettings": {"fixedScale": {"targetDedicatedNodes": 1.0, "targetLowPriorityNodes": 2.0}},
+        },
+    )
+    b.add(
+        "azure-native:batch:Pool",
+        "auto",
+        {
+            "location": "eastus",
+            "vmSize": "Standard_NC4as_T4_v3",
+            "scaleSettings": {
+                "autoScale": {
+                    "formula": "$maxNodes = 5;\n$TargetLowPriorityNodes = min($maxNodes, $PendingTasks.GetSample(1));"
+                }
+            },
+        },
+    )
+    b.add(
+        "azure-native:batch:Pool",
+        "open",
+        {
+            "location": "eastus",
+            "vmSize": "Standard_NC4as_T4_v3",
+            "scaleSettings": {
+                "autoScale": {
+                    "formula": "$TargetDedicatedNodes = avg($PendingTasks.GetSample(TimeInterval_Minute * 5));"
+                }
+            },
+        },
+    )
     cost = estimate(b.plan())
     by = {(i.resource.name, i.dedicated_rate is None): i for i in cost.items}
     assert by[("fixed", True)].idle_hourly == pytest.approx(T4)
@@ -246,30 +380,56 @@ def test_batch_pools_fixed_and_autoscale():
     assert any("cannot be compared" in w for w in estimate(b.plan()).warnings())
 
 
-@pytest.mark.parametrize("formula, expected", [
-    ("$TargetDedicatedNodes = min($PendingTasks.GetSample(180 * TimeInterval_Second, 70 * TimeInterval_Second), 4)",
-     {"$targetdedicatednodes": (0, 4)}),
-    ("// keep one warm\n$TargetLowPriorityNodes = max(1, min(8, $PendingTasks.GetSample(1)));",
-     {"$targetlowprioritynodes": (1, 8)}),
-    ("cap = 6; $TargetDedicatedNodes = $busy > 0 ? cap : 0; $NodeDeallocationOption = taskcompletion;",
-     {"$targetdedicatednodes": (0, 6)}),
-    ("$TargetDedicatedNodes = 3;", {"$targetdedicatednodes": (3, 3)}),
-    ("$TargetDedicatedNodes = $PendingTasks.GetSample(1);", {"$targetdedicatednodes": (0, None)}),
-    ("$NodeDeallocationOption = taskcompletion;", {}),
-])
+@pytest.mark.parametrize(
+    "formula, expected",
+    [
+        (
+            "$TargetDedicatedNodes = min($PendingTasks.GetSample(180 * TimeInterval_Second, 70 * TimeInterval_Second), 4)",
+            {"$targetdedicatednodes": (0, 4)},
+        ),
+        (
+            "// keep one warm\n$TargetLowPriorityNodes = max(1, min(8, $PendingTasks.GetSample(1)));",
+            {"$targetlowprioritynodes": (1, 8)},
+        ),
+        (
+            "cap = 6; $TargetDedicatedNodes = $busy > 0 ? cap : 0; $NodeDeallocationOption = taskcompletion;",
+            {"$targetdedicatednodes": (0, 6)},
+        ),
+        ("$TargetDedicatedNodes = 3;", {"$targetdedicatednodes": (3, 3)}),
+        ("$TargetDedicatedNodes = $PendingTasks.GetSample(1);", {"$targetdedicatednodes": (0, None)}),
+        ("$NodeDeallocationOption = taskcompletion;", {}),
+    ],
+)
 def test_autoscale_formula_bounds(formula, expected):
     assert {k: (low, high) for k, (low, high, _) in autoscale_bounds(formula).items()} == expected
 
 
 def test_container_apps_gpu_scale_to_zero_is_free_when_idle():
     b = PlanBuilder()
-    env = b.add("azure-native:app:ManagedEnvironment", "env", {"location": "eastus", "workloadProfiles": [
-        {"name": "Consumption", "workloadProfileType": "Consumption"},
-        {"name": "t4", "workloadProfileType": "Consumption-GPU-NC8as-T4"}]})
-    b.add("azure-native:app:ContainerApp", "infer", {"managedEnvironmentId": env.id, "workloadProfileName": "t4",
-                                                     "template": {"scale": {"minReplicas": 0.0, "maxReplicas": 3.0}}})
+    env = b.add(
+        "azure-native:app:ManagedEnvironment",
+        "env",
+        {
+            "location": "eastus",
+            "workloadProfiles": [
+                {"name": "Consumption", "workloadProfileType": "Consumption"},
+                {"name": "t4", "workloadProfileType": "Consumption-GPU-NC8as-T4"},
+            ],
+        },
+    )
+    b.add(
+        "azure-native:app:ContainerApp",
+        "infer",
+        {
+            "managedEnvironmentId": env.id,
+            "workloadProfileName": "t4",
+            "template": {"scale": {"minReplicas": 0.0, "maxReplicas": 3.0}},
+        },
+    )
     b.add("azure-native:app:ContainerApp", "default-max", {"managedEnvironmentId": env.id, "workloadProfileName": "t4"})
-    b.add("azure-native:app:ContainerApp", "cpu", {"managedEnvironmentId": env.id, "workloadProfileName": "Consumption"})
+    b.add(
+        "azure-native:app:ContainerApp", "cpu", {"managedEnvironmentId": env.id, "workloadProfileName": "Consumption"}
+    )
     items = {i.resource.name: i for i in estimate(b.plan()).items}
     assert set(items) == {"infer", "default-max"}, "a consumption (CPU) app is billed by use, not estimated"
     assert items["infer"].idle_hourly == 0 and items["infer"].gpu
@@ -288,8 +448,10 @@ def test_resources_without_a_standing_price_are_listed_not_guessed():
 
 def test_output_states_its_basis():
     text = render_cost(estimate(small_platform().plan()))
-    assert text.startswith("Cost estimate: list prices, USD, pay-as-you-go, Linux, 730 h/month; "
-                           "from engine/prices/azure-retail-prices.json (read 2026-11-22, 2026-11-30); may be stale")
+    assert text.startswith(
+        "Cost estimate: list prices, USD, pay-as-you-go, Linux, 730 h/month; "
+        "from engine/prices/azure-retail-prices.json (read 2026-11-22, 2026-11-30); may be stale"
+    )
 
 
 def test_a_strangers_program_is_priced_through_the_engine():
@@ -297,8 +459,17 @@ def test_a_strangers_program_is_priced_through_the_engine():
     cost = estimate(run_program(PROGRAM, "dev"))
     assert [g.type for g in cost.groups] == ["acme:net:Network", "acme:serve:Serving", "acme:ml:Training"]
     priced = {i.resource.type.split(":")[-1] for i in cost.items}
-    assert priced == {"AgentPool", "ManagedCluster", "Pool", "ContainerApp", "Registry", "Compute", "Workspace",
-                      "PrivateEndpoint", "PrivateZone"}
+    assert priced == {
+        "AgentPool",
+        "ManagedCluster",
+        "Pool",
+        "ContainerApp",
+        "Registry",
+        "Compute",
+        "Workspace",
+        "PrivateEndpoint",
+        "PrivateZone",
+    }
     # A private DNS zone bills while it exists and has no row in the table: the network's idle is a lower bound.
     network = next(g for g in cost.groups if g.name == "net")
     assert all(i.problem for i in network.items) and not network.totals.idle_complete
@@ -307,8 +478,9 @@ def test_a_strangers_program_is_priced_through_the_engine():
     assert train.idle_monthly == pytest.approx(1 * T4_SPOT * 730 + 2 * PE * 730 + FIREWALL * 730)
     serve = next(g for g in cost.groups if g.name == "serve").totals
     assert serve.idle_gpu_monthly == 0 and serve.idle_gpu_complete
-    assert serve.max_hourly == pytest.approx(2 * 0.4889 + 4 * T4_SPOT + 3 * 0.526 + ACR_PREMIUM_DAY / 24 + AKS_STANDARD
-                                             + 2 * D4S_V5)
+    assert serve.max_hourly == pytest.approx(
+        2 * 0.4889 + 4 * T4_SPOT + 3 * 0.526 + ACR_PREMIUM_DAY / 24 + AKS_STANDARD + 2 * D4S_V5
+    )
     assert serve.max_complete, "every serve pool is priced, the Standard_D4s_v5 system pool (2 nodes) included"
     assert cost.budgets[0].monthly == 1000
 

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from plan_builder import PlanBuilder, aml_cluster
 
 from aiinfra.engine.cost import PriceTableError, estimate, load_price_table
-from plan_builder import PlanBuilder, aml_cluster
 from stacks import preview
 
 PROGRAM = Path(__file__).parent / "program"
@@ -17,20 +17,39 @@ PROGRAM = Path(__file__).parent / "program"
 def api_item(**overrides) -> dict:
     """An item as https://prices.azure.com/api/retail/prices returns it (fields it has that we do not read included)."""
     item = {
-        "currencyCode": "USD", "tierMinimumUnits": 0.0, "retailPrice": 1.0, "unitPrice": 1.0,
-        "armRegionName": "northeurope", "location": "EU North", "effectiveStartDate": "2026-10-01T00:00:00Z",
-        "meterId": "00000000-0000-0000-0000-000000000001", "meterName": "NC4as T4 v3",
-        "productId": "DZH318Z0BQ4N", "skuId": "DZH318Z0BQ4N/00FP", "productName": "Virtual Machines NCasT4_v3 Series",
-        "skuName": "NC4as T4 v3", "serviceName": "Virtual Machines", "serviceId": "DZH313Z7MMC8",
-        "serviceFamily": "Compute", "unitOfMeasure": "1 Hour", "type": "Consumption", "isPrimaryMeterRegion": True,
+        "currencyCode": "USD",
+        "tierMinimumUnits": 0.0,
+        "retailPrice": 1.0,
+        "unitPrice": 1.0,
+        "armRegionName": "northeurope",
+        "location": "EU North",
+        "effectiveStartDate": "2026-10-01T00:00:00Z",
+        "meterId": "00000000-0000-0000-0000-000000000001",
+        "meterName": "NC4as T4 v3",
+        "productId": "DZH318Z0BQ4N",
+        "skuId": "DZH318Z0BQ4N/00FP",
+        "productName": "Virtual Machines NCasT4_v3 Series",
+        "skuName": "NC4as T4 v3",
+        "serviceName": "Virtual Machines",
+        "serviceId": "DZH313Z7MMC8",
+        "serviceFamily": "Compute",
+        "unitOfMeasure": "1 Hour",
+        "type": "Consumption",
+        "isPrimaryMeterRegion": True,
         "armSkuName": "Standard_NC4as_T4_v3",
     }
     return {**item, **overrides}
 
 
 def api_page(items: list[dict]) -> dict:
-    return {"BillingCurrency": "USD", "CustomerEntityId": "Default", "CustomerEntityType": "Retail",
-            "Items": items, "NextPageLink": None, "Count": len(items)}
+    return {
+        "BillingCurrency": "USD",
+        "CustomerEntityId": "Default",
+        "CustomerEntityType": "Retail",
+        "Items": items,
+        "NextPageLink": None,
+        "Count": len(items),
+    }
 
 
 def write(path: Path, document) -> Path:
@@ -40,26 +59,47 @@ def write(path: Path, document) -> Path:
 
 def t4_cluster_plan(region: str = "northeurope", priority: str = "Dedicated"):
     b = PlanBuilder()
-    b.add("azure-native:machinelearningservices:Compute", "t4",
-          {**aml_cluster("Standard_NC4as_T4_v3", 1, 2, priority), "location": region})
+    b.add(
+        "azure-native:machinelearningservices:Compute",
+        "t4",
+        {**aml_cluster("Standard_NC4as_T4_v3", 1, 2, priority), "location": region},
+    )
     b.add("azure-native:network:PrivateEndpoint", "pe", {"location": region})
     return b.plan()
 
 
 def test_an_api_export_replaces_the_builtin_table(tmp_path):
-    export = write(tmp_path / "prices.json", api_page([
-        api_item(),
-        api_item(retailPrice=2.0, productName="Virtual Machines NCasT4_v3 Series Windows"),  # not Linux
-        api_item(retailPrice=0.5, type="DevTestConsumption"),                               # not pay-as-you-go
-        api_item(retailPrice=5000.0, type="Reservation", reservationTerm="1 Year"),
-        api_item(retailPrice=0.9, effectiveStartDate="2024-01-01T00:00:00Z"),               # an older price
-        api_item(retailPrice=0.2, skuName="NC4as T4 v3 Spot", meterName="NC4as T4 v3 Spot"),
-        api_item(retailPrice=0.25, skuName="NC4as T4 v3 Low Priority", meterName="NC4as T4 v3 Low Priority"),
-        api_item(serviceName="Virtual Network", productName="Virtual Network Private Link", skuName="Standard",
-                 meterName="Standard Private Endpoint", armSkuName="", retailPrice=0.011),
-        api_item(serviceName="Virtual Network", productName="Virtual Network Private Link", skuName="Standard",
-                 meterName="Standard Data Processed - Ingress", armSkuName="", unitOfMeasure="1 GB", retailPrice=0.01),
-    ]))
+    export = write(
+        tmp_path / "prices.json",
+        api_page(
+            [
+                api_item(),
+                api_item(retailPrice=2.0, productName="Virtual Machines NCasT4_v3 Series Windows"),  # not Linux
+                api_item(retailPrice=0.5, type="DevTestConsumption"),  # not pay-as-you-go
+                api_item(retailPrice=5000.0, type="Reservation", reservationTerm="1 Year"),
+                api_item(retailPrice=0.9, effectiveStartDate="2024-01-01T00:00:00Z"),  # an older price
+                api_item(retailPrice=0.2, skuName="NC4as T4 v3 Spot", meterName="NC4as T4 v3 Spot"),
+                api_item(retailPrice=0.25, skuName="NC4as T4 v3 Low Priority", meterName="NC4as T4 v3 Low Priority"),
+                api_item(
+                    serviceName="Virtual Network",
+                    productName="Virtual Network Private Link",
+                    skuName="Standard",
+                    meterName="Standard Private Endpoint",
+                    armSkuName="",
+                    retailPrice=0.011,
+                ),
+                api_item(
+                    serviceName="Virtual Network",
+                    productName="Virtual Network Private Link",
+                    skuName="Standard",
+                    meterName="Standard Data Processed - Ingress",
+                    armSkuName="",
+                    unitOfMeasure="1 GB",
+                    retailPrice=0.01,
+                ),
+            ]
+        ),
+    )
     table = load_price_table([export])
     dedicated = estimate(t4_cluster_plan(), table)
     rates = {i.resource.name: i.rate.hourly for i in dedicated.items}
@@ -91,37 +131,68 @@ def test_later_files_win_and_the_environment_variable_selects_files(tmp_path, mo
 
 
 def test_retired_sizes_stay_refused_whatever_the_table_says(tmp_path):
-    export = write(tmp_path / "old.json", [api_item(armSkuName="Standard_NC6s_v3", skuName="NC6s v3", meterName="NC6s v3",
-                                                    armRegionName="eastus", retailPrice=3.06)])
+    export = write(
+        tmp_path / "old.json",
+        [
+            api_item(
+                armSkuName="Standard_NC6s_v3",
+                skuName="NC6s v3",
+                meterName="NC6s v3",
+                armRegionName="eastus",
+                retailPrice=3.06,
+            )
+        ],
+    )
     b = PlanBuilder()
-    b.add("azure-native:machinelearningservices:Compute", "v100",
-          {**aml_cluster("Standard_NC6s_v3", 1, 1), "location": "eastus"})
+    b.add(
+        "azure-native:machinelearningservices:Compute",
+        "v100",
+        {**aml_cluster("Standard_NC6s_v3", 1, 1), "location": "eastus"},
+    )
     (item,) = estimate(b.plan(), load_price_table([export])).items
     assert item.idle_hourly is None and item.problem and "retired" in item.problem
 
 
 def test_day_and_month_units_become_hourly(tmp_path):
-    export = write(tmp_path / "acr.json", [
-        api_item(serviceName="Container Registry", productName="Container Registry", skuName="Premium",
-                 meterName="Premium Registry Unit", armSkuName="", unitOfMeasure="1/Day", retailPrice=2.4),
-    ])
+    export = write(
+        tmp_path / "acr.json",
+        [
+            api_item(
+                serviceName="Container Registry",
+                productName="Container Registry",
+                skuName="Premium",
+                meterName="Premium Registry Unit",
+                armSkuName="",
+                unitOfMeasure="1/Day",
+                retailPrice=2.4,
+            ),
+        ],
+    )
     b = PlanBuilder()
     b.add("azure-native:containerregistry:Registry", "acr", {"location": "northeurope", "sku": {"name": "Premium"}})
     (item,) = estimate(b.plan(), load_price_table([export])).items
     assert item.rate.hourly == pytest.approx(0.1)
 
 
-@pytest.mark.parametrize("content, message", [
-    ("{not json", "not valid JSON"),
-    ('{"items": []}', "expected a list of price items or an object with an 'Items' list"),
-    (json.dumps(api_page([api_item(retailPrice="0.5")])), "Items[0].retailPrice: expected a non-negative number, got '0.5'"),
-    (json.dumps([api_item(), {k: v for k, v in api_item().items() if k != "unitOfMeasure"}]),
-     "item[1].unitOfMeasure: expected a string, got None"),
-    (json.dumps([api_item(approximate="yes")]), "item[0].approximate: expected true or false, got 'yes'"),
-    (json.dumps([api_item(), api_item(currencyCode="EUR")]), "currencyCode: rows mix EUR, USD"),
-    (json.dumps([api_item(armSkuName="", skuName="", meterName="")]), "needs at least one of armSkuName"),
-    (json.dumps([42]), "item[0]: expected an object, got int"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"items": []}', "expected a list of price items or an object with an 'Items' list"),
+        (
+            json.dumps(api_page([api_item(retailPrice="0.5")])),
+            "Items[0].retailPrice: expected a non-negative number, got '0.5'",
+        ),
+        (
+            json.dumps([api_item(), {k: v for k, v in api_item().items() if k != "unitOfMeasure"}]),
+            "item[1].unitOfMeasure: expected a string, got None",
+        ),
+        (json.dumps([api_item(approximate="yes")]), "item[0].approximate: expected true or false, got 'yes'"),
+        (json.dumps([api_item(), api_item(currencyCode="EUR")]), "currencyCode: rows mix EUR, USD"),
+        (json.dumps([api_item(armSkuName="", skuName="", meterName="")]), "needs at least one of armSkuName"),
+        (json.dumps([42]), "item[0]: expected an object, got int"),
+    ],
+)
 def test_malformed_files_name_the_file_and_field(tmp_path, content, message):
     path = tmp_path / "bad.json"
     path.write_text(content)
@@ -145,8 +216,14 @@ def test_preview_with_a_bad_price_file_exits_2_without_a_traceback(tmp_path, cap
 
 
 def test_preview_uses_the_given_price_file(tmp_path, capsys):
-    export = write(tmp_path / "eastus.json", [api_item(armRegionName="eastus", retailPrice=0.0123,
-                                                       skuName="NC4as T4 v3 Spot", meterName="NC4as T4 v3 Spot")])
+    export = write(
+        tmp_path / "eastus.json",
+        [
+            api_item(
+                armRegionName="eastus", retailPrice=0.0123, skuName="NC4as T4 v3 Spot", meterName="NC4as T4 v3 Spot"
+            )
+        ],
+    )
     code = preview.main(["dev", "--project-dir", str(PROGRAM), "--prices", str(export), "--no-policies"])
     out = capsys.readouterr().out
     assert code == 0

@@ -16,34 +16,50 @@ import pulumi
 import pytest
 from pydantic import BaseModel, Field
 
-from aiinfra import components
 import stacks.config
-from tools import component_docs as docs
+from aiinfra import components
 from aiinfra.components._base import ArgsModel
+from tools import component_docs as docs
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = REPO / "docs" / "components"
 
 
 def _config_models() -> dict[str, type[ArgsModel]]:
-    return {name: value for name, value in vars(stacks.config).items()
-            if inspect.isclass(value) and issubclass(value, ArgsModel) and value.__module__ == stacks.config.__name__}
+    return {
+        name: value
+        for name, value in vars(stacks.config).items()
+        if inspect.isclass(value) and issubclass(value, ArgsModel) and value.__module__ == stacks.config.__name__
+    }
 
 
 def test_the_generator_finds_the_public_models():
     models = docs.public_args_models()
-    for name in ("SharedServicesArgs", "SharedServicesSettings", "SharedServicesRef", "NamingConvention",
-                 "CommonArgs", "CustomerManagedKey", "RoleAssignmentSpec", "DeployerIdentityArgs"):
+    for name in (
+        "SharedServicesArgs",
+        "SharedServicesSettings",
+        "SharedServicesRef",
+        "NamingConvention",
+        "CommonArgs",
+        "CustomerManagedKey",
+        "RoleAssignmentSpec",
+        "DeployerIdentityArgs",
+    ):
         assert name in models
     assert not [n for n in models if n.startswith("_")]
 
 
-@pytest.mark.parametrize("model", [*docs.public_args_models().values(), *_config_models().values()],
-                         ids=lambda m: f"{m.__module__}.{m.__name__}")
+@pytest.mark.parametrize(
+    "model",
+    [*docs.public_args_models().values(), *_config_models().values()],
+    ids=lambda m: f"{m.__module__}.{m.__name__}",
+)
 def test_every_args_field_has_a_docstring(model):
     missing = docs.undocumented_fields(model)
-    assert not missing, (f"{model.__module__}.{model.__name__}: add a docstring under field(s) {', '.join(missing)} "
-                         "(it becomes the description in the docs and in error messages)")
+    assert not missing, (
+        f"{model.__module__}.{model.__name__}: add a docstring under field(s) {', '.join(missing)} "
+        "(it becomes the description in the docs and in error messages)"
+    )
 
 
 def test_committed_pages_are_what_the_generator_writes():
@@ -54,13 +70,19 @@ def test_committed_pages_are_what_the_generator_writes():
 
 
 def test_every_component_has_a_page_with_its_args_table():
-    marked = {name for text in (p.read_text() for p in PAGES.glob("*.md"))
-              for name in re.findall(r"<!-- args-table:start (\w+) -->", text)}
+    marked = {
+        name
+        for text in (p.read_text() for p in PAGES.glob("*.md"))
+        for name in re.findall(r"<!-- args-table:start (\w+) -->", text)
+    }
     for info in pkgutil.iter_modules(components.__path__):
         module = importlib.import_module(f"components.{info.name}")
         for name, value in vars(module).items():
-            if inspect.isclass(value) and value.__module__ == module.__name__ and \
-                    issubclass(value, pulumi.ComponentResource):
+            if (
+                inspect.isclass(value)
+                and value.__module__ == module.__name__
+                and issubclass(value, pulumi.ComponentResource)
+            ):
                 page = PAGES / f"{info.name}.md"
                 assert page.is_file(), f"{name}: no page docs/components/{info.name}.md"
                 assert f"{name}Args" in marked, f"{name}: no args table (<!-- args-table:start {name}Args -->)"
@@ -81,8 +103,9 @@ def test_a_table_shows_every_field_by_yaml_key_python_name_type_and_default():
 
 def test_nested_models_are_tabled_once_and_linked_elsewhere():
     pages = {p.name: t for p, t in docs.render_pages(PAGES).items()}
-    tabled = {name: {h.lower() for h in re.findall(r"^#### `(\w+)`$", text, re.MULTILINE)}
-              for name, text in pages.items()}
+    tabled = {
+        name: {h.lower() for h in re.findall(r"^#### `(\w+)`$", text, re.MULTILINE)} for name, text in pages.items()
+    }
     everywhere = [h for hs in tabled.values() for h in hs]
     assert len(everywhere) == len(set(everywhere)), "a model is tabled on two pages"
     assert "namingconvention" in tabled["interfaces.md"]
@@ -108,10 +131,13 @@ def test_undocumented_fields_are_found():
     assert docs.undocumented_fields(_Undocumented) == ["size"]
 
 
-@pytest.mark.parametrize("page, error", [
-    ("<!-- args-table:start NoSuchArgs -->\n<!-- args-table:end -->\n", "no public args model named NoSuchArgs"),
-    ("<!-- args-table:start SharedServicesArgs -->\nno end\n", "needs its own '<!-- args-table:end -->'"),
-])
+@pytest.mark.parametrize(
+    "page, error",
+    [
+        ("<!-- args-table:start NoSuchArgs -->\n<!-- args-table:end -->\n", "no public args model named NoSuchArgs"),
+        ("<!-- args-table:start SharedServicesArgs -->\nno end\n", "needs its own '<!-- args-table:end -->'"),
+    ],
+)
 def test_bad_markers_are_reported(tmp_path, capsys, page, error):
     (tmp_path / "x.md").write_text(page)
     assert docs.main(["--check", "--docs-dir", str(tmp_path)]) == 2

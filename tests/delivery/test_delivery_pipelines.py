@@ -22,9 +22,20 @@ ENVIRONMENTS = ["dev", "test", "prd"]
 PIPELINE_FILES = sorted([*WORKFLOWS.glob("*.yml"), *(REPO / "pipelines").rglob("*.yml")])
 
 FORBIDDEN = [
-    r"client-secret", r"ARM_CLIENT_SECRET", r"AZURE_CLIENT_SECRET", r"ARM_CLIENT_CERTIFICATE", r"servicePrincipalKey",
-    r"\bcreds\s*:", r"AZURE_CREDENTIALS", r"password", r"passphrase", r"PULUMI_ACCESS_TOKEN", r"\$\{\{\s*secrets\.",
-    r"\bsecret\s*:", r"storage[_-]?key", r"sas[_-]?token",
+    r"client-secret",
+    r"ARM_CLIENT_SECRET",
+    r"AZURE_CLIENT_SECRET",
+    r"ARM_CLIENT_CERTIFICATE",
+    r"servicePrincipalKey",
+    r"\bcreds\s*:",
+    r"AZURE_CREDENTIALS",
+    r"password",
+    r"passphrase",
+    r"PULUMI_ACCESS_TOKEN",
+    r"\$\{\{\s*secrets\.",
+    r"\bsecret\s*:",
+    r"storage[_-]?key",
+    r"sas[_-]?token",
 ]
 
 
@@ -57,6 +68,7 @@ def pulumi_pin() -> str:
 
 # --- both platforms -------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", PIPELINE_FILES, ids=lambda p: str(p.relative_to(REPO)))
 def test_no_secret_of_any_kind(path):
     text = path.read_text()
@@ -72,6 +84,7 @@ def test_the_pipelines_exist_and_parse():
 
 # --- GitHub Actions -------------------------------------------------------------------------------------------
 
+
 def test_every_action_is_pinned_to_an_exact_version():
     for path in (CALLER, DEPLOY):
         for job in load(path)["jobs"].values():
@@ -79,8 +92,9 @@ def test_every_action_is_pinned_to_an_exact_version():
                 uses = step.get("uses")
                 if uses is None:
                     continue
-                assert re.fullmatch(r"[\w.-]+/[\w.-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})", uses), \
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})", uses), (
                     f"{path.name}: {uses} is not pinned to an exact release or commit"
+                )
 
 
 def test_pulumi_cli_matches_the_pinned_sdk():
@@ -138,8 +152,10 @@ def test_pull_requests_test_and_preview_every_environment_with_the_policy_pack()
     assert "AZURE_PREVIEW_CLIENT_ID_{0}" in preview["env"]["ARM_CLIENT_ID"]
 
     runs = [s.get("run", "") for s in preview["steps"]]
-    assert ".venv/bin/python -m stacks.preview ${{ matrix.environment }} --json " \
-           "offline-preview-${{ matrix.environment }}.json" in runs
+    assert (
+        ".venv/bin/python -m stacks.preview ${{ matrix.environment }} --json "
+        "offline-preview-${{ matrix.environment }}.json" in runs
+    )
     assert "make setup" in runs
     upload = steps_using(preview, "actions/upload-artifact")
     assert len(upload) == 1 and upload[0]["with"]["path"] == "offline-preview-${{ matrix.environment }}.json"
@@ -297,8 +313,9 @@ def test_ado_validates_every_environment_with_tests_offline_and_policy_previews(
         scripts = " ".join(s.get("script", "") for s in job["steps"])
         assert f"-m stacks.preview {env} --json" in scripts
         assert any(s.get("artifact", "").startswith(f"offline-preview-{env}") for s in job["steps"])
-    previews = [(job["job"], step, command) for stage, job, step, command in _pulumi_commands(ado)
-                if command[0] == "preview"]
+    previews = [
+        (job["job"], step, command) for stage, job, step, command in _pulumi_commands(ado) if command[0] == "preview"
+    ]
     assert sorted(name for name, _, _ in previews) == sorted(f"preview_{env}" for env in ENVIRONMENTS)
     for name, step, (_, arguments) in previews:
         env = name.removeprefix("preview_")
@@ -331,7 +348,7 @@ def test_ado_up_refreshes_so_release_owned_images_survive(ado):
     ups = [step for _, _, step, (command, _) in _pulumi_commands(ado) if command == "up"]
     assert len(ups) == len(ENVIRONMENTS)
     for step in ups:
-        assert 'extra=(--yes --skip-preview --refresh)' in step["inputs"]["inlineScript"]
+        assert "extra=(--yes --skip-preview --refresh)" in step["inputs"]["inlineScript"]
 
 
 def test_ado_deploys_dev_then_test_then_prd_on_approval_gated_environments(ado):
@@ -391,30 +408,46 @@ def test_refresher_renews_the_token_file_and_the_cli_login(tmp_path, platform):
     bin_dir.mkdir()
     calls = tmp_path / "calls"
     # A token endpoint that hands out a new token on every call, and an `az` that records its logins.
-    _stub(bin_dir, "curl", f'n=$(( $(cat {tmp_path}/n 2>/dev/null || echo 0) + 1 )); echo $n > {tmp_path}/n\n'
-                           f'echo "curl $*" >> {calls}\n'
-                           'printf \'{"value": "gh-token-%s", "oidcToken": "ado-token-%s"}\' $n $n\n')
+    _stub(
+        bin_dir,
+        "curl",
+        f"n=$(( $(cat {tmp_path}/n 2>/dev/null || echo 0) + 1 )); echo $n > {tmp_path}/n\n"
+        f'echo "curl $*" >> {calls}\n'
+        'printf \'{"value": "gh-token-%s", "oidcToken": "ado-token-%s"}\' $n $n\n',
+    )
     _stub(bin_dir, "az", f'echo "az $*" >> {calls}\n')
-    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "RUNNER_TEMP": str(tmp_path), "OIDC_REFRESH_SECONDS": "1",
-           "ARM_CLIENT_ID": "client", "ARM_TENANT_ID": "tenant", "ARM_SUBSCRIPTION_ID": "sub"}
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "RUNNER_TEMP": str(tmp_path),
+        "OIDC_REFRESH_SECONDS": "1",
+        "ARM_CLIENT_ID": "client",
+        "ARM_TENANT_ID": "tenant",
+        "ARM_SUBSCRIPTION_ID": "sub",
+    }
     if platform == "github":
         env.update(ACTIONS_ID_TOKEN_REQUEST_URL="https://token.example/?x=1", ACTIONS_ID_TOKEN_REQUEST_TOKEN="req")
     else:
-        env.update(SYSTEM_OIDCREQUESTURI="https://dev.azure.com/org/proj/_apis/distributedtask/hubs/build/plans/p/"
-                   "jobs/j/oidctoken", SYSTEM_ACCESSTOKEN="sys", AZURESUBSCRIPTION_SERVICE_CONNECTION_ID="sc-id")
+        env.update(
+            SYSTEM_OIDCREQUESTURI="https://dev.azure.com/org/proj/_apis/distributedtask/hubs/build/plans/p/"
+            "jobs/j/oidctoken",
+            SYSTEM_ACCESSTOKEN="sys",
+            AZURESUBSCRIPTION_SERVICE_CONNECTION_ID="sc-id",
+        )
     started = subprocess.run(["bash", str(REFRESHER), "start"], env=env, capture_output=True, text=True, timeout=30)
     try:
         assert started.returncode == 0, started.stderr
         token_file = tmp_path / "azure-federated-token"
-        assert started.stdout.split() == [f"AZURE_FEDERATED_TOKEN_FILE={token_file}",
-                                          f"ARM_OIDC_TOKEN_FILE_PATH={token_file}"]
+        assert started.stdout.split() == [
+            f"AZURE_FEDERATED_TOKEN_FILE={token_file}",
+            f"ARM_OIDC_TOKEN_FILE_PATH={token_file}",
+        ]
         prefix = "gh-token-" if platform == "github" else "ado-token-"
         assert token_file.read_text() == f"{prefix}1"
         assert oct(token_file.stat().st_mode & 0o777) == "0o600"
         deadline = time.time() + 15
         while time.time() < deadline and token_file.read_text() in (f"{prefix}1", f"{prefix}2"):
             time.sleep(0.2)
-        assert token_file.read_text().startswith(prefix) and int(token_file.read_text()[len(prefix):]) >= 3
+        assert token_file.read_text().startswith(prefix) and int(token_file.read_text()[len(prefix) :]) >= 3
     finally:
         subprocess.run(["bash", str(REFRESHER), "stop"], env=env, timeout=30, check=True)
     logins = [line for line in calls.read_text().splitlines() if line.startswith("az login")]
@@ -433,7 +466,12 @@ def test_refresher_renews_the_token_file_and_the_cli_login(tmp_path, platform):
 def test_refresher_without_a_token_source_fails_clearly(tmp_path):
     import subprocess
 
-    env = {"PATH": "/usr/bin:/bin", "RUNNER_TEMP": str(tmp_path), "ARM_CLIENT_ID": "c", "ARM_TENANT_ID": "t",
-           "ARM_SUBSCRIPTION_ID": "s"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "RUNNER_TEMP": str(tmp_path),
+        "ARM_CLIENT_ID": "c",
+        "ARM_TENANT_ID": "t",
+        "ARM_SUBSCRIPTION_ID": "s",
+    }
     result = subprocess.run(["bash", str(REFRESHER), "start"], env=env, capture_output=True, text=True, timeout=30)
     assert result.returncode != 0 and "no OIDC token source" in result.stderr

@@ -84,9 +84,12 @@ def test_federated_credentials_trust_exactly_the_pipeline_subjects():
     repo = config["github"]["repository"]
     pipelines = config["azurePipelines"]
     deploy_app, preview_app = by_purpose(plan, APP, "deploy"), by_purpose(plan, APP, "preview")
-    trusted = {(app.name, f.inputs["issuer"], f.inputs["subject"])
-               for app in (deploy_app, preview_app)
-               for f in plan.of_type(FIC) if f.inputs["applicationId"] == app.id}
+    trusted = {
+        (app.name, f.inputs["issuer"], f.inputs["subject"])
+        for app in (deploy_app, preview_app)
+        for f in plan.of_type(FIC)
+        if f.inputs["applicationId"] == app.id
+    }
     assert trusted == {
         (deploy_app.name, GITHUB_ISSUER, f"repo:{repo}:environment:dev"),
         (deploy_app.name, pipelines["issuer"], pipelines["deploySubject"]),
@@ -101,8 +104,11 @@ def test_federated_credentials_trust_exactly_the_pipeline_subjects():
 def test_prd_deploy_token_only_for_the_prd_github_environment():
     plan = bootstrap_plan("prd")
     deploy_app = by_purpose(plan, APP, "deploy")
-    subjects = [f.inputs["subject"] for f in plan.of_type(FIC)
-                if f.inputs["applicationId"] == deploy_app.id and f.inputs["issuer"] == GITHUB_ISSUER]
+    subjects = [
+        f.inputs["subject"]
+        for f in plan.of_type(FIC)
+        if f.inputs["applicationId"] == deploy_app.id and f.inputs["issuer"] == GITHUB_ISSUER
+    ]
     assert subjects == ["repo:contoso/ml-platform:environment:prd"]
 
 
@@ -163,7 +169,10 @@ def test_access_role_adds_only_the_authorization_actions_the_platform_uses(plan)
     assert all(a.startswith("Microsoft.Authorization/") for a in actions)
     assert not {"Microsoft.Authorization/*", "*", "Microsoft.Authorization/elevateAccess/Action"} & actions
     assert not permission.get("dataActions")
-    assert {"Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete"} <= actions
+    assert {
+        "Microsoft.Authorization/roleAssignments/write",
+        "Microsoft.Authorization/roleAssignments/delete",
+    } <= actions
     has_locks = "Microsoft.Authorization/locks/write" in actions
     assert has_locks == (plan.stack == "prd"), "locks only where the platform locks resources"
 
@@ -213,7 +222,9 @@ def test_deployer_can_do_what_its_platform_stack_does_and_no_more(env, plan_of):
 
 
 def test_state_and_secrets_grants_are_on_those_resources_only(plan):
-    config = yaml.safe_load((BOOTSTRAP / f"Pulumi.{plan.stack}.yaml").read_text())["config"]["aiinfra-bootstrap:deployer"]
+    config = yaml.safe_load((BOOTSTRAP / f"Pulumi.{plan.stack}.yaml").read_text())["config"][
+        "aiinfra-bootstrap:deployer"
+    ]
     deploy, preview = by_purpose(plan, SP, "deploy"), by_purpose(plan, SP, "preview")
     grants = lambda sp: {(a.inputs["scope"], role_guid(a)) for a in assignments_of(plan, sp)}  # noqa: E731
     assert (config["stateContainerId"], BUILTIN_ROLES["Storage Blob Data Contributor"]) in grants(deploy)
@@ -231,26 +242,37 @@ def test_resource_group_matches_the_platform_stack_and_is_protected(plan):
     assert group.inputs["resourceGroupName"] == f"rg-{platform.get('prefix', 'aiinfra')}-{plan.stack}-wus3"
     assert {"owner", "costCenter", "environment"} <= set(group.inputs["tags"])
     assert plan.stack_outputs["githubEnvironmentVariables"]["AZURE_CLIENT_ID"] == plan.stack_outputs["deployClientId"]
-    assert plan.stack_outputs["githubRepositoryVariables"][f"AZURE_PREVIEW_CLIENT_ID_{plan.stack.upper()}"] == \
-        plan.stack_outputs["previewClientId"]
+    assert (
+        plan.stack_outputs["githubRepositoryVariables"][f"AZURE_PREVIEW_CLIENT_ID_{plan.stack.upper()}"]
+        == plan.stack_outputs["previewClientId"]
+    )
 
 
 def _settings(**overrides) -> dict:
     return {"github": {"repository": "contoso/ml-platform"}, **overrides}
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"github": None}, "set github and/or azurePipelines"),
-    ({"graph_app_roles": ["Directory.ReadWrite.All"]}, "graph_app_roles"),
-    ({"github": {"repository": "ml-platform"}}, "github.repository"),
-    ({"azure_pipelines": {"issuer": "vstoken.dev.azure.com/x", "deploy_subject": "sc://a/b/c"}}, "not an https URL"),
-    ({"state_container_id": "pulumi-state"}, "is not an Azure resource id"),
-    ({"manage_role_definitions": True}, "a pipeline identity may not write role definitions"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"github": None}, "set github and/or azurePipelines"),
+        ({"graph_app_roles": ["Directory.ReadWrite.All"]}, "graph_app_roles"),
+        ({"github": {"repository": "ml-platform"}}, "github.repository"),
+        (
+            {"azure_pipelines": {"issuer": "vstoken.dev.azure.com/x", "deploy_subject": "sc://a/b/c"}},
+            "not an https URL",
+        ),
+        ({"state_container_id": "pulumi-state"}, "is not an Azure resource id"),
+        ({"manage_role_definitions": True}, "a pipeline identity may not write role definitions"),
+    ],
+)
 def test_bad_settings_fail_naming_the_field(overrides, message):
     with pytest.raises(ComponentArgsError) as error:
-        DeployerIdentityArgs(naming=NamingConvention(prefix="aiinfra", environment="dev", location="westus3"),
-                             resource_group_id="/subscriptions/x/resourceGroups/rg", **_settings(**overrides))
+        DeployerIdentityArgs(
+            naming=NamingConvention(prefix="aiinfra", environment="dev", location="westus3"),
+            resource_group_id="/subscriptions/x/resourceGroups/rg",
+            **_settings(**overrides),
+        )
     assert message in str(error.value)
 
 
@@ -260,7 +282,8 @@ def test_bad_bootstrap_config_names_the_yaml_path(tmp_path):
     for name in ("Pulumi.yaml", "__main__.py"):
         (project / name).write_text((BOOTSTRAP / name).read_text())
     (project / "Pulumi.dev.yaml").write_text(
-        "config:\n  aiinfra-bootstrap:deployer:\n    github: {repository: contoso/ml}\n    graphAppRoles: [Directory.ReadWrite.All]\n")
+        "config:\n  aiinfra-bootstrap:deployer:\n    github: {repository: contoso/ml}\n    graphAppRoles: [Directory.ReadWrite.All]\n"
+    )
     (tmp_path / "Pulumi.dev.yaml").write_text((REPO / "Pulumi.dev.yaml").read_text())
     # The copied program finds the library through the installed package (the repo is on sys.path here).
     with pytest.raises(ProgramError) as error:
@@ -306,6 +329,7 @@ def test_without_bootstrap_the_platform_creates_its_group(tmp_path):
 
 # --- no pipeline role can write role definitions; bootstrap defines the platform's custom roles ------------------
 
+
 def _grants_role_definition_writes(actions: list[str]) -> list[str]:
     """The actions that allow writing role definitions (Azure RBAC matches `*` against any text)."""
     target = "microsoft.authorization/roledefinitions/write"
@@ -328,8 +352,16 @@ def test_no_pipeline_role_can_write_role_definitions(env, plan_of):
                 assert guid == BUILTIN_ROLES["Role Based Access Control Administrator"]
                 assert "ForAnyOfAnyValues:GuidEquals" in assignment.inputs["condition"]
             else:  # built-in: the ones the pipelines get may not define roles either
-                assert guid in {BUILTIN_ROLES[r] for r in ("Contributor", "Reader", "Storage Blob Data Contributor",
-                                                          "Storage Blob Data Reader", "Key Vault Crypto User")}, guid
+                assert guid in {
+                    BUILTIN_ROLES[r]
+                    for r in (
+                        "Contributor",
+                        "Reader",
+                        "Storage Blob Data Contributor",
+                        "Storage Blob Data Reader",
+                        "Key Vault Crypto User",
+                    )
+                }, guid
     # Contributor's NotActions exclude Microsoft.Authorization/*/Write (Learn, built-in roles): it cannot either.
     assert not _grants_role_definition_writes(["Microsoft.Authorization/*/read"])
     assert _grants_role_definition_writes(["Microsoft.Authorization/*"])
@@ -367,7 +399,9 @@ def test_bootstrap_defines_the_data_scientist_role_the_platform_assigns(env, pla
 def test_platform_without_the_role_id_is_a_clear_config_error():
     raw = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())["config"]["aiinfra:platform"]
     guid = raw.pop("dataScientistRoleId")
-    with pytest.raises(ConfigError, match="dataScientistRoleId: the workspaces assign the data-scientist role") as error:
+    with pytest.raises(
+        ConfigError, match="dataScientistRoleId: the workspaces assign the data-scientist role"
+    ) as error:
         parse_platform_config(raw, "Pulumi.dev.yaml")
     assert f"set it to {guid}" in str(error.value)  # nameable before bootstrap runs (bootstrap reads this file)
 
@@ -396,5 +430,4 @@ def test_bootstraps_custom_roles_are_assignable_by_the_deployer(env):
 
 def test_a_privileged_role_cannot_be_made_assignable():
     with pytest.raises(ComponentArgsError, match="privileged role"):
-        DeployerIdentitySettings(github={"repository": "acme/infra"},
-                                 assignable_role_ids=[PRIVILEGED_ROLES["Owner"]])  # pyright: ignore[reportArgumentType]
+        DeployerIdentitySettings(github={"repository": "acme/infra"}, assignable_role_ids=[PRIVILEGED_ROLES["Owner"]])  # pyright: ignore[reportArgumentType]

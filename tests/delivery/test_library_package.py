@@ -55,20 +55,34 @@ def installed(tmp_path_factory) -> dict[str, Path]:
 
 def test_wheel_holds_the_library_the_pack_and_type_information(installed):
     names = set(zipfile.ZipFile(installed["wheel"]).namelist())
-    for required in ("aiinfra/__init__.py", "aiinfra/components/__init__.py", "aiinfra/components/py.typed",
-                     "aiinfra/components/shared_services.py", "aiinfra/catalog/gpu_skus.py",
-                     "aiinfra/policies/PulumiPolicy.yaml", "aiinfra/policies/__main__.py",
-                     "aiinfra/policies/config/prd.json", "aiinfra/policies/py.typed", "aiinfra/engine/runner.py",
-                     "aiinfra/engine/cli.py", "aiinfra/engine/py.typed", "aiinfra/engine/prices/azure-retail-prices.json"):
+    for required in (
+        "aiinfra/__init__.py",
+        "aiinfra/components/__init__.py",
+        "aiinfra/components/py.typed",
+        "aiinfra/components/shared_services.py",
+        "aiinfra/catalog/gpu_skus.py",
+        "aiinfra/policies/PulumiPolicy.yaml",
+        "aiinfra/policies/__main__.py",
+        "aiinfra/policies/config/prd.json",
+        "aiinfra/policies/py.typed",
+        "aiinfra/engine/runner.py",
+        "aiinfra/engine/cli.py",
+        "aiinfra/engine/py.typed",
+        "aiinfra/engine/prices/azure-retail-prices.json",
+    ):
         assert required in names, required
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     # One namespaced package: nothing else at the top of site-packages that could collide with a user's modules.
     assert {n.split("/")[0] for n in names} == {"aiinfra", next(n for n in names if ".dist-info/" in n).split("/")[0]}
-    entry_points = zipfile.ZipFile(installed["wheel"]).read(
-        next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
+    entry_points = (
+        zipfile.ZipFile(installed["wheel"])
+        .read(next(n for n in names if n.endswith(".dist-info/entry_points.txt")))
+        .decode()
+    )
     assert "aiinfra = aiinfra.engine.cli:main" in entry_points
-    metadata = zipfile.ZipFile(installed["wheel"]).read(
-        next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    metadata = (
+        zipfile.ZipFile(installed["wheel"]).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    )
     for dependency in ("pulumi-azure-native", "pulumi-azuread", "pydantic", "pulumi-policy"):
         assert f"Requires-Dist: {dependency}" in metadata
 
@@ -77,10 +91,14 @@ def test_example_program_previews_offline_from_the_installed_wheel(installed, tm
     python = installed["python"]
     project = tmp_path / "example"
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("venv", "__pycache__"))
-    where = run(python, "-c", "import aiinfra.components, aiinfra.engine, aiinfra.policies, pathlib; "
-                "print(pathlib.Path(aiinfra.components.__file__).parent); "
-                "print(pathlib.Path(aiinfra.policies.__file__).parent)",
-                cwd=tmp_path).stdout.split()
+    where = run(
+        python,
+        "-c",
+        "import aiinfra.components, aiinfra.engine, aiinfra.policies, pathlib; "
+        "print(pathlib.Path(aiinfra.components.__file__).parent); "
+        "print(pathlib.Path(aiinfra.policies.__file__).parent)",
+        cwd=tmp_path,
+    ).stdout.split()
     for old_name in ("components", "engine", "policies", "stacks"):
         missing = run(python, "-c", f"import {old_name}", cwd=tmp_path, check=False)
         assert missing.returncode != 0 and "ModuleNotFoundError" in missing.stderr, old_name
@@ -106,8 +124,16 @@ def test_bad_args_in_a_users_program_name_the_field(installed, tmp_path):
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("venv", "__pycache__"))
     main = project / "__main__.py"
     main.write_text(main.read_text().replace("max_nodes=2", "max_nodes=0"))
-    result = run(installed["python"].parent / "aiinfra", "preview", "dev", "--project-dir", project, "--no-policies",
-                 cwd=tmp_path, check=False)
+    result = run(
+        installed["python"].parent / "aiinfra",
+        "preview",
+        "dev",
+        "--project-dir",
+        project,
+        "--no-policies",
+        cwd=tmp_path,
+        check=False,
+    )
     assert result.returncode == 2
     assert "GpuComputePoolArgs: invalid args:\n  max_nodes: Input should be greater than 0" in result.stderr
     assert "Traceback" not in result.stderr
@@ -127,12 +153,24 @@ def test_public_api_is_exported_and_typed():
     for name in components.__all__:
         assert hasattr(components, name), name
     exported = set(components.__all__)
-    for required in ("SharedServices", "SharedServicesArgs", "SharedServicesSettings", "SharedServicesRef",
-                     "NamingConvention", "CustomerManagedKey", "RoleAssignmentSpec", "ComponentArgsError",
-                     "GpuVmSize", "lookup_gpu_sku", "DeployerIdentity", "DeployerIdentityArgs"):
+    for required in (
+        "SharedServices",
+        "SharedServicesArgs",
+        "SharedServicesSettings",
+        "SharedServicesRef",
+        "NamingConvention",
+        "CustomerManagedKey",
+        "RoleAssignmentSpec",
+        "ComponentArgsError",
+        "GpuVmSize",
+        "lookup_gpu_sku",
+        "DeployerIdentity",
+        "DeployerIdentityArgs",
+    ):
         assert required in exported, required
     # Every ComponentResource in components/ is part of the public API.
     import pulumi
+
     for module in sorted((REPO / "components").glob("[a-z]*.py")):
         source = module.read_text()
         for line in source.splitlines():

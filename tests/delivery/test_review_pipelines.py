@@ -8,8 +8,20 @@ import re
 import subprocess
 from pathlib import Path
 
-from test_delivery_pipelines import (ADO, CALLER, ENVIRONMENTS, REPO, WORKFLOWS, _defaults, _expand, job_permissions,
-                                     load, pulumi_pin, steps_using, triggers)
+from test_delivery_pipelines import (
+    ADO,
+    CALLER,
+    ENVIRONMENTS,
+    REPO,
+    WORKFLOWS,
+    _defaults,
+    _expand,
+    job_permissions,
+    load,
+    pulumi_pin,
+    steps_using,
+    triggers,
+)
 
 IDEMPOTENCY = WORKFLOWS / "infra-idempotency.yml"
 ADO_IDEMPOTENCY = REPO / "pipelines" / "idempotency.yml"
@@ -23,11 +35,13 @@ def expanded(path: Path) -> dict:
 
 # --- the plan comment -----------------------------------------------------------------------------------------
 
+
 def test_github_comments_every_environments_plan_compared_with_the_base_branch():
     workflow = load(CALLER)
     job = workflow["jobs"]["plan-comment"]
-    assert job["needs"] == "preview" and "pull_request" in job["if"] and "!cancelled()" in job["if"], \
+    assert job["needs"] == "preview" and "pull_request" in job["if"] and "!cancelled()" in job["if"], (
         "runs after the previews, also when one found mandatory violations"
+    )
     assert job["strategy"]["matrix"]["environment"] == ENVIRONMENTS and job["strategy"]["fail-fast"] is False
     assert job_permissions(workflow, job) == {"contents": "read", "pull-requests": "write"}
     assert "id-token" not in job_permissions(workflow, job), "comparing plans needs no cloud credentials"
@@ -35,8 +49,10 @@ def test_github_comments_every_environments_plan_compared_with_the_base_branch()
     assert download["with"]["name"] == "offline-preview-${{ matrix.environment }}"
     runs = "\n".join(s.get("run", "") for s in job["steps"])
     assert 'base-plan.sh ${{ matrix.environment }} "${{ github.base_ref }}"' in runs
-    assert ".venv/bin/aiinfra diff \"$RUNNER_TEMP/base.json\" offline-preview-${{ matrix.environment }}.json " \
-           "--markdown plan-comment-${{ matrix.environment }}.md" in runs
+    assert (
+        '.venv/bin/aiinfra diff "$RUNNER_TEMP/base.json" offline-preview-${{ matrix.environment }}.json '
+        "--markdown plan-comment-${{ matrix.environment }}.md" in runs
+    )
     assert "$GITHUB_STEP_SUMMARY" in runs, "fork pull requests (read-only token) still see the plan"
     (post,) = steps_using(job, "actions/github-script")
     assert post["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
@@ -75,14 +91,19 @@ def test_base_plan_script_is_valid_bash_with_an_empty_plan_fallback():
 
 # --- idempotency on a sandbox -----------------------------------------------------------------------------------
 
+
 def test_github_idempotency_never_runs_without_credentials_and_always_destroys():
     workflow = load(IDEMPOTENCY)
     assert set(triggers(workflow)) == {"workflow_dispatch", "schedule"}, "never on pull requests or pushes"
     assert workflow["permissions"] == {"contents": "read"}
     assert workflow["env"]["PULUMI_VERSION"] == pulumi_pin()
     (job,) = workflow["jobs"].values()
-    for variable in ("AZURE_SANDBOX_CLIENT_ID", "AZURE_SANDBOX_SUBSCRIPTION_ID", "SANDBOX_PULUMI_BACKEND_URL",
-                     "SANDBOX_SECRETS_PROVIDER"):
+    for variable in (
+        "AZURE_SANDBOX_CLIENT_ID",
+        "AZURE_SANDBOX_SUBSCRIPTION_ID",
+        "SANDBOX_PULUMI_BACKEND_URL",
+        "SANDBOX_SECRETS_PROVIDER",
+    ):
         assert f"vars.{variable} != ''" in job["if"]
     assert job["environment"] == "sandbox" and job["concurrency"]["cancel-in-progress"] is False
     assert job_permissions(workflow, job) == {"contents": "read", "id-token": "write"}
@@ -93,8 +114,10 @@ def test_github_idempotency_never_runs_without_credentials_and_always_destroys()
     assert cli["with"] == {"pulumi-version": "${{ env.PULUMI_VERSION }}"}, "installs the pinned CLI only"
 
     runs = [s.get("run", "") for s in job["steps"]]
-    order = [next(i for i, r in enumerate(runs) if pattern in r)
-             for pattern in ("stacks.preview", "pulumi up ", "--expect-no-changes", "pulumi destroy")]
+    order = [
+        next(i for i, r in enumerate(runs) if pattern in r)
+        for pattern in ("stacks.preview", "pulumi up ", "--expect-no-changes", "pulumi destroy")
+    ]
     assert order == sorted(order), "offline gate, deploy, second run, destroy"
     for command in ("pulumi up ", "pulumi preview "):
         (script,) = [r for r in runs if command in r]
@@ -116,8 +139,10 @@ def test_ado_idempotency_needs_its_variable_group_and_connection_and_always_dest
     (job,) = pipeline["jobs"]
     assert "SANDBOX_PULUMI_BACKEND_URL" in job["condition"] and "SANDBOX_SECRETS_PROVIDER" in job["condition"]
     tasks = [s for s in job["steps"] if s.get("task") == "AzureCLI@2"]
-    assert all(t["inputs"]["azureSubscription"] == "aiinfra-sandbox" and t["inputs"]["addSpnToEnvironment"] is True
-               for t in tasks)
+    assert all(
+        t["inputs"]["azureSubscription"] == "aiinfra-sandbox" and t["inputs"]["addSpnToEnvironment"] is True
+        for t in tasks
+    )
     deploy, destroy = tasks
     script = " ".join(deploy["inputs"]["inlineScript"].split("\\\n"))
     assert script.index("pulumi up ") < script.index("pulumi preview ") and "--expect-no-changes" in script
@@ -134,15 +159,21 @@ def test_ado_comment_updates_its_own_thread_or_creates_one(tmp_path, monkeypatch
     import io
     import json
 
-    spec = importlib.util.spec_from_file_location("ado_pr_comment", REPO / "pipelines" / "scripts" / "ado_pr_comment.py")
+    spec = importlib.util.spec_from_file_location(
+        "ado_pr_comment", REPO / "pipelines" / "scripts" / "ado_pr_comment.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     comment = tmp_path / "c.md"
     comment.write_text("<!-- aiinfra-plan:prd -->\n### plan\n")
-    for key, value in {"SYSTEM_ACCESSTOKEN": "t", "SYSTEM_COLLECTIONURI": "https://dev.azure.com/org/",
-                       "SYSTEM_TEAMPROJECTID": "p", "BUILD_REPOSITORY_ID": "r",
-                       "SYSTEM_PULLREQUEST_PULLREQUESTID": "7"}.items():
+    for key, value in {
+        "SYSTEM_ACCESSTOKEN": "t",
+        "SYSTEM_COLLECTIONURI": "https://dev.azure.com/org/",
+        "SYSTEM_TEAMPROJECTID": "p",
+        "BUILD_REPOSITORY_ID": "r",
+        "SYSTEM_PULLREQUEST_PULLREQUESTID": "7",
+    }.items():
         monkeypatch.setenv(key, value)
     calls = []
 
@@ -151,6 +182,7 @@ def test_ado_comment_updates_its_own_thread_or_creates_one(tmp_path, monkeypatch
             calls.append((request.get_method(), request.full_url, json.loads(request.data) if request.data else None))
             body = {"value": threads} if request.get_method() == "GET" else {}
             return io.BytesIO(json.dumps(body).encode())
+
         return urlopen
 
     class Response(io.BytesIO):

@@ -13,7 +13,7 @@ LABEL = r'"[^"\n]*"'
 SHAPES = [("([", "])"), ("[(", ")]"), ("{{", "}}"), ("((", "))"), ("[", "]"), ("(", ")"), ("{", "}")]
 RESERVED = {"end", "subgraph", "graph", "flowchart", "class", "classDef", "style", "click", "direction", "linkStyle"}
 NODE = re.compile(rf"^({ID})(" + "|".join(rf"{re.escape(o)}{LABEL}{re.escape(c)}" for o, c in SHAPES) + r")$")
-EDGE = re.compile(rf'^({ID}) (-->|-\.->|-->\|{LABEL}\|) ({ID})$')
+EDGE = re.compile(rf"^({ID}) (-->|-\.->|-->\|{LABEL}\|) ({ID})$")
 
 
 @dataclass

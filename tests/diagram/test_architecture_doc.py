@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from mermaid_syntax import parse
+
 from aiinfra.engine.cost import PlanIndex
 from aiinfra.engine.diagram import render_markdown
-from mermaid_syntax import parse
 
 DOC = "docs/architecture-prd.md"
 COMMAND = f"python -m stacks.preview prd --diagram {DOC}"

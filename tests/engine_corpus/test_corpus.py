@@ -134,8 +134,11 @@ def test_an_sdk_we_cannot_drive_is_a_one_line_usage_error(tmp_path):
     site = _venv(project / "venv", with_our_sdk=False)
     (site / "pulumi-2.25.0.dist-info").mkdir()
     (site / "pulumi-2.25.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: pulumi\nVersion: 2.25.0\n")
-    with pytest.raises(EngineError, match=r"^the program uses pulumi 2\.25\.0; the offline engine drives the mock "
-                                          r"runtime of pulumi 3\.x only$"):
+    with pytest.raises(
+        EngineError,
+        match=r"^the program uses pulumi 2\.25\.0; the offline engine drives the mock "
+        r"runtime of pulumi 3\.x only$",
+    ):
         run_program(project, "dev")
 
 
@@ -164,11 +167,29 @@ def test_a_stack_reference_without_its_outputs_names_the_stack_and_the_flag(caps
 
 def test_a_stack_reference_reads_a_plan_this_tool_wrote(tmp_path, capsys):
     hub_plan = tmp_path / "hub.json"
-    assert preview.main(["dev", "--project-dir", str(PROGRAMS / "network_hub"), "--no-policies", "--quiet",
-                         "--json", str(hub_plan)]) == 0
+    assert (
+        preview.main(
+            ["dev", "--project-dir", str(PROGRAMS / "network_hub"), "--no-policies", "--quiet", "--json", str(hub_plan)]
+        )
+        == 0
+    )
     app_plan = tmp_path / "app.json"
-    assert preview.main(["dev", "--project-dir", str(PROGRAMS / "app_on_hub"), "--no-policies", "--quiet",
-                         "--stack-reference", f"network-hub/dev={hub_plan}", "--json", str(app_plan)]) == 0
+    assert (
+        preview.main(
+            [
+                "dev",
+                "--project-dir",
+                str(PROGRAMS / "app_on_hub"),
+                "--no-policies",
+                "--quiet",
+                "--stack-reference",
+                f"network-hub/dev={hub_plan}",
+                "--json",
+                str(app_plan),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     hub = json.loads(hub_plan.read_text())["plan"]["stackOutputs"]
     app = json.loads(app_plan.read_text())["plan"]
@@ -198,8 +219,14 @@ def test_fixed_charges_are_priced_with_their_source_and_the_rest_make_the_total_
     assert nat.idle_hourly == pytest.approx(0.045) and "c3x.dev" in (nat.rate.row.source if nat.rate.row else "")
     assert ip.idle_hourly == pytest.approx(0.005) and jump.idle_hourly == pytest.approx(0.192)
     unpriced = {key for key, item in by_type.items() if item.problem}
-    assert unpriced == {"PrivateZone:zone", "VirtualNetworkGateway:vpn", "ContainerGroup:worker",
-                        "AppServicePlan:plan", "Database:db", "VirtualMachine:trainer"}
+    assert unpriced == {
+        "PrivateZone:zone",
+        "VirtualNetworkGateway:vpn",
+        "ContainerGroup:worker",
+        "AppServicePlan:plan",
+        "Database:db",
+        "VirtualMachine:trainer",
+    }
     # The A100 outside the US: no catalogued row for swedencentral, so unpriced rather than guessed.
     assert "swedencentral" in (by_type["VirtualMachine:trainer"].problem or "")
     assert not cost.totals.idle_complete

@@ -6,11 +6,11 @@ import re
 from typing import Any
 
 import pytest
-
-from aiinfra.components import ComponentArgsError, GpuComputePoolArgs, GpuComputePoolSettings, NamingConvention
-from aiinfra.catalog.gpu_skus import CATALOGUE
-from aiinfra.components.secure_workspace import SecureWorkspaceRef
 from helpers import one
+
+from aiinfra.catalog.gpu_skus import CATALOGUE
+from aiinfra.components import ComponentArgsError, GpuComputePoolArgs, GpuComputePoolSettings, NamingConvention
+from aiinfra.components.secure_workspace import SecureWorkspaceRef
 
 COMPUTE = "azure-native:machinelearningservices:Compute"
 POOL = "aiinfra:ml:GpuComputePool"
@@ -71,8 +71,9 @@ def test_prd_runs_a100s_with_dedicated_capacity_only_where_configured(plan_of):
     computes = gpu_computes(plan_of("prd"))
     models = {CATALOGUE[c.inputs["properties"]["properties"]["vmSize"]].gpu_model for c in computes}
     assert models and all("A100" in m for m in models)
-    dedicated = [c.inputs["computeName"] for c in computes
-                 if c.inputs["properties"]["properties"]["vmPriority"] == "Dedicated"]
+    dedicated = [
+        c.inputs["computeName"] for c in computes if c.inputs["properties"]["properties"]["vmPriority"] == "Dedicated"
+    ]
     assert dedicated == ["a100-dedicated"]
 
 
@@ -91,11 +92,15 @@ def test_pool_outputs_name_the_gpus(plan_of):
 
 # --- validation: pure, no engine ----------------------------------------------------------------------------
 
+
 def ref(**overrides: Any) -> SecureWorkspaceRef:
     values: dict[str, Any] = dict(
         naming=NamingConvention(prefix="contoso", environment="dev", location="westus3"),
-        resource_group_name="rg", workspace_name="mlw", workspace_id="/subscriptions/x/resourceGroups/rg/ws",
-        compute_identity_id="/subscriptions/x/id")
+        resource_group_name="rg",
+        workspace_name="mlw",
+        workspace_id="/subscriptions/x/resourceGroups/rg/ws",
+        compute_identity_id="/subscriptions/x/id",
+    )
     values.update(overrides)
     return SecureWorkspaceRef(**values)
 
@@ -133,19 +138,22 @@ def test_min_above_max_is_rejected_on_max_nodes():
         pool_args(min_nodes=3, max_nodes=2)
 
 
-@pytest.mark.parametrize("field,value,fragment", [
-    ("max_nodes", 0, "max_nodes: Input should be greater than 0"),
-    ("min_nodes", -1, "min_nodes: Input should be greater than or equal to 0"),
-    ("idle_minutes", 0, "idle_minutes: must be between 1 and 1440 minutes"),
-    ("idle_minutes", 5000, "idle_minutes: must be between 1 and 1440 minutes"),
-    ("priority", "Spot", "priority: Input should be 'LowPriority' or 'Dedicated'"),
-    ("name", "g", "name: compute name 'g' must be 3-24 characters"),
-    ("name", "a100-pool-for-the-research-team", "must be 3-24 characters"),
-    ("name", "1-a100", "must start with a letter"),
-    ("name", "a100_pool", "may only contain"),
-    ("name", "a100-2", "a letter after the last '-'"),
-    ("extra", 1, "extra: unknown key"),
-])
+@pytest.mark.parametrize(
+    "field,value,fragment",
+    [
+        ("max_nodes", 0, "max_nodes: Input should be greater than 0"),
+        ("min_nodes", -1, "min_nodes: Input should be greater than or equal to 0"),
+        ("idle_minutes", 0, "idle_minutes: must be between 1 and 1440 minutes"),
+        ("idle_minutes", 5000, "idle_minutes: must be between 1 and 1440 minutes"),
+        ("priority", "Spot", "priority: Input should be 'LowPriority' or 'Dedicated'"),
+        ("name", "g", "name: compute name 'g' must be 3-24 characters"),
+        ("name", "a100-pool-for-the-research-team", "must be 3-24 characters"),
+        ("name", "1-a100", "must start with a letter"),
+        ("name", "a100_pool", "may only contain"),
+        ("name", "a100-2", "a letter after the last '-'"),
+        ("extra", 1, "extra: unknown key"),
+    ],
+)
 def test_bad_settings_name_the_field(field, value, fragment):
     with pytest.raises(ComponentArgsError) as error:
         pool_args(**{field: value})
@@ -166,9 +174,9 @@ def test_an_identity_is_required():
 
 def test_settings_alone_validate_from_yaml_keys():
     settings = GpuComputePoolSettings.model_validate(
-        {"name": "a100-lowpri", "vmSize": "Standard_NC24ads_A100_v4", "maxNodes": 2, "idleMinutes": 10})
+        {"name": "a100-lowpri", "vmSize": "Standard_NC24ads_A100_v4", "maxNodes": 2, "idleMinutes": 10}
+    )
     assert settings.sku.gpu_count == 1 and settings.max_nodes == 2
-
 
 
 def test_a_change_azure_ml_cannot_update_replaces_the_pool_deleting_first():
@@ -199,11 +207,16 @@ def test_a_change_azure_ml_cannot_update_replaces_the_pool_deleting_first():
 
     @pulumi.runtime.test
     def program():
-        ref = SecureWorkspaceRef(naming=NamingConvention(prefix="contoso", environment="dev", location="westus3"),
-                                 resource_group_name="rg", workspace_name="mlw", workspace_id="/subscriptions/s/ws",
-                                 compute_identity_id="/subscriptions/s/id")
-        pool = GpuComputePool("pool", GpuComputePoolArgs(workspace=ref, name="t4-pool", vm_size="Standard_NC4as_T4_v3",
-                                                         max_nodes=2))
+        ref = SecureWorkspaceRef(
+            naming=NamingConvention(prefix="contoso", environment="dev", location="westus3"),
+            resource_group_name="rg",
+            workspace_name="mlw",
+            workspace_id="/subscriptions/s/ws",
+            compute_identity_id="/subscriptions/s/id",
+        )
+        pool = GpuComputePool(
+            "pool", GpuComputePoolArgs(workspace=ref, name="t4-pool", vm_size="Standard_NC4as_T4_v3", max_nodes=2)
+        )
         return pool.compute_id.apply(lambda _: None)
 
     try:

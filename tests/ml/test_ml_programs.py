@@ -5,8 +5,9 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from aiinfra.engine import run_program
 from helpers import children, one, private_endpoints_to, zone_names_of
+
+from aiinfra.engine import run_program
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "ml-workspace"
@@ -15,11 +16,14 @@ COMPUTE = "azure-native:machinelearningservices:Compute"
 
 def test_the_example_program_runs_offline_from_the_installed_package():
     source = (EXAMPLE / "__main__.py").read_text()
-    assert "sys.path" not in source and "from aiinfra.components import" in source  # the installed library, as a user has it
+    assert (
+        "sys.path" not in source and "from aiinfra.components import" in source
+    )  # the installed library, as a user has it
     plan = run_program(EXAMPLE, "dev")
     assert plan.project == "fraud-ml"
     assert [r.type for r in plan.resources if not r.custom and r.type.startswith("aiinfra:")].count(
-        "aiinfra:shared:SharedServices") == 1
+        "aiinfra:shared:SharedServices"
+    ) == 1
     component = one(plan, "aiinfra:ml:SecureWorkspace")
     pool = one(plan, "aiinfra:ml:GpuComputePool")
     assert pool.parent == component.urn
@@ -70,5 +74,8 @@ def test_without_a_managed_network_computes_join_the_aml_subnet(tmp_path: Path):
         assert compute.inputs["properties"]["properties"]["enableNodePublicIp"] is False
     # No managed network, so no private-endpoint approvals for it.
     approver = "b556d68e-0be0-4f35-a333-ad7ee1ce17ea"
-    assert not [a for a in plan.of_type("azure-native:authorization:RoleAssignment")
-                if a.inputs["roleDefinitionId"].endswith(approver)]
+    assert not [
+        a
+        for a in plan.of_type("azure-native:authorization:RoleAssignment")
+        if a.inputs["roleDefinitionId"].endswith(approver)
+    ]

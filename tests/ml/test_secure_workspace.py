@@ -6,13 +6,13 @@ import re
 from collections.abc import Callable
 
 import yaml
-
 from aml_rbac import grants
+from helpers import children, group_ids, one, private_endpoints_to, waits_for_rbac, zone_names_of
+
 from aiinfra.components.interfaces import BUILTIN_ROLES
-from aiinfra.engine import Plan, Registration, run_program
 from aiinfra.components.secure_workspace import FQDN_RULE_SETS, OutboundRule, fqdn_rule_set_rules
 from aiinfra.components.shared_services import COSMOS_DB_APPLICATION_IDS
-from helpers import children, group_ids, one, private_endpoints_to, waits_for_rbac, zone_names_of
+from aiinfra.engine import Plan, Registration, run_program
 
 WORKSPACE = "azure-native:machinelearningservices:Workspace"
 COMPUTE = "azure-native:machinelearningservices:Compute"
@@ -37,8 +37,9 @@ def components(plan: Plan) -> list[Registration]:
 def managed_network_components(plan: Plan) -> list[Registration]:
     """The workspaces with a managed network (all but the AKS workspace `aksml`: Kubernetes compute is not
     supported in a managed network)."""
-    found = [c for c in components(plan)
-             if workspace_of(plan, c).inputs["managedNetwork"]["isolationMode"] != "Disabled"]
+    found = [
+        c for c in components(plan) if workspace_of(plan, c).inputs["managedNetwork"]["isolationMode"] != "Disabled"
+    ]
     assert found
     return found
 
@@ -85,11 +86,15 @@ def test_private_endpoint_registers_in_both_azure_ml_zones(plan):
 
 
 def test_linked_to_the_shared_services_with_identity_based_datastores(plan):
-    shared = {key: one(plan, token, name) for key, token, name in (
-        ("keyVault", "azure-native:keyvault:Vault", "shared-kv"),
-        ("storageAccount", "azure-native:storage:StorageAccount", None),
-        ("containerRegistry", "azure-native:containerregistry:Registry", None),
-        ("applicationInsights", "azure-native:applicationinsights:Component", None))}
+    shared = {
+        key: one(plan, token, name)
+        for key, token, name in (
+            ("keyVault", "azure-native:keyvault:Vault", "shared-kv"),
+            ("storageAccount", "azure-native:storage:StorageAccount", None),
+            ("containerRegistry", "azure-native:containerregistry:Registry", None),
+            ("applicationInsights", "azure-native:applicationinsights:Component", None),
+        )
+    }
     for component in components(plan):
         workspace = workspace_of(plan, component)
         for key, resource in shared.items():
@@ -131,12 +136,16 @@ def test_cmk_and_hbi_where_the_environment_asks(plan, env, repo):
         assert cosmos.inputs["scope"] == key.id
         assert role_guid(cosmos) == BUILTIN_ROLES["Key Vault Crypto Service Encryption User"]
         assert cosmos.inputs["principalType"] == "ServicePrincipal"
-        assert cosmos.inputs["principalId"] not in (cmk_identity.outputs["principalId"],
-                                                    COSMOS_DB_APPLICATION_IDS["AzureCloud"])
+        assert cosmos.inputs["principalId"] not in (
+            cmk_identity.outputs["principalId"],
+            COSMOS_DB_APPLICATION_IDS["AzureCloud"],
+        )
         assert waits_for_rbac(plan, workspace, cosmos.urn)
     if env == "prd":
-        assert all(workspace_of(plan, c).inputs["hbiWorkspace"] and "encryption" in workspace_of(plan, c).inputs
-                   for c in components(plan))
+        assert all(
+            workspace_of(plan, c).inputs["hbiWorkspace"] and "encryption" in workspace_of(plan, c).inputs
+            for c in components(plan)
+        )
 
 
 def test_managed_network_is_provisioned_with_the_workspace_before_any_compute(plan, env):
@@ -145,8 +154,12 @@ def test_managed_network_is_provisioned_with_the_workspace_before_any_compute(pl
         workspace = workspace_of(plan, component)
         assert workspace.inputs["managedNetwork"]["isolationMode"] == expected
         assert workspace.inputs["provisionNetworkNow"] is True
-        computes = [c for c in plan.of_type(COMPUTE) if c.inputs["workspaceName"] == workspace.inputs["workspaceName"]
-                    and c.inputs["properties"]["computeType"] == "AmlCompute"]
+        computes = [
+            c
+            for c in plan.of_type(COMPUTE)
+            if c.inputs["workspaceName"] == workspace.inputs["workspaceName"]
+            and c.inputs["properties"]["computeType"] == "AmlCompute"
+        ]
         assert computes
         for compute in computes:
             assert workspace.urn in compute.dependencies, compute.name
@@ -160,8 +173,11 @@ def test_managed_network_reaches_adls_through_a_private_endpoint(plan):
         rules = workspace_of(plan, component).inputs["managedNetwork"]["outboundRules"]
         dfs = rules["aiinfra-storage-dfs"]
         assert dfs["type"] == "PrivateEndpoint" and dfs["category"] == "UserDefined"
-        assert dfs["destination"] == {"serviceResourceId": storage.id, "subresourceTarget": "dfs",
-                                      "sparkEnabled": False}
+        assert dfs["destination"] == {
+            "serviceResourceId": storage.id,
+            "subresourceTarget": "dfs",
+            "sparkEnabled": False,
+        }
 
 
 def test_fqdn_rules_come_with_a_firewall_sku_only_where_configured(plan, env, repo):
@@ -184,11 +200,18 @@ def test_fqdn_rules_come_with_a_firewall_sku_only_where_configured(plan, env, re
             assert not fqdn and "firewallSku" not in network
     if env == "prd":
         # Learn's "Use HuggingFace models" list, exactly (plus the Hub API host).
-        learn = {"docker.io", "*.docker.io", "*.docker.com", "production.cloudflare.docker.com", "cdn.auth0.com",
-                 "cdn-lfs.huggingface.co"}
+        learn = {
+            "docker.io",
+            "*.docker.io",
+            "*.docker.com",
+            "production.cloudflare.docker.com",
+            "cdn.auth0.com",
+            "cdn-lfs.huggingface.co",
+        }
         research = workspace_of(plan, next(c for c in components(plan) if c.name == "ml-research"))
-        hosts = {r["destination"] for r in research.inputs["managedNetwork"]["outboundRules"].values()
-                 if r["type"] == "FQDN"}
+        hosts = {
+            r["destination"] for r in research.inputs["managedNetwork"]["outboundRules"].values() if r["type"] == "FQDN"
+        }
         assert learn <= hosts and "huggingface.co" in hosts
 
 
@@ -207,10 +230,13 @@ def test_workspace_identity_is_granted_its_roles_before_the_workspace(plan):
     registry = one(plan, "azure-native:containerregistry:Registry")
     insights = one(plan, "azure-native:applicationinsights:Component")
     required = {
-        (storage.id, "Contributor"), (storage.id, "Storage Blob Data Contributor"),
+        (storage.id, "Contributor"),
+        (storage.id, "Storage Blob Data Contributor"),
         (storage.id, "Storage File Data Privileged Contributor"),
-        (vault.id, "Contributor"), (vault.id, "Key Vault Administrator"),
-        (registry.id, "Contributor"), (insights.id, "Contributor"),
+        (vault.id, "Contributor"),
+        (vault.id, "Key Vault Administrator"),
+        (registry.id, "Contributor"),
+        (insights.id, "Contributor"),
         (storage.id, "Azure AI Enterprise Network Connection Approver"),
         (vault.id, "Azure AI Enterprise Network Connection Approver"),
         (registry.id, "Azure AI Enterprise Network Connection Approver"),
@@ -218,8 +244,11 @@ def test_workspace_identity_is_granted_its_roles_before_the_workspace(plan):
     for component in managed_network_components(plan):
         workspace = workspace_of(plan, component)
         identity = by_id(plan, IDENTITY, workspace.inputs["primaryUserAssignedIdentity"])
-        mine = [a for a in children(plan, component, ROLE_ASSIGNMENT)
-                if a.inputs["principalId"] == identity.outputs["principalId"]]
+        mine = [
+            a
+            for a in children(plan, component, ROLE_ASSIGNMENT)
+            if a.inputs["principalId"] == identity.outputs["principalId"]
+        ]
         granted = {(a.inputs["scope"], role_guid(a)) for a in mine}
         for scope, role in required:
             assert (scope, BUILTIN_ROLES[role]) in granted, (component.name, role)
@@ -245,8 +274,11 @@ def test_data_scientists_get_data_roles_on_their_workspace_only(plan):
         workspace = workspace_of(plan, component)
         group = [a for a in children(plan, component, ROLE_ASSIGNMENT) if a.name.endswith("-data-scientists-role")]
         scientists = group[0].inputs["principalId"]
-        data = {role_guid(a): a for a in children(plan, component, ROLE_ASSIGNMENT)
-                if a.inputs["principalId"] == scientists and a.inputs["scope"] == storage.id}
+        data = {
+            role_guid(a): a
+            for a in children(plan, component, ROLE_ASSIGNMENT)
+            if a.inputs["principalId"] == scientists and a.inputs["scope"] == storage.id
+        }
         blob = data[BUILTIN_ROLES["Storage Blob Data Contributor"]]
         assert blob.inputs["principalType"] == "Group"
         assert f"StringLike '*{workspace.outputs['workspaceId']}*'" in blob.inputs["condition"]
@@ -255,19 +287,26 @@ def test_data_scientists_get_data_roles_on_their_workspace_only(plan):
 
 def test_compute_identity_can_pull_images_and_read_data_and_computes_wait_for_it(plan):
     for component in components(plan):
-        computes = [c for c in plan.of_type(COMPUTE)
-                    if c.inputs["workspaceName"] == workspace_of(plan, component).inputs["workspaceName"]
-                    and c.inputs["properties"]["computeType"] == "AmlCompute"]
+        computes = [
+            c
+            for c in plan.of_type(COMPUTE)
+            if c.inputs["workspaceName"] == workspace_of(plan, component).inputs["workspaceName"]
+            and c.inputs["properties"]["computeType"] == "AmlCompute"
+        ]
         [identity_id] = {i for c in computes for i in c.inputs["identity"]["userAssignedIdentities"]}
         identity = by_id(plan, IDENTITY, identity_id)
         assert identity.parent == component.urn
         assert identity.id != workspace_of(plan, component).inputs["primaryUserAssignedIdentity"]
         # (Datastore roles on one container of another account are tested in tests/ops/test_ops_datastores.py.)
-        grants_ = [a for a in children(plan, component, ROLE_ASSIGNMENT)
-                   if a.inputs["principalId"] == identity.outputs["principalId"]
-                   and "/blobServices/default/containers/" not in a.inputs["scope"]]
-        assert {role_guid(a) for a in grants_} == {BUILTIN_ROLES[r] for r in (
-            "AcrPull", "Storage Blob Data Contributor", "Key Vault Secrets User")}
+        grants_ = [
+            a
+            for a in children(plan, component, ROLE_ASSIGNMENT)
+            if a.inputs["principalId"] == identity.outputs["principalId"]
+            and "/blobServices/default/containers/" not in a.inputs["scope"]
+        ]
+        assert {role_guid(a) for a in grants_} == {
+            BUILTIN_ROLES[r] for r in ("AcrPull", "Storage Blob Data Contributor", "Key Vault Secrets User")
+        }
         # Issue 12 item 7: blob data only in this workspace's containers (ABAC on the container name).
         [blob] = [a for a in grants_ if role_guid(a) == BUILTIN_ROLES["Storage Blob Data Contributor"]]
         guid = workspace_of(plan, component).outputs["workspaceId"]
@@ -292,8 +331,9 @@ def test_diagnostics_send_the_aml_events_to_log_analytics(plan):
     logs = one(plan, "azure-native:operationalinsights:Workspace")
     for component in components(plan):
         workspace = workspace_of(plan, component)
-        [setting] = [d for d in plan.of_type("azure-native:monitor:DiagnosticSetting")
-                     if d.inputs["resourceUri"] == workspace.id]
+        [setting] = [
+            d for d in plan.of_type("azure-native:monitor:DiagnosticSetting") if d.inputs["resourceUri"] == workspace.id
+        ]
         assert setting.inputs["workspaceId"] == logs.id
         categories = {entry["category"] for entry in setting.inputs["logs"] if entry["enabled"]}
         assert {"AmlComputeClusterEvent", "AmlComputeJobEvent", "AmlRunStatusChangedEvent"} <= categories
@@ -344,11 +384,28 @@ def test_data_scientists_get_a_custom_role_that_cannot_touch_compute_or_the_work
         def can(operation: str, actions=actions, not_actions=not_actions) -> bool:
             return grants(actions, not_actions, f"{WS}/{operation}")
 
-        for forbidden in ("computes/write", "computes/delete", "write", "delete", "computes/listKeys/action",
-                          "listKeys/action", "outboundRules/write", "privateEndpointConnections/write"):
+        for forbidden in (
+            "computes/write",
+            "computes/delete",
+            "write",
+            "delete",
+            "computes/listKeys/action",
+            "listKeys/action",
+            "outboundRules/write",
+            "privateEndpointConnections/write",
+        ):
             assert not can(forbidden), forbidden
-        for allowed in ("read", "jobs/write", "jobs/read", "computes/read", "experiments/runs/submit/action",
-                        "environments/write", "models/write", "data/versions/write", "datastores/read"):
+        for allowed in (
+            "read",
+            "jobs/write",
+            "jobs/read",
+            "computes/read",
+            "experiments/runs/submit/action",
+            "environments/write",
+            "models/write",
+            "data/versions/write",
+            "datastores/read",
+        ):
             assert can(allowed), allowed
         assert not permission["dataActions"]
 
@@ -361,8 +418,11 @@ def test_groups_get_their_roles_on_the_workspace(plan, env, repo):
         groups = {g.name.removeprefix(component.name + "-"): g for g in children(plan, component, GROUP)}
         scientists = access.get("dataScientistsGroupObjectId") or groups["data-scientists"].outputs["objectId"]
         admins = access.get("adminsGroupObjectId") or groups["admins"].outputs["objectId"]
-        assert set(groups) == {k for k, key in (("data-scientists", "dataScientistsGroupObjectId"),
-                                                ("admins", "adminsGroupObjectId")) if not access.get(key)}
+        assert set(groups) == {
+            k
+            for k, key in (("data-scientists", "dataScientistsGroupObjectId"), ("admins", "adminsGroupObjectId"))
+            if not access.get(key)
+        }
         assert all(g.inputs["securityEnabled"] is True for g in groups.values())
         on_workspace = [a for a in children(plan, component, ROLE_ASSIGNMENT) if a.inputs["scope"] == workspace.id]
         role = data_scientist_role(plan, component, repo)
@@ -402,6 +462,9 @@ def test_without_data_isolation_blob_roles_are_not_conditioned(repo, tmp_path):
     stack_file = tmp_path / "Pulumi.dev.yaml"
     stack_file.write_text(yaml.safe_dump(config))
     plan = run_program(repo, "dev", stack_file=stack_file)
-    blob = [a for a in plan.of_type(ROLE_ASSIGNMENT) if a.name.endswith("-st-storage-blob-data-contributor")
-            and a.name.startswith("ml-") and "compute-id" in a.name]
+    blob = [
+        a
+        for a in plan.of_type(ROLE_ASSIGNMENT)
+        if a.name.endswith("-st-storage-blob-data-contributor") and a.name.startswith("ml-") and "compute-id" in a.name
+    ]
     assert blob and all("condition" not in a.inputs for a in blob)

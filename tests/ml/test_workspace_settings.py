@@ -30,16 +30,20 @@ def test_defaults_are_the_secure_ones():
     assert s.firewall_sku == "Basic"
 
 
-@pytest.mark.parametrize("rule,fragment", [
-    ({"name": "huggingface", "type": "FQDN"}, "a FQDN rule needs destination"),
-    ({"name": "huggingface", "type": "FQDN", "destination": "huggingface.co", "serviceTag": "x"},
-     "serviceTag do(es) not apply to a FQDN rule"),
-    ({"name": "kv", "type": "PrivateEndpoint", "serviceResourceId": "/x"}, "needs subresourceTarget"),
-    ({"name": "tag", "type": "ServiceTag", "serviceTag": "DataFactory", "portRanges": "443;80"},
-     "not a port list"),
-    ({"name": "bad", "type": "FQDN", "destination": "https://huggingface.co/models"}, "is not a host name"),
-    ({"name": "aiinfra-x", "type": "FQDN", "destination": "huggingface.co"}, "prefix is reserved"),
-])
+@pytest.mark.parametrize(
+    "rule,fragment",
+    [
+        ({"name": "huggingface", "type": "FQDN"}, "a FQDN rule needs destination"),
+        (
+            {"name": "huggingface", "type": "FQDN", "destination": "huggingface.co", "serviceTag": "x"},
+            "serviceTag do(es) not apply to a FQDN rule",
+        ),
+        ({"name": "kv", "type": "PrivateEndpoint", "serviceResourceId": "/x"}, "needs subresourceTarget"),
+        ({"name": "tag", "type": "ServiceTag", "serviceTag": "DataFactory", "portRanges": "443;80"}, "not a port list"),
+        ({"name": "bad", "type": "FQDN", "destination": "https://huggingface.co/models"}, "is not a host name"),
+        ({"name": "aiinfra-x", "type": "FQDN", "destination": "huggingface.co"}, "prefix is reserved"),
+    ],
+)
 def test_bad_outbound_rules(rule, fragment):
     with pytest.raises(ComponentArgsError) as error:
         OutboundRule(**rule)
@@ -55,9 +59,12 @@ def test_fqdn_and_service_tag_rules_need_approved_only_mode():
 
 def test_rules_need_a_managed_network():
     with pytest.raises(ComponentArgsError, match="outboundRules need a managed network"):
-        settings(isolation_mode="Disabled",
-                 outbound_rules=[{"name": "st", "type": "PrivateEndpoint", "serviceResourceId": "/st",
-                                  "subresourceTarget": "blob"}])
+        settings(
+            isolation_mode="Disabled",
+            outbound_rules=[
+                {"name": "st", "type": "PrivateEndpoint", "serviceResourceId": "/st", "subresourceTarget": "blob"}
+            ],
+        )
     with pytest.raises(ComponentArgsError, match="storageOutboundSubresources need a managed network"):
         settings(isolation_mode="Disabled", storage_outbound_subresources=["dfs"])
     assert settings(isolation_mode="Disabled").managed_network is False
@@ -79,11 +86,20 @@ def test_group_ids_must_be_object_ids():
 def shared_ref(**values: Any) -> SharedServicesRef:
     naming = NamingConvention(prefix="contoso", environment="dev", location="westus3")
     base: dict[str, Any] = dict(
-        naming=naming, resource_group_name="rg", virtual_network_id="/vnet", private_endpoint_subnet_id="/snet-pe",
+        naming=naming,
+        resource_group_name="rg",
+        virtual_network_id="/vnet",
+        private_endpoint_subnet_id="/snet-pe",
         private_dns_zone_ids={"privatelink.api.azureml.ms": "/z1", "privatelink.notebooks.azure.net": "/z2"},
-        key_vault_id="/kv", key_vault_uri="https://kv.vault.azure.net/", storage_account_id="/st",
-        storage_account_name="st", container_registry_id="/acr", container_registry_login_server="acr.azurecr.io",
-        log_analytics_workspace_id="/log", application_insights_id="/appi")
+        key_vault_id="/kv",
+        key_vault_uri="https://kv.vault.azure.net/",
+        storage_account_id="/st",
+        storage_account_name="st",
+        container_registry_id="/acr",
+        container_registry_login_server="acr.azurecr.io",
+        log_analytics_workspace_id="/log",
+        application_insights_id="/appi",
+    )
     base.update(values)
     return SharedServicesRef(**base)
 
@@ -91,18 +107,21 @@ def shared_ref(**values: Any) -> SharedServicesRef:
 def test_cmk_needs_the_shared_key():
     naming = NamingConvention(prefix="contoso", environment="dev", location="westus3")
     with pytest.raises(ComponentArgsError, match="require_cmk needs the shared services' customer-managed key"):
-        SecureWorkspaceArgs(name="research", naming=naming, resource_group_name="rg", shared=shared_ref(),
-                            require_cmk=True)
+        SecureWorkspaceArgs(
+            name="research", naming=naming, resource_group_name="rg", shared=shared_ref(), require_cmk=True
+        )
 
 
 def test_without_managed_network_the_shared_services_need_a_compute_subnet():
     naming = NamingConvention(prefix="contoso", environment="dev", location="westus3")
     with pytest.raises(ComponentArgsError, match="shared.aml_compute_subnet_id is required"):
-        SecureWorkspaceArgs(name="research", naming=naming, resource_group_name="rg", shared=shared_ref(),
-                            isolation_mode="Disabled")
+        SecureWorkspaceArgs(
+            name="research", naming=naming, resource_group_name="rg", shared=shared_ref(), isolation_mode="Disabled"
+        )
 
 
 # --- the same mistakes in stack config ---------------------------------------------------------------------
+
 
 def dev_config() -> dict[str, Any]:
     return copy.deepcopy(yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())["config"]["aiinfra:platform"])
@@ -117,8 +136,7 @@ def config_error(raw: dict[str, Any]) -> str:
 def test_min_above_max_names_the_yaml_path():
     raw = dev_config()
     raw["workspaces"][0]["computePools"][1].update(minNodes=3, maxNodes=1)
-    assert ("aiinfra:platform.workspaces[0].computePools[1].maxNodes: must be >= minNodes (3)"
-            in config_error(raw))
+    assert "aiinfra:platform.workspaces[0].computePools[1].maxNodes: must be >= minNodes (3)" in config_error(raw)
 
 
 def test_retired_size_names_the_yaml_path_and_the_valid_sizes():
@@ -157,5 +175,7 @@ def test_workspace_cmk_needs_the_environment_key():
 def test_bad_priority_names_the_yaml_path():
     raw = dev_config()
     raw["workspaces"][0]["computePools"][0]["priority"] = "Spot"
-    assert ("aiinfra:platform.workspaces[0].computePools[0].priority: Input should be 'LowPriority' or 'Dedicated'"
-            in config_error(raw))
+    assert (
+        "aiinfra:platform.workspaces[0].computePools[0].priority: Input should be 'LowPriority' or 'Dedicated'"
+        in config_error(raw)
+    )

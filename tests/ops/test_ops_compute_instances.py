@@ -51,29 +51,43 @@ def test_dev_instances_are_personal_private_and_stop_themselves(plan_of):
     assert inner["vmSize"] == "Standard_D4s_v5"
     assert inner["idleTimeBeforeShutdown"] == "PT30M"
     assert inner["schedules"]["computeStartStop"] == [
-        {"action": "Start", "triggerType": "Cron", "status": "Enabled",
-         "cron": {"expression": DEFAULT_START_CRON, "timeZone": "UTC"}},
-        {"action": "Stop", "triggerType": "Cron", "status": "Enabled",
-         "cron": {"expression": DEFAULT_STOP_CRON, "timeZone": "UTC"}},
+        {
+            "action": "Start",
+            "triggerType": "Cron",
+            "status": "Enabled",
+            "cron": {"expression": DEFAULT_START_CRON, "timeZone": "UTC"},
+        },
+        {
+            "action": "Stop",
+            "triggerType": "Cron",
+            "status": "Enabled",
+            "cron": {"expression": DEFAULT_STOP_CRON, "timeZone": "UTC"},
+        },
     ]
     assert alice["identity"]["type"] == "UserAssigned"
     bob = found["ml-research-ci-bob"].inputs["properties"]["properties"]
     assert bob["vmSize"] == "Standard_D8ds_v5" and bob["idleTimeBeforeShutdown"] == "PT30M"
-    assert bob["schedules"]["computeStartStop"][1]["cron"] == {"expression": "0 19 * * *",
-                                                             "timeZone": "Pacific Standard Time"}
+    assert bob["schedules"]["computeStartStop"][1]["cron"] == {
+        "expression": "0 19 * * *",
+        "timeZone": "Pacific Standard Time",
+    }
 
 
 def test_instances_wait_for_the_workspace_and_the_compute_identity_roles(plan_of):
     plan = plan_of("dev")
     alice = instances(plan)["ml-research-ci-alice"]
-    workspace = next(r for r in plan.of_type("azure-native:machinelearningservices:Workspace")
-                     if r.name == "ml-research-workspace")
+    workspace = next(
+        r for r in plan.of_type("azure-native:machinelearningservices:Workspace") if r.name == "ml-research-workspace"
+    )
     assert workspace.urn in alice.dependencies
     # The compute identity's roles, through the workspace's RBAC-propagation wait (as its clusters do).
     (wait,) = [r for r in plan.resources if r.name == "ml-research-compute-rbac-wait"]
     assert wait.urn in alice.dependencies
-    grants = [r for r in plan.of_type("azure-native:authorization:RoleAssignment")
-              if r.name.startswith("ml-research-compute-id-")]
+    grants = [
+        r
+        for r in plan.of_type("azure-native:authorization:RoleAssignment")
+        if r.name.startswith("ml-research-compute-id-")
+    ]
     assert grants and all(g.urn in wait.dependencies for g in grants)
 
 
@@ -88,6 +102,7 @@ def test_instance_names_are_regionally_unique_and_valid():
 
 def test_without_a_managed_network_instances_go_into_the_compute_subnet(tmp_path):
     from aiinfra.engine import run_program
+
     document = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
     research = document["config"]["aiinfra:platform"]["workspaces"][0]
     # (storageOutboundSubresources: [] works around environment.py passing the field's default explicitly, which
@@ -102,23 +117,37 @@ def test_without_a_managed_network_instances_go_into_the_compute_subnet(tmp_path
     assert inner["subnet"]["id"].endswith("/snet-aml-compute")
 
 
-@pytest.mark.parametrize("entry,expected", [
-    ({"vmSize": "Standard_NC6s_v3"}, "computeInstances[0].vmSize: Value error, 'Standard_NC6s_v3' was retired by Azure "
-                                     "on 2025-09-30"),
-    ({"vmSize": "Standard_A2_v2"}, "computeInstances[0].vmSize: Value error, 'Standard_A2_v2' is not a catalogued"),
-    ({"idleShutdownMinutes": 10},
-     "computeInstances[0].idleShutdownMinutes: Input should be greater than or equal to 15"),
-    ({"idleShutdownMinutes": 5000}, "computeInstances[0].idleShutdownMinutes: Input should be less than or equal to "
-                                    "4320"),
-    ({"schedule": {"stop": "0 25 * * *"}},
-     "computeInstances[0].schedule.stop: Value error, '0 25 * * *': hour must be"),
-    ({"schedule": {"start": "*/5 8 * * *"}}, "computeInstances[0].schedule.start: Value error, '*/5 8 * * *': minute"),
-    ({"schedule": {"stop": "0 18 1 * *"}}, "day of month and month must be '*'"),
-    ({"userObjectId": "alice@contoso.com"}, "computeInstances[0].userObjectId: String should match pattern"),
-    ({"userTenantId": None}, "computeInstances[0].userTenantId: Input should be a valid string"),
-    ({"name": "Alice"}, "computeInstances[0].name: String should match pattern"),
-    ({"sshEnabled": True}, "computeInstances[0].sshEnabled: unknown key"),
-])
+@pytest.mark.parametrize(
+    "entry,expected",
+    [
+        (
+            {"vmSize": "Standard_NC6s_v3"},
+            "computeInstances[0].vmSize: Value error, 'Standard_NC6s_v3' was retired by Azure on 2025-09-30",
+        ),
+        ({"vmSize": "Standard_A2_v2"}, "computeInstances[0].vmSize: Value error, 'Standard_A2_v2' is not a catalogued"),
+        (
+            {"idleShutdownMinutes": 10},
+            "computeInstances[0].idleShutdownMinutes: Input should be greater than or equal to 15",
+        ),
+        (
+            {"idleShutdownMinutes": 5000},
+            "computeInstances[0].idleShutdownMinutes: Input should be less than or equal to 4320",
+        ),
+        (
+            {"schedule": {"stop": "0 25 * * *"}},
+            "computeInstances[0].schedule.stop: Value error, '0 25 * * *': hour must be",
+        ),
+        (
+            {"schedule": {"start": "*/5 8 * * *"}},
+            "computeInstances[0].schedule.start: Value error, '*/5 8 * * *': minute",
+        ),
+        ({"schedule": {"stop": "0 18 1 * *"}}, "day of month and month must be '*'"),
+        ({"userObjectId": "alice@contoso.com"}, "computeInstances[0].userObjectId: String should match pattern"),
+        ({"userTenantId": None}, "computeInstances[0].userTenantId: Input should be a valid string"),
+        ({"name": "Alice"}, "computeInstances[0].name: String should match pattern"),
+        ({"sshEnabled": True}, "computeInstances[0].sshEnabled: unknown key"),
+    ],
+)
 def test_config_errors_name_the_key(entry, expected):
     config = platform()
     base = {"name": "alice", "userObjectId": USER, "userTenantId": TENANT}
@@ -165,6 +194,7 @@ def test_schedule_hours():
 
 def test_cost_prices_instances_while_running_for_the_schedule_hours(plan_of):
     from aiinfra.engine.cost import estimate
+
     items = [i for i in estimate(plan_of("dev")).items if "compute instance" in i.label]
     assert {i.resource.name for i in items} == {"ml-research-ci-alice", "ml-research-ci-bob"}
     for item in items:
@@ -174,17 +204,32 @@ def test_cost_prices_instances_while_running_for_the_schedule_hours(plan_of):
         assert any("217.26 h/month" in n for n in item.notes)
 
 
-@pytest.mark.parametrize("schedules,hours,note", [
-    ([], 730.0, "no stop schedule"),
-    ([{"action": "Stop", "triggerType": "Cron", "cron": {"expression": "0 18 * * *"}}], 730.0, "no start schedule"),
-    ([{"action": "Start", "triggerType": "Cron", "cron": {"expression": "0 8 * * 1-5"}},
-      {"action": "Stop", "triggerType": "Cron", "cron": {"expression": "0 18 * * 1-5"}, "status": "Disabled"}],
-     730.0, "no stop schedule"),
-    ([{"action": "Start", "triggerType": "Recurrence", "recurrence": {}}], 730.0, "not a cron expression"),
-    ([{"action": "Start", "triggerType": "Cron", "cron": {"expression": "*/5 * * * *"}},
-      {"action": "Stop", "triggerType": "Cron", "cron": {"expression": "0 18 * * *"}}], 730.0, "minute must be"),
-])
+@pytest.mark.parametrize(
+    "schedules,hours,note",
+    [
+        ([], 730.0, "no stop schedule"),
+        ([{"action": "Stop", "triggerType": "Cron", "cron": {"expression": "0 18 * * *"}}], 730.0, "no start schedule"),
+        (
+            [
+                {"action": "Start", "triggerType": "Cron", "cron": {"expression": "0 8 * * 1-5"}},
+                {"action": "Stop", "triggerType": "Cron", "cron": {"expression": "0 18 * * 1-5"}, "status": "Disabled"},
+            ],
+            730.0,
+            "no stop schedule",
+        ),
+        ([{"action": "Start", "triggerType": "Recurrence", "recurrence": {}}], 730.0, "not a cron expression"),
+        (
+            [
+                {"action": "Start", "triggerType": "Cron", "cron": {"expression": "*/5 * * * *"}},
+                {"action": "Stop", "triggerType": "Cron", "cron": {"expression": "0 18 * * *"}},
+            ],
+            730.0,
+            "minute must be",
+        ),
+    ],
+)
 def test_any_programs_instances_without_a_usable_schedule_are_priced_all_month(schedules, hours, note):
-    found, notes = compute_instance_hours({"computeType": "ComputeInstance",
-                                           "properties": {"schedules": {"computeStartStop": schedules}}})
+    found, notes = compute_instance_hours(
+        {"computeType": "ComputeInstance", "properties": {"schedules": {"computeStartStop": schedules}}}
+    )
     assert found == hours and any(note in n for n in notes)

@@ -44,8 +44,10 @@ def test_assignments_follow_config_on_the_environments_group(env):
     for key, inputs in found.items():
         policy = BUILT_IN_POLICIES[key]
         assert inputs["scope"] == group.id
-        assert inputs["policyDefinitionId"] == f"/providers/Microsoft.Authorization/policyDefinitions/" \
-                                               f"{policy.definition_guid}"
+        assert (
+            inputs["policyDefinitionId"] == f"/providers/Microsoft.Authorization/policyDefinitions/"
+            f"{policy.definition_guid}"
+        )
         assert len(inputs["policyAssignmentName"]) <= 64
         if policy.effects:
             assert inputs["parameters"] == {"effect": {"value": configured[key]}}
@@ -87,8 +89,9 @@ def test_cost_anomaly_alert_is_a_daily_insight_alert_on_the_subscription():
     subscription = plan.stack_outputs["subscriptionId"]
     assert inputs["kind"] == "InsightAlert"
     assert inputs["scope"] == f"subscriptions/{subscription}"
-    assert inputs["viewId"] == (f"/subscriptions/{subscription}/providers/Microsoft.CostManagement/views/"
-                                "ms:DailyAnomalyByResourceGroup")
+    assert inputs["viewId"] == (
+        f"/subscriptions/{subscription}/providers/Microsoft.CostManagement/views/ms:DailyAnomalyByResourceGroup"
+    )
     assert inputs["notification"]["to"] == ["ml-platform@contoso.com", "finops@contoso.com"]
     assert len(inputs["notification"]["subject"]) <= 70
     assert inputs["schedule"]["frequency"] == "Daily" and inputs["status"] == "Enabled"
@@ -100,13 +103,21 @@ def test_the_platform_stack_assigns_no_policy(plan_of):
         assert not plan.of_type(ASSIGNMENT) and not plan.of_type(SCHEDULED_ACTION)
 
 
-@pytest.mark.parametrize("assignments_,expected", [
-    ({"storageCmk": "Deny"}, "policyGuardrails.assignments: storageCmk: 'Storage accounts should use customer-managed "
-                             "key for encryption' does not take effect Deny; it takes Audit, Disabled"),
-    ({"storagePublicIp": "Deny"}, "policyGuardrails.assignments: 'storagePublicIp' is not a built-in policy"),
-    ({"storagePublicNetwork": "Modify"}, "policyGuardrails.assignments.storagePublicNetwork: Input should be 'Audit',"
-                                         " 'Deny' or 'Disabled'"),
-])
+@pytest.mark.parametrize(
+    "assignments_,expected",
+    [
+        (
+            {"storageCmk": "Deny"},
+            "policyGuardrails.assignments: storageCmk: 'Storage accounts should use customer-managed "
+            "key for encryption' does not take effect Deny; it takes Audit, Disabled",
+        ),
+        ({"storagePublicIp": "Deny"}, "policyGuardrails.assignments: 'storagePublicIp' is not a built-in policy"),
+        (
+            {"storagePublicNetwork": "Modify"},
+            "policyGuardrails.assignments.storagePublicNetwork: Input should be 'Audit', 'Deny' or 'Disabled'",
+        ),
+    ],
+)
 def test_config_errors_name_the_key(assignments_, expected):
     config = platform("prd")
     config["policyGuardrails"]["assignments"] = assignments_
@@ -121,6 +132,7 @@ def test_deployer_may_grant_only_the_data_roles_on_each_datastore_container(env,
 
     from aiinfra.components._datastore import DATA_ROLES
     from aiinfra.components.interfaces import BUILTIN_ROLES
+
     plan = bootstrap(env)
     deploy = next(r for r in plan.of_type("azuread:index/servicePrincipal:ServicePrincipal") if "-deploy-" in r.name)
     grants = [r for r in plan.of_type("azure-native:authorization:RoleAssignment") if "-datastore-" in r.name]
@@ -138,34 +150,52 @@ def test_deployer_may_grant_only_the_data_roles_on_each_datastore_container(env,
 
 def _complies(key: str, resources) -> list[str]:
     """Our reading of each denying definition's policy rule (Azure/azure-policy), applied to a plan's resources."""
+
     def of(token):
         return [r for r in resources if r.type == f"azure-native:{token}"]
+
     bad: list[str] = []
     if key == "mlComputeLocalAuth":
-        bad = [r.name for r in of("machinelearningservices:Compute")
-               if r.inputs["properties"].get("disableLocalAuth") is not True]
+        bad = [
+            r.name
+            for r in of("machinelearningservices:Compute")
+            if r.inputs["properties"].get("disableLocalAuth") is not True
+        ]
     elif key == "mlComputeInstanceIdleShutdown":
-        bad = [r.name for r in of("machinelearningservices:Compute")
-               if r.inputs["properties"]["computeType"] == "ComputeInstance"
-               and not r.inputs["properties"]["properties"].get("idleTimeBeforeShutdown")]
+        bad = [
+            r.name
+            for r in of("machinelearningservices:Compute")
+            if r.inputs["properties"]["computeType"] == "ComputeInstance"
+            and not r.inputs["properties"]["properties"].get("idleTimeBeforeShutdown")
+        ]
     elif key == "mlWorkspacePublicNetwork":
-        bad = [r.name for r in of("machinelearningservices:Workspace")
-               if r.inputs.get("publicNetworkAccess") != "Disabled"]
+        bad = [
+            r.name for r in of("machinelearningservices:Workspace") if r.inputs.get("publicNetworkAccess") != "Disabled"
+        ]
     elif key == "storagePublicNetwork":
         bad = [r.name for r in of("storage:StorageAccount") if r.inputs.get("publicNetworkAccess") != "Disabled"]
     elif key == "keyVaultPublicNetwork":
-        bad = [r.name for r in of("keyvault:Vault")
-               if str(r.inputs["properties"].get("publicNetworkAccess", "")).lower() != "disabled"]
+        bad = [
+            r.name
+            for r in of("keyvault:Vault")
+            if str(r.inputs["properties"].get("publicNetworkAccess", "")).lower() != "disabled"
+        ]
     elif key == "containerRegistryPublicNetwork":
         bad = [r.name for r in of("containerregistry:Registry") if r.inputs.get("publicNetworkAccess") != "Disabled"]
     elif key == "batchPublicNetwork":
         bad = [r.name for r in of("batch:BatchAccount") if r.inputs.get("publicNetworkAccess") != "Disabled"]
     elif key == "aksPrivateCluster":
-        bad = [r.name for r in of("containerservice:ManagedCluster")
-               if (r.inputs.get("apiServerAccessProfile") or {}).get("enablePrivateCluster") is not True]
+        bad = [
+            r.name
+            for r in of("containerservice:ManagedCluster")
+            if (r.inputs.get("apiServerAccessProfile") or {}).get("enablePrivateCluster") is not True
+        ]
     elif key == "nicNoPublicIp":
-        bad = [r.name for r in of("network:NetworkInterface")
-               if any(c.get("publicIPAddress") for c in r.inputs.get("ipConfigurations", []))]
+        bad = [
+            r.name
+            for r in of("network:NetworkInterface")
+            if any(c.get("publicIPAddress") for c in r.inputs.get("ipConfigurations", []))
+        ]
     else:
         raise AssertionError(f"{key}: teach this test the definition's rule before denying with it")
     return bad

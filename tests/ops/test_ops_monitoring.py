@@ -42,8 +42,10 @@ def alerts(plan) -> dict:
 def test_prd_action_group_emails_and_webhook(plan_of):
     plan = plan_of("prd")
     (group,) = plan.of_type(ACTION_GROUP)
-    assert [r["emailAddress"] for r in group.inputs["emailReceivers"]] == ["ml-platform@contoso.com",
-                                                                           "finops@contoso.com"]
+    assert [r["emailAddress"] for r in group.inputs["emailReceivers"]] == [
+        "ml-platform@contoso.com",
+        "finops@contoso.com",
+    ]
     assert all(r["useCommonAlertSchema"] is True for r in group.inputs["emailReceivers"])
     (hook,) = group.inputs["webhookReceivers"]
     assert hook["serviceUri"] == "https://oncall.contoso.com/hooks/azure-monitor"
@@ -72,24 +74,36 @@ def test_budget_notifications_go_to_the_action_group_too(plan_of):
 def test_metric_names_aggregations_and_defaults(plan_of):
     dev = alerts(plan_of("dev"))
     idle = criterion(dev["aml-research-idle-gpu-nodes"])
-    assert (idle["metricName"], idle["metricNamespace"], idle["timeAggregation"], idle["operator"],
-            idle["threshold"]) == ("Idle Nodes", "Microsoft.MachineLearningServices/workspaces", "Average",
-                                   "GreaterThan", 0.0)
-    assert idle["dimensions"] == [{"name": "ClusterName", "operator": "Include",
-                                   "values": ["t4-lowpri", "t4x4-lowpri"]}], "GPU clusters only, not image-build"
+    assert (
+        idle["metricName"],
+        idle["metricNamespace"],
+        idle["timeAggregation"],
+        idle["operator"],
+        idle["threshold"],
+    ) == ("Idle Nodes", "Microsoft.MachineLearningServices/workspaces", "Average", "GreaterThan", 0.0)
+    assert idle["dimensions"] == [
+        {"name": "ClusterName", "operator": "Include", "values": ["t4-lowpri", "t4x4-lowpri"]}
+    ], "GPU clusters only, not image-build"
     assert dev["aml-research-idle-gpu-nodes"].inputs["windowSize"] == "PT1H"
     failed = criterion(dev["aml-research-failed-runs"])
     assert (failed["metricName"], failed["timeAggregation"], failed["threshold"]) == ("Failed Runs", "Total", 5.0)
     backlog = criterion(dev["batch-backlog"])
     assert (backlog["metricName"], backlog["metricNamespace"], backlog["timeAggregation"], backlog["threshold"]) == (
-        "RunningNodeCount", "Microsoft.Batch/batchAccounts", "Total", 2.0 * 60), "node-minutes: 2 nodes x 60 min"
+        "RunningNodeCount",
+        "Microsoft.Batch/batchAccounts",
+        "Total",
+        2.0 * 60,
+    ), "node-minutes: 2 nodes x 60 min"
     unusable = dev["batch-unusable-nodes"]
     assert criterion(unusable)["metricName"] == "UnusableNodeCount" and unusable.inputs["windowSize"] == "PT15M"
     assert (criterion(unusable)["timeAggregation"], criterion(unusable)["threshold"]) == ("Total", 15.0)
     assert unusable.inputs["severity"] == 1
     replicas = criterion(dev["aca-infer-at-max"])
     assert (replicas["metricName"], replicas["metricNamespace"], replicas["threshold"]) == (
-        "Replicas", "Microsoft.App/containerApps", 1.0)
+        "Replicas",
+        "Microsoft.App/containerApps",
+        1.0,
+    )
     assert dev["aca-infer-at-max"].inputs["windowSize"] == "PT30M"
 
 
@@ -122,6 +136,7 @@ def test_query_shape():
 
 def test_an_alert_can_be_switched_off(tmp_path):
     from aiinfra.engine import run_program
+
     document = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
     document["config"]["aiinfra:platform"]["monitoring"]["alerts"]["batchBacklog"] = {"enabled": False}
     document["config"]["aiinfra:platform"]["monitoring"]["alerts"]["aksGpuPoolAtMax"] = {"enabled": False}
@@ -134,6 +149,7 @@ def test_an_alert_can_be_switched_off(tmp_path):
 
 def test_no_monitoring_block_creates_no_alerts_and_keeps_the_budget_as_it_was(tmp_path):
     from aiinfra.engine import run_program
+
     document = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
     del document["config"]["aiinfra:platform"]["monitoring"]
     path = tmp_path / "Pulumi.dev.yaml"
@@ -144,16 +160,23 @@ def test_no_monitoring_block_creates_no_alerts_and_keeps_the_budget_as_it_was(tm
     assert all("contactGroups" not in n for n in budget.inputs["notifications"].values())
 
 
-@pytest.mark.parametrize("mutate,expected", [
-    (lambda m: m.update(emails=[]), "monitoring.emails: List should have at least 1 item"),
-    (lambda m: m.update(emails=["ops"]), "monitoring.emails: not e-mail addresses: ops"),
-    (lambda m: m.update(webhookUrl="http://x"), "monitoring.webhookUrl: String should match pattern"),
-    (lambda m: m["alerts"].update(amlFailedRuns={"windowMinutes": 45}),
-     "monitoring.alerts.amlFailedRuns.windowMinutes: 45 is not a window Azure Monitor takes"),
-    (lambda m: m["alerts"].update(amlFailedRuns={"severity": 5}),
-     "monitoring.alerts.amlFailedRuns.severity: Input should be less than or equal to 4"),
-    (lambda m: m["alerts"].update(gpuIdle={}), "monitoring.alerts.gpuIdle: unknown key"),
-])
+@pytest.mark.parametrize(
+    "mutate,expected",
+    [
+        (lambda m: m.update(emails=[]), "monitoring.emails: List should have at least 1 item"),
+        (lambda m: m.update(emails=["ops"]), "monitoring.emails: not e-mail addresses: ops"),
+        (lambda m: m.update(webhookUrl="http://x"), "monitoring.webhookUrl: String should match pattern"),
+        (
+            lambda m: m["alerts"].update(amlFailedRuns={"windowMinutes": 45}),
+            "monitoring.alerts.amlFailedRuns.windowMinutes: 45 is not a window Azure Monitor takes",
+        ),
+        (
+            lambda m: m["alerts"].update(amlFailedRuns={"severity": 5}),
+            "monitoring.alerts.amlFailedRuns.severity: Input should be less than or equal to 4",
+        ),
+        (lambda m: m["alerts"].update(gpuIdle={}), "monitoring.alerts.gpuIdle: unknown key"),
+    ],
+)
 def test_config_errors_name_the_key(mutate, expected):
     config = platform("dev")
     mutate(config["monitoring"])
@@ -165,12 +188,22 @@ def test_config_errors_name_the_key(mutate, expected):
 def test_aks_pool_alert_needs_log_analytics():
     with pytest.raises(ComponentArgsError, match="needs log_analytics_workspace_id"):
         PlatformAlertsArgs(
-            naming=NamingConvention(prefix="contoso", environment="dev", location="westus3"), resource_group_name="rg",
-            action_group_id="/ag", aks_cluster=MonitoredAksCluster(cluster_id="/aks", gpu_pools={"gpu": 2}))
+            naming=NamingConvention(prefix="contoso", environment="dev", location="westus3"),
+            resource_group_name="rg",
+            action_group_id="/ag",
+            aks_cluster=MonitoredAksCluster(cluster_id="/aks", gpu_pools={"gpu": 2}),
+        )
 
 
 def test_windows_are_iso_8601():
-    assert [window(m) for m in (5, 15, 30, 60, 360, 720, 1440)] == ["PT5M", "PT15M", "PT30M", "PT1H", "PT6H",
-                                                                   "PT12H", "P1D"]
+    assert [window(m) for m in (5, 15, 30, 60, 360, 720, 1440)] == [
+        "PT5M",
+        "PT15M",
+        "PT30M",
+        "PT1H",
+        "PT6H",
+        "PT12H",
+        "P1D",
+    ]
     defaults = AlertSettings()
     assert defaults.aml_idle_gpu_nodes.window_minutes == 60 and defaults.batch_unusable_nodes.window_minutes == 15

@@ -13,8 +13,14 @@ from typing import Any
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 
-from aiinfra.engine.analyzer import (PolicyInfo, PolicyPackProcess, load_pack, load_policy_config, policy_infos,
-                             reconcile_config)
+from aiinfra.engine.analyzer import (
+    PolicyInfo,
+    PolicyPackProcess,
+    load_pack,
+    load_policy_config,
+    policy_infos,
+    reconcile_config,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 PACK = REPO / "policies"
@@ -57,8 +63,10 @@ def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
 
 
 def _diagnostics(response: analyzer_pb2.AnalyzeResponse) -> list[Diagnostic]:
-    return [Diagnostic(d.policyName, analyzer_pb2.EnforcementLevel.Name(d.enforcementLevel).lower(), d.message, d.urn)
-            for d in response.diagnostics]
+    return [
+        Diagnostic(d.policyName, analyzer_pb2.EnforcementLevel.Name(d.enforcementLevel).lower(), d.message, d.urn)
+        for d in response.diagnostics
+    ]
 
 
 class Pack:
@@ -77,32 +85,55 @@ class Pack:
             given[name] = {**given.get(name, {}), **settings}
         config = reconcile_config(self.policies, given, f"{env or 'defaults'} config")
         self.levels = {name: level for name, (level, _) in config.items()}
-        self.process.stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={
-            name: analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.EnforcementLevel.Value(level.upper()),
-                                            properties=_struct(props))
-            for name, (level, props) in config.items()}), timeout=60)
+        self.process.stub.Configure(
+            analyzer_pb2.ConfigureAnalyzerRequest(
+                policyConfig={
+                    name: analyzer_pb2.PolicyConfig(
+                        enforcementLevel=analyzer_pb2.EnforcementLevel.Value(level.upper()), properties=_struct(props)
+                    )
+                    for name, (level, props) in config.items()
+                }
+            ),
+            timeout=60,
+        )
 
     def analyze(self, type_token: str, props: Mapping[str, Any], name: str = "subject") -> list[Diagnostic]:
-        request = analyzer_pb2.AnalyzeRequest(type=type_token, urn=urn(type_token, name), name=name,
-                                              properties=_struct(props),
-                                              options=analyzer_pb2.AnalyzerResourceOptions(parent=STACK_URN))
+        request = analyzer_pb2.AnalyzeRequest(
+            type=type_token,
+            urn=urn(type_token, name),
+            name=name,
+            properties=_struct(props),
+            options=analyzer_pb2.AnalyzerResourceOptions(parent=STACK_URN),
+        )
         return _diagnostics(self.process.stub.Analyze(request, timeout=60))
 
     def analyze_stack(self, resources: list[StackResource]) -> list[Diagnostic]:
-        request = analyzer_pb2.AnalyzeStackRequest(resources=[
-            analyzer_pb2.AnalyzerResource(
-                type=r.type, urn=r.urn, name=r.name, properties=_struct(r.props), parent=r.parent,
-                options=analyzer_pb2.AnalyzerResourceOptions(parent=r.parent), dependencies=list(r.dependencies),
-                propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
-                                      for k, v in (r.property_dependencies or {}).items()})
-            for r in resources])
+        request = analyzer_pb2.AnalyzeStackRequest(
+            resources=[
+                analyzer_pb2.AnalyzerResource(
+                    type=r.type,
+                    urn=r.urn,
+                    name=r.name,
+                    properties=_struct(r.props),
+                    parent=r.parent,
+                    options=analyzer_pb2.AnalyzerResourceOptions(parent=r.parent),
+                    dependencies=list(r.dependencies),
+                    propertyDependencies={
+                        k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
+                        for k, v in (r.property_dependencies or {}).items()
+                    },
+                )
+                for r in resources
+            ]
+        )
         return _diagnostics(self.process.stub.AnalyzeStack(request, timeout=60))
 
 
 @contextmanager
 def running_pack() -> Iterator[Pack]:
-    env = dict(os.environ, PULUMI_PROJECT="stranger", PULUMI_STACK="dev", PULUMI_DRY_RUN="true",
-               PULUMI_CONFIG=json.dumps({}))
+    env = dict(
+        os.environ, PULUMI_PROJECT="stranger", PULUMI_STACK="dev", PULUMI_DRY_RUN="true", PULUMI_CONFIG=json.dumps({})
+    )
     with PolicyPackProcess(load_pack(PACK), env) as process:
         yield Pack(process)
 

@@ -22,11 +22,17 @@ EXT = "azure-native:kubernetesconfiguration:Extension"
 ROLE = "azure-native:authorization:RoleAssignment"
 NS = "azure-native:containerservice:ManagedNamespace"
 CLUSTER_ID = f"{SUB}/resourceGroups/{RG}/providers/Microsoft.ContainerService/managedClusters/aks-gpu"
-ROLES = {"Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
-         "Kubernetes Extension Contributor": "85cb6faf-e071-4c9b-8136-154b5a04f717",
-         "Azure Kubernetes Service Cluster Admin Role": "0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8"}
-RULES = ("aks-compute-no-managed-network", "aks-compute-attach-roles", "aks-compute-namespace-exists",
-         "azureml-extension-inference-tls")
+ROLES = {
+    "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+    "Kubernetes Extension Contributor": "85cb6faf-e071-4c9b-8136-154b5a04f717",
+    "Azure Kubernetes Service Cluster Admin Role": "0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8",
+}
+RULES = (
+    "aks-compute-no-managed-network",
+    "aks-compute-attach-roles",
+    "aks-compute-namespace-exists",
+    "azureml-extension-inference-tls",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -35,9 +41,16 @@ def _prd(pack: Pack) -> None:
 
 
 def workspace(isolation: str = "Disabled", identity: str = "SystemAssigned,UserAssigned") -> StackResource:
-    return StackResource(WS, "ws", {"workspaceName": "mlw-aks", "resourceGroupName": RG,
-                                    "identity": {"type": identity},
-                                    "managedNetwork": {"isolationMode": isolation}})
+    return StackResource(
+        WS,
+        "ws",
+        {
+            "workspaceName": "mlw-aks",
+            "resourceGroupName": RG,
+            "identity": {"type": identity},
+            "managedNetwork": {"isolationMode": isolation},
+        },
+    )
 
 
 def cluster(known_id: bool = True) -> StackResource:
@@ -48,26 +61,45 @@ def cluster(known_id: bool = True) -> StackResource:
 
 
 def grant(role: str, scope: Any = CLUSTER_ID, wired_to: StackResource | None = None) -> StackResource:
-    return StackResource(ROLE, f"grant-{ROLES[role][:8]}", {
-        "scope": scope, "principalId": UNKNOWN,
-        "roleDefinitionId": f"{SUB}/providers/Microsoft.Authorization/roleDefinitions/{ROLES[role]}"},
-        property_dependencies={"scope": [wired_to.urn]} if wired_to else None)
+    return StackResource(
+        ROLE,
+        f"grant-{ROLES[role][:8]}",
+        {
+            "scope": scope,
+            "principalId": UNKNOWN,
+            "roleDefinitionId": f"{SUB}/providers/Microsoft.Authorization/roleDefinitions/{ROLES[role]}",
+        },
+        property_dependencies={"scope": [wired_to.urn]} if wired_to else None,
+    )
 
 
 def namespace(name: str = "azureml-workloads") -> StackResource:
-    return StackResource(NS, f"ns-{name}", {"managedNamespaceName": name, "resourceName": "aks-gpu",
-                                            "resourceGroupName": RG})
+    return StackResource(
+        NS, f"ns-{name}", {"managedNamespaceName": name, "resourceName": "aks-gpu", "resourceGroupName": RG}
+    )
 
 
-def compute(resource_id: Any = CLUSTER_ID, ns: str | None = "azureml-workloads", deps: tuple[str, ...] = (),
-            property_deps: dict[str, list[str]] | None = None) -> StackResource:
+def compute(
+    resource_id: Any = CLUSTER_ID,
+    ns: str | None = "azureml-workloads",
+    deps: tuple[str, ...] = (),
+    property_deps: dict[str, list[str]] | None = None,
+) -> StackResource:
     inner: dict[str, Any] = {"instanceTypes": {}}
     if ns is not None:
         inner["namespace"] = ns
-    return StackResource(COMPUTE, "aks-compute", {
-        "computeName": "aks-gpu", "workspaceName": "mlw-aks", "resourceGroupName": RG,
-        "properties": {"computeType": "Kubernetes", "resourceId": resource_id, "properties": inner}},
-        dependencies=deps, property_dependencies=property_deps)
+    return StackResource(
+        COMPUTE,
+        "aks-compute",
+        {
+            "computeName": "aks-gpu",
+            "workspaceName": "mlw-aks",
+            "resourceGroupName": RG,
+            "properties": {"computeType": "Kubernetes", "resourceId": resource_id, "properties": inner},
+        },
+        dependencies=deps,
+        property_dependencies=property_deps,
+    )
 
 
 def supported_stack() -> list[StackResource]:
@@ -117,8 +149,9 @@ def test_compute_without_the_attach_roles_is_flagged(pack: Pack) -> None:
 def test_roles_granted_but_not_waited_for_are_flagged(pack: Pack) -> None:
     ns = namespace()
     grants = [grant(role) for role in ROLES]
-    [found] = of("aks-compute-attach-roles", pack.analyze_stack([workspace(), cluster(), *grants, ns,
-                                                                  compute(deps=(ns.urn,))]))
+    [found] = of(
+        "aks-compute-attach-roles", pack.analyze_stack([workspace(), cluster(), *grants, ns, compute(deps=(ns.urn,))])
+    )
     assert "does not wait for" in found.message
 
 
@@ -133,8 +166,9 @@ def test_roles_wired_to_a_cluster_whose_id_is_unknown_count(pack: Pack) -> None:
     aks = cluster(known_id=False)
     grants = [grant(role, scope=UNKNOWN, wired_to=aks) for role in ROLES]
     ns = namespace()
-    attached = compute(resource_id=UNKNOWN, deps=(*[g.urn for g in grants], ns.urn),
-                       property_deps={"properties": [aks.urn]})
+    attached = compute(
+        resource_id=UNKNOWN, deps=(*[g.urn for g in grants], ns.urn), property_deps={"properties": [aks.urn]}
+    )
     found = pack.analyze_stack([workspace(), aks, *grants, ns, attached])
     assert not of("aks-compute-attach-roles", found) and not of("aks-compute-namespace-exists", found)
 
@@ -148,43 +182,62 @@ def test_system_assigned_workspace_needs_no_explicit_grants(pack: Pack) -> None:
 def test_namespace_nobody_creates_is_flagged_default_is_not(pack: Pack) -> None:
     grants = [grant(role) for role in ROLES]
     deps = tuple(g.urn for g in grants)
-    [found] = of("aks-compute-namespace-exists", pack.analyze_stack([workspace(), cluster(), *grants,
-                                                                      compute(deps=deps)]))
+    [found] = of(
+        "aks-compute-namespace-exists", pack.analyze_stack([workspace(), cluster(), *grants, compute(deps=deps)])
+    )
     assert "namespace 'azureml-workloads' is not created" in found.message
     other = namespace("team-a")
-    assert of("aks-compute-namespace-exists", pack.analyze_stack([workspace(), cluster(), *grants, other,
-                                                                   compute(deps=(*deps, other.urn))]))
-    assert not of("aks-compute-namespace-exists", pack.analyze_stack([workspace(), cluster(), *grants,
-                                                                       compute(ns=None, deps=deps)]))
+    assert of(
+        "aks-compute-namespace-exists",
+        pack.analyze_stack([workspace(), cluster(), *grants, other, compute(deps=(*deps, other.urn))]),
+    )
+    assert not of(
+        "aks-compute-namespace-exists",
+        pack.analyze_stack([workspace(), cluster(), *grants, compute(ns=None, deps=deps)]),
+    )
 
 
 def test_namespace_created_but_not_waited_for_is_flagged(pack: Pack) -> None:
     grants = [grant(role) for role in ROLES]
-    [found] = of("aks-compute-namespace-exists", pack.analyze_stack(
-        [workspace(), cluster(), *grants, namespace(), compute(deps=tuple(g.urn for g in grants))]))
+    [found] = of(
+        "aks-compute-namespace-exists",
+        pack.analyze_stack([workspace(), cluster(), *grants, namespace(), compute(deps=tuple(g.urn for g in grants))]),
+    )
     assert "does not wait for namespace" in found.message
 
 
 def test_compute_on_a_cluster_made_elsewhere_is_not_judged_on_namespace_or_roles(pack: Pack) -> None:
-    foreign = compute(resource_id=f"{SUB}/resourceGroups/rg-other/providers/Microsoft.ContainerService/"
-                                  "managedClusters/shared-aks")
+    foreign = compute(
+        resource_id=f"{SUB}/resourceGroups/rg-other/providers/Microsoft.ContainerService/managedClusters/shared-aks"
+    )
     found = pack.analyze_stack([workspace(), foreign])
     assert not of("aks-compute-namespace-exists", found) and not of("aks-compute-attach-roles", found)
 
 
-def extension(settings: dict[str, Any], protected: dict[str, Any] | str | None = None,
-              wired_to: StackResource | None = None) -> StackResource:
-    props: dict[str, Any] = {"clusterName": "aks-gpu", "clusterRp": "Microsoft.ContainerService",
-                             "clusterResourceName": "managedClusters", "resourceGroupName": RG,
-                             "extensionType": "Microsoft.AzureML.Kubernetes", "configurationSettings": settings}
+def extension(
+    settings: dict[str, Any], protected: dict[str, Any] | str | None = None, wired_to: StackResource | None = None
+) -> StackResource:
+    props: dict[str, Any] = {
+        "clusterName": "aks-gpu",
+        "clusterRp": "Microsoft.ContainerService",
+        "clusterResourceName": "managedClusters",
+        "resourceGroupName": RG,
+        "extensionType": "Microsoft.AzureML.Kubernetes",
+        "configurationSettings": settings,
+    }
     if protected is not None:
         props["configurationProtectedSettings"] = protected
-    return StackResource(EXT, "azureml", props,
-                         property_dependencies={"clusterName": [wired_to.urn]} if wired_to else None)
+    return StackResource(
+        EXT, "azureml", props, property_dependencies={"clusterName": [wired_to.urn]} if wired_to else None
+    )
 
 
-HTTPS = {"enableTraining": "true", "enableInference": "true", "allowInsecureConnections": "false",
-         "sslCname": "ml.contoso.internal"}
+HTTPS = {
+    "enableTraining": "true",
+    "enableInference": "true",
+    "allowInsecureConnections": "false",
+    "sslCname": "ml.contoso.internal",
+}
 MATERIAL = {"scoringFe.sslCert": "LS0tLS1CRUdJTg==", "scoringFe.sslKey": "LS0tLS1CRUdJTg=="}
 
 
@@ -207,21 +260,26 @@ def test_protected_settings_masked_as_a_secret_count_as_present(pack: Pack) -> N
 
 
 def test_https_without_any_certificate_or_host_name_is_flagged(pack: Pack) -> None:
-    found = of("azureml-extension-inference-tls", pack.analyze_stack(
-        [cluster(), extension({k: v for k, v in HTTPS.items() if k != "sslCname"})]))
+    found = of(
+        "azureml-extension-inference-tls",
+        pack.analyze_stack([cluster(), extension({k: v for k, v in HTTPS.items() if k != "sslCname"})]),
+    )
     messages = " ".join(d.message for d in found)
     assert "has no certificate" in messages and "needs sslCname" in messages
 
 
 def test_tls_material_in_plain_settings_is_flagged(pack: Pack) -> None:
-    [found] = of("azureml-extension-inference-tls", pack.analyze_stack(
-        [cluster(), extension({**HTTPS, **MATERIAL}, MATERIAL)]))
+    [found] = of(
+        "azureml-extension-inference-tls", pack.analyze_stack([cluster(), extension({**HTTPS, **MATERIAL}, MATERIAL)])
+    )
     assert "scoringFe.sslCert, scoringFe.sslKey in plain text" in found.message
 
 
 def test_http_inference_and_training_only_need_no_certificate(pack: Pack) -> None:
-    for settings in ({**HTTPS, "allowInsecureConnections": "true"}, {"enableTraining": "true",
-                                                                      "enableInference": "false"}):
+    for settings in (
+        {**HTTPS, "allowInsecureConnections": "true"},
+        {"enableTraining": "true", "enableInference": "false"},
+    ):
         assert not of("azureml-extension-inference-tls", pack.analyze_stack([cluster(), extension(settings)]))
 
 

@@ -20,15 +20,26 @@ SECRET_RULE = "container-app-secret-available"
 INTERNAL = "container-apps-internal"
 
 
-def container_app(image: str = "mcr.microsoft.com/k8se/quickstart:latest", secrets: list[dict[str, Any]] | None = None,
-                  name: str = "scorer", property_deps: dict[str, list[str]] | None = None) -> StackResource:
+def container_app(
+    image: str = "mcr.microsoft.com/k8se/quickstart:latest",
+    secrets: list[dict[str, Any]] | None = None,
+    name: str = "scorer",
+    property_deps: dict[str, list[str]] | None = None,
+) -> StackResource:
     configuration: dict[str, Any] = {"ingress": {"external": False, "targetPort": 8080}}
     if secrets is not None:
         configuration["secrets"] = secrets
-    return StackResource(APP, name, {"containerAppName": f"ca-{name}", "resourceGroupName": "rg-apps",
-                                     "configuration": configuration,
-                                     "template": {"containers": [{"name": name, "image": image}]}},
-                         property_dependencies=property_deps)
+    return StackResource(
+        APP,
+        name,
+        {
+            "containerAppName": f"ca-{name}",
+            "resourceGroupName": "rg-apps",
+            "configuration": configuration,
+            "template": {"containers": [{"name": name, "image": image}]},
+        },
+        property_dependencies=property_deps,
+    )
 
 
 def registry(name: str = "crteam", login_server: str | None = "crteam.azurecr.io") -> StackResource:
@@ -43,13 +54,24 @@ def vault(name: str = "kv-team") -> StackResource:
 
 
 def kv_secret(name: str, vault_name: str = "kv-team") -> StackResource:
-    return StackResource(SECRET, f"secret-{name}", {"secretName": name, "vaultName": vault_name,
-                                                   "resourceGroupName": "rg-apps", "properties": {"value": "[secret]"}})
+    return StackResource(
+        SECRET,
+        f"secret-{name}",
+        {
+            "secretName": name,
+            "vaultName": vault_name,
+            "resourceGroupName": "rg-apps",
+            "properties": {"value": "[secret]"},
+        },
+    )
 
 
 def kv_ref(secret: str, vault_name: str = "kv-team") -> dict[str, Any]:
-    return {"name": secret.lower(), "keyVaultUrl": f"https://{vault_name}.vault.azure.net/secrets/{secret}",
-            "identity": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id"}
+    return {
+        "name": secret.lower(),
+        "keyVaultUrl": f"https://{vault_name}.vault.azure.net/secrets/{secret}",
+        "identity": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id",
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +80,7 @@ def _prd(pack: Pack) -> None:
 
 
 # --- images ---------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_an_image_in_the_registry_the_program_creates_is_flagged(pack: Pack, env: str) -> None:
@@ -88,15 +111,19 @@ def test_an_image_in_a_registry_made_elsewhere_needs_declaring(pack: Pack) -> No
 
 
 def test_an_image_the_program_pushes_passes(pack: Pack) -> None:
-    pushed = StackResource("docker-build:index:Image", "scorer-image",
-                           {"tags": ["crteam.azurecr.io/models/scorer:1.0"], "push": True})
-    assert not of(IMAGE_RULE, pack.analyze_stack([registry(), pushed,
-                                                  container_app("crteam.azurecr.io/models/scorer:1.0")]))
+    pushed = StackResource(
+        "docker-build:index:Image", "scorer-image", {"tags": ["crteam.azurecr.io/models/scorer:1.0"], "push": True}
+    )
+    assert not of(
+        IMAGE_RULE, pack.analyze_stack([registry(), pushed, container_app("crteam.azurecr.io/models/scorer:1.0")])
+    )
 
 
 def test_registry_named_but_login_server_not_yet_known_is_matched_by_name(pack: Pack) -> None:
-    found = of(IMAGE_RULE, pack.analyze_stack([registry(login_server=None),
-                                               container_app("crteam.azurecr.io/models/scorer:1.0")]))
+    found = of(
+        IMAGE_RULE,
+        pack.analyze_stack([registry(login_server=None), container_app("crteam.azurecr.io/models/scorer:1.0")]),
+    )
     assert len(found) == 1
 
 
@@ -111,6 +138,7 @@ def test_unknown_image_built_from_a_new_registry_is_flagged_through_property_dep
 
 # --- Key Vault secrets ------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_a_secret_nobody_creates_is_flagged(pack: Pack, env: str) -> None:
     pack.configure(env)
@@ -122,13 +150,16 @@ def test_a_secret_nobody_creates_is_flagged(pack: Pack, env: str) -> None:
 
 
 def test_a_created_secret_passes_and_matching_ignores_case(pack: Pack) -> None:
-    assert not of(SECRET_RULE, pack.analyze_stack([vault(), kv_secret("HF-Token"),
-                                                   container_app(secrets=[kv_ref("hf-token")])]))
+    assert not of(
+        SECRET_RULE, pack.analyze_stack([vault(), kv_secret("HF-Token"), container_app(secrets=[kv_ref("hf-token")])])
+    )
 
 
 def test_a_secret_of_another_vault_with_the_same_name_does_not_count(pack: Pack) -> None:
-    found = of(SECRET_RULE, pack.analyze_stack([vault(), kv_secret("hf-token", "kv-other"),
-                                                container_app(secrets=[kv_ref("hf-token")])]))
+    found = of(
+        SECRET_RULE,
+        pack.analyze_stack([vault(), kv_secret("hf-token", "kv-other"), container_app(secrets=[kv_ref("hf-token")])]),
+    )
     assert len(found) == 1
 
 
@@ -145,8 +176,9 @@ def test_plain_secret_values_are_not_this_rules_business(pack: Pack) -> None:
 
 def test_unknown_vault_url_is_matched_by_secret_name(pack: Pack) -> None:
     unknown_ref = {"name": "hf-token", "keyVaultUrl": UNKNOWN, "identity": "id"}
-    assert not of(SECRET_RULE, pack.analyze_stack([vault(), kv_secret("hf-token"),
-                                                   container_app(secrets=[unknown_ref])]))
+    assert not of(
+        SECRET_RULE, pack.analyze_stack([vault(), kv_secret("hf-token"), container_app(secrets=[unknown_ref])])
+    )
     [found] = of(SECRET_RULE, pack.analyze_stack([vault(), container_app(secrets=[unknown_ref])]))
     assert "no keyvault:Secret named 'hf-token'" in found.message
 
@@ -158,27 +190,46 @@ def test_exempted_app_is_skipped(pack: Pack) -> None:
 
 # --- container-apps-internal: VNet-wide ingress restricted to the callers is the documented pattern ---------------
 
+
 def restricted(*rules: tuple[str, str, str]) -> dict[str, Any]:
-    return {"configuration": {"ingress": {"external": True, "targetPort": 8080, "ipSecurityRestrictions": [
-        {"name": n, "ipAddressRange": cidr, "action": action} for n, cidr, action in rules]}}}
+    return {
+        "configuration": {
+            "ingress": {
+                "external": True,
+                "targetPort": 8080,
+                "ipSecurityRestrictions": [
+                    {"name": n, "ipAddressRange": cidr, "action": action} for n, cidr, action in rules
+                ],
+            }
+        }
+    }
 
 
-@pytest.mark.parametrize("props, flagged, why", [
-    (restricted(("aks", "10.30.0.0/18", "Allow"), ("batch", "10.30.96.0/19", "Allow")), False,
-     "VNet-wide ingress allowed to the caller subnets only"),
-    ({"configuration": {"ingress": {"external": True}}}, True, "external ingress without IP rules"),
-    (restricted(("all", "0.0.0.0/0", "Allow")), True, "an Allow-all rule restricts nothing"),
-    (restricted(("bad", "203.0.113.0/24", "Deny")), True, "Deny rules admit everyone else"),
-    ({"configuration": {"ingress": {"external": False}}}, False, "environment-only ingress"),
-])
+@pytest.mark.parametrize(
+    "props, flagged, why",
+    [
+        (
+            restricted(("aks", "10.30.0.0/18", "Allow"), ("batch", "10.30.96.0/19", "Allow")),
+            False,
+            "VNet-wide ingress allowed to the caller subnets only",
+        ),
+        ({"configuration": {"ingress": {"external": True}}}, True, "external ingress without IP rules"),
+        (restricted(("all", "0.0.0.0/0", "Allow")), True, "an Allow-all rule restricts nothing"),
+        (restricted(("bad", "203.0.113.0/24", "Deny")), True, "Deny rules admit everyone else"),
+        ({"configuration": {"ingress": {"external": False}}}, False, "environment-only ingress"),
+    ],
+)
 def test_app_ingress(pack: Pack, props: dict[str, Any], flagged: bool, why: str) -> None:
     found = of(INTERNAL, pack.analyze(APP, props))
     assert bool(found) is flagged, why
 
 
 def test_a_public_environment_is_still_caught(pack: Pack) -> None:
-    found = of(INTERNAL, pack.analyze(ENV, {"vnetConfiguration": {"internal": False,
-                                                                  "infrastructureSubnetId": "/subnets/aca"}}))
+    found = of(
+        INTERNAL,
+        pack.analyze(ENV, {"vnetConfiguration": {"internal": False, "infrastructureSubnetId": "/subnets/aca"}}),
+    )
     assert found and found[0].level == "mandatory"
-    assert not of(INTERNAL, pack.analyze(ENV, {"vnetConfiguration": {"internal": True,
-                                                                     "infrastructureSubnetId": "/subnets/aca"}}))
+    assert not of(
+        INTERNAL, pack.analyze(ENV, {"vnetConfiguration": {"internal": True, "infrastructureSubnetId": "/subnets/aca"}})
+    )

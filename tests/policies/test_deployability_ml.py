@@ -32,19 +32,40 @@ def account(sku: str, name: str = "stdata") -> StackResource:
     return StackResource(SA, name, {"accountName": name, "resourceGroupName": RG, "sku": {"name": sku}})
 
 
-def lifecycle(tier: str, account_name: Any = "stdata", property_deps: dict[str, list[str]] | None = None
-              ) -> StackResource:
-    return StackResource(POLICY, "lifecycle", {
-        "accountName": account_name, "resourceGroupName": RG, "managementPolicyName": "default",
-        "policy": {"rules": [{"name": "models", "enabled": True, "type": "Lifecycle", "definition": {
-            "filters": {"blobTypes": ["blockBlob"]},
-            "actions": {"baseBlob": {tier: {"daysAfterModificationGreaterThan": 90.0}}}}}]}},
-        property_dependencies=property_deps)
+def lifecycle(
+    tier: str, account_name: Any = "stdata", property_deps: dict[str, list[str]] | None = None
+) -> StackResource:
+    return StackResource(
+        POLICY,
+        "lifecycle",
+        {
+            "accountName": account_name,
+            "resourceGroupName": RG,
+            "managementPolicyName": "default",
+            "policy": {
+                "rules": [
+                    {
+                        "name": "models",
+                        "enabled": True,
+                        "type": "Lifecycle",
+                        "definition": {
+                            "filters": {"blobTypes": ["blockBlob"]},
+                            "actions": {"baseBlob": {tier: {"daysAfterModificationGreaterThan": 90.0}}},
+                        },
+                    }
+                ]
+            },
+        },
+        property_dependencies=property_deps,
+    )
 
 
 def workspace(mode: str, ws_id: str | None = None) -> StackResource:
-    props: dict[str, Any] = {"workspaceName": "mlw-research", "resourceGroupName": RG,
-                             "managedNetwork": {"isolationMode": mode}}
+    props: dict[str, Any] = {
+        "workspaceName": "mlw-research",
+        "resourceGroupName": RG,
+        "managedNetwork": {"isolationMode": mode},
+    }
     if ws_id:
         props["id"] = ws_id
     return StackResource(WS, "ws", props)
@@ -63,8 +84,15 @@ def test_archive_on_a_zone_redundant_account_is_flagged(pack: Pack, env: str, sk
     assert sku in found[0].message and "models" in found[0].message
 
 
-@pytest.mark.parametrize("sku,tier", [("Standard_LRS", "tierToArchive"), ("Standard_GRS", "tierToArchive"),
-                                      ("Standard_ZRS", "tierToCold"), ("Standard_GZRS", "tierToCool")])
+@pytest.mark.parametrize(
+    "sku,tier",
+    [
+        ("Standard_LRS", "tierToArchive"),
+        ("Standard_GRS", "tierToArchive"),
+        ("Standard_ZRS", "tierToCold"),
+        ("Standard_GZRS", "tierToCool"),
+    ],
+)
 def test_archive_on_lrs_or_grs_and_cold_on_zrs_pass(pack: Pack, sku: str, tier: str) -> None:
     pack.configure("prd")
     assert not of(ARCHIVE, pack.analyze_stack([account(sku), lifecycle(tier)]))
@@ -87,16 +115,25 @@ def test_archive_rule_is_advisory_by_default(pack: Pack) -> None:
 def test_lock_on_a_managed_network_workspace_is_flagged(pack: Pack, env: str) -> None:
     pack.configure(env)
     ws = workspace("AllowOnlyApprovedOutbound")
-    by_wiring = StackResource(LOCK, "lock", {"scope": UNKNOWN, "level": "CanNotDelete"},
-                              property_dependencies={"scope": [ws.urn]})
+    by_wiring = StackResource(
+        LOCK, "lock", {"scope": UNKNOWN, "level": "CanNotDelete"}, property_dependencies={"scope": [ws.urn]}
+    )
     found = of(LOCKED, pack.analyze_stack([ws, by_wiring]))
     assert [d.urn for d in found] == [by_wiring.urn] and found[0].level == "mandatory"
     by_id = StackResource(LOCK, "lock", {"scope": WS_ID, "level": "CanNotDelete"})
     assert of(LOCKED, pack.analyze_stack([workspace("AllowInternetOutbound"), by_id]))
-    resource_level = StackResource(LOCK_AT, "lock-at", {
-        "resourceGroupName": RG, "resourceProviderNamespace": "Microsoft.MachineLearningServices",
-        "resourceType": "workspaces", "resourceName": "mlw-research", "parentResourcePath": "",
-        "level": "CanNotDelete"})
+    resource_level = StackResource(
+        LOCK_AT,
+        "lock-at",
+        {
+            "resourceGroupName": RG,
+            "resourceProviderNamespace": "Microsoft.MachineLearningServices",
+            "resourceType": "workspaces",
+            "resourceName": "mlw-research",
+            "parentResourcePath": "",
+            "level": "CanNotDelete",
+        },
+    )
     assert of(LOCKED, pack.analyze_stack([ws, resource_level]))
 
 
@@ -104,8 +141,9 @@ def test_lock_on_a_workspace_without_managed_network_or_on_storage_passes(pack: 
     pack.configure("prd")
     lock = StackResource(LOCK, "lock", {"scope": WS_ID, "level": "CanNotDelete"})
     assert not of(LOCKED, pack.analyze_stack([workspace("Disabled"), lock]))
-    storage_lock = StackResource(LOCK, "st-lock", {
-        "scope": f"{SUB}/resourceGroups/{RG}/providers/Microsoft.Storage/storageAccounts/stdata"})
+    storage_lock = StackResource(
+        LOCK, "st-lock", {"scope": f"{SUB}/resourceGroups/{RG}/providers/Microsoft.Storage/storageAccounts/stdata"}
+    )
     assert not of(LOCKED, pack.analyze_stack([workspace("AllowOnlyApprovedOutbound"), storage_lock]))
 
 
@@ -114,7 +152,7 @@ def test_budget_start_in_the_past_or_mid_month_is_flagged(pack: Pack, env: str) 
     pack.configure(env)
     assert of(START, pack.analyze(BUDGET, {"timePeriod": {"startDate": "2020-01-01T00:00:00Z"}}))
     assert of(START, pack.analyze(BUDGET, {"timePeriod": {"startDate": "2099-01-15T00:00:00Z"}}))
-    this_month = datetime.datetime.now(datetime.timezone.utc).date().replace(day=1).isoformat()
+    this_month = datetime.datetime.now(datetime.UTC).date().replace(day=1).isoformat()
     assert not of(START, pack.analyze(BUDGET, {"timePeriod": {"startDate": f"{this_month}T00:00:00Z"}}))
 
 
@@ -132,22 +170,29 @@ def test_budget_start_with_a_fixed_clock() -> None:
     assert "not a date" in _start("soon", today)[0]
 
 
-
 HNS = "ml-workspace-default-storage-without-hns"
 SA_ID = f"{SUB}/resourceGroups/{RG}/providers/Microsoft.Storage/storageAccounts/stdata"
 
 
 def hns_account(hns: bool | None) -> StackResource:
-    props: dict[str, Any] = {"accountName": "stdata", "resourceGroupName": RG, "sku": {"name": "Standard_ZRS"},
-                             "kind": "StorageV2"}
+    props: dict[str, Any] = {
+        "accountName": "stdata",
+        "resourceGroupName": RG,
+        "sku": {"name": "Standard_ZRS"},
+        "kind": "StorageV2",
+    }
     if hns is not None:
         props["isHnsEnabled"] = hns
     return StackResource(SA, "stdata", props)
 
 
 def ws_on(storage: str, property_deps: dict[str, list[str]] | None = None) -> StackResource:
-    return StackResource(WS, "ws", {"workspaceName": "mlw-research", "resourceGroupName": RG,
-                                    "storageAccount": storage}, property_dependencies=property_deps)
+    return StackResource(
+        WS,
+        "ws",
+        {"workspaceName": "mlw-research", "resourceGroupName": RG, "storageAccount": storage},
+        property_dependencies=property_deps,
+    )
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

@@ -30,43 +30,110 @@ SARIF_SUBSET = {
     "properties": {
         "version": {"const": "2.1.0"},
         "$schema": {"type": "string", "format": "uri"},
-        "runs": {"type": "array", "minItems": 1, "items": {
-            "type": "object", "required": ["tool", "results"],
-            "properties": {
-                "tool": {"type": "object", "required": ["driver"], "properties": {"driver": {
-                    "type": "object", "required": ["name", "rules"],
-                    "properties": {"name": {"type": "string", "minLength": 1},
-                                   "rules": {"type": "array", "items": {
-                                       "type": "object", "required": ["id", "shortDescription", "help"],
-                                       "properties": {"id": {"type": "string"}, "shortDescription": _MESSAGE,
-                                                      "fullDescription": _MESSAGE, "help": _MESSAGE,
-                                                      "defaultConfiguration": {"type": "object", "properties": {
-                                                          "level": {"enum": ["none", "note", "warning",
-                                                                             "error"]}}}}}}}}}},
-                "results": {"type": "array", "items": {
-                    "type": "object", "required": ["ruleId", "message", "locations", "level"],
-                    "properties": {
-                        "ruleId": {"type": "string"}, "ruleIndex": {"type": "integer", "minimum": 0},
-                        "level": {"enum": ["none", "note", "warning", "error"]}, "message": _MESSAGE,
-                        "locations": {"type": "array", "minItems": 1, "items": {
-                            "type": "object", "required": ["physicalLocation"],
-                            "properties": {"physicalLocation": {
-                                "type": "object", "required": ["artifactLocation"],
-                                "properties": {"artifactLocation": {
-                                    "type": "object", "required": ["uri"],
-                                    "properties": {"uri": {"type": "string", "pattern": "^[^/\\\\][^:]*$"}}},
-                                    "region": {"type": "object", "properties": {
-                                        "startLine": {"type": "integer", "minimum": 1}}}}}}}}}}},
-            }}},
+        "runs": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["tool", "results"],
+                "properties": {
+                    "tool": {
+                        "type": "object",
+                        "required": ["driver"],
+                        "properties": {
+                            "driver": {
+                                "type": "object",
+                                "required": ["name", "rules"],
+                                "properties": {
+                                    "name": {"type": "string", "minLength": 1},
+                                    "rules": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["id", "shortDescription", "help"],
+                                            "properties": {
+                                                "id": {"type": "string"},
+                                                "shortDescription": _MESSAGE,
+                                                "fullDescription": _MESSAGE,
+                                                "help": _MESSAGE,
+                                                "defaultConfiguration": {
+                                                    "type": "object",
+                                                    "properties": {
+                                                        "level": {"enum": ["none", "note", "warning", "error"]}
+                                                    },
+                                                },
+                                            },
+                                        },
+                                    },
+                                },
+                            }
+                        },
+                    },
+                    "results": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["ruleId", "message", "locations", "level"],
+                            "properties": {
+                                "ruleId": {"type": "string"},
+                                "ruleIndex": {"type": "integer", "minimum": 0},
+                                "level": {"enum": ["none", "note", "warning", "error"]},
+                                "message": _MESSAGE,
+                                "locations": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["physicalLocation"],
+                                        "properties": {
+                                            "physicalLocation": {
+                                                "type": "object",
+                                                "required": ["artifactLocation"],
+                                                "properties": {
+                                                    "artifactLocation": {
+                                                        "type": "object",
+                                                        "required": ["uri"],
+                                                        "properties": {
+                                                            "uri": {"type": "string", "pattern": "^[^/\\\\][^:]*$"}
+                                                        },
+                                                    },
+                                                    "region": {
+                                                        "type": "object",
+                                                        "properties": {"startLine": {"type": "integer", "minimum": 1}},
+                                                    },
+                                                },
+                                            }
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
     },
 }
 
 
 def run(tmp_path: Path, capsys: pytest.CaptureFixture[str], env: str, report: str) -> tuple[int, Path, dict]:
     path, document = tmp_path / report, tmp_path / "plan.json"
-    code = preview.main(["dev", "--project-dir", str(STRANGER), "--policy-pack", str(PACK), "--policy-pack-config",
-                         str(PACK / "config" / f"{env}.json"), "--quiet", "--json", str(document),
-                         "--policy-report", str(path)])
+    code = preview.main(
+        [
+            "dev",
+            "--project-dir",
+            str(STRANGER),
+            "--policy-pack",
+            str(PACK),
+            "--policy-pack-config",
+            str(PACK / "config" / f"{env}.json"),
+            "--quiet",
+            "--json",
+            str(document),
+            "--policy-report",
+            str(path),
+        ]
+    )
     out = capsys.readouterr().out
     assert f"Policy report ({'sarif' if report.endswith('.sarif') else 'junit'}): {path}" in out
     return code, path, json.loads(document.read_text())["policies"]
@@ -90,8 +157,10 @@ def test_sarif_report_is_valid_and_matches_the_findings(tmp_path: Path, capsys: 
     assert len(results) == len(policies["violations"])
     for result in results:
         assert ids[result["ruleIndex"]] == result["ruleId"]
-        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == \
-            "tests/fixtures/stranger_program/Pulumi.yaml"
+        assert (
+            result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            == "tests/fixtures/stranger_program/Pulumi.yaml"
+        )
         assert result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].startswith("urn:pulumi:dev::")
     fingerprints = [r["partialFingerprints"]["aiinfraPolicy/v1"] for r in results]
     assert len(set(fingerprints)) == len(fingerprints)  # GitHub would merge results sharing one
@@ -127,15 +196,28 @@ def test_junit_report_is_valid_and_counts_add_up(tmp_path: Path, capsys: pytest.
     assert disabled.find("testcase/skipped") is not None
     nsg = next(s for s in suites if s.get("name") == "nsg-management-ports-closed")
     failure = nsg.find("testcase/failure")
-    assert failure is not None and "How to fix:" in (failure.text or "") and "bad-nsg-rule" in \
-        nsg.find("testcase").get("name")
+    assert (
+        failure is not None
+        and "How to fix:" in (failure.text or "")
+        and "bad-nsg-rule" in nsg.find("testcase").get("name")
+    )
     advisory = next(s for s in suites if s.get("name") == "private-endpoint-auto-approved")
     assert advisory.find("testcase/failure") is None and "[advisory]" in advisory.find("testcase/system-out").text
 
 
 def test_unknown_report_extension_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = preview.main(["dev", "--project-dir", str(STRANGER), "--policy-pack", str(PACK), "--quiet",
-                         "--policy-report", str(tmp_path / "policy.txt")])
+    code = preview.main(
+        [
+            "dev",
+            "--project-dir",
+            str(STRANGER),
+            "--policy-pack",
+            str(PACK),
+            "--quiet",
+            "--policy-report",
+            str(tmp_path / "policy.txt"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == preview.EXIT_USAGE and "*.sarif" in err and "*.xml" in err and "Traceback" not in err
     assert not (tmp_path / "policy.txt").exists()

@@ -15,8 +15,12 @@ def test_committed_table_matches_the_pack() -> None:
 def test_table_levels_are_the_levels_the_engine_configures(pack: Pack) -> None:
     configs = table.load_configs()
     for env in ENVIRONMENTS:
-        engine_levels = {name: level for name, (level, _) in reconcile_config(
-            pack.policies, load_policy_config(PACK / "config" / f"{env}.json"), env).items()}
+        engine_levels = {
+            name: level
+            for name, (level, _) in reconcile_config(
+                pack.policies, load_policy_config(PACK / "config" / f"{env}.json"), env
+            ).items()
+        }
         assert engine_levels == {r.name: table.level(r, configs[env]) for r in table.RULES}
 
 
@@ -30,7 +34,7 @@ def test_groups_follow_the_design_and_deployability_stands_alone() -> None:
     text = table.render()
     headings = [line[3:] for line in text.splitlines() if line.startswith("## ")]
     concerns = [heading for _, heading, _ in table.grouped(table.RULES)]
-    assert headings[:len(concerns)] == concerns
+    assert headings[: len(concerns)] == concerns
     deployability = [r for r in table.RULES if r.concern == "deployability"]
     assert deployability, "the pack has deployability rules (e.g. private-endpoint-group-id-valid)"
     section = text.split("## Deployability")[1].split("\n## ")[0]
@@ -43,5 +47,17 @@ def test_every_rule_names_its_source_in_the_table() -> None:
     for r in table.RULES:
         row = next(line for line in text.splitlines() if line.startswith(f"| `{r.name}` |"))
         assert all(source.replace("|", "\\|") in row for source in r.sources)
-        assert any(kind in "; ".join(r.sources) for kind in ("Azure Policy", "PSRule", "Checkov", "Learn", "aiinfra",
-                                                              "retirement", "AVM", "GitHub", "azure-rest-api-specs"))
+        assert any(
+            kind in "; ".join(r.sources)
+            for kind in (
+                "Azure Policy",
+                "PSRule",
+                "Checkov",
+                "Learn",
+                "aiinfra",
+                "retirement",
+                "AVM",
+                "GitHub",
+                "azure-rest-api-specs",
+            )
+        )

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-
 from pack_client import ENVIRONMENTS, Pack, of
 
 from aiinfra.policies import RULES
@@ -56,8 +55,14 @@ class Case:
 
 def aml(vm_size: str = "Standard_NC4as_T4_v3", **inner: Any) -> dict[str, Any]:
     """An AML compute cluster's wire properties (azure-native nests AmlCompute under properties.properties)."""
-    return {"computeName": "gpu", "properties": {"computeType": "AmlCompute", "disableLocalAuth": True,
-                                                 "properties": {"vmSize": vm_size, **inner}}}
+    return {
+        "computeName": "gpu",
+        "properties": {
+            "computeType": "AmlCompute",
+            "disableLocalAuth": True,
+            "properties": {"vmSize": vm_size, **inner},
+        },
+    }
 
 
 def aks_pool(vm_size: str = "Standard_NC4as_T4_v3", **props: Any) -> dict[str, Any]:
@@ -72,9 +77,14 @@ def bad(policy: str, type_token: str, props: dict[str, Any], why: str) -> Case:
     return Case(policy, type_token, props, True, why)
 
 
-CMK_WORKSPACE = {"status": "Enabled", "keyVaultProperties": {"keyIdentifier": "https://kv.vault.azure.net/keys/k",
-                                                               "keyVaultArmId": "/subscriptions/s/kv"},
-                 "identity": {"userAssignedIdentity": "/subscriptions/s/uai"}}
+CMK_WORKSPACE = {
+    "status": "Enabled",
+    "keyVaultProperties": {
+        "keyIdentifier": "https://kv.vault.azure.net/keys/k",
+        "keyVaultArmId": "/subscriptions/s/kv",
+    },
+    "identity": {"userAssignedIdentity": "/subscriptions/s/uai"},
+}
 SPOT = {"scaleSetPriority": "Spot", "enableAutoScaling": True, "minCount": 0.0, "maxCount": 2.0}
 
 CASES = [
@@ -82,54 +92,99 @@ CASES = [
     good("public-network-access-disabled", ML_WORKSPACE, {"publicNetworkAccess": "Disabled"}, "workspace disabled"),
     bad("public-network-access-disabled", ML_WORKSPACE, {"publicNetworkAccess": "Enabled"}, "workspace enabled"),
     bad("public-network-access-disabled", ML_WORKSPACE, {}, "workspace unset defaults to enabled"),
-    bad("public-network-access-disabled", ML_WORKSPACE,
-        {"publicNetworkAccess": "Disabled", "allowPublicAccessWhenBehindVnet": True}, "public behind vnet"),
-    good("public-network-access-disabled", VAULT, {"properties": {"publicNetworkAccess": "disabled"}},
-         "vault nested, lower-case enum"),
+    bad(
+        "public-network-access-disabled",
+        ML_WORKSPACE,
+        {"publicNetworkAccess": "Disabled", "allowPublicAccessWhenBehindVnet": True},
+        "public behind vnet",
+    ),
+    good(
+        "public-network-access-disabled",
+        VAULT,
+        {"properties": {"publicNetworkAccess": "disabled"}},
+        "vault nested, lower-case enum",
+    ),
     bad("public-network-access-disabled", VAULT, {"properties": {"publicNetworkAccess": "Enabled"}}, "vault enabled"),
     good("public-network-access-disabled", STORAGE, {"publicNetworkAccess": "Disabled"}, "storage disabled"),
     bad("public-network-access-disabled", STORAGE, {}, "storage unset"),
     good("public-network-access-disabled", REGISTRY, {"publicNetworkAccess": "Disabled"}, "registry disabled"),
     bad("public-network-access-disabled", BATCH, {"publicNetworkAccess": "Enabled"}, "batch enabled"),
-    good("public-network-access-disabled", COGNITIVE, {"properties": {"publicNetworkAccess": "Disabled"}},
-         "cognitive disabled"),
+    good(
+        "public-network-access-disabled",
+        COGNITIVE,
+        {"properties": {"publicNetworkAccess": "Disabled"}},
+        "cognitive disabled",
+    ),
     bad("public-network-access-disabled", COGNITIVE, {"properties": {}}, "cognitive unset"),
     good("network-default-action-deny", STORAGE, {"networkRuleSet": {"defaultAction": "Deny"}}, "storage deny"),
     bad("network-default-action-deny", STORAGE, {"networkRuleSet": {"defaultAction": "Allow"}}, "storage allow"),
-    good("network-default-action-deny", VAULT, {"properties": {"networkAcls": {"defaultAction": "deny"}}},
-         "vault deny"),
+    good(
+        "network-default-action-deny", VAULT, {"properties": {"networkAcls": {"defaultAction": "deny"}}}, "vault deny"
+    ),
     bad("network-default-action-deny", VAULT, {"properties": {}}, "vault unset"),
     good("network-default-action-deny", REGISTRY, {"publicNetworkAccess": "Disabled"}, "registry without rules"),
     bad("network-default-action-deny", REGISTRY, {"publicNetworkAccess": "Enabled"}, "registry public, no rules"),
     good("aks-private-cluster", AKS, {"apiServerAccessProfile": {"enablePrivateCluster": True}}, "private"),
     bad("aks-private-cluster", AKS, {"apiServerAccessProfile": {"enablePrivateCluster": False}}, "public"),
     bad("aks-private-cluster", AKS, {}, "unset"),
-    good("container-apps-internal", ACA_ENV, {"vnetConfiguration": {"internal": True,
-                                                                    "infrastructureSubnetId": "/subnets/aca"}},
-         "internal env"),
-    bad("container-apps-internal", ACA_ENV, {"vnetConfiguration": {"internal": False,
-                                                                   "infrastructureSubnetId": "/subnets/aca"}},
-        "external env"),
+    good(
+        "container-apps-internal",
+        ACA_ENV,
+        {"vnetConfiguration": {"internal": True, "infrastructureSubnetId": "/subnets/aca"}},
+        "internal env",
+    ),
+    bad(
+        "container-apps-internal",
+        ACA_ENV,
+        {"vnetConfiguration": {"internal": False, "infrastructureSubnetId": "/subnets/aca"}},
+        "external env",
+    ),
     good("container-apps-internal", ACA_APP, {"configuration": {"ingress": {"external": False}}}, "internal app"),
     bad("container-apps-internal", ACA_APP, {"configuration": {"ingress": {"external": True}}}, "external app"),
-    good("no-node-public-ip", ML_COMPUTE, aml(enableNodePublicIp=False, remoteLoginPortPublicAccess="Disabled"),
-         "aml private nodes"),
-    bad("no-node-public-ip", ML_COMPUTE, aml(enableNodePublicIp=True, remoteLoginPortPublicAccess="Disabled"),
-        "aml public ip"),
-    bad("no-node-public-ip", ML_COMPUTE, aml(enableNodePublicIp=False, remoteLoginPortPublicAccess="Enabled"),
-        "aml public ssh"),
-    good("no-node-public-ip", ML_COMPUTE, {"properties": {"computeType": "Kubernetes", "properties": {}}},
-         "attached aks compute"),
-    bad("no-node-public-ip", ML_COMPUTE, {"properties": {"computeType": "ComputeInstance",
-                                                         "properties": {"enableNodePublicIp": True}}},
-        "compute instance public ip"),
+    good(
+        "no-node-public-ip",
+        ML_COMPUTE,
+        aml(enableNodePublicIp=False, remoteLoginPortPublicAccess="Disabled"),
+        "aml private nodes",
+    ),
+    bad(
+        "no-node-public-ip",
+        ML_COMPUTE,
+        aml(enableNodePublicIp=True, remoteLoginPortPublicAccess="Disabled"),
+        "aml public ip",
+    ),
+    bad(
+        "no-node-public-ip",
+        ML_COMPUTE,
+        aml(enableNodePublicIp=False, remoteLoginPortPublicAccess="Enabled"),
+        "aml public ssh",
+    ),
+    good(
+        "no-node-public-ip",
+        ML_COMPUTE,
+        {"properties": {"computeType": "Kubernetes", "properties": {}}},
+        "attached aks compute",
+    ),
+    bad(
+        "no-node-public-ip",
+        ML_COMPUTE,
+        {"properties": {"computeType": "ComputeInstance", "properties": {"enableNodePublicIp": True}}},
+        "compute instance public ip",
+    ),
     good("no-node-public-ip", AKS_POOL, aks_pool(enableNodePublicIP=False), "aks pool private"),
     bad("no-node-public-ip", AKS_POOL, aks_pool(enableNodePublicIP=True), "aks pool public"),
-    bad("no-node-public-ip", AKS, {"agentPoolProfiles": [{"name": "system", "enableNodePublicIP": True}]},
-        "aks inline pool public"),
-    good("no-node-public-ip", BATCH_POOL,
-         {"networkConfiguration": {"publicIPAddressConfiguration": {"provision": "NoPublicIPAddresses"}}},
-         "batch no public ip"),
+    bad(
+        "no-node-public-ip",
+        AKS,
+        {"agentPoolProfiles": [{"name": "system", "enableNodePublicIP": True}]},
+        "aks inline pool public",
+    ),
+    good(
+        "no-node-public-ip",
+        BATCH_POOL,
+        {"networkConfiguration": {"publicIPAddressConfiguration": {"provision": "NoPublicIPAddresses"}}},
+        "batch no public ip",
+    ),
     bad("no-node-public-ip", BATCH_POOL, {}, "batch default public ip"),
     good("storage-no-public-blob-access", STORAGE, {"allowBlobPublicAccess": False}, "off"),
     bad("storage-no-public-blob-access", STORAGE, {"allowBlobPublicAccess": True}, "on"),
@@ -139,129 +194,348 @@ CASES = [
     bad("storage-no-public-blob-access", CONTAINER, {"publicAccess": "Blob"}, "container blob access"),
     good("batch-pool-in-vnet", BATCH_POOL, {"networkConfiguration": {"subnetId": "/subnets/batch"}}, "in a subnet"),
     bad("batch-pool-in-vnet", BATCH_POOL, {"vmSize": "Standard_D4ds_v5"}, "no subnet"),
-    good("nsg-management-ports-closed", NSG, {"securityRules": [
-        {"name": "ssh", "direction": "Inbound", "access": "Allow", "sourceAddressPrefix": "10.0.0.0/24",
-         "destinationPortRange": "22"},
-        {"name": "https", "direction": "Inbound", "access": "Allow", "sourceAddressPrefix": "Internet",
-         "destinationPortRange": "443"},
-        {"name": "deny-rdp", "direction": "Inbound", "access": "Deny", "sourceAddressPrefix": "*",
-         "destinationPortRange": "3389"}]}, "private ssh, public https, denied rdp"),
-    bad("nsg-management-ports-closed", NSG, {"securityRules": [
-        {"name": "ssh", "direction": "Inbound", "access": "Allow", "sourceAddressPrefix": "*",
-         "destinationPortRange": "22"}]}, "ssh from anywhere"),
-    bad("nsg-management-ports-closed", NSG_RULE, {"direction": "Inbound", "access": "Allow",
-                                                  "sourceAddressPrefixes": ["10.0.0.0/8", "0.0.0.0/0"],
-                                                  "destinationPortRanges": ["80", "3000-4000"]}, "rdp in a range"),
-    good("nsg-management-ports-closed", NSG_RULE, {"direction": "Outbound", "access": "Allow",
-                                                   "sourceAddressPrefix": "*", "destinationPortRange": "*"},
-         "outbound any"),
-    good("private-endpoint-auto-approved", PE, {"privateLinkServiceConnections": [{"name": "c", "groupIds": ["vault"]}]},
-         "auto-approved"),
-    bad("private-endpoint-auto-approved", PE,
-        {"manualPrivateLinkServiceConnections": [{"name": "c", "groupIds": ["vault"]}]}, "manual"),
-    good("aks-network-policy", AKS, {"networkProfile": {"networkPlugin": "azure", "networkPolicy": "Cilium"}},
-         "cilium"),
+    good(
+        "nsg-management-ports-closed",
+        NSG,
+        {
+            "securityRules": [
+                {
+                    "name": "ssh",
+                    "direction": "Inbound",
+                    "access": "Allow",
+                    "sourceAddressPrefix": "10.0.0.0/24",
+                    "destinationPortRange": "22",
+                },
+                {
+                    "name": "https",
+                    "direction": "Inbound",
+                    "access": "Allow",
+                    "sourceAddressPrefix": "Internet",
+                    "destinationPortRange": "443",
+                },
+                {
+                    "name": "deny-rdp",
+                    "direction": "Inbound",
+                    "access": "Deny",
+                    "sourceAddressPrefix": "*",
+                    "destinationPortRange": "3389",
+                },
+            ]
+        },
+        "private ssh, public https, denied rdp",
+    ),
+    bad(
+        "nsg-management-ports-closed",
+        NSG,
+        {
+            "securityRules": [
+                {
+                    "name": "ssh",
+                    "direction": "Inbound",
+                    "access": "Allow",
+                    "sourceAddressPrefix": "*",
+                    "destinationPortRange": "22",
+                }
+            ]
+        },
+        "ssh from anywhere",
+    ),
+    bad(
+        "nsg-management-ports-closed",
+        NSG_RULE,
+        {
+            "direction": "Inbound",
+            "access": "Allow",
+            "sourceAddressPrefixes": ["10.0.0.0/8", "0.0.0.0/0"],
+            "destinationPortRanges": ["80", "3000-4000"],
+        },
+        "rdp in a range",
+    ),
+    good(
+        "nsg-management-ports-closed",
+        NSG_RULE,
+        {"direction": "Outbound", "access": "Allow", "sourceAddressPrefix": "*", "destinationPortRange": "*"},
+        "outbound any",
+    ),
+    good(
+        "private-endpoint-auto-approved",
+        PE,
+        {"privateLinkServiceConnections": [{"name": "c", "groupIds": ["vault"]}]},
+        "auto-approved",
+    ),
+    bad(
+        "private-endpoint-auto-approved",
+        PE,
+        {"manualPrivateLinkServiceConnections": [{"name": "c", "groupIds": ["vault"]}]},
+        "manual",
+    ),
+    good(
+        "aks-network-policy", AKS, {"networkProfile": {"networkPlugin": "azure", "networkPolicy": "Cilium"}}, "cilium"
+    ),
     bad("aks-network-policy", AKS, {"networkProfile": {"networkPlugin": "azure", "networkPolicy": "none"}}, "none"),
     bad("aks-network-policy", AKS, {}, "unset means none"),
-    bad("aks-network-policy", AKS, {"networkProfile": {"networkPlugin": "kubenet", "networkPolicy": "calico"}},
-        "kubenet"),
+    bad(
+        "aks-network-policy",
+        AKS,
+        {"networkProfile": {"networkPlugin": "kubenet", "networkPolicy": "calico"}},
+        "kubenet",
+    ),
     good("aks-node-ssh-disabled", AKS_POOL, aks_pool(securityProfile={"sshAccess": "Disabled"}), "ssh off"),
     bad("aks-node-ssh-disabled", AKS_POOL, aks_pool(), "unset means LocalUser"),
-    bad("aks-node-ssh-disabled", AKS, {"agentPoolProfiles": [{"name": "sys", "securityProfile": {
-        "sshAccess": "LocalUser"}}]}, "inline pool ssh"),
-    good("ml-managed-network-outbound", ML_WORKSPACE, {"managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound"}},
-         "approved only"),
-    bad("ml-managed-network-outbound", ML_WORKSPACE, {"managedNetwork": {"isolationMode": "AllowInternetOutbound"}},
-        "internet outbound"),
+    bad(
+        "aks-node-ssh-disabled",
+        AKS,
+        {"agentPoolProfiles": [{"name": "sys", "securityProfile": {"sshAccess": "LocalUser"}}]},
+        "inline pool ssh",
+    ),
+    good(
+        "ml-managed-network-outbound",
+        ML_WORKSPACE,
+        {"managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound"}},
+        "approved only",
+    ),
+    bad(
+        "ml-managed-network-outbound",
+        ML_WORKSPACE,
+        {"managedNetwork": {"isolationMode": "AllowInternetOutbound"}},
+        "internet outbound",
+    ),
     good("ml-managed-network-outbound", ML_WORKSPACE, {"kind": "Project"}, "project inherits its hub"),
-    good("cognitive-outbound-restricted", COGNITIVE, {"properties": {
-        "restrictOutboundNetworkAccess": True, "allowedFqdnList": ["st.blob.core.windows.net"]}}, "allow-list"),
+    good(
+        "cognitive-outbound-restricted",
+        COGNITIVE,
+        {"properties": {"restrictOutboundNetworkAccess": True, "allowedFqdnList": ["st.blob.core.windows.net"]}},
+        "allow-list",
+    ),
     bad("cognitive-outbound-restricted", COGNITIVE, {"properties": {}}, "unset is unrestricted"),
-    bad("cognitive-outbound-restricted", COGNITIVE, {"properties": {
-        "restrictOutboundNetworkAccess": True, "allowedFqdnList": []}}, "restricted, empty list"),
+    bad(
+        "cognitive-outbound-restricted",
+        COGNITIVE,
+        {"properties": {"restrictOutboundNetworkAccess": True, "allowedFqdnList": []}},
+        "restricted, empty list",
+    ),
     # encryption
     good("cmk-ml-workspace", ML_WORKSPACE, {"encryption": CMK_WORKSPACE}, "cmk"),
     bad("cmk-ml-workspace", ML_WORKSPACE, {}, "microsoft-managed"),
     bad("cmk-ml-workspace", ML_WORKSPACE, {"encryption": {**CMK_WORKSPACE, "keyVaultProperties": {}}}, "no key"),
-    good("cmk-storage", STORAGE, {"encryption": {
-        "keySource": "Microsoft.Keyvault", "keyVaultProperties": {"keyName": "k", "keyVaultUri": "https://kv"},
-        "encryptionIdentity": {"encryptionUserAssignedIdentity": "/uai"}}}, "cmk"),
+    good(
+        "cmk-storage",
+        STORAGE,
+        {
+            "encryption": {
+                "keySource": "Microsoft.Keyvault",
+                "keyVaultProperties": {"keyName": "k", "keyVaultUri": "https://kv"},
+                "encryptionIdentity": {"encryptionUserAssignedIdentity": "/uai"},
+            }
+        },
+        "cmk",
+    ),
     bad("cmk-storage", STORAGE, {"encryption": {"keySource": "Microsoft.Storage"}}, "microsoft-managed"),
-    good("cmk-container-registry", REGISTRY, {"encryption": {
-        "status": "enabled", "keyVaultProperties": {"keyIdentifier": "https://kv/keys/k", "identity": "client"}}},
-         "cmk"),
+    good(
+        "cmk-container-registry",
+        REGISTRY,
+        {
+            "encryption": {
+                "status": "enabled",
+                "keyVaultProperties": {"keyIdentifier": "https://kv/keys/k", "identity": "client"},
+            }
+        },
+        "cmk",
+    ),
     bad("cmk-container-registry", REGISTRY, {"encryption": {"status": "disabled"}}, "disabled"),
-    good("cmk-batch-account", BATCH, {"identity": {"type": "UserAssigned"}, "encryption": {
-        "keySource": "Microsoft.KeyVault", "keyVaultProperties": {"keyIdentifier": "https://kv/keys/k"}}}, "cmk"),
+    good(
+        "cmk-batch-account",
+        BATCH,
+        {
+            "identity": {"type": "UserAssigned"},
+            "encryption": {
+                "keySource": "Microsoft.KeyVault",
+                "keyVaultProperties": {"keyIdentifier": "https://kv/keys/k"},
+            },
+        },
+        "cmk",
+    ),
     bad("cmk-batch-account", BATCH, {}, "microsoft-managed"),
     good("cmk-aks-disks", AKS, {"diskEncryptionSetID": "/subscriptions/s/diskEncryptionSets/des"}, "des"),
     bad("cmk-aks-disks", AKS, {}, "no des"),
-    good("cmk-cognitive-services", COGNITIVE, {"properties": {"encryption": {
-        "keySource": "Microsoft.KeyVault",
-        "keyVaultProperties": {"keyName": "k", "keyVaultUri": "https://kv", "identityClientId": "c"}}}}, "cmk"),
-    bad("cmk-cognitive-services", COGNITIVE, {"properties": {"encryption": {"keySource": "Microsoft.CognitiveServices"}}},
-        "microsoft-managed"),
-    good("batch-pool-disk-encryption", BATCH_POOL, {"deploymentConfiguration": {"virtualMachineConfiguration": {
-        "nodeAgentSkuId": "batch.node.windows amd64",
-        "diskEncryptionConfiguration": {"targets": ["TemporaryDisk", "osdisk"]}}}}, "windows both disks"),
+    good(
+        "cmk-cognitive-services",
+        COGNITIVE,
+        {
+            "properties": {
+                "encryption": {
+                    "keySource": "Microsoft.KeyVault",
+                    "keyVaultProperties": {"keyName": "k", "keyVaultUri": "https://kv", "identityClientId": "c"},
+                }
+            }
+        },
+        "cmk",
+    ),
+    bad(
+        "cmk-cognitive-services",
+        COGNITIVE,
+        {"properties": {"encryption": {"keySource": "Microsoft.CognitiveServices"}}},
+        "microsoft-managed",
+    ),
+    good(
+        "batch-pool-disk-encryption",
+        BATCH_POOL,
+        {
+            "deploymentConfiguration": {
+                "virtualMachineConfiguration": {
+                    "nodeAgentSkuId": "batch.node.windows amd64",
+                    "diskEncryptionConfiguration": {"targets": ["TemporaryDisk", "osdisk"]},
+                }
+            }
+        },
+        "windows both disks",
+    ),
     # Linux pools accept TemporaryDisk only (Batch API DiskEncryptionConfiguration); OsDisk there fails in ARM.
-    good("batch-pool-disk-encryption", BATCH_POOL, {"deploymentConfiguration": {"virtualMachineConfiguration": {
-        "nodeAgentSkuId": "batch.node.ubuntu 24.04",
-        "diskEncryptionConfiguration": {"targets": ["TemporaryDisk"]}}}}, "linux temp disk"),
-    bad("batch-pool-disk-encryption", BATCH_POOL, {"deploymentConfiguration": {"virtualMachineConfiguration": {
-        "nodeAgentSkuId": "batch.node.ubuntu 24.04",
-        "diskEncryptionConfiguration": {"targets": ["OsDisk", "TemporaryDisk"]}}}}, "linux os disk rejected by arm"),
-    bad("batch-pool-disk-encryption", BATCH_POOL, {"deploymentConfiguration": {"virtualMachineConfiguration": {
-        "nodeAgentSkuId": "batch.node.windows amd64",
-        "diskEncryptionConfiguration": {"targets": ["TemporaryDisk"]}}}}, "windows os disk missing"),
-    bad("batch-pool-disk-encryption", BATCH_POOL, {"deploymentConfiguration": {"virtualMachineConfiguration": {
-        "diskEncryptionConfiguration": {"targets": ["OsDisk"]}}}}, "temp disk missing"),
+    good(
+        "batch-pool-disk-encryption",
+        BATCH_POOL,
+        {
+            "deploymentConfiguration": {
+                "virtualMachineConfiguration": {
+                    "nodeAgentSkuId": "batch.node.ubuntu 24.04",
+                    "diskEncryptionConfiguration": {"targets": ["TemporaryDisk"]},
+                }
+            }
+        },
+        "linux temp disk",
+    ),
+    bad(
+        "batch-pool-disk-encryption",
+        BATCH_POOL,
+        {
+            "deploymentConfiguration": {
+                "virtualMachineConfiguration": {
+                    "nodeAgentSkuId": "batch.node.ubuntu 24.04",
+                    "diskEncryptionConfiguration": {"targets": ["OsDisk", "TemporaryDisk"]},
+                }
+            }
+        },
+        "linux os disk rejected by arm",
+    ),
+    bad(
+        "batch-pool-disk-encryption",
+        BATCH_POOL,
+        {
+            "deploymentConfiguration": {
+                "virtualMachineConfiguration": {
+                    "nodeAgentSkuId": "batch.node.windows amd64",
+                    "diskEncryptionConfiguration": {"targets": ["TemporaryDisk"]},
+                }
+            }
+        },
+        "windows os disk missing",
+    ),
+    bad(
+        "batch-pool-disk-encryption",
+        BATCH_POOL,
+        {
+            "deploymentConfiguration": {
+                "virtualMachineConfiguration": {"diskEncryptionConfiguration": {"targets": ["OsDisk"]}}
+            }
+        },
+        "temp disk missing",
+    ),
     bad("batch-pool-disk-encryption", BATCH_POOL, {}, "unset"),
     good("aks-encryption-at-host", AKS_POOL, aks_pool(enableEncryptionAtHost=True), "pool"),
     bad("aks-encryption-at-host", AKS_POOL, aks_pool(), "pool unset"),
-    bad("aks-encryption-at-host", AKS, {"agentPoolProfiles": [{"name": "sys", "enableEncryptionAtHost": False}]},
-        "inline pool"),
-    good("aks-kms-etcd-encryption", AKS, {"securityProfile": {"azureKeyVaultKms": {
-        "enabled": True, "keyId": "https://kv.vault.azure.net/keys/etcd/1"}}}, "kms"),
+    bad(
+        "aks-encryption-at-host",
+        AKS,
+        {"agentPoolProfiles": [{"name": "sys", "enableEncryptionAtHost": False}]},
+        "inline pool",
+    ),
+    good(
+        "aks-kms-etcd-encryption",
+        AKS,
+        {"securityProfile": {"azureKeyVaultKms": {"enabled": True, "keyId": "https://kv.vault.azure.net/keys/etcd/1"}}},
+        "kms",
+    ),
     bad("aks-kms-etcd-encryption", AKS, {}, "no kms"),
     bad("aks-kms-etcd-encryption", AKS, {"securityProfile": {"azureKeyVaultKms": {"enabled": True}}}, "no key id"),
     good("keyvault-key-hsm", KEY, {"properties": {"kty": "RSA-HSM"}}, "rsa-hsm"),
     bad("keyvault-key-hsm", KEY, {"properties": {"kty": "RSA"}}, "software rsa"),
     bad("keyvault-key-hsm", KEY, {"properties": {}}, "unset is software"),
-    good("keyvault-key-expiry-rotation", KEY, {"properties": {"rotationPolicy": {
-        "attributes": {"expiryTime": "P1Y"},
-        "lifetimeActions": [{"action": {"type": "Rotate"}, "trigger": {"timeBeforeExpiry": "P30D"}}]}}},
-         "rotation policy with expiry"),
-    good("keyvault-key-expiry-rotation", KEY, {"properties": {"attributes": {"expires": 1893456000.0},
-                                                              "rotationPolicy": {"lifetimeActions": [
-                                                                  {"action": {"type": "rotate"}}]}}},
-         "expiry attribute and rotation"),
+    good(
+        "keyvault-key-expiry-rotation",
+        KEY,
+        {
+            "properties": {
+                "rotationPolicy": {
+                    "attributes": {"expiryTime": "P1Y"},
+                    "lifetimeActions": [{"action": {"type": "Rotate"}, "trigger": {"timeBeforeExpiry": "P30D"}}],
+                }
+            }
+        },
+        "rotation policy with expiry",
+    ),
+    good(
+        "keyvault-key-expiry-rotation",
+        KEY,
+        {
+            "properties": {
+                "attributes": {"expires": 1893456000.0},
+                "rotationPolicy": {"lifetimeActions": [{"action": {"type": "rotate"}}]},
+            }
+        },
+        "expiry attribute and rotation",
+    ),
     bad("keyvault-key-expiry-rotation", KEY, {"properties": {"kty": "RSA-HSM"}}, "neither"),
-    bad("keyvault-key-expiry-rotation", KEY, {"properties": {"rotationPolicy": {"lifetimeActions": [
-        {"action": {"type": "notify"}}]}}}, "notify only"),
+    bad(
+        "keyvault-key-expiry-rotation",
+        KEY,
+        {"properties": {"rotationPolicy": {"lifetimeActions": [{"action": {"type": "notify"}}]}}},
+        "notify only",
+    ),
     good("keyvault-soft-delete-purge-protection", VAULT, {"properties": {"enablePurgeProtection": True}}, "protected"),
     bad("keyvault-soft-delete-purge-protection", VAULT, {"properties": {}}, "no purge protection"),
-    bad("keyvault-soft-delete-purge-protection", VAULT,
-        {"properties": {"enableSoftDelete": False, "enablePurgeProtection": True}}, "soft delete off"),
+    bad(
+        "keyvault-soft-delete-purge-protection",
+        VAULT,
+        {"properties": {"enableSoftDelete": False, "enablePurgeProtection": True}},
+        "soft delete off",
+    ),
     # compute cost
     good("gpu-pool-low-priority", ML_COMPUTE, aml(vmPriority="LowPriority"), "aml low priority"),
     bad("gpu-pool-low-priority", ML_COMPUTE, aml(vmPriority="Dedicated"), "aml dedicated"),
     good("gpu-pool-low-priority", ML_COMPUTE, aml("Standard_D4s_v5", vmPriority="Dedicated"), "cpu pool"),
     good("gpu-pool-low-priority", AKS_POOL, aks_pool(**SPOT), "aks spot"),
     bad("gpu-pool-low-priority", AKS_POOL, aks_pool(scaleSetPriority="Regular"), "aks regular"),
-    good("gpu-pool-low-priority", BATCH_POOL, {"vmSize": "Standard_NC4as_T4_v3", "scaleSettings": {"autoScale": {
-        "formula": "$TargetLowPriorityNodes = min(4, $PendingTasks.GetSample(1)); $TargetDedicatedNodes = 0;"}}},
-         "batch low-priority formula"),
-    bad("gpu-pool-low-priority", BATCH_POOL, {"vmSize": "Standard_NC4as_T4_v3", "scaleSettings": {
-        "fixedScale": {"targetDedicatedNodes": 1.0}}}, "batch dedicated"),
+    good(
+        "gpu-pool-low-priority",
+        BATCH_POOL,
+        {
+            "vmSize": "Standard_NC4as_T4_v3",
+            "scaleSettings": {
+                "autoScale": {
+                    "formula": "$TargetLowPriorityNodes = min(4, $PendingTasks.GetSample(1)); $TargetDedicatedNodes = 0;"
+                }
+            },
+        },
+        "batch low-priority formula",
+    ),
+    bad(
+        "gpu-pool-low-priority",
+        BATCH_POOL,
+        {"vmSize": "Standard_NC4as_T4_v3", "scaleSettings": {"fixedScale": {"targetDedicatedNodes": 1.0}}},
+        "batch dedicated",
+    ),
     good("gpu-pool-scale-to-zero", ML_COMPUTE, aml(scaleSettings={"minNodeCount": 0.0, "maxNodeCount": 2.0}), "min 0"),
     good("gpu-pool-scale-to-zero", ML_COMPUTE, aml(scaleSettings={"maxNodeCount": 2.0}), "min unset is 0"),
     bad("gpu-pool-scale-to-zero", ML_COMPUTE, aml(scaleSettings={"minNodeCount": 2.0, "maxNodeCount": 4.0}), "min 2"),
     good("gpu-pool-scale-to-zero", AKS_POOL, aks_pool(**SPOT), "aks min 0"),
     bad("gpu-pool-scale-to-zero", AKS_POOL, aks_pool(enableAutoScaling=True, minCount=1.0, maxCount=2.0), "aks min 1"),
     bad("gpu-pool-scale-to-zero", AKS_POOL, aks_pool(count=2.0), "aks fixed 2"),
-    bad("gpu-pool-scale-to-zero", BATCH_POOL, {"vmSize": "Standard_NC4as_T4_v3", "scaleSettings": {
-        "fixedScale": {"targetLowPriorityNodes": 2.0}}}, "batch fixed 2"),
+    bad(
+        "gpu-pool-scale-to-zero",
+        BATCH_POOL,
+        {"vmSize": "Standard_NC4as_T4_v3", "scaleSettings": {"fixedScale": {"targetLowPriorityNodes": 2.0}}},
+        "batch fixed 2",
+    ),
     good("gpu-pool-idle-scale-down", ML_COMPUTE, aml(scaleSettings={"nodeIdleTimeBeforeScaleDown": "PT5M"}), "5 min"),
     bad("gpu-pool-idle-scale-down", ML_COMPUTE, aml(scaleSettings={"nodeIdleTimeBeforeScaleDown": "PT2H"}), "2 h"),
     good("gpu-pool-idle-scale-down", AKS, {"autoScalerProfile": {"scaleDownUnneededTime": "10m"}}, "aks 10m"),
@@ -269,10 +543,28 @@ CASES = [
     good("gpu-pool-max-nodes", ML_COMPUTE, aml(scaleSettings={"maxNodeCount": 2.0}), "2 nodes"),
     bad("gpu-pool-max-nodes", ML_COMPUTE, aml(scaleSettings={"maxNodeCount": 100.0}), "100 nodes"),
     bad("gpu-pool-max-nodes", AKS_POOL, aks_pool(enableAutoScaling=True, minCount=0.0, maxCount=100.0), "aks 100"),
-    good("gpu-pool-max-nodes", BATCH_POOL, {"vmSize": "Standard_NC4as_T4_v3", "scaleSettings": {"autoScale": {
-        "formula": "$cap = 2; $TargetLowPriorityNodes = min($cap, $PendingTasks.GetSample(1));"}}}, "batch capped 2"),
-    bad("gpu-pool-max-nodes", BATCH_POOL, {"vmSize": "Standard_NC4as_T4_v3", "scaleSettings": {"autoScale": {
-        "formula": "$TargetLowPriorityNodes = min(40, $p); $TargetDedicatedNodes = min(60, $p);"}}}, "batch 100"),
+    good(
+        "gpu-pool-max-nodes",
+        BATCH_POOL,
+        {
+            "vmSize": "Standard_NC4as_T4_v3",
+            "scaleSettings": {
+                "autoScale": {"formula": "$cap = 2; $TargetLowPriorityNodes = min($cap, $PendingTasks.GetSample(1));"}
+            },
+        },
+        "batch capped 2",
+    ),
+    bad(
+        "gpu-pool-max-nodes",
+        BATCH_POOL,
+        {
+            "vmSize": "Standard_NC4as_T4_v3",
+            "scaleSettings": {
+                "autoScale": {"formula": "$TargetLowPriorityNodes = min(40, $p); $TargetDedicatedNodes = min(60, $p);"}
+            },
+        },
+        "batch 100",
+    ),
     good("gpu-sku-allowed", ML_COMPUTE, aml("standard_nc4as_t4_v3"), "t4, any casing"),
     bad("gpu-sku-allowed", ML_COMPUTE, aml("Standard_NV36ads_A10_v5"), "a10 not listed"),
     good("gpu-sku-allowed", AKS_POOL, aks_pool("Standard_D8s_v5"), "cpu pool out of scope"),
@@ -282,31 +574,88 @@ CASES = [
     bad("gpu-sku-not-retired", VM, {"hardwareProfile": {"vmSize": "Standard_ND40rs_v2"}}, "ndv2 vm"),
     good("aks-gpu-pool-shape", AKS_POOL, aks_pool(mode="User", scaleSetEvictionPolicy="Delete", **SPOT), "user spot"),
     good("aks-gpu-pool-shape", AKS_POOL, aks_pool("Standard_D8ds_v5", mode="System"), "cpu system pool"),
-    bad("aks-gpu-pool-shape", AKS_POOL, aks_pool(mode="User", scaleSetEvictionPolicy="Deallocate", **SPOT),
-        "spot deallocate"),
+    bad(
+        "aks-gpu-pool-shape",
+        AKS_POOL,
+        aks_pool(mode="User", scaleSetEvictionPolicy="Deallocate", **SPOT),
+        "spot deallocate",
+    ),
     bad("aks-gpu-pool-shape", AKS_POOL, aks_pool(mode="User", count=0.0), "no autoscale"),
-    bad("aks-gpu-pool-shape", AKS, {"agentPoolProfiles": [{"name": "gpu", "vmSize": "Standard_NC4as_T4_v3",
-                                                           "mode": "System", **SPOT}]}, "inline gpu system pool"),
-    good("aks-gpu-pool-shape", AKS, {"agentPoolProfiles": [{"name": "gpu", "vmSize": "Standard_NC4as_T4_v3", **SPOT}]},
-         "inline gpu pool, mode unset: not judged"),
-    good("container-apps-dedicated-profile-scale", ACA_ENV, {"workloadProfiles": [
-        {"name": "Consumption", "workloadProfileType": "Consumption"},
-        {"name": "gpu", "workloadProfileType": "Consumption-GPU-NC8as-T4"},
-        {"name": "a100", "workloadProfileType": "NC24-A100", "minimumCount": 0.0, "maximumCount": 2.0}]},
-         "serverless and a capped dedicated profile"),
-    bad("container-apps-dedicated-profile-scale", ACA_ENV, {"workloadProfiles": [
-        {"name": "a100", "workloadProfileType": "NC24-A100", "minimumCount": 1.0, "maximumCount": 2.0}]}, "min 1"),
-    bad("container-apps-dedicated-profile-scale", ACA_ENV, {"workloadProfiles": [
-        {"name": "d4", "workloadProfileType": "D4", "minimumCount": 0.0}]}, "no max"),
-    good("ml-compute-instance-hardening", ML_COMPUTE, {"properties": {"computeType": "ComputeInstance", "properties": {
-        "idleTimeBeforeShutdown": "PT15M", "sshSettings": {"sshPublicAccess": "Disabled"}}}}, "15 min"),
+    bad(
+        "aks-gpu-pool-shape",
+        AKS,
+        {"agentPoolProfiles": [{"name": "gpu", "vmSize": "Standard_NC4as_T4_v3", "mode": "System", **SPOT}]},
+        "inline gpu system pool",
+    ),
+    good(
+        "aks-gpu-pool-shape",
+        AKS,
+        {"agentPoolProfiles": [{"name": "gpu", "vmSize": "Standard_NC4as_T4_v3", **SPOT}]},
+        "inline gpu pool, mode unset: not judged",
+    ),
+    good(
+        "container-apps-dedicated-profile-scale",
+        ACA_ENV,
+        {
+            "workloadProfiles": [
+                {"name": "Consumption", "workloadProfileType": "Consumption"},
+                {"name": "gpu", "workloadProfileType": "Consumption-GPU-NC8as-T4"},
+                {"name": "a100", "workloadProfileType": "NC24-A100", "minimumCount": 0.0, "maximumCount": 2.0},
+            ]
+        },
+        "serverless and a capped dedicated profile",
+    ),
+    bad(
+        "container-apps-dedicated-profile-scale",
+        ACA_ENV,
+        {
+            "workloadProfiles": [
+                {"name": "a100", "workloadProfileType": "NC24-A100", "minimumCount": 1.0, "maximumCount": 2.0}
+            ]
+        },
+        "min 1",
+    ),
+    bad(
+        "container-apps-dedicated-profile-scale",
+        ACA_ENV,
+        {"workloadProfiles": [{"name": "d4", "workloadProfileType": "D4", "minimumCount": 0.0}]},
+        "no max",
+    ),
+    good(
+        "ml-compute-instance-hardening",
+        ML_COMPUTE,
+        {
+            "properties": {
+                "computeType": "ComputeInstance",
+                "properties": {"idleTimeBeforeShutdown": "PT15M", "sshSettings": {"sshPublicAccess": "Disabled"}},
+            }
+        },
+        "15 min",
+    ),
     good("ml-compute-instance-hardening", ML_COMPUTE, aml(), "clusters are not instances"),
-    bad("ml-compute-instance-hardening", ML_COMPUTE, {"properties": {"computeType": "ComputeInstance",
-                                                                     "properties": {}}}, "never shuts down"),
-    bad("ml-compute-instance-hardening", ML_COMPUTE, {"properties": {"computeType": "ComputeInstance", "properties": {
-        "idleTimeBeforeShutdown": "P3D"}}}, "3 days"),
-    bad("ml-compute-instance-hardening", ML_COMPUTE, {"properties": {"computeType": "ComputeInstance", "properties": {
-        "idleTimeBeforeShutdown": "PT15M", "sshSettings": {"sshPublicAccess": "Enabled"}}}}, "public ssh"),
+    bad(
+        "ml-compute-instance-hardening",
+        ML_COMPUTE,
+        {"properties": {"computeType": "ComputeInstance", "properties": {}}},
+        "never shuts down",
+    ),
+    bad(
+        "ml-compute-instance-hardening",
+        ML_COMPUTE,
+        {"properties": {"computeType": "ComputeInstance", "properties": {"idleTimeBeforeShutdown": "P3D"}}},
+        "3 days",
+    ),
+    bad(
+        "ml-compute-instance-hardening",
+        ML_COMPUTE,
+        {
+            "properties": {
+                "computeType": "ComputeInstance",
+                "properties": {"idleTimeBeforeShutdown": "PT15M", "sshSettings": {"sshPublicAccess": "Enabled"}},
+            }
+        },
+        "public ssh",
+    ),
     good("inference-pool-no-spot", AKS_POOL, aks_pool(nodeLabels={"workload": "inference"}), "regular inference"),
     good("inference-pool-no-spot", AKS_POOL, aks_pool(nodeLabels={"workload": "training"}, **SPOT), "spot training"),
     bad("inference-pool-no-spot", AKS_POOL, aks_pool(nodeLabels={"workload": "Inference"}, **SPOT), "spot by label"),
@@ -322,23 +671,39 @@ CASES = [
     good("local-auth-disabled", COGNITIVE, {"properties": {"disableLocalAuth": True}}, "cognitive keys off"),
     bad("local-auth-disabled", COGNITIVE, {"properties": {"disableLocalAuth": False}}, "cognitive keys on"),
     good("local-auth-disabled", ML_COMPUTE, aml(), "aml local auth off"),
-    bad("local-auth-disabled", ML_COMPUTE, {"properties": {"computeType": "AmlCompute", "properties": {}}},
-        "aml local auth unset"),
+    bad(
+        "local-auth-disabled",
+        ML_COMPUTE,
+        {"properties": {"computeType": "AmlCompute", "properties": {}}},
+        "aml local auth unset",
+    ),
     good("local-auth-disabled", ML_WORKSPACE, {"systemDatastoresAuthMode": "Identity"}, "identity datastores"),
     bad("local-auth-disabled", ML_WORKSPACE, {"systemDatastoresAuthMode": "accessKey"}, "key datastores"),
-    good("local-auth-disabled", ML_COMPUTE, {"properties": {"computeType": "Kubernetes", "disableLocalAuth": True}},
-         "attached kubernetes keys off"),
+    good(
+        "local-auth-disabled",
+        ML_COMPUTE,
+        {"properties": {"computeType": "Kubernetes", "disableLocalAuth": True}},
+        "attached kubernetes keys off",
+    ),
     bad("local-auth-disabled", ML_COMPUTE, {"properties": {"computeType": "Kubernetes"}}, "attached kubernetes"),
-    bad("local-auth-disabled", ML_COMPUTE, {"properties": {"computeType": "ComputeInstance", "properties": {}}},
-        "compute instance"),
+    bad(
+        "local-auth-disabled",
+        ML_COMPUTE,
+        {"properties": {"computeType": "ComputeInstance", "properties": {}}},
+        "compute instance",
+    ),
     good("local-auth-disabled", COSMOS, {"disableLocalAuth": True}, "cosmos keys off"),
     bad("local-auth-disabled", COSMOS, {}, "cosmos unset accepts keys"),
     bad("local-auth-disabled", SERVICE_BUS, {"disableLocalAuth": False}, "service bus keys"),
     good("aks-entra-id-rbac", AKS, {"aadProfile": {"managed": True, "enableAzureRBAC": True}}, "entra + azure rbac"),
     bad("aks-entra-id-rbac", AKS, {}, "no aad"),
     bad("aks-entra-id-rbac", AKS, {"aadProfile": {"managed": True}}, "kubernetes rbac only"),
-    bad("aks-entra-id-rbac", AKS, {"enableRBAC": False, "aadProfile": {"managed": True, "enableAzureRBAC": True}},
-        "rbac off"),
+    bad(
+        "aks-entra-id-rbac",
+        AKS,
+        {"enableRBAC": False, "aadProfile": {"managed": True, "enableAzureRBAC": True}},
+        "rbac off",
+    ),
     good("aad-only-auth", BATCH, {"allowedAuthenticationModes": ["AAD"]}, "aad"),
     bad("aad-only-auth", BATCH, {"allowedAuthenticationModes": ["AAD", "SharedKey"]}, "shared key"),
     bad("aad-only-auth", BATCH, {}, "unset allows all"),
@@ -347,8 +712,12 @@ CASES = [
     bad("tls-1-2-minimum", STORAGE, {"minimumTlsVersion": "TLS1_2", "enableHttpsTrafficOnly": False}, "http"),
     bad("tls-1-2-minimum", ACA_APP, {"configuration": {"ingress": {"allowInsecure": True}}}, "insecure ingress"),
     # governance
-    good("required-tags", STORAGE, {"tags": {"environment": "dev", "Owner": "a@b", "costcenter": "CC-1"}},
-         "tags, names case-insensitive"),
+    good(
+        "required-tags",
+        STORAGE,
+        {"tags": {"environment": "dev", "Owner": "a@b", "costcenter": "CC-1"}},
+        "tags, names case-insensitive",
+    ),
     bad("required-tags", STORAGE, {"tags": {"environment": "dev", "owner": ""}}, "empty and missing"),
     good("required-tags", VNET, {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]}}, "free vnet"),
     good("required-tags", RG, {}, "free resource group"),
@@ -361,20 +730,46 @@ CASES = [
     good("aks-azure-policy-addon", AKS, {"addonProfiles": {"azurepolicy": {"enabled": True}}}, "addon"),
     good("aks-azure-policy-addon", AKS, {"addonProfiles": {"azurePolicy": {"enabled": True}}}, "camel-case key"),
     bad("aks-azure-policy-addon", AKS, {"addonProfiles": {"azurepolicy": {"enabled": False}}}, "off"),
-    good("aks-defender-profile", AKS, {"securityProfile": {"defender": {
-        "securityMonitoring": {"enabled": True}, "logAnalyticsWorkspaceResourceId": "/subscriptions/s/log"}}},
-         "defender"),
+    good(
+        "aks-defender-profile",
+        AKS,
+        {
+            "securityProfile": {
+                "defender": {
+                    "securityMonitoring": {"enabled": True},
+                    "logAnalyticsWorkspaceResourceId": "/subscriptions/s/log",
+                }
+            }
+        },
+        "defender",
+    ),
     bad("aks-defender-profile", AKS, {}, "no defender"),
     # deployability (issue 12; more in test_deployability_ml.py)
-    good("budget-start-date-current-month", "azure-native:consumption:Budget",
-         {"timePeriod": {"startDate": "2099-01-01T00:00:00Z"}}, "first of a future month"),
-    bad("budget-start-date-current-month", "azure-native:consumption:Budget",
-        {"timePeriod": {"startDate": "2020-01-01T00:00:00Z"}}, "past month"),
+    good(
+        "budget-start-date-current-month",
+        "azure-native:consumption:Budget",
+        {"timePeriod": {"startDate": "2099-01-01T00:00:00Z"}},
+        "first of a future month",
+    ),
+    bad(
+        "budget-start-date-current-month",
+        "azure-native:consumption:Budget",
+        {"timePeriod": {"startDate": "2020-01-01T00:00:00Z"}},
+        "past month",
+    ),
     # operations (more cases in test_operations_rules.py)
-    good("datastore-credentials", "azure-native:machinelearningservices:Datastore",
-         {"properties": {"datastoreType": "AzureBlob", "credentials": {"credentialsType": "None"}}}, "identity"),
-    bad("datastore-credentials", "azure-native:machinelearningservices:Datastore",
-        {"properties": {"datastoreType": "AzureBlob", "credentials": {"credentialsType": "AccountKey"}}}, "key"),
+    good(
+        "datastore-credentials",
+        "azure-native:machinelearningservices:Datastore",
+        {"properties": {"datastoreType": "AzureBlob", "credentials": {"credentialsType": "None"}}},
+        "identity",
+    ),
+    bad(
+        "datastore-credentials",
+        "azure-native:machinelearningservices:Datastore",
+        {"properties": {"datastoreType": "AzureBlob", "credentials": {"credentialsType": "AccountKey"}}},
+        "key",
+    ),
 ]
 
 
@@ -406,8 +801,15 @@ def test_levels_follow_the_environment(pack: Pack) -> None:
     for env in ENVIRONMENTS:
         pack.configure(env)
         levels[env] = dict(pack.levels)
-    network_and_cmk = ("public-network-access-disabled", "no-node-public-ip", "aks-private-cluster",
-                       "cmk-ml-workspace", "cmk-storage", "cmk-aks-disks", "cmk-batch-account")
+    network_and_cmk = (
+        "public-network-access-disabled",
+        "no-node-public-ip",
+        "aks-private-cluster",
+        "cmk-ml-workspace",
+        "cmk-storage",
+        "cmk-aks-disks",
+        "cmk-batch-account",
+    )
     assert all(levels["prd"][p] == "mandatory" for p in network_and_cmk)
     assert levels["dev"]["gpu-pool-low-priority"] == "mandatory"
     assert levels["dev"]["gpu-pool-scale-to-zero"] == "mandatory"
@@ -431,8 +833,10 @@ def test_exemptions_come_from_config(pack: Pack) -> None:
     pool = aml(scaleSettings={"minNodeCount": 1.0, "maxNodeCount": 2.0})
     pack.configure("prd")
     assert of("gpu-pool-scale-to-zero", pack.analyze(ML_COMPUTE, pool, name="serving"))
-    pack.configure("prd", **{"gpu-pool-scale-to-zero": {
-        "exemptions": [{"resource": "serv*", "reason": "always-warm online endpoint"}]}})
+    pack.configure(
+        "prd",
+        **{"gpu-pool-scale-to-zero": {"exemptions": [{"resource": "serv*", "reason": "always-warm online endpoint"}]}},
+    )
     assert not of("gpu-pool-scale-to-zero", pack.analyze(ML_COMPUTE, pool, name="serving"))
     assert of("gpu-pool-scale-to-zero", pack.analyze(ML_COMPUTE, pool, name="training"))
 

@@ -10,21 +10,32 @@ import jsonschema
 import pytest
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from aiinfra.components.batch_autoscale import AutoscaleSettings, autoscale_formula
 from aiinfra.catalog.gpu_skus import CATALOGUE, RETIRED
+from aiinfra.components.batch_autoscale import AutoscaleSettings, autoscale_formula
 from aiinfra.policies import RULES, Resource, rule
 from aiinfra.policies._props import arm_id_parts, canonical_type, duration_minutes, same
-from aiinfra.policies.gpu import (CURRENT_GPU_SKUS, FormulaFacts, batch_formula, is_gpu_sku, is_retired_sku,
-                                          pools)
+from aiinfra.policies.gpu import CURRENT_GPU_SKUS, FormulaFacts, batch_formula, is_gpu_sku, is_retired_sku, pools
 
 PACK = Path(__file__).resolve().parents[2] / "policies"
 COMPUTE = "azure-native:machinelearningservices:Compute"
 
 
-@pytest.mark.parametrize("raw, minutes", [
-    ("PT5M", 5.0), ("PT120S", 2.0), ("PT1H30M", 90.0), ("P1D", 1440.0), ("10m", 10.0), ("90s", 1.5), ("pt15m", 15.0),
-    ("", None), ("PT", None), ("soon", None), (None, None),
-])
+@pytest.mark.parametrize(
+    "raw, minutes",
+    [
+        ("PT5M", 5.0),
+        ("PT120S", 2.0),
+        ("PT1H30M", 90.0),
+        ("P1D", 1440.0),
+        ("10m", 10.0),
+        ("90s", 1.5),
+        ("pt15m", 15.0),
+        ("", None),
+        ("PT", None),
+        ("soon", None),
+        (None, None),
+    ],
+)
 def test_durations(raw: object, minutes: float | None) -> None:
     assert duration_minutes(raw) == minutes
 
@@ -33,18 +44,24 @@ def test_type_tokens_and_arm_ids() -> None:
     assert canonical_type("azure-native:storage/v20230101:StorageAccount") == "azure-native:storage:StorageAccount"
     assert canonical_type("aws:s3/bucket:Bucket") == "aws:s3/bucket:Bucket"
     assert arm_id_parts("/subscriptions/s/resourceGroups/RG/providers/Microsoft.Storage/storageAccounts/SA") == (
-        "rg", "microsoft.storage/storageaccounts", "sa")
+        "rg",
+        "microsoft.storage/storageaccounts",
+        "sa",
+    )
     assert arm_id_parts("not-an-id") is None
     assert same("disabled", "Disabled") and not same(None, "Disabled")
 
 
 def test_batch_formula_reading() -> None:
     assert batch_formula("$TargetLowPriorityNodes = min(4, $x); $TargetDedicatedNodes = 0;") == FormulaFacts(
-        True, True, 4.0)
+        True, True, 4.0
+    )
     assert batch_formula("$TargetDedicatedNodes = min(2, $x);") == FormulaFacts(False, False, 2.0)
     assert batch_formula("$TargetLowPriorityNodes = $x * 2;") == FormulaFacts(True, True, None)
-    split = ("$maxNodes = 6; $lowMax = 4; $dedMax = 2;\n$TargetLowPriorityNodes = min($lowMax, max(0, $want));\n"
-             "$TargetDedicatedNodes = min($dedMax, $want);")
+    split = (
+        "$maxNodes = 6; $lowMax = 4; $dedMax = 2;\n$TargetLowPriorityNodes = min($lowMax, max(0, $want));\n"
+        "$TargetDedicatedNodes = min($dedMax, $want);"
+    )
     assert batch_formula(split) == FormulaFacts(True, False, 6.0)
     none_dedicated = "$dedMax = 0; $TargetLowPriorityNodes = min(3, $w); $TargetDedicatedNodes = min($dedMax, $w);"
     assert batch_formula(none_dedicated) == FormulaFacts(True, True, 3.0)
@@ -62,13 +79,29 @@ def test_component_autoscale_formulas_are_read_correctly() -> None:
 
 
 def test_pools_read_azure_defaults() -> None:
-    (pool,) = pools(COMPUTE, "gpu", {"properties": {"computeType": "AmlCompute", "properties": {
-        "vmSize": "Standard_NC4as_T4_v3", "scaleSettings": {"maxNodeCount": 3.0}}}})
+    (pool,) = pools(
+        COMPUTE,
+        "gpu",
+        {
+            "properties": {
+                "computeType": "AmlCompute",
+                "properties": {"vmSize": "Standard_NC4as_T4_v3", "scaleSettings": {"maxNodeCount": 3.0}},
+            }
+        },
+    )
     assert (pool.min_nodes, pool.max_nodes, pool.idle_minutes, pool.spot) == (0.0, 3.0, 2.0, False)
     assert pools(COMPUTE, "ci", {"properties": {"computeType": "ComputeInstance"}}) == []
-    (inline,) = pools("azure-native:containerservice:ManagedCluster", "aks", {"agentPoolProfiles": [
-        {"name": "gpu", "vmSize": "Standard_NC24ads_A100_v4", "count": 2.0}]})
-    assert (inline.name, inline.autoscale, inline.min_nodes, inline.where) == ("gpu", False, 2.0, "agentPoolProfiles[0].")
+    (inline,) = pools(
+        "azure-native:containerservice:ManagedCluster",
+        "aks",
+        {"agentPoolProfiles": [{"name": "gpu", "vmSize": "Standard_NC24ads_A100_v4", "count": 2.0}]},
+    )
+    assert (inline.name, inline.autoscale, inline.min_nodes, inline.where) == (
+        "gpu",
+        False,
+        2.0,
+        "agentPoolProfiles[0].",
+    )
 
 
 def test_pack_reads_sizes_from_the_shared_catalogue() -> None:
@@ -81,11 +114,19 @@ def test_pack_reads_sizes_from_the_shared_catalogue() -> None:
 
 def test_rule_run_applies_defaults_exemptions_and_type_filter() -> None:
     scale = rule("gpu-pool-scale-to-zero")
-    props = {"properties": {"computeType": "AmlCompute", "properties": {
-        "vmSize": "Standard_NC4as_T4_v3", "scaleSettings": {"minNodeCount": 1.0, "maxNodeCount": 2.0}}}}
+    props = {
+        "properties": {
+            "computeType": "AmlCompute",
+            "properties": {
+                "vmSize": "Standard_NC4as_T4_v3",
+                "scaleSettings": {"minNodeCount": 1.0, "maxNodeCount": 2.0},
+            },
+        }
+    }
     resource = Resource(COMPUTE, "warm", "urn:pulumi:prd::p::" + COMPUTE + "::warm", props)
-    assert scale.run(resource) == ["AML compute cluster 'warm' has minNodeCount 1; set "
-                                   "properties.properties.scaleSettings.minNodeCount to 0."]
+    assert scale.run(resource) == [
+        "AML compute cluster 'warm' has minNodeCount 1; set properties.properties.scaleSettings.minNodeCount to 0."
+    ]
     assert scale.run(resource, {"exemptions": [{"resource": "warm", "reason": "online endpoint"}]}) == []
     other = Resource("azure-native:storage:StorageAccount", "sa", "urn", {})
     assert scale.run(other) == []
@@ -130,13 +171,24 @@ def test_rule_metadata(r) -> None:
 def test_pack_imports_only_itself_and_the_policy_sdk() -> None:
     """The pack may use the shared catalogue of Azure facts, never the components or the engine."""
     allowed_roots = {"pulumi_policy", "pulumi", "__future__", "aiinfra.policies", "aiinfra.catalog"}
-    stdlib = {"collections", "dataclasses", "fnmatch", "re", "typing", "types", "json", "argparse", "sys", "pathlib",
-              "datetime"}
+    stdlib = {
+        "collections",
+        "dataclasses",
+        "fnmatch",
+        "re",
+        "typing",
+        "types",
+        "json",
+        "argparse",
+        "sys",
+        "pathlib",
+        "datetime",
+    }
     for path in PACK.rglob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                root = ".".join(node.module.split(".")[:2 if node.module.startswith("aiinfra.") else 1])
+                root = ".".join(node.module.split(".")[: 2 if node.module.startswith("aiinfra.") else 1])
             elif isinstance(node, ast.Import):
                 root = node.names[0].name.split(".")[0]
             else:

@@ -22,31 +22,48 @@ EXT = "azure-native:kubernetesconfiguration:Extension"
 
 
 def workspace(public: str = "Disabled") -> StackResource:
-    return StackResource(WS, "ws", {"workspaceName": "mlw-research", "resourceGroupName": RG,
-                                    "publicNetworkAccess": public})
+    return StackResource(
+        WS, "ws", {"workspaceName": "mlw-research", "resourceGroupName": RG, "publicNetworkAccess": public}
+    )
 
 
 def storage() -> StackResource:
-    return StackResource(SA, "data", {"accountName": "stdata", "resourceGroupName": RG, "publicNetworkAccess": "Disabled"})
+    return StackResource(
+        SA, "data", {"accountName": "stdata", "resourceGroupName": RG, "publicNetworkAccess": "Disabled"}
+    )
 
 
 def arm_id(provider: str, name: str) -> str:
     return f"{SUB}/resourceGroups/{RG}/providers/{provider}/{name}"
 
 
-def endpoint(name: str, group: str, target_id: Any, deps: tuple[str, ...] = (),
-             property_deps: dict[str, list[str]] | None = None) -> StackResource:
-    return StackResource(PE, name, {
-        "privateEndpointName": f"pe-{name}", "resourceGroupName": RG,
-        "privateLinkServiceConnections": [{"name": name, "privateLinkServiceId": target_id, "groupIds": [group]}]},
-        dependencies=deps, property_dependencies=property_deps)
+def endpoint(
+    name: str, group: str, target_id: Any, deps: tuple[str, ...] = (), property_deps: dict[str, list[str]] | None = None
+) -> StackResource:
+    return StackResource(
+        PE,
+        name,
+        {
+            "privateEndpointName": f"pe-{name}",
+            "resourceGroupName": RG,
+            "privateLinkServiceConnections": [{"name": name, "privateLinkServiceId": target_id, "groupIds": [group]}],
+        },
+        dependencies=deps,
+        property_dependencies=property_deps,
+    )
 
 
 def zone_group(of_endpoint: StackResource, *zones: str, parent: bool = True) -> StackResource:
-    return StackResource(ZG, f"{of_endpoint.name}-dns", {
-        "privateEndpointName": of_endpoint.props["privateEndpointName"], "resourceGroupName": RG,
-        "privateDnsZoneConfigs": [{"name": z, "privateDnsZoneId": f"{SUB}/privateDnsZones/{z}"} for z in zones]},
-        parent=of_endpoint.urn if parent else urn("pulumi:pulumi:Stack", "stranger-dev"))
+    return StackResource(
+        ZG,
+        f"{of_endpoint.name}-dns",
+        {
+            "privateEndpointName": of_endpoint.props["privateEndpointName"],
+            "resourceGroupName": RG,
+            "privateDnsZoneConfigs": [{"name": z, "privateDnsZoneId": f"{SUB}/privateDnsZones/{z}"} for z in zones],
+        },
+        parent=of_endpoint.urn if parent else urn("pulumi:pulumi:Stack", "stranger-dev"),
+    )
 
 
 ML_ZONES = ("privatelink.api.azureml.ms", "privatelink.notebooks.azure.net")
@@ -86,8 +103,10 @@ def test_storage_needs_every_configured_group(pack: Pack) -> None:
 
 def test_unknown_target_id_in_preview_is_resolved_through_property_dependencies(pack: Pack) -> None:
     target = storage()
-    endpoints = [endpoint(g, g, UNKNOWN, property_deps={"privateLinkServiceConnections": [target.urn]})
-                 for g in ("blob", "file", "dfs")]
+    endpoints = [
+        endpoint(g, g, UNKNOWN, property_deps={"privateLinkServiceConnections": [target.urn]})
+        for g in ("blob", "file", "dfs")
+    ]
     assert not of("private-endpoint-required", pack.analyze_stack([target, *endpoints]))
     missing_dfs = endpoints[:2]
     found = of("private-endpoint-required", pack.analyze_stack([target, *missing_dfs]))
@@ -105,8 +124,14 @@ def test_endpoint_to_another_resource_does_not_count(pack: Pack) -> None:
 
 
 def test_exempted_resource_is_skipped(pack: Pack) -> None:
-    pack.configure("prd", **{"private-endpoint-required": {
-        "exemptions": [{"resource": "ws", "reason": "reached through the hub's endpoint"}]}})
+    pack.configure(
+        "prd",
+        **{
+            "private-endpoint-required": {
+                "exemptions": [{"resource": "ws", "reason": "reached through the hub's endpoint"}]
+            }
+        },
+    )
     assert not of("private-endpoint-required", pack.analyze_stack([workspace()]))
 
 
@@ -125,42 +150,65 @@ def test_zone_group_matched_by_endpoint_name_as_a_peer(pack: Pack) -> None:
 
 def test_workspace_endpoint_needs_both_azureml_zones(pack: Pack) -> None:
     pe = endpoint("ws", "amlworkspace", arm_id("Microsoft.MachineLearningServices/workspaces", "mlw-research"))
-    found = of("private-endpoint-dns-zone-group",
-               pack.analyze_stack([workspace(), pe, zone_group(pe, "privatelink.api.azureml.ms")]))
+    found = of(
+        "private-endpoint-dns-zone-group",
+        pack.analyze_stack([workspace(), pe, zone_group(pe, "privatelink.api.azureml.ms")]),
+    )
     assert len(found) == 1 and "privatelink.notebooks.azure.net" in found[0].message
 
 
 def test_unknown_zone_ids_are_resolved_through_the_zones_the_program_wired(pack: Pack) -> None:
     pe = endpoint("ws", "amlworkspace", arm_id("Microsoft.MachineLearningServices/workspaces", "mlw-research"))
     zones = [StackResource(ZONE, z, {"privateZoneName": z, "resourceGroupName": RG}) for z in ML_ZONES]
-    group = StackResource(ZG, "ws-dns", {
-        "privateEndpointName": "pe-ws", "resourceGroupName": RG,
-        "privateDnsZoneConfigs": [{"name": "api", "privateDnsZoneId": UNKNOWN},
-                                  {"name": "nb", "privateDnsZoneId": UNKNOWN}]},
-        parent=pe.urn, property_dependencies={"privateDnsZoneConfigs": [z.urn for z in zones]})
+    group = StackResource(
+        ZG,
+        "ws-dns",
+        {
+            "privateEndpointName": "pe-ws",
+            "resourceGroupName": RG,
+            "privateDnsZoneConfigs": [
+                {"name": "api", "privateDnsZoneId": UNKNOWN},
+                {"name": "nb", "privateDnsZoneId": UNKNOWN},
+            ],
+        },
+        parent=pe.urn,
+        property_dependencies={"privateDnsZoneConfigs": [z.urn for z in zones]},
+    )
     assert not of("private-endpoint-dns-zone-group", pack.analyze_stack([workspace(), pe, *zones, group]))
     group.property_dependencies = {"privateDnsZoneConfigs": [zones[0].urn]}
     assert of("private-endpoint-dns-zone-group", pack.analyze_stack([workspace(), pe, *zones, group]))
 
 
 def cluster(local_accounts_disabled: bool, aad: bool = True) -> StackResource:
-    props: dict[str, Any] = {"resourceName": "aks-gpu", "resourceGroupName": RG,
-                             "disableLocalAccounts": local_accounts_disabled}
+    props: dict[str, Any] = {
+        "resourceName": "aks-gpu",
+        "resourceGroupName": RG,
+        "disableLocalAccounts": local_accounts_disabled,
+    }
     if aad:
         props["aadProfile"] = {"managed": True, "enableAzureRBAC": True}
     return StackResource(AKS, "aks", props)
 
 
 def aml_extension() -> StackResource:
-    return StackResource(EXT, "azureml", {"clusterName": "AKS-GPU", "clusterRp": "Microsoft.ContainerService",
-                                          "clusterResourceName": "managedClusters",
-                                          "extensionType": "Microsoft.AzureML.Kubernetes"})
+    return StackResource(
+        EXT,
+        "azureml",
+        {
+            "clusterName": "AKS-GPU",
+            "clusterRp": "Microsoft.ContainerService",
+            "clusterResourceName": "managedClusters",
+            "extensionType": "Microsoft.AzureML.Kubernetes",
+        },
+    )
 
 
 def test_aks_local_accounts(pack: Pack) -> None:
     assert not of("aks-local-accounts-disabled", pack.analyze_stack([cluster(True)]))
     found = of("aks-local-accounts-disabled", pack.analyze_stack([cluster(False)]))
-    assert len(found) == 1 and "disableLocalAccounts" in found[0].message and "disable_local_accounts" in found[0].message
+    assert (
+        len(found) == 1 and "disableLocalAccounts" in found[0].message and "disable_local_accounts" in found[0].message
+    )
     # Entra ID integration moved to its own resource rule (aks-entra-id-rbac): one finding per fact, not two.
     assert not of("aks-local-accounts-disabled", pack.analyze_stack([cluster(True, aad=False)]))
     unset = cluster(True)
@@ -193,8 +241,9 @@ KV = "azure-native:keyvault:Vault"
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_private_endpoint_group_id_must_fit_the_target(pack: Pack, env: str) -> None:
     pack.configure(env)
-    vault = StackResource(KV, "kv", {"vaultName": "kv-ml", "resourceGroupName": RG,
-                                     "properties": {"publicNetworkAccess": "Disabled"}})
+    vault = StackResource(
+        KV, "kv", {"vaultName": "kv-ml", "resourceGroupName": RG, "properties": {"publicNetworkAccess": "Disabled"}}
+    )
     vault_id = arm_id("Microsoft.KeyVault/vaults", "kv-ml")
     good = pack.analyze_stack([vault, endpoint("kv", "vault", vault_id)])
     assert not of("private-endpoint-group-id-valid", good)
@@ -202,8 +251,9 @@ def test_private_endpoint_group_id_must_fit_the_target(pack: Pack, env: str) -> 
     assert len(wrong) == 1 and wrong[0].level == pack.levels["private-endpoint-group-id-valid"] == "mandatory"
     assert "blob" in wrong[0].message and "valid: vault" in wrong[0].message and wrong[0].urn == vault.urn
     # storage offers every service's sub-resource and its secondary
-    secondary = pack.analyze_stack([storage(), endpoint("st", "blob_secondary",
-                                                        arm_id("Microsoft.Storage/storageAccounts", "stdata"))])
+    secondary = pack.analyze_stack(
+        [storage(), endpoint("st", "blob_secondary", arm_id("Microsoft.Storage/storageAccounts", "stdata"))]
+    )
     assert not of("private-endpoint-group-id-valid", secondary)
 
 

@@ -66,6 +66,9 @@ def test_an_uncatalogued_type_falls_back_to_the_usual_path_parameters() -> None:
 def test_every_cloud_resource_type_of_our_stacks_has_its_path_parameters(plan_of) -> None:
     """A type left to the fallback would miss its parent names (a Deployment's accountName): catalogue each one."""
     for env in ("dev", "test", "prd"):
-        missing = {r.type for r in plan_of(env).resources
-                   if r.custom and r.type.startswith("azure-native:") and r.type not in PATH_PARAMS}
+        missing = {
+            r.type
+            for r in plan_of(env).resources
+            if r.custom and r.type.startswith("azure-native:") and r.type not in PATH_PARAMS
+        }
         assert not missing, f"{env}: add to aiinfra/catalog/create_only.py PATH_PARAMS: {sorted(missing)}"

@@ -7,8 +7,17 @@ from typing import Any
 
 import pytest
 
-from aiinfra.engine.diff import (CREATE, DELETE, REPLACE, UPDATE, DiffError, check_plan_document, diff_plans,
-                                 render_diff, show_value)
+from aiinfra.engine.diff import (
+    CREATE,
+    DELETE,
+    REPLACE,
+    UPDATE,
+    DiffError,
+    check_plan_document,
+    diff_plans,
+    render_diff,
+    show_value,
+)
 from aiinfra.engine.markdown import render_markdown
 
 STACK_URN = "urn:pulumi:dev::acme::pulumi:pulumi:Stack::acme-dev"
@@ -20,10 +29,29 @@ def urn(type_token: str, name: str, parent: str = "") -> str:
     return f"urn:pulumi:dev::acme::{parent + '$' if parent else ''}{type_token}::{name}"
 
 
-def resource(type_token: str, name: str, inputs: dict[str, Any], *, rid: str | None = None, parent: str | None = None,
-             protect: bool = False, custom: bool = True, **options: Any) -> dict[str, Any]:
-    return {"urn": urn(type_token, name), "type": type_token, "name": name, "parent": parent or STACK_URN,
-            "custom": custom, "protect": protect, "inputs": inputs, "id": rid, "ignoreChanges": [], **options}
+def resource(
+    type_token: str,
+    name: str,
+    inputs: dict[str, Any],
+    *,
+    rid: str | None = None,
+    parent: str | None = None,
+    protect: bool = False,
+    custom: bool = True,
+    **options: Any,
+) -> dict[str, Any]:
+    return {
+        "urn": urn(type_token, name),
+        "type": type_token,
+        "name": name,
+        "parent": parent or STACK_URN,
+        "custom": custom,
+        "protect": protect,
+        "inputs": inputs,
+        "id": rid,
+        "ignoreChanges": [],
+        **options,
+    }
 
 
 def document(*resources: dict[str, Any], violations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -34,24 +62,49 @@ def document(*resources: dict[str, Any], violations: list[dict[str, Any]] | None
 
 
 def storage(**overrides: Any) -> dict[str, Any]:
-    inputs = {"accountName": "stacme", "resourceGroupName": RG, "location": "westus3", "kind": "StorageV2",
-              "sku": {"name": "Standard_LRS"}, "minimumTlsVersion": "TLS1_2"}
+    inputs = {
+        "accountName": "stacme",
+        "resourceGroupName": RG,
+        "location": "westus3",
+        "kind": "StorageV2",
+        "sku": {"name": "Standard_LRS"},
+        "minimumTlsVersion": "TLS1_2",
+    }
     inputs.update(overrides)
-    return resource("azure-native:storage:StorageAccount", "st", inputs,
-                    rid=f"{SUB}/Microsoft.Storage/storageAccounts/stacme", protect=True)
+    return resource(
+        "azure-native:storage:StorageAccount",
+        "st",
+        inputs,
+        rid=f"{SUB}/Microsoft.Storage/storageAccounts/stacme",
+        protect=True,
+    )
 
 
 def vault(location: str = "westus3", name: str = "kv-acme") -> dict[str, Any]:
-    return resource("azure-native:keyvault:Vault", "kv", {"vaultName": name, "resourceGroupName": RG,
-                                                          "location": location, "properties": {"tenantId": "t"}},
-                    rid=f"{SUB}/Microsoft.KeyVault/vaults/kv-acme", protect=True)
+    return resource(
+        "azure-native:keyvault:Vault",
+        "kv",
+        {"vaultName": name, "resourceGroupName": RG, "location": location, "properties": {"tenantId": "t"}},
+        rid=f"{SUB}/Microsoft.KeyVault/vaults/kv-acme",
+        protect=True,
+    )
 
 
 def pool(max_count: float = 4.0, name: str = "gpu") -> dict[str, Any]:
-    return resource("azure-native:containerservice:AgentPool", f"pool-{name}",
-                    {"agentPoolName": name, "resourceName": "aks-acme", "resourceGroupName": RG,
-                     "vmSize": "Standard_NC24ads_A100_v4", "enableAutoScaling": True, "minCount": 0.0,
-                     "maxCount": max_count, "scaleSetPriority": "Spot"})
+    return resource(
+        "azure-native:containerservice:AgentPool",
+        f"pool-{name}",
+        {
+            "agentPoolName": name,
+            "resourceName": "aks-acme",
+            "resourceGroupName": RG,
+            "vmSize": "Standard_NC24ads_A100_v4",
+            "enableAutoScaling": True,
+            "minCount": 0.0,
+            "maxCount": max_count,
+            "scaleSetPriority": "Spot",
+        },
+    )
 
 
 def by_name(diff, name):
@@ -105,13 +158,24 @@ def test_a_vaults_new_region_is_refused_because_its_spec_does_not_mark_location(
 
 def test_a_marked_location_and_nested_create_only_properties_replace_and_cascade():
     def env(location: str, subnet: str) -> dict[str, Any]:
-        return resource("azure-native:app:ManagedEnvironment", "env",
-                        {"environmentName": "cae", "resourceGroupName": RG, "location": location,
-                         "vnetConfiguration": {"infrastructureSubnetId": subnet, "internal": True}},
-                        rid=f"{SUB}/Microsoft.App/managedEnvironments/cae")
+        return resource(
+            "azure-native:app:ManagedEnvironment",
+            "env",
+            {
+                "environmentName": "cae",
+                "resourceGroupName": RG,
+                "location": location,
+                "vnetConfiguration": {"infrastructureSubnetId": subnet, "internal": True},
+            },
+            rid=f"{SUB}/Microsoft.App/managedEnvironments/cae",
+        )
+
     env_id = f"{SUB}/Microsoft.App/managedEnvironments/cae"
-    app = resource("azure-native:app:ContainerApp", "app",
-                   {"containerAppName": "ca", "resourceGroupName": RG, "managedEnvironmentId": env_id})
+    app = resource(
+        "azure-native:app:ContainerApp",
+        "app",
+        {"containerAppName": "ca", "resourceGroupName": RG, "managedEnvironmentId": env_id},
+    )
     moved = diff_plans(document(env("westus3", "/s/1"), app), document(env("eastus", "/s/1"), app))
     assert by_name(moved, "env").op == REPLACE
     resubnetted = diff_plans(document(env("westus3", "/s/1"), app), document(env("westus3", "/s/2"), app))
@@ -121,8 +185,12 @@ def test_a_marked_location_and_nested_create_only_properties_replace_and_cascade
 
 def test_a_create_only_container_app_environment_forces_replacement():
     def app(env: str) -> dict[str, Any]:
-        return resource("azure-native:app:ContainerApp", "app", {"containerAppName": "ca", "resourceGroupName": RG,
-                                                                 "managedEnvironmentId": env, "location": "westus3"})
+        return resource(
+            "azure-native:app:ContainerApp",
+            "app",
+            {"containerAppName": "ca", "resourceGroupName": RG, "managedEnvironmentId": env, "location": "westus3"},
+        )
+
     change = by_name(diff_plans(document(app("/env/a")), document(app("/env/b"))), "app")
     assert change.op == REPLACE and "x-ms-mutability" in (change.properties[0].why or "")
     assert not change.data_loss, "a container app holds no data"
@@ -150,11 +218,21 @@ def test_ignore_changes_and_replace_on_changes_options_are_honoured():
 
 def test_a_replaced_resource_cascades_to_inputs_that_hold_its_id():
     kv_id = f"{SUB}/Microsoft.KeyVault/vaults/kv-acme"
-    lock = resource("azure-native:authorization:ManagementLockByScope", "kv-lock",
-                    {"scope": kv_id, "level": "CanNotDelete", "lockName": "lock"})
-    endpoint = resource("azure-native:network:PrivateEndpoint", "kv-pe",
-                        {"privateEndpointName": "pe", "resourceGroupName": RG, "location": "westus3",
-                         "privateLinkServiceConnections": [{"privateLinkServiceId": kv_id, "groupIds": ["vault"]}]})
+    lock = resource(
+        "azure-native:authorization:ManagementLockByScope",
+        "kv-lock",
+        {"scope": kv_id, "level": "CanNotDelete", "lockName": "lock"},
+    )
+    endpoint = resource(
+        "azure-native:network:PrivateEndpoint",
+        "kv-pe",
+        {
+            "privateEndpointName": "pe",
+            "resourceGroupName": RG,
+            "location": "westus3",
+            "privateLinkServiceConnections": [{"privateLinkServiceId": kv_id, "groupIds": ["vault"]}],
+        },
+    )
     diff = diff_plans(document(vault(), lock, endpoint), document(vault(name="kv-acme2"), lock, endpoint))
     assert by_name(diff, "kv-lock").op == REPLACE, "the lock's scope (a path parameter) is the vault's new id"
     pe = by_name(diff, "kv-pe")
@@ -163,9 +241,13 @@ def test_a_replaced_resource_cascades_to_inputs_that_hold_its_id():
 
 def test_removing_a_component_deletes_its_children_and_flags_data_holders():
     component = resource("acme:ml:Workspace", "ml", {}, custom=False)
-    workspace = resource("azure-native:machinelearningservices:Workspace", "ml-ws",
-                         {"workspaceName": "mlw", "resourceGroupName": RG, "location": "westus3"},
-                         parent=component["urn"], protect=True)
+    workspace = resource(
+        "azure-native:machinelearningservices:Workspace",
+        "ml-ws",
+        {"workspaceName": "mlw", "resourceGroupName": RG, "location": "westus3"},
+        parent=component["urn"],
+        protect=True,
+    )
     diff = diff_plans(document(storage(), component, workspace), document(storage()))
     assert diff.counts()[DELETE] == 1, "components are listed, not counted"
     (loss,) = diff.data_loss
@@ -174,8 +256,15 @@ def test_removing_a_component_deletes_its_children_and_flags_data_holders():
 
 def test_policy_delta_lists_new_and_resolved_findings():
     def finding(policy: str, name: str) -> dict[str, Any]:
-        return {"policy": policy, "enforcementLevel": "mandatory", "resourceType": "t", "resourceName": name,
-                "urn": f"u-{name}", "message": f"{policy} on {name}"}
+        return {
+            "policy": policy,
+            "enforcementLevel": "mandatory",
+            "resourceType": "t",
+            "resourceName": name,
+            "urn": f"u-{name}",
+            "message": f"{policy} on {name}",
+        }
+
     base = document(storage(), violations=[finding("a", "x"), finding("b", "y")])
     new = document(storage(), violations=[finding("b", "y"), finding("c", "z")])
     delta = diff_plans(base, new).policy
@@ -209,9 +298,14 @@ def test_comparing_plans_of_different_stacks_says_so():
 
 def test_unknown_ids_of_replaced_resources_do_not_match_other_unknowns():
     """Under `pulumi preview` semantics ids are unknown: an unknown input elsewhere is not the replaced resource's id."""
-    kv, other = vault("westus3"), resource("azure-native:network:PrivateEndpoint", "pe",
-                                          {"privateEndpointName": "pe", "resourceGroupName": RG,
-                                           "subnet": {"id": "<computed>"}})
+    kv, other = (
+        vault("westus3"),
+        resource(
+            "azure-native:network:PrivateEndpoint",
+            "pe",
+            {"privateEndpointName": "pe", "resourceGroupName": RG, "subnet": {"id": "<computed>"}},
+        ),
+    )
     kv["id"] = "<computed>"
     moved = copy.deepcopy(kv)
     moved["inputs"]["vaultName"] = "kv-acme2"
@@ -239,9 +333,15 @@ def test_a_huge_change_still_fits_a_github_comment():
 
 def test_a_cascaded_id_on_an_ignored_path_is_no_change():
     kv_id = f"{SUB}/Microsoft.KeyVault/vaults/kv-acme"
-    endpoint = resource("azure-native:network:PrivateEndpoint", "kv-pe",
-                        {"privateEndpointName": "pe", "resourceGroupName": RG,
-                         "privateLinkServiceConnections": [{"privateLinkServiceId": kv_id}]},
-                        ignoreChanges=["privateLinkServiceConnections"])
+    endpoint = resource(
+        "azure-native:network:PrivateEndpoint",
+        "kv-pe",
+        {
+            "privateEndpointName": "pe",
+            "resourceGroupName": RG,
+            "privateLinkServiceConnections": [{"privateLinkServiceId": kv_id}],
+        },
+        ignoreChanges=["privateLinkServiceConnections"],
+    )
     diff = diff_plans(document(vault(), endpoint), document(vault(name="kv-acme2"), endpoint))
     assert [c.name for c in diff.changes] == ["kv"]

@@ -13,14 +13,17 @@ from aiinfra.engine.quota import AKS, BATCH, DEDICATED, LOW_PRIORITY, VMS, quota
 PROGRAM = Path(__file__).resolve().parents[1] / "cost" / "program"
 
 
-@pytest.mark.parametrize("size, expected", [
-    ("Standard_D4s_v5", (4, "standardDSv5Family")),
-    ("Standard_D8ds_v5", (8, "standardDDSv5Family")),
-    ("Standard_E16ads_v5", (16, "standardEADSv5Family")),
-    ("Standard_NC24ads_A100_v4", (24, "StandardNCADSA100v4Family")),   # from the GPU catalogue
-    ("Standard_NC8as_T4_v3", (8, "standardNCASv3_T4Family")),
-    ("Basic_A1", None),
-])
+@pytest.mark.parametrize(
+    "size, expected",
+    [
+        ("Standard_D4s_v5", (4, "standardDSv5Family")),
+        ("Standard_D8ds_v5", (8, "standardDDSv5Family")),
+        ("Standard_E16ads_v5", (16, "standardEADSv5Family")),
+        ("Standard_NC24ads_A100_v4", (24, "StandardNCADSA100v4Family")),  # from the GPU catalogue
+        ("Standard_NC8as_T4_v3", (8, "standardNCASv3_T4Family")),
+        ("Basic_A1", None),
+    ],
+)
 def test_vm_quota_family(size, expected) -> None:
     assert vm_quota_family(size) == expected
 
@@ -32,8 +35,10 @@ def test_prd_needs_per_service_family_and_priority(plan_of) -> None:
     assert needs[(AKS, "Total Regional Spot vCPUs", LOW_PRIORITY)].amount == 8 * 24
     assert needs[(AKS, "standardNCASv3_T4Family", DEDICATED)].amount == 4 * 8
     assert needs[(AKS, "Total Regional vCPUs", DEDICATED)].amount == sum(
-        n.amount for (service, family, kind), n in needs.items()
-        if service == AKS and kind == DEDICATED and family != "Total Regional vCPUs")
+        n.amount
+        for (service, family, kind), n in needs.items()
+        if service == AKS and kind == DEDICATED and family != "Total Regional vCPUs"
+    )
     # Batch (Batch-service allocation mode): the account's own quotas; 8 nodes, three in four low-priority.
     batch = {k: n for k, n in needs.items() if k[0] == BATCH}
     assert sum(n.amount for n in batch.values()) == 8 * 24

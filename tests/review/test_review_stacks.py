@@ -10,8 +10,9 @@ import contextlib
 import copy
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import yaml
@@ -51,8 +52,15 @@ def grow(platform: dict[str, Any]) -> None:
     """Raise the vision A100 pool (and let it idle longer), add a T4 pool next to it."""
     vision = workspace(platform, "vision")
     vision["computePools"][0].update(maxNodes=8, idleMinutes=120)
-    vision["computePools"].append({"name": "t4-lowpri", "vmSize": "Standard_NC8as_T4_v3", "priority": "LowPriority",
-                                   "maxNodes": 2, "idleMinutes": 10})
+    vision["computePools"].append(
+        {
+            "name": "t4-lowpri",
+            "vmSize": "Standard_NC8as_T4_v3",
+            "priority": "LowPriority",
+            "maxNodes": 2,
+            "idleMinutes": 10,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +69,19 @@ def grown(base: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, st
     target, markdown = tmp / "prd.json", tmp / "comment.md"
     buffer = io.StringIO()  # capsys is per test; this preview is shared by the module's tests
     with contextlib.redirect_stdout(buffer):
-        code = preview.main(["prd", "--stack-file", str(stack_file(tmp, "grow", grow)), "--compare", str(base),
-                             "--json", str(target), "--markdown", str(markdown)])
+        code = preview.main(
+            [
+                "prd",
+                "--stack-file",
+                str(stack_file(tmp, "grow", grow)),
+                "--compare",
+                str(base),
+                "--json",
+                str(target),
+                "--markdown",
+                str(markdown),
+            ]
+        )
     return code, buffer.getvalue(), json.loads(target.read_text()), markdown.read_text()
 
 
@@ -112,7 +131,8 @@ def test_the_policy_delta_names_the_new_finding(grown) -> None:
     policies = document["diff"]["policies"]
     assert policies["baseHasPolicies"] and not policies["resolved"]
     assert [(f["policy"], f["resourceName"]) for f in policies["new"]] == [
-        ("gpu-pool-idle-scale-down", "ml-vision-a100-lowpri-compute")]
+        ("gpu-pool-idle-scale-down", "ml-vision-a100-lowpri-compute")
+    ]
     assert "New policy findings:" in out
 
 
@@ -120,8 +140,12 @@ def test_quota_grows_with_the_pools(grown, base: Path) -> None:
     _, out, document, _ = grown
 
     def low_priority(doc: dict[str, Any]) -> float:
-        return sum(q["amount"] for q in doc["quota"]
-                   if q["service"] == "Azure Machine Learning" and q["kind"] == "low-priority/Spot")
+        return sum(
+            q["amount"]
+            for q in doc["quota"]
+            if q["service"] == "Azure Machine Learning" and q["kind"] == "low-priority/Spot"
+        )
+
     before = json.loads(base.read_text())
     # 4 more NC48ads_A100_v4 nodes (48 vCPUs each) and 2 NC8as_T4_v3 nodes (8 vCPUs each), all low-priority.
     assert low_priority(document) - low_priority(before) == 4 * 48 + 2 * 8
@@ -142,9 +166,19 @@ def test_the_markdown_comment_has_tables_details_and_a_marker(grown) -> None:
 def test_removing_a_workspace_is_called_out_as_data_loss(base: Path, tmp_path: Path, capsys) -> None:
     def remove(platform: dict[str, Any]) -> None:
         platform["workspaces"] = [w for w in platform["workspaces"] if w["name"] != "vision"]
+
     target = tmp_path / "prd.json"
-    code, out = run(capsys, "prd", "--stack-file", str(stack_file(tmp_path, "remove", remove)), "--compare",
-                    str(base), "--json", str(target), "--no-policies")
+    code, out = run(
+        capsys,
+        "prd",
+        "--stack-file",
+        str(stack_file(tmp_path, "remove", remove)),
+        "--compare",
+        str(base),
+        "--json",
+        str(target),
+        "--no-policies",
+    )
     assert code == 0
     diff = json.loads(target.read_text())["diff"]
     ops = {c["name"]: c["op"] for c in diff["changes"]}
@@ -182,8 +216,9 @@ def test_flipping_create_only_properties_of_protected_resources(base: Path, tmp_
     assert ops["ml-research-diag"]["op"] == "replace", "its resourceUri is the workspace's id: a path parameter"
     refused = {r["urn"]: r["paths"] for r in diff["refused"]}
     assert refused[ops["shared-st"]["urn"]] == ["location"] and refused[ops["shared-kv"]["urn"]] == ["location"]
-    assert out.index("DATA LOSS: Workspace 'ml-research-workspace' (ml-research) would be replaced") \
-        < out.index("Plan: ")
+    assert out.index("DATA LOSS: Workspace 'ml-research-workspace' (ml-research) would be replaced") < out.index(
+        "Plan: "
+    )
     assert "REFUSED: StorageAccount 'shared-st'" in out and "REFUSED: Vault 'shared-kv'" in out
     assert "> **DATA LOSS:** Workspace 'ml-research-workspace'" in markdown.read_text()
 
@@ -212,7 +247,8 @@ def test_the_aiinfra_command_dispatches_diff(base: Path) -> None:
     import sys
 
     script = Path(sys.executable).parent / "aiinfra"
-    done = subprocess.run([str(script), "diff", str(base), str(base), "--quiet"], capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        [str(script), "diff", str(base), str(base), "--quiet"], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert "Plan: no changes" in done.stdout

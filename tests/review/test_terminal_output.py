@@ -58,6 +58,7 @@ def test_the_summary_keeps_a_few_warnings_and_lists_the_rest_at_the_end(monkeypa
         plan = real(*args, **kwargs)
         plan.warnings = [f"warning number {i}" for i in range(12)]
         return plan
+
     monkeypatch.setattr(cli, "run_program", many_warnings)
     assert cli.preview(["dev", "--project-dir", str(PROGRAM), "--no-policies", "--quiet"]) == 0
     out = capsys.readouterr().out

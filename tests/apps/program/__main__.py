@@ -27,8 +27,9 @@ shared = SharedServicesRef(
     private_endpoint_subnet_id=f"{VNET}/subnets/pe",
     batch_subnet_id=f"{VNET}/subnets/batch",
     container_apps_subnet_id=f"{VNET}/subnets/aca",
-    private_dns_zone_ids={"privatelink.batch.azure.com": f"{SUB}/Microsoft.Network/privateDnsZones/"
-                                                        "privatelink.batch.azure.com"},
+    private_dns_zone_ids={
+        "privatelink.batch.azure.com": f"{SUB}/Microsoft.Network/privateDnsZones/privatelink.batch.azure.com"
+    },
     key_vault_id=VAULT,
     key_vault_uri="https://kv-acme.vault.azure.net",  # no trailing slash: secret URLs must still be right
     storage_account_id=f"{SUB}/Microsoft.Storage/storageAccounts/stacme",
@@ -38,7 +39,9 @@ shared = SharedServicesRef(
     log_analytics_workspace_id=f"{SUB}/Microsoft.OperationalInsights/workspaces/log-acme",
     application_insights_id=f"{SUB}/Microsoft.Insights/components/appi-acme",
     cmk=CustomerManagedKey(
-        key_vault_id=VAULT, key_vault_uri="https://kv-acme.vault.azure.net/", key_name="batch",
+        key_vault_id=VAULT,
+        key_vault_uri="https://kv-acme.vault.azure.net/",
+        key_name="batch",
         key_id="https://kv-acme.vault.azure.net/keys/batch",
         key_version_url="https://kv-acme.vault.azure.net/keys/batch/0123456789abcdef0123456789abcdef",
         identity_id=f"{SUB}/Microsoft.ManagedIdentity/userAssignedIdentities/id-cmk",
@@ -49,19 +52,42 @@ shared = SharedServicesRef(
 common = dict(naming=shared.naming, resource_group_name="rg-acme-gpu", tags=shared.tags, shared=shared)
 
 # A lab account on the public endpoint without the customer-managed key: both opt-outs, dedicated nodes only.
-pool = BatchGpuPool("lab", BatchGpuPoolArgs(
-    **common, private_network=False, use_customer_managed_key=False, vm_size="Standard_NC64as_T4_v3",
-    task_slots_per_node=4, task_scheduling="Spread", image="ubuntu-hpc-2404",
-    autoscale=AutoscaleSettings(max_nodes=3, low_priority_share=0, evaluation_interval_minutes=15)))
+pool = BatchGpuPool(
+    "lab",
+    BatchGpuPoolArgs(
+        **common,
+        private_network=False,
+        use_customer_managed_key=False,
+        vm_size="Standard_NC64as_T4_v3",
+        task_slots_per_node=4,
+        task_scheduling="Spread",
+        image="ubuntu-hpc-2404",
+        autoscale=AutoscaleSettings(max_nodes=3, low_priority_share=0, evaluation_interval_minutes=15),
+    ),
+)
 
 # West US has serverless GPUs but no availability zones; the network already has a queue endpoint. The image is
 # pinned by digest and managed here; the API key already lives in their vault (declared existing). One caller range.
-apps = ContainerAppsGpu("lab", ContainerAppsGpuArgs(
-    **common, queue_private_endpoint=False, caller_ranges={"scoring-vms": "10.8.4.0/24"},
-    gpu_profiles=[{"workloadProfileType": "Consumption-GPU-NC24-A100", "name": "a100"}],
-    apps=[{"name": "score", "image": "models/scorer@sha256:" + "ab" * 32, "cpu": 12, "memoryGib": 110,
-           "queue": {"queueName": "score-jobs"}, "secrets": [{"keyVaultSecret": "Api-Key", "envVar": "API_KEY", "existing": True}],
-           "env": {"LOG_LEVEL": "info"}}]))
+apps = ContainerAppsGpu(
+    "lab",
+    ContainerAppsGpuArgs(
+        **common,
+        queue_private_endpoint=False,
+        caller_ranges={"scoring-vms": "10.8.4.0/24"},
+        gpu_profiles=[{"workloadProfileType": "Consumption-GPU-NC24-A100", "name": "a100"}],
+        apps=[
+            {
+                "name": "score",
+                "image": "models/scorer@sha256:" + "ab" * 32,
+                "cpu": 12,
+                "memoryGib": 110,
+                "queue": {"queueName": "score-jobs"},
+                "secrets": [{"keyVaultSecret": "Api-Key", "envVar": "API_KEY", "existing": True}],
+                "env": {"LOG_LEVEL": "info"},
+            }
+        ],
+    ),
+)
 
 pulumi.export("batchPoolName", pool.pool_name)
 pulumi.export("scoreFqdn", apps.app_fqdns["score"])
