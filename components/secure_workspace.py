@@ -836,18 +836,26 @@ class SecureWorkspace(pulumi.ComponentResource):
             role_id = authorization.get_client_config_output().subscription_id.apply(
                 lambda sub: f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
             )
-            role_assignment(
-                self,
-                f"{name}-data-scientists-role",
-                naming=n,
-                scope=workspace.id,
-                principal_id=scientists,
-                role=f"custom:{guid}",
-                principal_type="Group",
-                role_definition=role_id,
-            )
-            self._admin_roles(name, n, workspace, admins)
-            return scientists, admins, role_id
+        else:
+            guid, role_id = self._data_scientist_role(name, args, workspace, display)
+        role_assignment(
+            self,
+            f"{name}-data-scientists-role",
+            naming=n,
+            scope=workspace.id,
+            principal_id=scientists,
+            role=f"custom:{guid}",
+            principal_type="Group",
+            role_definition=role_id,
+        )
+        self._admin_roles(name, n, workspace, admins)
+        return scientists, admins, role_id
+
+    def _data_scientist_role(
+        self, name: str, args: SecureWorkspaceArgs, workspace: ml.Workspace, display: str
+    ) -> tuple[str, pulumi.Output[str]]:
+        """The workspace's own data-scientist role (when bootstrap/ made none): its GUID and definition id."""
+        n = args.naming
         guid = str(
             uuid.uuid5(
                 _ROLE_NAMESPACE,
@@ -881,18 +889,7 @@ class SecureWorkspace(pulumi.ComponentResource):
         role_id = pulumi.Output.all(workspace.id, role.id).apply(
             lambda v: f"{v[0].split('/resourceGroups/')[0]}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
         )
-        role_assignment(
-            self,
-            f"{name}-data-scientists-role",
-            naming=n,
-            scope=workspace.id,
-            principal_id=scientists,
-            role=f"custom:{guid}",
-            principal_type="Group",
-            role_definition=role_id,
-        )
-        self._admin_roles(name, n, workspace, admins)
-        return scientists, admins, role_id
+        return guid, role_id
 
     def _admin_roles(self, name: str, n: NamingConvention, workspace: ml.Workspace, admins: pulumi.Output[str]) -> None:
         for builtin in ("AzureML Compute Operator", "Contributor"):
