@@ -92,7 +92,7 @@ def test_every_action_is_pinned_to_an_exact_version():
                 uses = step.get("uses")
                 if uses is None:
                     continue
-                assert re.fullmatch(r"[\w.-]+/[\w.-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})", uses), (
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+(/[\w.-]+)*@(v\d+\.\d+\.\d+|[0-9a-f]{40})", uses), (
                     f"{path.name}: {uses} is not pinned to an exact release or commit"
                 )
 
@@ -152,10 +152,15 @@ def test_pull_requests_test_and_preview_every_environment_with_the_policy_pack()
     assert "AZURE_PREVIEW_CLIENT_ID_{0}" in preview["env"]["ARM_CLIENT_ID"]
 
     runs = [s.get("run", "") for s in preview["steps"]]
-    assert (
+    preview_run = (
         ".venv/bin/python -m stacks.preview ${{ matrix.environment }} --json "
-        "offline-preview-${{ matrix.environment }}.json" in runs
+        "offline-preview-${{ matrix.environment }}.json --policy-report policy-${{ matrix.environment }}.sarif"
     )
+    assert preview_run in runs
+    # The pack's findings go to code scanning as SARIF (issue 15), whatever the preview's exit code.
+    (sarif,) = steps_using(preview, "github/codeql-action/upload-sarif")
+    assert sarif["with"]["sarif_file"] == "policy-${{ matrix.environment }}.sarif"
+    assert sarif["if"].startswith("always()") and preview["permissions"]["security-events"] == "write"
     assert "make setup" in runs
     upload = steps_using(preview, "actions/upload-artifact")
     assert len(upload) == 1 and upload[0]["with"]["path"] == "offline-preview-${{ matrix.environment }}.json"
