@@ -271,7 +271,8 @@ RULES = [
         concern=DEPLOYABILITY,
         summary="An Azure OpenAI deployment of a catalogued model must use a deployment type the model is offered "
         "as, in a region that offers it, and a provisioned size on the model's PTU minimum and increment.",
-        fix="Pick a deployment type and region from aiinfra/catalog/openai_models.py (Learn: model summary table and "
+        fix="In Python: `sku=cognitiveservices.SkuArgs(name=..., capacity=...)` (ARM sku.name, sku.capacity). "
+        "Pick a deployment type and region from aiinfra/catalog/openai_models.py (Learn: model summary table and "
         "region availability), or size provisioned deployments at the minimum plus whole increments.",
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.ADVISORY,

@@ -280,7 +280,7 @@ RULES = [
         name="aks-compute-no-managed-network",
         concern=CONCERN,
         summary="Kubernetes compute cannot be attached to an Azure ML workspace that has a managed virtual network.",
-        fix="Attach the cluster to a workspace with managedNetwork.isolationMode 'Disabled' (public access off, "
+        fix="Attach the cluster to a workspace with `managed_network=ml.ManagedNetworkSettingsArgs(isolation_mode='Disabled')` (ARM properties.managedNetwork.isolationMode 'Disabled') (public access off, "
         "isolated by its private endpoint in your VNet), or do not attach it.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.ADVISORY,
@@ -292,8 +292,11 @@ RULES = [
         concern=CONCERN,
         summary="Before Kubernetes compute is attached, a workspace with a user-assigned identity needs Reader, "
         "Kubernetes Extension Contributor and Azure Kubernetes Service Cluster Admin Role on the cluster.",
-        fix="Grant those roles to the workspace's user-assigned identity, scoped to the AKS cluster, and make the "
-        "compute depend on the assignments.",
+        fix=(
+            "In Python: `authorization.RoleAssignment(scope=cluster.id, principal_id=...)` (ARM properties.principalId) and `depends_on` on the compute. "
+            "Grant those roles to the workspace's user-assigned identity, scoped to the AKS cluster, and make the "
+            "compute depend on the assignments."
+        ),
         severity=Severity.HIGH,
         default_level=EnforcementLevel.ADVISORY,
         sources=(_LEARN_ATTACH + " (Prerequisites)",),
@@ -304,8 +307,11 @@ RULES = [
         concern=CONCERN,
         summary="The namespace of an attached Kubernetes compute must exist: the attach neither creates nor checks "
         "it, and jobs sent to a missing namespace fail.",
-        fix="Create the namespace in the same program (azure-native:containerservice:ManagedNamespace) and make the "
-        "compute depend on it, or use an existing namespace.",
+        fix=(
+            "In Python: `containerservice.ManagedNamespace(managed_namespace_name=...)` (ARM properties of managedClusters/managedNamespaces), `depends_on` on the compute. "
+            "Create the namespace in the same program (azure-native:containerservice:ManagedNamespace) and make the "
+            "compute depend on it, or use an existing namespace."
+        ),
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.ADVISORY,
         sources=(_LEARN_ATTACH,),
@@ -317,8 +323,11 @@ RULES = [
         summary="HTTPS inference through the Azure ML extension needs its certificate and key as protected settings "
         "(an sslSecret cannot exist in a cluster the same deployment creates) and an sslCname; TLS material "
         "never goes in plain configurationSettings.",
-        fix="Pass base64 PEM certificate and key as configurationProtectedSettings scoringFe.sslCert / "
-        "scoringFe.sslKey from secrets, set sslCname, or allowInsecureConnections 'true' for HTTP in the VNet.",
+        fix=(
+            "In Python: `configuration_protected_settings` (ARM properties.configurationProtectedSettings). "
+            "Pass base64 PEM certificate and key as configurationProtectedSettings scoringFe.sslCert / "
+            "scoringFe.sslKey from secrets, set sslCname, or allowInsecureConnections 'true' for HTTP in the VNet."
+        ),
         severity=Severity.HIGH,
         default_level=EnforcementLevel.ADVISORY,
         sources=(

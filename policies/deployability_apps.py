@@ -207,9 +207,12 @@ RULES: list[Rule] = [
         summary="A Container App's image in a private registry must be pushed by the program or declared existing: "
         "the first revision is created with the app, and an image missing from a registry the program "
         "just created fails it (MANIFEST_UNKNOWN).",
-        fix="Create the app with a public bootstrap image and let the model release set the image (ignoreChanges "
-        "on template.containers[0].image), push the image in the program, or list it (shell wildcards allowed) "
-        "in existingImages.",
+        fix=(
+            'In Python: `template=app.TemplateArgs(containers=[app.ContainerArgs(image=...)])` (ARM properties.template.containers[0].image) with `ignore_changes=["template.containers[0].image"]`. '
+            "Create the app with a public bootstrap image and let the model release set the image (ignoreChanges "
+            "on template.containers[0].image), push the image in the program, or list it (shell wildcards allowed) "
+            "in existingImages."
+        ),
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.ADVISORY,
         sources=(
@@ -231,7 +234,7 @@ RULES: list[Rule] = [
         concern=CONCERN,
         summary="A Key Vault secret a Container App references must be created by the program (keyvault:Secret) or "
         "declared existing: the app cannot be created while the secret is missing.",
-        fix="Create the secret from a Pulumi secret (keyvault:Secret, never a plaintext value in config), or list "
+        fix="Create the secret from a Pulumi secret (`keyvault.Secret(properties=keyvault.SecretPropertiesArgs(value=...))`, ARM properties.value; never a plaintext value in config), or list "
         "`<vault>/<secret>` (wildcards allowed) in existingSecrets.",
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.ADVISORY,

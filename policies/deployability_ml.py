@@ -198,8 +198,11 @@ RULES = [
         concern=CONCERN,
         summary="A storage lifecycle policy must not move blobs to the archive tier on a zone-redundant account "
         "(ZRS, GZRS, RA-GZRS): those accounts have no archive tier.",
-        fix="Use tierToCold instead of tierToArchive on zone-redundant accounts, or make the account Standard_LRS, "
-        "Standard_GRS or Standard_RAGRS.",
+        fix=(
+            "In Python: `tier_to_cold` instead of `tier_to_archive` (ARM properties.policy.rules[].definition.actions.baseBlob). "
+            "Use tierToCold instead of tierToArchive on zone-redundant accounts, or make the account Standard_LRS, "
+            "Standard_GRS or Standard_RAGRS."
+        ),
         severity=Severity.HIGH,
         default_level=EnforcementLevel.ADVISORY,
         sources=(
@@ -227,7 +230,7 @@ RULES = [
         concern=CONCERN,
         summary="An Azure ML workspace with a managed network must not carry a management lock: it blocks "
         "managed-network operations and replacing computes.",
-        fix="Remove the lock (keep the workspace `protect`ed in Pulumi instead); lock the storage, Key Vault and "
+        fix="Remove the ManagementLockByScope whose `scope` (ARM properties of Microsoft.Authorization/locks) is the workspace (keep the workspace `protect`ed in Pulumi instead: `ResourceOptions(protect=True)`); lock the storage, Key Vault and "
         "registry it uses.",
         severity=Severity.MEDIUM,
         default_level=EnforcementLevel.ADVISORY,
@@ -239,7 +242,7 @@ RULES = [
         concern=CONCERN,
         summary="An Azure ML workspace's default storage account must not have a hierarchical namespace "
         "(isHnsEnabled); Azure ML supports neither that nor premium storage there.",
-        fix="Give the workspace a StorageV2 account with isHnsEnabled false (create-only: a new account); attach an "
+        fix="Give the workspace (`storage_account=`, ARM properties.storageAccount) a StorageV2 account with `is_hns_enabled=False` (ARM properties.isHnsEnabled; create-only: a new account); attach an "
         "ADLS Gen2 account as an extra datastore instead.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.ADVISORY,

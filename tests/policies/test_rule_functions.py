@@ -143,12 +143,6 @@ def test_unknowns_surface_as_unknown_value_error() -> None:
     assert public.run(Resource("azure-native:storage:StorageAccount", "sa", "urn", known)) == []
 
 
-# Modules other issues own (Azure OpenAI deployments, deployability): several of their fix texts do not name the
-# azure-native argument and the ARM path yet; the check applies to every other module, and this list keeps the gap
-# visible until they do.
-FIX_TEXT_PENDING_MODULES = ("aiinfra.policies.ai_openai", "aiinfra.policies.deployability_")
-
-
 @pytest.mark.parametrize("r", RULES, ids=lambda r: r.name)
 def test_rule_metadata(r) -> None:
     assert r.name == r.name.lower() and " " not in r.name and "--" not in r.name
@@ -161,9 +155,6 @@ def test_rule_metadata(r) -> None:
         # an all-types rule (narrowed by its config) still only looks at azure-native resources
         assert r.applies_to("azure-native:network:VirtualNetwork") and not r.applies_to("pulumi:providers:azure-native")
     # the fix names the azure-native Python argument (snake_case or `arg=`) and the ARM property path
-    module = (r.check or r.stack_check).__module__
-    if module.startswith(FIX_TEXT_PENDING_MODULES):
-        return
     assert re.search(r"\b[a-z]+_[a-z_]+\b|\b[a-z]+=", r.fix), f"{r.name}: name the azure-native argument"
     assert "ARM" in r.fix or re.search(r"\bproperties\.|\b[a-z]+[A-Z]\w*\b", r.fix), f"{r.name}: name the ARM path"
 
