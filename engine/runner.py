@@ -105,13 +105,24 @@ def _unsecure(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
+class _StackFileLoader(yaml.SafeLoader):
+    """YAML as the Pulumi CLI reads a stack file: an unquoted date (`version: 2024-11-20`) stays the string it was
+    written as (Go's yaml.v3 decodes untagged timestamps into a generic value as strings), never a date object."""
+
+
+_StackFileLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_stack_config(project: Project, stack: str, stack_file: Path | None) -> tuple[dict[str, str], list[str], Path]:
     """Config as the language host receives it: `ns:key` -> string (objects as JSON), plus the secret keys."""
     path = stack_file or project.root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         raise EngineError(f"{path}: no such stack file (stack '{stack}')")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.load(path.read_text(), Loader=_StackFileLoader) or {}  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         raise EngineError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):

@@ -276,3 +276,18 @@ def test_two_resources_with_one_arm_id_are_reported(tmp_path):
     )
     plan = run_program(tmp_path, "dev", in_process=True)
     assert any("same Azure resource" in w and "virtualNetworks/vnet-shared" in w for w in plan.warnings)
+
+
+def test_an_unquoted_date_in_a_stack_file_stays_the_string_it_was_written_as(tmp_path):
+    """Like the Pulumi CLI (Go yaml.v3 into a generic value), `version: 2024-11-20` reaches the program as a
+    string — before, the engine turned it into a date and crashed serialising the config."""
+    from aiinfra.engine.runner import load_project, load_stack_config
+
+    (tmp_path / "Pulumi.yaml").write_text("name: dated\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text("")
+    (tmp_path / "Pulumi.dev.yaml").write_text(
+        "config:\n  dated:model:\n    version: 2024-11-20\n  dated:since: 2026-12-01\n"
+    )
+    config, secrets, _ = load_stack_config(load_project(tmp_path), "dev", None)
+    assert json.loads(config["dated:model"]) == {"version": "2024-11-20"}
+    assert config["dated:since"] == "2026-12-01" and secrets == []
