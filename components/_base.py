@@ -39,6 +39,18 @@ else:
 """Resources to wait for (`depends_on`), carried in args from the component that made them."""
 
 
+def publish(component: pulumi.ComponentResource, **outputs: Any) -> None:
+    """A component's outputs, given once: each becomes an attribute (`component.workspace_id`) and a registered
+    output in camelCase (`workspaceId`, what `pulumi stack output` and the plan show).
+
+    Declare the attributes' types on the class (for pyright and IDE completion) and call this once, last, in the
+    constructor, instead of assigning attributes and repeating them in `register_outputs`.
+    """
+    for key, value in outputs.items():
+        setattr(component, key, value)
+    component.register_outputs({to_camel(key): value for key, value in outputs.items()})
+
+
 def duplicates(values: typing.Iterable[str]) -> list[str]:
     """The values that occur more than once, sorted: for "names must be unique" checks."""
     seen = list(values)

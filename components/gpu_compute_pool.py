@@ -20,7 +20,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from aiinfra.catalog.gpu_skus import GpuSku, GpuVmSize, lookup
 
 from ._aml import ComputeName, aml_cluster, validate_idle_minutes
-from ._base import ArgsModel, InputStr
+from ._base import ArgsModel, InputStr, publish
 from .secure_workspace import SecureWorkspaceRef
 
 
@@ -90,6 +90,9 @@ class GpuComputePool(pulumi.ComponentResource):
     compute: ml.Compute
     compute_id: pulumi.Output[str]
     compute_name: pulumi.Output[str]
+    vm_size: str
+    gpu_model: str
+    max_gpus: int
 
     def __init__(self, name: str, args: GpuComputePoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aiinfra:ml:GpuComputePool", name, None, opts)
@@ -117,14 +120,11 @@ class GpuComputePool(pulumi.ComponentResource):
             f"{args.priority}, {args.min_nodes}-{args.max_nodes} nodes",
             depends_on=workspace.depends_on,
         )
-        self.compute_id = self.compute.id
-        self.compute_name = self.compute.name
-        self.register_outputs(
-            {
-                "computeId": self.compute.id,
-                "computeName": self.compute.name,
-                "vmSize": args.vm_size,
-                "gpuModel": self.sku.gpu_model,
-                "maxGpus": self.sku.gpu_count * args.max_nodes,
-            }
+        publish(
+            self,
+            compute_id=self.compute.id,
+            compute_name=self.compute.name,
+            vm_size=args.vm_size,
+            gpu_model=self.sku.gpu_model,
+            max_gpus=self.sku.gpu_count * args.max_nodes,
         )
