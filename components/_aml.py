@@ -10,20 +10,15 @@ import pulumi
 from pulumi_azure_native import machinelearningservices as ml
 from pydantic import AfterValidator
 
+from aiinfra.catalog.create_only import replaced_paths
+
 from .interfaces import child_opts
 from .naming import NamingError, validate
 
-# What Azure ML cannot change on an existing cluster: an update takes only the scale settings, description and identity
-# (Learn, "az ml compute update": --min-instances, --max-instances, --idle-time-before-scale-down, identity). A change
-# to these replaces the cluster; its name is fixed (job specs use it), so the old one is deleted first.
-CREATE_ONLY_PROPERTIES = (
-    "properties.properties.vmSize",
-    "properties.properties.vmPriority",
-    "properties.properties.subnet",
-    "properties.properties.enableNodePublicIp",
-    "properties.properties.osType",
-    "properties.computeLocation",
-)
+# What Azure ML cannot change on an existing cluster (VM size, priority, subnet...): one row of the create-only table
+# the diff command reads too (aiinfra/catalog/create_only.py, with its sources). A change replaces the cluster; its
+# name is fixed (job specs use it), so the old one is deleted first.
+CREATE_ONLY_PROPERTIES = replaced_paths("azure-native:machinelearningservices:Compute")
 
 MAX_IDLE_MINUTES = 1440
 """A day: idle nodes of a cluster are billed, so a longer idle time is a mistake, not a choice."""

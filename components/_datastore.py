@@ -84,7 +84,11 @@ def validate_datastores(
     if repeated:
         raise ValueError(f"datastores: duplicate datastore name(s) {', '.join(repeated)}")
     if approved_outbound_only:
-        reachable = {(str(target).lower(), (sub or "").lower()) for target, sub in private_endpoint_rules}
+        # Only targets known now can match a datastore's account id (a string); a rule whose target is another
+        # resource's Output (e.g. the AI Services account) is left out instead of being turned into text.
+        reachable = {
+            (target.lower(), (sub or "").lower()) for target, sub in private_endpoint_rules if isinstance(target, str)
+        }
         for i, store in enumerate(datastores):
             sub = PRIVATE_ENDPOINT_SUBRESOURCE[store.kind]
             if (store.storage_account_id.lower(), sub) not in reachable:

@@ -50,7 +50,12 @@ PRIVILEGED_ROLES: dict[str, str] = {
 more than the deployer's own, group-scoped rights."""
 
 MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
-GRAPH_APP_ROLES: dict[str, str] = {"Group.Create": "bf7b1a76-6e77-406b-b258-bf5c7720e98f"}
+GRAPH_APP_ROLES: dict[str, str] = {
+    "Group.Create": "bf7b1a76-6e77-406b-b258-bf5c7720e98f",
+    # Reads service principals: SharedServices' Cosmos DB lookup (`cosmosDbPrincipalLookup`); Microsoft Graph
+    # permissions reference, Application.Read.All (the least privileged one "Get servicePrincipal" accepts).
+    "Application.Read.All": "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
+}
 """Microsoft Graph application permissions a deployer may be given, by name (the ids are the same in every tenant)."""
 
 _ACCESS_ROLE_NAMESPACE = uuid.UUID("5b0e3c1d-7a2f-4e68-9d14-3c8b6a0f2e71")
@@ -211,9 +216,10 @@ class DeployerIdentitySettings(ArgsModel):
     manage_locks: bool = True
     """The stack puts CanNotDelete locks on stateful resources (`lockStatefulResources`), so the deployer may create
     and delete locks in the group."""
-    graph_app_roles: list[Literal["Group.Create"]] = Field(default_factory=list)
+    graph_app_roles: list[Literal["Group.Create", "Application.Read.All"]] = Field(default_factory=list)
     """Microsoft Graph application permissions of the deploy identity: `Group.Create` when the stack creates Entra ID
-    groups (a workspace without existing group ids). Needs admin consent: run bootstrap as a Privileged Role
+    groups (a workspace without existing group ids), `Application.Read.All` when it looks up the Azure Cosmos DB
+    service principal (`cosmosDbPrincipalLookup`). Needs admin consent: run bootstrap as a Privileged Role
     Administrator."""
     state_container_id: str | None = None
     """Resource id of the blob container holding Pulumi state (`azblob://` backend): deploy gets Storage Blob

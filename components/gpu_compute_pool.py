@@ -41,7 +41,7 @@ class GpuComputePoolSettings(ArgsModel):
     idle_minutes: int = 5
     """Idle time before a node is removed (1-1440 minutes)."""
     description: str = ""
-    """What the pool is for."""
+    """What the pool is for; empty: its GPUs and priority (never its node counts, which change when it scales)."""
 
     @field_validator("max_nodes")
     @classmethod
@@ -83,6 +83,13 @@ class GpuComputePoolArgs(GpuComputePoolSettings):
         return self
 
 
+def default_description(sku: GpuSku, priority: str) -> str:
+    """The cluster's description when none is given: what never changes in place (its GPUs and priority, both
+    create-only), never the node counts. Scaling is an update of `scaleSettings` only (the REST spec's Compute_Update);
+    a description that followed `max_nodes` would put a second, needless property into every scaling update."""
+    return f"{sku.gpu_count}x {sku.gpu_model} per node, {priority}"
+
+
 class GpuComputePool(pulumi.ComponentResource):
     """An AmlCompute GPU cluster: scales to zero, no public IPs, no SSH, no local auth."""
 
@@ -115,9 +122,7 @@ class GpuComputePool(pulumi.ComponentResource):
             identity_id=identity,
             subnet_id=None if workspace.managed_network else workspace.compute_subnet_id,
             tags={**workspace.tags, **args.tags},
-            description=args.description
-            or f"{self.sku.gpu_count}x {self.sku.gpu_model} per node, "
-            f"{args.priority}, {args.min_nodes}-{args.max_nodes} nodes",
+            description=args.description or default_description(self.sku, args.priority),
             depends_on=workspace.depends_on,
         )
         publish(

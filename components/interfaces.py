@@ -132,8 +132,9 @@ class CustomerManagedKey(ArgsModel):
     key_id: InputStr
     """Versionless key URL (`https://<vault>.vault.azure.net/keys/<name>`), so Azure follows rotations."""
     key_version_url: InputStr | None = None
-    """Versioned key URL (`.../keys/<name>/<version>`), for services that must be given a version and follow
-    rotations with their own setting (e.g. a Disk Encryption Set with rotationToLatestKeyVersionEnabled)."""
+    """Versioned key URL (`.../keys/<name>/<version>`), for services that must be given a version: a Disk Encryption
+    Set (which follows rotations with rotationToLatestKeyVersionEnabled) and Azure ML workspaces (required there; a
+    rotation reaches them through `pulumi refresh` + `pulumi up`)."""
     identity_id: InputStr
     """Resource id of the user-assigned identity with Key Vault Crypto Service Encryption User on the key."""
     identity_client_id: InputStr

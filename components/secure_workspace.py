@@ -404,6 +404,12 @@ class SecureWorkspaceArgs(CommonArgs, SecureWorkspaceSettings):
                 "require_cmk needs the shared services' customer-managed key (SharedServices with "
                 "require_cmk, or a SharedServicesRef with cmk)"
             )
+        if self.require_cmk and self.shared.cmk is not None and self.shared.cmk.key_version_url is None:
+            raise ValueError(
+                "shared.cmk.key_version_url is required with require_cmk: Azure ML takes a versioned key URL "
+                "(`https://<vault>.vault.azure.net/keys/<name>/<version>`, the `kid` of `az keyvault key show`; "
+                "Learn, 'Use customer-managed keys with Azure Machine Learning'); set it on the CustomerManagedKey"
+            )
         if not self.managed_network:
             self.shared.require("aml_compute_subnet_id", "isolation_mode 'Disabled' puts computes into your VNet")
         return self
@@ -476,18 +482,16 @@ class SecureWorkspace(pulumi.ComponentResource):
 
         # The workspace identity's roles (Microsoft Learn, "Set up authentication between Azure Machine Learning and
         # other services": user-assigned workspace identity). Granted before the workspace, which uses them while
-        # it is created (default datastores, and the managed network's private endpoints it provisions now).
+        # it is created (default datastores, and the managed network's private endpoints it provisions now). Its
+        # Storage Blob Data Contributor is "optional, to enable data preview in the studio" there: it is granted
+        # after the workspace instead, limited to the workspace's containers (below).
         grants = self._grant(
             name,
             n,
             workspace_identity.principal_id,
             "id",
             [
-                (
-                    "st",
-                    shared.storage_account_id,
-                    ("Contributor", "Storage Blob Data Contributor", "Storage File Data Privileged Contributor"),
-                ),
+                ("st", shared.storage_account_id, ("Contributor", "Storage File Data Privileged Contributor")),
                 ("kv", shared.key_vault_id, ("Contributor", "Key Vault Administrator")),
                 ("acr", shared.container_registry_id, ("Contributor",)),
                 ("appi", shared.application_insights_id, ("Contributor",)),
@@ -627,6 +631,18 @@ class SecureWorkspace(pulumi.ComponentResource):
                 role="Storage Blob Data Contributor",
                 condition=workspace_containers,
             )
+        )
+        # The workspace identity's blob data role, the same way: with data isolation its containers carry the GUID
+        # (Learn, "Set up authentication between Azure Machine Learning and other services", data isolation:
+        # `{workspaceGUID}-azureml-blobstore`), so it reads no other workspace's data.
+        role_assignment(
+            self,
+            f"{name}-id-st-blob-workspace-containers",
+            naming=n,
+            scope=shared.storage_account_id,
+            principal_id=workspace_identity.principal_id,
+            role="Storage Blob Data Contributor",
+            condition=workspace_containers,
         )
         role_assignment(
             self,
@@ -770,12 +786,17 @@ class SecureWorkspace(pulumi.ComponentResource):
     @staticmethod
     def _encryption(args: SecureWorkspaceArgs) -> ml.EncryptionPropertyArgs:
         cmk = args.shared.cmk
-        assert cmk is not None
+        assert cmk is not None and cmk.key_version_url is not None  # checked by the args model
         return ml.EncryptionPropertyArgs(
             status=ml.EncryptionStatus.ENABLED,
-            # AML takes a versioned key (as the AVM module passes it); a rotated key is picked up by an update.
+            # Azure ML takes a versioned key URL (Learn, "Use customer-managed keys with Azure Machine Learning":
+            # `https://<vault>.vault.azure.net/keys/<name>/<version>`; AVM passes the versioned id too) and documents
+            # no versionless form, so it does not follow Key Vault's automatic rotation by itself. After a rotation,
+            # `pulumi refresh` reads the key's new version and `pulumi up` updates this identifier in place (Learn,
+            # "Customer-managed keys for Azure Machine Learning", Limitations: another key of the original vault is
+            # allowed); docs/components/secure_workspace.md has the procedure. The args require the version.
             key_vault_properties=ml.KeyVaultPropertiesArgs(
-                key_identifier=cmk.key_version_url if cmk.key_version_url is not None else cmk.key_id,
+                key_identifier=cmk.key_version_url,
                 key_vault_arm_id=cmk.key_vault_id,
             ),
             identity=ml.IdentityForCmkArgs(user_assigned_identity=cmk.identity_id),

@@ -207,9 +207,13 @@ class SharedServicesSettings(ArgsModel):
         default=None, pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
     )
     """Object id of the Azure Cosmos DB service principal in your tenant (`az ad sp show --id
-    a232010e-820c-4083-83bb-3ace5fc29d0b --query id`). None (the default) looks it up with pulumi-azuread, which needs
-    Microsoft Graph read access to service principals (Application.Read.All); give it when the deploying identity has
-    none."""
+    a232010e-820c-4083-83bb-3ace5fc29d0b --query id -o tsv`; Azure Government: `57506a73-e302-42a9-b869-6f12d9ec29e9`),
+    granted use of the customer-managed key for Azure ML workspaces. Required with `requireCmk` unless
+    `cosmosDbPrincipalLookup` is set."""
+    cosmos_db_principal_lookup: bool = False
+    """Look the Azure Cosmos DB service principal up in Microsoft Graph (pulumi-azuread) instead of giving
+    `cosmosDbPrincipalObjectId`. The deploying identity then needs the Graph application permission
+    `Application.Read.All` (bootstrap's `graphAppRoles`); Graph offers no narrower one to read a service principal."""
     log_retention_days: int = Field(default=30, ge=30, le=730)
     """Log Analytics retention."""
     nat_gateway: bool = True
@@ -242,6 +246,25 @@ class SharedServicesSettings(ArgsModel):
             raise ValueError(
                 f"{' and '.join(closed)}: false needs monitorPrivateLink: true, or nothing could reach "
                 "Log Analytics and Application Insights; set monitorPrivateLink or remove it"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _cosmos_db_principal_known(self) -> SharedServicesSettings:
+        if not self.require_cmk:
+            return self
+        if self.cosmos_db_principal_object_id is None and not self.cosmos_db_principal_lookup:
+            app = COSMOS_DB_APPLICATION_IDS[self.azure_cloud]
+            raise ValueError(
+                "cosmosDbPrincipalObjectId is required with requireCmk: Azure ML workspaces encrypted with the key "
+                "need the Azure Cosmos DB service principal of your tenant on it; set it to the output of "
+                f"`az ad sp show --id {app} --query id -o tsv`, or set cosmosDbPrincipalLookup: true when the "
+                "deploying identity has the Microsoft Graph permission Application.Read.All"
+            )
+        if self.cosmos_db_principal_object_id is not None and self.cosmos_db_principal_lookup:
+            raise ValueError(
+                "cosmosDbPrincipalLookup: true and cosmosDbPrincipalObjectId both name the Azure Cosmos DB "
+                "principal; remove one"
             )
         return self
 
@@ -784,10 +807,13 @@ class SharedServices(pulumi.ComponentResource):
             role="Key Vault Crypto Service Encryption User",
         )
         # Azure ML's CMK needs the Azure Cosmos DB service principal on the key (see COSMOS_DB_APPLICATION_IDS). Its
-        # object id differs per tenant, so it is looked up by application id, never written down.
+        # object id differs per tenant: given in config (the default path: no Microsoft Graph permission needed), or
+        # looked up by application id, which needs Graph Application.Read.All (Microsoft Graph permissions reference;
+        # "Get servicePrincipal": least privileged application permission).
         cosmos_db: pulumi.Input[str] = (
             args.cosmos_db_principal_object_id
-            or azuread.get_service_principal_output(client_id=COSMOS_DB_APPLICATION_IDS[args.azure_cloud]).object_id
+            if args.cosmos_db_principal_object_id is not None
+            else azuread.get_service_principal_output(client_id=COSMOS_DB_APPLICATION_IDS[args.azure_cloud]).object_id
         )
         cosmos_grant = role_assignment(
             self,

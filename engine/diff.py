@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiinfra.catalog.create_only import holds_data, immutable, path_params
+from aiinfra.catalog.create_only import Immutable, holds_data, immutable, path_params
 
 from .cost import CostEstimate, PriceTable, PriceTableError, Totals, estimate, registrations_from_json
 from .textstyle import Style
@@ -197,13 +197,33 @@ def _under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
 
 
+def _at(value: Any, path: str) -> Any:
+    for key in path.split("."):
+        if not isinstance(value, Mapping) or key not in value:
+            return MISSING
+        value = value[key]
+    return value
+
+
+def _hits(rule: Immutable, change: PropertyChange) -> bool:
+    """The change touches the rule's property: the property itself or something in it, or an enclosing object that
+    appears or goes away with a different value for it (e.g. `encryption` added with a `status`)."""
+    if _under(change.path, rule.path):
+        return rule.applies(change.old, change.new)
+    if _under(rule.path, change.path):
+        rest = rule.path[len(change.path) + 1 :]
+        old, new = _at(change.old, rest), _at(change.new, rest)
+        return old != new and rule.applies(old, new)
+    return False
+
+
 def _classify(resource_type: str, change: PropertyChange, replace_on_changes: Sequence[str]) -> None:
     top = change.path.split(".", 1)[0].split("[", 1)[0]
     if top in path_params(resource_type):
         change.effect, change.why = REPLACE, "a URL path parameter: it names another resource"
         return
     for rule in immutable(resource_type):
-        if _under(change.path, rule.path):
+        if _hits(rule, change):
             change.effect = REPLACE if rule.replaces else "refused"
             change.why = ("create-only: " if rule.replaces else "Azure refuses this update: ") + rule.source
             return

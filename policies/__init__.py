@@ -16,6 +16,7 @@ from . import (
     deployability_aks,
     deployability_apps,
     deployability_ml,
+    deployability_ml2,
     encryption,
     governance,
     identity,
@@ -49,6 +50,7 @@ RULES: list[Rule] = [
     *ai_openai.RULES,
     *deployability_aks.RULES,
     *deployability_ml.RULES,
+    *deployability_ml2.RULES,
 ]
 
 

@@ -25,6 +25,7 @@ pulumi-azure-native v3 uses for the type).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 SPECS = "https://github.com/Azure/azure-rest-api-specs/blob/main/specification/"
 LOCATION_RULE = (
@@ -44,6 +45,12 @@ class Immutable:
     """True: azure-native replaces the resource (x-ms-mutability without update). False: it sends an update that ARM
     refuses (the spec documents the property as fixed but does not mark it), so `pulumi up` fails."""
     source: str
+    transitions: tuple[tuple[Any, Any], ...] = ()
+    """The (old, new) values Azure refuses or replaces on, when only some changes are; empty: every change."""
+
+    def applies(self, old: Any, new: Any) -> bool:
+        """Whether changing the property from `old` to `new` is fixed (not an update in place)."""
+        return not self.transitions or (old, new) in self.transitions
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,22 @@ _FORCE_NEW_REPORT = (
 _ML = "machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2025-12-01/"
 _APP = "app/resource-manager/Microsoft.App/ContainerApps/preview/2025-02-02-preview/"
 _WORKSPACE_RP = _ML + "workspaceRP.json"
+_ML_COMPUTE = _ML + "machineLearningServices.json"
+_AML_CMK = "Microsoft Learn, 'Customer-managed keys for Azure Machine Learning'"
+_AML_MANAGED_NETWORK = "Microsoft Learn, 'Workspace managed virtual network isolation'"
+# An AmlCompute cluster: the spec's Compute_Update (PATCH) takes only `properties.properties.scaleSettings`, and the
+# azurerm provider documents the cluster as create-and-delete only ("cannot be updated"); Learn's `az ml compute
+# update` changes only the scale settings and the identity. azure-native sends a PUT, so these are declared with
+# `replace_on_changes` by components/_aml.py (from this table) and the old cluster is deleted first (its name is
+# fixed: job specs use it).
+_AML_CLUSTER_CREATE_ONLY = (
+    "properties.properties.vmSize",
+    "properties.properties.vmPriority",
+    "properties.properties.subnet",
+    "properties.properties.enableNodePublicIp",
+    "properties.properties.osType",
+    "properties.computeLocation",
+)
 _STORAGE = "storage/resource-manager/Microsoft.Storage/stable/2024-01-01/storage.json"
 
 _ROWS = (
@@ -109,14 +132,64 @@ _ROWS = (
                 f"{_WORKSPACE_RP}: WorkspaceProperties.keyVault, 'This cannot be changed once "
                 "the workspace has been created'",
             ),
+            # Not marked in the spec (no x-ms-mutability on WorkspaceProperties), documented as fixed by Learn. A
+            # replacement is no way out either: a deleted workspace is soft-deleted and its name cannot be reused
+            # until the retention period ends or it is purged (Learn, 'Workspace soft deletion'), and the name is
+            # fixed here. So these are refused updates: a new value needs a new workspace (a new name).
+            Immutable(
+                "hbiWorkspace",
+                False,
+                f"{_AML_CMK}: the hbi_workspace flag can be set only when a workspace is created",
+            ),
+            Immutable(
+                "encryption.status",
+                False,
+                f"{_AML_CMK} / 'Use customer-managed keys with Azure Machine Learning': the key is provided when the "
+                "workspace is created (encryption cannot be turned on or off later)",
+            ),
+            Immutable(
+                "encryption.keyVaultProperties.keyVaultArmId",
+                False,
+                f"{_AML_CMK}, Limitations: after creation the key can only be updated to another key in the "
+                "original Azure Key Vault",
+            ),
+            Immutable(
+                "encryption.identity",
+                False,
+                f"{_AML_CMK} / 'Use customer-managed keys with Azure Machine Learning': the key and its identity are "
+                "given at creation; the Workspaces_Update body (EncryptionUpdateProperties) carries only the key "
+                "identifier",
+            ),
+            Immutable(
+                "enableDataIsolation",
+                False,
+                "Microsoft Learn, 'Set up authentication between Azure Machine Learning and other services' (data "
+                "isolation): it can only be configured when creating a workspace (the spec's Workspaces_Update body "
+                "lists it, Azure does not apply it)",
+            ),
+            Immutable(
+                "managedNetwork.isolationMode",
+                False,
+                f"{_AML_MANAGED_NETWORK}: a managed network cannot be disabled once enabled, and "
+                "AllowOnlyApprovedOutbound cannot go back to AllowInternetOutbound",
+                transitions=(
+                    ("AllowOnlyApprovedOutbound", "AllowInternetOutbound"),
+                    ("AllowOnlyApprovedOutbound", "Disabled"),
+                    ("AllowInternetOutbound", "Disabled"),
+                ),
+            ),
         ),
         holds="experiments, models, datastore registrations and the workspace's managed network",
     ),
     ResourceFacts(
         "azure-native:machinelearningservices:Compute",
         "2025-12-01",
-        _ML + "machineLearningServices.json",
+        _ML_COMPUTE,
         ("resourceGroupName", "workspaceName", "computeName"),
+        tuple(
+            Immutable(path, True, f"{_ML_COMPUTE}: Compute_Update takes only scaleSettings (AmlCompute)")
+            for path in _AML_CLUSTER_CREATE_ONLY
+        ),
     ),
     ResourceFacts(
         "azure-native:storage:StorageAccount",
@@ -338,6 +411,12 @@ def path_params(type_token: str) -> tuple[str, ...]:
 def immutable(type_token: str) -> tuple[Immutable, ...]:
     facts = CATALOGUE.get(type_token)
     return facts.immutable if facts else ()
+
+
+def replaced_paths(type_token: str) -> tuple[str, ...]:
+    """The create-only input paths of `type_token` (a change replaces the resource): what a component declares as
+    `replace_on_changes`, so the option and the diff read the same row."""
+    return tuple(rule.path for rule in immutable(type_token) if rule.replaces)
 
 
 def holds_data(type_token: str) -> str | None:

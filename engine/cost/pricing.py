@@ -342,6 +342,28 @@ class _Pricer:
         return self.firewall(r, text_of(dig(r.inputs, "sku", "tier")) or "Standard", f"Azure Firewall {r.name}")
 
     def ml_workspace(self, r: Registration) -> list[Item]:
+        return [*self._ml_workspace_firewall(r), *self._ml_workspace_cmk_services(r)]
+
+    def _ml_workspace_cmk_services(self, r: Registration) -> list[Item]:
+        """A workspace encrypted with a customer-managed key makes Azure create an Azure Cosmos DB account, an Azure AI
+        Search service and a storage account in a Microsoft-managed resource group of the subscription, billed to it
+        (Learn, "Customer-managed keys for Azure Machine Learning": "the costs for your subscription are higher";
+        Cosmos DB request units scale as needed). They are not resources of the program and have no list price to
+        quote here, so the item is unpriced: every total with it is a lower bound (`≥`). Service-side encryption
+        (`enableServiceSideCMKEncryption`, preview) keeps them on Microsoft's side and bills AI Search to the workspace:
+        not estimated either."""
+        if (text_of(dig(r.inputs, "encryption", "status")) or "").lower() != "enabled":
+            return []
+        where = (
+            "billed with the workspace" if r.inputs.get("enableServiceSideCMKEncryption") else "managed resource group"
+        )
+        return self.fixed(
+            r,
+            f"Azure Cosmos DB, AI Search and storage of CMK ML workspace {r.name} ({where})",
+            Quote(problem="not estimated: Azure creates and bills these for a customer-managed-key workspace"),
+        )
+
+    def _ml_workspace_firewall(self, r: Registration) -> list[Item]:
         """A managed network that allows only approved outbound and has FQDN rules runs an Azure Firewall."""
         network = r.inputs.get("managedNetwork") or {}
         rules = [v for v in (network.get("outboundRules") or {}).values() if isinstance(v, dict)]

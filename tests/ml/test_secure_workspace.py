@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import yaml
 from aml_rbac import grants
-from helpers import children, group_ids, one, private_endpoints_to, waits_for_rbac, zone_names_of
+from helpers import children, group_ids, one, private_endpoints_to, waits_for, waits_for_rbac, zone_names_of
 
 from aiinfra.components.interfaces import BUILTIN_ROLES
 from aiinfra.components.secure_workspace import FQDN_RULE_SETS, OutboundRule, fqdn_rule_set_rules
@@ -231,7 +231,6 @@ def test_workspace_identity_is_granted_its_roles_before_the_workspace(plan):
     insights = one(plan, "azure-native:applicationinsights:Component")
     required = {
         (storage.id, "Contributor"),
-        (storage.id, "Storage Blob Data Contributor"),
         (storage.id, "Storage File Data Privileged Contributor"),
         (vault.id, "Contributor"),
         (vault.id, "Key Vault Administrator"),
@@ -256,6 +255,12 @@ def test_workspace_identity_is_granted_its_roles_before_the_workspace(plan):
             # Created before the workspace, and given time to take effect (issue 12 item 5).
             assert waits_for_rbac(plan, workspace, assignment.urn), (component.name, role)
         assert (workspace.id, BUILTIN_ROLES["Contributor"]) in granted
+        # Its blob data role is optional at creation (Learn, "Set up authentication between Azure Machine Learning
+        # and other services": for data preview in the studio), so it comes after the workspace, limited to the
+        # workspace's containers like the compute identity's: never account-wide (issue 12 review, item 6).
+        [blob] = [a for a in mine if role_guid(a) == BUILTIN_ROLES["Storage Blob Data Contributor"]]
+        assert blob.inputs["scope"] == storage.id and not waits_for(plan, workspace, blob.urn)
+        assert f"StringLike '*{workspace.outputs['workspaceId']}*'" in blob.inputs["condition"]
         # Issue 12 item 8 (Learn, managed network): Reader on the storage private endpoints it reaches.
         storage_endpoints = [pe for pe in private_endpoints_to(plan, storage) if pe.name.startswith("shared-")]
         assert len(storage_endpoints) == 3
