@@ -28,12 +28,12 @@ from typing import Any, Literal
 import pulumi
 import pulumi_azuread as azuread
 import pulumiverse_time as time
-from pulumi_azure_native import authorization
+from pulumi_azure_native import authorization, network
 from pulumi_azure_native import machinelearningservices as ml
 from pydantic import Field, field_validator, model_validator
 
 from ._aml import ComputeName, aml_cluster, validate_idle_minutes
-from ._base import ArgsModel, InputStr, ResourceList, duplicates
+from ._base import ArgsModel, InputStr, ResourceList, duplicates, publish
 from ._compute_instance import ComputeInstanceSettings, compute_instances, validate_compute_instances
 from ._datastore import DatastoreSettings, datastores, validate_datastores
 from .interfaces import (
@@ -467,28 +467,77 @@ class SecureWorkspace(pulumi.ComponentResource):
     data_scientist_role_definition_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: SecureWorkspaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        shared = args.shared
         # Everything that can fail on input fails here, before anything is registered.
-        zone_ids = shared.dns_zone_ids_for("amlworkspace")
+        zone_ids = args.shared.dns_zone_ids_for("amlworkspace")
         super().__init__("aiinfra:ml:SecureWorkspace", name, None, opts)
-        n = args.naming
-        rg = args.resource_group_name
-        self.location = location = args.location
-        tags = args.tags
+        self.location = args.location
         ws = args.name
-
         workspace_identity = user_assigned_identity(self, f"{name}-id", args=args, workload=f"{ws}-mlw")
         compute_identity = user_assigned_identity(self, f"{name}-compute-id", args=args, workload=f"{ws}-compute")
+        grants = self._workspace_identity_grants(name, args, workspace_identity.principal_id)
+        self.workspace = workspace = self._workspace(name, args, workspace_identity.id, grants)
+        self._grant(name, args.naming, workspace_identity.principal_id, "id", [("mlw", workspace.id, ("Contributor",))])
+        endpoint = self._private_endpoint(name, args, workspace, zone_ids)
+        self._diagnostics_and_lock(name, args, workspace)
+        scientists, admins, role = self._access(name, args, workspace)
+        compute_ready = self._data_access(
+            name, args, workspace, workspace_identity.principal_id, compute_identity.principal_id, scientists
+        )
+        self.ref = SecureWorkspaceRef(
+            naming=args.naming,
+            resource_group_name=args.resource_group_name,
+            workspace_name=workspace.name,
+            workspace_id=workspace.id,
+            tags=args.tags,
+            managed_network=args.managed_network,
+            compute_subnet_id=None if args.managed_network else args.shared.aml_compute_subnet_id,
+            compute_identity_id=compute_identity.id,
+            depends_on=[workspace, compute_ready],
+        )
+        self._computes(name, args, workspace, compute_identity.id)
+        datastores(
+            self,
+            name,
+            stores=args.datastores,
+            naming=args.naming,
+            workspace_name=workspace.name,
+            resource_group_name=args.resource_group_name,
+            workspace_principal_id=workspace_identity.principal_id,
+            compute_principal_id=compute_identity.principal_id,
+            depends_on=[workspace],
+        )
+        # Attributes for callers only (not registered outputs: `principalId` already carries the first).
+        self.identity_principal_id = workspace_identity.principal_id
+        self.compute_identity_principal_id = compute_identity.principal_id
+        publish(
+            self,
+            workspace_name=workspace.name,
+            workspace_id=workspace.id,
+            resource_group_name=pulumi.Output.from_input(args.resource_group_name),
+            location=self.location,
+            discovery_url=workspace.discovery_url,
+            principal_id=workspace_identity.principal_id,
+            identity_id=workspace_identity.id,
+            compute_identity_id=compute_identity.id,
+            private_endpoint_id=endpoint.id,
+            data_scientists_group_object_id=scientists,
+            admins_group_object_id=admins,
+            data_scientist_role_definition_id=role,
+        )
 
-        # The workspace identity's roles (Microsoft Learn, "Set up authentication between Azure Machine Learning and
-        # other services": user-assigned workspace identity). Granted before the workspace, which uses them while
-        # it is created (default datastores, and the managed network's private endpoints it provisions now). Its
-        # Storage Blob Data Contributor is "optional, to enable data preview in the studio" there: it is granted
-        # after the workspace instead, limited to the workspace's containers (below).
+    def _workspace_identity_grants(
+        self, name: str, args: SecureWorkspaceArgs, principal_id: pulumi.Output[str]
+    ) -> list[pulumi.Resource]:
+        """The workspace identity's roles (Microsoft Learn, "Set up authentication between Azure Machine Learning and
+        other services": user-assigned workspace identity). Granted before the workspace, which uses them while it is
+        created (default datastores, and the managed network's private endpoints it provisions now). Its Storage Blob
+        Data Contributor is "optional, to enable data preview in the studio" there: it is granted after the workspace
+        instead, limited to the workspace's containers (`_data_access`)."""
+        shared, n = args.shared, args.naming
         grants = self._grant(
             name,
             n,
-            workspace_identity.principal_id,
+            principal_id,
             "id",
             [
                 ("st", shared.storage_account_id, ("Contributor", "Storage File Data Privileged Contributor")),
@@ -497,38 +546,49 @@ class SecureWorkspace(pulumi.ComponentResource):
                 ("appi", shared.application_insights_id, ("Contributor",)),
             ],
         )
-        if args.managed_network:
-            # Since 2025 Azure no longer approves managed-network private endpoints for a user-assigned workspace
-            # identity by itself: the identity needs this role on every target.
-            targets = [
-                ("st", shared.storage_account_id),
-                ("kv", shared.key_vault_id),
-                ("acr", shared.container_registry_id),
-            ]
-            targets += [
-                (f"rule-{r.name}", r.service_resource_id)
-                for r in args.outbound_rules
-                if r.type == "PrivateEndpoint" and r.service_resource_id is not None
-            ]
-            grants += self._grant(
-                name,
-                n,
-                workspace_identity.principal_id,
-                "id",
-                [(key, scope, ("Azure AI Enterprise Network Connection Approver",)) for key, scope in targets],
-            )
-            # Learn, "Managed virtual network isolation": the workspace identity needs Reader on the private
-            # endpoints of the storage it reaches through the managed network.
-            grants += self._grant(
-                name,
-                n,
-                workspace_identity.principal_id,
-                "id",
-                [(f"st-pe-{i}", pe, ("Reader",)) for i, pe in enumerate(shared.storage_private_endpoint_ids)],
-            )
+        if not args.managed_network:
+            return grants
+        # Since 2025 Azure no longer approves managed-network private endpoints for a user-assigned workspace
+        # identity by itself: the identity needs this role on every target.
+        targets = [
+            ("st", shared.storage_account_id),
+            ("kv", shared.key_vault_id),
+            ("acr", shared.container_registry_id),
+        ]
+        targets += [
+            (f"rule-{r.name}", r.service_resource_id)
+            for r in args.outbound_rules
+            if r.type == "PrivateEndpoint" and r.service_resource_id is not None
+        ]
+        grants += self._grant(
+            name,
+            n,
+            principal_id,
+            "id",
+            [(key, scope, ("Azure AI Enterprise Network Connection Approver",)) for key, scope in targets],
+        )
+        # Learn, "Managed virtual network isolation": the workspace identity needs Reader on the private endpoints of
+        # the storage it reaches through the managed network.
+        grants += self._grant(
+            name,
+            n,
+            principal_id,
+            "id",
+            [(f"st-pe-{i}", pe, ("Reader",)) for i, pe in enumerate(shared.storage_private_endpoint_ids)],
+        )
+        return grants
 
+    def _workspace(
+        self,
+        name: str,
+        args: SecureWorkspaceArgs,
+        identity_id: pulumi.Output[str],
+        grants: list[pulumi.Resource],
+    ) -> ml.Workspace:
+        """The workspace, after its identity's grants have taken effect."""
+        shared, n = args.shared, args.naming
         cmk = shared.cmk if args.require_cmk else None
-        identity_ids: list[pulumi.Input[str]] = [workspace_identity.id]
+        identity_ids: list[pulumi.Input[str]] = [identity_id]
         if cmk is not None:
             # CMK can only be chosen at creation, and Azure rejects a key its identity cannot read yet.
             identity_ids.append(cmk.identity_id)
@@ -538,14 +598,14 @@ class SecureWorkspace(pulumi.ComponentResource):
             f"{name}-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT, opts=child_opts(self, depends_on=grants)
         )
         ready: list[pulumi.Resource] = [granted, *(cmk.depends_on if cmk is not None else [])]
-        workspace = ml.Workspace(
+        return ml.Workspace(
             f"{name}-workspace",
-            workspace_name=n.name("machine_learning_workspace", ws),
-            resource_group_name=rg,
-            location=location,
+            workspace_name=n.name("machine_learning_workspace", args.name),
+            resource_group_name=args.resource_group_name,
+            location=args.location,
             kind="Default",
             sku=ml.SkuArgs(name="Basic", tier=ml.SkuTier.BASIC),
-            friendly_name=args.friendly_name or ws,
+            friendly_name=args.friendly_name or args.name,
             description=args.description or None,
             # User-assigned only: every feature used here works with the user-assigned primary identity (Learn, "Set
             # up authentication between Azure Machine Learning and other services"), and a system-assigned one would
@@ -554,7 +614,7 @@ class SecureWorkspace(pulumi.ComponentResource):
                 type=ml.ManagedServiceIdentityType.USER_ASSIGNED,
                 user_assigned_identities=identity_ids,
             ),
-            primary_user_assigned_identity=workspace_identity.id,
+            primary_user_assigned_identity=identity_id,
             key_vault=shared.key_vault_id,
             storage_account=shared.storage_account_id,
             container_registry=shared.container_registry_id,
@@ -571,22 +631,25 @@ class SecureWorkspace(pulumi.ComponentResource):
             # a compute created right after the workspace otherwise races the network and times out.
             provision_network_now=True if args.managed_network else None,
             image_build_compute=args.image_build.name if args.image_build else None,
-            tags=tags,
+            tags=args.tags,
             opts=child_opts(self, protect=args.lock, depends_on=ready),
         )
-        self.workspace = workspace
-        self._grant(name, n, workspace_identity.principal_id, "id", [("mlw", workspace.id, ("Contributor",))])
 
-        endpoint = private_endpoint(
+    def _private_endpoint(
+        self, name: str, args: SecureWorkspaceArgs, workspace: ml.Workspace, zone_ids: list[InputStr]
+    ) -> network.PrivateEndpoint:
+        return private_endpoint(
             self,
             f"{name}-pe",
             args=args,
-            azure_name=n.name("private_endpoint", ws, "mlw"),
-            subnet_id=shared.private_endpoint_subnet_id,
+            azure_name=args.naming.name("private_endpoint", args.name, "mlw"),
+            subnet_id=args.shared.private_endpoint_subnet_id,
             target_id=workspace.id,
             group_id="amlworkspace",
             dns_zone_ids=zone_ids,
         )
+
+    def _diagnostics_and_lock(self, name: str, args: SecureWorkspaceArgs, workspace: ml.Workspace) -> None:
         diagnostic_setting(
             self,
             f"{name}-diag",
@@ -599,61 +662,61 @@ class SecureWorkspace(pulumi.ComponentResource):
         delete_lock(self, f"{name}-lock", scope=workspace.id, enabled=args.lock and not args.managed_network)
         extra_role_assignments(self, name, args, workspace.id)
 
-        scientists, admins, role = self._access(name, args, workspace)
+    def _data_access(
+        self,
+        name: str,
+        args: SecureWorkspaceArgs,
+        workspace: ml.Workspace,
+        workspace_principal_id: pulumi.Output[str],
+        compute_principal_id: pulumi.Output[str],
+        scientists: pulumi.Output[str],
+    ) -> pulumi.Resource:
+        """Data access of the compute nodes, the workspace identity and the data scientists; returns the wait after
+        the compute identity's grants, which computes depend on.
 
-        # Data access of the compute nodes and of the data scientists: blob data only in this workspace's containers
-        # (an ABAC condition on the container name, which carries the workspace's GUID), so one workspace cannot read
-        # another's data in the shared account. Learn, "Authorize access to blobs using Azure ABAC" (container-name
-        # conditions) and "Use Azure Machine Learning with storage that has local (key) auth disabled" (people need
-        # blob and file data roles). Azure ABAC does not cover Azure Files: the file role is account-wide.
-        # Without data isolation the workspaces share containers (e.g. `azureml`) whose names carry no GUID: the
-        # condition would lock the nodes out of them, so it applies only with isolation (the default).
+        Blob data only in this workspace's containers (an ABAC condition on the container name, which carries the
+        workspace's GUID), so one workspace cannot read another's data in the shared account. Learn, "Authorize access
+        to blobs using Azure ABAC" (container-name conditions) and "Use Azure Machine Learning with storage that has
+        local (key) auth disabled" (people need blob and file data roles). Azure ABAC does not cover Azure Files: the
+        file role is account-wide. Without data isolation the workspaces share containers (e.g. `azureml`) whose
+        names carry no GUID: the condition would lock the nodes out of them, so it applies only with isolation (the
+        default)."""
+        shared, n = args.shared, args.naming
         workspace_containers = (
             workspace.workspace_id.apply(workspace_containers_condition) if args.enable_data_isolation else None
         )
         compute_grants = self._grant(
             name,
             n,
-            compute_identity.principal_id,
+            compute_principal_id,
             "compute-id",
             [
                 ("acr", shared.container_registry_id, ("AcrPull",)),
                 ("kv", shared.key_vault_id, ("Key Vault Secrets User",)),
             ],
         )
-        compute_grants.append(
+        # The workspace identity's blob data role is limited the same way: with data isolation its containers carry
+        # the GUID (Learn, "Set up authentication between Azure Machine Learning and other services", data isolation:
+        # `{workspaceGUID}-azureml-blobstore`), so it reads no other workspace's data.
+        blob_readers = [
+            ("compute-id-st-storage-blob-data-contributor", compute_principal_id, "ServicePrincipal"),
+            ("id-st-blob-workspace-containers", workspace_principal_id, "ServicePrincipal"),
+            ("data-scientists-st-blob", scientists, "Group"),
+        ]
+        blob_grants = [
             role_assignment(
                 self,
-                f"{name}-compute-id-st-storage-blob-data-contributor",
+                f"{name}-{key}",
                 naming=n,
                 scope=shared.storage_account_id,
-                principal_id=compute_identity.principal_id,
+                principal_id=principal_id,
+                principal_type=principal_type,
                 role="Storage Blob Data Contributor",
                 condition=workspace_containers,
             )
-        )
-        # The workspace identity's blob data role, the same way: with data isolation its containers carry the GUID
-        # (Learn, "Set up authentication between Azure Machine Learning and other services", data isolation:
-        # `{workspaceGUID}-azureml-blobstore`), so it reads no other workspace's data.
-        role_assignment(
-            self,
-            f"{name}-id-st-blob-workspace-containers",
-            naming=n,
-            scope=shared.storage_account_id,
-            principal_id=workspace_identity.principal_id,
-            role="Storage Blob Data Contributor",
-            condition=workspace_containers,
-        )
-        role_assignment(
-            self,
-            f"{name}-data-scientists-st-blob",
-            naming=n,
-            scope=shared.storage_account_id,
-            principal_id=scientists,
-            principal_type="Group",
-            role="Storage Blob Data Contributor",
-            condition=workspace_containers,
-        )
+            for key, principal_id, principal_type in blob_readers
+        ]
+        compute_grants.append(blob_grants[0])
         role_assignment(
             self,
             f"{name}-data-scientists-st-file",
@@ -663,99 +726,50 @@ class SecureWorkspace(pulumi.ComponentResource):
             principal_type="Group",
             role="Storage File Data Privileged Contributor",
         )
-        compute_ready = time.Sleep(
+        return time.Sleep(
             f"{name}-compute-rbac-wait",
             create_duration=RBAC_PROPAGATION_WAIT,
             opts=child_opts(self, depends_on=compute_grants),
         )
 
-        self.ref = SecureWorkspaceRef(
-            naming=n,
-            resource_group_name=rg,
-            workspace_name=workspace.name,
-            workspace_id=workspace.id,
-            tags=tags,
-            managed_network=args.managed_network,
-            compute_subnet_id=None if args.managed_network else shared.aml_compute_subnet_id,
-            compute_identity_id=compute_identity.id,
-            depends_on=[workspace, compute_ready],
-        )
+    def _computes(
+        self, name: str, args: SecureWorkspaceArgs, workspace: ml.Workspace, compute_identity_id: pulumi.Output[str]
+    ) -> None:
+        """The image-build cluster and (issue 20) personal compute instances, after the workspace and the compute
+        identity's grants (`ref.depends_on`)."""
         if args.image_build is not None:
             build = args.image_build
             aml_cluster(
                 self,
                 f"{name}-image-build",
                 workspace_name=workspace.name,
-                resource_group_name=rg,
-                location=location,
+                resource_group_name=args.resource_group_name,
+                location=args.location,
                 compute_name=build.name,
                 vm_size=build.vm_size,
                 priority=ml.VmPriority.DEDICATED,
                 min_nodes=0,
                 max_nodes=build.max_nodes,
                 idle_minutes=build.idle_minutes,
-                identity_id=compute_identity.id,
+                identity_id=compute_identity_id,
                 subnet_id=self.ref.compute_subnet_id,
-                tags=tags,
+                tags=args.tags,
                 description="Builds environment images (the registry is private)",
                 depends_on=self.ref.depends_on,
             )
-
-        # Operations (issue 20): personal compute instances and identity-based datastores, in their own modules.
         compute_instances(
             self,
             name,
             instances=args.compute_instances,
-            naming=n,
-            workspace=ws,
+            naming=args.naming,
+            workspace=args.name,
             workspace_name=workspace.name,
-            resource_group_name=rg,
-            location=location,
-            identity_id=compute_identity.id,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            identity_id=compute_identity_id,
             subnet_id=self.ref.compute_subnet_id,
-            tags=tags,
+            tags=args.tags,
             depends_on=self.ref.depends_on,
-        )
-        datastores(
-            self,
-            name,
-            stores=args.datastores,
-            naming=n,
-            workspace_name=workspace.name,
-            resource_group_name=rg,
-            workspace_principal_id=workspace_identity.principal_id,
-            compute_principal_id=compute_identity.principal_id,
-            depends_on=[workspace],
-        )
-
-        self.workspace_name = workspace.name
-        self.workspace_id = workspace.id
-        self.resource_group_name = pulumi.Output.from_input(rg)
-        self.discovery_url = workspace.discovery_url
-        self.principal_id = workspace_identity.principal_id
-        self.identity_id = workspace_identity.id
-        self.identity_principal_id = workspace_identity.principal_id
-        self.compute_identity_id = compute_identity.id
-        self.compute_identity_principal_id = compute_identity.principal_id
-        self.private_endpoint_id = endpoint.id
-        self.data_scientists_group_object_id = scientists
-        self.admins_group_object_id = admins
-        self.data_scientist_role_definition_id = role
-        self.register_outputs(
-            {
-                "workspaceName": workspace.name,
-                "workspaceId": workspace.id,
-                "resourceGroupName": self.resource_group_name,
-                "location": location,
-                "discoveryUrl": workspace.discovery_url,
-                "principalId": self.principal_id,
-                "identityId": workspace_identity.id,
-                "computeIdentityId": compute_identity.id,
-                "privateEndpointId": endpoint.id,
-                "dataScientistsGroupObjectId": scientists,
-                "adminsGroupObjectId": admins,
-                "dataScientistRoleDefinitionId": role,
-            }
         )
 
     def _grant(
