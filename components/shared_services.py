@@ -29,7 +29,7 @@ from pulumi_azure_native import (
 )
 from pydantic import Field, field_validator, model_validator
 
-from ._base import ArgsModel, ComponentArgsError, InputStr
+from ._base import ArgsModel, ComponentArgsError, InputStr, publish
 from .interfaces import (
     OPT_IN_DNS_GROUPS,
     PRIVATE_DNS_ZONES,
@@ -376,24 +376,79 @@ class SharedServices(pulumi.ComponentResource):
     key_vault_id: pulumi.Output[str]
     storage_account_id: pulumi.Output[str]
     container_registry_id: pulumi.Output[str]
+    container_registry_login_server: pulumi.Output[str]
     log_analytics_workspace_id: pulumi.Output[str]
+    application_insights_id: pulumi.Output[str]
+    cmk_key_id: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: SharedServicesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aiinfra:shared:SharedServices", name, None, opts)
-        n = args.naming
-        rg = args.resource_group_name
-        location = args.location
-        tags = args.tags
         client = authorization.get_client_config_output()
+        vnet, subnets, nsgs = self._network(name, args)
+        zone_ids = self._dns_zones(name, args, vnet)
+        pe_subnet = subnets["private-endpoints"].id
+        logs, insights = self._monitoring(name, args, nsgs, pe_subnet, zone_ids)
+        # Secrets live in one vault, the customer-managed key in another: workspaces get Key Vault Administrator on
+        # the vault they use (Learn, "Set up authentication between Azure Machine Learning and other services"), and
+        # a workload identity must not be able to disable the key that encrypts everything (AVM's CMK example keeps
+        # the key in a vault of its own, too).
+        vault = self._key_vault(name, "kv", None, args, client, logs.id, pe_subnet, zone_ids)
+        extra_role_assignments(self, f"{name}-kv", args, vault.id)
+        cmk: CustomerManagedKey | None = None
+        if args.require_cmk:
+            key_vault = self._key_vault(name, "kv-cmk", "cmk", args, client, logs.id, pe_subnet, zone_ids)
+            cmk = self._customer_managed_key(name, args, key_vault)
+        account, storage_endpoints = self._storage(name, args, cmk, logs.id, pe_subnet, zone_ids)
+        registry = self._registry(name, args, cmk, logs.id, pe_subnet, zone_ids)
+        if args.budget is not None:
+            self._budget(name, args, args.budget, client)
 
-        # --- network -------------------------------------------------------------------------
+        self.ref = SharedServicesRef(
+            naming=args.naming,
+            resource_group_name=args.resource_group_name,
+            tags=args.tags,
+            virtual_network_id=vnet.id,
+            private_endpoint_subnet_id=pe_subnet,
+            aml_compute_subnet_id=subnets["aml-compute"].id,
+            aks_subnet_id=subnets["aks"].id,
+            batch_subnet_id=subnets["batch"].id,
+            container_apps_subnet_id=subnets["container-apps"].id,
+            private_dns_zone_ids=dict(zone_ids),
+            key_vault_id=vault.id,
+            key_vault_uri=vault.properties.vault_uri,
+            storage_account_id=account.id,
+            storage_account_name=account.name,
+            container_registry_id=registry.id,
+            container_registry_login_server=registry.login_server,
+            log_analytics_workspace_id=logs.id,
+            application_insights_id=insights.id,
+            storage_private_endpoint_ids=[e.id for e in storage_endpoints],
+            cmk=cmk,
+        )
+        publish(
+            self,
+            virtual_network_id=vnet.id,
+            key_vault_id=vault.id,
+            storage_account_id=account.id,
+            container_registry_id=registry.id,
+            container_registry_login_server=registry.login_server,
+            log_analytics_workspace_id=logs.id,
+            application_insights_id=insights.id,
+            cmk_key_id=cmk.key_id if cmk else None,
+        )
+
+    def _network(
+        self, name: str, args: SharedServicesArgs
+    ) -> tuple[network.VirtualNetwork, dict[str, network.Subnet], dict[str, network.NetworkSecurityGroup]]:
+        """The VNet, the optional NAT gateway, and one subnet with its NSG per purpose of the address plan."""
+        n, rg = args.naming, args.resource_group_name
         vnet = network.VirtualNetwork(
             f"{name}-vnet",
             virtual_network_name=n.name("virtual_network"),
             resource_group_name=rg,
-            location=location,
+            location=args.location,
             address_space={"address_prefixes": [args.address_space]},
-            tags=tags,
+            tags=args.tags,
             opts=child_opts(self),
         )
         nat = self._nat_gateway(name, args) if args.nat_gateway else None
@@ -405,8 +460,8 @@ class SharedServices(pulumi.ComponentResource):
                 f"{name}-nsg-{purpose}",
                 network_security_group_name=n.name("network_security_group", purpose),
                 resource_group_name=rg,
-                location=location,
-                tags=tags,
+                location=args.location,
+                tags=args.tags,
                 opts=child_opts(self),
             )
             self._deny_lateral_remote_login(name, purpose, nsg, args)
@@ -427,42 +482,57 @@ class SharedServices(pulumi.ComponentResource):
                 opts=child_opts(self, depends_on=[previous] if previous else None),
             )
             nsgs[purpose] = nsg
+        return vnet, subnets, nsgs
 
+    def _dns_zones(
+        self, name: str, args: SharedServicesArgs, vnet: network.VirtualNetwork
+    ) -> dict[str, pulumi.Output[str]]:
+        """Every private DNS zone the environment needs, linked to the VNet: zone name -> zone id."""
         zone_ids: dict[str, pulumi.Output[str]] = {}
-        for zone_name in environment_zone_names(location, args.monitor_private_link):
+        for zone_name in environment_zone_names(args.location, args.monitor_private_link):
             key = zone_name.replace("privatelink.", "").replace(".", "-")
             zone = privatedns.PrivateZone(
                 f"{name}-dns-{key}",
                 private_zone_name=zone_name,
-                resource_group_name=rg,
+                resource_group_name=args.resource_group_name,
                 location="global",
-                tags=tags,
+                tags=args.tags,
                 opts=child_opts(self),
             )
             privatedns.VirtualNetworkLink(
                 f"{name}-dns-{key}-link",
-                virtual_network_link_name=f"link-{n.name('virtual_network')}",
+                virtual_network_link_name=f"link-{args.naming.name('virtual_network')}",
                 private_zone_name=zone.name,
-                resource_group_name=rg,
+                resource_group_name=args.resource_group_name,
                 location="global",
                 registration_enabled=False,
                 virtual_network={"id": vnet.id},
-                tags=tags,
+                tags=args.tags,
                 opts=child_opts(zone),
             )
             zone_ids[zone_name] = zone.id
+        return zone_ids
 
-        # --- monitoring ----------------------------------------------------------------------
+    def _monitoring(
+        self,
+        name: str,
+        args: SharedServicesArgs,
+        nsgs: dict[str, network.NetworkSecurityGroup],
+        pe_subnet: pulumi.Input[str],
+        zone_ids: dict[str, pulumi.Output[str]],
+    ) -> tuple[operationalinsights.Workspace, applicationinsights.Component]:
+        """Log Analytics (with the NSGs' diagnostics), Application Insights, and their private link scope if asked."""
+        n, rg = args.naming, args.resource_group_name
         logs = operationalinsights.Workspace(
             f"{name}-log",
             workspace_name=n.name("log_analytics"),
             resource_group_name=rg,
-            location=location,
+            location=args.location,
             sku={"name": "PerGB2018"},
             retention_in_days=args.log_retention_days,
             public_network_access_for_ingestion="Enabled" if args.monitor_public_ingestion else "Disabled",
             public_network_access_for_query="Enabled" if args.monitor_public_query else "Disabled",
-            tags=tags,
+            tags=args.tags,
             opts=child_opts(self),
         )
         diagnostic_setting(self, f"{name}-log-diag", resource_id=logs.id, workspace_id=logs.id)
@@ -474,7 +544,7 @@ class SharedServices(pulumi.ComponentResource):
             f"{name}-appi",
             resource_name_=n.name("application_insights"),
             resource_group_name=rg,
-            location=location,
+            location=args.location,
             kind="web",
             application_type="web",
             workspace_resource_id=logs.id,
@@ -485,32 +555,25 @@ class SharedServices(pulumi.ComponentResource):
             disable_local_auth=False,
             public_network_access_for_ingestion="Enabled" if args.monitor_public_ingestion else "Disabled",
             public_network_access_for_query="Enabled" if args.monitor_public_query else "Disabled",
-            tags=tags,
+            tags=args.tags,
             opts=child_opts(self),
         )
-
         if args.monitor_private_link:
-            self._monitor_private_link(
-                name, args, [("log", logs.id), ("appi", insights.id)], subnets["private-endpoints"].id, zone_ids
-            )
+            self._monitor_private_link(name, args, [("log", logs.id), ("appi", insights.id)], pe_subnet, zone_ids)
+        return logs, insights
 
-        # --- Key Vaults and the customer-managed key -----------------------------------------
-        pe_subnet = subnets["private-endpoints"].id
-        # Secrets live in one vault, the customer-managed key in another: workspaces get Key Vault Administrator on
-        # the vault they use (Learn, "Set up authentication between Azure Machine Learning and other services"), and
-        # a workload identity must not be able to disable the key that encrypts everything (AVM's CMK example keeps
-        # the key in a vault of its own, too).
-        vault = self._key_vault(name, "kv", None, args, client, logs.id, pe_subnet, zone_ids)
-        extra_role_assignments(self, f"{name}-kv", args, vault.id)
-
-        cmk: CustomerManagedKey | None = None
-        key_ready: list[pulumi.Resource] = []
-        if args.require_cmk:
-            key_vault = self._key_vault(name, "kv-cmk", "cmk", args, client, logs.id, pe_subnet, zone_ids)
-            cmk = self._customer_managed_key(name, args, key_vault)
-            key_ready = list(cmk.depends_on)
-
-        # --- storage -------------------------------------------------------------------------
+    def _storage(
+        self,
+        name: str,
+        args: SharedServicesArgs,
+        cmk: CustomerManagedKey | None,
+        logs_id: pulumi.Input[str],
+        pe_subnet: pulumi.Input[str],
+        zone_ids: dict[str, pulumi.Output[str]],
+    ) -> tuple[storage.StorageAccount, list[network.PrivateEndpoint]]:
+        """The shared storage account with its lock, soft delete, lifecycle rules, diagnostics and private endpoints."""
+        n, rg, location, tags = args.naming, args.resource_group_name, args.location, args.tags
+        key_ready: list[pulumi.Resource] = list(cmk.depends_on) if cmk else []
         account = storage.StorageAccount(
             f"{name}-st",
             account_name=n.name("storage_account"),
@@ -571,7 +634,7 @@ class SharedServices(pulumi.ComponentResource):
             self,
             f"{name}-st-diag",
             resource_id=account.id,
-            workspace_id=logs.id,
+            workspace_id=logs_id,
             all_logs=False,
             metric_categories=["Transaction"],
         )
@@ -582,7 +645,7 @@ class SharedServices(pulumi.ComponentResource):
                 self,
                 f"{name}-st-{service}-diag",
                 resource_id=account.id.apply(lambda i, s=service: f"{i}/{s}Services/default"),
-                workspace_id=logs.id,
+                workspace_id=logs_id,
                 log_categories=STORAGE_AUDIT_LOG_CATEGORIES,
                 metric_categories=["Transaction"],
             )
@@ -601,7 +664,20 @@ class SharedServices(pulumi.ComponentResource):
         ]
         extra_role_assignments(self, f"{name}-st", args, account.id)
 
-        # --- container registry --------------------------------------------------------------
+        return account, storage_endpoints
+
+    def _registry(
+        self,
+        name: str,
+        args: SharedServicesArgs,
+        cmk: CustomerManagedKey | None,
+        logs_id: pulumi.Input[str],
+        pe_subnet: pulumi.Input[str],
+        zone_ids: dict[str, pulumi.Output[str]],
+    ) -> containerregistry.Registry:
+        """The Premium registry (CMK when asked) with its lock, diagnostics and private endpoint."""
+        n, rg, location, tags = args.naming, args.resource_group_name, args.location, args.tags
+        key_ready: list[pulumi.Resource] = list(cmk.depends_on) if cmk else []
         registry = containerregistry.Registry(
             f"{name}-acr",
             registry_name=n.name("container_registry"),
@@ -630,7 +706,7 @@ class SharedServices(pulumi.ComponentResource):
             opts=child_opts(self, protect=args.lock, depends_on=key_ready),
         )
         delete_lock(self, f"{name}-acr-lock", scope=registry.id, enabled=args.lock)
-        diagnostic_setting(self, f"{name}-acr-diag", resource_id=registry.id, workspace_id=logs.id)
+        diagnostic_setting(self, f"{name}-acr-diag", resource_id=registry.id, workspace_id=logs_id)
         private_endpoint(
             self,
             f"{name}-acr-pe",
@@ -643,49 +719,7 @@ class SharedServices(pulumi.ComponentResource):
         )
         extra_role_assignments(self, f"{name}-acr", args, registry.id)
 
-        # --- budget --------------------------------------------------------------------------
-        if args.budget is not None:
-            self._budget(name, args, args.budget, client)
-
-        self.virtual_network_id = vnet.id
-        self.key_vault_id = vault.id
-        self.storage_account_id = account.id
-        self.container_registry_id = registry.id
-        self.log_analytics_workspace_id = logs.id
-        self.ref = SharedServicesRef(
-            naming=n,
-            resource_group_name=rg,
-            tags=tags,
-            virtual_network_id=vnet.id,
-            private_endpoint_subnet_id=pe_subnet,
-            aml_compute_subnet_id=subnets["aml-compute"].id,
-            aks_subnet_id=subnets["aks"].id,
-            batch_subnet_id=subnets["batch"].id,
-            container_apps_subnet_id=subnets["container-apps"].id,
-            private_dns_zone_ids=dict(zone_ids),
-            key_vault_id=vault.id,
-            key_vault_uri=vault.properties.vault_uri,
-            storage_account_id=account.id,
-            storage_account_name=account.name,
-            container_registry_id=registry.id,
-            container_registry_login_server=registry.login_server,
-            log_analytics_workspace_id=logs.id,
-            application_insights_id=insights.id,
-            storage_private_endpoint_ids=[e.id for e in storage_endpoints],
-            cmk=cmk,
-        )
-        self.register_outputs(
-            {
-                "virtualNetworkId": vnet.id,
-                "keyVaultId": vault.id,
-                "storageAccountId": account.id,
-                "containerRegistryId": registry.id,
-                "containerRegistryLoginServer": registry.login_server,
-                "logAnalyticsWorkspaceId": logs.id,
-                "applicationInsightsId": insights.id,
-                "cmkKeyId": cmk.key_id if cmk else None,
-            }
-        )
+        return registry
 
     def _nat_gateway(self, name: str, args: SharedServicesArgs) -> network.NatGateway:
         ip = network.PublicIPAddress(
