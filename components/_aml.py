@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated
 
 import pulumi
@@ -66,59 +67,97 @@ def user_assigned(identity_id: pulumi.Input[str]) -> ml.ManagedServiceIdentityAr
     )
 
 
+@dataclass(frozen=True)
+class ComputePlacement:
+    """Where a workspace's computes go and what they run as: the same for every cluster and compute instance of one
+    workspace (SecureWorkspace's image-build cluster and instances, GpuComputePool)."""
+
+    workspace_name: pulumi.Input[str]
+    resource_group_name: pulumi.Input[str]
+    location: str
+    identity_id: pulumi.Input[str]
+    subnet_id: pulumi.Input[str] | None
+    """None when the workspace has a managed network: computes then live in the managed VNet, and Azure rejects a
+    subnet of your own there."""
+    tags: dict[str, str]
+    depends_on: Sequence[pulumi.Resource]
+
+
+@dataclass(frozen=True)
+class ClusterShape:
+    """What one AmlCompute cluster runs: size, priority and how it scales."""
+
+    vm_size: str
+    priority: ml.VmPriority
+    min_nodes: int
+    max_nodes: int
+    idle_minutes: int
+
+
 def aml_cluster(
     parent: pulumi.Resource,
     logical_name: str,
     *,
-    workspace_name: pulumi.Input[str],
-    resource_group_name: pulumi.Input[str],
-    location: str,
+    placement: ComputePlacement,
     compute_name: str,
-    vm_size: str,
-    priority: ml.VmPriority,
-    min_nodes: int,
-    max_nodes: int,
-    idle_minutes: int,
-    identity_id: pulumi.Input[str],
-    subnet_id: pulumi.Input[str] | None,
-    tags: dict[str, str],
+    shape: ClusterShape,
     description: str,
-    depends_on: Sequence[pulumi.Resource],
 ) -> ml.Compute:
-    """An AmlCompute cluster with no node public IP, SSH closed, local auth off and a user-assigned identity.
+    """An AmlCompute cluster with no node public IP, SSH closed, local auth off and a user-assigned identity."""
+    return workspace_compute(
+        parent,
+        logical_name,
+        placement=placement,
+        compute_name=compute_name,
+        properties=ml.AmlComputeArgs(
+            compute_type="AmlCompute",
+            compute_location=placement.location,
+            description=description,
+            disable_local_auth=True,
+            properties=_cluster_properties(shape, placement.subnet_id),
+        ),
+        replace_on_changes=list(CREATE_ONLY_PROPERTIES),
+    )
 
-    `subnet_id` is None when the workspace has a managed network: the cluster then lives in the managed VNet,
-    and Azure rejects a subnet of your own there.
-    """
+
+def workspace_compute(
+    parent: pulumi.Resource,
+    logical_name: str,
+    *,
+    placement: ComputePlacement,
+    compute_name: str,
+    properties: ml.AmlComputeArgs | ml.ComputeInstanceArgs,
+    replace_on_changes: list[str],
+) -> ml.Compute:
+    """A compute of the workspace, placed and identified by `placement`. What Azure ML cannot update replaces it,
+    and the old one goes first: its name is fixed (job specs and users refer to it)."""
     return ml.Compute(
         logical_name,
         compute_name=compute_name,
-        workspace_name=workspace_name,
-        resource_group_name=resource_group_name,
-        location=location,
-        identity=user_assigned(identity_id),
-        properties=ml.AmlComputeArgs(
-            compute_type="AmlCompute",
-            compute_location=location,
-            description=description,
-            disable_local_auth=True,
-            properties=ml.AmlComputePropertiesArgs(
-                vm_size=vm_size,
-                vm_priority=priority,
-                os_type=ml.OsType.LINUX,
-                enable_node_public_ip=False,
-                remote_login_port_public_access=ml.RemoteLoginPortPublicAccess.DISABLED,
-                scale_settings=ml.ScaleSettingsArgs(
-                    min_node_count=min_nodes,
-                    max_node_count=max_nodes,
-                    node_idle_time_before_scale_down=idle_duration(idle_minutes),
-                ),
-                subnet=ml.ResourceIdArgs(id=subnet_id) if subnet_id is not None else None,
-            ),
-        ),
-        tags=tags,
+        workspace_name=placement.workspace_name,
+        resource_group_name=placement.resource_group_name,
+        location=placement.location,
+        identity=user_assigned(placement.identity_id),
+        properties=properties,
+        tags=placement.tags,
         opts=pulumi.ResourceOptions.merge(
-            child_opts(parent, depends_on=depends_on),
-            pulumi.ResourceOptions(replace_on_changes=list(CREATE_ONLY_PROPERTIES), delete_before_replace=True),
+            child_opts(parent, depends_on=placement.depends_on),
+            pulumi.ResourceOptions(replace_on_changes=replace_on_changes, delete_before_replace=True),
         ),
+    )
+
+
+def _cluster_properties(shape: ClusterShape, subnet_id: pulumi.Input[str] | None) -> ml.AmlComputePropertiesArgs:
+    return ml.AmlComputePropertiesArgs(
+        vm_size=shape.vm_size,
+        vm_priority=shape.priority,
+        os_type=ml.OsType.LINUX,
+        enable_node_public_ip=False,
+        remote_login_port_public_access=ml.RemoteLoginPortPublicAccess.DISABLED,
+        scale_settings=ml.ScaleSettingsArgs(
+            min_node_count=shape.min_nodes,
+            max_node_count=shape.max_nodes,
+            node_idle_time_before_scale_down=idle_duration(shape.idle_minutes),
+        ),
+        subnet=ml.ResourceIdArgs(id=subnet_id) if subnet_id is not None else None,
     )

@@ -30,9 +30,8 @@ from pydantic import Field, field_validator
 from aiinfra.catalog.cpu_skus import WorkstationVmSize
 from aiinfra.catalog.schedules import CronError, parse_cron
 
-from ._aml import user_assigned
+from ._aml import ComputePlacement, workspace_compute
 from ._base import ArgsModel, duplicates
-from .interfaces import child_opts
 from .naming import NamingConvention
 
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -124,61 +123,55 @@ def compute_instances(
     instances: Sequence[ComputeInstanceSettings],
     naming: NamingConvention,
     workspace: str,
-    workspace_name: pulumi.Input[str],
-    resource_group_name: pulumi.Input[str],
-    location: str,
-    identity_id: pulumi.Input[str],
-    subnet_id: pulumi.Input[str] | None,
-    tags: dict[str, str],
-    depends_on: Sequence[pulumi.Resource],
+    placement: ComputePlacement,
 ) -> list[ml.Compute]:
     """One ComputeInstance per entry, each assigned to its user; see the module docstring for every setting."""
-    made = []
-    for instance in instances:
-        schedule = instance.schedule
-        schedules = [_schedule("Stop", schedule.stop, schedule.time_zone)]
-        if schedule.start is not None:
-            schedules.insert(0, _schedule("Start", schedule.start, schedule.time_zone))
-        made.append(
-            ml.Compute(
-                f"{component_name}-ci-{instance.name}",
-                compute_name=compute_instance_name(naming, workspace, instance.name),
-                workspace_name=workspace_name,
-                resource_group_name=resource_group_name,
-                location=location,
-                identity=user_assigned(identity_id),
-                properties=ml.ComputeInstanceArgs(
-                    compute_type="ComputeInstance",
-                    compute_location=location,
-                    description=f"Personal compute instance of {instance.name}",
-                    disable_local_auth=True,
-                    properties=ml.ComputeInstancePropertiesArgs(
-                        vm_size=instance.vm_size,
-                        application_sharing_policy=ml.ApplicationSharingPolicy.PERSONAL,
-                        compute_instance_authorization_type=ml.ComputeInstanceAuthorizationType.PERSONAL,
-                        personal_compute_instance_settings=ml.PersonalComputeInstanceSettingsArgs(
-                            assigned_user=ml.AssignedUserArgs(
-                                object_id=instance.user_object_id, tenant_id=instance.user_tenant_id
-                            )
-                        ),
-                        enable_node_public_ip=False,
-                        ssh_settings=ml.ComputeInstanceSshSettingsArgs(ssh_public_access=ml.SshPublicAccess.DISABLED),
-                        idle_time_before_shutdown=idle_shutdown(instance.idle_shutdown_minutes),
-                        schedules=ml.ComputeSchedulesArgs(compute_start_stop=schedules),
-                        subnet=ml.ResourceIdArgs(id=subnet_id) if subnet_id is not None else None,
-                    ),
-                ),
-                tags=tags,
-                # A PUT on an existing compute overwrites it, irreversibly (REST "Compute - Create Or Update"), and
-                # `Compute - Update` takes only cluster scale settings: a changed size or schedule is a replacement,
-                # made explicit here, deleting first because the name is reused.
-                opts=pulumi.ResourceOptions.merge(
-                    child_opts(parent, depends_on=depends_on),
-                    pulumi.ResourceOptions(replace_on_changes=["properties"], delete_before_replace=True),
-                ),
-            )
+    return [
+        workspace_compute(
+            parent,
+            f"{component_name}-ci-{instance.name}",
+            placement=placement,
+            compute_name=compute_instance_name(naming, workspace, instance.name),
+            properties=ml.ComputeInstanceArgs(
+                compute_type="ComputeInstance",
+                compute_location=placement.location,
+                description=f"Personal compute instance of {instance.name}",
+                disable_local_auth=True,
+                properties=_instance_properties(instance, placement.subnet_id),
+            ),
+            # A PUT on an existing compute overwrites it, irreversibly (REST "Compute - Create Or Update"), and
+            # `Compute - Update` takes only cluster scale settings: a changed size or schedule is a replacement.
+            replace_on_changes=["properties"],
         )
-    return made
+        for instance in instances
+    ]
+
+
+def _instance_properties(
+    instance: ComputeInstanceSettings, subnet_id: pulumi.Input[str] | None
+) -> ml.ComputeInstancePropertiesArgs:
+    """Personal (assigned to one user), no public IP, SSH closed, idle shutdown and a start/stop schedule."""
+    return ml.ComputeInstancePropertiesArgs(
+        vm_size=instance.vm_size,
+        application_sharing_policy=ml.ApplicationSharingPolicy.PERSONAL,
+        compute_instance_authorization_type=ml.ComputeInstanceAuthorizationType.PERSONAL,
+        personal_compute_instance_settings=ml.PersonalComputeInstanceSettingsArgs(
+            assigned_user=ml.AssignedUserArgs(object_id=instance.user_object_id, tenant_id=instance.user_tenant_id)
+        ),
+        enable_node_public_ip=False,
+        ssh_settings=ml.ComputeInstanceSshSettingsArgs(ssh_public_access=ml.SshPublicAccess.DISABLED),
+        idle_time_before_shutdown=idle_shutdown(instance.idle_shutdown_minutes),
+        schedules=ml.ComputeSchedulesArgs(compute_start_stop=_schedules(instance.schedule)),
+        subnet=ml.ResourceIdArgs(id=subnet_id) if subnet_id is not None else None,
+    )
+
+
+def _schedules(schedule: ComputeInstanceSchedule) -> list[ml.ComputeStartStopScheduleArgs]:
+    """The stop schedule, preceded by the start schedule when there is one."""
+    stop = _schedule("Stop", schedule.stop, schedule.time_zone)
+    if schedule.start is None:
+        return [stop]
+    return [_schedule("Start", schedule.start, schedule.time_zone), stop]
 
 
 __all__ = [

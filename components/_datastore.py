@@ -115,62 +115,85 @@ def datastores(
     """One identity-based datastore per entry, after the container-scoped role assignments it relies on."""
     made = []
     for store in stores:
-        grants = [
-            role_assignment(
-                parent,
-                f"{component_name}-ds-{store.name}-id-reader",
-                naming=naming,
-                scope=store.container_scope,
-                principal_id=workspace_principal_id,
-                role="Storage Blob Data Reader",
-            ),
-            role_assignment(
-                parent,
-                f"{component_name}-ds-{store.name}-compute",
-                naming=naming,
-                scope=store.container_scope,
-                principal_id=compute_principal_id,
-                role="Storage Blob Data Reader" if store.read_only else "Storage Blob Data Contributor",
-            ),
-        ]
-        match = _STORAGE_ID.match(store.storage_account_id)
-        assert match is not None
-        credentials = ml.NoneDatastoreCredentialsArgs(credentials_type="None")
-        studio_identity = ml.ServiceDataAccessAuthIdentity.WORKSPACE_USER_ASSIGNED_IDENTITY
-        properties: ml.AzureDataLakeGen2DatastoreArgs | ml.AzureBlobDatastoreArgs
-        if store.kind == "adlsGen2":
-            properties = ml.AzureDataLakeGen2DatastoreArgs(
-                datastore_type=DATASTORE_TYPES["adlsGen2"],
-                account_name=store.account_name,
-                filesystem=store.container,
-                credentials=credentials,
-                description=store.description or None,
-                service_data_access_auth_identity=studio_identity,
-                subscription_id=match["sub"],
-                resource_group=match["rg"],
-            )
-        else:
-            properties = ml.AzureBlobDatastoreArgs(
-                datastore_type=DATASTORE_TYPES["blob"],
-                account_name=store.account_name,
-                container_name=store.container,
-                credentials=credentials,
-                description=store.description or None,
-                service_data_access_auth_identity=studio_identity,
-                subscription_id=match["sub"],
-                resource_group=match["rg"],
-            )
+        grants = _datastore_grants(
+            parent,
+            f"{component_name}-ds-{store.name}",
+            naming=naming,
+            store=store,
+            workspace_principal_id=workspace_principal_id,
+            compute_principal_id=compute_principal_id,
+        )
         made.append(
             ml.Datastore(
                 f"{component_name}-ds-{store.name}",
                 name=store.name,
                 workspace_name=workspace_name,
                 resource_group_name=resource_group_name,
-                properties=properties,
+                properties=_datastore_properties(store),
                 opts=child_opts(parent, depends_on=[*depends_on, *grants]),
             )
         )
     return made
+
+
+def _datastore_grants(
+    parent: pulumi.Resource,
+    prefix: str,
+    *,
+    naming: NamingConvention,
+    store: DatastoreSettings,
+    workspace_principal_id: pulumi.Input[str],
+    compute_principal_id: pulumi.Input[str],
+) -> list[pulumi.Resource]:
+    """Data roles on exactly the datastore's container: the workspace identity reads (studio preview), the compute
+    identity reads, or writes unless the datastore is read-only."""
+    return [
+        role_assignment(
+            parent,
+            f"{prefix}-id-reader",
+            naming=naming,
+            scope=store.container_scope,
+            principal_id=workspace_principal_id,
+            role="Storage Blob Data Reader",
+        ),
+        role_assignment(
+            parent,
+            f"{prefix}-compute",
+            naming=naming,
+            scope=store.container_scope,
+            principal_id=compute_principal_id,
+            role="Storage Blob Data Reader" if store.read_only else "Storage Blob Data Contributor",
+        ),
+    ]
+
+
+def _datastore_properties(store: DatastoreSettings) -> ml.AzureDataLakeGen2DatastoreArgs | ml.AzureBlobDatastoreArgs:
+    """The identity-based datastore (no credentials; the studio uses the workspace identity) of either kind."""
+    match = _STORAGE_ID.match(store.storage_account_id)
+    assert match is not None
+    credentials = ml.NoneDatastoreCredentialsArgs(credentials_type="None")
+    studio_identity = ml.ServiceDataAccessAuthIdentity.WORKSPACE_USER_ASSIGNED_IDENTITY
+    if store.kind == "adlsGen2":
+        return ml.AzureDataLakeGen2DatastoreArgs(
+            datastore_type=DATASTORE_TYPES["adlsGen2"],
+            account_name=store.account_name,
+            filesystem=store.container,
+            credentials=credentials,
+            description=store.description or None,
+            service_data_access_auth_identity=studio_identity,
+            subscription_id=match["sub"],
+            resource_group=match["rg"],
+        )
+    return ml.AzureBlobDatastoreArgs(
+        datastore_type=DATASTORE_TYPES["blob"],
+        account_name=store.account_name,
+        container_name=store.container,
+        credentials=credentials,
+        description=store.description or None,
+        service_data_access_auth_identity=studio_identity,
+        subscription_id=match["sub"],
+        resource_group=match["rg"],
+    )
 
 
 def delegation_condition() -> str:

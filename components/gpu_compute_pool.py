@@ -19,7 +19,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from aiinfra.catalog.gpu_skus import GpuSku, GpuVmSize, lookup
 
-from ._aml import ComputeName, aml_cluster, validate_idle_minutes
+from ._aml import ClusterShape, ComputeName, ComputePlacement, aml_cluster, validate_idle_minutes
 from ._base import ArgsModel, InputStr, publish
 from .secure_workspace import SecureWorkspaceRef
 
@@ -110,20 +110,24 @@ class GpuComputePool(pulumi.ComponentResource):
         self.compute = aml_cluster(
             self,
             f"{name}-compute",
-            workspace_name=workspace.workspace_name,
-            resource_group_name=workspace.resource_group_name,
-            location=workspace.location,
+            placement=ComputePlacement(
+                workspace_name=workspace.workspace_name,
+                resource_group_name=workspace.resource_group_name,
+                location=workspace.location,
+                identity_id=identity,
+                subnet_id=None if workspace.managed_network else workspace.compute_subnet_id,
+                tags={**workspace.tags, **args.tags},
+                depends_on=workspace.depends_on,
+            ),
             compute_name=args.name,
-            vm_size=args.vm_size,
-            priority=ml.VmPriority(args.priority),
-            min_nodes=args.min_nodes,
-            max_nodes=args.max_nodes,
-            idle_minutes=args.idle_minutes,
-            identity_id=identity,
-            subnet_id=None if workspace.managed_network else workspace.compute_subnet_id,
-            tags={**workspace.tags, **args.tags},
+            shape=ClusterShape(
+                vm_size=args.vm_size,
+                priority=ml.VmPriority(args.priority),
+                min_nodes=args.min_nodes,
+                max_nodes=args.max_nodes,
+                idle_minutes=args.idle_minutes,
+            ),
             description=args.description or default_description(self.sku, args.priority),
-            depends_on=workspace.depends_on,
         )
         publish(
             self,

@@ -32,7 +32,7 @@ from pulumi_azure_native import authorization, network
 from pulumi_azure_native import machinelearningservices as ml
 from pydantic import Field, field_validator, model_validator
 
-from ._aml import ComputeName, aml_cluster, validate_idle_minutes
+from ._aml import ClusterShape, ComputeName, ComputePlacement, aml_cluster, validate_idle_minutes
 from ._base import ArgsModel, InputStr, ResourceList, duplicates, publish
 from ._compute_instance import ComputeInstanceSettings, compute_instances, validate_compute_instances
 from ._datastore import DatastoreSettings, datastores, validate_datastores
@@ -737,32 +737,7 @@ class SecureWorkspace(pulumi.ComponentResource):
     ) -> None:
         """The image-build cluster and (issue 20) personal compute instances, after the workspace and the compute
         identity's grants (`ref.depends_on`)."""
-        if args.image_build is not None:
-            build = args.image_build
-            aml_cluster(
-                self,
-                f"{name}-image-build",
-                workspace_name=workspace.name,
-                resource_group_name=args.resource_group_name,
-                location=args.location,
-                compute_name=build.name,
-                vm_size=build.vm_size,
-                priority=ml.VmPriority.DEDICATED,
-                min_nodes=0,
-                max_nodes=build.max_nodes,
-                idle_minutes=build.idle_minutes,
-                identity_id=compute_identity_id,
-                subnet_id=self.ref.compute_subnet_id,
-                tags=args.tags,
-                description="Builds environment images (the registry is private)",
-                depends_on=self.ref.depends_on,
-            )
-        compute_instances(
-            self,
-            name,
-            instances=args.compute_instances,
-            naming=args.naming,
-            workspace=args.name,
+        placement = ComputePlacement(
             workspace_name=workspace.name,
             resource_group_name=args.resource_group_name,
             location=args.location,
@@ -770,6 +745,25 @@ class SecureWorkspace(pulumi.ComponentResource):
             subnet_id=self.ref.compute_subnet_id,
             tags=args.tags,
             depends_on=self.ref.depends_on,
+        )
+        if args.image_build is not None:
+            build = args.image_build
+            aml_cluster(
+                self,
+                f"{name}-image-build",
+                placement=placement,
+                compute_name=build.name,
+                shape=ClusterShape(
+                    vm_size=build.vm_size,
+                    priority=ml.VmPriority.DEDICATED,
+                    min_nodes=0,
+                    max_nodes=build.max_nodes,
+                    idle_minutes=build.idle_minutes,
+                ),
+                description="Builds environment images (the registry is private)",
+            )
+        compute_instances(
+            self, name, instances=args.compute_instances, naming=args.naming, workspace=args.name, placement=placement
         )
 
     def _grant(
