@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from aiinfra.engine import Plan, Registration
+
+if TYPE_CHECKING:
+    from aiinfra.components.shared_services import SharedServicesRef
 
 PE = "azure-native:network:PrivateEndpoint"
 ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup"
@@ -39,14 +44,14 @@ def children(plan: Plan, parent: Registration, type_token: str | None = None) ->
     return [r for r in plan.resources if r.parent == parent.urn and (type_token is None or r.type == type_token)]
 
 
-def fake_shared_ref(location: str = "westus3", **overrides):
+def fake_shared_ref(location: str = "westus3", **overrides: Any) -> SharedServicesRef:
     """A hand-built SharedServicesRef with ARM-shaped fake ids (what a stack with its own network passes), for
     args-validation tests that need no engine."""
     from aiinfra.components.naming import NamingConvention
     from aiinfra.components.shared_services import SharedServicesRef
 
     ids = "/subscriptions/s/resourceGroups/rg-net/providers"
-    fields = dict(
+    fields: dict[str, Any] = dict(
         naming=NamingConvention(prefix="contoso", environment="dev", location=location),
         resource_group_name="rg-shared",
         virtual_network_id=f"{ids}/Microsoft.Network/virtualNetworks/vnet",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -12,7 +13,7 @@ from helpers import children, fake_shared_ref, group_ids, one, private_endpoints
 from aiinfra.components._base import ComponentArgsError
 from aiinfra.components.container_apps_gpu import BOOTSTRAP_IMAGE, SERVERLESS_GPUS, ContainerAppsGpuArgs
 from aiinfra.components.interfaces import BUILTIN_ROLES
-from aiinfra.engine import ProgramError, run_program
+from aiinfra.engine import Plan, ProgramError, Registration, run_program
 from stacks.config import ConfigError, parse_platform_config
 
 ENV = "azure-native:app:ManagedEnvironment"
@@ -22,15 +23,15 @@ ROLE = "azure-native:authorization:RoleAssignment"
 REPO = Path(__file__).resolve().parents[2]
 
 
-def config_of(env: str) -> dict:
+def config_of(env: str) -> dict[str, Any]:
     return yaml.safe_load((REPO / f"Pulumi.{env}.yaml").read_text())["config"]["aiinfra:platform"]
 
 
-def apps_of(plan) -> dict[str, object]:
+def apps_of(plan: Plan) -> dict[str, Registration]:
     return {r.name.removeprefix("apps-").removesuffix("-app"): r for r in plan.of_type(APP)}
 
 
-def grants(plan, app_name: str, role: str) -> list:
+def grants(plan: Plan, app_name: str, role: str) -> list[Registration]:
     identity = one(plan, IDENTITY, f"apps-{app_name}-id")
     return [
         r
@@ -216,9 +217,9 @@ def test_queue_scale_rule_reads_a_shared_storage_queue_with_the_app_identity(pla
 # --- args: bad input fails naming the field, before anything is registered -------------------------------------
 
 
-def args(location: str = "westus3", **overrides) -> ContainerAppsGpuArgs:
+def args(location: str = "westus3", **overrides: Any) -> ContainerAppsGpuArgs:
     shared = fake_shared_ref(location)
-    fields = dict(
+    fields: dict[str, Any] = dict(
         naming=shared.naming,
         resource_group_name="rg",
         shared=shared,

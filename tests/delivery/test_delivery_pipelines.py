@@ -45,8 +45,8 @@ def load(path: Path) -> dict[str, Any]:
     return document
 
 
-def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
-    """`on:` — which YAML 1.1 (PyYAML) reads as the boolean True."""
+def triggers(workflow: dict[Any, Any]) -> dict[str, Any]:
+    """`on:` — which YAML 1.1 (PyYAML) reads as the boolean True (so the keys are not all strings)."""
     value = workflow.get("on", workflow.get(True))
     assert isinstance(value, dict), "workflow triggers must be a mapping"
     return value

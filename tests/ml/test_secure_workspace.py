@@ -374,6 +374,7 @@ def test_data_scientists_get_a_custom_role_that_cannot_touch_compute_or_the_work
     for component in components(plan):
         workspace = workspace_of(plan, component)
         role = data_scientist_role(plan, component, repo)
+        assert workspace.id is not None
         group = workspace.id.split("/providers/")[0]
         assert role.inputs["assignableScopes"] in ([workspace.id], [group])
         assert role.inputs["roleType"] == "CustomRole"
