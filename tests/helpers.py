@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aiinfra.engine import Plan, Registration
+from aiinfra.engine import Plan, Registration, run_program
 
 if TYPE_CHECKING:
     from aiinfra.components.shared_services import SharedServicesRef
+
+
+def run_here(project: Path | str, stack: str, stack_file: Path | str | None = None, **options: Any) -> Plan:
+    """`run_program` in this interpreter: the engine's host code without the child process (~1 s a run instead of ~3 s).
+
+    For unit tests of programs that need nothing of their own (ours, bootstrap, test programs using this venv). That a
+    program runs in its own process, with its own interpreter, is what the `integration` tests check.
+    """
+    return run_program(project, stack, stack_file, in_process=True, **options)
+
 
 PE = "azure-native:network:PrivateEndpoint"
 ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup"
