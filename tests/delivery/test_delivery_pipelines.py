@@ -254,9 +254,9 @@ def _expand(node: Any, params: dict[str, Any], here: Path) -> Any:
     if isinstance(node, list):
         out: list[Any] = []
         for item in node:
-            if isinstance(item, dict) and len(item) == 1 and _EACH.fullmatch(str(next(iter(item)))):
+            if isinstance(item, dict) and len(item) == 1 and (each := _EACH.fullmatch(str(next(iter(item))))):
                 key = next(iter(item))
-                variable, collection = _EACH.fullmatch(key).groups()  # type: ignore[union-attr]
+                variable, collection = each.groups()
                 for value in params[collection]:
                     out.extend(_expand(item[key], {**params, variable: value}, here))
             elif isinstance(item, dict) and "template" in item:
@@ -334,7 +334,9 @@ def test_ado_every_pulumi_command_runs_the_policy_pack_with_its_environment_conf
     commands = list(_pulumi_commands(ado))
     assert {c[0] for *_, c in commands} == {"preview", "up"}
     for _, _, _, (_, arguments) in commands:
-        env = re.search(r"--stack (\w+)", arguments).group(1)  # type: ignore[union-attr]
+        stack = re.search(r"--stack (\w+)", arguments)
+        assert stack is not None, arguments
+        env = stack.group(1)
         assert "--policy-pack policies " in arguments
         assert f"--policy-pack-config policies/config/{env}.json" in arguments
 

@@ -21,6 +21,7 @@ from aiinfra.components.deployer_identity import (
     TOKEN_EXCHANGE_AUDIENCE,
     DeployerIdentityArgs,
     DeployerIdentitySettings,
+    GitHubFederation,
     assignable_roles,
     role_assignment_condition,
 )
@@ -431,4 +432,6 @@ def test_bootstraps_custom_roles_are_assignable_by_the_deployer(env):
 
 def test_a_privileged_role_cannot_be_made_assignable():
     with pytest.raises(ComponentArgsError, match="privileged role"):
-        DeployerIdentitySettings(github={"repository": "acme/infra"}, assignable_role_ids=[PRIVILEGED_ROLES["Owner"]])  # pyright: ignore[reportArgumentType]
+        DeployerIdentitySettings(
+            github=GitHubFederation(repository="acme/infra"), assignable_role_ids=[PRIVILEGED_ROLES["Owner"]]
+        )
