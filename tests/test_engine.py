@@ -265,6 +265,11 @@ def test_a_role_assignment_without_a_name_gets_a_guid_as_the_provider_generates_
     assert re.fullmatch(RG + r"/providers/Microsoft\.Authorization/roleAssignments/[0-9a-f-]{36}", rid or "")
 
 
+def test_our_stacks_never_turn_an_output_into_a_string(plan):
+    """str() of an Output is a placeholder sentence, never the value: the SDK warns, and the text would be deployed."""
+    assert not [w for w in plan.warnings if "Calling __str__ on an Output" in w]
+
+
 def test_every_id_of_our_stacks_is_unique(plan):
     ids = [r.id for r in plan.resources if r.custom and not r.type.startswith("pulumi:")]
     assert len(ids) == len(set(ids))
