@@ -10,6 +10,7 @@ region = cfg.get("region") or "eastus"
 GIB = 1024**3
 
 rg = resources.ResourceGroup("portal-rg", location=region)
+here = {"resource_group_name": rg.name, "location": rg.location}
 
 
 def plan(name: str, sku: str, linux: bool, instances: int) -> web.AppServicePlan:
@@ -48,8 +49,7 @@ privatedns.PrivateZone("portal-zone", resource_group_name=rg.name, private_zone_
 
 vnet = network.VirtualNetwork(
     "portal-vnet",
-    resource_group_name=rg.name,
-    location=rg.location,
+    **here,
     address_space=network.AddressSpaceArgs(address_prefixes=["10.40.0.0/16"]),
 )
 gateway_subnet = network.Subnet(
@@ -61,15 +61,13 @@ gateway_subnet = network.Subnet(
 )
 pip = network.PublicIPAddress(
     "vpn-pip",
-    resource_group_name=rg.name,
-    location=rg.location,
+    **here,
     sku=network.PublicIPAddressSkuArgs(name="Standard"),
     public_ip_allocation_method="Static",
 )
 gateway = network.VirtualNetworkGateway(
     "onprem-vpn",
-    resource_group_name=rg.name,
-    location=rg.location,
+    **here,
     gateway_type="Vpn",
     vpn_type="RouteBased",
     sku=network.VirtualNetworkGatewaySkuArgs(name="VpnGw1AZ", tier="VpnGw1AZ"),
