@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 
 from ..plan import Registration
-from .plan_index import _num, dig, text_of
+from .plan_index import _num, _region, dig, text_of
 from .prices import Quote
 from .pricing import Item, _Pricer
 
@@ -32,7 +32,7 @@ def _fixed(r: Registration, label: str, rate: Quote, units: float = 1.0, notes: 
 
 def _resource_group_region(p: _Pricer, r: Registration) -> str | None:
     """Where a 'global' resource is billed: its resource group's region (how infracost picks the DNS billing zone)."""
-    own = (text_of(r.inputs.get("location")) or "").replace(" ", "").lower()
+    own = _region(text_of(r.inputs.get("location")) or "")
     if own and own != "global":
         return own
     group = p.plan.named("azure-native:resources:ResourceGroup", text_of(r.inputs.get("resourceGroupName")))
@@ -45,8 +45,17 @@ def private_dns_zone(p: _Pricer, r: Registration) -> list[Item]:
     Its ARM location is always 'global'; Azure DNS bills by billing zone ('Zone 1', 'DE Zone 1' ...), which infracost
     derives from the resource group's region (internal/resources/azure/private_dns_zone.go).
     """
-    rate = p.prices.service("Azure DNS", "Private", _resource_group_region(p, r), meter_suffix="Private Zone")
+    region = _resource_group_region(p, r)
+    rate = p.prices.service("Azure DNS", "Private", region, meter_suffix="Private Zone")
+    row = rate.row
+    if region and row and row.arm_region_name.lower() in ("", "global") and region.startswith(_OWN_DNS_ZONES):
+        # These regions bill in a DNS zone of their own (infracost: 'DE Zone 1', 'US Gov Zone 1', 'Zone 1 (China)'):
+        # the 'Zone 1' figure is not theirs.
+        rate = Quote(problem=f"no price for Azure DNS private zones in {region}'s billing zone in the price table")
     return [_fixed(r, f"private DNS zone {r.name}", rate)]
+
+
+_OWN_DNS_ZONES = ("germany", "usgov", "usdod", "china")
 
 
 def virtual_network_gateway(p: _Pricer, r: Registration) -> list[Item]:
