@@ -84,8 +84,7 @@ def validate_datastores(
     if repeated:
         raise ValueError(f"datastores: duplicate datastore name(s) {', '.join(repeated)}")
     if approved_outbound_only:
-        # Only targets known now can match a datastore's account id (a string); a rule whose target is another
-        # resource's Output (e.g. the AI Services account) is left out instead of being turned into text.
+        # Rules to resources made in the same program (their id an Output) cannot name a datastore's existing account.
         reachable = {
             (target.lower(), (sub or "").lower()) for target, sub in private_endpoint_rules if isinstance(target, str)
         }

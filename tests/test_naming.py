@@ -73,7 +73,12 @@ def test_convention_rejects_bad_prefix_with_field_name():
 
 def test_unknown_args_key_from_python_gets_a_python_spelled_suggestion():
     with pytest.raises(ValueError, match="unique_sed: unknown key; did you mean 'unique_seed'"):
-        NamingConvention(prefix="aiinfra", environment="dev", location="westus3", unique_sed="x")
+        NamingConvention(
+            prefix="aiinfra",
+            environment="dev",
+            location="westus3",
+            unique_sed="x",  # pyright: ignore[reportCallIssue]  # the misspelling is what is tested
+        )
 
 
 def test_names_kept_by_soft_delete_change_with_the_seed():

@@ -10,12 +10,12 @@ from aiinfra.components.network_plan import SUBNET_LAYOUT, AddressPlanError, car
 
 @pytest.mark.parametrize("space", ["10.10.0.0/16", "10.0.0.0/8", "172.16.0.0/20", "192.168.4.0/22"])
 def test_subnets_fit_inside_the_space_without_overlap(space):
-    network = ipaddress.ip_network(space)
+    network = ipaddress.IPv4Network(space)
     subnets = carve(space)
     assert set(subnets) == {purpose for purpose, _ in SUBNET_LAYOUT}
-    blocks = [ipaddress.ip_network(s.cidr) for s in subnets.values()]
+    blocks = [ipaddress.IPv4Network(s.cidr) for s in subnets.values()]
     for block in blocks:
-        assert block.subnet_of(network)  # type: ignore[arg-type]
+        assert block.subnet_of(network)
     for a, b in itertools.combinations(blocks, 2):
         assert not a.overlaps(b), (a, b)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from aiinfra.engine import Plan, run_program
-from aiinfra.engine.cost import CostEstimate, estimate, load_price_table, totals_cells
+from aiinfra.engine.cost import CostEstimate, PriceRow, PriceTable, estimate, load_price_table, totals_cells
 from aiinfra.engine.diagram import render_mermaid
 from aiinfra.policies import RULES
 from tools.policy_table import ENVIRONMENTS, level, load_configs
@@ -76,6 +76,28 @@ def policies_section() -> str:
     return "\n".join(rows) + "\n"
 
 
+def _source_of(source: str) -> str:
+    """A row's source without what it quotes (the part after ': ')."""
+    return source.split("): ", 1)[0] + ")" if "): " in source else source
+
+
+def price_table_section(prices: PriceTable) -> str:
+    """What the built-in price table covers: per service, its SKUs, regions and sources (the rows' own fields)."""
+    services: dict[str, list[PriceRow]] = {}
+    for row in prices.rows:
+        services.setdefault(row.service_name, []).append(row)
+    lines = ["| service | SKUs | regions | source |", "|---|---|---|---|"]
+    for service in sorted(services):
+        rows = services[service]
+        skus = sorted({r.arm_sku_name or r.sku_name for r in rows})
+        regions = sorted({r.arm_region_name for r in rows})
+        sources = sorted({_source_of(r.source) for r in rows})
+        lines.append(
+            f"| {service} | {', '.join(skus)} | {', '.join(regions)} | {'; '.join(sources).replace('|', chr(92) + '|')} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def render_sections(plans: Mapping[str, Plan]) -> dict[str, str]:
     prices = load_price_table()
     estimates = {env: estimate(plans[env], prices) for env in ENVIRONMENTS}
@@ -84,6 +106,7 @@ def render_sections(plans: Mapping[str, Plan]) -> dict[str, str]:
         "dev-idle": lambda: dev_idle_section(estimates["dev"]),
         "diagram": lambda: diagram_section(plans["prd"]),
         "policies": policies_section,
+        "price-table": lambda: price_table_section(prices),
     }
     return {name: build() for name, build in builders.items()}
 

@@ -55,6 +55,7 @@ _PARENT_BY_NAME = {
     ),
     "azure-native:batch:Pool": ("accountName", "azure-native:batch:BatchAccount"),
     "azure-native:containerservice:AgentPool": ("resourceName", "azure-native:containerservice:ManagedCluster"),
+    "azure-native:sql:Database": ("serverName", "azure-native:sql:Server"),
 }
 _PARENT_ID_KEYS = ("managedEnvironmentId", "environmentId")
 

@@ -278,7 +278,9 @@ class PriceTable:
         if rows and region is None:
             return Quote(problem=f"{service} {sku}: region unknown")
         where = f" in {region}" if region else ""
-        return Quote(problem=f"no price for {service} {sku}{where} in the price table")
+        listed = sorted({r.arm_region_name for r in rows})
+        elsewhere = f" (the table has {', '.join(listed)})" if listed else ""
+        return Quote(problem=f"no price for {service} {sku}{where} in the price table{elsewhere}")
 
 
 def price_files_from_env() -> list[Path] | None:

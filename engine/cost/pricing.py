@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -447,7 +448,14 @@ class _Pricer:
             "azure-native:network:PublicIPAddress": self.public_ip,
             # Azure OpenAI deployments: priced in their own module (engine/cost/openai.py).
             "azure-native:cognitiveservices:Deployment": self.openai_deployment,
+            # Private DNS zones, VPN/ExpressRoute gateways, App Service plans, SQL databases (engine/cost/standing.py).
+            **self.standing_rules(),
         }
+
+    def standing_rules(self) -> dict[str, Callable[[Registration], list[Item]]]:
+        from .standing import STANDING_RULES  # its own module; it imports this one
+
+        return {kind: functools.partial(rule, self) for kind, rule in STANDING_RULES.items()}
 
     def openai_deployment(self, r: Registration) -> list[Item]:
         from .openai import price_openai_deployment  # its own module; it imports this one

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -14,6 +15,7 @@ from helpers import fake_shared_ref, group_ids, one, private_endpoints_to, waits
 from aiinfra.components._base import ComponentArgsError
 from aiinfra.components.ai_services import AiServicesArgs, ContentFilter
 from aiinfra.components.interfaces import BUILTIN_ROLES
+from aiinfra.components.shared_services import SharedServicesRef
 from stacks.config import ConfigError, parse_platform_config
 
 ACCOUNT = "azure-native:cognitiveservices:Account"
@@ -182,15 +184,15 @@ def test_dev_has_no_account(plan_of):
 # ---- args errors: named, before anything is registered ---------------------------------------------------------
 
 
-def shared_with_zones(**overrides):
+def shared_with_zones(**overrides: Any) -> SharedServicesRef:
     ids = "/subscriptions/s/resourceGroups/rg-net/providers/Microsoft.Network/privateDnsZones"
     zones = {z: f"{ids}/{z}" for z in ("privatelink.openai.azure.com", "privatelink.cognitiveservices.azure.com")}
     return fake_shared_ref(private_dns_zone_ids=zones, **overrides)
 
 
-def args(**overrides):
-    shared = overrides.pop("shared", None) or shared_with_zones()
-    fields = dict(
+def args(**overrides: Any) -> AiServicesArgs:
+    shared: SharedServicesRef = overrides.pop("shared", None) or shared_with_zones()
+    fields: dict[str, Any] = dict(
         naming=shared.naming,
         resource_group_name="rg",
         shared=shared,

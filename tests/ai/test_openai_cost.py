@@ -47,7 +47,7 @@ def test_pay_per_token_is_usage_based_with_rates_and_a_rate_limit_ceiling():
     assert "usage-based" in item.label
     assert item.idle_hourly == 0.0  # no requests, no tokens
     assert item.max_hourly == 10 * 60 * 0.01  # 10K tokens/minute at the output rate
-    assert item.max_hourly > 0 and item.problem is None
+    assert item.max_hourly is not None and item.max_hourly > 0 and item.problem is None
     [note] = [n for n in item.notes if n.startswith("usage-based")]
     assert "$0.0025 per 1K input tokens, $0.01 per 1K output tokens" in note
     assert "Azure OpenAI pricing page" in note and "read 2026-11-30" in note
@@ -55,6 +55,7 @@ def test_pay_per_token_is_usage_based_with_rates_and_a_rate_limit_ceiling():
 
 def test_embeddings_have_an_input_rate_only():
     item = only_item(deployment("Standard", 50, "text-embedding-3-large", "1"))
+    assert item.max_hourly is not None
     assert abs(item.max_hourly - 50 * 60 * 0.00013) < 1e-9
     assert "output" not in [n for n in item.notes if n.startswith("usage-based")][0]
 

@@ -128,10 +128,13 @@ def test_dev_config_is_valid_with_and_without_attach():
     assert (config.aks.attach.workspace, config.aks.attach.compute_name) == ("aksml", "aks-gpu")
     assert [p.name for p in config.aks.gpu_pools] == ["t4spot"]
     del raw["aks"]["attach"]
-    assert parse_platform_config(raw, "Pulumi.dev.yaml").aks.attach is None  # type: ignore[union-attr]
+    without = parse_platform_config(raw, "Pulumi.dev.yaml").aks
+    assert without is not None and without.attach is None
     raw["workspaces"].append({"name": "serving", "isolationMode": "Disabled"})
     raw["aks"]["attach"] = {"workspace": "serving"}
-    attach = parse_platform_config(raw, "Pulumi.dev.yaml").aks.attach  # type: ignore[union-attr]
+    aks = parse_platform_config(raw, "Pulumi.dev.yaml").aks
+    assert aks is not None
+    attach = aks.attach
     assert attach is not None and (attach.workspace, attach.compute_name) == ("serving", "aks-gpu")
 
 

@@ -4,15 +4,21 @@ handed over as plain ids. Assertions on the recorded plan, as `pulumi preview` w
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pytest
-from helpers import children, fake_shared_ref, one
+from helpers import children, fake_shared_ref, one, run_here
 
 from aiinfra.components._base import ComponentArgsError
-from aiinfra.components.aks_gpu_cluster import CONTROL_PLANE_LOG_CATEGORIES, AksGpuCluster, AksGpuClusterArgs
+from aiinfra.components.aks_gpu_cluster import (
+    CONTROL_PLANE_LOG_CATEGORIES,
+    AksGpuCluster,
+    AksGpuClusterArgs,
+    AmlAttachment,
+)
 from aiinfra.components.shared_services import RBAC_PROPAGATION_WAIT, SharedServicesRef
-from aiinfra.engine import Plan, Registration, run_program
+from aiinfra.engine import Plan, Registration
 from aiinfra.engine.arm import SUBSCRIPTION_ID
 
 PROGRAM = Path(__file__).resolve().parent / "program"
@@ -33,7 +39,7 @@ ROLE_IDS = {
 
 @pytest.fixture(scope="module")
 def plan() -> Plan:
-    return run_program(PROGRAM, "dev")
+    return run_here(PROGRAM, "dev")
 
 
 def in_component(plan: Plan, component: str, type_token: str) -> list[Registration]:
@@ -327,7 +333,7 @@ def test_component_outputs(plan):
     assert plan.component_outputs[one(plan, COMPONENT, "plain").urn].get("diskEncryptionSetId") is None
 
 
-def _ref(**overrides) -> SharedServicesRef:
+def _ref(**overrides: Any) -> SharedServicesRef:
     zone = "privatelink.eastus.azmk8s.io"
     return fake_shared_ref(
         "eastus", **{"aks_subnet_id": "/aks", "private_dns_zone_ids": {zone: f"/zones/{zone}"}, **overrides}
@@ -373,5 +379,5 @@ def test_attachment_without_the_extension_is_rejected():
             resource_group_name="rg",
             shared=shared,
             admin_group_object_ids=["5b6f0c1e-0d8a-4a51-9a57-3c2f8e1b7d44"],
-            aml_attachment={"workspace_name": "w", "workspace_resource_group_name": "rg"},
+            aml_attachment=AmlAttachment(workspace_name="w", workspace_resource_group_name="rg"),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import Callable
 from typing import Any, cast
 
 import pulumi
@@ -40,11 +41,11 @@ def _shared() -> SharedServicesRef:
     return fake_shared_ref("eastus", aks_subnet_id="/aks", private_dns_zone_ids={zone: f"/zones/{zone}"})
 
 
-def settings(**kwargs) -> AksGpuClusterSettings:
+def settings(**kwargs: Any) -> AksGpuClusterSettings:
     return AksGpuClusterSettings(admin_group_object_ids=ADMINS, **kwargs)
 
 
-def error(build) -> str:
+def error(build: Callable[[], object]) -> str:
     with pytest.raises(ComponentArgsError) as caught:
         build()
     return str(caught.value)
@@ -147,7 +148,10 @@ def test_cpu_pools_refuse_gpu_sizes():
 
 
 def test_admin_groups_are_required_and_must_be_object_ids():
-    assert "adminGroupObjectIds: required key is missing" in error(lambda: AksGpuClusterSettings())
+    # deliberately without the required argument: the runtime error is what is tested
+    assert "adminGroupObjectIds: required key is missing" in error(
+        lambda: AksGpuClusterSettings()  # pyright: ignore[reportCallIssue]
+    )
     assert "'ml-admins' is not an Azure AD object id" in error(
         lambda: AksGpuClusterSettings(admin_group_object_ids=["ml-admins"])
     )
@@ -211,7 +215,9 @@ def test_https_inference_needs_a_host_name_and_never_names_a_kubernetes_secret()
     assert "inference over HTTPS needs sslCname" in message
     assert AzureMlExtensionSettings(enable_inference=True, allow_insecure_connections=True).enable_inference
     # A Kubernetes secret cannot exist in a cluster the same deployment creates: the setting is gone.
-    assert "ssl_secret_name: unknown key" in error(lambda: AzureMlExtensionSettings(ssl_secret_name="fe-tls"))
+    assert "ssl_secret_name: unknown key" in error(
+        lambda: AzureMlExtensionSettings(ssl_secret_name="fe-tls")  # pyright: ignore[reportCallIssue]  # removed arg
+    )
 
 
 def test_extension_settings_training_only():
@@ -249,27 +255,32 @@ def test_extension_settings_inference_on_an_internal_load_balancer_with_tls():
     assert all(isinstance(v, str) for v in values.values())
 
 
-def test_https_inference_needs_the_certificate_and_key_and_nothing_else_takes_them():
-    base = dict(
+def _cluster_args(
+    azure_ml_extension: AzureMlExtensionSettings | None = None,
+    inference_tls: InferenceTls | None = None,
+    log_analytics_workspace_id: str | None = "/law",
+) -> AksGpuClusterArgs:
+    return AksGpuClusterArgs(
         naming=_naming(),
         resource_group_name="rg",
         shared=_shared(),
         admin_group_object_ids=ADMINS,
-        log_analytics_workspace_id="/law",
+        log_analytics_workspace_id=log_analytics_workspace_id,
         cpu_pool=CpuNodePool(name="services"),
+        azure_ml_extension=azure_ml_extension,
+        inference_tls=inference_tls,
     )
+
+
+def test_https_inference_needs_the_certificate_and_key_and_nothing_else_takes_them():
     https = AzureMlExtensionSettings(enable_inference=True, ssl_cname="ml.contoso.internal")
-    assert "inference_tls is required for HTTPS inference" in error(
-        lambda: AksGpuClusterArgs(**base, azure_ml_extension=https)
-    )
+    assert "inference_tls is required for HTTPS inference" in error(lambda: _cluster_args(https))
     tls = InferenceTls(certificate_pem="cert", key_pem="key")
     assert "inference_tls is only used for HTTPS inference" in error(
-        lambda: AksGpuClusterArgs(**base, azure_ml_extension=AzureMlExtensionSettings(), inference_tls=tls)
+        lambda: _cluster_args(AzureMlExtensionSettings(), inference_tls=tls)
     )
-    assert AksGpuClusterArgs(**base, azure_ml_extension=https, inference_tls=tls).inference_tls is tls
-    assert "defender needs log_analytics_workspace_id" in error(
-        lambda: AksGpuClusterArgs(**{**base, "log_analytics_workspace_id": None})
-    )
+    assert _cluster_args(https, inference_tls=tls).inference_tls is tls
+    assert "defender needs log_analytics_workspace_id" in error(lambda: _cluster_args(log_analytics_workspace_id=None))
 
 
 def test_attachment_to_a_managed_network_workspace_is_refused():

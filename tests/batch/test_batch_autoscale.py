@@ -164,7 +164,7 @@ def test_invalid_settings_fail_naming_the_field(field, value, fragment):
 
 def test_unknown_setting_is_an_error_with_a_hint():
     with pytest.raises(ComponentArgsError, match="maxNode: unknown key; did you mean 'maxNodes'"):
-        AutoscaleSettings(maxNode=3)  # type: ignore[call-arg]
+        AutoscaleSettings(maxNode=3)  # pyright: ignore[reportCallIssue]  # the misspelling is what is tested
 
 
 @pytest.mark.parametrize("slots", [0, 257, 1.5])

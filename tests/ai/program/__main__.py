@@ -64,8 +64,8 @@ ai = AiServices(
         require_cmk=True,
         allowed_fqdns=["srch-fab.search.windows.net"],
         allow_shared_storage=False,
-        content_filter={"hate": "Low", "sexual": "Low", "violence": "Low", "selfHarm": "Low"},
-        deployments=[
+        content_filter={"hate": "Low", "sexual": "Low", "violence": "Low", "selfHarm": "Low"},  # pyright: ignore[reportArgumentType]  # their style: dicts, which the args model validates
+        deployments=[  # pyright: ignore[reportArgumentType]  # their style: dicts, which the args model validates
             {
                 "name": "gpt-ptu",
                 "model": "gpt-4o",

@@ -3,6 +3,7 @@ made elsewhere, so the program hands over plain ids (a SharedServicesRef built b
 
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
@@ -49,7 +50,7 @@ shared = SharedServicesRef(
         identity_principal_id="6d1c2b3a-0000-4000-8000-000000000002",
     ),
 )
-common = dict(naming=shared.naming, resource_group_name="rg-acme-gpu", tags=shared.tags, shared=shared)
+common: dict[str, Any] = dict(naming=shared.naming, resource_group_name="rg-acme-gpu", tags=shared.tags, shared=shared)
 
 # A lab account on the public endpoint without the customer-managed key: both opt-outs, dedicated nodes only.
 pool = BatchGpuPool(
@@ -74,8 +75,8 @@ apps = ContainerAppsGpu(
         **common,
         queue_private_endpoint=False,
         caller_ranges={"scoring-vms": "10.8.4.0/24"},
-        gpu_profiles=[{"workloadProfileType": "Consumption-GPU-NC24-A100", "name": "a100"}],
-        apps=[
+        gpu_profiles=[{"workloadProfileType": "Consumption-GPU-NC24-A100", "name": "a100"}],  # pyright: ignore[reportArgumentType]  # their style: dicts, which the args model validates
+        apps=[  # pyright: ignore[reportArgumentType]  # their style: dicts, which the args model validates
             {
                 "name": "score",
                 "image": "models/scorer@sha256:" + "ab" * 32,

@@ -91,7 +91,7 @@ class Training(pulumi.ComponentResource):
             f"{name}-kv",
             resource_group_name=group.name,
             vault_name="kv-acme-train",
-            properties={"tenant_id": "t", "sku": {"family": "A", "name": "standard"}},
+            properties={"tenant_id": "t", "sku": {"family": "A", "name": "standard"}},  # pyright: ignore[reportArgumentType]  # plain str/dict, their style
             opts=child,
         )
         self.workspace = ml.Workspace(

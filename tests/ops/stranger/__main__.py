@@ -56,7 +56,7 @@ ml.Compute(
     workspace_name=workspace.name,
     compute_name="ci-always",
     location=location,
-    properties={
+    properties={  # pyright: ignore[reportArgumentType]  # the wire (camelCase) keys are the point
         "computeType": "ComputeInstance",
         "disableLocalAuth": True,
         "properties": {"vmSize": "Standard_D4s_v5", "enableNodePublicIp": False},
