@@ -480,9 +480,7 @@ class SecureWorkspace(pulumi.ComponentResource):
         endpoint = self._private_endpoint(name, args, workspace, zone_ids)
         self._diagnostics_and_lock(name, args, workspace)
         scientists, admins, role = self._access(name, args, workspace)
-        compute_ready = self._data_access(
-            name, args, workspace, workspace_identity.principal_id, compute_identity.principal_id, scientists
-        )
+        compute_ready = self._data_access(name, args, workspace, compute_identity.principal_id, scientists)
         self.ref = SecureWorkspaceRef(
             naming=args.naming,
             resource_group_name=args.resource_group_name,
@@ -530,17 +528,22 @@ class SecureWorkspace(pulumi.ComponentResource):
     ) -> list[pulumi.Resource]:
         """The workspace identity's roles (Microsoft Learn, "Set up authentication between Azure Machine Learning and
         other services": user-assigned workspace identity). Granted before the workspace, which uses them while it is
-        created (default datastores, and the managed network's private endpoints it provisions now). Its Storage Blob
-        Data Contributor is "optional, to enable data preview in the studio" there: it is granted after the workspace
-        instead, limited to the workspace's containers (`_data_access`)."""
+        created (default datastores, and the managed network's private endpoints it provisions now).
+
+        Storage Blob Data Contributor is "optional, to enable data preview in the studio" in Learn's list, and with data
+        isolation Azure ML itself gives the workspace identity a data-plane role "with an ABAC condition that limits
+        access to only the workspace's specific containers" (same page, "Data isolation for shared resources"): an
+        account-wide one from us would undo that limit (and a second assignment of the same role could collide with
+        Azure's). So it is granted here only without data isolation, where the workspaces share containers anyway."""
         shared, n = args.shared, args.naming
+        blob = () if args.enable_data_isolation else ("Storage Blob Data Contributor",)
         grants = self._grant(
             name,
             n,
             principal_id,
             "id",
             [
-                ("st", shared.storage_account_id, ("Contributor", "Storage File Data Privileged Contributor")),
+                ("st", shared.storage_account_id, ("Contributor", *blob, "Storage File Data Privileged Contributor")),
                 ("kv", shared.key_vault_id, ("Contributor", "Key Vault Administrator")),
                 ("acr", shared.container_registry_id, ("Contributor",)),
                 ("appi", shared.application_insights_id, ("Contributor",)),
@@ -667,11 +670,10 @@ class SecureWorkspace(pulumi.ComponentResource):
         name: str,
         args: SecureWorkspaceArgs,
         workspace: ml.Workspace,
-        workspace_principal_id: pulumi.Output[str],
         compute_principal_id: pulumi.Output[str],
         scientists: pulumi.Output[str],
     ) -> pulumi.Resource:
-        """Data access of the compute nodes, the workspace identity and the data scientists; returns the wait after
+        """Data access of the compute nodes and the data scientists; returns the wait after
         the compute identity's grants, which computes depend on.
 
         Blob data only in this workspace's containers (an ABAC condition on the container name, which carries the
@@ -695,12 +697,8 @@ class SecureWorkspace(pulumi.ComponentResource):
                 ("kv", shared.key_vault_id, ("Key Vault Secrets User",)),
             ],
         )
-        # The workspace identity's blob data role is limited the same way: with data isolation its containers carry
-        # the GUID (Learn, "Set up authentication between Azure Machine Learning and other services", data isolation:
-        # `{workspaceGUID}-azureml-blobstore`), so it reads no other workspace's data.
         blob_readers = [
             ("compute-id-st-storage-blob-data-contributor", compute_principal_id, "ServicePrincipal"),
-            ("id-st-blob-workspace-containers", workspace_principal_id, "ServicePrincipal"),
             ("data-scientists-st-blob", scientists, "Group"),
         ]
         blob_grants = [

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import yaml
 from aml_rbac import grants
-from helpers import children, group_ids, one, private_endpoints_to, run_here, waits_for, waits_for_rbac, zone_names_of
+from helpers import children, group_ids, one, private_endpoints_to, run_here, waits_for_rbac, zone_names_of
 
 from aiinfra.components.interfaces import BUILTIN_ROLES
 from aiinfra.components.secure_workspace import FQDN_RULE_SETS, OutboundRule, fqdn_rule_set_rules
@@ -255,12 +255,11 @@ def test_workspace_identity_is_granted_its_roles_before_the_workspace(plan):
             # Created before the workspace, and given time to take effect (issue 12 item 5).
             assert waits_for_rbac(plan, workspace, assignment.urn), (component.name, role)
         assert (workspace.id, BUILTIN_ROLES["Contributor"]) in granted
-        # Its blob data role is optional at creation (Learn, "Set up authentication between Azure Machine Learning
-        # and other services": for data preview in the studio), so it comes after the workspace, limited to the
-        # workspace's containers like the compute identity's: never account-wide (issue 12 review, item 6).
-        [blob] = [a for a in mine if role_guid(a) == BUILTIN_ROLES["Storage Blob Data Contributor"]]
-        assert blob.inputs["scope"] == storage.id and not waits_for(plan, workspace, blob.urn)
-        assert f"StringLike '*{workspace.outputs['workspaceId']}*'" in blob.inputs["condition"]
+        # With data isolation Azure ML gives the workspace identity its own container-limited blob role (Learn, "Set
+        # up authentication between Azure Machine Learning and other services", data isolation), and Learn lists the
+        # role as optional for a user-assigned identity: no account-wide blob role from us (issue 12 review, item 6).
+        assert workspace.inputs["enableDataIsolation"] is True
+        assert not [a for a in mine if role_guid(a) == BUILTIN_ROLES["Storage Blob Data Contributor"]]
         # Issue 12 item 8 (Learn, managed network): Reader on the storage private endpoints it reaches.
         storage_endpoints = [pe for pe in private_endpoints_to(plan, storage) if pe.name.startswith("shared-")]
         assert len(storage_endpoints) == 3
@@ -474,3 +473,11 @@ def test_without_data_isolation_blob_roles_are_not_conditioned(repo, tmp_path):
         if a.name.endswith("-st-storage-blob-data-contributor") and a.name.startswith("ml-") and "compute-id" in a.name
     ]
     assert blob and all("condition" not in a.inputs for a in blob)
+    # Without data isolation Azure ML grants the workspace identity no blob role of its own: Learn's list applies,
+    # account-wide and before the workspace (the workspaces share GUID-less containers anyway).
+    workspace_blob = [
+        a
+        for a in plan.of_type(ROLE_ASSIGNMENT)
+        if a.name.startswith("ml-") and a.name.endswith("-id-st-storage-blob-data-contributor")
+    ]
+    assert workspace_blob and all("condition" not in a.inputs for a in workspace_blob)
