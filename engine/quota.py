@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiinfra.catalog.gpu_skus import CATALOGUE as GPU_SIZES
+from aiinfra.catalog.pools import REGULAR
 
 from .cost import CostEstimate, Item
-from .cost.prices import REGULAR
 from .monitor import Registration
 
 AML, AKS, BATCH, APPS, VMS = "Azure Machine Learning", "AKS (Compute)", "Batch", "Container Apps", "Compute"
