@@ -98,34 +98,38 @@ class Pool:
         return f"{self.kind} '{self.name}'"
 
 
+def _one_priority(
+    priority: Any, minimum: float | None, maximum: float | None, notes: tuple[str, ...], **pool: Any
+) -> Pool:
+    """A pool whose nodes all have the capacity its priority property says (AML and AKS)."""
+    kind = capacity_of(priority)
+    nodes = (Nodes(kind, minimum, maximum, notes),)
+    return Pool(priority=priority, spot=kind != REGULAR, min_nodes=minimum, max_nodes=maximum, nodes=nodes, **pool)
+
+
 def _aml(name: str, props: Mapping[str, Any]) -> list[Pool]:
     compute = mapping(props.get("properties"))
     if not same(compute.get("computeType"), "AmlCompute"):
         return []
     inner = mapping(compute.get("properties"))
     scale = mapping(inner.get("scaleSettings"))
-    priority = inner.get("vmPriority")
     minimum = number(scale.get("minNodeCount"))
-    minimum = 0.0 if minimum is None else minimum
     maximum = number(scale.get("maxNodeCount"))
     idle = duration_minutes(scale.get("nodeIdleTimeBeforeScaleDown"))
-    kind = capacity_of(priority)
-    return [
-        Pool(
-            kind=AML_CLUSTER,
-            name=str(props.get("computeName") or name),
-            vm_size=inner.get("vmSize"),
-            priority=priority,
-            spot=kind != REGULAR,
-            min_nodes=minimum,
-            max_nodes=maximum,
-            autoscale=True,
-            idle_minutes=AML_IDLE_MINUTES if idle is None else idle,
-            nodes=(Nodes(kind, minimum, maximum, () if maximum is not None else (NO_AML_MAXIMUM,)),),
-            where="properties.properties",
-            props=inner,
-        )
-    ]
+    pool = _one_priority(
+        inner.get("vmPriority"),
+        0.0 if minimum is None else minimum,
+        maximum,
+        () if maximum is not None else (NO_AML_MAXIMUM,),
+        kind=AML_CLUSTER,
+        name=str(props.get("computeName") or name),
+        vm_size=inner.get("vmSize"),
+        autoscale=True,
+        idle_minutes=AML_IDLE_MINUTES if idle is None else idle,
+        where="properties.properties",
+        props=inner,
+    )
+    return [pool]
 
 
 def _aks(profile: Mapping[str, Any], name: str, where: str) -> Pool:
@@ -133,21 +137,16 @@ def _aks(profile: Mapping[str, Any], name: str, where: str) -> Pool:
     count = number(profile.get("count"))
     notes = () if count is not None or autoscale else (COUNT_DEFAULTED,)  # autoscaled: minCount..maxCount count
     count = AKS_DEFAULT_COUNT if count is None else count
-    priority = profile.get("scaleSetPriority")
-    minimum = number(profile.get("minCount")) if autoscale else count
-    maximum = number(profile.get("maxCount")) if autoscale else count
-    kind = capacity_of(priority)
-    return Pool(
+    return _one_priority(
+        profile.get("scaleSetPriority"),
+        number(profile.get("minCount")) if autoscale else count,
+        number(profile.get("maxCount")) if autoscale else count,
+        notes,
         kind=AKS_POOL,
         name=name,
         vm_size=profile.get("vmSize"),
-        priority=priority,
-        spot=kind != REGULAR,
-        min_nodes=minimum,
-        max_nodes=maximum,
         autoscale=autoscale,
         idle_minutes=None,  # cluster-wide: autoScalerProfile.scaleDownUnneededTime on the ManagedCluster
-        nodes=(Nodes(kind, minimum, maximum, notes),),
         labels=mapping(profile.get("nodeLabels")),
         where=where,
         props=profile,
