@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from helpers import one
-
-from aiinfra.engine import run_program
+from helpers import one, run_here
 
 FEATURE = "azure-native:features:SubscriptionFeatureRegistration"
 
 
 @pytest.mark.parametrize("env", ["dev", "prd"])
 def test_bootstrap_registers_encryption_at_host_for_the_platform_aks(repo, env):
-    plan = run_program(repo / "bootstrap", env)
+    plan = run_here(repo / "bootstrap", env)
     feature = one(plan, FEATURE)
     assert (feature.inputs["providerNamespace"], feature.inputs["featureName"]) == (
         "Microsoft.Compute",
@@ -34,5 +32,5 @@ def test_no_feature_registration_when_the_platform_turns_encryption_at_host_off(
     for name in ("stacks", "aiinfra", "components", "engine", "policies"):
         target = repo / name
         (tmp_path / name).symlink_to(target.resolve(), target_is_directory=True)
-    plan = run_program(tmp_path / "bootstrap", "dev")
+    plan = run_here(tmp_path / "bootstrap", "dev")
     assert not plan.of_type(FEATURE)

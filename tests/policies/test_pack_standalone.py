@@ -10,6 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 PACK = Path(__file__).resolve().parents[2] / "policies"
 
 PROGRAM = textwrap.dedent(
@@ -54,6 +56,7 @@ PROGRAM = textwrap.dedent(
 )
 
 
+@pytest.mark.integration  # a Python of its own, as the CLI starts the pack
 def test_the_pack_runs_on_the_catalogue_alone() -> None:
     # Run from the pack's directory, as the CLI does (`python -m pulumi.policy <engine> .` there).
     result = subprocess.run(
