@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
 import pulumiverse_time as time
 from pulumi_azure_native import app, keyvault, managedidentity, privatedns, storage
 from pydantic import Field, field_validator, model_validator
+
+from aiinfra.catalog.serverless_gpus import SERVERLESS_GPUS as SERVERLESS_GPUS
 
 from ._base import ArgsModel, ComponentArgsError, InputStr
 from .interfaces import (
@@ -49,55 +50,6 @@ from .shared_services import RBAC_PROPAGATION_WAIT, ZONE_REDUNDANT_REGIONS, Shar
 
 GpuProfileType = Literal["Consumption-GPU-NC8as-T4", "Consumption-GPU-NC24-A100"]
 
-
-@dataclass(frozen=True)
-class ServerlessGpu:
-    """One serverless GPU workload profile type: what a replica gets and where Azure offers it."""
-
-    gpu_model: str
-    vcpus: float
-    memory_gib: float
-    default_name: str
-    regions: frozenset[str]
-
-
-# Microsoft Learn, "Using serverless GPUs in Azure Container Apps" (supported regions, 2025-06) and "Workload profiles
-# in Azure Container Apps" (a replica gets one whole GPU with up to 8 vCPU / 56 GiB on T4, 24 vCPU / 220 GiB on A100).
-SERVERLESS_GPUS: dict[str, ServerlessGpu] = {
-    "Consumption-GPU-NC8as-T4": ServerlessGpu(
-        "NVIDIA T4",
-        8,
-        56,
-        "gpu-t4",
-        frozenset(
-            {
-                "australiaeast",
-                "brazilsouth",
-                "centralindia",
-                "eastus",
-                "francecentral",
-                "italynorth",
-                "japaneast",
-                "northcentralus",
-                "southcentralus",
-                "southeastasia",
-                "southindia",
-                "swedencentral",
-                "westeurope",
-                "westus",
-                "westus2",
-                "westus3",
-            }
-        ),
-    ),
-    "Consumption-GPU-NC24-A100": ServerlessGpu(
-        "NVIDIA A100",
-        24,
-        220,
-        "gpu-a100",
-        frozenset({"australiaeast", "brazilsouth", "eastus", "italynorth", "swedencentral", "westus", "westus3"}),
-    ),
-}
 
 CONSUMPTION_PROFILE = "Consumption"
 BOOTSTRAP_IMAGE = "mcr.microsoft.com/k8se/quickstart:latest"
