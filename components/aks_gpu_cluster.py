@@ -684,7 +684,7 @@ class AksGpuCluster(pulumi.ComponentResource):
             des = self._disk_encryption_set(name, args, cmk)
             grants.append(self._des_reader(name, args, des, identity))
         cluster_name = args.naming.name("kubernetes_cluster")
-        ready = [*grants, self._rbac_wait(name, grants)]
+        ready = [*grants, self._rbac_wait(name, grants), *args.shared.dns_zone_links_for("management")]
         cluster = self._cluster(name, args, cluster_name, identity, des, subnet_id, dns_zone_id, depends_on=ready)
         pools = self._user_pools(name, args, cluster, subnet_id)
         self._maintenance(name, args, cluster)
@@ -804,6 +804,12 @@ class AksGpuCluster(pulumi.ComponentResource):
         *,
         depends_on: list[pulumi.Resource],
     ) -> containerservice.ManagedCluster:
+        """The private cluster in the custom zone. It waits (`depends_on`) for the control-plane identity's grants and
+        the RBAC wait, and for the zone's VNet link when the shared services made it: the nodes resolve the API
+        server's private FQDN through that zone while they join (Learn, "Create a private AKS cluster": the zone
+        is linked to the VNet the nodes are attached to, and AKS links a custom zone to the cluster's VNet itself
+        when no link exists), and a zone can have only one link per VNet (Learn, "What is a virtual network link?"),
+        so a cluster created before our link could race it: AKS's own link first, then ours rejected."""
         client = authorization.get_client_config_output()
         return containerservice.ManagedCluster(
             f"{name}-cluster",

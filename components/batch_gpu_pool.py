@@ -88,7 +88,7 @@ class BatchGpuPoolSettings(ArgsModel):
     created, and the node identity gets Storage Blob Data Contributor on these containers only (not the account)."""
     encryption_at_host: bool = False
     """Encrypt every node disk (OS, temporary, cache) on the VM host. Needs the subscription feature
-    `Microsoft.Compute/EncryptionAtHost` registered and a size whose `EncryptionAtHostSupported` capability is true
+    `Microsoft.Compute/EncryptionAtHost` registered (bootstrap/ registers it) and a size whose `EncryptionAtHostSupported` capability is true
     (`az vm list-skus`); False leaves the OS disk to managed-disk encryption at rest and encrypts the temporary
     disk through the pool's disk encryption configuration."""
     private_network: bool = True
