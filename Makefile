@@ -6,7 +6,7 @@ UV     := $(VENV)/bin/uv
 ENV    ?= dev
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup preview test typecheck lint unit lock clean
+.PHONY: setup preview test typecheck lint unit integration lock clean
 
 # A venv with the pinned dependencies (requirements*.txt are the lock), bytecode precompiled
 # (this machine sets PYTHONDONTWRITEBYTECODE), and this repo installed editable.
@@ -23,8 +23,10 @@ setup: $(STAMP)
 preview: $(STAMP)
 	$(PY) -m stacks.preview $(ENV)
 
-## Type check against the azure-native SDK's types, lint and format check (ruff), then the whole test suite.
-test: typecheck lint unit
+## Type check against the azure-native SDK's types, lint and format check (ruff), then the whole test suite: the
+## unit tests (in this process, under a minute) and the integration tests (programs in their own processes, the CLI,
+## the pack over gRPC, the wheel in a fresh venv, pyright on a user's program, the pipelines' scripts, the benchmark).
+test: typecheck lint unit integration
 
 typecheck: $(STAMP)
 	$(VENV)/bin/pyright
@@ -33,8 +35,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Both cores (pytest-xdist). `pytest` alone still runs everything in one process.
 unit: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 -m "not integration"
+
+integration: $(STAMP)
+	$(PY) -m pytest -q -n 2 -m integration
 
 ## Regenerate the architecture diagram of prd (docs/architecture-prd.md, Mermaid GitHub renders); a test fails when
 ## the committed one is stale.

@@ -84,7 +84,10 @@ def validate_datastores(
     if repeated:
         raise ValueError(f"datastores: duplicate datastore name(s) {', '.join(repeated)}")
     if approved_outbound_only:
-        reachable = {(str(target).lower(), (sub or "").lower()) for target, sub in private_endpoint_rules}
+        # Rules to resources made in the same program (their id an Output) cannot name a datastore's existing account.
+        reachable = {
+            (target.lower(), (sub or "").lower()) for target, sub in private_endpoint_rules if isinstance(target, str)
+        }
         for i, store in enumerate(datastores):
             sub = PRIVATE_ENDPOINT_SUBRESOURCE[store.kind]
             if (store.storage_account_id.lower(), sub) not in reachable:

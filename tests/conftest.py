@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers import run_here
 
-from aiinfra.engine import Plan, run_program
+from aiinfra.engine import Plan
 
 REPO = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("dev", "test", "prd")
@@ -25,7 +27,7 @@ def plan_of() -> Callable[[str], Plan]:
 
     def get(env: str) -> Plan:
         if env not in cache:
-            cache[env] = run_program(REPO, env)
+            cache[env] = run_here(REPO, env)
         return cache[env]
 
     return get
@@ -39,3 +41,18 @@ def env(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def plan(env: str, plan_of: Callable[[str], Plan]) -> Plan:
     return plan_of(env)
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_start_no_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make unit` stays fast because its tests start no process: one that does is an integration test."""
+    if request.node.get_closest_marker("integration") is not None:
+        return
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(
+            f"a unit test started a process ({args[1] if len(args) > 1 else kwargs.get('args')!r}): "
+            "mark it @pytest.mark.integration"
+        )
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)

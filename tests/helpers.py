@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from aiinfra.engine import Plan, Registration
+from pathlib import Path
+
+from aiinfra.engine import Plan, Registration, run_program
+
+
+def run_here(project: Path | str, stack: str, stack_file: Path | str | None = None, **options) -> Plan:
+    """`run_program` in this interpreter: the engine's host code without the child process (~1 s a run instead of ~3 s).
+
+    For unit tests of programs that need nothing of their own (ours, bootstrap, test programs using this venv). That a
+    program runs in its own process, with its own interpreter, is what the `integration` tests check.
+    """
+    return run_program(project, stack, stack_file, in_process=True, **options)
+
 
 PE = "azure-native:network:PrivateEndpoint"
 ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup"

@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.integration  # the benchmark's quick run in a process of its own
+
 REPO = Path(__file__).resolve().parent.parent
 
 

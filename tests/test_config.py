@@ -59,6 +59,7 @@ def platform(document: dict) -> dict:
         ),
     ],
 )
+@pytest.mark.integration  # the CLI runs the program in its own process
 def test_config_errors_name_file_and_yaml_path(tmp_path, capsys, mutate, expected):
     document = dev_config()
     mutate(platform(document))
@@ -70,6 +71,7 @@ def test_config_errors_name_file_and_yaml_path(tmp_path, capsys, mutate, expecte
     assert "Traceback" not in err
 
 
+@pytest.mark.integration  # the CLI runs the program in its own process
 def test_missing_platform_key(tmp_path, capsys):
     document = dev_config()
     del document["config"]["aiinfra:platform"]
@@ -83,6 +85,7 @@ def test_missing_stack_file_is_a_usage_error(tmp_path, capsys):
     assert code == 2 and "no such stack file" in err
 
 
+@pytest.mark.integration  # the CLI runs the program in its own process
 def test_secure_values_do_not_break_offline_runs(tmp_path, capsys):
     document = dev_config()
     document["config"]["aiinfra:unrelatedSecret"] = {"secure": "v1:AAAABBBBCCCC"}
@@ -90,6 +93,7 @@ def test_secure_values_do_not_break_offline_runs(tmp_path, capsys):
     assert code == 0, err
 
 
+@pytest.mark.integration  # the CLI runs the program in its own process
 def test_error_exits_2_without_traceback_in_a_real_process(tmp_path):
     document = dev_config()
     platform(document)["shared"]["natGatway"] = True

@@ -24,6 +24,7 @@ def program(directory: Path, name: str, source: str, config: str = "config: {}\n
     return directory
 
 
+@pytest.mark.integration  # the CLI runs the program in its own process
 def test_two_runs_give_byte_identical_json(tmp_path, capsys):
     paths = []
     for i in range(2):
@@ -53,6 +54,7 @@ def test_records_what_the_engine_would_see(plan_of):
     assert re.fullmatch(r"[0-9a-f-]{36}", identity.outputs["principalId"])
 
 
+@pytest.mark.integration  # the program runs in its own process
 def test_runs_a_strangers_program(tmp_path):
     config = "config:\n  stranger:size: 3\n  stranger:password:\n    secure: v1:abc\n"
     program(
@@ -76,6 +78,7 @@ def test_runs_a_strangers_program(tmp_path):
     assert plan.stack_outputs == {"rg": "rg-stranger"}
 
 
+@pytest.mark.integration  # the program runs in its own process
 def test_every_invoke_is_answered_never_an_unknown_invoke_error(tmp_path):
     """Any data source of any provider the program imported gets an answer with every field its SDK declares."""
     program(
@@ -113,18 +116,21 @@ def test_an_invoke_of_an_sdk_we_do_not_know_gets_an_empty_answer_not_a_crash():
     assert answer_invoke("acme:index/getThing:getThing", {"name": "x"}, lambda _id: None) == {}
 
 
+@pytest.mark.integration  # the program runs in its own process
 def test_program_run_error_is_reported_without_traceback(tmp_path):
     program(tmp_path, "failing", "import pulumi\nraise pulumi.RunError('bad input: fix X')\n")
     with pytest.raises(ProgramError, match="bad input: fix X"):
         run_program(tmp_path, "dev")
 
 
+@pytest.mark.integration  # the program runs in its own process
 def test_a_program_that_exits_is_a_failed_program_not_a_crash_of_the_engine(tmp_path):
     program(tmp_path, "exiting", "import sys\nsys.exit(4)\n")
     with pytest.raises(ProgramFailure, match=r"sys.exit\(4\)"):
         run_program(tmp_path, "dev")
 
 
+@pytest.mark.integration  # the program runs in its own process
 def test_aliases_are_dropped_and_the_programs_own_transformations_still_run(tmp_path):
     # Aliases only match URNs in a stack's state, which an offline preview has none of: the engine drops them (the
     # SDK would resolve ~20 per azure-native resource) before the program's own transformations see the resource,
@@ -152,6 +158,7 @@ def test_aliases_are_dropped_and_the_programs_own_transformations_still_run(tmp_
     assert plan.stack_outputs == {"aliasesSeen": 0, "sharedAliases": 1}
 
 
+@pytest.mark.integration  # the program runs in its own process
 def test_the_cyclic_gc_is_off_during_a_run_and_as_it_was_after(tmp_path):
     program(tmp_path, "gc", "import gc, pulumi\npulumi.export('collecting', gc.isenabled())\n")
     assert gc.isenabled()
@@ -256,6 +263,11 @@ def test_fabricated_ids_follow_arms_grammar(token, inputs, expected):
 def test_a_role_assignment_without_a_name_gets_a_guid_as_the_provider_generates_one():
     rid = resource_id("azure-native:authorization:RoleAssignment", "ra", {"scope": RG})
     assert re.fullmatch(RG + r"/providers/Microsoft\.Authorization/roleAssignments/[0-9a-f-]{36}", rid or "")
+
+
+def test_our_stacks_never_turn_an_output_into_a_string(plan):
+    """str() of an Output is a placeholder sentence, never the value: the SDK warns, and the text would be deployed."""
+    assert not [w for w in plan.warnings if "Calling __str__ on an Output" in w]
 
 
 def test_every_id_of_our_stacks_is_unique(plan):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import children, group_ids, one, private_endpoints_to, waits_for_rbac, zone_names_of
+from helpers import children, group_ids, one, private_endpoints_to, run_here, waits_for_rbac, zone_names_of
 
 from aiinfra.components import _base
 from aiinfra.components.naming import NamingConvention
@@ -203,7 +203,7 @@ import datetime  # noqa: E402
 import yaml  # noqa: E402
 
 from aiinfra.components import shared_services  # noqa: E402
-from aiinfra.engine import arm, run_program  # noqa: E402
+from aiinfra.engine import arm  # noqa: E402
 from stacks.config import (  # noqa: E402
     ConfigError,
     parse_platform_config,
@@ -295,7 +295,7 @@ def test_cmk_grants_the_cosmos_db_service_principal_looked_up_by_application_id(
 
 def _budget_start(monkeypatch, repo, today: datetime.date):
     monkeypatch.setattr(shared_services, "utc_today", lambda: today)
-    budget = one(run_program(repo, "dev", in_process=True), "azure-native:consumption:Budget")  # the fake clock is ours
+    budget = one(run_here(repo, "dev"), "azure-native:consumption:Budget")  # the fake clock is ours
     return budget.inputs["timePeriod"]["startDate"], budget.ignore_changes
 
 
@@ -331,11 +331,11 @@ def test_names_are_unique_per_subscription_and_stack(monkeypatch, repo, plan_of,
     Key Vault, storage, registry and workspace names."""
     ours = _names(plan_of("dev"))
     monkeypatch.setattr(arm, "SUBSCRIPTION_ID", "11111111-2222-3333-4444-555555555555")
-    assert _names(run_program(repo, "dev", in_process=True)).isdisjoint(ours)  # the patched subscription is ours
+    assert _names(run_here(repo, "dev")).isdisjoint(ours)  # the patched subscription is ours
     monkeypatch.undo()
     other_stack = tmp_path / "Pulumi.dev2.yaml"
     other_stack.write_text((repo / "Pulumi.dev.yaml").read_text())
-    assert _names(run_program(repo, "dev2", stack_file=other_stack)).isdisjoint(ours)
+    assert _names(run_here(repo, "dev2", stack_file=other_stack)).isdisjoint(ours)
 
 
 def test_a_new_naming_seed_recreates_the_environment_under_new_names(repo, plan_of, tmp_path):
@@ -345,7 +345,7 @@ def test_a_new_naming_seed_recreates_the_environment_under_new_names(repo, plan_
     config["config"]["aiinfra:platform"]["namingSeed"] = "r2"
     stack_file = tmp_path / "Pulumi.dev.yaml"
     stack_file.write_text(yaml.safe_dump(config))
-    recreated = run_program(repo, "dev", stack_file=stack_file)
+    recreated = run_here(repo, "dev", stack_file=stack_file)
     assert _names(recreated).isdisjoint(_names(plan_of("dev")))
     # Names that soft delete does not keep stay the same (the resource group bootstrap/ created, the VNet).
     assert (
@@ -402,7 +402,7 @@ def test_cosmos_db_object_id_from_config_skips_the_graph_lookup(repo, tmp_path):
     shared["cosmosDbPrincipalObjectId"] = "0b5e1c2d-3f4a-4b6c-8d7e-9f0a1b2c3d4e"
     stack_file = tmp_path / "Pulumi.test.yaml"
     stack_file.write_text(yaml.safe_dump(config))
-    grant = one(run_program(repo, "test", stack_file=stack_file), ROLE_ASSIGNMENT, "shared-cmk-cosmos-db")
+    grant = one(run_here(repo, "test", stack_file=stack_file), ROLE_ASSIGNMENT, "shared-cmk-cosmos-db")
     assert grant.inputs["principalId"] == "0b5e1c2d-3f4a-4b6c-8d7e-9f0a1b2c3d4e"
     shared["cosmosDbPrincipalObjectId"] = "cosmos"
     with pytest.raises(ConfigError, match="shared.cosmosDbPrincipalObjectId"):

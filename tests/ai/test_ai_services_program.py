@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import one
+from helpers import one, run_here
 
-from aiinfra.engine import Plan, run_program
+from aiinfra.engine import Plan
 from aiinfra.engine.analyzer import analyze_plan
 from aiinfra.engine.cost import estimate, load_price_table
 
@@ -20,7 +20,7 @@ ACCOUNT = "azure-native:cognitiveservices:Account"
 
 @pytest.fixture(scope="module")
 def plan() -> Plan:
-    return run_program(PROGRAM, "dev")
+    return run_here(PROGRAM, "dev")
 
 
 def test_ai_services_kind_gets_its_own_name_and_the_given_allow_list(plan):
@@ -65,6 +65,7 @@ def test_cost_prices_ptus_per_hour_and_tokens_as_usage(plan):
     assert tokens.idle_hourly == 0.0 and tokens.max_hourly == pytest.approx(100 * 60 * 0.00002)
 
 
+@pytest.mark.integration  # the pack runs over gRPC in its own process
 def test_prd_pack_finds_nothing_on_the_account_and_its_deployments(plan):
     report = analyze_plan(plan, REPO / "policies", REPO / "policies" / "config" / "prd.json")
     # allowed-locations is our environments' data residency (westus3/eastus in prd), not a property of the account:

@@ -5,16 +5,14 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from helpers import one
-
-from aiinfra.engine import run_program
+from helpers import one, run_here
 
 FEATURE = "azure-native:features:SubscriptionFeatureRegistration"
 
 
 @pytest.mark.parametrize("env", ["dev", "prd"])
 def test_bootstrap_registers_encryption_at_host_for_the_platform_aks(repo, env):
-    plan = run_program(repo / "bootstrap", env)
+    plan = run_here(repo / "bootstrap", env)
     feature = one(plan, FEATURE)
     assert (feature.inputs["providerNamespace"], feature.inputs["featureName"]) == (
         "Microsoft.Compute",
@@ -35,7 +33,7 @@ def bootstrap_plan_with(repo, tmp_path, *edits: tuple[str, str]):
     for name in ("stacks", "aiinfra", "components", "engine", "policies"):
         target = repo / name
         (tmp_path / name).symlink_to(target.resolve(), target_is_directory=True)
-    return run_program(tmp_path / "bootstrap", "dev")
+    return run_here(tmp_path / "bootstrap", "dev")
 
 
 AKS_OFF = ("      skuTier: Free\n", "      skuTier: Free\n      encryptionAtHost: false\n")

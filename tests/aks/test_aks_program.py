@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pulumi
 import pytest
-from helpers import children, fake_shared_ref, one
+from helpers import children, fake_shared_ref, one, run_here
 
 from aiinfra.components._base import ComponentArgsError
 from aiinfra.components.aks_gpu_cluster import CONTROL_PLANE_LOG_CATEGORIES, AksGpuCluster, AksGpuClusterArgs
 from aiinfra.components.shared_services import RBAC_PROPAGATION_WAIT, SharedServicesRef
-from aiinfra.engine import Plan, Registration, run_program
+from aiinfra.engine import Plan, Registration
 from aiinfra.engine.arm import SUBSCRIPTION_ID
 
 PROGRAM = Path(__file__).resolve().parent / "program"
@@ -33,7 +33,7 @@ ROLE_IDS = {
 
 @pytest.fixture(scope="module")
 def plan() -> Plan:
-    return run_program(PROGRAM, "dev")
+    return run_here(PROGRAM, "dev")
 
 
 def in_component(plan: Plan, component: str, type_token: str) -> list[Registration]:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from helpers import one, waits_for
-
-from aiinfra.engine import run_program
+from helpers import one, run_here, waits_for
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 POOL = "azure-native:containerservice:AgentPool"
@@ -199,11 +197,11 @@ def test_tls_secret_missing_or_in_plain_text_is_a_config_error(repo, tmp_path):
         match=r"missing aiinfra:aksInferenceTlsKey: aiinfra:platform.aks.azureMlExtension "
         r"serves HTTPS inference.*pulumi config set --secret aiinfra:aksInferenceTlsKey",
     ):
-        run_program(repo, "test", stack_file=missing)
+        run_here(repo, "test", stack_file=missing)
     plain = tmp_path / "plain.yaml"
     plain.write_text(text[:start] + "  aiinfra:aksInferenceTlsKey: '-----BEGIN PRIVATE KEY-----'\n")
     with pytest.raises(Exception, match="aiinfra:aksInferenceTlsKey is stored in plain text; it must be a secret"):
-        run_program(repo, "test", stack_file=plain)
+        run_here(repo, "test", stack_file=plain)
 
 
 def test_container_insights_and_control_plane_logs_reach_the_shared_workspace(plan):

@@ -7,12 +7,21 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import children, fake_shared_ref, group_ids, one, private_endpoints_to, waits_for_rbac, zone_names_of
+from helpers import (
+    children,
+    fake_shared_ref,
+    group_ids,
+    one,
+    private_endpoints_to,
+    run_here,
+    waits_for_rbac,
+    zone_names_of,
+)
 
 from aiinfra.components._base import ComponentArgsError
 from aiinfra.components.container_apps_gpu import BOOTSTRAP_IMAGE, SERVERLESS_GPUS, ContainerAppsGpuArgs
 from aiinfra.components.interfaces import BUILTIN_ROLES
-from aiinfra.engine import ProgramError, run_program
+from aiinfra.engine import ProgramError
 from stacks.config import ConfigError, parse_platform_config
 
 ENV = "azure-native:app:ManagedEnvironment"
@@ -356,7 +365,7 @@ def stack_without(tmp_path: Path, env: str, edit) -> Path:
 def test_a_secret_the_app_reads_must_come_from_a_stack_secret(tmp_path):
     path = stack_without(tmp_path, "dev", lambda c: c.pop("aiinfra:hf-token"))
     with pytest.raises(ProgramError) as error:
-        run_program(REPO, "dev", stack_file=path)
+        run_here(REPO, "dev", stack_file=path)
     message = str(error.value)
     assert "aiinfra:platform.containerApps.apps[0].secrets[0]" in message
     assert "pulumi config set --secret aiinfra:hf-token" in message
@@ -365,7 +374,7 @@ def test_a_secret_the_app_reads_must_come_from_a_stack_secret(tmp_path):
 def test_a_plaintext_secret_value_is_refused(tmp_path):
     path = stack_without(tmp_path, "dev", lambda c: c.update({"aiinfra:hf-token": "hf_plaintext"}))
     with pytest.raises(ProgramError, match="aiinfra:hf-token is stored in plain text"):
-        run_program(REPO, "dev", stack_file=path)
+        run_here(REPO, "dev", stack_file=path)
 
 
 def test_an_existing_secret_is_read_not_created(tmp_path):
@@ -373,7 +382,7 @@ def test_an_existing_secret_is_read_not_created(tmp_path):
         config.pop("aiinfra:hf-token")
         config["aiinfra:platform"]["containerApps"]["apps"][0]["secrets"][0]["existing"] = True
 
-    plan = run_program(REPO, "dev", stack_file=stack_without(tmp_path, "dev", edit))
+    plan = run_here(REPO, "dev", stack_file=stack_without(tmp_path, "dev", edit))
     assert not plan.of_type("azure-native:keyvault:Secret")
     vault = one(plan, "azure-native:keyvault:Vault")
     [grant] = grants(plan, "infer", "Key Vault Secrets User")
@@ -384,7 +393,7 @@ def test_stack_config_callers_can_be_narrowed_or_named_by_range(tmp_path):
     def edit(config):
         config["aiinfra:platform"]["containerApps"]["callerSubnets"] = ["aks"]
 
-    plan = run_program(REPO, "dev", stack_file=stack_without(tmp_path, "dev", edit))
+    plan = run_here(REPO, "dev", stack_file=stack_without(tmp_path, "dev", edit))
     [app] = plan.of_type(APP)
     rules = app.inputs["configuration"]["ingress"]["ipSecurityRestrictions"]
     assert [r["name"] for r in rules] == ["aks"]
@@ -400,7 +409,7 @@ def test_no_callers_keeps_ingress_inside_the_environment(tmp_path):
     def edit(config):
         config["aiinfra:platform"]["containerApps"]["callerSubnets"] = []
 
-    plan = run_program(REPO, "dev", stack_file=stack_without(tmp_path, "dev", edit))
+    plan = run_here(REPO, "dev", stack_file=stack_without(tmp_path, "dev", edit))
     [app] = plan.of_type(APP)
     ingress = app.inputs["configuration"]["ingress"]
     assert ingress["external"] is False and "ipSecurityRestrictions" not in ingress

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from formula_eval import Samples, evaluate
-from helpers import one
+from helpers import one, run_here
 
 from aiinfra.components.batch_autoscale import AutoscaleSettings, autoscale_formula
-from aiinfra.engine import Plan, run_program
+from aiinfra.engine import Plan
 
 PROGRAM = Path(__file__).resolve().parent / "program"
 VAULT = (
@@ -21,7 +21,7 @@ VAULT = (
 
 @pytest.fixture(scope="module")
 def plan() -> Plan:
-    return run_program(PROGRAM, "dev")
+    return run_here(PROGRAM, "dev")
 
 
 def test_batch_opt_outs_open_the_account_endpoint_and_skip_the_key_but_never_give_nodes_public_ips(plan):

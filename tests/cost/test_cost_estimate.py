@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import run_here
 from plan_builder import PlanBuilder, aml_cluster
 
-from aiinfra.engine import run_program
 from aiinfra.engine.cost import HOURS_PER_MONTH, Item, autoscale_bounds, estimate, load_price_table, render_cost
 from stacks import preview
 
@@ -456,7 +456,7 @@ def test_output_states_its_basis():
 
 def test_a_strangers_program_is_priced_through_the_engine():
     """Wire names as azure-native really serializes them: run a program that is not ours, grouped by its components."""
-    cost = estimate(run_program(PROGRAM, "dev"))
+    cost = estimate(run_here(PROGRAM, "dev"))
     assert [g.type for g in cost.groups] == ["acme:net:Network", "acme:serve:Serving", "acme:ml:Training"]
     priced = {i.resource.type.split(":")[-1] for i in cost.items}
     assert priced == {
@@ -485,6 +485,7 @@ def test_a_strangers_program_is_priced_through_the_engine():
     assert cost.budgets[0].monthly == 1000
 
 
+@pytest.mark.integration  # the CLI runs the program in its own process
 def test_preview_prints_the_table_and_puts_it_in_json(tmp_path, capsys):
     target = tmp_path / "plan.json"
     code = preview.main(["dev", "--project-dir", str(PROGRAM), "--json", str(target), "--no-policies"])

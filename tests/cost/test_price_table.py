@@ -215,6 +215,7 @@ def test_preview_with_a_bad_price_file_exits_2_without_a_traceback(tmp_path, cap
     assert err.strip() == f"error: {bad}: item[0].retailPrice: expected a non-negative number, got -1"
 
 
+@pytest.mark.integration  # the CLI runs the program in its own process
 def test_preview_uses_the_given_price_file(tmp_path, capsys):
     export = write(
         tmp_path / "eastus.json",
@@ -235,6 +236,7 @@ def test_preview_uses_the_given_price_file(tmp_path, capsys):
     assert line.startswith("unpriced") and "train-kv-pe" in line
 
 
+@pytest.mark.integration  # the CLI runs the program in its own process
 def test_a_saved_plan_is_priced_like_the_preview_prices_it(tmp_path, capsys):
     from aiinfra.engine.cost import main as cost_main
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from helpers import run_here
 
 from aiinfra.components._base import ComponentArgsError
 from aiinfra.components.deployer_identity import (
@@ -26,7 +27,7 @@ from aiinfra.components.deployer_identity import (
 from aiinfra.components.interfaces import BUILTIN_ROLES
 from aiinfra.components.naming import NamingConvention
 from aiinfra.components.secure_workspace import DATA_SCIENTIST_ACTIONS, DATA_SCIENTIST_NOT_ACTIONS
-from aiinfra.engine import Plan, ProgramError, run_program
+from aiinfra.engine import Plan, ProgramError
 from stacks.config import ConfigError, parse_platform_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,7 +47,7 @@ _plans: dict[str, Plan] = {}
 
 def bootstrap_plan(env: str) -> Plan:
     if env not in _plans:
-        _plans[env] = run_program(BOOTSTRAP, env)
+        _plans[env] = run_here(BOOTSTRAP, env)
     return _plans[env]
 
 
@@ -287,7 +288,7 @@ def test_bad_bootstrap_config_names_the_yaml_path(tmp_path):
     (tmp_path / "Pulumi.dev.yaml").write_text((REPO / "Pulumi.dev.yaml").read_text())
     # The copied program finds the library through the installed package (the repo is on sys.path here).
     with pytest.raises(ProgramError) as error:
-        run_program(project, "dev")
+        run_here(project, "dev")
     assert "aiinfra-bootstrap:deployer.graphAppRoles[0]: Input should be 'Group.Create'" in str(error.value)
 
 
@@ -320,7 +321,7 @@ def test_without_bootstrap_the_platform_creates_its_group(tmp_path):
     for key in ("batch", "containerApps", "aks"):
         stack["config"]["aiinfra:platform"].pop(key, None)
     (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack))
-    plan = run_program(REPO, "dev", stack_file=tmp_path / "Pulumi.dev.yaml")
+    plan = run_here(REPO, "dev", stack_file=tmp_path / "Pulumi.dev.yaml")
     (group,) = plan.of_type(GROUP)
     account = next(r for r in plan.resources if r.type == "azure-native:storage:StorageAccount")
     assert group.urn in account.dependencies
@@ -415,7 +416,7 @@ def test_bootstrap_refuses_a_platform_role_id_that_is_not_its_role(tmp_path):
     stack["config"]["aiinfra:platform"]["dataScientistRoleId"] = "00000000-0000-0000-0000-000000000001"
     (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack))
     with pytest.raises(ProgramError, match="dataScientistRoleId is 00000000-0000-0000-0000-000000000001"):
-        run_program(project, "dev")
+        run_here(project, "dev")
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

@@ -22,6 +22,8 @@ import pytest
 from aiinfra import components
 from aiinfra.components._base import ArgsModel
 
+pytestmark = pytest.mark.integration  # builds the wheel and installs it into a fresh venv
+
 REPO = Path(__file__).resolve().parents[2]
 UV = REPO / ".venv" / "bin" / "uv"
 EXAMPLE = REPO / "examples" / "own_network"

@@ -8,6 +8,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 from test_delivery_pipelines import (
     ADO,
     CALLER,
@@ -81,6 +82,7 @@ def test_ado_compares_and_posts_every_environment_on_pull_requests():
         assert writer < steps.index(compare) < steps.index(post), names
 
 
+@pytest.mark.integration  # runs bash
 def test_base_plan_script_is_valid_bash_with_an_empty_plan_fallback():
     """base-plan.sh's fallback: a stack the base branch does not have is an empty plan (every resource a create)."""
     text = BASE_PLAN.read_text()

@@ -7,6 +7,10 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.integration  # runs pyright on a user's program
+
 REPO = Path(__file__).resolve().parents[2]
 PYRIGHT = REPO / ".venv" / "bin" / "pyright"
 

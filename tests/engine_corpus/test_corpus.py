@@ -21,6 +21,8 @@ from aiinfra.engine.cost import estimate, load_price_table, render_cost
 from aiinfra.engine.plan import COMPUTED_MARKER as COMPUTED
 from stacks import preview
 
+pytestmark = pytest.mark.integration  # other teams' programs, each in its own process and interpreter
+
 PROGRAMS = Path(__file__).parent / "programs"
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from helpers import children, one, private_endpoints_to, zone_names_of
-
-from aiinfra.engine import run_program
+from helpers import children, one, private_endpoints_to, run_here, zone_names_of
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "ml-workspace"
@@ -19,7 +17,7 @@ def test_the_example_program_runs_offline_from_the_installed_package():
     assert (
         "sys.path" not in source and "from aiinfra.components import" in source
     )  # the installed library, as a user has it
-    plan = run_program(EXAMPLE, "dev")
+    plan = run_here(EXAMPLE, "dev")
     assert plan.project == "fraud-ml"
     assert [r.type for r in plan.resources if not r.custom and r.type.startswith("aiinfra:")].count(
         "aiinfra:shared:SharedServices"
@@ -61,7 +59,7 @@ def test_without_a_managed_network_computes_join_the_aml_subnet(tmp_path: Path):
     (tmp_path / "Pulumi.yaml").write_text("name: legacy-ml\nruntime: python\n")
     (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  azure-native:location: eastus\n")
     (tmp_path / "__main__.py").write_text(textwrap.dedent(PROGRAM))
-    plan = run_program(tmp_path, "dev")
+    plan = run_here(tmp_path, "dev")
     workspace = one(plan, "azure-native:machinelearningservices:Workspace")
     assert workspace.inputs["managedNetwork"]["isolationMode"] == "Disabled"
     assert "outboundRules" not in workspace.inputs["managedNetwork"]

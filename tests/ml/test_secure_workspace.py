@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 import yaml
 from aml_rbac import grants
-from helpers import children, group_ids, one, private_endpoints_to, waits_for_rbac, zone_names_of
+from helpers import children, group_ids, one, private_endpoints_to, run_here, waits_for_rbac, zone_names_of
 
 from aiinfra.components.interfaces import BUILTIN_ROLES
 from aiinfra.components.secure_workspace import FQDN_RULE_SETS, OutboundRule, fqdn_rule_set_rules
 from aiinfra.components.shared_services import COSMOS_DB_APPLICATION_IDS
-from aiinfra.engine import Plan, Registration, run_program
+from aiinfra.engine import Plan, Registration
 
 WORKSPACE = "azure-native:machinelearningservices:Workspace"
 COMPUTE = "azure-native:machinelearningservices:Compute"
@@ -365,7 +365,7 @@ def data_scientist_role(plan: Plan, component: Registration, repo) -> Registrati
         [role] = own
         return role
     if plan.stack not in _bootstrap_plans:
-        _bootstrap_plans[plan.stack] = run_program(repo / "bootstrap", plan.stack)
+        _bootstrap_plans[plan.stack] = run_here(repo / "bootstrap", plan.stack)
     [role] = [r for r in _bootstrap_plans[plan.stack].of_type(ROLE_DEFINITION) if r.name == "data-scientist-role"]
     return role
 
@@ -436,7 +436,7 @@ def test_groups_get_their_roles_on_the_workspace(plan, env, repo):
 
 def test_role_assignment_and_role_names_are_stable_across_runs(plan_of: Callable[[str], Plan], repo):
     first = plan_of("dev")
-    again = run_program(repo, "dev")
+    again = run_here(repo, "dev")
 
     def names(p: Plan) -> dict[str, str]:
         found = {r.urn: r.inputs["roleAssignmentName"] for r in p.of_type(ROLE_ASSIGNMENT)}
@@ -461,7 +461,7 @@ def test_without_data_isolation_blob_roles_are_not_conditioned(repo, tmp_path):
         workspace["enableDataIsolation"] = False
     stack_file = tmp_path / "Pulumi.dev.yaml"
     stack_file.write_text(yaml.safe_dump(config))
-    plan = run_program(repo, "dev", stack_file=stack_file)
+    plan = run_here(repo, "dev", stack_file=stack_file)
     blob = [
         a
         for a in plan.of_type(ROLE_ASSIGNMENT)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import run_here
 
 from aiinfra.catalog.cpu_skus import CPU_CATALOGUE, lookup_workstation_size
 from aiinfra.catalog.schedules import CronError, monthly_running_hours, parse_cron
@@ -101,7 +102,6 @@ def test_instance_names_are_regionally_unique_and_valid():
 
 
 def test_without_a_managed_network_instances_go_into_the_compute_subnet(tmp_path):
-    from aiinfra.engine import run_program
 
     document = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
     research = document["config"]["aiinfra:platform"]["workspaces"][0]
@@ -110,7 +110,7 @@ def test_without_a_managed_network_instances_go_into_the_compute_subnet(tmp_path
     research.update(isolationMode="Disabled", storageOutboundSubresources=[])
     path = tmp_path / "Pulumi.dev.yaml"
     path.write_text(yaml.safe_dump(document))
-    plan = run_program(REPO, "dev", path)
+    plan = run_here(REPO, "dev", path)
     inner = instances(plan)["ml-research-ci-alice"].inputs["properties"]["properties"]
     build = next(r for r in plan.of_type(COMPUTE) if r.name == "ml-research-image-build")
     assert inner["subnet"]["id"] == build.inputs["properties"]["properties"]["subnet"]["id"]

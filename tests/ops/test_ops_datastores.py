@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import run_here
 
 from aiinfra.components.interfaces import BUILTIN_ROLES
 from stacks.config import ConfigError, parse_platform_config
@@ -72,14 +73,13 @@ def test_prd_datastore_is_reached_through_its_private_endpoint_rule(plan_of):
 
 
 def test_read_write_datastore_gives_the_compute_contributor(tmp_path):
-    from aiinfra.engine import run_program
 
     document = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
     research = document["config"]["aiinfra:platform"]["workspaces"][0]
     research["datastores"][0].update(readOnly=False, kind="blob")
     path = tmp_path / "Pulumi.dev.yaml"
     path.write_text(yaml.safe_dump(document))
-    plan = run_program(REPO, "dev", path)
+    plan = run_here(REPO, "dev", path)
     (store,) = plan.of_type(DATASTORE)
     assert store.inputs["properties"]["datastoreType"] == "AzureBlob"
     assert store.inputs["properties"]["containerName"] == "raw"

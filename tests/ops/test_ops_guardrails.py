@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import run_here
 
 from aiinfra.components.policy_guardrails import BUILT_IN_POLICIES
-from aiinfra.engine import Plan, run_program
+from aiinfra.engine import Plan
 from aiinfra.policies import RULES
 from stacks.config import ConfigError, parse_platform_config
 
@@ -22,7 +23,7 @@ _plans: dict[str, Plan] = {}
 
 def bootstrap(env: str) -> Plan:
     if env not in _plans:
-        _plans[env] = run_program(REPO / "bootstrap", env)
+        _plans[env] = run_here(REPO / "bootstrap", env)
     return _plans[env]
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import run_here
 
 from aiinfra.components._base import ComponentArgsError
 from aiinfra.components.naming import NamingConvention
@@ -135,26 +136,24 @@ def test_query_shape():
 
 
 def test_an_alert_can_be_switched_off(tmp_path):
-    from aiinfra.engine import run_program
 
     document = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
     document["config"]["aiinfra:platform"]["monitoring"]["alerts"]["batchBacklog"] = {"enabled": False}
     document["config"]["aiinfra:platform"]["monitoring"]["alerts"]["aksGpuPoolAtMax"] = {"enabled": False}
     path = tmp_path / "Pulumi.dev.yaml"
     path.write_text(yaml.safe_dump(document))
-    plan = run_program(REPO, "dev", path)
+    plan = run_here(REPO, "dev", path)
     assert "batch-backlog" not in alerts(plan) and "batch-unusable-nodes" in alerts(plan)
     assert not plan.of_type(LOG_ALERT)
 
 
 def test_no_monitoring_block_creates_no_alerts_and_keeps_the_budget_as_it_was(tmp_path):
-    from aiinfra.engine import run_program
 
     document = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
     del document["config"]["aiinfra:platform"]["monitoring"]
     path = tmp_path / "Pulumi.dev.yaml"
     path.write_text(yaml.safe_dump(document))
-    plan = run_program(REPO, "dev", path)
+    plan = run_here(REPO, "dev", path)
     assert not plan.of_type(ACTION_GROUP) and not plan.of_type(METRIC_ALERT)
     (budget,) = plan.of_type(BUDGET)
     assert all("contactGroups" not in n for n in budget.inputs["notifications"].values())

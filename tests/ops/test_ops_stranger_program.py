@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import run_here
 
-from aiinfra.engine import run_program
 from aiinfra.engine.analyzer import analyze_plan
 from aiinfra.engine.cost import estimate
 
@@ -17,7 +17,7 @@ PACK = HERE.parents[1] / "policies"
 
 @pytest.fixture(scope="module")
 def plan():
-    return run_program(HERE / "stranger", "dev")
+    return run_here(HERE / "stranger", "dev")
 
 
 def test_compute_instances_are_priced_by_their_schedules(plan):
@@ -29,6 +29,7 @@ def test_compute_instances_are_priced_by_their_schedules(plan):
     assert always.idle_units == 1.0 and any("no stop schedule" in n for n in always.notes)
 
 
+@pytest.mark.integration  # the pack runs over gRPC in its own process
 def test_the_pack_refuses_the_key_based_datastore_only(plan):
     report = analyze_plan(plan, PACK, PACK / "config" / "dev.json")
     flagged = [v for v in report.violations if v.policy == "datastore-credentials"]

@@ -22,6 +22,8 @@ from aiinfra.engine.analyzer import (
 )
 from stacks import preview
 
+pytestmark = pytest.mark.integration  # the CLI: programs in their own process, the pack over gRPC
+
 REPO = Path(__file__).resolve().parents[2]
 PACK = REPO / "policies"
 INSECURE = REPO / "tests" / "fixtures" / "insecure_program"

@@ -17,6 +17,8 @@ import pytest
 
 from stacks import preview
 
+pytestmark = pytest.mark.integration  # the CLI: programs in their own process, the pack over gRPC
+
 REPO = Path(__file__).resolve().parents[2]
 PACK = REPO / "policies"
 STRANGER = REPO / "tests" / "fixtures" / "stranger_program"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import run_here
 
-from aiinfra.engine import run_program
 from aiinfra.engine.cost import estimate
 from aiinfra.engine.quota import AKS, BATCH, DEDICATED, LOW_PRIORITY, VMS, quota_needs, vm_quota_family
 
@@ -49,7 +49,7 @@ def test_prd_needs_per_service_family_and_priority(plan_of) -> None:
 
 
 def test_a_batch_account_in_user_subscription_mode_uses_compute_quota() -> None:
-    plan = run_program(PROGRAM, "dev")
+    plan = run_here(PROGRAM, "dev")
     for r in plan.resources:
         if r.type == "azure-native:batch:BatchAccount":
             r.inputs["poolAllocationMode"] = "UserSubscription"

@@ -20,6 +20,8 @@ import yaml
 from aiinfra.engine import cli
 from stacks import preview
 
+pytestmark = pytest.mark.integration  # the CLI on prd: the program in its own process, the pack over gRPC
+
 REPO = Path(__file__).resolve().parents[2]
 
 

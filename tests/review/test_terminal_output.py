@@ -6,6 +6,8 @@ import io
 import sys
 from pathlib import Path
 
+import pytest
+
 from aiinfra.engine import cli
 from aiinfra.engine.textstyle import Style
 
@@ -33,6 +35,7 @@ def test_warnings_wrap_with_a_hanging_indent() -> None:
     assert lines[0].startswith("    warning:") and all(line.startswith("      ") for line in lines[1:])
 
 
+@pytest.mark.integration  # the CLI runs the program in its own process
 def test_the_preview_on_a_terminal_is_coloured_and_shows_progress(monkeypatch) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
     out, err = Terminal(), Terminal()
@@ -49,6 +52,7 @@ def test_progress_is_silent_when_stderr_is_not_a_terminal() -> None:
     assert stream.getvalue() == ""
 
 
+@pytest.mark.integration  # the CLI runs the program in its own process
 def test_the_summary_keeps_a_few_warnings_and_lists_the_rest_at_the_end(monkeypatch, capsys) -> None:
     from aiinfra.engine import runner
 
