@@ -15,6 +15,7 @@ from . import (
     compute_cost,
     deployability_aks,
     deployability_apps,
+    deployability_identity,
     deployability_ml,
     encryption,
     governance,
@@ -49,6 +50,7 @@ RULES: list[Rule] = [
     *ai_openai.RULES,
     *deployability_aks.RULES,
     *deployability_ml.RULES,
+    *deployability_identity.RULES,
 ]
 
 

@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from aiinfra.catalog.gpu_skus import RETIRED, RETIREMENT_SOURCE
+from aiinfra.catalog.pools import LOW_PRIORITY, REGULAR, SPOT
 from aiinfra.catalog.schedules import HOURS_PER_MONTH  # one figure: 730 h/month, as Azure's price sheets
 
 PRICES_DIR = Path(__file__).resolve().parent.parent / "prices"
 DEFAULT_PRICE_FILES = (PRICES_DIR / "azure-retail-prices.json",)
 PRICES_ENV = "AIINFRA_PRICES"
 _ANY_REGION = ("", "global")
-
-REGULAR, SPOT, LOW_PRIORITY = "regular", "spot", "low-priority"
 
 
 class PriceTableError(Exception):
