@@ -95,7 +95,7 @@ def test_a_vpn_gateway_is_priced_by_its_sku_and_an_expressroute_gateway_without_
     (vpn,), (er,) = items["vpn"], items["er"]
     assert monthly(vpn) == pytest.approx(153.30) and "VpnGw1AZ" in vpn.label
     assert vpn.rate.row is not None and "virtual_network_gateway_test" in vpn.rate.row.source
-    assert "data transfer" in (vpn.rate.row.note or "")
+    assert "VNet-to-VNet transfer" in (vpn.rate.row.note or "")
     assert er.idle_hourly is None and er.problem == "no price for ExpressRoute ErGw1AZ in eastus in the price table"
 
 
