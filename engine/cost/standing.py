@@ -141,14 +141,14 @@ def app_service_plan(p: _Pricer, r: Registration) -> list[Item]:
     label = f"App Service plan {r.name}, {sku} {os_name}"
     notes: list[str] = []
     capacity = _num(dig(r.inputs, "sku", "capacity"))
-    if capacity is None:
-        capacity = 1.0
-        notes.append("sku.capacity not set: priced as 1 instance")
-    if r.inputs.get("zoneRedundant") is True and capacity < 2:
+    if r.inputs.get("zoneRedundant") is True and (capacity is None or capacity < 2):
         # Learn, Reliability in Azure App Service (learn.microsoft.com/azure/reliability/reliability-app-service):
         # zone redundancy requires the plan to run at least two instances, so it bills at least two.
         capacity = 2.0
         notes.append("zoneRedundant: a zone-redundant plan runs at least 2 instances (Learn reliability-app-service)")
+    elif capacity is None:
+        capacity = 1.0
+        notes.append("sku.capacity not set: priced as 1 instance")
     if sku.upper() in ("F1", "FREE"):
         return [_fixed(r, label, Quote(free_because="the Free tier has no charge"), capacity, notes)]
     if sku.upper() == "Y1":

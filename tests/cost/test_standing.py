@@ -151,6 +151,10 @@ def test_an_app_service_plan_bills_per_instance_of_its_sku_and_os(inputs, expect
     b.add("azure-native:web:AppServicePlan", "plan", {"resourceGroupName": "rg-a", **inputs})
     (plan,) = items_of(b)["plan"]
     assert monthly(plan) == pytest.approx(expected)
+    if inputs.get("zoneRedundant") and (inputs["sku"].get("capacity") or 0) < 2:
+        assert plan.notes == [
+            "zoneRedundant: a zone-redundant plan runs at least 2 instances (Learn reliability-app-service)"
+        ]
     if expected:
         assert plan.rate.row is not None and "service_plan_test" in plan.rate.row.source
 
