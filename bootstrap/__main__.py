@@ -91,13 +91,17 @@ deployer = DeployerIdentity(
     ),
 )
 
-# AKS encryption at host needs the subscription feature Microsoft.Compute/EncryptionAtHost (Microsoft Learn, "Use
-# Azure CLI to enable end-to-end encryption using encryption at host", Prerequisites): registered here, by an
-# administrator, because the pipeline deployer may not register features. Registration is asynchronous (state
-# Registering -> Registered, often minutes); the platform's `pulumi up` fails on the first pool until it is
-# Registered: check with `az feature show --namespace Microsoft.Compute --name EncryptionAtHost`. Kept on destroy:
-# other workloads of the subscription may rely on it.
-if platform.aks is not None and platform.aks.encryption_at_host:
+# Encryption at host (every AKS pool by default; a Batch pool with batch.encryptionAtHost) needs the subscription
+# feature Microsoft.Compute/EncryptionAtHost (Microsoft Learn, "Use the Azure CLI to enable end-to-end encryption using
+# encryption at host", Prerequisites): registered here, by an administrator, because the pipeline deployer may not
+# register features. Registration is asynchronous (state Registering -> Registered, often minutes; the export below):
+# the platform's `pulumi up` fails on the first pool until it is Registered. Then re-register the provider once,
+# `az provider register -n Microsoft.Compute`, which propagates a registered feature to it (Learn, "Set up preview
+# features in Azure subscription": after a feature is registered, run `az provider register` to propagate the change;
+# `az feature register` prints the same). azure-native has no resource for a provider registration, so that step is
+# the administrator's (README, "Register the resource providers"). Kept on destroy: other workloads of the subscription
+# may rely on it.
+if any(compute is not None and compute.encryption_at_host for compute in (platform.aks, platform.batch)):
     encryption_at_host = features.SubscriptionFeatureRegistration(
         "encryption-at-host",
         provider_namespace="Microsoft.Compute",

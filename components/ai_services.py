@@ -28,9 +28,10 @@ from pydantic import Field, field_validator, model_validator
 
 from aiinfra.catalog.openai_models import DeploymentSku, deployment_problems, lookup
 
-from ._base import ArgsModel, ComponentArgsError, InputStr, duplicates
+from ._base import ArgsModel, ComponentArgsError, InputStr, duplicates, publish
 from .interfaces import (
     CommonArgs,
+    CustomerManagedKey,
     child_opts,
     delete_lock,
     diagnostic_setting,
@@ -251,52 +252,57 @@ class AiServices(pulumi.ComponentResource):
     private_endpoint_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: AiServicesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        shared = args.shared
-        zone_ids = shared.dns_zone_ids_for("account")  # fails before anything is registered
+        zone_ids = args.shared.dns_zone_ids_for("account")  # fails before anything is registered
         super().__init__("aiinfra:ai:AiServices", name, None, opts)
         self._name, self._args = name, args
-        n, rg = args.naming, args.resource_group_name
-        account_name = n.name("openai_account" if args.kind == "OpenAI" else "ai_services_account", args.name)
+        self.account = account = self._account(name, args)
+        endpoint = private_endpoint(
+            self,
+            f"{name}-pe",
+            args=args,
+            azure_name=args.naming.name("private_endpoint", args.name, "oai"),
+            subnet_id=args.shared.private_endpoint_subnet_id,
+            target_id=account.id,
+            group_id="account",
+            dns_zone_ids=zone_ids,
+        )
+        self._account_guards(name, args, account)
+        policy = self._content_filter(name, args, account, endpoint)
+        deployment_names = self._deployments(name, args, account, policy)
+        if args.data_scientists_group_object_id is not None:
+            self.grant_openai_user("data-scientists", args.data_scientists_group_object_id, "Group")
+        for consumer in args.consumers:
+            self.grant_openai_user(consumer.name, consumer.principal_id, consumer.principal_type)
+        publish(
+            self,
+            account_id=account.id,
+            account_name=account.name,
+            # The OpenAI endpoint of the custom subdomain (both kinds answer on it; Learn, "Azure OpenAI REST
+            # reference").
+            endpoint=pulumi.Output.concat("https://", account.name, ".openai.azure.com/"),
+            principal_id=account.identity.apply(lambda i: i.principal_id if i else ""),
+            rai_policy_name=policy.name,
+            deployment_names=deployment_names,
+            private_endpoint_id=endpoint.id,
+        )
 
+    def _account(self, name: str, args: AiServicesArgs) -> cs.Account:
+        """The account: create-only custom subdomain, no network path but the private endpoint, outbound calls only
+        to the allowed hosts, the environment's key when CMK is required."""
+        shared = args.shared
+        account_name = args.naming.name("openai_account" if args.kind == "OpenAI" else "ai_services_account", args.name)
         cmk = shared.cmk if args.require_cmk else None
-        identity = cs.IdentityArgs(type=cs.ResourceIdentityType.SYSTEM_ASSIGNED)
-        encryption = None
-        waits: list[pulumi.Resource] = []
-        if cmk is not None:
-            # Learn, "Configure customer-managed keys for Azure AI services" / AVM cognitive-services/account: the
-            # key is read with a user-assigned identity named by its client id, which must be on the account and
-            # allowed on the key before the account is created with it.
-            identity = cs.IdentityArgs(
-                type=cs.ResourceIdentityType.SYSTEM_ASSIGNED_USER_ASSIGNED, user_assigned_identities=[cmk.identity_id]
-            )
-            version = (
-                pulumi.Output.from_input(cmk.key_version_url).apply(lambda url: url.rstrip("/").split("/")[-1])
-                if cmk.key_version_url is not None
-                else None
-            )
-            encryption = cs.EncryptionArgs(
-                key_source=cs.KeySource.MICROSOFT_KEY_VAULT,
-                key_vault_properties=cs.KeyVaultPropertiesArgs(
-                    key_name=cmk.key_name,
-                    key_vault_uri=cmk.key_vault_uri,
-                    key_version=version,
-                    identity_client_id=cmk.identity_client_id,
-                ),
-            )
-            waits += cmk.depends_on
-
         fqdns: list[pulumi.Input[str]] = list(args.allowed_fqdns)
         if args.allow_shared_storage:
             fqdns.append(pulumi.Output.concat(shared.storage_account_name, ".blob.core.windows.net"))
-
-        self.account = account = cs.Account(
+        return cs.Account(
             f"{name}-account",
             account_name=account_name,
-            resource_group_name=rg,
+            resource_group_name=args.resource_group_name,
             location=args.location,
             kind=args.kind,
             sku=cs.SkuArgs(name="S0"),
-            identity=identity,
+            identity=_identity(cmk),
             properties=cs.AccountPropertiesArgs(
                 # The custom subdomain is what Entra ID tokens and private endpoints need, and it is create-only
                 # (Learn, "Authenticate requests to Azure AI services": custom subdomain names).
@@ -315,36 +321,31 @@ class AiServices(pulumi.ComponentResource):
                 # prevention for Azure AI services").
                 restrict_outbound_network_access=True,
                 allowed_fqdn_list=fqdns,
-                encryption=encryption,
+                encryption=_encryption(cmk),
             ),
             tags=args.tags,
-            opts=child_opts(self, protect=args.lock, depends_on=waits),
+            opts=child_opts(self, protect=args.lock, depends_on=list(cmk.depends_on) if cmk is not None else []),
         )
 
-        endpoint = private_endpoint(
-            self,
-            f"{name}-pe",
-            args=args,
-            azure_name=n.name("private_endpoint", args.name, "oai"),
-            subnet_id=shared.private_endpoint_subnet_id,
-            target_id=account.id,
-            group_id="account",
-            dns_zone_ids=zone_ids,
-        )
+    def _account_guards(self, name: str, args: AiServicesArgs, account: cs.Account) -> None:
+        """Diagnostics to Log Analytics, the delete lock (when asked), the caller's extra role assignments."""
         diagnostic_setting(
             self,
             f"{name}-diag",
             resource_id=account.id,
-            workspace_id=args.log_analytics_workspace_id or shared.log_analytics_workspace_id,
+            workspace_id=args.log_analytics_workspace_id or args.shared.log_analytics_workspace_id,
         )
         delete_lock(self, f"{name}-lock", scope=account.id, enabled=args.lock)
         extra_role_assignments(self, name, args, account.id)
 
-        policy = cs.RaiPolicy(
+    def _content_filter(
+        self, name: str, args: AiServicesArgs, account: cs.Account, endpoint: pulumi.Resource
+    ) -> cs.RaiPolicy:
+        return cs.RaiPolicy(
             f"{name}-content-filter",
             account_name=account.name,
-            resource_group_name=rg,
-            rai_policy_name=n.name("rai_policy", args.name),
+            resource_group_name=args.resource_group_name,
+            rai_policy_name=args.naming.name("rai_policy", args.name),
             properties=cs.RaiPolicyPropertiesArgs(
                 base_policy_name="Microsoft.DefaultV2",
                 # Default: filtered before anything is returned (Asynchronous_filter would stream unfiltered text).
@@ -357,15 +358,18 @@ class AiServices(pulumi.ComponentResource):
             opts=child_opts(account, depends_on=[endpoint]),
         )
 
-        self.deployment_names = {}
+    def _deployments(
+        self, name: str, args: AiServicesArgs, account: cs.Account, policy: cs.RaiPolicy
+    ) -> dict[str, pulumi.Output[str]]:
+        """The model deployments, one at a time: Azure rejects concurrent writes under one account (AVM deploys them
+        with @batchSize(1))."""
+        names: dict[str, pulumi.Output[str]] = {}
         previous: pulumi.Resource | None = None
         for d in args.deployments:
-            # One deployment at a time: Azure rejects concurrent writes under one account (AVM deploys them with
-            # @batchSize(1)).
             deployment = cs.Deployment(
                 f"{name}-deploy-{d.name}",
                 account_name=account.name,
-                resource_group_name=rg,
+                resource_group_name=args.resource_group_name,
                 deployment_name=d.name,
                 sku=cs.SkuArgs(name=d.sku, capacity=d.capacity),
                 properties=cs.DeploymentPropertiesArgs(
@@ -376,32 +380,9 @@ class AiServices(pulumi.ComponentResource):
                 tags=args.tags,
                 opts=child_opts(account, depends_on=[previous] if previous else None),
             )
-            self.deployment_names[d.name] = deployment.name
+            names[d.name] = deployment.name
             previous = deployment
-
-        if args.data_scientists_group_object_id is not None:
-            self.grant_openai_user("data-scientists", args.data_scientists_group_object_id, "Group")
-        for consumer in args.consumers:
-            self.grant_openai_user(consumer.name, consumer.principal_id, consumer.principal_type)
-
-        self.account_id = account.id
-        self.account_name = account.name
-        # The OpenAI endpoint of the custom subdomain (both kinds answer on it; Learn, "Azure OpenAI REST reference").
-        self.endpoint = pulumi.Output.concat("https://", account.name, ".openai.azure.com/")
-        self.principal_id = account.identity.apply(lambda i: i.principal_id if i else "")
-        self.rai_policy_name = policy.name
-        self.private_endpoint_id = endpoint.id
-        self.register_outputs(
-            {
-                "accountId": account.id,
-                "accountName": account.name,
-                "endpoint": self.endpoint,
-                "principalId": self.principal_id,
-                "raiPolicyName": policy.name,
-                "deploymentNames": self.deployment_names,
-                "privateEndpointId": endpoint.id,
-            }
-        )
+        return names
 
     def grant_openai_user(
         self, who: str, principal_id: pulumi.Input[str], principal_type: str = "ServicePrincipal"
@@ -454,3 +435,36 @@ class AiServices(pulumi.ComponentResource):
             ),
             opts=child_opts(self, depends_on=grants),
         )
+
+
+def _identity(cmk: CustomerManagedKey | None) -> cs.IdentityArgs:
+    """System-assigned, plus the CMK identity when the account is encrypted with the environment's key.
+
+    Learn, "Configure customer-managed keys for Azure AI services" / AVM cognitive-services/account: the key is read
+    with a user-assigned identity named by its client id, which must be on the account and allowed on the key before
+    the account is created with it (the account waits for the key's `depends_on`)."""
+    if cmk is None:
+        return cs.IdentityArgs(type=cs.ResourceIdentityType.SYSTEM_ASSIGNED)
+    return cs.IdentityArgs(
+        type=cs.ResourceIdentityType.SYSTEM_ASSIGNED_USER_ASSIGNED, user_assigned_identities=[cmk.identity_id]
+    )
+
+
+def _encryption(cmk: CustomerManagedKey | None) -> cs.EncryptionArgs | None:
+    """The key in Key Vault, read with the CMK identity (by client id); the version when the ref gives one."""
+    if cmk is None:
+        return None
+    version = (
+        pulumi.Output.from_input(cmk.key_version_url).apply(lambda url: url.rstrip("/").split("/")[-1])
+        if cmk.key_version_url is not None
+        else None
+    )
+    return cs.EncryptionArgs(
+        key_source=cs.KeySource.MICROSOFT_KEY_VAULT,
+        key_vault_properties=cs.KeyVaultPropertiesArgs(
+            key_name=cmk.key_name,
+            key_vault_uri=cmk.key_vault_uri,
+            key_version=version,
+            identity_client_id=cmk.identity_client_id,
+        ),
+    )

@@ -36,15 +36,17 @@ from pulumi_azure_native import (
     containerservice,
     kubernetesconfiguration,
     machinelearningservices,
+    managedidentity,
     monitor,
 )
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from aiinfra.catalog.gpu_skus import GpuVmSize, lookup
 
-from ._base import ArgsModel, ComponentArgsError, InputStr, ResourceList, duplicates
+from ._base import ArgsModel, ComponentArgsError, InputStr, ResourceList, duplicates, publish
 from .interfaces import (
     CommonArgs,
+    CustomerManagedKey,
     child_opts,
     diagnostic_setting,
     extra_role_assignments,
@@ -671,32 +673,52 @@ class AksGpuCluster(pulumi.ComponentResource):
     gpu_pool_names: list[str]
 
     def __init__(self, name: str, args: AksGpuClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        shared = args.shared
-        subnet_id = shared.require("aks_subnet_id", "the AKS nodes need a subnet")
-        [dns_zone_id] = shared.dns_zone_ids_for("management")
-        cmk = shared.cmk if args.customer_managed_key else None
-        key_url = cmk.key_version_url if cmk is not None else None
-        if cmk is not None and key_url is None:
-            raise ComponentArgsError(
-                "AksGpuClusterArgs.shared.cmk.key_version_url is required for disk encryption: "
-                "a Disk Encryption Set needs the versioned key URL (or set "
-                "customer_managed_key false)"
-            )
+        subnet_id = args.shared.require("aks_subnet_id", "the AKS nodes need a subnet")
+        [dns_zone_id] = args.shared.dns_zone_ids_for("management")
+        cmk = _disk_encryption_key(args)
         super().__init__("aiinfra:aks:AksGpuCluster", name, None, opts)
-        n = args.naming
-        rg = args.resource_group_name
-        location = args.location
-        tags = args.tags
-        cluster_name = n.name("kubernetes_cluster")
 
-        # --- control-plane identity: a custom private DNS zone needs a user-assigned identity that can write the
-        # zone and join the subnet, granted before the cluster exists.
+        identity, grants = self._control_plane_identity(name, args, dns_zone_id)
+        des = None
+        if cmk is not None:
+            des = self._disk_encryption_set(name, args, cmk)
+            grants.append(self._des_reader(name, args, des, identity))
+        cluster_name = args.naming.name("kubernetes_cluster")
+        ready = [*grants, self._rbac_wait(name, grants), *args.shared.dns_zone_links_for("management")]
+        cluster = self._cluster(name, args, cluster_name, identity, des, subnet_id, dns_zone_id, depends_on=ready)
+        pools = self._user_pools(name, args, cluster, subnet_id)
+        self._maintenance(name, args, cluster)
+        self._monitoring(name, args, cluster)
+        kubelet_object_id = self._cluster_grants(name, args, cluster)
+        compute_id = self._azure_ml(name, args, cluster, cluster_name, pools)
+
+        publish(
+            self,
+            cluster_id=cluster.id,
+            cluster_name=cluster.name,
+            private_fqdn=cluster.private_fqdn,
+            oidc_issuer_url=cluster.oidc_issuer_profile.apply(lambda p: (p.issuer_url if p else None) or ""),
+            control_plane_identity_principal_id=identity.principal_id,
+            kubelet_identity_object_id=kubelet_object_id,
+            node_resource_group=cluster.node_resource_group.apply(lambda g: g or ""),
+            disk_encryption_set_id=des.id if des is not None else None,
+            aml_compute_id=compute_id,
+            gpu_pool_names=[p.name for p in args.gpu_pools],
+        )
+
+    # --- control-plane identity and the grants AKS checks before it creates the cluster -------------------------------
+
+    def _control_plane_identity(
+        self, name: str, args: AksGpuClusterArgs, dns_zone_id: InputStr
+    ) -> tuple[managedidentity.UserAssignedIdentity, list[pulumi.Resource]]:
+        """A custom private DNS zone needs a user-assigned control-plane identity that can write the zone and join
+        the subnet, granted before the cluster exists."""
         identity = user_assigned_identity(self, f"{name}-id", args=args, workload="aks")
-        grants = [
+        grants: list[pulumi.Resource] = [
             role_assignment(
                 self,
                 f"{name}-dns-zone-contributor",
-                naming=n,
+                naming=args.naming,
                 scope=dns_zone_id,
                 principal_id=identity.principal_id,
                 role="Private DNS Zone Contributor",
@@ -704,63 +726,96 @@ class AksGpuCluster(pulumi.ComponentResource):
             role_assignment(
                 self,
                 f"{name}-network-contributor",
-                naming=n,
-                scope=shared.virtual_network_id,
+                naming=args.naming,
+                scope=args.shared.virtual_network_id,
                 principal_id=identity.principal_id,
                 role="Network Contributor",
             ),
         ]
+        return identity, grants
 
-        des = None
-        if cmk is not None and key_url is not None:
-            # The CMK identity holds Key Vault Crypto Service Encryption User on the key (CustomerManagedKey's
-            # contract; the DES waits for that grant); the DES follows key rotations itself.
-            des = compute.DiskEncryptionSet(
-                f"{name}-des",
-                disk_encryption_set_name=n.name("disk_encryption_set", "aks"),
-                resource_group_name=rg,
-                location=location,
-                identity=compute.EncryptionSetIdentityArgs(
-                    type=compute.DiskEncryptionSetIdentityType.USER_ASSIGNED,
-                    user_assigned_identities=[cmk.identity_id],
-                ),
-                active_key=compute.KeyForDiskEncryptionSetArgs(
-                    key_url=key_url,
-                    source_vault=compute.SourceVaultArgs(id=cmk.key_vault_id),
-                ),
-                encryption_type=compute.DiskEncryptionSetType.ENCRYPTION_AT_REST_WITH_CUSTOMER_KEY,
-                rotation_to_latest_key_version_enabled=True,
-                tags=tags,
-                opts=child_opts(self, depends_on=cmk.depends_on),
-            )
-            # The cluster identity must read the DES before the cluster uses it for node disks (Learn, "Bring your
-            # own keys (BYOK) with Azure managed disks in AKS": "the AKS cluster identity has read access to the
-            # DiskEncryptionSet"); the cluster waits for the grant.
-            grants.append(
-                role_assignment(
-                    self,
-                    f"{name}-des-reader",
-                    naming=n,
-                    scope=des.id,
-                    principal_id=identity.principal_id,
-                    role="Reader",
-                )
-            )
-
-        # AKS checks these grants when it validates the create (a custom private DNS zone the identity cannot write
-        # fails with CustomPrivateDNSZoneMissingPermissionError; Learn, "Create a private AKS cluster", and "Use a
-        # managed identity in AKS": pre-created identity needs its roles before the cluster). Role assignments take
-        # effect minutes after ARM returns them (Learn, "Troubleshoot Azure RBAC"), so wait like SharedServices does.
-        granted = time.Sleep(
+    def _rbac_wait(self, name: str, grants: list[pulumi.Resource]) -> time.Sleep:
+        """AKS checks the grants when it validates the create (a custom private DNS zone the identity cannot write
+        fails with CustomPrivateDNSZoneMissingPermissionError; Learn, "Create a private AKS cluster", and "Use a
+        managed identity in AKS": pre-created identity needs its roles before the cluster). Role assignments take
+        effect minutes after ARM returns them (Learn, "Troubleshoot Azure RBAC"), so wait like SharedServices does."""
+        return time.Sleep(
             f"{name}-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT, opts=child_opts(self, depends_on=grants)
         )
 
+    # --- disk encryption with the environment's customer-managed key --------------------------------------------------
+
+    def _disk_encryption_set(
+        self, name: str, args: AksGpuClusterArgs, cmk: CustomerManagedKey
+    ) -> compute.DiskEncryptionSet:
+        """The CMK identity holds Key Vault Crypto Service Encryption User on the key (CustomerManagedKey's contract;
+        the DES waits for that grant); the DES follows key rotations itself."""
+        key_url = cmk.key_version_url
+        assert key_url is not None  # checked by _disk_encryption_key before anything is registered
+        return compute.DiskEncryptionSet(
+            f"{name}-des",
+            disk_encryption_set_name=args.naming.name("disk_encryption_set", "aks"),
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            identity=compute.EncryptionSetIdentityArgs(
+                type=compute.DiskEncryptionSetIdentityType.USER_ASSIGNED,
+                user_assigned_identities=[cmk.identity_id],
+            ),
+            active_key=compute.KeyForDiskEncryptionSetArgs(
+                key_url=key_url,
+                source_vault=compute.SourceVaultArgs(id=cmk.key_vault_id),
+            ),
+            encryption_type=compute.DiskEncryptionSetType.ENCRYPTION_AT_REST_WITH_CUSTOMER_KEY,
+            rotation_to_latest_key_version_enabled=True,
+            tags=args.tags,
+            opts=child_opts(self, depends_on=cmk.depends_on),
+        )
+
+    def _des_reader(
+        self,
+        name: str,
+        args: AksGpuClusterArgs,
+        des: compute.DiskEncryptionSet,
+        identity: managedidentity.UserAssignedIdentity,
+    ) -> authorization.RoleAssignment:
+        """The cluster identity must read the DES before the cluster uses it for node disks (Learn, "Bring your own
+        keys (BYOK) with Azure managed disks in AKS": "the AKS cluster identity has read access to the
+        DiskEncryptionSet"); the cluster waits for the grant."""
+        return role_assignment(
+            self,
+            f"{name}-des-reader",
+            naming=args.naming,
+            scope=des.id,
+            principal_id=identity.principal_id,
+            role="Reader",
+        )
+
+    # --- the cluster with its inline system pool ----------------------------------------------------------------------
+
+    def _cluster(
+        self,
+        name: str,
+        args: AksGpuClusterArgs,
+        cluster_name: str,
+        identity: managedidentity.UserAssignedIdentity,
+        des: compute.DiskEncryptionSet | None,
+        subnet_id: InputStr,
+        dns_zone_id: InputStr,
+        *,
+        depends_on: list[pulumi.Resource],
+    ) -> containerservice.ManagedCluster:
+        """The private cluster in the custom zone. It waits (`depends_on`) for the control-plane identity's grants and
+        the RBAC wait, and for the zone's VNet link when the shared services made it: the nodes resolve the API
+        server's private FQDN through that zone while they join (Learn, "Create a private AKS cluster": the zone
+        is linked to the VNet the nodes are attached to, and AKS links a custom zone to the cluster's VNet itself
+        when no link exists), and a zone can have only one link per VNet (Learn, "What is a virtual network link?"),
+        so a cluster created before our link could race it: AKS's own link first, then ours rejected."""
         client = authorization.get_client_config_output()
-        cluster = containerservice.ManagedCluster(
+        return containerservice.ManagedCluster(
             f"{name}-cluster",
             resource_name_=cluster_name,
-            resource_group_name=rg,
-            location=location,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
             dns_prefix=cluster_name,
             kubernetes_version=args.kubernetes_version,
             sku=containerservice.ManagedClusterSKUArgs(
@@ -771,28 +826,14 @@ class AksGpuCluster(pulumi.ComponentResource):
                 type=containerservice.ResourceIdentityType.USER_ASSIGNED,
                 user_assigned_identities=[identity.id],
             ),
-            node_resource_group=n.name("resource_group", "aks-nodes"),
+            node_resource_group=args.naming.name("resource_group", "aks-nodes"),
             agent_pool_profiles=[self._system_pool(args, subnet_id)],
             api_server_access_profile=containerservice.ManagedClusterAPIServerAccessProfileArgs(
                 enable_private_cluster=True,
                 enable_private_cluster_public_fqdn=False,
                 private_dns_zone=dns_zone_id,
             ),
-            network_profile=containerservice.ContainerServiceNetworkProfileArgs(
-                network_plugin=containerservice.NetworkPlugin.AZURE,
-                network_plugin_mode=containerservice.NetworkPluginMode.OVERLAY,
-                network_dataplane=(
-                    containerservice.NetworkDataplane.CILIUM
-                    if args.network_policy == "cilium"
-                    else containerservice.NetworkDataplane.AZURE
-                ),
-                network_policy=containerservice.NetworkPolicy(args.network_policy),
-                pod_cidr=args.pod_cidr,
-                service_cidr=args.service_cidr,
-                dns_service_ip=args.dns_service_ip,
-                outbound_type=containerservice.OutboundType(args.outbound_type),
-                load_balancer_sku="standard",
-            ),
+            network_profile=_network_profile(args),
             aad_profile=containerservice.ManagedClusterAADProfileArgs(
                 managed=True,
                 enable_azure_rbac=True,
@@ -802,23 +843,7 @@ class AksGpuCluster(pulumi.ComponentResource):
             enable_rbac=True,
             disable_local_accounts=args.local_accounts_disabled,
             oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
-            security_profile=containerservice.ManagedClusterSecurityProfileArgs(
-                workload_identity=containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
-                # Defender for Containers sensor (Learn, "Enable Defender for Containers on AKS"; AVM
-                # managed-cluster's securityProfile.defender), reporting to the environment's workspace.
-                defender=containerservice.ManagedClusterSecurityProfileDefenderArgs(
-                    log_analytics_workspace_resource_id=args.log_analytics_workspace_id,
-                    security_monitoring=containerservice.ManagedClusterSecurityProfileDefenderSecurityMonitoringArgs(
-                        enabled=True
-                    ),
-                )
-                if args.defender
-                else None,
-                # GPU framework images are tens of GB: remove unused ones from nodes.
-                image_cleaner=containerservice.ManagedClusterSecurityProfileImageCleanerArgs(
-                    enabled=True, interval_hours=48
-                ),
-            ),
+            security_profile=_security_profile(args),
             addon_profiles=self._addons(args),
             auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
                 upgrade_channel=containerservice.UpgradeChannel(args.upgrade_channel),
@@ -829,100 +854,16 @@ class AksGpuCluster(pulumi.ComponentResource):
                 expander="least-waste",
             ),
             disk_encryption_set_id=des.id if des is not None else None,
-            tags=tags,
+            tags=args.tags,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[*grants, granted],
+                depends_on=depends_on,
                 # Pools other than the system pool are AgentPool resources (see the module docstring); the
                 # system pool's own later changes are made with `az aks nodepool update`, not through this list.
                 ignore_changes=["agentPoolProfiles"],
                 # No ARM lock: a CanNotDelete lock on the cluster also blocks deleting its node pools.
                 protect=args.lock,
             ),
-        )
-
-        pools = self._user_pools(name, args, cluster, subnet_id)
-        self._maintenance(name, args, cluster)
-        diagnostic_setting(
-            self,
-            f"{name}-diag",
-            resource_id=cluster.id,
-            workspace_id=args.log_analytics_workspace_id,
-            log_categories=CONTROL_PLANE_LOG_CATEGORIES,
-        )
-        if args.container_insights and args.log_analytics_workspace_id is not None:
-            self._container_insights(name, args, cluster, args.log_analytics_workspace_id)
-
-        kubelet_object_id = cluster.identity_profile.apply(
-            lambda profile: (profile or {})["kubeletidentity"].object_id or ""
-        )
-        role_assignment(
-            self,
-            f"{name}-kubelet-acr-pull",
-            naming=n,
-            scope=shared.container_registry_id,
-            principal_id=kubelet_object_id,
-            role="AcrPull",
-        )
-        extra_role_assignments(self, name, args, cluster.id)
-
-        compute_id: pulumi.Output[str] | None = None
-        if args.azure_ml_extension is not None:
-            pulumi.log.warn(local_accounts_warning(cluster_name), resource=self)
-            extension = kubernetesconfiguration.Extension(
-                f"{name}-azureml",
-                extension_name="azureml",
-                cluster_name=cluster.name,
-                cluster_resource_name="managedClusters",
-                cluster_rp="Microsoft.ContainerService",
-                resource_group_name=rg,
-                extension_type=AZURE_ML_EXTENSION_TYPE,
-                auto_upgrade_minor_version=True,
-                release_train=args.azure_ml_extension.release_train,
-                scope=kubernetesconfiguration.ScopeArgs(
-                    cluster=kubernetesconfiguration.ScopeClusterArgs(release_namespace="azureml")
-                ),
-                configuration_settings=azure_ml_extension_settings(
-                    args.azure_ml_extension,
-                    cluster_id=cluster.id,
-                    cluster_name=cluster.name,
-                    location=location,
-                    spot=any(p.spot for p in args.gpu_pools),
-                ),
-                configuration_protected_settings=(
-                    azure_ml_protected_settings(args.inference_tls) if args.inference_tls is not None else None
-                ),
-                # Its services need schedulable nodes, and AKS rejects extension installs while pools change.
-                opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=pools, additional_secret_outputs=["configurationProtectedSettings"]
-                ),
-            )
-            if args.aml_attachment is not None:
-                compute_id = self._attach(name, args, args.aml_attachment, cluster, extension)
-
-        self.cluster_id = cluster.id
-        self.cluster_name = cluster.name
-        self.private_fqdn = cluster.private_fqdn
-        self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(lambda p: (p.issuer_url if p else None) or "")
-        self.control_plane_identity_principal_id = identity.principal_id
-        self.kubelet_identity_object_id = kubelet_object_id
-        self.node_resource_group = cluster.node_resource_group.apply(lambda g: g or "")
-        self.disk_encryption_set_id = des.id if des is not None else None
-        self.aml_compute_id = compute_id
-        self.gpu_pool_names = [p.name for p in args.gpu_pools]
-        self.register_outputs(
-            {
-                "clusterId": cluster.id,
-                "clusterName": cluster.name,
-                "privateFqdn": cluster.private_fqdn,
-                "oidcIssuerUrl": self.oidc_issuer_url,
-                "controlPlaneIdentityPrincipalId": identity.principal_id,
-                "kubeletIdentityObjectId": kubelet_object_id,
-                "nodeResourceGroup": self.node_resource_group,
-                "diskEncryptionSetId": self.disk_encryption_set_id,
-                "amlComputeId": compute_id,
-                "gpuPoolNames": self.gpu_pool_names,
-            }
         )
 
     def _system_pool(
@@ -950,6 +891,27 @@ class AksGpuCluster(pulumi.ComponentResource):
             security_profile=_NO_SSH,
             type=containerservice.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
         )
+
+    def _addons(self, args: AksGpuClusterArgs) -> dict[str, containerservice.ManagedClusterAddonProfileArgs]:
+        addons = {
+            # Secrets Store CSI driver for Key Vault, re-reading rotated secrets every two minutes.
+            "azureKeyvaultSecretsProvider": containerservice.ManagedClusterAddonProfileArgs(
+                enabled=True, config={"enableSecretRotation": "true", "rotationPollInterval": "2m"}
+            ),
+        }
+        if args.azure_policy:
+            # Azure Policy for Kubernetes (Gatekeeper): the cluster's pods are audited/denied by Azure Policy
+            # definitions assigned to the subscription or group (Learn, "Azure Policy for Kubernetes").
+            addons["azurepolicy"] = containerservice.ManagedClusterAddonProfileArgs(enabled=True)
+        if args.container_insights and args.log_analytics_workspace_id is not None:
+            # Managed-identity auth (no workspace key); what to collect is in the data collection rule.
+            addons["omsagent"] = containerservice.ManagedClusterAddonProfileArgs(
+                enabled=True,
+                config={"logAnalyticsWorkspaceResourceID": args.log_analytics_workspace_id, "useAADAuth": "true"},
+            )
+        return addons
+
+    # --- user node pools and upgrades ---------------------------------------------------------------------------------
 
     def _user_pools(
         self, name: str, args: AksGpuClusterArgs, cluster: containerservice.ManagedCluster, subnet_id: InputStr
@@ -1063,25 +1025,6 @@ class AksGpuCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(after[-1:]), ignore_changes=ignored or None),
         )
 
-    def _addons(self, args: AksGpuClusterArgs) -> dict[str, containerservice.ManagedClusterAddonProfileArgs]:
-        addons = {
-            # Secrets Store CSI driver for Key Vault, re-reading rotated secrets every two minutes.
-            "azureKeyvaultSecretsProvider": containerservice.ManagedClusterAddonProfileArgs(
-                enabled=True, config={"enableSecretRotation": "true", "rotationPollInterval": "2m"}
-            ),
-        }
-        if args.azure_policy:
-            # Azure Policy for Kubernetes (Gatekeeper): the cluster's pods are audited/denied by Azure Policy
-            # definitions assigned to the subscription or group (Learn, "Azure Policy for Kubernetes").
-            addons["azurepolicy"] = containerservice.ManagedClusterAddonProfileArgs(enabled=True)
-        if args.container_insights and args.log_analytics_workspace_id is not None:
-            # Managed-identity auth (no workspace key); what to collect is in the data collection rule.
-            addons["omsagent"] = containerservice.ManagedClusterAddonProfileArgs(
-                enabled=True,
-                config={"logAnalyticsWorkspaceResourceID": args.log_analytics_workspace_id, "useAADAuth": "true"},
-            )
-        return addons
-
     def _maintenance(self, name: str, args: AksGpuClusterArgs, cluster: containerservice.ManagedCluster) -> None:
         window = args.maintenance_window
         schedules = []
@@ -1107,6 +1050,20 @@ class AksGpuCluster(pulumi.ComponentResource):
                 ),
                 opts=child_opts(self),
             )
+
+    # --- monitoring and the grants on the finished cluster ------------------------------------------------------------
+
+    def _monitoring(self, name: str, args: AksGpuClusterArgs, cluster: containerservice.ManagedCluster) -> None:
+        """Control-plane diagnostics, and Container Insights through a data collection rule."""
+        diagnostic_setting(
+            self,
+            f"{name}-diag",
+            resource_id=cluster.id,
+            workspace_id=args.log_analytics_workspace_id,
+            log_categories=CONTROL_PLANE_LOG_CATEGORIES,
+        )
+        if args.container_insights and args.log_analytics_workspace_id is not None:
+            self._container_insights(name, args, cluster, args.log_analytics_workspace_id)
 
     def _container_insights(
         self, name: str, args: AksGpuClusterArgs, cluster: containerservice.ManagedCluster, workspace_id: InputStr
@@ -1146,21 +1103,103 @@ class AksGpuCluster(pulumi.ComponentResource):
             opts=child_opts(self),
         )
 
-    def _attach(
+    def _cluster_grants(
+        self, name: str, args: AksGpuClusterArgs, cluster: containerservice.ManagedCluster
+    ) -> pulumi.Output[str]:
+        """AcrPull on the shared registry for the kubelet identity (private image pulls), and the caller's extra
+        role assignments on the cluster. Returns the kubelet identity's object id."""
+        kubelet_object_id = cluster.identity_profile.apply(
+            lambda profile: (profile or {})["kubeletidentity"].object_id or ""
+        )
+        role_assignment(
+            self,
+            f"{name}-kubelet-acr-pull",
+            naming=args.naming,
+            scope=args.shared.container_registry_id,
+            principal_id=kubelet_object_id,
+            role="AcrPull",
+        )
+        extra_role_assignments(self, name, args, cluster.id)
+        return kubelet_object_id
+
+    # --- Azure ML: the extension, and the cluster attached to a workspace ---------------------------------------------
+
+    def _azure_ml(
+        self,
+        name: str,
+        args: AksGpuClusterArgs,
+        cluster: containerservice.ManagedCluster,
+        cluster_name: str,
+        pools: list[containerservice.AgentPool],
+    ) -> pulumi.Output[str] | None:
+        """The Azure ML extension (if asked for) and the attachment to a workspace; returns the compute's id."""
+        if args.azure_ml_extension is None:
+            return None
+        pulumi.log.warn(local_accounts_warning(cluster_name), resource=self)
+        extension = self._extension(name, args, args.azure_ml_extension, cluster, pools)
+        if args.aml_attachment is None:
+            return None
+        attachment = args.aml_attachment
+        namespace = self._managed_namespace(name, args, attachment, cluster, extension)
+        waits: list[pulumi.Resource] = [extension, namespace, *attachment.depends_on]
+        if attachment.workspace_principal_id is not None:
+            waits += self._attach_grants(name, args, cluster, attachment.workspace_principal_id)
+        attached = self._attached_compute(name, args, attachment, cluster, depends_on=waits)
+        if attachment.identity_id is None:
+            self._compute_grants(name, args, attached)
+        return attached.id
+
+    def _extension(
+        self,
+        name: str,
+        args: AksGpuClusterArgs,
+        settings: AzureMlExtensionSettings,
+        cluster: containerservice.ManagedCluster,
+        pools: list[containerservice.AgentPool],
+    ) -> kubernetesconfiguration.Extension:
+        return kubernetesconfiguration.Extension(
+            f"{name}-azureml",
+            extension_name="azureml",
+            cluster_name=cluster.name,
+            cluster_resource_name="managedClusters",
+            cluster_rp="Microsoft.ContainerService",
+            resource_group_name=args.resource_group_name,
+            extension_type=AZURE_ML_EXTENSION_TYPE,
+            auto_upgrade_minor_version=True,
+            release_train=settings.release_train,
+            scope=kubernetesconfiguration.ScopeArgs(
+                cluster=kubernetesconfiguration.ScopeClusterArgs(release_namespace="azureml")
+            ),
+            configuration_settings=azure_ml_extension_settings(
+                settings,
+                cluster_id=cluster.id,
+                cluster_name=cluster.name,
+                location=args.location,
+                spot=any(p.spot for p in args.gpu_pools),
+            ),
+            configuration_protected_settings=(
+                azure_ml_protected_settings(args.inference_tls) if args.inference_tls is not None else None
+            ),
+            # Its services need schedulable nodes, and AKS rejects extension installs while pools change.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=pools, additional_secret_outputs=["configurationProtectedSettings"]
+            ),
+        )
+
+    def _managed_namespace(
         self,
         name: str,
         args: AksGpuClusterArgs,
         attachment: AmlAttachment,
         cluster: containerservice.ManagedCluster,
         extension: kubernetesconfiguration.Extension,
-    ) -> pulumi.Output[str]:
-        n = args.naming
-        # The attach neither creates nor checks its namespace; jobs sent to a missing one fail (Learn, "Attach a
-        # Kubernetes cluster to Azure Machine Learning workspace"). An AKS managed namespace (ARM resource, GA in
-        # API 2025-09-01; Learn, "Use managed namespaces in AKS") creates it with the cluster's Azure RBAC. Ingress
-        # from other namespaces stays open because the azureml-fe router (namespace `azureml`) forwards inference
-        # requests to deployments here; the managed default would be same-namespace only.
-        namespace = containerservice.ManagedNamespace(
+    ) -> containerservice.ManagedNamespace:
+        """The attach neither creates nor checks its namespace; jobs sent to a missing one fail (Learn, "Attach a
+        Kubernetes cluster to Azure Machine Learning workspace"). An AKS managed namespace (ARM resource, GA in API
+        2025-09-01; Learn, "Use managed namespaces in AKS") creates it with the cluster's Azure RBAC. Ingress from
+        other namespaces stays open because the azureml-fe router (namespace `azureml`) forwards inference requests
+        to deployments here; the managed default would be same-namespace only."""
+        return containerservice.ManagedNamespace(
             f"{name}-ns-{attachment.namespace}",
             managed_namespace_name=attachment.namespace,
             resource_name_=cluster.name,
@@ -1177,33 +1216,48 @@ class AksGpuCluster(pulumi.ComponentResource):
             tags=args.tags,
             opts=child_opts(self, depends_on=[extension]),
         )
-        waits: list[pulumi.Resource] = [extension, namespace, *attachment.depends_on]
-        if attachment.workspace_principal_id is not None:
-            # The workspace's user-assigned identity acts on the cluster during the attach; grant first.
-            attach_grants: list[pulumi.Resource] = []
-            for role in ATTACH_ROLES:
-                slug = re.sub(r"[^a-z0-9]+", "-", role.lower()).strip("-")
-                attach_grants.append(
-                    role_assignment(
-                        self,
-                        f"{name}-mlw-{slug}",
-                        naming=n,
-                        scope=cluster.id,
-                        principal_id=attachment.workspace_principal_id,
-                        role=role,
-                    )
+
+    def _attach_grants(
+        self,
+        name: str,
+        args: AksGpuClusterArgs,
+        cluster: containerservice.ManagedCluster,
+        workspace_principal_id: InputStr,
+    ) -> list[pulumi.Resource]:
+        """The workspace's user-assigned identity acts on the cluster during the attach: grant ATTACH_ROLES first.
+        Azure ML uses them the moment the attach starts ("extension not installed" / "internal server error" when
+        they are missing; Learn, "Attach a Kubernetes cluster to Azure Machine Learning workspace"), and new role
+        assignments take minutes to take effect (Learn, "Troubleshoot Azure RBAC"): the attach waits for them and
+        for a sleep after them."""
+        grants: list[pulumi.Resource] = []
+        for role in ATTACH_ROLES:
+            slug = re.sub(r"[^a-z0-9]+", "-", role.lower()).strip("-")
+            grants.append(
+                role_assignment(
+                    self,
+                    f"{name}-mlw-{slug}",
+                    naming=args.naming,
+                    scope=cluster.id,
+                    principal_id=workspace_principal_id,
+                    role=role,
                 )
-            # Azure ML uses them the moment the attach starts ("extension not installed" / "internal server error"
-            # when they are missing; Learn, "Attach a Kubernetes cluster to Azure Machine Learning workspace"), and
-            # new role assignments take minutes to take effect (Learn, "Troubleshoot Azure RBAC"): wait for them.
-            waits += [
-                *attach_grants,
-                time.Sleep(
-                    f"{name}-attach-rbac-wait",
-                    create_duration=RBAC_PROPAGATION_WAIT,
-                    opts=child_opts(self, depends_on=attach_grants),
-                ),
-            ]
+            )
+        wait = time.Sleep(
+            f"{name}-attach-rbac-wait",
+            create_duration=RBAC_PROPAGATION_WAIT,
+            opts=child_opts(self, depends_on=grants),
+        )
+        return [*grants, wait]
+
+    def _attached_compute(
+        self,
+        name: str,
+        args: AksGpuClusterArgs,
+        attachment: AmlAttachment,
+        cluster: containerservice.ManagedCluster,
+        *,
+        depends_on: list[pulumi.Resource],
+    ) -> machinelearningservices.Compute:
         if attachment.identity_id is not None:
             identity = machinelearningservices.ManagedServiceIdentityArgs(
                 type=machinelearningservices.ManagedServiceIdentityType.USER_ASSIGNED,
@@ -1214,7 +1268,7 @@ class AksGpuCluster(pulumi.ComponentResource):
                 type=machinelearningservices.ManagedServiceIdentityType.SYSTEM_ASSIGNED
             )
         location = attachment.workspace_location or args.location
-        attached = machinelearningservices.Compute(
+        return machinelearningservices.Compute(
             f"{name}-aml-compute",
             compute_name=attachment.compute_name,
             workspace_name=attachment.workspace_name,
@@ -1239,7 +1293,7 @@ class AksGpuCluster(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=waits,
+                depends_on=depends_on,
                 # An attached compute is not updated in place (the Compute API's update takes only scale
                 # settings; Azure ML's guidance is detach and attach again): a change of its properties (instance
                 # types, namespace, cluster) replaces it, and the fixed compute name means delete first.
@@ -1247,26 +1301,78 @@ class AksGpuCluster(pulumi.ComponentResource):
                 delete_before_replace=True,
             ),
         )
-        if attachment.identity_id is None:
-            principal = attached.identity.apply(lambda i: (i.principal_id if i else None) or "")
-            shared = args.shared
-            role_assignment(
-                self,
-                f"{name}-aml-compute-acr-pull",
-                naming=n,
-                scope=shared.container_registry_id,
-                principal_id=principal,
-                role="AcrPull",
-            )
-            role_assignment(
-                self,
-                f"{name}-aml-compute-blob",
-                naming=n,
-                scope=shared.storage_account_id,
-                principal_id=principal,
-                role="Storage Blob Data Contributor",
-            )
-        return attached.id
+
+    def _compute_grants(self, name: str, args: AksGpuClusterArgs, attached: machinelearningservices.Compute) -> None:
+        """A system-assigned compute identity pulls images from the shared registry and reads and writes the shared
+        storage."""
+        principal = attached.identity.apply(lambda i: (i.principal_id if i else None) or "")
+        role_assignment(
+            self,
+            f"{name}-aml-compute-acr-pull",
+            naming=args.naming,
+            scope=args.shared.container_registry_id,
+            principal_id=principal,
+            role="AcrPull",
+        )
+        role_assignment(
+            self,
+            f"{name}-aml-compute-blob",
+            naming=args.naming,
+            scope=args.shared.storage_account_id,
+            principal_id=principal,
+            role="Storage Blob Data Contributor",
+        )
+
+
+def _disk_encryption_key(args: AksGpuClusterArgs) -> CustomerManagedKey | None:
+    """The key node disks are encrypted with, or None; fails before anything is registered when a Disk Encryption
+    Set could not use it."""
+    cmk = args.shared.cmk if args.customer_managed_key else None
+    if cmk is not None and cmk.key_version_url is None:
+        raise ComponentArgsError(
+            "AksGpuClusterArgs.shared.cmk.key_version_url is required for disk encryption: "
+            "a Disk Encryption Set needs the versioned key URL (or set "
+            "customer_managed_key false)"
+        )
+    return cmk
+
+
+def _network_profile(args: AksGpuClusterSettings) -> containerservice.ContainerServiceNetworkProfileArgs:
+    """Azure CNI overlay with a network policy engine (Cilium also as the dataplane) and the chosen egress."""
+    return containerservice.ContainerServiceNetworkProfileArgs(
+        network_plugin=containerservice.NetworkPlugin.AZURE,
+        network_plugin_mode=containerservice.NetworkPluginMode.OVERLAY,
+        network_dataplane=(
+            containerservice.NetworkDataplane.CILIUM
+            if args.network_policy == "cilium"
+            else containerservice.NetworkDataplane.AZURE
+        ),
+        network_policy=containerservice.NetworkPolicy(args.network_policy),
+        pod_cidr=args.pod_cidr,
+        service_cidr=args.service_cidr,
+        dns_service_ip=args.dns_service_ip,
+        outbound_type=containerservice.OutboundType(args.outbound_type),
+        load_balancer_sku="standard",
+    )
+
+
+def _security_profile(args: AksGpuClusterArgs) -> containerservice.ManagedClusterSecurityProfileArgs:
+    """Workload identity, the Defender sensor and the image cleaner."""
+    return containerservice.ManagedClusterSecurityProfileArgs(
+        workload_identity=containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
+        # Defender for Containers sensor (Learn, "Enable Defender for Containers on AKS"; AVM managed-cluster's
+        # securityProfile.defender), reporting to the environment's workspace.
+        defender=containerservice.ManagedClusterSecurityProfileDefenderArgs(
+            log_analytics_workspace_resource_id=args.log_analytics_workspace_id,
+            security_monitoring=containerservice.ManagedClusterSecurityProfileDefenderSecurityMonitoringArgs(
+                enabled=True
+            ),
+        )
+        if args.defender
+        else None,
+        # GPU framework images are tens of GB: remove unused ones from nodes.
+        image_cleaner=containerservice.ManagedClusterSecurityProfileImageCleanerArgs(enabled=True, interval_hours=48),
+    )
 
 
 __all__ = [

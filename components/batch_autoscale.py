@@ -17,6 +17,8 @@ The formula uses only the variables, operators and functions the Batch autoscale
 "nodes for N tasks at S slots per node" (a ceiling) is written as a sum of comparisons, each 1 or 0 — exact, and
 capped at `max_nodes` by construction. Source: Microsoft Learn, "Create a formula to automatically scale compute nodes
 in a Batch pool" (evaluation interval 5 minutes to 168 hours; formula at most 8 KB and 100 statements).
+
+This module writes formulas; aiinfra.catalog.batch_formula is the one reader of them (policy pack, cost estimate).
 """
 
 from __future__ import annotations

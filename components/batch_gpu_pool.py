@@ -22,15 +22,16 @@ from typing import Literal
 
 import pulumi
 import pulumiverse_time as time
-from pulumi_azure_native import batch, storage
+from pulumi_azure_native import batch, managedidentity, storage
 from pydantic import Field, field_validator, model_validator
 
 from aiinfra.catalog.gpu_skus import GpuVmSize, lookup
 
-from ._base import ArgsModel
+from ._base import ArgsModel, publish
 from .batch_autoscale import MAX_TASK_SLOTS_PER_NODE, AutoscaleSettings, autoscale_formula
 from .interfaces import (
     CommonArgs,
+    CustomerManagedKey,
     RegistryImage,
     child_opts,
     delete_lock,
@@ -87,7 +88,7 @@ class BatchGpuPoolSettings(ArgsModel):
     created, and the node identity gets Storage Blob Data Contributor on these containers only (not the account)."""
     encryption_at_host: bool = False
     """Encrypt every node disk (OS, temporary, cache) on the VM host. Needs the subscription feature
-    `Microsoft.Compute/EncryptionAtHost` registered and a size whose `EncryptionAtHostSupported` capability is true
+    `Microsoft.Compute/EncryptionAtHost` registered (bootstrap/ registers it) and a size whose `EncryptionAtHostSupported` capability is true
     (`az vm list-skus`); False leaves the OS disk to managed-disk encryption at rest and encrypts the temporary
     disk through the pool's disk encryption configuration."""
     private_network: bool = True
@@ -156,22 +157,43 @@ class BatchGpuPool(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: BatchGpuPoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aiinfra:batch:BatchGpuPool", name, None, opts)
-        n, ref = args.naming, args.shared
-        rg, location, tags = args.resource_group_name, args.location, args.tags
-        sku = lookup(args.vm_size)
-        image = IMAGES[args.image]
-        cmk = ref.cmk if args.use_customer_managed_key else None
-
-        # --- identities: one for the account (auto-storage, CMK), one for the nodes (registry, storage) ----------
+        cmk = args.shared.cmk if args.use_customer_managed_key else None
+        # One identity for the account (auto-storage, CMK), one for the nodes (registry, storage).
         account_identity = user_assigned_identity(self, f"{name}-account-id", args=args, workload="batch")
         node_identity = user_assigned_identity(self, f"{name}-node-id", args=args, workload="batch-nodes")
-        account_grants: list[pulumi.Resource] = [
+        account_grants = self._account_grants(name, args, account_identity, cmk)
+        node_grants = self._node_grants(name, args, node_identity)
+        account = self._account(name, args, account_identity, node_identity, cmk, grants=account_grants)
+        self._account_guards(name, args, account)
+        endpoints = self._private_endpoints(name, args, account)
+        pool = self._pool(name, args, account, node_identity, depends_on=[*node_grants, *endpoints])
+        publish(
+            self,
+            account_id=account.id,
+            account_name=account.name,
+            account_endpoint=account.account_endpoint,
+            pool_name=pool.name,
+            node_identity_id=node_identity.id,
+            node_identity_principal_id=node_identity.principal_id,
+            node_identity_client_id=node_identity.client_id,
+        )
+
+    # --- identities' grants ---------------------------------------------------------------------------------------
+
+    def _account_grants(
+        self,
+        name: str,
+        args: BatchGpuPoolArgs,
+        account_identity: managedidentity.UserAssignedIdentity,
+        cmk: CustomerManagedKey | None,
+    ) -> list[pulumi.Resource]:
+        grants: list[pulumi.Resource] = [
             # Auto-storage in BatchAccountManagedIdentity mode: the account reads and writes blobs as itself.
             role_assignment(
                 self,
                 f"{name}-account-storage",
-                naming=n,
-                scope=ref.storage_account_id,
+                naming=args.naming,
+                scope=args.shared.storage_account_id,
                 principal_id=account_identity.principal_id,
                 role="Storage Blob Data Contributor",
             ),
@@ -179,28 +201,34 @@ class BatchGpuPool(pulumi.ComponentResource):
         if cmk is not None:
             # Batch needs get/wrapKey/unwrapKey on the key before the account can be created with it.
             key_scope = pulumi.Output.concat(cmk.key_vault_id, "/keys/", cmk.key_name)
-            account_grants.append(
+            grants.append(
                 role_assignment(
                     self,
                     f"{name}-account-cmk",
-                    naming=n,
+                    naming=args.naming,
                     scope=key_scope,
                     principal_id=account_identity.principal_id,
                     role="Key Vault Crypto Service Encryption User",
                 )
             )
-        node_grants: list[pulumi.Resource] = [
+        return grants
+
+    def _node_grants(
+        self, name: str, args: BatchGpuPoolArgs, node_identity: managedidentity.UserAssignedIdentity
+    ) -> list[pulumi.Resource]:
+        """AcrPull on the shared registry, and blob data access to the task containers only (created here): tasks
+        read input and write output there (least privilege; the shared account holds every workspace's data)."""
+        ref = args.shared
+        grants: list[pulumi.Resource] = [
             role_assignment(
                 self,
                 f"{name}-node-acr-pull",
-                naming=n,
+                naming=args.naming,
                 scope=ref.container_registry_id,
                 principal_id=node_identity.principal_id,
                 role="AcrPull",
             ),
         ]
-        # Tasks read input and write output in these containers only: the node identity's blob access is scoped
-        # to them (least privilege; the shared account holds every workspace's data).
         for container_name in args.storage_containers:
             container = storage.BlobContainer(
                 f"{name}-container-{container_name}",
@@ -210,31 +238,43 @@ class BatchGpuPool(pulumi.ComponentResource):
                 public_access=storage.PublicAccess.NONE,
                 opts=child_opts(self),
             )
-            node_grants.append(
+            grants.append(
                 role_assignment(
                     self,
                     f"{name}-node-storage-{container_name}",
-                    naming=n,
+                    naming=args.naming,
                     scope=container.id,
                     principal_id=node_identity.principal_id,
                     role="Storage Blob Data Contributor",
                 )
             )
+        return grants
 
-        # --- account ---------------------------------------------------------------------------------------------
+    # --- the account ----------------------------------------------------------------------------------------------
+
+    def _account(
+        self,
+        name: str,
+        args: BatchGpuPoolArgs,
+        account_identity: managedidentity.UserAssignedIdentity,
+        node_identity: managedidentity.UserAssignedIdentity,
+        cmk: CustomerManagedKey | None,
+        *,
+        grants: list[pulumi.Resource],
+    ) -> batch.BatchAccount:
         # Batch checks the key (and auto-storage) with the account identity while it creates the account, but role
         # assignments take effect minutes after ARM returns them (Learn, "Troubleshoot Azure RBAC"): wait, as
         # SharedServices and SecureWorkspace do after their grants (AVM waits before key operations too).
-        account_ready = time.Sleep(
+        ready = time.Sleep(
             f"{name}-account-rbac-wait",
             create_duration=RBAC_PROPAGATION_WAIT,
-            opts=child_opts(self, depends_on=account_grants),
+            opts=child_opts(self, depends_on=grants),
         )
-        account = batch.BatchAccount(
+        return batch.BatchAccount(
             f"{name}-account",
-            account_name=n.name("batch_account"),
-            resource_group_name=rg,
-            location=location,
+            account_name=args.naming.name("batch_account"),
+            resource_group_name=args.resource_group_name,
+            location=args.location,
             pool_allocation_mode=batch.PoolAllocationMode.BATCH_SERVICE,
             allowed_authentication_modes=[batch.AuthenticationMode.AAD],
             public_network_access=(
@@ -247,7 +287,7 @@ class BatchGpuPool(pulumi.ComponentResource):
                 user_assigned_identities=[account_identity.id],
             ),
             auto_storage=batch.AutoStorageBasePropertiesArgs(
-                storage_account_id=ref.storage_account_id,
+                storage_account_id=args.shared.storage_account_id,
                 authentication_mode=batch.AutoStorageAuthenticationMode.BATCH_ACCOUNT_MANAGED_IDENTITY,
                 node_identity_reference=batch.ComputeNodeIdentityReferenceArgs(resource_id=node_identity.id),
             ),
@@ -258,43 +298,58 @@ class BatchGpuPool(pulumi.ComponentResource):
             )
             if cmk is not None
             else None,
-            tags=tags,
-            opts=child_opts(self, protect=args.lock, depends_on=[*account_grants, account_ready]),
+            tags=args.tags,
+            opts=child_opts(self, protect=args.lock, depends_on=[*grants, ready]),
         )
+
+    def _account_guards(self, name: str, args: BatchGpuPoolArgs, account: batch.BatchAccount) -> None:
+        """The delete lock (when asked), diagnostics to Log Analytics, the caller's extra role assignments."""
         delete_lock(self, f"{name}-account-lock", scope=account.id, enabled=args.lock)
         diagnostic_setting(
             self,
             f"{name}-account-diag",
             resource_id=account.id,
-            workspace_id=args.log_analytics_workspace_id or ref.log_analytics_workspace_id,
+            workspace_id=args.log_analytics_workspace_id or args.shared.log_analytics_workspace_id,
         )
         extra_role_assignments(self, f"{name}-account", args, account.id)
-        endpoints: list[pulumi.Resource] = []
-        if args.private_network:
-            for group, suffix in (("batchAccount", "batch"), ("nodeManagement", "batch-nodes")):
-                endpoints.append(
-                    private_endpoint(
-                        self,
-                        f"{name}-pe-{group}",
-                        args=args,
-                        azure_name=n.name("private_endpoint", suffix),
-                        subnet_id=ref.private_endpoint_subnet_id,
-                        target_id=account.id,
-                        group_id=group,
-                        dns_zone_ids=ref.dns_zone_ids_for(group),
-                    )
-                )
 
-        # --- pool ------------------------------------------------------------------------------------------------
-        registry = batch.ContainerRegistryArgs(
-            registry_server=ref.container_registry_login_server,
-            identity_reference=batch.ComputeNodeIdentityReferenceArgs(resource_id=node_identity.id),
-        )
-        pool = batch.Pool(
+    def _private_endpoints(
+        self, name: str, args: BatchGpuPoolArgs, account: batch.BatchAccount
+    ) -> list[pulumi.Resource]:
+        """The account API and the nodes' simplified communication, both in privatelink.batch.azure.com."""
+        if not args.private_network:
+            return []
+        return [
+            private_endpoint(
+                self,
+                f"{name}-pe-{group}",
+                args=args,
+                azure_name=args.naming.name("private_endpoint", suffix),
+                subnet_id=args.shared.private_endpoint_subnet_id,
+                target_id=account.id,
+                group_id=group,
+                dns_zone_ids=args.shared.dns_zone_ids_for(group),
+            )
+            for group, suffix in (("batchAccount", "batch"), ("nodeManagement", "batch-nodes"))
+        ]
+
+    # --- the pool -------------------------------------------------------------------------------------------------
+
+    def _pool(
+        self,
+        name: str,
+        args: BatchGpuPoolArgs,
+        account: batch.BatchAccount,
+        node_identity: managedidentity.UserAssignedIdentity,
+        *,
+        depends_on: list[pulumi.Resource],
+    ) -> batch.Pool:
+        sku = lookup(args.vm_size)
+        return batch.Pool(
             f"{name}-pool",
-            pool_name=n.name("batch_pool", "gpu"),
+            pool_name=args.naming.name("batch_pool", "gpu"),
             account_name=account.name,
-            resource_group_name=rg,
+            resource_group_name=args.resource_group_name,
             display_name=f"GPU pool ({sku.name}, {sku.gpu_count}x {sku.gpu_model})",
             vm_size=sku.name,
             identity=batch.BatchPoolIdentityArgs(
@@ -302,34 +357,10 @@ class BatchGpuPool(pulumi.ComponentResource):
                 user_assigned_identities=[node_identity.id],
             ),
             deployment_configuration=batch.DeploymentConfigurationArgs(
-                virtual_machine_configuration=batch.VirtualMachineConfigurationArgs(
-                    image_reference=batch.ImageReferenceArgs(
-                        publisher=image.publisher, offer=image.offer, sku=image.sku, version="latest"
-                    ),
-                    node_agent_sku_id=image.node_agent_sku_id,
-                    # Linux pools encrypt the temporary disk this way (only target Batch accepts on Linux, per the
-                    # API's DiskEncryptionConfiguration); the OS disk is a managed disk, encrypted at rest. Encryption
-                    # at host covers every disk where the subscription and size support it (Learn: "Create a pool
-                    # with disk encryption enabled"; Azure Policy "Azure Batch pools should have disk encryption
-                    # enabled").
-                    disk_encryption_configuration=batch.DiskEncryptionConfigurationArgs(
-                        targets=[batch.DiskEncryptionTarget.TEMPORARY_DISK]
-                    ),
-                    security_profile=batch.SecurityProfileArgs(encryption_at_host=True)
-                    if args.encryption_at_host
-                    else None,
-                    container_configuration=batch.ContainerConfigurationArgs(
-                        type=batch.ContainerType.DOCKER_COMPATIBLE,
-                        container_registries=[registry],
-                        container_image_names=[
-                            registry_image_name(ref.container_registry_login_server, i) for i in args.container_images
-                        ]
-                        or None,
-                    ),
-                ),
+                virtual_machine_configuration=_vm_configuration(args, node_identity)
             ),
             network_configuration=batch.NetworkConfigurationArgs(
-                subnet_id=ref.batch_subnet_id,
+                subnet_id=args.shared.batch_subnet_id,
                 public_ip_address_configuration=batch.PublicIPAddressConfigurationArgs(
                     provision=batch.IPAddressProvisioningType.NO_PUBLIC_IP_ADDRESSES
                 ),
@@ -356,25 +387,37 @@ class BatchGpuPool(pulumi.ComponentResource):
                     evaluation_interval=args.autoscale.evaluation_interval,
                 )
             ),
-            tags=tags,
-            opts=child_opts(self, depends_on=[*node_grants, *endpoints]),
+            tags=args.tags,
+            opts=child_opts(self, depends_on=depends_on),
         )
 
-        self.account_id = account.id
-        self.account_name = account.name
-        self.account_endpoint = account.account_endpoint
-        self.pool_name = pool.name
-        self.node_identity_id = node_identity.id
-        self.node_identity_principal_id = node_identity.principal_id
-        self.node_identity_client_id = node_identity.client_id
-        self.register_outputs(
-            {
-                "accountId": account.id,
-                "accountName": account.name,
-                "accountEndpoint": account.account_endpoint,
-                "poolName": pool.name,
-                "nodeIdentityId": node_identity.id,
-                "nodeIdentityPrincipalId": node_identity.principal_id,
-                "nodeIdentityClientId": node_identity.client_id,
-            }
-        )
+
+def _vm_configuration(
+    args: BatchGpuPoolArgs, node_identity: managedidentity.UserAssignedIdentity
+) -> batch.VirtualMachineConfigurationArgs:
+    """The image, disk encryption, and the containers pulled from the shared registry with the node identity."""
+    image = IMAGES[args.image]
+    login_server = args.shared.container_registry_login_server
+    registry = batch.ContainerRegistryArgs(
+        registry_server=login_server,
+        identity_reference=batch.ComputeNodeIdentityReferenceArgs(resource_id=node_identity.id),
+    )
+    return batch.VirtualMachineConfigurationArgs(
+        image_reference=batch.ImageReferenceArgs(
+            publisher=image.publisher, offer=image.offer, sku=image.sku, version="latest"
+        ),
+        node_agent_sku_id=image.node_agent_sku_id,
+        # Linux pools encrypt the temporary disk this way (only target Batch accepts on Linux, per the API's
+        # DiskEncryptionConfiguration); the OS disk is a managed disk, encrypted at rest. Encryption at host covers
+        # every disk where the subscription and size support it (Learn: "Create a pool with disk encryption
+        # enabled"; Azure Policy "Azure Batch pools should have disk encryption enabled").
+        disk_encryption_configuration=batch.DiskEncryptionConfigurationArgs(
+            targets=[batch.DiskEncryptionTarget.TEMPORARY_DISK]
+        ),
+        security_profile=batch.SecurityProfileArgs(encryption_at_host=True) if args.encryption_at_host else None,
+        container_configuration=batch.ContainerConfigurationArgs(
+            type=batch.ContainerType.DOCKER_COMPATIBLE,
+            container_registries=[registry],
+            container_image_names=[registry_image_name(login_server, i) for i in args.container_images] or None,
+        ),
+    )

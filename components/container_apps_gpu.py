@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
@@ -33,7 +32,10 @@ import pulumiverse_time as time
 from pulumi_azure_native import app, keyvault, managedidentity, privatedns, storage
 from pydantic import Field, field_validator, model_validator
 
-from ._base import ArgsModel, ComponentArgsError, InputStr
+from aiinfra.catalog.serverless_gpus import SERVERLESS_GPUS as SERVERLESS_GPUS
+from aiinfra.catalog.serverless_gpus import ServerlessGpu as ServerlessGpu
+
+from ._base import ArgsModel, ComponentArgsError, InputStr, publish
 from .interfaces import (
     CommonArgs,
     RegistryImage,
@@ -49,55 +51,6 @@ from .shared_services import RBAC_PROPAGATION_WAIT, ZONE_REDUNDANT_REGIONS, Shar
 
 GpuProfileType = Literal["Consumption-GPU-NC8as-T4", "Consumption-GPU-NC24-A100"]
 
-
-@dataclass(frozen=True)
-class ServerlessGpu:
-    """One serverless GPU workload profile type: what a replica gets and where Azure offers it."""
-
-    gpu_model: str
-    vcpus: float
-    memory_gib: float
-    default_name: str
-    regions: frozenset[str]
-
-
-# Microsoft Learn, "Using serverless GPUs in Azure Container Apps" (supported regions, 2025-06) and "Workload profiles
-# in Azure Container Apps" (a replica gets one whole GPU with up to 8 vCPU / 56 GiB on T4, 24 vCPU / 220 GiB on A100).
-SERVERLESS_GPUS: dict[str, ServerlessGpu] = {
-    "Consumption-GPU-NC8as-T4": ServerlessGpu(
-        "NVIDIA T4",
-        8,
-        56,
-        "gpu-t4",
-        frozenset(
-            {
-                "australiaeast",
-                "brazilsouth",
-                "centralindia",
-                "eastus",
-                "francecentral",
-                "italynorth",
-                "japaneast",
-                "northcentralus",
-                "southcentralus",
-                "southeastasia",
-                "southindia",
-                "swedencentral",
-                "westeurope",
-                "westus",
-                "westus2",
-                "westus3",
-            }
-        ),
-    ),
-    "Consumption-GPU-NC24-A100": ServerlessGpu(
-        "NVIDIA A100",
-        24,
-        220,
-        "gpu-a100",
-        frozenset({"australiaeast", "brazilsouth", "eastus", "italynorth", "swedencentral", "westus", "westus3"}),
-    ),
-}
 
 CONSUMPTION_PROFILE = "Consumption"
 BOOTSTRAP_IMAGE = "mcr.microsoft.com/k8se/quickstart:latest"
@@ -376,14 +329,45 @@ class ContainerAppsGpu(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ContainerAppsGpuArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aiinfra:apps:ContainerAppsGpu", name, None, opts)
-        n, ref = args.naming, args.shared
-        rg, location, tags = args.resource_group_name, args.location, args.tags
-        zone_redundant = args.zone_redundant if args.zone_redundant is not None else location in ZONE_REDUNDANT_REGIONS
+        environment = self._environment(name, args)
+        self._environment_monitoring(name, args, environment)
+        self._environment_dns(name, args, environment)
+        queues = self._queues(name, args)
+        secrets = self._secrets(name, args)
 
-        environment = app.ManagedEnvironment(
+        app_ids: dict[str, pulumi.Output[str]] = {}
+        app_fqdns: dict[str, pulumi.Output[str]] = {}
+        principal_ids: dict[str, pulumi.Output[str]] = {}
+        for settings in args.apps:
+            container_app, identity = self._app(name, args, environment, settings, queues, secrets)
+            app_ids[settings.name] = container_app.id
+            # VNet-wide ingress on an internal environment: <app>.<default domain>, resolved by the private zone
+            # below; environment-only ingress: <app>.internal.<default domain>, inside the environment.
+            app_fqdns[settings.name] = pulumi.Output.concat(
+                container_app.name, "." if args.caller_ranges else ".internal.", environment.default_domain
+            )
+            principal_ids[settings.name] = identity.principal_id
+
+        publish(
+            self,
+            environment_id=environment.id,
+            default_domain=environment.default_domain,
+            static_ip=environment.static_ip,
+            app_ids=app_ids,
+            app_fqdns=app_fqdns,
+            app_identity_principal_ids=principal_ids,
+        )
+
+    # --- the environment ------------------------------------------------------------------------------------------
+
+    def _environment(self, name: str, args: ContainerAppsGpuArgs) -> app.ManagedEnvironment:
+        """Internal (VNet-only), with the Consumption profile and the serverless GPU profiles."""
+        location = args.location
+        zone_redundant = args.zone_redundant if args.zone_redundant is not None else location in ZONE_REDUNDANT_REGIONS
+        return app.ManagedEnvironment(
             f"{name}-env",
-            environment_name=n.name("container_apps_environment"),
-            resource_group_name=rg,
+            environment_name=args.naming.name("container_apps_environment"),
+            resource_group_name=args.resource_group_name,
             location=location,
             workload_profiles=[
                 app.WorkloadProfileArgs(name=CONSUMPTION_PROFILE, workload_profile_type=CONSUMPTION_PROFILE),
@@ -393,7 +377,7 @@ class ContainerAppsGpu(pulumi.ComponentResource):
                 ],
             ],
             vnet_configuration=app.VnetConfigurationArgs(
-                infrastructure_subnet_id=ref.container_apps_subnet_id,
+                infrastructure_subnet_id=args.shared.container_apps_subnet_id,
                 internal=True,
             ),
             zone_redundant=zone_redundant,
@@ -403,45 +387,24 @@ class ContainerAppsGpu(pulumi.ComponentResource):
             peer_traffic_configuration=app.ManagedEnvironmentPeerTrafficConfigurationArgs(
                 encryption=app.ManagedEnvironmentEncryptionArgs(enabled=True)
             ),
-            tags=tags,
+            tags=args.tags,
             opts=child_opts(self),
         )
+
+    def _environment_monitoring(
+        self, name: str, args: ContainerAppsGpuArgs, environment: app.ManagedEnvironment
+    ) -> None:
+        """The GPU quota notice, the environment's logs to Log Analytics, the caller's extra role assignments."""
         pulumi.log.warn(gpu_profile_notice(args.gpu_profiles), resource=self)
         diagnostic_setting(
             self,
             f"{name}-env-diag",
             resource_id=environment.id,
-            workspace_id=args.log_analytics_workspace_id or ref.log_analytics_workspace_id,
+            workspace_id=args.log_analytics_workspace_id or args.shared.log_analytics_workspace_id,
         )
         extra_role_assignments(self, f"{name}-env", args, environment.id)
-        self._environment_dns(name, args, environment)
 
-        queues = self._queues(name, args)
-        secrets = self._secrets(name, args)
-        self.app_ids, self.app_fqdns, self.app_identity_principal_ids = {}, {}, {}
-        for settings in args.apps:
-            container_app, identity = self._app(name, args, environment, settings, queues, secrets)
-            self.app_ids[settings.name] = container_app.id
-            # VNet-wide ingress on an internal environment: <app>.<default domain>, resolved by the private zone
-            # below; environment-only ingress: <app>.internal.<default domain>, inside the environment.
-            self.app_fqdns[settings.name] = pulumi.Output.concat(
-                container_app.name, "." if args.caller_ranges else ".internal.", environment.default_domain
-            )
-            self.app_identity_principal_ids[settings.name] = identity.principal_id
-
-        self.environment_id = environment.id
-        self.default_domain = environment.default_domain
-        self.static_ip = environment.static_ip
-        self.register_outputs(
-            {
-                "environmentId": environment.id,
-                "defaultDomain": environment.default_domain,
-                "staticIp": environment.static_ip,
-                "appIds": self.app_ids,
-                "appFqdns": self.app_fqdns,
-                "appIdentityPrincipalIds": self.app_identity_principal_ids,
-            }
-        )
+    # --- the environment's DNS, the queues and secrets the apps use ---------------------------------------------------
 
     def _environment_dns(self, name: str, args: ContainerAppsGpuArgs, environment: app.ManagedEnvironment) -> None:
         """`<default domain>` and `*.<default domain>` -> the environment's internal static IP, in the VNet."""
@@ -526,6 +489,8 @@ class ContainerAppsGpu(pulumi.ComponentResource):
             for secret_name in args.secrets_to_create()
         }
 
+    # --- one app: identity, grants, the container app -------------------------------------------------------------
+
     def _app(
         self,
         name: str,
@@ -535,15 +500,51 @@ class ContainerAppsGpu(pulumi.ComponentResource):
         queues: dict[str, storage.Queue],
         created: dict[str, keyvault.Secret],
     ) -> tuple[app.ContainerApp, managedidentity.UserAssignedIdentity]:
-        n, ref = args.naming, args.shared
         prefix = f"{name}-{settings.name}"
         profile = args.profile_of(settings)
         if profile is None:  # the settings validator guarantees it; keeps the type checker honest
             raise ComponentArgsError(f"app '{settings.name}' has no GPU profile")
-        gpu = SERVERLESS_GPUS[profile.workload_profile_type]
-
         identity = user_assigned_identity(self, f"{prefix}-id", args=args, workload=f"ca-{settings.name}")
-        # Every permission the app starts with exists before the app: image pull, secrets, queue.
+        queue = queues[settings.queue.queue_name] if settings.queue is not None else None
+        grants = self._app_grants(prefix, args, settings, identity, queue, created)
+        container_app = app.ContainerApp(
+            f"{prefix}-app",
+            container_app_name=args.naming.name("container_app", settings.name),
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            managed_environment_id=environment.id,
+            workload_profile_name=profile.profile_name,
+            identity=app.ManagedServiceIdentityArgs(
+                type=app.ManagedServiceIdentityType.USER_ASSIGNED,
+                user_assigned_identities=[identity.id],
+            ),
+            configuration=_app_configuration(args, settings, identity),
+            template=_app_template(args, settings, SERVERLESS_GPUS[profile.workload_profile_type], identity),
+            tags=args.tags,
+            # Without an image in config the model release owns it: later infrastructure updates keep what the
+            # release set (run `pulumi up --refresh` so the state holds it, as the pipelines do).
+            opts=pulumi.ResourceOptions.merge(
+                child_opts(self, depends_on=grants),
+                pulumi.ResourceOptions(ignore_changes=[IMAGE_PATH] if settings.image is None else None),
+            ),
+        )
+        return container_app, identity
+
+    def _app_grants(
+        self,
+        prefix: str,
+        args: ContainerAppsGpuArgs,
+        settings: GpuAppSettings,
+        identity: managedidentity.UserAssignedIdentity,
+        queue: storage.Queue | None,
+        created: dict[str, keyvault.Secret],
+    ) -> list[pulumi.Resource]:
+        """Every permission the app starts with, before the app: image pull, its secrets, its queue, and a wait.
+
+        The app reads its Key Vault secrets (and pulls a registry image) with its identity while it is created
+        ("Unable to get value using Managed identity" otherwise); role assignments take effect minutes after ARM
+        returns them (Learn, "Troubleshoot Azure RBAC"), so wait after the grants, as SharedServices does."""
+        n, ref = args.naming, args.shared
         grants: list[pulumi.Resource] = [
             role_assignment(
                 self,
@@ -570,14 +571,7 @@ class ContainerAppsGpu(pulumi.ComponentResource):
                     role="Key Vault Secrets User",
                 )
             )
-        rules: list[app.ScaleRuleArgs] = [
-            app.ScaleRuleArgs(
-                name="http-concurrency",
-                http=app.HttpScaleRuleArgs(metadata={"concurrentRequests": str(settings.http_concurrency)}),
-            )
-        ]
-        if settings.queue is not None:
-            queue = queues[settings.queue.queue_name]
+        if queue is not None:
             for role, what in (
                 ("Storage Queue Data Reader", "reader"),
                 ("Storage Queue Data Message Processor", "processor"),
@@ -592,20 +586,6 @@ class ContainerAppsGpu(pulumi.ComponentResource):
                         role=role,
                     )
                 )
-            rules.append(
-                app.ScaleRuleArgs(
-                    name=f"queue-{settings.queue.queue_name}"[:63],
-                    azure_queue=app.QueueScaleRuleArgs(
-                        account_name=ref.storage_account_name,
-                        queue_name=settings.queue.queue_name,
-                        queue_length=settings.queue.messages_per_replica,
-                        identity=identity.id,  # KEDA reads the queue with the app's identity: no connection string
-                    ),
-                )
-            )
-        # The app reads its Key Vault secrets (and pulls a registry image) with its identity while it is created
-        # ("Unable to get value using Managed identity" otherwise); role assignments take effect minutes after ARM
-        # returns them (Learn, "Troubleshoot Azure RBAC"), so wait after the grants, as SharedServices does.
         grants.append(
             time.Sleep(
                 f"{prefix}-rbac-wait",
@@ -613,79 +593,99 @@ class ContainerAppsGpu(pulumi.ComponentResource):
                 opts=child_opts(self, depends_on=list(grants)),
             )
         )
-        vault_uri = pulumi.Output.from_input(ref.key_vault_uri).apply(lambda uri: uri.rstrip("/"))
-        cpu = settings.cpu if settings.cpu is not None else gpu.vcpus
-        memory = settings.memory_gib if settings.memory_gib is not None else gpu.memory_gib
+        return grants
 
-        container_app = app.ContainerApp(
-            f"{prefix}-app",
-            container_app_name=n.name("container_app", settings.name),
-            resource_group_name=args.resource_group_name,
-            location=args.location,
-            managed_environment_id=environment.id,
-            workload_profile_name=profile.profile_name,
-            identity=app.ManagedServiceIdentityArgs(
-                type=app.ManagedServiceIdentityType.USER_ASSIGNED,
-                user_assigned_identities=[identity.id],
-            ),
-            configuration=app.ConfigurationArgs(
-                active_revisions_mode=app.ActiveRevisionsMode.SINGLE,
-                ingress=app.IngressArgs(
-                    # In the internal environment `external` opens the app to the VNet (never the internet); the
-                    # Allow rules then admit the callers' ranges only (all-Allow rules deny every other address).
-                    external=bool(args.caller_ranges),
-                    target_port=settings.target_port,
-                    transport=app.IngressTransportMethod.AUTO,
-                    allow_insecure=False,
-                    ip_security_restrictions=[
-                        app.IpSecurityRestrictionRuleArgs(
-                            name=caller, ip_address_range=cidr, action=app.Action.ALLOW, description=f"{caller} callers"
-                        )
-                        for caller, cidr in sorted(args.caller_ranges.items())
-                    ]
-                    or None,
-                ),
-                registries=[
-                    app.RegistryCredentialsArgs(server=ref.container_registry_login_server, identity=identity.id)
-                ],
-                secrets=[
-                    app.SecretArgs(
-                        name=secret.secret_name,
-                        key_vault_url=pulumi.Output.concat(vault_uri, "/secrets/", secret.key_vault_secret),
-                        identity=identity.id,
-                    )
-                    for secret in settings.secrets
+
+def _app_configuration(
+    args: ContainerAppsGpuArgs, settings: GpuAppSettings, identity: managedidentity.UserAssignedIdentity
+) -> app.ConfigurationArgs:
+    """Single revision, ingress for the callers' ranges only, registry and Key Vault secrets through the app's
+    identity."""
+    ref = args.shared
+    vault_uri = pulumi.Output.from_input(ref.key_vault_uri).apply(lambda uri: uri.rstrip("/"))
+    return app.ConfigurationArgs(
+        active_revisions_mode=app.ActiveRevisionsMode.SINGLE,
+        ingress=app.IngressArgs(
+            # In the internal environment `external` opens the app to the VNet (never the internet); the Allow
+            # rules then admit the callers' ranges only (all-Allow rules deny every other address).
+            external=bool(args.caller_ranges),
+            target_port=settings.target_port,
+            transport=app.IngressTransportMethod.AUTO,
+            allow_insecure=False,
+            ip_security_restrictions=[
+                app.IpSecurityRestrictionRuleArgs(
+                    name=caller, ip_address_range=cidr, action=app.Action.ALLOW, description=f"{caller} callers"
+                )
+                for caller, cidr in sorted(args.caller_ranges.items())
+            ]
+            or None,
+        ),
+        registries=[app.RegistryCredentialsArgs(server=ref.container_registry_login_server, identity=identity.id)],
+        secrets=[
+            app.SecretArgs(
+                name=secret.secret_name,
+                key_vault_url=pulumi.Output.concat(vault_uri, "/secrets/", secret.key_vault_secret),
+                identity=identity.id,
+            )
+            for secret in settings.secrets
+        ]
+        or None,
+    )
+
+
+def _app_template(
+    args: ContainerAppsGpuArgs,
+    settings: GpuAppSettings,
+    gpu: ServerlessGpu,
+    identity: managedidentity.UserAssignedIdentity,
+) -> app.TemplateArgs:
+    """The container (the image from config, or the bootstrap image until a model release sets one; the GPU
+    profile's CPU and memory unless overridden) and its scale rules."""
+    cpu = settings.cpu if settings.cpu is not None else gpu.vcpus
+    memory = settings.memory_gib if settings.memory_gib is not None else gpu.memory_gib
+    return app.TemplateArgs(
+        containers=[
+            app.ContainerArgs(
+                name=settings.name,
+                image=registry_image_name(args.shared.container_registry_login_server, settings.image)
+                if settings.image is not None
+                else args.bootstrap_image,
+                resources=app.ContainerResourcesArgs(cpu=cpu, memory=f"{memory:g}Gi"),
+                env=[
+                    *(app.EnvironmentVarArgs(name=k, value=v) for k, v in sorted(settings.env.items())),
+                    *(app.EnvironmentVarArgs(name=s.env_var, secret_ref=s.secret_name) for s in settings.secrets),
                 ]
                 or None,
-            ),
-            template=app.TemplateArgs(
-                containers=[
-                    app.ContainerArgs(
-                        name=settings.name,
-                        image=registry_image_name(ref.container_registry_login_server, settings.image)
-                        if settings.image is not None
-                        else args.bootstrap_image,
-                        resources=app.ContainerResourcesArgs(cpu=cpu, memory=f"{memory:g}Gi"),
-                        env=[
-                            *(app.EnvironmentVarArgs(name=k, value=v) for k, v in sorted(settings.env.items())),
-                            *(
-                                app.EnvironmentVarArgs(name=s.env_var, secret_ref=s.secret_name)
-                                for s in settings.secrets
-                            ),
-                        ]
-                        or None,
-                    )
-                ],
-                scale=app.ScaleArgs(
-                    min_replicas=settings.min_replicas, max_replicas=settings.max_replicas, rules=rules
-                ),
-            ),
-            tags=args.tags,
-            # Without an image in config the model release owns it: later infrastructure updates keep what the
-            # release set (run `pulumi up --refresh` so the state holds it, as the pipelines do).
-            opts=pulumi.ResourceOptions.merge(
-                child_opts(self, depends_on=grants),
-                pulumi.ResourceOptions(ignore_changes=[IMAGE_PATH] if settings.image is None else None),
-            ),
+            )
+        ],
+        scale=app.ScaleArgs(
+            min_replicas=settings.min_replicas,
+            max_replicas=settings.max_replicas,
+            rules=_scale_rules(args, settings, identity),
+        ),
+    )
+
+
+def _scale_rules(
+    args: ContainerAppsGpuArgs, settings: GpuAppSettings, identity: managedidentity.UserAssignedIdentity
+) -> list[app.ScaleRuleArgs]:
+    """HTTP concurrency, and the queue length when the app has a queue."""
+    rules = [
+        app.ScaleRuleArgs(
+            name="http-concurrency",
+            http=app.HttpScaleRuleArgs(metadata={"concurrentRequests": str(settings.http_concurrency)}),
         )
-        return container_app, identity
+    ]
+    if settings.queue is not None:
+        rules.append(
+            app.ScaleRuleArgs(
+                name=f"queue-{settings.queue.queue_name}"[:63],
+                azure_queue=app.QueueScaleRuleArgs(
+                    account_name=args.shared.storage_account_name,
+                    queue_name=settings.queue.queue_name,
+                    queue_length=settings.queue.messages_per_replica,
+                    identity=identity.id,  # KEDA reads the queue with the app's identity: no connection string
+                ),
+            )
+        )
+    return rules

@@ -33,7 +33,7 @@ import pulumi_azuread as azuread
 from pulumi_azure_native import authorization
 from pydantic import Field, field_validator, model_validator
 
-from ._base import ArgsModel, InputStr
+from ._base import ArgsModel, InputStr, publish
 from .interfaces import BUILTIN_ROLES, child_opts, role_assignment
 from .naming import NamingConvention
 
@@ -303,26 +303,7 @@ class DeployerIdentity(pulumi.ComponentResource):
         super().__init__("aiinfra:identity:DeployerIdentity", name, None, opts)
         client = azuread.get_client_config_output()
         owners: list[pulumi.Input[str]] = [client.object_id, *args.owners]
-        github = args.github
-        ado = args.azure_pipelines
-        environment = (github.environment if github else None) or args.naming.environment
-
-        deploy_trust: list[tuple[str, str, str]] = []
-        preview_trust: list[tuple[str, str, str]] = []
-        if github is not None:
-            deploy_trust.append(
-                (
-                    f"github-environment-{environment}",
-                    github.issuer,
-                    f"repo:{github.repository}:environment:{environment}",
-                )
-            )
-            preview_trust.append(("github-pull-request", github.issuer, f"repo:{github.repository}:pull_request"))
-        if ado is not None:
-            deploy_trust.append(("azure-devops-deploy", ado.issuer, ado.deploy_subject))
-            if ado.preview_subject:
-                preview_trust.append(("azure-devops-preview", ado.issuer, ado.preview_subject))
-
+        deploy_trust, preview_trust = _trust(args)
         deploy = self._principal(
             name, "deploy", args, owners, deploy_trust, "Deploys the environment with `pulumi up` from its pipeline."
         )
@@ -334,8 +315,26 @@ class DeployerIdentity(pulumi.ComponentResource):
             preview_trust,
             "Previews the environment (read-only) from pull-request pipelines.",
         )
-        deploy_id, preview_id = deploy.object_id, preview.object_id
+        self._azure_grants(name, args, deploy.object_id, preview.object_id)
+        self._graph_grants(name, args, deploy.object_id)
+        publish(
+            self,
+            deploy_client_id=deploy.client_id,
+            deploy_principal_id=deploy.object_id,
+            preview_client_id=preview.client_id,
+            preview_principal_id=preview.object_id,
+            tenant_id=client.tenant_id,
+        )
 
+    def _azure_grants(
+        self,
+        name: str,
+        args: DeployerIdentityArgs,
+        deploy_id: pulumi.Output[str],
+        preview_id: pulumi.Output[str],
+    ) -> None:
+        """Contributor (deploy) and Reader (preview) on the environment's group; the custom access role (role
+        assignments under a condition, locks) when asked; the state container and the secrets key when given."""
         scope = args.resource_group_id
         grants: list[tuple[str, pulumi.Input[str], pulumi.Input[str], str, pulumi.Input[str] | None, str | None]] = [
             ("deploy-contributor", scope, deploy_id, "Contributor", None, None),
@@ -343,7 +342,7 @@ class DeployerIdentity(pulumi.ComponentResource):
         ]
         actions = access_actions(args.manage_role_assignments, args.manage_locks)
         if actions:
-            access_role, access_role_id, guid = self._access_role(name, args, actions)
+            _, access_role_id, guid = self._access_role(name, args, actions)
             condition = (
                 role_assignment_condition(assignable_roles(args.assignable_role_ids))
                 if args.manage_role_assignments
@@ -372,37 +371,26 @@ class DeployerIdentity(pulumi.ComponentResource):
                 role_definition=definition,
                 condition=condition,
             )
-        if args.graph_app_roles:
-            # Microsoft Graph's service principal exists in every tenant: adopted, and left alone on delete.
-            graph = azuread.ServicePrincipal(
-                f"{name}-msgraph",
-                client_id=MICROSOFT_GRAPH_APP_ID,
-                use_existing=True,
-                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
-            )
-            for permission in args.graph_app_roles:
-                azuread.AppRoleAssignment(
-                    f"{name}-deploy-graph-{permission.lower().replace('.', '-')}",
-                    app_role_id=GRAPH_APP_ROLES[permission],
-                    principal_object_id=deploy_id,
-                    resource_object_id=graph.object_id,
-                    opts=child_opts(self),
-                )
 
-        self.deploy_client_id = deploy.client_id
-        self.deploy_principal_id = deploy_id
-        self.preview_client_id = preview.client_id
-        self.preview_principal_id = preview_id
-        self.tenant_id = client.tenant_id
-        self.register_outputs(
-            {
-                "deployClientId": self.deploy_client_id,
-                "deployPrincipalId": self.deploy_principal_id,
-                "previewClientId": self.preview_client_id,
-                "previewPrincipalId": self.preview_principal_id,
-                "tenantId": self.tenant_id,
-            }
+    def _graph_grants(self, name: str, args: DeployerIdentityArgs, deploy_id: pulumi.Output[str]) -> None:
+        """The Microsoft Graph application permissions the deployer is given (`graph_app_roles`)."""
+        if not args.graph_app_roles:
+            return
+        # Microsoft Graph's service principal exists in every tenant: adopted, and left alone on delete.
+        graph = azuread.ServicePrincipal(
+            f"{name}-msgraph",
+            client_id=MICROSOFT_GRAPH_APP_ID,
+            use_existing=True,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
+        for permission in args.graph_app_roles:
+            azuread.AppRoleAssignment(
+                f"{name}-deploy-graph-{permission.lower().replace('.', '-')}",
+                app_role_id=GRAPH_APP_ROLES[permission],
+                principal_object_id=deploy_id,
+                resource_object_id=graph.object_id,
+                opts=child_opts(self),
+            )
 
     def _access_role(
         self, name: str, args: DeployerIdentityArgs, actions: list[str]
@@ -468,3 +456,22 @@ class DeployerIdentity(pulumi.ComponentResource):
             notes=notes,
             opts=child_opts(self),
         )
+
+
+def _trust(args: DeployerIdentityArgs) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """The federated credentials (name, issuer, subject) of the deploy and the preview application: the GitHub
+    environment and pull requests, and the Azure Pipelines service connections."""
+    github, ado = args.github, args.azure_pipelines
+    environment = (github.environment if github else None) or args.naming.environment
+    deploy: list[tuple[str, str, str]] = []
+    preview: list[tuple[str, str, str]] = []
+    if github is not None:
+        deploy.append(
+            (f"github-environment-{environment}", github.issuer, f"repo:{github.repository}:environment:{environment}")
+        )
+        preview.append(("github-pull-request", github.issuer, f"repo:{github.repository}:pull_request"))
+    if ado is not None:
+        deploy.append(("azure-devops-deploy", ado.issuer, ado.deploy_subject))
+        if ado.preview_subject:
+            preview.append(("azure-devops-preview", ado.issuer, ado.preview_subject))
+    return deploy, preview

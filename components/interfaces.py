@@ -180,9 +180,18 @@ class CommonArgs(ArgsModel):
 
 
 def child_opts(
-    parent: pulumi.Resource, *, protect: bool = False, depends_on: Sequence[pulumi.Resource] | None = None
+    parent: pulumi.Resource,
+    *,
+    protect: bool = False,
+    depends_on: Sequence[pulumi.Resource] | None = None,
+    delete_before_replace: bool = False,
 ) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions(parent=parent, protect=protect, depends_on=list(depends_on or []))
+    return pulumi.ResourceOptions(
+        parent=parent,
+        protect=protect,
+        depends_on=list(depends_on or []),
+        delete_before_replace=delete_before_replace or None,
+    )
 
 
 def user_assigned_identity(
@@ -195,7 +204,7 @@ def user_assigned_identity(
         resource_group_name=args.resource_group_name,
         location=args.location,
         tags=args.tags,
-        opts=child_opts(parent),
+        opts=child_opts(parent, delete_before_replace=True),
     )
 
 
@@ -250,7 +259,11 @@ def role_assignment(
         role_definition_id=role_definition if role_definition is not None else role_definition_id(role),
         condition=condition,
         condition_version="2.0" if condition is not None else None,
-        opts=child_opts(parent),
+        # A new principal or scope replaces the assignment (ARM refuses the update: RoleAssignmentUpdateNotPermitted;
+        # pulumi-azure-native forces replacement, pulumi/pulumi-azure-native#771, #1010). The name is fixed, so the
+        # default create-before-delete would create a second assignment under the same name and fail; delete first
+        # (the workaround in pulumi/pulumi-azure-native#2253). The grant is missing for the seconds in between.
+        opts=child_opts(parent, delete_before_replace=True),
     )
 
 
@@ -357,7 +370,7 @@ def diagnostic_setting(
         metrics=[monitor.DiagnosticsMetricSettingsArgs(category=c, enabled=True) for c in metric_categories]
         if metrics
         else [],
-        opts=child_opts(parent),
+        opts=child_opts(parent, delete_before_replace=True),
     )
 
 
@@ -373,5 +386,5 @@ def delete_lock(
         scope=scope,
         level="CanNotDelete",
         notes="Managed by aiinfra: remove `lock` in the stack config before deleting this resource.",
-        opts=child_opts(parent),
+        opts=child_opts(parent, delete_before_replace=True),
     )

@@ -41,7 +41,7 @@ import pulumi
 from pulumi_azure_native import costmanagement, monitor
 from pydantic import Field, field_validator, model_validator
 
-from ._base import ArgsModel, InputStr
+from ._base import ArgsModel, InputStr, publish
 from .interfaces import CommonArgs, child_opts
 from .naming import NamingConvention
 
@@ -261,8 +261,7 @@ class PlatformMonitoring(pulumi.ComponentResource):
             tags=args.tags,
             opts=child_opts(self),
         )
-        self.action_group_id = group.id
-        self.register_outputs({"actionGroupId": group.id})
+        publish(self, action_group_id=group.id)
 
 
 class PlatformAlerts(pulumi.ComponentResource):
@@ -272,54 +271,72 @@ class PlatformAlerts(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PlatformAlertsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aiinfra:monitor:PlatformAlerts", name, None, opts)
-        n = args.naming
-        group = args.action_group_id
-        self.alert_rule_names = []
+        rules = [
+            *self._workspace_alerts(name, args),
+            *self._batch_alerts(name, args),
+            *self._container_app_alerts(name, args),
+            *self._aks_alerts(name, args),
+        ]
+        publish(self, alert_rule_names=[rule for rule in rules if rule is not None])
+
+    def _workspace_alerts(self, name: str, args: PlatformAlertsArgs) -> list[str | None]:
+        """Per Azure ML workspace: GPU nodes idle for the whole window (when it has GPU clusters), failed runs."""
         alerts = args.alerts
+        rules: list[str | None] = []
         for ws in args.workspaces:
             if ws.gpu_cluster_names:
+                rules.append(
+                    self._metric(
+                        name,
+                        args,
+                        f"aml-{ws.name}-idle-gpu-nodes",
+                        ws.workspace_id,
+                        alerts.aml_idle_gpu_nodes,
+                        "Microsoft.MachineLearningServices/workspaces",
+                        "Idle Nodes",
+                        "Average",
+                        "GreaterThan",
+                        0,
+                        f"GPU nodes of workspace {ws.name} idle (no job) for the whole window",
+                        dimensions=[
+                            monitor.MetricDimensionArgs(
+                                name="ClusterName", operator="Include", values=ws.gpu_cluster_names
+                            )
+                        ],
+                    )
+                )
+            rules.append(
                 self._metric(
                     name,
                     args,
-                    group,
-                    f"aml-{ws.name}-idle-gpu-nodes",
+                    f"aml-{ws.name}-failed-runs",
                     ws.workspace_id,
-                    alerts.aml_idle_gpu_nodes,
+                    alerts.aml_failed_runs,
                     "Microsoft.MachineLearningServices/workspaces",
-                    "Idle Nodes",
-                    "Average",
-                    "GreaterThan",
-                    0,
-                    f"GPU nodes of workspace {ws.name} idle (no job) for the whole window",
-                    dimensions=[
-                        monitor.MetricDimensionArgs(name="ClusterName", operator="Include", values=ws.gpu_cluster_names)
-                    ],
+                    "Failed Runs",
+                    "Total",
+                    "GreaterThanOrEqual",
+                    alerts.aml_failed_runs.threshold or 1,
+                    f"Runs failed in workspace {ws.name}",
                 )
-            self._metric(
-                name,
-                args,
-                group,
-                f"aml-{ws.name}-failed-runs",
-                ws.workspace_id,
-                alerts.aml_failed_runs,
-                "Microsoft.MachineLearningServices/workspaces",
-                "Failed Runs",
-                "Total",
-                "GreaterThanOrEqual",
-                alerts.aml_failed_runs.threshold or 1,
-                f"Runs failed in workspace {ws.name}",
             )
-        if args.batch_pool is not None:
-            pool = args.batch_pool
-            # Batch node counts take only the Total aggregation, sampled every minute (Learn, "Supported metrics
-            # for Microsoft.Batch/batchAccounts": aggregation Total, time grain PT1M). Summed over the window they are
-            # node-minutes: >= maxNodes x window minutes means every node busy for the whole window, since a
-            # sample never exceeds maxNodes; for unusable nodes, >= threshold x window is that many on average.
-            backlog, unusable = alerts.batch_backlog, alerts.batch_unusable_nodes
+        return rules
+
+    def _batch_alerts(self, name: str, args: PlatformAlertsArgs) -> list[str | None]:
+        """The Batch pool's backlog (every node busy for the whole window) and its unusable nodes.
+
+        Batch node counts take only the Total aggregation, sampled every minute (Learn, "Supported metrics for
+        Microsoft.Batch/batchAccounts": aggregation Total, time grain PT1M). Summed over the window they are
+        node-minutes: >= maxNodes x window minutes means every node busy for the whole window, since a sample never
+        exceeds maxNodes; for unusable nodes, >= threshold x window is that many on average."""
+        pool = args.batch_pool
+        if pool is None:
+            return []
+        backlog, unusable = args.alerts.batch_backlog, args.alerts.batch_unusable_nodes
+        return [
             self._metric(
                 name,
                 args,
-                group,
                 "batch-backlog",
                 pool.account_id,
                 backlog,
@@ -330,11 +347,10 @@ class PlatformAlerts(pulumi.ComponentResource):
                 pool.max_nodes * backlog.window_minutes,
                 f"All {pool.max_nodes} Batch nodes busy for the whole window: the task queue is longer "
                 "than the pool can serve",
-            )
+            ),
             self._metric(
                 name,
                 args,
-                group,
                 "batch-unusable-nodes",
                 pool.account_id,
                 unusable,
@@ -344,15 +360,18 @@ class PlatformAlerts(pulumi.ComponentResource):
                 "GreaterThanOrEqual",
                 (unusable.threshold or 1) * unusable.window_minutes,
                 "Batch nodes stuck unusable (on average over the window)",
-            )
-        for app in args.container_apps:
+            ),
+        ]
+
+    def _container_app_alerts(self, name: str, args: PlatformAlertsArgs) -> list[str | None]:
+        """Per GPU container app: at its max replicas for the whole window."""
+        return [
             self._metric(
                 name,
                 args,
-                group,
                 f"aca-{app.name}-at-max",
                 app.app_id,
-                alerts.container_apps_at_max,
+                args.alerts.container_apps_at_max,
                 "Microsoft.App/containerApps",
                 "Replicas",
                 "Minimum",
@@ -360,52 +379,56 @@ class PlatformAlerts(pulumi.ComponentResource):
                 app.max_replicas,
                 f"GPU app {app.name} at its {app.max_replicas} max replicas",
             )
+            for app in args.container_apps
+        ]
+
+    def _aks_alerts(self, name: str, args: PlatformAlertsArgs) -> list[str | None]:
+        """A log alert over Container insights: an AKS GPU pool at its maxCount for the whole window."""
         cluster = args.aks_cluster
-        setting = alerts.aks_gpu_pool_at_max
-        if cluster is not None and cluster.gpu_pools and setting.enabled:
-            assert args.log_analytics_workspace_id is not None
-            pools = dict(cluster.gpu_pools)
-            query = pulumi.Output.from_input(cluster.cluster_id).apply(lambda cid: aks_pool_at_max_query(cid, pools))
-            rule = n.name("alert_rule", "aks-gpu-pool-at-max")
-            monitor.ScheduledQueryRule(
-                f"{name}-aks-gpu-pool-at-max",
-                rule_name=rule,
-                resource_group_name=args.resource_group_name,
-                location=args.location,
-                display_name=rule,
-                description="An AKS GPU pool at its maxCount for the whole window: pods wait for GPU nodes",
-                kind="LogAlert",
-                enabled=True,
-                severity=setting.severity,
-                scopes=[args.log_analytics_workspace_id],
-                window_size=window(setting.window_minutes),
-                evaluation_frequency=frequency(setting.window_minutes),
-                criteria=monitor.ScheduledQueryRuleCriteriaArgs(
-                    all_of=[
-                        monitor.ConditionArgs(
-                            query=query,
-                            time_aggregation="Count",
-                            operator="GreaterThan",
-                            threshold=0,
-                            failing_periods=monitor.ConditionFailingPeriodsArgs(
-                                number_of_evaluation_periods=1, min_failing_periods_to_alert=1
-                            ),
-                        )
-                    ]
-                ),
-                actions=monitor.ActionsArgs(action_groups=[group]),
-                auto_mitigate=True,
-                tags=args.tags,
-                opts=child_opts(self),
-            )
-            self.alert_rule_names.append(rule)
-        self.register_outputs({"alertRuleNames": self.alert_rule_names})
+        setting = args.alerts.aks_gpu_pool_at_max
+        if cluster is None or not cluster.gpu_pools or not setting.enabled:
+            return []
+        assert args.log_analytics_workspace_id is not None  # checked by the args model
+        pools = dict(cluster.gpu_pools)
+        query = pulumi.Output.from_input(cluster.cluster_id).apply(lambda cid: aks_pool_at_max_query(cid, pools))
+        rule = args.naming.name("alert_rule", "aks-gpu-pool-at-max")
+        monitor.ScheduledQueryRule(
+            f"{name}-aks-gpu-pool-at-max",
+            rule_name=rule,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            display_name=rule,
+            description="An AKS GPU pool at its maxCount for the whole window: pods wait for GPU nodes",
+            kind="LogAlert",
+            enabled=True,
+            severity=setting.severity,
+            scopes=[args.log_analytics_workspace_id],
+            window_size=window(setting.window_minutes),
+            evaluation_frequency=frequency(setting.window_minutes),
+            criteria=monitor.ScheduledQueryRuleCriteriaArgs(
+                all_of=[
+                    monitor.ConditionArgs(
+                        query=query,
+                        time_aggregation="Count",
+                        operator="GreaterThan",
+                        threshold=0,
+                        failing_periods=monitor.ConditionFailingPeriodsArgs(
+                            number_of_evaluation_periods=1, min_failing_periods_to_alert=1
+                        ),
+                    )
+                ]
+            ),
+            actions=monitor.ActionsArgs(action_groups=[args.action_group_id]),
+            auto_mitigate=True,
+            tags=args.tags,
+            opts=child_opts(self),
+        )
+        return [rule]
 
     def _metric(
         self,
         name: str,
         args: PlatformAlertsArgs,
-        group: pulumi.Input[str],
         key: str,
         scope: pulumi.Input[str],
         setting: AlertSetting,
@@ -416,9 +439,10 @@ class PlatformAlerts(pulumi.ComponentResource):
         threshold: float,
         description: str,
         dimensions: list[monitor.MetricDimensionArgs] | None = None,
-    ) -> None:
+    ) -> str | None:
+        """A metric alert on one resource notifying the action group; its rule name, or None when turned off."""
         if not setting.enabled:
-            return
+            return None
         rule = args.naming.name("alert_rule", key)
         monitor.MetricAlert(
             f"{name}-{key}",
@@ -446,12 +470,12 @@ class PlatformAlerts(pulumi.ComponentResource):
                     )
                 ],
             ),
-            actions=[monitor.MetricAlertActionArgs(action_group_id=group)],
+            actions=[monitor.MetricAlertActionArgs(action_group_id=args.action_group_id)],
             auto_mitigate=True,
             tags=args.tags,
             opts=child_opts(self),
         )
-        self.alert_rule_names.append(rule)
+        return rule
 
 
 class CostAnomalyAlertArgs(ArgsModel):
@@ -494,5 +518,4 @@ class CostAnomalyAlert(pulumi.ComponentResource):
             ),
             opts=child_opts(self),
         )
-        self.scheduled_action_id = action.id
-        self.register_outputs({"scheduledActionId": action.id})
+        publish(self, scheduled_action_id=action.id)

@@ -27,7 +27,7 @@ import pulumi
 from pulumi_azure_native import authorization
 from pydantic import Field, field_validator
 
-from ._base import ArgsModel, InputStr
+from ._base import ArgsModel, InputStr, publish
 from .interfaces import child_opts
 from .naming import NamingConvention
 
@@ -181,30 +181,36 @@ class PolicyGuardrails(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PolicyGuardrailsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aiinfra:governance:PolicyGuardrails", name, None, opts)
-        self.assignment_ids = {}
-        for key, effect in sorted(args.assignments.items()):
-            if effect == "Disabled":
-                continue
-            policy = BUILT_IN_POLICIES[key]
-            fixed = not policy.effects
-            assignment = authorization.PolicyAssignment(
-                f"{name}-{key}",
-                # Resource-group scope: at most 64 characters (Learn, "Azure Policy assignment structure").
-                policy_assignment_name=f"{args.naming.prefix}-{args.naming.environment}-{key}"[:64],
-                scope=args.resource_group_id,
-                policy_definition_id=policy.definition_id,
-                display_name=f"{policy.display_name} ({args.naming.environment})"[:128],
-                description=f"aiinfra guardrail mirroring the pack rule {policy.mirrors}.",
-                parameters=None if fixed else {"effect": authorization.ParameterValuesValueArgs(value=effect)},
-                enforcement_mode=authorization.EnforcementMode.DO_NOT_ENFORCE
-                if fixed and effect == "Audit"
-                else authorization.EnforcementMode.DEFAULT,
-                non_compliance_messages=[
-                    authorization.NonComplianceMessageArgs(
-                        message=f"Refused or reported by the aiinfra guardrail '{key}' (pack rule {policy.mirrors})."
-                    )
-                ],
-                opts=child_opts(self),
-            )
-            self.assignment_ids[key] = assignment.id
-        self.register_outputs({"assignmentIds": self.assignment_ids})
+        assignment_ids = {
+            key: self._assignment(name, args, key, effect).id
+            for key, effect in sorted(args.assignments.items())
+            if effect != "Disabled"
+        }
+        publish(self, assignment_ids=assignment_ids)
+
+    def _assignment(
+        self, name: str, args: PolicyGuardrailsArgs, key: str, effect: Effect
+    ) -> authorization.PolicyAssignment:
+        """One built-in definition on the group: its effect as a parameter, or (a definition with a fixed effect)
+        audit-only through enforcement mode DoNotEnforce."""
+        policy = BUILT_IN_POLICIES[key]
+        fixed = not policy.effects
+        return authorization.PolicyAssignment(
+            f"{name}-{key}",
+            # Resource-group scope: at most 64 characters (Learn, "Azure Policy assignment structure").
+            policy_assignment_name=f"{args.naming.prefix}-{args.naming.environment}-{key}"[:64],
+            scope=args.resource_group_id,
+            policy_definition_id=policy.definition_id,
+            display_name=f"{policy.display_name} ({args.naming.environment})"[:128],
+            description=f"aiinfra guardrail mirroring the pack rule {policy.mirrors}.",
+            parameters=None if fixed else {"effect": authorization.ParameterValuesValueArgs(value=effect)},
+            enforcement_mode=authorization.EnforcementMode.DO_NOT_ENFORCE
+            if fixed and effect == "Audit"
+            else authorization.EnforcementMode.DEFAULT,
+            non_compliance_messages=[
+                authorization.NonComplianceMessageArgs(
+                    message=f"Refused or reported by the aiinfra guardrail '{key}' (pack rule {policy.mirrors})."
+                )
+            ],
+            opts=child_opts(self),
+        )

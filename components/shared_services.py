@@ -29,7 +29,7 @@ from pulumi_azure_native import (
 )
 from pydantic import Field, field_validator, model_validator
 
-from ._base import ArgsModel, ComponentArgsError, InputStr, publish
+from ._base import ArgsModel, ComponentArgsError, InputStr, ResourceList, publish
 from .interfaces import (
     OPT_IN_DNS_GROUPS,
     PRIVATE_DNS_ZONES,
@@ -315,6 +315,10 @@ class SharedServicesRef(ArgsModel):
     private_dns_zone_ids: dict[str, InputStr]
     """Private DNS zone name -> zone resource id (the zones must be linked to the VNet); components look up the
     zones of their private endpoints here (`dns_zone_ids_for`)."""
+    private_dns_zone_links: dict[str, ResourceList] = Field(default_factory=dict)
+    """Private DNS zone name -> what links it to the VNet (its VirtualNetworkLink), when the same program creates it.
+    A component that resolves names in the zone from the VNet while it is created waits for it (`dns_zone_links_for`;
+    the private AKS cluster). A zone not listed adds no wait."""
     key_vault_id: InputStr
     """Resource id of the Key Vault (RBAC authorization) components keep secrets and keys in."""
     key_vault_uri: InputStr
@@ -358,6 +362,11 @@ class SharedServicesRef(ArgsModel):
             )
         return [self.private_dns_zone_ids[z] for z in names]
 
+    def dns_zone_links_for(self, group_id: str) -> list[pulumi.Resource]:
+        """What links the zones of `group_id` to the VNet (see `private_dns_zone_links`): wait for it."""
+        names = dns_zone_names(group_id, self.naming.location)
+        return [link for zone in names for link in self.private_dns_zone_links.get(zone, [])]
+
 
 def environment_zone_names(location: str, monitor_private_link: bool = False) -> list[str]:
     """Every private DNS zone an environment needs, for all services aiinfra uses (Azure Monitor's only with its
@@ -385,7 +394,7 @@ class SharedServices(pulumi.ComponentResource):
         super().__init__("aiinfra:shared:SharedServices", name, None, opts)
         client = authorization.get_client_config_output()
         vnet, subnets, nsgs = self._network(name, args)
-        zone_ids = self._dns_zones(name, args, vnet)
+        zone_ids, zone_links = self._dns_zones(name, args, vnet)
         pe_subnet = subnets["private-endpoints"].id
         logs, insights = self._monitoring(name, args, nsgs, pe_subnet, zone_ids)
         # Secrets live in one vault, the customer-managed key in another: workspaces get Key Vault Administrator on
@@ -414,6 +423,7 @@ class SharedServices(pulumi.ComponentResource):
             batch_subnet_id=subnets["batch"].id,
             container_apps_subnet_id=subnets["container-apps"].id,
             private_dns_zone_ids=dict(zone_ids),
+            private_dns_zone_links=zone_links,
             key_vault_id=vault.id,
             key_vault_uri=vault.properties.vault_uri,
             storage_account_id=account.id,
@@ -486,9 +496,11 @@ class SharedServices(pulumi.ComponentResource):
 
     def _dns_zones(
         self, name: str, args: SharedServicesArgs, vnet: network.VirtualNetwork
-    ) -> dict[str, pulumi.Output[str]]:
-        """Every private DNS zone the environment needs, linked to the VNet: zone name -> zone id."""
+    ) -> tuple[dict[str, pulumi.Output[str]], dict[str, list[pulumi.Resource]]]:
+        """Every private DNS zone the environment needs, linked to the VNet: zone name -> zone id, and zone name ->
+        its VNet link (what a component resolving names in the zone while it is created waits for)."""
         zone_ids: dict[str, pulumi.Output[str]] = {}
+        zone_links: dict[str, list[pulumi.Resource]] = {}
         for zone_name in environment_zone_names(args.location, args.monitor_private_link):
             key = zone_name.replace("privatelink.", "").replace(".", "-")
             zone = privatedns.PrivateZone(
@@ -499,7 +511,7 @@ class SharedServices(pulumi.ComponentResource):
                 tags=args.tags,
                 opts=child_opts(self),
             )
-            privatedns.VirtualNetworkLink(
+            link = privatedns.VirtualNetworkLink(
                 f"{name}-dns-{key}-link",
                 virtual_network_link_name=f"link-{args.naming.name('virtual_network')}",
                 private_zone_name=zone.name,
@@ -511,7 +523,8 @@ class SharedServices(pulumi.ComponentResource):
                 opts=child_opts(zone),
             )
             zone_ids[zone_name] = zone.id
-        return zone_ids
+            zone_links[zone_name] = [link]
+        return zone_ids, zone_links
 
     def _monitoring(
         self,

@@ -419,6 +419,8 @@ class _Resource:
     outputs: Mapping[str, Any]
     dependencies: list[str]
     property_dependencies: Mapping[str, list[str]]
+    ignore_changes: tuple[str, ...] = ()
+    delete_before_replace: bool = False
 
 
 def _resources(plan: Plan) -> list[_Resource]:
@@ -440,14 +442,22 @@ def _resources(plan: Plan) -> list[_Resource]:
             outputs,
             sorted(set(r.dependencies)),
             {k: sorted(set(v)) for k, v in r.property_dependencies.items()},
+            tuple(r.ignore_changes),
+            r.delete_before_replace,
         )
 
     return [stack] + [convert(r) for r in plan.resources]
 
 
 def _options(r: _Resource) -> analyzer_pb2.AnalyzerResourceOptions:
+    """The resource options the Pulumi engine sends a policy pack (protect, parent, ignoreChanges, deleteBeforeReplace)."""
     return analyzer_pb2.AnalyzerResourceOptions(
-        protect=r.protect, parent=r.parent, customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts()
+        protect=r.protect,
+        parent=r.parent,
+        ignoreChanges=list(r.ignore_changes),
+        deleteBeforeReplace=r.delete_before_replace,
+        deleteBeforeReplaceDefined=r.delete_before_replace,
+        customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(),
     )
 
 

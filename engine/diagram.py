@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aiinfra.catalog.pools import AKS_POOL, Pool, pools, workload_profile, workload_profiles
+
 from .cost import PlanIndex, azure_name, dig, text_of
 from .plan import Plan, Registration
 
@@ -154,46 +156,35 @@ def _count(value: Any) -> str:
     return str(int(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else "?"
 
 
+def _pool_detail(pool: Pool) -> str:
+    """`Standard_NC4as_T4_v3 x0-2 LowPriority`: size, node range (an AML cluster's when its maximum is known),
+    priority as written."""
+    shown = pool.max_nodes is not None or pool.kind == AKS_POOL  # an AKS pool always has a count (default 1)
+    scale = f"x{_count(pool.min_nodes)}-{_count(pool.max_nodes)}" if shown else ""
+    return " ".join(p for p in (text_of(pool.vm_size) or "", scale, text_of(pool.priority) or "") if p)
+
+
 def _detail(r: Registration, by_id: dict[str, Registration]) -> str:
     """One line of what matters most about a resource: its size, scale or tier."""
     i = r.inputs
     short = _short(r.type)
-    if short == "machinelearningservices:Compute":
-        inner = dig(i, "properties", "properties") or {}
-        scale = inner.get("scaleSettings") or {}
-        size = text_of(inner.get("vmSize")) or ""
-        if "maxNodeCount" in scale:
-            size += f" x{_count(scale.get('minNodeCount', 0))}-{_count(scale.get('maxNodeCount'))}"
-        return " ".join(p for p in (size, text_of(inner.get("vmPriority"))) if p)
-    if short == "containerservice:AgentPool":
-        return (
-            f"{text_of(i.get('vmSize')) or ''} x{_count(i.get('minCount', i.get('count')))}-"
-            f"{_count(i.get('maxCount', i.get('count')))} {text_of(i.get('scaleSetPriority')) or ''}".strip()
-        )
+    if short in ("machinelearningservices:Compute", "containerservice:AgentPool"):
+        found = pools(r.type, r.name, i)
+        if not found:  # a compute instance, or compute attached from elsewhere: its size if it has one
+            return text_of(dig(i, "properties", "properties", "vmSize")) or ""
+        return " ".join(_pool_detail(pool) for pool in found)
     if short == "batch:Pool":
         return text_of(i.get("vmSize")) or ""
     if short == "containerservice:ManagedCluster":
-        pools = [p for p in i.get("agentPoolProfiles") or [] if isinstance(p, dict)]
-        sizes = ", ".join(sorted({text_of(p.get("vmSize")) or "?" for p in pools}))
+        sizes = ", ".join(sorted({text_of(p.vm_size) or "?" for p in pools(r.type, r.name, i)}))
         return f"{text_of(dig(i, 'sku', 'tier')) or 'Free'} tier" + (f", {sizes}" if sizes else "")
     if short == "app:ManagedEnvironment":
-        kinds = sorted(
-            {
-                text_of(p.get("workloadProfileType")) or ""
-                for p in i.get("workloadProfiles") or []
-                if isinstance(p, dict)
-            }
-            - {"", "Consumption"}
-        )
-        return ", ".join(kinds)
+        return ", ".join(sorted({text_of(p.kind) or "" for p in workload_profiles(i)} - {"", "Consumption"}))
     if short in ("app:ContainerApp", "app:Job"):
-        profile = text_of(i.get("workloadProfileName"))
+        name = text_of(i.get("workloadProfileName"))
         env = by_id.get((text_of(i.get("managedEnvironmentId")) or text_of(i.get("environmentId")) or "").lower())
-        profiles = (env.inputs.get("workloadProfiles") or []) if env else []
-        kinds = [
-            text_of(p.get("workloadProfileType")) for p in profiles if isinstance(p, dict) and p.get("name") == profile
-        ]
-        return f"on {kinds[0] or profile}" if kinds else f"on {profile}" if profile else ""
+        profile = workload_profile(env.inputs, name) if env else None
+        return f"on {text_of(profile.kind) or name}" if profile else f"on {name}" if name else ""
     if short == "machinelearningservices:Workspace":
         return text_of(dig(i, "managedNetwork", "isolationMode")) or ""
     sku = i.get("sku")

@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiinfra.catalog.gpu_skus import CATALOGUE as GPU_SIZES
+from aiinfra.catalog.pools import REGULAR
+from aiinfra.catalog.serverless_gpus import serverless_gpu
 
 from .cost import CostEstimate, Item
-from .cost.prices import REGULAR
 from .monitor import Registration
 
 AML, AKS, BATCH, APPS, VMS = "Azure Machine Learning", "AKS (Compute)", "Batch", "Container Apps", "Compute"
@@ -58,8 +59,6 @@ HOW_TO_REQUEST = {
     "(learn.microsoft.com/azure/container-apps/quota-requests)",
 }
 
-# Serverless GPU workload profiles: GPUs per replica (Microsoft Learn, "Using serverless GPUs in Azure Container Apps").
-SERVERLESS_GPUS = {"consumption-gpu-nc24-a100": ("NVIDIA A100", 1), "consumption-gpu-nc8as-t4": ("NVIDIA T4", 1)}
 
 # The one quota low-priority and Spot capacity draws on, per service (sources above).
 _LOW_PRIORITY_QUOTA = {
@@ -140,7 +139,7 @@ def quota_needs(estimate: CostEstimate, resources: Iterable[Registration]) -> li
 
     for item in estimate.items:
         if item.profile is not None:
-            gpu = SERVERLESS_GPUS.get(item.profile.lower())
+            gpu = serverless_gpu(item.profile)
             if gpu is not None:
                 # Serverless GPU quota is granted per managed environment (and per subscription for the A100s).
                 env_id = item.resource.inputs.get("managedEnvironmentId") or item.resource.inputs.get("environmentId")
@@ -150,7 +149,7 @@ def quota_needs(estimate: CostEstimate, resources: Iterable[Registration]) -> li
                     f"{item.region or '?'} / environment {env}",
                     item.profile,
                     "GPUs",
-                    item.max_units,
+                    None if item.max_units is None else item.max_units * gpu.gpus,
                     "GPUs",
                     item.resource.name,
                 )

@@ -15,21 +15,18 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ._props import AKS_AGENT_POOL, AKS_CLUSTER, get, is_false, is_true, items, mapping, same, text
+from aiinfra.catalog.pools import agent_pools, pools
+
+from ._props import AKS_AGENT_POOL, AKS_CLUSTER, get, is_false, is_true, mapping, same, text
 from ._rule import Resource, Rule
-from .gpu import is_gpu_sku
 
 ACCEPTED_NETWORK_POLICIES = ("azure", "calico", "cilium")
 
 
 def node_pools(resource: Resource) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
     """(label for messages, property-path prefix, wire properties) of each pool the resource defines."""
-    if resource.type == AKS_AGENT_POOL:
-        name = resource.props.get("agentPoolName") or resource.name
-        yield f"node pool '{name}'", "", resource.props
-    elif resource.type == AKS_CLUSTER:
-        for i, profile in enumerate(items(resource.props.get("agentPoolProfiles"))):
-            yield f"node pool '{get(profile, 'name') or i}'", f"agentPoolProfiles[{i}].", mapping(profile)
+    for name, where, pool in agent_pools(resource.type, resource.name, resource.props):
+        yield f"node pool '{name}'", where, pool
 
 
 def check_entra_id_rbac(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
@@ -131,20 +128,21 @@ def check_defender(resource: Resource, _config: Mapping[str, Any]) -> Iterator[s
 
 
 def check_gpu_pool_shape(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
-    for label, where, pool in node_pools(resource):
-        if not is_gpu_sku(pool.get("vmSize")):
+    for pool in pools(resource.type, resource.name, resource.props):
+        if not pool.gpu:
             continue
-        if same(pool.get("mode"), "System"):
+        label, where = f"node pool '{pool.name}'", pool.where
+        if same(pool.props.get("mode"), "System"):
             yield (
                 f"{label} is a System pool on a GPU size; system pods would keep a GPU node running. Put GPUs in "
                 f"a pool with {where}mode 'User'."
             )
-        if not is_true(pool.get("enableAutoScaling")):
+        if not pool.autoscale:
             yield (
-                f"{label}: {where}enableAutoScaling is {text(pool.get('enableAutoScaling'))}; set "
+                f"{label}: {where}enableAutoScaling is {text(pool.props.get('enableAutoScaling'))}; set "
                 "enable_auto_scaling true with min_count 0 so the GPU pool can empty itself."
             )
-        if same(pool.get("scaleSetPriority"), "Spot") and same(pool.get("scaleSetEvictionPolicy"), "Deallocate"):
+        if pool.spot and same(pool.props.get("scaleSetEvictionPolicy"), "Deallocate"):
             yield (
                 f"{label}: {where}scaleSetEvictionPolicy is 'Deallocate', which keeps every evicted node's disks "
                 "(billed) and counts them against quota; set scale_set_eviction_policy 'Delete' (Azure's default)."

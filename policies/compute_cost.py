@@ -9,30 +9,20 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from ._props import (
-    AKS_AGENT_POOL,
-    AKS_CLUSTER,
-    BATCH_POOL,
-    CONTAINER_APPS_ENV,
-    ML_COMPUTE,
-    duration_minutes,
-    get,
-    items,
-    number,
-    text,
-)
+from aiinfra.catalog.pools import AKS_POOL, AML_CLUSTER, BATCH, POOL_TYPES, workload_profiles
+
+from ._props import AKS_AGENT_POOL, AKS_CLUSTER, CONTAINER_APPS_ENV, duration_minutes, get, text
 from ._rule import Resource, Rule
 from .gpu import CURRENT_GPU_SKUS, Pool, is_retired_sku, pools
 
 CONCERN = "compute-cost"
-POOL_TYPES = (ML_COMPUTE, AKS_AGENT_POOL, AKS_CLUSTER, BATCH_POOL)
 VIRTUAL_MACHINE = "azure-native:compute:VirtualMachine"
 SCALE_SET = "azure-native:compute:VirtualMachineScaleSet"
 
 _CHEAP_CAPACITY = {
-    "AML compute cluster": "set properties.properties.vmPriority to 'LowPriority'",
-    "AKS node pool": "set scaleSetPriority 'Spot' with scaleSetEvictionPolicy 'Delete' and spotMaxPrice -1",
-    "Batch pool": "request targetLowPriorityNodes (autoscale: assign $TargetLowPriorityNodes and keep "
+    AML_CLUSTER: "set properties.properties.vmPriority to 'LowPriority'",
+    AKS_POOL: "set scaleSetPriority 'Spot' with scaleSetEvictionPolicy 'Delete' and spotMaxPrice -1",
+    BATCH: "request targetLowPriorityNodes (autoscale: assign $TargetLowPriorityNodes and keep "
     "$TargetDedicatedNodes at 0)",
 }
 
@@ -51,14 +41,14 @@ def check_scale_to_zero(resource: Resource, _config: Mapping[str, Any]) -> Itera
     for pool in _gpu_pools(resource):
         if pool.min_nodes is None or pool.min_nodes <= 0:
             continue
-        if pool.kind == "AKS node pool" and not pool.autoscale:
+        if pool.kind == AKS_POOL and not pool.autoscale:
             yield (
                 f"{pool.label()} runs a fixed {text(pool.min_nodes)} GPU node(s) with autoscaling off; set "
                 f"{pool.where}enableAutoScaling true with minCount 0."
             )
-        elif pool.kind == "AKS node pool":
+        elif pool.kind == AKS_POOL:
             yield f"{pool.label()} has minCount {text(pool.min_nodes)}; set {pool.where}minCount to 0."
-        elif pool.kind == "Batch pool":
+        elif pool.kind == BATCH:
             yield (
                 f"{pool.label()} keeps a fixed {text(pool.min_nodes)} GPU node(s); use an autoscale formula that "
                 "reaches 0 nodes when the queue is empty."
@@ -84,7 +74,7 @@ def check_idle_scale_down(resource: Resource, config: Mapping[str, Any]) -> Iter
         if pool.idle_minutes is not None and pool.idle_minutes > limit:
             setting = (
                 "scaleSettings.autoScale.evaluationInterval"
-                if pool.kind == "Batch pool"
+                if pool.kind == BATCH
                 else "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown"
             )
             yield (
@@ -130,7 +120,7 @@ def is_inference_pool(pool: Pool, config: Mapping[str, Any]) -> bool:
 
 def check_inference_not_spot(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     for pool in pools(resource.type, resource.name, resource.props):
-        if pool.kind == "AKS node pool" and pool.spot and is_inference_pool(pool, config):
+        if pool.kind == AKS_POOL and pool.spot and is_inference_pool(pool, config):
             yield (
                 f"{pool.label()} serves inference on Spot capacity, which Azure can evict at any time; set "
                 f"{pool.where}scaleSetPriority 'Regular'."
@@ -139,12 +129,11 @@ def check_inference_not_spot(resource: Resource, config: Mapping[str, Any]) -> I
 
 def check_workload_profiles(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     cap = float(config["maxNodes"])
-    for i, profile in enumerate(items(resource.props.get("workloadProfiles"))):
-        kind = str(get(profile, "workloadProfileType") or "")
-        if not kind or kind.lower().startswith("consumption"):
+    for profile in workload_profiles(resource.props):
+        if not profile.dedicated:
             continue  # Consumption and serverless GPU (Consumption-GPU-*) profiles bill per use, with no node count
-        label = f"workloadProfiles[{i}] ('{get(profile, 'name')}', {kind})"
-        minimum, maximum = number(get(profile, "minimumCount")), number(get(profile, "maximumCount"))
+        label = f"workloadProfiles[{profile.index}] ('{profile.name}', {profile.kind})"
+        minimum, maximum = profile.min_nodes, profile.max_nodes
         if minimum is None or minimum > 0:
             yield (
                 f"{label} has minimumCount {text(minimum)}; set minimum_count 0 so an idle dedicated profile "

@@ -89,7 +89,7 @@ def price_table_section(prices: PriceTable) -> str:
     lines = ["| service | SKUs | regions | source |", "|---|---|---|---|"]
     for service in sorted(services):
         rows = services[service]
-        skus = sorted({r.arm_sku_name or r.sku_name for r in rows})
+        skus = sorted({r.arm_sku_name or r.sku_name or r.meter_name for r in rows})
         regions = sorted({r.arm_region_name for r in rows})
         sources = sorted({_source_of(r.source) for r in rows})
         lines.append(

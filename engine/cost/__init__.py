@@ -13,12 +13,11 @@ Terms:
 - spot saving: at max scale, what the spot / low-priority pools save per hour against the same pools dedicated.
 
 One module per concern: `prices` (the price table), `plan_index` (reading a plan), `pricing` (one rule per type),
-`formula` (Batch autoscale formulas), `estimate` (totals, groups, budgets), `render` (text), `cli` (a saved plan).
+`estimate` (totals, groups, budgets), `render` (text), `cli` (a saved plan).
 """
 
 from .cli import main, registrations_from_json
 from .estimate import Budget, CostEstimate, Group, Totals, estimate
-from .formula import autoscale_bounds
 from .plan_index import PlanIndex, azure_name, dig, text_of
 from .prices import (
     DEFAULT_PRICE_FILES,
@@ -49,7 +48,6 @@ __all__ = [
     "PriceTableError",
     "Quote",
     "Totals",
-    "autoscale_bounds",
     "azure_name",
     "dig",
     "estimate",

@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from aiinfra.catalog.gpu_skus import RETIRED, RETIREMENT_SOURCE
+from aiinfra.catalog.pools import LOW_PRIORITY, REGULAR, SPOT
 from aiinfra.catalog.schedules import HOURS_PER_MONTH  # one figure: 730 h/month, as Azure's price sheets
 
 PRICES_DIR = Path(__file__).resolve().parent.parent / "prices"
 DEFAULT_PRICE_FILES = (PRICES_DIR / "azure-retail-prices.json",)
 PRICES_ENV = "AIINFRA_PRICES"
 _ANY_REGION = ("", "global")
-
-REGULAR, SPOT, LOW_PRIORITY = "regular", "spot", "low-priority"
 
 
 class PriceTableError(Exception):
@@ -42,6 +41,7 @@ class PriceRow:
     retail_price: float
     unit_of_measure: str
     hours_per_unit: float | None  # None: not billed by time (per GB, per 10K operations ...)
+    per_gb: bool  # billed per GB per time unit ('1 GB/Month'): `hourly` is per GB-hour
     currency_code: str
     type: str
     effective_start_date: str
@@ -99,17 +99,24 @@ class Quote:
         return self.row is not None and self.row.approximate
 
 
-_UNIT = re.compile(r"^\s*(\d+(?:\.\d+)?)?\s*/?\s*(hours?|days?|months?)\s*$", re.IGNORECASE)
+_UNIT = re.compile(r"^\s*(\d+(?:\.\d+)?)?\s*(GB)?\s*/?\s*(hours?|days?|months?)\s*$", re.IGNORECASE)
 _UNIT_HOURS = {"hour": 1.0, "day": 24.0, "month": float(HOURS_PER_MONTH)}
 
 
 def _hours_per_unit(unit: str) -> float | None:
-    """'1 Hour' -> 1, '100 Hours' -> 100, '1/Day' -> 24, '1/Month' -> 730; other units (GB ...) -> None."""
+    """'1 Hour' -> 1, '100 Hours' -> 100, '1/Day' -> 24, '1/Month' -> 730, '1 GB/Month' -> 730 (per GB: see
+    `_per_gb`); other units (GB, 10K operations ...) -> None."""
     match = _UNIT.match(unit)
     if not match:
         return None
     count = float(match.group(1) or 1)
-    return count * _UNIT_HOURS[match.group(2).lower().rstrip("s")]
+    return count * _UNIT_HOURS[match.group(3).lower().rstrip("s")]
+
+
+def _per_gb(unit: str) -> bool:
+    """A per-GB-per-time unit ('1 GB/Month', the Retail Prices API's unit for stored data)."""
+    match = _UNIT.match(unit)
+    return bool(match and match.group(2))
 
 
 def _read_json(path: Path) -> Any:
@@ -165,6 +172,7 @@ def _parse_row(item: Any, where: str, defaults: dict[str, str | None], rank: int
         retail_price=f.number("retailPrice"),
         unit_of_measure=unit,
         hours_per_unit=_hours_per_unit(unit),
+        per_gb=_per_gb(unit),
         currency_code=f.text("currencyCode"),
         type=f.text("type", "Consumption"),
         effective_start_date=f.text("effectiveStartDate", ""),
@@ -216,18 +224,19 @@ class PriceTable:
     def _best(self, rows: Iterable[PriceRow], region: str) -> PriceRow | None:
         """The row for `region`, else a region-independent one; the latest file, then the latest effective date."""
         rows = list(rows)
-        for wanted in ((region,), _ANY_REGION):
+        for wanted in ((region.lower(),), _ANY_REGION):
             here = [r for r in rows if r.arm_region_name.lower() in wanted]
             if here:
                 return max(here, key=lambda r: (r.file_rank, r.effective_start_date))
         return None
 
-    def _billable(self, service: str) -> list[PriceRow]:
+    def _billable(self, service: str, per_gb: bool = False) -> list[PriceRow]:
         return [
             r
             for r in self.rows
             if r.service_name.lower() == service.lower()
             and r.hours_per_unit is not None
+            and r.per_gb == per_gb
             and r.type.lower() == "consumption"
         ]
 
@@ -262,25 +271,40 @@ class PriceTable:
         return Quote(problem=f"no {what}price for {size} in {region} (the table has {', '.join(listed)})")
 
     def service(
-        self, service: str, sku: str, region: str | None, *, product: str | None = None, meter_suffix: str | None = None
+        self,
+        service: str,
+        sku: str | None,
+        region: str | None,
+        *,
+        product: str | None = None,
+        product_part: str | None = None,
+        meter: str | None = None,
+        meter_suffix: str | tuple[str, ...] | None = None,
+        per_gb: bool = False,
     ) -> Quote:
-        """A time-billed meter of a non-VM service, e.g. ('Azure Firewall', 'Standard', 'eastus')."""
+        """A time-billed meter of a non-VM service, e.g. ('Azure Firewall', 'Standard', 'eastus'): skuName `sku`
+        (None: any), productName `product` (or containing `product_part`), meterName `meter` or ending in
+        `meter_suffix` (or one of them). `per_gb`: a per-GB-month meter (stored data), whose hourly price is per GB."""
+        suffixes = (meter_suffix,) if isinstance(meter_suffix, str) else meter_suffix
         rows = [
             r
-            for r in self._billable(service)
-            if r.sku_name.lower() == sku.lower()
+            for r in self._billable(service, per_gb)
+            if (sku is None or r.sku_name.lower() == sku.lower())
             and (product is None or r.product_name.lower() == product.lower())
-            and (meter_suffix is None or r.meter_name.lower().endswith(meter_suffix.lower()))
+            and (product_part is None or product_part.lower() in r.product_name.lower())
+            and (meter is None or r.meter_name.lower() == meter.lower())
+            and (suffixes is None or r.meter_name.lower().endswith(tuple(s.lower() for s in suffixes)))
         ]
         best = self._best(rows, region or "")
         if best:
             return Quote(row=best)
+        what = f"{service} {sku}" if sku else service
         if rows and region is None:
-            return Quote(problem=f"{service} {sku}: region unknown")
+            return Quote(problem=f"{what}: region unknown")
         where = f" in {region}" if region else ""
         listed = sorted({r.arm_region_name for r in rows})
         elsewhere = f" (the table has {', '.join(listed)})" if listed else ""
-        return Quote(problem=f"no price for {service} {sku}{where} in the price table{elsewhere}")
+        return Quote(problem=f"no price for {what}{where} in the price table{elsewhere}")
 
 
 def price_files_from_env() -> list[Path] | None:

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiinfra.catalog.gpu_skus import is_gpu_size
+from aiinfra.catalog.pools import REGULAR, Pool, capacity_of, pools, workload_profile, workload_profiles
 
 from ..plan import Registration
 from .compute_instance import compute_instance_hours
-from .formula import autoscale_bounds
 from .plan_index import _PARENT_ID_KEYS, PlanIndex, _num, dig, text_of
-from .prices import HOURS_PER_MONTH, LOW_PRIORITY, REGULAR, SPOT, PriceTable, Quote
+from .prices import HOURS_PER_MONTH, PriceTable, Quote
 
 
 def _monthly(hourly: float | None) -> float | None:
@@ -91,13 +91,6 @@ class Item:
         }
 
 
-def _priority(value: Any) -> str:
-    text = (text_of(value) or "").lower().replace(" ", "").replace("_", "")
-    if text in ("spot", "low") or text.startswith("spot"):
-        return SPOT
-    return LOW_PRIORITY if text.startswith("lowpriority") else REGULAR
-
-
 class _Pricer:
     def __init__(self, plan: PlanIndex, prices: PriceTable) -> None:
         self.plan = plan
@@ -134,26 +127,14 @@ class _Pricer:
             item.dedicated_rate = self.prices.vm(size, region, REGULAR)
         return item
 
+    def pool_items(self, r: Registration, pool: Pool, label: str) -> list[Item]:
+        """One item per capacity the pool runs (a Batch pool may run dedicated and Spot nodes)."""
+        size = text_of(pool.vm_size)
+        return [self.vms(r, label, size, n.capacity, n.idle or 0.0, n.max, list(n.notes)) for n in pool.nodes]
+
     def aml_compute(self, r: Registration) -> list[Item]:
         props = r.inputs.get("properties") or {}
-        inner = dig(props, "properties") or {}
-        size = text_of(dig(inner, "vmSize"))
         kind = text_of(dig(props, "computeType"))
-        if kind == "AmlCompute":
-            scale = inner.get("scaleSettings") or {}
-            low, high = _num(scale.get("minNodeCount")), _num(scale.get("maxNodeCount"))
-            notes = [] if high is not None else ["no scaleSettings.maxNodeCount"]
-            return [
-                self.vms(
-                    r,
-                    f"AML compute cluster {r.name}",
-                    size,
-                    _priority(dig(inner, "vmPriority")),
-                    low or 0.0,
-                    high,
-                    notes,
-                )
-            ]
         if kind == "ComputeInstance":
             # Hook (issue 20): billed while running, for the hours its schedules keep it on (compute_instance.py).
             hours, notes = compute_instance_hours(props)
@@ -161,36 +142,24 @@ class _Pricer:
                 self.vms(
                     r,
                     f"AML compute instance {r.name} (while running)",
-                    size,
+                    text_of(dig(props, "properties", "vmSize")),
                     REGULAR,
                     hours / HOURS_PER_MONTH,
                     1.0,
                     notes,
                 )
             ]
-        return []
+        return [
+            item
+            for pool in pools(r.type, r.name, r.inputs)
+            for item in self.pool_items(r, pool, f"AML compute cluster {r.name}")
+        ]
 
-    def agent_pool(self, r: Registration, pool: dict[str, Any], label: str) -> Item:
+    def agent_pool(self, r: Registration, pool: Pool, label: str) -> Item:
         """An AKS node pool, inline in the cluster or its own AgentPool: min..max when autoscaling, else count."""
-        notes: list[str] = []
-        count = _num(pool.get("count"))
-        if count is None:
-            count = 1.0
-            notes.append("count not set: Azure's default is 1")
-        if pool.get("enableAutoScaling") is True:
-            idle, peak = _num(pool.get("minCount")) or 0.0, _num(pool.get("maxCount"))
-        else:
-            idle, peak = count, count
-        mode = (text_of(pool.get("mode")) or "User").lower()
-        return self.vms(
-            r,
-            f"{label} ({mode})",
-            text_of(pool.get("vmSize")),
-            _priority(pool.get("scaleSetPriority")),
-            idle,
-            peak,
-            notes,
-        )
+        mode = (text_of(pool.props.get("mode")) or "User").lower()
+        (item,) = self.pool_items(r, pool, f"{label} ({mode})")
+        return item
 
     def managed_cluster(self, r: Registration) -> list[Item]:
         tier = text_of(dig(r.inputs, "sku", "tier")) or "Free"
@@ -199,60 +168,28 @@ class _Pricer:
         else:
             rate = self.prices.service("Azure Kubernetes Service", tier, self.plan.region_of(r))
         items = [Item(r, f"AKS {r.name} control plane, {tier} tier", rate, 1.0, 1.0)]
-        for i, pool in enumerate(r.inputs.get("agentPoolProfiles") or []):
-            if isinstance(pool, dict):
-                items.append(self.agent_pool(r, pool, f"AKS {r.name} pool {text_of(pool.get('name')) or i}"))
+        raw = r.inputs.get("agentPoolProfiles") or []
+        for i, pool in enumerate(pools(r.type, r.name, r.inputs)):
+            if isinstance(raw[i], dict):  # an entry that is not an object is no pool
+                items.append(self.agent_pool(r, pool, f"AKS {r.name} pool {text_of(raw[i].get('name')) or i}"))
         return items
 
     def aks_agent_pool(self, r: Registration) -> list[Item]:
-        return [self.agent_pool(r, r.inputs, f"AKS node pool {r.name}")]
+        (pool,) = pools(r.type, r.name, r.inputs)
+        return [self.agent_pool(r, pool, f"AKS node pool {r.name}")]
 
     def batch_pool(self, r: Registration) -> list[Item]:
-        size = text_of(r.inputs.get("vmSize"))
-        label = f"Batch pool {r.name}"
-        fixed = dig(r.inputs, "scaleSettings", "fixedScale")
-        formula = text_of(dig(r.inputs, "scaleSettings", "autoScale", "formula"))
-        if isinstance(fixed, dict):
-            pools = [
-                (REGULAR, _num(fixed.get("targetDedicatedNodes")) or 0.0),
-                (SPOT, _num(fixed.get("targetLowPriorityNodes")) or 0.0),
-            ]
-            return [self.vms(r, label, size, priority, n, n) for priority, n in pools if n]
-        if formula is None:
-            return [self.vms(r, label, size, REGULAR, 0.0, 0.0, ["no scaleSettings: Azure starts it at 0 nodes"])]
-        bounds = autoscale_bounds(formula)
-        items = []
-        # Batch-managed accounts serve low-priority nodes as Spot VMs (Azure/Batch#196), priced as Spot.
-        for priority, target in ((REGULAR, "$TargetDedicatedNodes"), (SPOT, "$TargetLowPriorityNodes")):
-            if target.lower() in bounds:
-                low, high, notes = bounds[target.lower()]
-                if high != 0:
-                    items.append(self.vms(r, label, size, priority, low, high, notes))
-        if not items:
-            items.append(
-                self.vms(
-                    r,
-                    label,
-                    size,
-                    REGULAR,
-                    0.0,
-                    None,
-                    ["the autoscale formula sets no $TargetDedicatedNodes / $TargetLowPriorityNodes bound"],
-                )
-            )
-        return items
+        (pool,) = pools(r.type, r.name, r.inputs)
+        return self.pool_items(r, pool, f"Batch pool {r.name}")
 
     def _environment_profile(self, r: Registration) -> tuple[Registration | None, str | None]:
         env = None
         for key in _PARENT_ID_KEYS:
             env = env or self.plan.referenced(r.inputs.get(key))
-        wanted = text_of(r.inputs.get("workloadProfileName"))
-        if env is None or wanted is None:
-            return env, None
-        for profile in env.inputs.get("workloadProfiles") or []:
-            if isinstance(profile, dict) and text_of(profile.get("name")) == wanted:
-                return env, text_of(profile.get("workloadProfileType"))
-        return env, None
+        if env is None:
+            return None, None
+        profile = workload_profile(env.inputs, text_of(r.inputs.get("workloadProfileName")))
+        return env, text_of(profile.kind) if profile else None
 
     def _serverless_gpu(
         self, r: Registration, label: str, idle: float, peak: float | None, notes: list[str]
@@ -297,20 +234,19 @@ class _Pricer:
     def managed_environment(self, r: Registration) -> list[Item]:
         """Dedicated workload profiles bill per instance; consumption ones (CPU or GPU) bill the apps on them."""
         items = []
-        for profile in r.inputs.get("workloadProfiles") or []:
-            kind = text_of(dig(profile, "workloadProfileType")) or ""
-            if not kind or kind.lower().startswith("consumption"):
+        for profile in workload_profiles(r.inputs):
+            kind = text_of(profile.kind)
+            if not kind or not profile.dedicated:
                 continue
-            low, high = _num(profile.get("minimumCount")) or 0.0, _num(profile.get("maximumCount"))
             rate = self.prices.service("Azure Container Apps", kind, self.plan.region_of(r))
             items.append(
                 Item(
                     r,
                     f"Container Apps environment {r.name} dedicated profile {kind}",
                     rate,
-                    low,
-                    high,
-                    gpu=kind.upper().startswith("NC"),
+                    profile.min_nodes or 0.0,
+                    profile.max_nodes,
+                    gpu=profile.gpu,
                 )
             )
         return items
@@ -408,7 +344,7 @@ class _Pricer:
                 r,
                 f"VM {r.name}",
                 text_of(dig(r.inputs, "hardwareProfile", "vmSize")),
-                _priority(r.inputs.get("priority")),
+                capacity_of(r.inputs.get("priority")),
                 1.0,
                 1.0,
             )
@@ -422,7 +358,7 @@ class _Pricer:
                 r,
                 f"VM scale set {r.name}",
                 text_of(dig(r.inputs, "sku", "name")),
-                _priority(dig(r.inputs, "virtualMachineProfile", "priority")),
+                capacity_of(dig(r.inputs, "virtualMachineProfile", "priority")),
                 capacity or 0.0,
                 capacity,
                 notes,

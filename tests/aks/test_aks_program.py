@@ -84,6 +84,15 @@ def test_custom_dns_zone_needs_a_user_assigned_identity_granted_before_the_clust
         assert grant.urn in cluster.dependencies
 
 
+def test_cluster_waits_for_the_zone_link_the_ref_names(plan):
+    # A hand-built ref may name what links the zone to the VNet (SharedServicesRef.private_dns_zone_links); a ref
+    # that names none (the zone is linked elsewhere, or AKS links it) adds no wait.
+    link = one(plan, "azure-native:privatedns:VirtualNetworkLink", "plain-zone-link")
+    assert link.urn in one(plan, CLUSTER, "plain-cluster").dependencies
+    ml = one(plan, CLUSTER, "ml-cluster")
+    assert not [r for r in plan.resources if r.type == link.type and r.urn in ml.dependencies]
+
+
 def _waits_for(plan: Plan, resource: Registration, grants: list[Registration]) -> bool:
     """`resource` depends on a time Sleep (the RBAC propagation wait) that itself depends on every grant."""
     sleeps = [r for r in plan.resources if r.type == "time:index/sleep:Sleep" and r.urn in resource.dependencies]

@@ -10,6 +10,7 @@ CLUSTER = "azure-native:containerservice:ManagedCluster"
 POOL = "azure-native:containerservice:AgentPool"
 DES = "azure-native:compute:DiskEncryptionSet"
 ZONE = "azure-native:privatedns:PrivateZone"
+VNET = "azure-native:network:VirtualNetwork"
 
 
 def aks_config(repo, env: str) -> dict:
@@ -40,6 +41,17 @@ def test_every_environment_has_a_private_aad_cluster_in_the_shared_zone(plan, en
     assert all(
         p["vnetSubnetID"] == subnet.id for p in (*cluster["agentPoolProfiles"], *(r.inputs for r in plan.of_type(POOL)))
     )
+
+
+def test_cluster_is_created_after_the_shared_zone_is_linked_to_the_vnet(plan):
+    # Learn, "Create a private AKS cluster": the nodes resolve the API server's private FQDN through the zone linked
+    # to their VNet, and AKS links a custom zone itself when no link exists; Learn, "What is a virtual network link?":
+    # one link per zone and VNet, so the cluster must not race the shared services' link.
+    cluster = one(plan, CLUSTER)
+    link = one(plan, "azure-native:privatedns:VirtualNetworkLink", "shared-dns-westus3-azmk8s-io-link")
+    zone = one(plan, ZONE, "shared-dns-westus3-azmk8s-io")
+    assert link.parent == zone.urn and link.inputs["virtualNetwork"]["id"] == one(plan, VNET).id
+    assert link.urn in cluster.dependencies
 
 
 def test_gpu_pools_are_tainted_labelled_and_scale_to_zero(plan):

@@ -7,8 +7,6 @@ from formula_eval import Samples, evaluate
 
 from aiinfra.components._base import ComponentArgsError
 from aiinfra.components.batch_autoscale import AutoscaleSettings, autoscale_formula, low_priority_nodes
-from aiinfra.engine.cost import autoscale_bounds
-from aiinfra.policies.gpu import batch_formula
 
 
 def targets(
@@ -122,19 +120,6 @@ def test_formula_text_parts():
 def test_same_settings_same_formula():
     settings = AutoscaleSettings(max_nodes=5, low_priority_share=0.4)
     assert autoscale_formula(settings, task_slots_per_node=3) == autoscale_formula(settings, task_slots_per_node=3)
-
-
-def test_the_policy_pack_and_the_cost_estimate_read_the_formula():
-    cheap = autoscale_formula(AutoscaleSettings(max_nodes=4))
-    facts = batch_formula(cheap)
-    assert facts.low_priority and facts.dedicated_zero  # what non-prd policy wants
-    assert facts.max_nodes == 4.0  # what the max-nodes policy caps
-    bounds = autoscale_bounds(cheap)
-    assert bounds["$targetlowprioritynodes"][1] == 4.0 and bounds["$targetdedicatednodes"][1] == 0.0
-    split = autoscale_bounds(autoscale_formula(AutoscaleSettings(max_nodes=8, low_priority_share=0.75)))
-    assert split["$targetlowprioritynodes"][1] == 6.0 and split["$targetdedicatednodes"][1] == 2.0
-    split_facts = batch_formula(autoscale_formula(AutoscaleSettings(max_nodes=8, low_priority_share=0.75)))
-    assert not split_facts.dedicated_zero and split_facts.max_nodes == 8.0
 
 
 def test_evaluation_interval_is_an_iso_duration_of_at_least_five_minutes():

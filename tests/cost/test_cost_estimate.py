@@ -14,7 +14,7 @@ import pytest
 from helpers import run_here
 from plan_builder import PlanBuilder, aml_cluster
 
-from aiinfra.engine.cost import HOURS_PER_MONTH, Item, autoscale_bounds, estimate, load_price_table, render_cost
+from aiinfra.engine.cost import HOURS_PER_MONTH, Item, estimate, load_price_table, render_cost
 from stacks import preview
 
 PROGRAM = Path(__file__).parent / "program"
@@ -380,30 +380,6 @@ def test_batch_pools_fixed_and_autoscale():
     assert any("cannot be compared" in w for w in estimate(b.plan()).warnings())
 
 
-@pytest.mark.parametrize(
-    "formula, expected",
-    [
-        (
-            "$TargetDedicatedNodes = min($PendingTasks.GetSample(180 * TimeInterval_Second, 70 * TimeInterval_Second), 4)",
-            {"$targetdedicatednodes": (0, 4)},
-        ),
-        (
-            "// keep one warm\n$TargetLowPriorityNodes = max(1, min(8, $PendingTasks.GetSample(1)));",
-            {"$targetlowprioritynodes": (1, 8)},
-        ),
-        (
-            "cap = 6; $TargetDedicatedNodes = $busy > 0 ? cap : 0; $NodeDeallocationOption = taskcompletion;",
-            {"$targetdedicatednodes": (0, 6)},
-        ),
-        ("$TargetDedicatedNodes = 3;", {"$targetdedicatednodes": (3, 3)}),
-        ("$TargetDedicatedNodes = $PendingTasks.GetSample(1);", {"$targetdedicatednodes": (0, None)}),
-        ("$NodeDeallocationOption = taskcompletion;", {}),
-    ],
-)
-def test_autoscale_formula_bounds(formula, expected):
-    assert {k: (low, high) for k, (low, high, _) in autoscale_bounds(formula).items()} == expected
-
-
 def test_container_apps_gpu_scale_to_zero_is_free_when_idle():
     b = PlanBuilder()
     env = b.add(
@@ -504,17 +480,6 @@ def test_builtin_table_rows_carry_source_and_date():
     assert table.rows and all(r.source and r.read_on for r in table.rows)
     assert {r.currency_code for r in table.rows} == {"USD"}
     assert not any(r.arm_sku_name == "Standard_NC6s_v3" for r in table.rows)
-
-
-@pytest.mark.parametrize("share", [1.0, 0.0, 0.5, 0.75])
-def test_our_batch_formula_is_bounded_by_its_settings(share):
-    """The estimator reads any formula; the one BatchGpuPool generates must give exactly its configured ceilings."""
-    from aiinfra.components.batch_autoscale import AutoscaleSettings, autoscale_formula
-
-    settings = AutoscaleSettings(max_nodes=4, low_priority_share=share)
-    bounds = autoscale_bounds(autoscale_formula(settings, task_slots_per_node=2))
-    assert bounds["$targetlowprioritynodes"][:2] == (0, settings.low_priority_max)
-    assert bounds["$targetdedicatednodes"][:2] == (0, settings.dedicated_max)
 
 
 def test_the_estimate_refuses_every_size_the_catalogue_calls_retired():

@@ -268,7 +268,7 @@ def test_the_same_program_in_a_region_without_rows_is_unpriced_not_guessed():
         "(the table has eastus)",
         "SQL database orders, BC_Gen5_8 compute": "no price for SQL Database BC_Gen5_8 in westus3 in the price table "
         "(the table has eastus)",
-        "SQL database orders, BC_Gen5_8 storage (10 GB)": "no price for SQL Database BusinessCritical storage in "
+        "SQL database orders, BC_Gen5_8 storage (10 GB)": "no price for SQL Database Business Critical in "
         "westus3 in the price table (the table has eastus)",
         "SQL database sessions, S1": "no price for SQL Database S1 in westus3 in the price table (the table has eastus)",
         "VPN gateway onprem-vpn, VpnGw1AZ": "no price for VPN Gateway VpnGw1AZ in westus3 in the price table "

@@ -11,10 +11,9 @@ import pytest
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from aiinfra.catalog.gpu_skus import CATALOGUE, RETIRED
-from aiinfra.components.batch_autoscale import AutoscaleSettings, autoscale_formula
 from aiinfra.policies import RULES, Resource, rule
 from aiinfra.policies._props import arm_id_parts, canonical_type, duration_minutes, same
-from aiinfra.policies.gpu import CURRENT_GPU_SKUS, FormulaFacts, batch_formula, is_gpu_sku, is_retired_sku, pools
+from aiinfra.policies.gpu import CURRENT_GPU_SKUS, is_gpu_sku, is_retired_sku
 
 PACK = Path(__file__).resolve().parents[2] / "policies"
 COMPUTE = "azure-native:machinelearningservices:Compute"
@@ -50,58 +49,6 @@ def test_type_tokens_and_arm_ids() -> None:
     )
     assert arm_id_parts("not-an-id") is None
     assert same("disabled", "Disabled") and not same(None, "Disabled")
-
-
-def test_batch_formula_reading() -> None:
-    assert batch_formula("$TargetLowPriorityNodes = min(4, $x); $TargetDedicatedNodes = 0;") == FormulaFacts(
-        True, True, 4.0
-    )
-    assert batch_formula("$TargetDedicatedNodes = min(2, $x);") == FormulaFacts(False, False, 2.0)
-    assert batch_formula("$TargetLowPriorityNodes = $x * 2;") == FormulaFacts(True, True, None)
-    split = (
-        "$maxNodes = 6; $lowMax = 4; $dedMax = 2;\n$TargetLowPriorityNodes = min($lowMax, max(0, $want));\n"
-        "$TargetDedicatedNodes = min($dedMax, $want);"
-    )
-    assert batch_formula(split) == FormulaFacts(True, False, 6.0)
-    none_dedicated = "$dedMax = 0; $TargetLowPriorityNodes = min(3, $w); $TargetDedicatedNodes = min($dedMax, $w);"
-    assert batch_formula(none_dedicated) == FormulaFacts(True, True, 3.0)
-    tricky = "// $TargetDedicatedNodes = 9;\n$x = $p == 0 ? 1 : 2; $TargetLowPriorityNodes = min(2, $x);"
-    assert batch_formula(tricky) == FormulaFacts(True, True, 2.0)
-
-
-def test_component_autoscale_formulas_are_read_correctly() -> None:
-    """Our Batch component's generated formulas (the pack reads them without knowing the component)."""
-    for share, max_nodes in ((1.0, 4), (0.0, 3), (0.5, 6)):
-        formula = autoscale_formula(AutoscaleSettings(max_nodes=max_nodes, low_priority_share=share))
-        facts = batch_formula(formula)
-        assert facts.max_nodes == max_nodes
-        assert facts.low_priority == (share > 0) and facts.dedicated_zero == (share == 1.0)
-
-
-def test_pools_read_azure_defaults() -> None:
-    (pool,) = pools(
-        COMPUTE,
-        "gpu",
-        {
-            "properties": {
-                "computeType": "AmlCompute",
-                "properties": {"vmSize": "Standard_NC4as_T4_v3", "scaleSettings": {"maxNodeCount": 3.0}},
-            }
-        },
-    )
-    assert (pool.min_nodes, pool.max_nodes, pool.idle_minutes, pool.spot) == (0.0, 3.0, 2.0, False)
-    assert pools(COMPUTE, "ci", {"properties": {"computeType": "ComputeInstance"}}) == []
-    (inline,) = pools(
-        "azure-native:containerservice:ManagedCluster",
-        "aks",
-        {"agentPoolProfiles": [{"name": "gpu", "vmSize": "Standard_NC24ads_A100_v4", "count": 2.0}]},
-    )
-    assert (inline.name, inline.autoscale, inline.min_nodes, inline.where) == (
-        "gpu",
-        False,
-        2.0,
-        "agentPoolProfiles[0].",
-    )
 
 
 def test_pack_reads_sizes_from_the_shared_catalogue() -> None:
@@ -217,3 +164,29 @@ def test_fastpath_converts_each_message_once_and_passes_other_calls_through() ->
     assert len(calls) == 9  # calls with options are never cached
     assert _CachingJsonFormat(json_format).Parse is json_format.Parse
     assert install() and install()  # idempotent
+
+
+def test_a_fixed_gpu_pool_without_count_runs_azures_default_one_node() -> None:
+    """AKS's `count` defaults to 1: a fixed GPU pool that leaves it out still keeps a node (it used to pass unseen)."""
+    pool = "azure-native:containerservice:AgentPool"
+    props = {"agentPoolName": "gpu", "vmSize": "Standard_NC4as_T4_v3", "mode": "User"}
+    resource = Resource(pool, "gpu", "urn:pulumi:dev::p::" + pool + "::gpu", props)
+    assert rule("gpu-pool-scale-to-zero").run(resource) == [
+        "AKS node pool 'gpu' runs a fixed 1 GPU node(s) with autoscaling off; set enableAutoScaling true with minCount 0."
+    ]
+
+
+def test_a_batch_formula_the_old_pack_reader_missed_is_capped() -> None:
+    """The pack reads formulas with the catalogue's reader: a ternary and a final statement without `;` are bounded."""
+    props = {
+        "poolName": "train",
+        "vmSize": "Standard_NC4as_T4_v3",
+        "scaleSettings": {
+            "autoScale": {"formula": "$TargetLowPriorityNodes = $PendingTasks.GetSample(1) > 0 ? 12 : 0"}
+        },
+    }
+    resource = Resource("azure-native:batch:Pool", "train", "urn", props)
+    assert rule("gpu-pool-max-nodes").run(resource) == [
+        "Batch pool 'train' can grow to 12 GPU nodes; the cap here is 8."
+    ]
+    assert rule("gpu-pool-low-priority").run(resource) == []

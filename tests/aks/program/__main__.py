@@ -7,6 +7,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 import pulumi  # noqa: E402
+from pulumi_azure_native import privatedns  # noqa: E402
 
 from aiinfra.components.aks_gpu_cluster import (  # noqa: E402
     AksGpuCluster,
@@ -29,7 +30,10 @@ WORKSPACE_PRINCIPAL = "2c9d7e10-4b3a-4f5e-8a6b-1d2c3e4f5a6b"
 TEST_CERT = "-----BEGIN CERTIFICATE-----\nMIIBfixture\n-----END CERTIFICATE-----\n"
 
 
-def ref(environment: str, cmk: bool) -> SharedServicesRef:
+ZONE = "privatelink.eastus.azmk8s.io"
+
+
+def ref(environment: str, cmk: bool, zone_links: list[pulumi.Resource] | None = None) -> SharedServicesRef:
     return SharedServicesRef(
         naming=NamingConvention(prefix="acme", environment=environment, location="eastus"),
         resource_group_name="rg-acme-ml",
@@ -37,9 +41,8 @@ def ref(environment: str, cmk: bool) -> SharedServicesRef:
         virtual_network_id=f"{SUB}/Microsoft.Network/virtualNetworks/vnet-acme",
         private_endpoint_subnet_id=f"{SUB}/Microsoft.Network/virtualNetworks/vnet-acme/subnets/pe",
         aks_subnet_id=f"{SUB}/Microsoft.Network/virtualNetworks/vnet-acme/subnets/aks",
-        private_dns_zone_ids={
-            "privatelink.eastus.azmk8s.io": f"{SUB}/Microsoft.Network/privateDnsZones/privatelink.eastus.azmk8s.io"
-        },
+        private_dns_zone_ids={ZONE: f"{SUB}/Microsoft.Network/privateDnsZones/{ZONE}"},
+        private_dns_zone_links={ZONE: zone_links} if zone_links else {},
         key_vault_id=VAULT,
         key_vault_uri="https://kv-acme.vault.azure.net/",
         storage_account_id=f"{SUB}/Microsoft.Storage/storageAccounts/stacme",
@@ -100,8 +103,18 @@ ml = AksGpuCluster(
     ),
 )
 
-# A plain GPU cluster without Azure ML: local accounts off, no customer-managed key.
-plain_shared = ref("plain", cmk=False)
+# A plain GPU cluster without Azure ML: local accounts off, no customer-managed key. This program links the hub's
+# zone to its VNet itself and says so in the ref, so the cluster waits for the link.
+zone_link = privatedns.VirtualNetworkLink(
+    "plain-zone-link",
+    virtual_network_link_name="link-vnet-acme",
+    private_zone_name=ZONE,
+    resource_group_name="rg-net",
+    location="global",
+    registration_enabled=False,
+    virtual_network=privatedns.SubResourceArgs(id=f"{SUB}/Microsoft.Network/virtualNetworks/vnet-acme"),
+)
+plain_shared = ref("plain", cmk=False, zone_links=[zone_link])
 plain = AksGpuCluster(
     "plain",
     AksGpuClusterArgs(
