@@ -57,6 +57,8 @@ GRAPH_APP_ROLES: dict[str, str] = {
     "Application.Read.All": "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
 }
 """Microsoft Graph application permissions a deployer may be given, by name (the ids are the same in every tenant)."""
+READ_ONLY_GRAPH_APP_ROLES = frozenset({"Application.Read.All"})
+"""Those a preview needs as much as a deployment (a data-source lookup runs in both)."""
 
 _ACCESS_ROLE_NAMESPACE = uuid.UUID("5b0e3c1d-7a2f-4e68-9d14-3c8b6a0f2e71")
 _ARM_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/.+", re.IGNORECASE)
@@ -219,7 +221,7 @@ class DeployerIdentitySettings(ArgsModel):
     graph_app_roles: list[Literal["Group.Create", "Application.Read.All"]] = Field(default_factory=list)
     """Microsoft Graph application permissions of the deploy identity: `Group.Create` when the stack creates Entra ID
     groups (a workspace without existing group ids), `Application.Read.All` when it looks up the Azure Cosmos DB
-    service principal (`cosmosDbPrincipalLookup`). Needs admin consent: run bootstrap as a Privileged Role
+    service principal (`cosmosDbPrincipalLookup`; given to the preview identity too, which runs the same lookup). Needs admin consent: run bootstrap as a Privileged Role
     Administrator."""
     state_container_id: str | None = None
     """Resource id of the blob container holding Pulumi state (`azblob://` backend): deploy gets Storage Blob
@@ -316,7 +318,7 @@ class DeployerIdentity(pulumi.ComponentResource):
             "Previews the environment (read-only) from pull-request pipelines.",
         )
         self._azure_grants(name, args, deploy.object_id, preview.object_id)
-        self._graph_grants(name, args, deploy.object_id)
+        self._graph_grants(name, args, deploy.object_id, preview.object_id)
         publish(
             self,
             deploy_client_id=deploy.client_id,
@@ -372,8 +374,11 @@ class DeployerIdentity(pulumi.ComponentResource):
                 condition=condition,
             )
 
-    def _graph_grants(self, name: str, args: DeployerIdentityArgs, deploy_id: pulumi.Output[str]) -> None:
-        """The Microsoft Graph application permissions the deployer is given (`graph_app_roles`)."""
+    def _graph_grants(
+        self, name: str, args: DeployerIdentityArgs, deploy_id: pulumi.Output[str], preview_id: pulumi.Output[str]
+    ) -> None:
+        """The Microsoft Graph application permissions the deployer is given (`graph_app_roles`); the read-only ones
+        (READ_ONLY_GRAPH_APP_ROLES) go to the preview identity too, since `pulumi preview` runs the same lookups."""
         if not args.graph_app_roles:
             return
         # Microsoft Graph's service principal exists in every tenant: adopted, and left alone on delete.
@@ -384,13 +389,17 @@ class DeployerIdentity(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
         for permission in args.graph_app_roles:
-            azuread.AppRoleAssignment(
-                f"{name}-deploy-graph-{permission.lower().replace('.', '-')}",
-                app_role_id=GRAPH_APP_ROLES[permission],
-                principal_object_id=deploy_id,
-                resource_object_id=graph.object_id,
-                opts=child_opts(self),
+            holders = [("deploy", deploy_id)] + (
+                [("preview", preview_id)] if permission in READ_ONLY_GRAPH_APP_ROLES else []
             )
+            for who, principal in holders:
+                azuread.AppRoleAssignment(
+                    f"{name}-{who}-graph-{permission.lower().replace('.', '-')}",
+                    app_role_id=GRAPH_APP_ROLES[permission],
+                    principal_object_id=principal,
+                    resource_object_id=graph.object_id,
+                    opts=child_opts(self),
+                )
 
     def _access_role(
         self, name: str, args: DeployerIdentityArgs, actions: list[str]

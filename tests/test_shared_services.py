@@ -399,6 +399,7 @@ def test_cosmos_db_object_id_from_config_skips_the_graph_lookup(repo, tmp_path):
     """For deployers without Microsoft Graph read access: the object id comes from config, validated as a GUID."""
     config = yaml.safe_load((repo / "Pulumi.test.yaml").read_text())
     shared = config["config"]["aiinfra:platform"]["shared"]
+    del shared["cosmosDbPrincipalLookup"]
     shared["cosmosDbPrincipalObjectId"] = "0b5e1c2d-3f4a-4b6c-8d7e-9f0a1b2c3d4e"
     stack_file = tmp_path / "Pulumi.test.yaml"
     stack_file.write_text(yaml.safe_dump(config))

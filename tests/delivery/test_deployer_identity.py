@@ -215,9 +215,19 @@ def test_deployer_can_do_what_its_platform_stack_does_and_no_more(env, plan_of):
     assert {a for a, needed in needs.items() if needed} == {a for a in needs if a in actions}
     graph = {a.inputs["appRoleId"] for a in plan.of_type(APP_ROLE_ASSIGNMENT)}
     creates_groups = bool(platform.of_type("azuread:index/group:Group"))
-    assert graph == ({GRAPH_APP_ROLES["Group.Create"]} if creates_groups else set())
+    shared = yaml.safe_load((REPO / f"Pulumi.{env}.yaml").read_text())["config"]["aiinfra:platform"]["shared"]
+    looks_up = bool(shared.get("cosmosDbPrincipalLookup"))
+    assert graph == (
+        ({GRAPH_APP_ROLES["Group.Create"]} if creates_groups else set())
+        | ({GRAPH_APP_ROLES["Application.Read.All"]} if looks_up else set())
+    )
+    deploy, preview = (by_purpose(plan, SP, who).outputs["objectId"] for who in ("deploy", "preview"))
     for assignment in plan.of_type(APP_ROLE_ASSIGNMENT):
-        assert assignment.inputs["principalObjectId"] == by_purpose(plan, SP, "deploy").outputs["objectId"]
+        # Write permissions for the deploy identity only; the lookup runs in previews too.
+        read_only = assignment.inputs["appRoleId"] == GRAPH_APP_ROLES["Application.Read.All"]
+        assert assignment.inputs["principalObjectId"] in ({deploy, preview} if read_only else {deploy})
+    holders = {a.inputs["principalObjectId"] for a in plan.of_type(APP_ROLE_ASSIGNMENT)}
+    assert not looks_up or preview in holders
     for sp in plan.of_type(SP):
         if sp.inputs["clientId"] == MICROSOFT_GRAPH_APP_ID:
             assert sp.inputs["useExisting"] is True

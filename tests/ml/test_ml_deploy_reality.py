@@ -243,11 +243,15 @@ def test_the_graph_permission_the_lookup_needs_can_be_given_to_the_deployer():
     assert GRAPH_APP_ROLES["Application.Read.All"] == "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30"
 
 
-def test_our_cmk_stacks_give_the_object_id_so_the_deployer_needs_no_graph_permission(repo, plan_of):
+def test_our_cmk_stacks_look_the_principal_up_and_write_no_object_id_down(repo, plan_of):
+    """Issue 12: the object id differs per tenant, so a committed stack file must not carry one (a made-up GUID would
+    grant the key to nobody, or to someone else); the pipeline identities get Graph read access from bootstrap/."""
     for env in ("test", "prd"):
-        shared = yaml.safe_load((repo / f"Pulumi.{env}.yaml").read_text())["config"]["aiinfra:platform"]["shared"]
+        text = (repo / f"Pulumi.{env}.yaml").read_text()
+        shared = yaml.safe_load(text)["config"]["aiinfra:platform"]["shared"]
+        assert shared["cosmosDbPrincipalLookup"] is True and "cosmosDbPrincipalObjectId" not in shared
         grant = one(plan_of(env), "azure-native:authorization:RoleAssignment", "shared-cmk-cosmos-db")
-        assert grant.inputs["principalId"] == shared["cosmosDbPrincipalObjectId"]
+        assert grant.inputs["principalType"] == "ServicePrincipal" and grant.inputs["principalId"]
 
 
 # --- 7. the cost of a CMK workspace's Microsoft-managed resources --------------------------------------------------
@@ -305,8 +309,8 @@ def test_a_stack_file_without_the_cosmos_db_principal_names_the_yaml_key(repo):
     from stacks.config import ConfigError, parse_platform_config
 
     platform = yaml.safe_load((repo / "Pulumi.prd.yaml").read_text())["config"]["aiinfra:platform"]
-    del platform["shared"]["cosmosDbPrincipalObjectId"]
+    del platform["shared"]["cosmosDbPrincipalLookup"]
     with pytest.raises(ConfigError, match=r"aiinfra:platform\.shared: cosmosDbPrincipalObjectId is required"):
         parse_platform_config(platform, "Pulumi.prd.yaml")
-    platform["shared"]["cosmosDbPrincipalLookup"] = True
+    platform["shared"]["cosmosDbPrincipalObjectId"] = "0d5b3c7e-2a41-4f86-9b1c-7e3d5a9f0c24"
     parse_platform_config(platform, "Pulumi.prd.yaml")
