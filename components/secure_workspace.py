@@ -530,20 +530,31 @@ class SecureWorkspace(pulumi.ComponentResource):
         other services": user-assigned workspace identity). Granted before the workspace, which uses them while it is
         created (default datastores, and the managed network's private endpoints it provisions now).
 
-        Storage Blob Data Contributor is "optional, to enable data preview in the studio" in Learn's list, and with data
-        isolation Azure ML itself gives the workspace identity a data-plane role "with an ABAC condition that limits
-        access to only the workspace's specific containers" (same page, "Data isolation for shared resources"): an
-        account-wide one from us would undo that limit (and a second assignment of the same role could collide with
-        Azure's). So it is granted here only without data isolation, where the workspaces share containers anyway."""
+        Storage Blob Data Contributor on the account, whatever `enable_data_isolation` says, before the workspace.
+        The storage account has shared keys off and the workspace uses `systemDatastoresAuthMode: Identity`, so this
+        identity reaches blob data only through a data-plane role. Learn's per-scenario table ("Set up authentication
+        between Azure Machine Learning and other services", RBAC roles by scenario) lists "Storage Blob Data
+        Contributor on storage" as required for a workspace with a user-assigned identity. The same page's "Workspace
+        identity types" table says role assignments for a user-assigned identity are "managed by you" (only a
+        system-assigned identity gets Microsoft-made grants), so we cannot count on the conditioned role the "Data
+        isolation for shared resources" section describes. Microsoft's quickstart
+        `machine-learning-dependencies-role-assignment` (Azure/azure-quickstart-templates) also grants this role to
+        the primary user-assigned identity before the workspace. Trade-off, written down in
+        docs/components/secure_workspace.md: the grant is account-wide, because an ABAC condition on the container
+        name needs the workspace GUID, and that exists only once the workspace does. The compute identity and the
+        data scientists keep the conditioned role."""
         shared, n = args.shared, args.naming
-        blob = () if args.enable_data_isolation else ("Storage Blob Data Contributor",)
         grants = self._grant(
             name,
             n,
             principal_id,
             "id",
             [
-                ("st", shared.storage_account_id, ("Contributor", *blob, "Storage File Data Privileged Contributor")),
+                (
+                    "st",
+                    shared.storage_account_id,
+                    ("Contributor", "Storage Blob Data Contributor", "Storage File Data Privileged Contributor"),
+                ),
                 ("kv", shared.key_vault_id, ("Contributor", "Key Vault Administrator")),
                 ("acr", shared.container_registry_id, ("Contributor",)),
                 ("appi", shared.application_insights_id, ("Contributor",)),

@@ -255,11 +255,15 @@ def test_workspace_identity_is_granted_its_roles_before_the_workspace(plan):
             # Created before the workspace, and given time to take effect (issue 12 item 5).
             assert waits_for_rbac(plan, workspace, assignment.urn), (component.name, role)
         assert (workspace.id, BUILTIN_ROLES["Contributor"]) in granted
-        # With data isolation Azure ML gives the workspace identity its own container-limited blob role (Learn, "Set
-        # up authentication between Azure Machine Learning and other services", data isolation), and Learn lists the
-        # role as optional for a user-assigned identity: no account-wide blob role from us (issue 12 review, item 6).
+        # Review finding 3: with data isolation on and shared keys off, the user-assigned workspace identity still
+        # needs its blob role from us (Learn, "Set up authentication between Azure Machine Learning and other
+        # services": RBAC roles by scenario lists Storage Blob Data Contributor for a user-assigned workspace identity,
+        # and its role assignments are "managed by you"; quickstart machine-learning-dependencies-role-assignment).
+        # It is account-wide (no GUID before the workspace exists) and in place before the workspace.
         assert workspace.inputs["enableDataIsolation"] is True
-        assert not [a for a in mine if role_guid(a) == BUILTIN_ROLES["Storage Blob Data Contributor"]]
+        [blob] = [a for a in mine if role_guid(a) == BUILTIN_ROLES["Storage Blob Data Contributor"]]
+        assert blob.inputs["scope"] == storage.id and "condition" not in blob.inputs
+        assert waits_for_rbac(plan, workspace, blob.urn), component.name
         # Issue 12 item 8 (Learn, managed network): Reader on the storage private endpoints it reaches.
         storage_endpoints = [pe for pe in private_endpoints_to(plan, storage) if pe.name.startswith("shared-")]
         assert len(storage_endpoints) == 3
@@ -473,8 +477,7 @@ def test_without_data_isolation_blob_roles_are_not_conditioned(repo, tmp_path):
         if a.name.endswith("-st-storage-blob-data-contributor") and a.name.startswith("ml-") and "compute-id" in a.name
     ]
     assert blob and all("condition" not in a.inputs for a in blob)
-    # Without data isolation Azure ML grants the workspace identity no blob role of its own: Learn's list applies,
-    # account-wide and before the workspace (the workspaces share GUID-less containers anyway).
+    # The workspace identity's blob role is account-wide with or without isolation (review finding 3).
     workspace_blob = [
         a
         for a in plan.of_type(ROLE_ASSIGNMENT)
