@@ -11,15 +11,16 @@ import pulumi
 from pulumi_azure_native import machinelearningservices as ml
 from pydantic import AfterValidator
 
-from aiinfra.catalog.create_only import replaced_paths
+from aiinfra.catalog.create_only import fixed_paths
 
 from .interfaces import child_opts
 from .naming import NamingError, validate
 
 # What Azure ML cannot change on an existing cluster (VM size, priority, subnet...): one row of the create-only table
-# the diff command reads too (aiinfra/catalog/create_only.py, with its sources). A change replaces the cluster; its
-# name is fixed (job specs use it), so the old one is deleted first.
-CREATE_ONLY_PROPERTIES = replaced_paths("azure-native:machinelearningservices:Compute")
+# the diff command reads too (aiinfra/catalog/create_only.py, with its sources). azure-native would send these as a
+# PUT that Azure refuses or ignores (Azure/azure-rest-api-specs#18889), so the cluster declares them
+# `replace_on_changes`; its name is fixed (job specs use it), so the old one is deleted first.
+CREATE_ONLY_PROPERTIES = fixed_paths("azure-native:machinelearningservices:Compute")
 
 MAX_IDLE_MINUTES = 1440
 """A day: idle nodes of a cluster are billed, so a longer idle time is a mistake, not a choice."""

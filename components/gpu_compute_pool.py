@@ -84,9 +84,11 @@ class GpuComputePoolArgs(GpuComputePoolSettings):
 
 
 def default_description(sku: GpuSku, priority: str) -> str:
-    """The cluster's description when none is given: what never changes in place (its GPUs and priority, both
-    create-only), never the node counts. Scaling is an update of `scaleSettings` only (the REST spec's Compute_Update);
-    a description that followed `max_nodes` would put a second, needless property into every scaling update."""
+    """The cluster's description when none is given: what never changes in place (its GPUs and priority, which the
+    pool replaces on), never the node counts. azure-native applies a scaling change as a full PUT of the cluster
+    (Compute_CreateOrUpdate, not the spec's PATCH Compute_Update), and its diff, `aiinfra diff` and the pack see the
+    changed inputs: with a fixed description a scaling change is a change of `scaleSettings` alone, while a description
+    that followed `max_nodes` would add a second, needless changed input to every scaling update."""
     return f"{sku.gpu_count}x {sku.gpu_model} per node, {priority}"
 
 

@@ -222,14 +222,16 @@ def _classify(resource_type: str, change: PropertyChange, replace_on_changes: Se
     if top in path_params(resource_type):
         change.effect, change.why = REPLACE, "a URL path parameter: it names another resource"
         return
-    for rule in immutable(resource_type):
-        if _hits(rule, change):
-            change.effect = REPLACE if rule.replaces else "refused"
-            change.why = ("create-only: " if rule.replaces else "Azure refuses this update: ") + rule.source
-            return
+    # The resource's own replaceOnChanges first: the engine replaces on it whatever the provider would do (our AML
+    # pools declare it for properties Azure would otherwise not apply in place).
     for wanted in replace_on_changes:
         if wanted == "*" or _under(change.path, wanted):
             change.effect, change.why = REPLACE, f"the resource's replaceOnChanges lists '{wanted}'"
+            return
+    for rule in immutable(resource_type):
+        if _hits(rule, change):
+            change.effect = REPLACE if rule.replaces else "refused"
+            change.why = ("create-only: " if rule.replaces else f"{rule.outcome}: ") + rule.source
             return
 
 
@@ -677,7 +679,7 @@ def render_header(diff: PlanDiff, style: Style, budget: bool = True) -> list[str
             style.wrap(
                 style.paint("REFUSED: ", "red", "bold")
                 + f"{change.type.split(':')[-1]} '{change.name}' ({change.component}): {paths}; "
-                f"{change.refused[0].why}; `pulumi up` fails on it",
+                f"{change.refused[0].why}",
                 "  ",
             )
         )

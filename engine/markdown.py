@@ -72,8 +72,7 @@ def _diff_callouts(diff: Mapping[str, Any]) -> list[str]:
         out += [
             "> [!WARNING]",
             f"> **REFUSED:** {change['type'].split(':')[-1]} `{change['name']}`: "
-            + "; ".join(f"`{p['path']}`: {p['why']}" for p in reasons)
-            + " — `pulumi up` fails on it",
+            + "; ".join(f"`{p['path']}`: {p['why']}" for p in reasons),
             "",
         ]
     if len(refusals) > _CALLOUTS:

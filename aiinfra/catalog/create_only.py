@@ -42,11 +42,14 @@ class Immutable:
 
     path: str
     replaces: bool
-    """True: azure-native replaces the resource (x-ms-mutability without update). False: it sends an update that ARM
-    refuses (the spec documents the property as fixed but does not mark it), so `pulumi up` fails."""
+    """True: azure-native itself replaces the resource (x-ms-mutability without update, or the provider's own
+    forced-replacement list). False: it sends an update that Azure does not apply in place (see `outcome`)."""
     source: str
     transitions: tuple[tuple[Any, Any], ...] = ()
     """The (old, new) values Azure refuses or replaces on, when only some changes are; empty: every change."""
+    outcome: str = "Azure refuses this update, so `pulumi up` fails on it"
+    """What happens to the update when `replaces` is False (the spec documents the property as fixed but does not
+    mark it)."""
 
     def applies(self, old: Any, new: Any) -> bool:
         """Whether changing the property from `old` to `new` is fixed (not an update in place)."""
@@ -99,9 +102,12 @@ _AML_CMK = "Microsoft Learn, 'Customer-managed keys for Azure Machine Learning'"
 _AML_MANAGED_NETWORK = "Microsoft Learn, 'Workspace managed virtual network isolation'"
 # An AmlCompute cluster: the spec's Compute_Update (PATCH) takes only `properties.properties.scaleSettings`, and the
 # azurerm provider documents the cluster as create-and-delete only ("cannot be updated"); Learn's `az ml compute
-# update` changes only the scale settings and the identity. azure-native sends a PUT, so these are declared with
-# `replace_on_changes` by components/_aml.py (from this table) and the old cluster is deleted first (its name is
-# fixed: job specs use it).
+# update` changes only the scale settings and the identity. The spec gives these properties no x-ms-mutability marking
+# (and has a PUT example "Update a AML Compute"), so azure-native does NOT replace the cluster: it sends a PUT
+# (Compute_CreateOrUpdate) that Azure refuses or accepts while keeping the old value (Azure/azure-rest-api-specs#18889:
+# the cluster kept its old vmSize). Our components declare them as `replace_on_changes` (components/_aml.py, from this
+# table via `fixed_paths`), and the old cluster is deleted first (its name is fixed: job specs use it); the diff
+# command reads that option before this table, so our pools show as replaced and others' programs as not applied.
 _AML_CLUSTER_CREATE_ONLY = (
     "properties.properties.vmSize",
     "properties.properties.vmPriority",
@@ -187,8 +193,32 @@ _ROWS = (
         _ML_COMPUTE,
         ("resourceGroupName", "workspaceName", "computeName"),
         tuple(
-            Immutable(path, True, f"{_ML_COMPUTE}: Compute_Update takes only scaleSettings (AmlCompute)")
+            Immutable(
+                path,
+                False,
+                f"{_ML_COMPUTE}: Compute_Update takes only scaleSettings (AmlCompute), no x-ms-mutability marking; "
+                "Azure/azure-rest-api-specs#18889 (the cluster kept its old vmSize)",
+                outcome="Azure does not apply this change to an existing cluster (it refuses the PUT or keeps the "
+                "old value); declare replace_on_changes (and delete_before_replace) to get a new cluster",
+            )
             for path in _AML_CLUSTER_CREATE_ONLY
+        ),
+    ),
+    # pulumi-azure-native's own forced replacements (provider/pkg/gen/replacement.go, forceNewMap: Authorization
+    # RoleAssignment "principalId", "scope"; pulumi/pulumi-azure-native#771, fixed by PR #1010): ARM refuses to
+    # change who or where a role assignment grants. `scope` is also a URL path parameter.
+    ResourceFacts(
+        "azure-native:authorization:RoleAssignment",
+        "2022-04-01",
+        "authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01/authorization-RoleAssignmentsCalls.json",
+        ("scope", "roleAssignmentName"),
+        (
+            Immutable(
+                "principalId",
+                True,
+                "pulumi-azure-native forces replacement (provider/pkg/gen/replacement.go forceNewMap "
+                "Authorization/RoleAssignment; pulumi/pulumi-azure-native#771, PR #1010)",
+            ),
         ),
     ),
     ResourceFacts(
@@ -336,7 +366,6 @@ PATH_PARAMS: dict[str, tuple[str, ...]] = {
     "azure-native:app:Job": ("resourceGroupName", "jobName"),
     "azure-native:applicationinsights:Component": ("resourceGroupName", "resourceName"),
     "azure-native:authorization:ManagementLockByScope": ("scope", "lockName"),
-    "azure-native:authorization:RoleAssignment": ("scope", "roleAssignmentName"),
     "azure-native:authorization:RoleDefinition": ("scope", "roleDefinitionId"),
     "azure-native:cognitiveservices:Deployment": ("resourceGroupName", "accountName", "deploymentName"),
     "azure-native:cognitiveservices:RaiPolicy": ("resourceGroupName", "accountName", "raiPolicyName"),
@@ -417,6 +446,12 @@ def replaced_paths(type_token: str) -> tuple[str, ...]:
     """The create-only input paths of `type_token` (a change replaces the resource): what a component declares as
     `replace_on_changes`, so the option and the diff read the same row."""
     return tuple(rule.path for rule in immutable(type_token) if rule.replaces)
+
+
+def fixed_paths(type_token: str) -> tuple[str, ...]:
+    """Every input path Azure does not update in place (replaced by azure-native, or not applied): what a component
+    that must be able to change it declares as `replace_on_changes`."""
+    return tuple(rule.path for rule in immutable(type_token) if not rule.transitions)
 
 
 def holds_data(type_token: str) -> str | None:

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from helpers import fake_shared_ref, one
 
-from aiinfra.catalog.create_only import immutable, replaced_paths
+from aiinfra.catalog.create_only import fixed_paths, immutable, replaced_paths
 from aiinfra.components import ComponentArgsError, NamingConvention, SharedServicesArgs
 from aiinfra.components._aml import CREATE_ONLY_PROPERTIES
 from aiinfra.components.deployer_identity import GRAPH_APP_ROLES
@@ -116,17 +116,25 @@ def test_managed_network_isolation_only_tightens(old, new, refused):
     assert bool(change.refused) is refused
 
 
-def test_aml_cluster_create_only_paths_are_the_tables_and_replace():
-    assert replaced_paths(COMPUTE) == CREATE_ONLY_PROPERTIES
+def test_aml_cluster_fixed_paths_are_the_tables_and_only_replaceonchanges_replaces():
+    """Review finding 6: the spec marks no AmlCompute property create-only (x-ms-mutability) and has a PUT example
+    "Update a AML Compute", so azure-native does not replace a resized cluster by itself: it sends a PUT that Azure
+    refuses or ignores (Azure/azure-rest-api-specs#18889: the old vmSize stayed). Only the resource's own
+    replaceOnChanges (which our pools declare from the same table) makes it a replacement, and the diff reads that
+    option before the table."""
+    assert fixed_paths(COMPUTE) == CREATE_ONLY_PROPERTIES
+    assert not replaced_paths(COMPUTE)
     assert "properties.properties.vmSize" in CREATE_ONLY_PROPERTIES
-    assert all(rule.replaces and "Compute_Update" in rule.source for rule in immutable(COMPUTE))
+    assert all(not rule.replaces and "18889" in rule.source for rule in immutable(COMPUTE))
     cluster = {"computeName": "gpu", "workspaceName": "w", "resourceGroupName": "rg"}
-    resized = _change(
-        {**cluster, "properties": {"properties": {"vmSize": "Standard_NC4as_T4_v3"}}},
-        {**cluster, "properties": {"properties": {"vmSize": "Standard_NC24ads_A100_v4"}}},
-        COMPUTE,
-    )
-    assert resized.op == REPLACE
+    old = {**cluster, "properties": {"properties": {"vmSize": "Standard_NC4as_T4_v3"}}}
+    new = {**cluster, "properties": {"properties": {"vmSize": "Standard_NC24ads_A100_v4"}}}
+    plain = _change(old, new, COMPUTE)  # another team's cluster without replace_on_changes
+    assert plain.op == UPDATE and [p.path for p in plain.refused] == ["properties.properties.vmSize"]
+    assert "does not apply this change" in plain.refused[0].why
+    ours = _change(old, new, COMPUTE, replaceOnChanges=list(CREATE_ONLY_PROPERTIES), deleteBeforeReplace=True)
+    assert ours.op == REPLACE and not ours.refused
+    assert "replaceOnChanges" in ours.properties[0].why
 
 
 # --- 2. a cluster's description is stable when it scales ---------------------------------------------------------

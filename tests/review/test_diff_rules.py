@@ -345,3 +345,44 @@ def test_a_cascaded_id_on_an_ignored_path_is_no_change():
     )
     diff = diff_plans(document(vault(), endpoint), document(vault(name="kv-acme2"), endpoint))
     assert [c.name for c in diff.changes] == ["kv"]
+
+
+def _role_assignment(principal: str, **options: Any) -> dict[str, Any]:
+    return resource(
+        "azure-native:authorization:RoleAssignment",
+        "ra",
+        {
+            "scope": f"{SUB}/Microsoft.Storage/storageAccounts/stacme",
+            "roleAssignmentName": "6f1c3e1a-0000-4000-8000-000000000001",
+            "principalId": principal,
+            "principalType": "ServicePrincipal",
+            "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+        },
+        rid="/ra",
+        **options,
+    )
+
+
+@pytest.mark.parametrize("delete_first", [False, True])
+def test_a_role_assignment_with_a_new_principal_is_replaced_by_the_provider(delete_first):
+    """Review finding 6b: pulumi-azure-native forces replacement of a role assignment whose principalId changes
+    (provider/pkg/gen/replacement.go forceNewMap; pulumi/pulumi-azure-native#771, PR #1010); the diff says so, and
+    says when the old one goes first (deleteBeforeReplace)."""
+    options = {"deleteBeforeReplace": True} if delete_first else {}
+    diff = diff_plans(
+        document(_role_assignment("11111111-1111-1111-1111-111111111111", **options)),
+        document(_role_assignment("22222222-2222-2222-2222-222222222222", **options)),
+    )
+    [change] = diff.changes
+    assert change.op == REPLACE
+    [prop] = change.properties
+    assert prop.path == "principalId" and prop.effect == REPLACE and "forceNewMap" in prop.why
+    assert ("[delete before replace]" in render_diff(diff)) is delete_first
+
+
+def test_a_role_assignment_on_a_new_scope_is_replaced():
+    old = _role_assignment("11111111-1111-1111-1111-111111111111")
+    new = copy.deepcopy(old)
+    new["inputs"]["scope"] = f"{SUB}/Microsoft.KeyVault/vaults/kvacme"
+    [change] = diff_plans(document(old), document(new)).changes
+    assert change.op == REPLACE
