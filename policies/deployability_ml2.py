@@ -1,10 +1,16 @@
 """Deployability of an Azure ML platform, second set (issue 12 review): a container registry encrypted with a
 customer-managed key.
 
-- the registry reaches the key with a *user-assigned* identity: a customer-managed key can only be enabled when the
-  registry is created, and only with a user-assigned identity (the system-assigned one can be switched to later);
-- a key vault that blocks public network access (private endpoint, firewall) lets the registry through only as a
-  trusted Azure service: `networkAcls.bypass` must not be `None` there, or the registry's creation fails on the key.
+- the registry must reach the key with a managed identity named in its encryption settings: a customer-managed key can
+  only be enabled when the registry is created, through a user-assigned identity; later the registry may switch key
+  access to its system-assigned identity (Learn, "Overview of customer-managed keys" and "Rotate and revoke a
+  customer-managed key"). A resource's properties do not say whether it is being created, so the rule flags only what
+  is wrong either way: no identity at all, or no identity named for the key;
+- a key vault whose firewall denies by default (`networkAcls.defaultAction: Deny`) while public network access is on
+  must let trusted Azure services through (`networkAcls.bypass` not `None`), or the registry's creation fails on the
+  key. With `publicNetworkAccess: Disabled` the vault admits private-endpoint and trusted-service traffic whatever the
+  firewall rules say (the Key Vault REST spec's VaultProperties.publicNetworkAccess: it "will override the set
+  firewall rules"), so that vault passes.
 """
 
 from __future__ import annotations
@@ -31,20 +37,18 @@ def _encrypted(props: Mapping[str, Any]) -> bool:
 def check_acr_cmk_identity(resource: Resource, _config: Mapping[str, Any]) -> Iterator[str]:
     if not _encrypted(resource.props):
         return
-    identity = mapping(get(resource.props, "identity"))
-    kind = identity.get("type")
-    if isinstance(kind, str) and "userassigned" not in kind.replace(" ", "").replace(",", "").lower():
+    if get(resource.props, "identity", "type") is None:
         yield (
-            f"registry encryption uses a customer-managed key but the registry's identity is '{kind}': a key can "
+            "registry encryption uses a customer-managed key but the registry has no managed identity: the key can "
             "only be enabled at creation, through a user-assigned identity."
         )
-    elif kind is None:
-        yield "registry encryption uses a customer-managed key but the registry has no user-assigned identity."
     if get(resource.props, "encryption", "keyVaultProperties", "identity") is None:
         yield (
-            "registry encryption names no identity (encryption.keyVaultProperties.identity: the user-assigned "
-            "identity's client id), so the registry cannot read the key."
+            "registry encryption names no identity (encryption.keyVaultProperties.identity: the client id of the "
+            "user-assigned identity at creation), so the registry cannot read the key."
         )
+    # A system-assigned identity alone is not flagged: Learn lets an existing registry move key access to it, and
+    # nothing in the properties tells a creation (which needs the user-assigned identity) from that later switch.
 
 
 def _vault_name_from_key_uri(uri: Any) -> str | None:
@@ -87,14 +91,17 @@ def check_acr_cmk_trusted_services(
         props = known(lambda v=vault: mapping(get(v.props, "properties")))
         if props is UNKNOWN:
             continue
-        closed = same(props.get("publicNetworkAccess"), "Disabled") or same(
+        # publicNetworkAccess Disabled admits trusted services and overrides the firewall rules (Key Vault REST spec,
+        # VaultProperties.publicNetworkAccess): only a public vault whose firewall denies and bypasses nothing blocks.
+        firewalled = not same(props.get("publicNetworkAccess"), "Disabled") and same(
             get(props, "networkAcls", "defaultAction"), "Deny"
         )
-        if closed and same(get(props, "networkAcls", "bypass"), "None"):
+        if firewalled and same(get(props, "networkAcls", "bypass"), "None"):
             yield (
-                f"registry '{registry.name}' is encrypted with a key in vault '{vault.name}', which blocks public "
-                "network access and lets no trusted Azure service through (networkAcls.bypass 'None'): Azure "
-                "Container Registry reaches the key only as a trusted service, so creating the registry fails.",
+                f"registry '{registry.name}' is encrypted with a key in vault '{vault.name}', whose firewall denies "
+                "by default and lets no trusted Azure service through (networkAcls.bypass 'None'): Azure Container "
+                "Registry reaches the key through the firewall only as a trusted service, so creating the registry "
+                "fails.",
                 registry.urn,
             )
 
@@ -103,8 +110,9 @@ RULES = [
     Rule(
         name="acr-cmk-user-assigned-identity",
         concern=CONCERN,
-        summary="A container registry encrypted with a customer-managed key must reach the key with a user-assigned "
-        "identity named in its encryption settings: the key can only be enabled at creation, and only that way.",
+        summary="A container registry encrypted with a customer-managed key needs a managed identity, named in its "
+        "encryption settings, to reach the key (a user-assigned one at creation; the system-assigned one is allowed "
+        "later and not flagged).",
         fix="In Python: `identity=IdentityPropertiesArgs(type='UserAssigned', user_assigned_identities={id: {}})` and "
         "`encryption={'status': 'enabled', 'key_vault_properties': {'key_identifier': ..., 'identity': <client id>}}` "
         "(ARM identity, properties.encryption.keyVaultProperties.identity); grant the identity Key Vault Crypto "
@@ -112,8 +120,11 @@ RULES = [
         severity=Severity.HIGH,
         default_level=EnforcementLevel.ADVISORY,
         sources=(
-            f"{_ACR_CMK} (enable only while creating a registry; configure a user-assigned managed identity)",
+            f"{_ACR_CMK} (enable only while creating a registry; configure a user-assigned managed identity; later "
+            "the system-assigned identity may be used)",
             _ACR_ENABLE,
+            "Microsoft Learn: Rotate and revoke a customer-managed key (Azure Container Registry): a rotation may "
+            "enable and specify the registry's system-assigned identity",
         ),
         resource_types=(CONTAINER_REGISTRY,),
         check=check_acr_cmk_identity,
@@ -122,17 +133,18 @@ RULES = [
         name="acr-cmk-key-vault-trusted-services",
         concern=CONCERN,
         summary="A container registry encrypted with a customer-managed key needs its key vault to let trusted Azure "
-        "services through when the vault blocks public network access (private endpoint or firewall).",
+        "services through when the vault's firewall denies by default while public network access is on.",
         fix="In Python: the vault's `properties={'network_acls': {'bypass': 'AzureServices', ...}}` (ARM "
-        "properties.networkAcls.bypass; a vault with publicNetworkAccess Disabled still admits trusted services); "
-        "create the key before the registry.",
+        "properties.networkAcls.bypass), or `public_network_access='Disabled'` with a private endpoint (a vault with "
+        "public access disabled still admits trusted services); create the key before the registry.",
         severity=Severity.HIGH,
         default_level=EnforcementLevel.ADVISORY,
         sources=(
             _ACR_ENABLE,
-            "Azure REST API: Key Vault VaultProperties.publicNetworkAccess ('Disabled': all traffic but private "
-            "endpoint and trusted-service traffic is blocked)",
-            "MicrosoftDocs/azure-docs#61064 (registry creation failing on a firewalled vault)",
+            "Azure REST API: Key Vault VaultProperties.publicNetworkAccess ('disabled': all traffic but private "
+            "endpoint and trusted-service traffic is blocked; this overrides the firewall rules)",
+            "MicrosoftDocs/azure-docs#61015 (Key Vault log: 'Client address is not authorized and caller is not a "
+            "trusted service' when the registry read its key through a vault firewall)",
         ),
         stack_check=check_acr_cmk_trusted_services,
     ),

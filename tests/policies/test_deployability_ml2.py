@@ -57,11 +57,20 @@ def vault(bypass: str | None, public: str = "Disabled", name: str = "kv-cmk") ->
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_a_cmk_registry_with_only_a_system_assigned_identity_is_flagged(pack: Pack, env: str) -> None:
+def test_a_cmk_registry_without_any_identity_is_flagged(pack: Pack, env: str) -> None:
     pack.configure(env)
-    found = of(IDENTITY_RULE, pack.analyze(ACR, registry({"type": "SystemAssigned"})))
+    found = of(IDENTITY_RULE, pack.analyze(ACR, registry(None)))
     assert found and found[0].level == "mandatory" and "user-assigned" in found[0].message
-    assert of(IDENTITY_RULE, pack.analyze(ACR, registry(None)))
+
+
+def test_a_cmk_registry_switched_to_its_system_assigned_identity_passes(pack: Pack) -> None:
+    """Review finding 9: Learn ("Rotate and revoke a customer-managed key", ACR) lets an existing registry enable and
+    use its system-assigned identity for the key; the properties cannot tell that from a creation, so no finding."""
+    pack.configure("prd")
+    assert not of(IDENTITY_RULE, pack.analyze(ACR, registry({"type": "SystemAssigned"})))
+    unnamed = registry({"type": "SystemAssigned"})
+    del unnamed["encryption"]["keyVaultProperties"]["identity"]
+    assert of(IDENTITY_RULE, pack.analyze(ACR, unnamed))
 
 
 def test_a_cmk_registry_without_the_identitys_client_id_is_flagged(pack: Pack) -> None:
@@ -82,23 +91,31 @@ def test_a_user_assigned_cmk_registry_and_a_plain_registry_pass(pack: Pack) -> N
 
 def test_the_identity_rule_is_advisory_by_default(pack: Pack) -> None:
     pack.configure(None)
-    found = of(IDENTITY_RULE, pack.analyze(ACR, registry({"type": "SystemAssigned"})))
+    found = of(IDENTITY_RULE, pack.analyze(ACR, registry(None)))
     assert found and found[0].level == "advisory"
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_a_closed_vault_that_admits_no_trusted_service_is_flagged_by_key_uri(pack: Pack, env: str) -> None:
+def test_a_firewalled_public_vault_that_admits_no_trusted_service_is_flagged_by_key_uri(pack: Pack, env: str) -> None:
     pack.configure(env)
     acr = StackResource(ACR, "acr", registry(USER_ASSIGNED))
-    found = of(TRUSTED_RULE, pack.analyze_stack([vault("None"), acr]))
+    found = of(TRUSTED_RULE, pack.analyze_stack([vault("None", public="Enabled"), acr]))
     assert [d.urn for d in found] == [acr.urn] and found[0].level == "mandatory"
     assert "trusted" in found[0].message
+
+
+def test_a_vault_with_public_access_disabled_admits_trusted_services_whatever_the_bypass(pack: Pack) -> None:
+    """Review finding 9: the Key Vault REST spec, VaultProperties.publicNetworkAccess: 'disabled' blocks all traffic
+    but private-endpoint and trusted-service traffic, and "will override the set firewall rules"."""
+    pack.configure("prd")
+    acr = StackResource(ACR, "acr", registry(USER_ASSIGNED))
+    assert not of(TRUSTED_RULE, pack.analyze_stack([vault("None", public="Disabled"), acr]))
 
 
 def test_the_vault_is_found_through_the_key_wiring_when_the_uri_is_unknown(pack: Pack) -> None:
     """Our own style: the key URI is an output of a keyvault.Key whose vaultName is the vault's output."""
     pack.configure("prd")
-    closed = vault("None", name="kv-other")
+    closed = vault("None", public="Enabled", name="kv-other")
     key = StackResource(
         KEY, "cmk", {"keyName": "cmk", "vaultName": UNKNOWN}, property_dependencies={"vaultName": [closed.urn]}
     )
