@@ -282,22 +282,37 @@ class _Pricer:
         return [*self._ml_workspace_firewall(r), *self._ml_workspace_cmk_services(r)]
 
     def _ml_workspace_cmk_services(self, r: Registration) -> list[Item]:
-        """A workspace encrypted with a customer-managed key makes Azure create an Azure Cosmos DB account, an Azure AI
-        Search service and a storage account in a Microsoft-managed resource group of the subscription, billed to it
-        (Learn, "Customer-managed keys for Azure Machine Learning": "the costs for your subscription are higher";
-        Cosmos DB request units scale as needed). They are not resources of the program and have no list price to
-        quote here, so the item is unpriced: every total with it is a lower bound (`≥`). Service-side encryption
-        (`enableServiceSideCMKEncryption`, preview) keeps them on Microsoft's side and bills AI Search to the workspace:
-        not estimated either."""
+        """What Azure bills for a workspace encrypted with a customer-managed key, by the workspace's setting (Learn,
+        "Customer-managed keys for Azure Machine Learning"):
+        - classic (`enableServiceSideCMKEncryption` unset or false): Azure creates an Azure Cosmos DB account, an Azure
+          AI Search service and a storage account in a Microsoft-managed resource group of your subscription, billed
+          to it ("the costs for your subscription are higher"; Cosmos DB request units scale as needed). When the
+          workspace has a private endpoint, that group also holds a Microsoft-managed virtual network;
+        - service-side (`enableServiceSideCMKEncryption: true`): the metadata goes to Microsoft's multitenant
+          resources (document-level CMK encryption), so no Cosmos DB and no storage in your subscription. Only an AI
+          Search instance, hosted by Microsoft per workspace, is charged to your subscription through the workspace.
+        Neither has a list price to quote here, so the item is unpriced and every total with it is a lower bound (`≥`).
+        """
         if (text_of(dig(r.inputs, "encryption", "status")) or "").lower() != "enabled":
             return []
-        where = (
-            "billed with the workspace" if r.inputs.get("enableServiceSideCMKEncryption") else "managed resource group"
-        )
+        if r.inputs.get("enableServiceSideCMKEncryption") is True:
+            return self.fixed(
+                r,
+                f"Azure AI Search of CMK ML workspace {r.name} (service-side encryption: hosted by Microsoft, billed "
+                "through the workspace)",
+                Quote(
+                    problem="not estimated: with service-side CMK encryption Azure bills a dedicated AI Search "
+                    "instance through the workspace; Cosmos DB and storage stay on Microsoft's side"
+                ),
+            )
         return self.fixed(
             r,
-            f"Azure Cosmos DB, AI Search and storage of CMK ML workspace {r.name} ({where})",
-            Quote(problem="not estimated: Azure creates and bills these for a customer-managed-key workspace"),
+            f"Azure Cosmos DB, AI Search and storage of CMK ML workspace {r.name} (managed resource group)",
+            Quote(
+                problem="not estimated: Azure creates and bills these for a customer-managed-key workspace, in a "
+                "Microsoft-managed resource group of your subscription (with a Microsoft-managed virtual network "
+                "too when the workspace has a private endpoint)"
+            ),
         )
 
     def _ml_workspace_firewall(self, r: Registration) -> list[Item]:

@@ -296,6 +296,24 @@ def test_a_strangers_cmk_workspace_is_flagged_too(tmp_path: Path):
     cost = estimate(run_program(tmp_path, "dev", in_process=True))
     [(item, why)] = cost.unpriced()
     assert "Cosmos DB, AI Search and storage of CMK ML workspace ws" in item.label and "not estimated" in why
+    assert "managed resource group" in item.label and "virtual network" in why
+
+
+def test_a_service_side_cmk_workspace_bills_only_ai_search(tmp_path: Path):
+    """Review finding 8 (Learn, "Customer-managed keys for Azure Machine Learning", service-side encryption): the
+    metadata goes to Microsoft's multitenant resources and only a dedicated AI Search instance is charged to the
+    subscription through the workspace, so the item must not list Cosmos DB and storage as billed."""
+    (tmp_path / "Pulumi.yaml").write_text("name: other\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    program = PROGRAM_CMK_WORKSPACE.replace(
+        'location="eastus",', 'location="eastus", enable_service_side_cmk_encryption=True,'
+    )
+    assert program != PROGRAM_CMK_WORKSPACE
+    (tmp_path / "__main__.py").write_text(program)
+    cost = estimate(run_program(tmp_path, "dev", in_process=True))
+    [(item, why)] = cost.unpriced()
+    assert item.label.startswith("Azure AI Search of CMK ML workspace ws") and "Cosmos DB" not in item.label
+    assert "billed through the workspace" in item.label and "not estimated" in why
 
 
 def test_an_outbound_rule_to_another_resources_output_is_not_turned_into_text():
