@@ -539,7 +539,9 @@ class SecureWorkspace(pulumi.ComponentResource):
         system-assigned identity gets Microsoft-made grants), so we cannot count on the conditioned role the "Data
         isolation for shared resources" section describes. Microsoft's quickstart
         `machine-learning-dependencies-role-assignment` (Azure/azure-quickstart-templates) also grants this role to
-        the primary user-assigned identity before the workspace. Trade-off, written down in
+        the primary user-assigned identity before the workspace. (AVM's machine-learning-services/workspace `encr`
+        test gives its identity no storage role, but its account keeps shared keys on: no evidence for identity-only
+        storage.) Trade-off, written down in
         docs/components/secure_workspace.md: the grant is account-wide, because an ABAC condition on the container
         name needs the workspace GUID, and that exists only once the workspace does. The compute identity and the
         data scientists keep the conditioned role."""
