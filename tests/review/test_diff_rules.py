@@ -376,7 +376,7 @@ def test_a_role_assignment_with_a_new_principal_is_replaced_by_the_provider(dele
     [change] = diff.changes
     assert change.op == REPLACE
     [prop] = change.properties
-    assert prop.path == "principalId" and prop.effect == REPLACE and "forceNewMap" in prop.why
+    assert prop.path == "principalId" and prop.effect == REPLACE and "forceNewMap" in (prop.why or "")
     assert ("[delete before replace]" in render_diff(diff)) is delete_first
 
 
