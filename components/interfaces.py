@@ -260,9 +260,10 @@ def role_assignment(
         condition=condition,
         condition_version="2.0" if condition is not None else None,
         # A new principal or scope replaces the assignment (ARM refuses the update: RoleAssignmentUpdateNotPermitted;
-        # pulumi-azure-native forces replacement, pulumi/pulumi-azure-native#771, #1010). The name is fixed, so the
-        # default create-before-delete would create a second assignment under the same name and fail; delete first
-        # (the workaround in pulumi/pulumi-azure-native#2253). The grant is missing for the seconds in between.
+        # pulumi-azure-native forces the replacement, pulumi/pulumi-azure-native#771, #1010) and the provider already
+        # asks for delete-first then, since the name is not one it generated (provider.go Diff). Saying so explicitly
+        # covers the replacements the engine forces instead (`pulumi up --replace`, replace_on_changes), where a
+        # second assignment could not take the fixed name (the failure in pulumi/pulumi-azure-native#2253).
         opts=child_opts(parent, delete_before_replace=True),
     )
 

@@ -456,6 +456,8 @@ def _options(r: _Resource) -> analyzer_pb2.AnalyzerResourceOptions:
         parent=r.parent,
         ignoreChanges=list(r.ignore_changes),
         deleteBeforeReplace=r.delete_before_replace,
+        # The plan records the option's value, not whether the program set it: an explicit False arrives as unset
+        # (the CLI sends "defined" for any value the program gave).
         deleteBeforeReplaceDefined=r.delete_before_replace,
         customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(),
     )

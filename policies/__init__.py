@@ -15,7 +15,6 @@ from . import (
     compute_cost,
     deployability_aks,
     deployability_apps,
-    deployability_identity,
     deployability_ml,
     deployability_ml2,
     encryption,
@@ -52,7 +51,6 @@ RULES: list[Rule] = [
     *deployability_aks.RULES,
     *deployability_ml.RULES,
     *deployability_ml2.RULES,
-    *deployability_identity.RULES,
 ]
 
 

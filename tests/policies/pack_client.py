@@ -50,7 +50,6 @@ class StackResource:
     parent: str = STACK_URN
     dependencies: tuple[str, ...] = ()
     property_dependencies: Mapping[str, list[str]] | None = None
-    delete_before_replace: bool = False
 
     @property
     def urn(self) -> str:
@@ -117,11 +116,7 @@ class Pack:
                     name=r.name,
                     properties=_struct(r.props),
                     parent=r.parent,
-                    options=analyzer_pb2.AnalyzerResourceOptions(
-                        parent=r.parent,
-                        deleteBeforeReplace=r.delete_before_replace,
-                        deleteBeforeReplaceDefined=r.delete_before_replace,
-                    ),
+                    options=analyzer_pb2.AnalyzerResourceOptions(parent=r.parent),
                     dependencies=list(r.dependencies),
                     propertyDependencies={
                         k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
