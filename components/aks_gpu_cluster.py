@@ -50,10 +50,11 @@ from .interfaces import (
     child_opts,
     diagnostic_setting,
     extra_role_assignments,
+    rbac_wait,
     role_assignment,
     user_assigned_identity,
 )
-from .shared_services import RBAC_PROPAGATION_WAIT, SharedServicesRef
+from .shared_services import SharedServicesRef
 
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 GPU_TAINT = "sku=gpu:NoSchedule"
@@ -543,6 +544,19 @@ class AksGpuClusterArgs(CommonArgs, AksGpuClusterSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _same_region_as_its_dns_zone(self) -> AksGpuClusterArgs:
+        # A private cluster's own private DNS zone must be privatelink.<the cluster's region>.azmk8s.io (Learn,
+        # "Create a private AKS cluster": configure a private DNS zone), and the zone comes from the shared services.
+        if self.naming.location != self.shared.naming.location:
+            raise ValueError(
+                f"naming.location '{self.naming.location}' differs from shared.naming.location "
+                f"'{self.shared.naming.location}': the private cluster uses the shared privatelink."
+                f"{self.shared.naming.location}.azmk8s.io zone, which AKS accepts only for a cluster in that region; "
+                "create the cluster in the shared services' region (or give it shared services of its own region)"
+            )
+        return self
+
 
 def instance_type(pool: GpuNodePool) -> machinelearningservices.InstanceTypeSchemaArgs:
     """An Azure ML instance type for `pool`, picked by name in jobs: the whole node (all its GPUs) for a plain GPU
@@ -739,9 +753,7 @@ class AksGpuCluster(pulumi.ComponentResource):
         fails with CustomPrivateDNSZoneMissingPermissionError; Learn, "Create a private AKS cluster", and "Use a
         managed identity in AKS": pre-created identity needs its roles before the cluster). Role assignments take
         effect minutes after ARM returns them (Learn, "Troubleshoot Azure RBAC"), so wait like SharedServices does."""
-        return time.Sleep(
-            f"{name}-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT, opts=child_opts(self, depends_on=grants)
-        )
+        return rbac_wait(self, f"{name}-rbac-wait", grants)
 
     # --- disk encryption with the environment's customer-managed key --------------------------------------------------
 
@@ -1242,11 +1254,7 @@ class AksGpuCluster(pulumi.ComponentResource):
                     role=role,
                 )
             )
-        wait = time.Sleep(
-            f"{name}-attach-rbac-wait",
-            create_duration=RBAC_PROPAGATION_WAIT,
-            opts=child_opts(self, depends_on=grants),
-        )
+        wait = rbac_wait(self, f"{name}-attach-rbac-wait", grants)
         return [*grants, wait]
 
     def _attached_compute(

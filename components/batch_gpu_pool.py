@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
-import pulumiverse_time as time
 from pulumi_azure_native import batch, managedidentity, storage
 from pydantic import Field, field_validator, model_validator
 
@@ -38,11 +37,12 @@ from .interfaces import (
     diagnostic_setting,
     extra_role_assignments,
     private_endpoint,
+    rbac_wait,
     registry_image_name,
     role_assignment,
     user_assigned_identity,
 )
-from .shared_services import RBAC_PROPAGATION_WAIT, SharedServicesRef
+from .shared_services import SharedServicesRef
 
 
 @dataclass(frozen=True)
@@ -265,11 +265,7 @@ class BatchGpuPool(pulumi.ComponentResource):
         # Batch checks the key (and auto-storage) with the account identity while it creates the account, but role
         # assignments take effect minutes after ARM returns them (Learn, "Troubleshoot Azure RBAC"): wait, as
         # SharedServices and SecureWorkspace do after their grants (AVM waits before key operations too).
-        ready = time.Sleep(
-            f"{name}-account-rbac-wait",
-            create_duration=RBAC_PROPAGATION_WAIT,
-            opts=child_opts(self, depends_on=grants),
-        )
+        ready = rbac_wait(self, f"{name}-account-rbac-wait", grants)
         return batch.BatchAccount(
             f"{name}-account",
             account_name=args.naming.name("batch_account"),

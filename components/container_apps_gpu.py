@@ -28,7 +28,6 @@ import re
 from typing import Literal
 
 import pulumi
-import pulumiverse_time as time
 from pulumi_azure_native import app, keyvault, managedidentity, privatedns, storage
 from pydantic import Field, field_validator, model_validator
 
@@ -43,11 +42,12 @@ from .interfaces import (
     diagnostic_setting,
     extra_role_assignments,
     private_endpoint,
+    rbac_wait,
     registry_image_name,
     role_assignment,
     user_assigned_identity,
 )
-from .shared_services import RBAC_PROPAGATION_WAIT, ZONE_REDUNDANT_REGIONS, SharedServicesRef
+from .shared_services import ZONE_REDUNDANT_REGIONS, SharedServicesRef
 
 GpuProfileType = Literal["Consumption-GPU-NC8as-T4", "Consumption-GPU-NC24-A100"]
 
@@ -586,13 +586,7 @@ class ContainerAppsGpu(pulumi.ComponentResource):
                         role=role,
                     )
                 )
-        grants.append(
-            time.Sleep(
-                f"{prefix}-rbac-wait",
-                create_duration=RBAC_PROPAGATION_WAIT,
-                opts=child_opts(self, depends_on=list(grants)),
-            )
-        )
+        grants.append(rbac_wait(self, f"{prefix}-rbac-wait", list(grants)))
         return grants
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 import pulumi
+import pulumiverse_time as time
 from pulumi_azure_native import authorization, managedidentity, monitor, network
 from pydantic import AfterValidator, Field
 
@@ -265,6 +266,30 @@ def role_assignment(
         # covers the replacements the engine forces instead (`pulumi up --replace`, replace_on_changes), where a
         # second assignment could not take the fixed name (the failure in pulumi/pulumi-azure-native#2253).
         opts=child_opts(parent, delete_before_replace=True),
+    )
+
+
+# How long to wait after a role assignment before a service uses it. Azure RBAC changes can take minutes to take
+# effect (Learn, "Troubleshoot Azure RBAC": role assignment changes); AVM's Key Vault module waits after its role
+# assignments before key operations (`wait_for_rbac_before_key_operations`, its CMK example uses 70s).
+RBAC_PROPAGATION_WAIT = "90s"
+
+
+def rbac_wait(parent: pulumi.Resource, logical_name: str, grants: Sequence[pulumi.Resource]) -> time.Sleep:
+    """A wait after `grants` for their role assignments to take effect, before whatever depends on it uses them.
+
+    It waits again whenever one of the assignments is replaced (a new principal, scope or role: the `triggers`),
+    not only the first time: otherwise a resource updated after a replaced grant would use it before it works.
+    """
+    triggers: dict[str, pulumi.Input[str]] = {
+        f"grant{i}": pulumi.Output.all(g.principal_id, g.scope, g.role_definition_id).apply("|".join)
+        for i, g in enumerate(r for r in grants if isinstance(r, authorization.RoleAssignment))
+    }
+    return time.Sleep(
+        logical_name,
+        create_duration=RBAC_PROPAGATION_WAIT,
+        triggers=triggers or None,
+        opts=child_opts(parent, depends_on=grants),
     )
 
 

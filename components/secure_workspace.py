@@ -27,7 +27,6 @@ from typing import Any, Literal
 
 import pulumi
 import pulumi_azuread as azuread
-import pulumiverse_time as time
 from pulumi_azure_native import authorization, network
 from pulumi_azure_native import machinelearningservices as ml
 from pydantic import Field, field_validator, model_validator
@@ -43,11 +42,12 @@ from .interfaces import (
     diagnostic_setting,
     extra_role_assignments,
     private_endpoint,
+    rbac_wait,
     role_assignment,
     user_assigned_identity,
 )
 from .naming import NamingConvention
-from .shared_services import RBAC_PROPAGATION_WAIT, SharedServicesRef
+from .shared_services import SharedServicesRef
 
 # The AML resource log categories worth keeping: compute and job lifecycle, GPU utilisation, and the audit trail of
 # changes (not the high-volume read events). Microsoft Learn, "Supported logs for
@@ -610,9 +610,7 @@ class SecureWorkspace(pulumi.ComponentResource):
             identity_ids.append(cmk.identity_id)
         # Azure ML uses these grants while it creates the workspace; role assignments take effect minutes after ARM
         # returns them, so wait (SharedServices' CMK wait covers the key's grants, including Cosmos DB's).
-        granted = time.Sleep(
-            f"{name}-rbac-wait", create_duration=RBAC_PROPAGATION_WAIT, opts=child_opts(self, depends_on=grants)
-        )
+        granted = rbac_wait(self, f"{name}-rbac-wait", grants)
         ready: list[pulumi.Resource] = [granted, *(cmk.depends_on if cmk is not None else [])]
         return ml.Workspace(
             f"{name}-workspace",
@@ -737,11 +735,7 @@ class SecureWorkspace(pulumi.ComponentResource):
             principal_type="Group",
             role="Storage File Data Privileged Contributor",
         )
-        return time.Sleep(
-            f"{name}-compute-rbac-wait",
-            create_duration=RBAC_PROPAGATION_WAIT,
-            opts=child_opts(self, depends_on=compute_grants),
-        )
+        return rbac_wait(self, f"{name}-compute-rbac-wait", compute_grants)
 
     def _computes(
         self, name: str, args: SecureWorkspaceArgs, workspace: ml.Workspace, compute_identity_id: pulumi.Output[str]

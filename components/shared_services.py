@@ -13,7 +13,6 @@ from typing import Literal
 
 import pulumi
 import pulumi_azuread as azuread
-import pulumiverse_time as time
 from pulumi_azure_native import (
     applicationinsights,
     authorization,
@@ -42,6 +41,7 @@ from .interfaces import (
     extra_role_assignments,
     identity_map,
     private_endpoint,
+    rbac_wait,
     role_assignment,
 )
 from .naming import NamingConvention
@@ -101,11 +101,6 @@ COSMOS_DB_APPLICATION_IDS: dict[str, str] = {
     "AzureCloud": "a232010e-820c-4083-83bb-3ace5fc29d0b",
     "AzureUSGovernment": "57506a73-e302-42a9-b869-6f12d9ec29e9",
 }
-
-# How long to wait after a role assignment before a service uses it. Azure RBAC changes can take minutes to take
-# effect (Learn, "Troubleshoot Azure RBAC": role assignment changes); AVM's Key Vault module waits after its role
-# assignments before key operations (`wait_for_rbac_before_key_operations`, its CMK example uses 70s).
-RBAC_PROPAGATION_WAIT = "90s"
 
 
 class LifecycleRules(ArgsModel):
@@ -871,11 +866,7 @@ class SharedServices(pulumi.ComponentResource):
             role="Key Vault Crypto Service Encryption User",
         )
         # Storage, ACR and workspaces check the key the moment they are created: wait until the grants take effect.
-        propagated = time.Sleep(
-            f"{name}-cmk-rbac-wait",
-            create_duration=RBAC_PROPAGATION_WAIT,
-            opts=child_opts(self, depends_on=[grant, cosmos_grant]),
-        )
+        propagated = rbac_wait(self, f"{name}-cmk-rbac-wait", [grant, cosmos_grant])
         return CustomerManagedKey(
             key_vault_id=vault.id,
             key_vault_uri=vault.properties.vault_uri,

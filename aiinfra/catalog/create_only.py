@@ -266,7 +266,16 @@ _ROWS = (
         "2025-09-01",
         "containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2025-09-01/managedClusters.json",
         ("resourceGroupName", "resourceName"),
-        (_location("managedClusters.json", "unchecked"),),
+        (
+            _location("managedClusters.json", "unchecked"),
+            Immutable(
+                "apiServerAccessProfile.privateDNSZone",
+                False,
+                "Microsoft Learn, 'Create a private AKS cluster': the private DNS zone and its records cannot be "
+                "changed or deleted after the cluster is created (the only supported change: to 'none')",
+                outcome="Azure refuses this update: the private DNS zone is chosen when the cluster is created",
+            ),
+        ),
         holds="every workload, persistent volume claim and secret in the cluster",
     ),
     ResourceFacts(

@@ -17,7 +17,8 @@ from aiinfra.components.aks_gpu_cluster import (
     AksGpuClusterArgs,
     AmlAttachment,
 )
-from aiinfra.components.shared_services import RBAC_PROPAGATION_WAIT, SharedServicesRef
+from aiinfra.components.interfaces import RBAC_PROPAGATION_WAIT
+from aiinfra.components.shared_services import SharedServicesRef
 from aiinfra.engine import Plan, Registration
 from aiinfra.engine.arm import SUBSCRIPTION_ID
 

@@ -358,3 +358,20 @@ def test_protected_settings_are_base64_pem_and_secret_whatever_the_caller_passes
     assert base64.b64decode(found["scoringFe.sslCert"][0]).decode() == tls.certificate_pem
     assert base64.b64decode(found["scoringFe.sslKey"][0]).decode() == tls.key_pem
     assert found["scoringFe.sslCert"][1] is True and found["scoringFe.sslKey"][1] is True
+
+
+def test_a_cluster_outside_the_shared_services_region_is_refused_naming_both_regions():
+    """Learn, "Create a private AKS cluster": the private DNS zone must be privatelink.<cluster region>.azmk8s.io."""
+    elsewhere = NamingConvention(prefix="acme", environment="dev", location="westeurope")
+    message = error(
+        lambda: AksGpuClusterArgs(
+            naming=elsewhere,
+            resource_group_name="rg",
+            shared=_shared(),
+            admin_group_object_ids=ADMINS,
+            log_analytics_workspace_id="/law",
+        )
+    )
+    assert "'westeurope' differs from shared.naming.location 'eastus'" in message
+    assert "privatelink.eastus.azmk8s.io" in message
+    assert _cluster_args().naming.location == "eastus"

@@ -386,3 +386,29 @@ def test_a_role_assignment_on_a_new_scope_is_replaced():
     new["inputs"]["scope"] = f"{SUB}/Microsoft.KeyVault/vaults/kvacme"
     [change] = diff_plans(document(old), document(new)).changes
     assert change.op == REPLACE
+
+
+def test_moving_a_private_cluster_to_another_dns_zone_is_refused():
+    """Learn, "Create a private AKS cluster": the private DNS zone cannot be changed after the cluster is created."""
+
+    def cluster(zone: str) -> dict[str, Any]:
+        return resource(
+            "azure-native:containerservice:ManagedCluster",
+            "aks",
+            {
+                "resourceName": "aks-acme",
+                "resourceGroupName": RG,
+                "location": "westus3",
+                "apiServerAccessProfile": {"enablePrivateCluster": True, "privateDNSZone": f"{SUB}/{zone}"},
+            },
+            rid=f"{SUB}/Microsoft.ContainerService/managedClusters/aks-acme",
+        )
+
+    zones = "Microsoft.Network/privateDnsZones/"
+    diff = diff_plans(
+        document(cluster(zones + "privatelink.westus3.azmk8s.io")),
+        document(cluster(zones + "aks.privatelink.westus3.azmk8s.io")),
+    )
+    change = by_name(diff, "aks")
+    assert change.op == UPDATE and change.refused
+    assert "private DNS zone" in render_diff(diff)
