@@ -241,15 +241,19 @@ def role_assignment(
     role_definition: pulumi.Input[str] | None = None,
     condition: pulumi.Input[str] | None = None,
 ) -> authorization.RoleAssignment:
-    """A role assignment whose name (a GUID) is derived from the convention and logical name: stable across runs.
+    """A role assignment whose name (a GUID) is derived from the convention, the logical name and the scope: stable
+    across runs.
+
+    The scope is part of the name because a role assignment's name must be unique in the whole Entra tenant, not only
+    at its scope (Learn, "Understand Azure role assignments": Name): two environments with the same prefix, environment
+    and region in two subscriptions of one tenant must not collide (Bicep's guidance builds it from the scope too:
+    `guid(scope, principalId, roleDefinitionId)`).
 
     `condition` is an Azure ABAC condition (version 2.0), e.g. the roles a role-assignment administrator may grant.
     """
-    name = str(
-        uuid.uuid5(
-            _ROLE_ASSIGNMENT_NAMESPACE,
-            "|".join([naming.prefix, naming.environment, naming.location, naming.unique_seed, logical_name, role]),
-        )
+    seed = [naming.prefix, naming.environment, naming.location, naming.unique_seed, logical_name, role]
+    name = pulumi.Output.from_input(scope).apply(
+        lambda at: str(uuid.uuid5(_ROLE_ASSIGNMENT_NAMESPACE, "|".join([*seed, at.lower()])))
     )
     return authorization.RoleAssignment(
         logical_name,

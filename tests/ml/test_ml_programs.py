@@ -77,3 +77,22 @@ def test_without_a_managed_network_computes_join_the_aml_subnet(tmp_path: Path):
         for a in plan.of_type("azure-native:authorization:RoleAssignment")
         if a.inputs["roleDefinitionId"].endswith(approver)
     ]
+
+
+def test_role_assignment_names_differ_between_subscriptions_of_one_tenant(tmp_path: Path, monkeypatch):
+    """Learn, "Understand Azure role assignments": a name must be unique in the whole tenant. The same program (same
+    prefix, environment and region, no naming seed) in a second subscription must not reuse the first one's names."""
+    from aiinfra.engine import arm
+
+    (tmp_path / "Pulumi.yaml").write_text("name: legacy-ml\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  azure-native:location: eastus\n")
+    (tmp_path / "__main__.py").write_text(textwrap.dedent(PROGRAM))
+
+    def names() -> set[str]:
+        plan = run_here(tmp_path, "dev")
+        return {r.inputs["roleAssignmentName"] for r in plan.of_type("azure-native:authorization:RoleAssignment")}
+
+    first = names()
+    monkeypatch.setattr(arm, "SUBSCRIPTION_ID", "11111111-2222-3333-4444-555555555555")
+    second = names()
+    assert first and len(second) == len(first) and first.isdisjoint(second)
