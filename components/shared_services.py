@@ -197,7 +197,8 @@ class SharedServicesSettings(ArgsModel):
     send to Azure Monitor over the `AzureMonitor` service tag and cannot reach this VNet's private endpoint (Learn,
     "Managed virtual network isolation": required rules)."""
     azure_cloud: Literal["AzureCloud", "AzureUSGovernment"] = "AzureCloud"
-    """The Azure cloud: selects the Azure Cosmos DB application granted use of the customer-managed key."""
+    """The Azure cloud: selects the Azure Cosmos DB application granted use of the customer-managed key. Only
+    AzureCloud is accepted for now: the private DNS zones created are the public cloud's."""
     cosmos_db_principal_object_id: str | None = Field(
         default=None, pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
     )
@@ -241,6 +242,18 @@ class SharedServicesSettings(ArgsModel):
             raise ValueError(
                 f"{' and '.join(closed)}: false needs monitorPrivateLink: true, or nothing could reach "
                 "Log Analytics and Application Insights; set monitorPrivateLink or remove it"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _public_cloud_zones_only(self) -> SharedServicesSettings:
+        # PRIVATE_DNS_ZONES holds the public cloud's zone names; Azure Government's differ (Learn, "Azure Private
+        # Endpoint private DNS zone values", Government column), so every private endpoint would resolve nothing.
+        if self.azure_cloud != "AzureCloud":
+            raise ValueError(
+                f"azureCloud {self.azure_cloud}: aiinfra creates the Azure public cloud's private DNS zones "
+                "(privatelink.blob.core.windows.net, ...), and Azure Government uses other zone names (Learn, 'Azure "
+                "Private Endpoint private DNS zone values'), which aiinfra does not catalogue yet; use AzureCloud"
             )
         return self
 
