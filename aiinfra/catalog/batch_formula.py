@@ -76,6 +76,25 @@ def _call(expr: str) -> tuple[str, list[str]] | None:
     return match.group(1).lower(), _split_top(match.group(2), ",")
 
 
+def _ternary_branches(expr: str) -> tuple[str, str] | None:
+    """The two branches of `cond ? a : b` outside parentheses; None when the expression is not a ternary. Ternaries
+    group to the right (`c1 ? 6 : c2 ? 2 : 0` is `c1 ? 6 : (c2 ? 2 : 0)`), so the ':' that closes the first '?' is
+    the first one at depth 0 with no other '?' still open (a ternary nested in the first branch has its own ':')."""
+    depth, opened, question = 0, 0, -1
+    for i, ch in enumerate(expr):
+        depth += (ch == "(") - (ch == ")")
+        if depth != 0 or ch not in "?:":
+            continue
+        if ch == "?":
+            question = i if question < 0 else question
+            opened += 1
+        elif question >= 0:
+            opened -= 1
+            if opened == 0:
+                return expr[question + 1 : i].strip(), expr[i + 1 :].strip()
+    return None
+
+
 def _strip_parens(expr: str) -> str:
     expr = expr.strip()
     while expr.startswith("(") and expr.endswith(")") and _balanced(expr[1:-1]):
@@ -104,14 +123,12 @@ def _bound(expr: str, upper: bool, assignments: dict[str, str], depth: int = 0) 
         if known and len(known) == len(values):
             return min(known) if name == "min" else max(known)
         return None
-    ternary = re.match(r"^([^?]*)\?(.*)$", expr, re.DOTALL)
-    if ternary:
-        branches = _split_top(ternary.group(2), ":")
-        if len(branches) == 2:
-            values = [_bound(b, upper, assignments, depth + 1) for b in branches]
-            known = [v for v in values if v is not None]
-            if len(known) == 2:
-                return max(known) if upper else min(known)
+    branches = _ternary_branches(expr)
+    if branches:
+        values = [_bound(b, upper, assignments, depth + 1) for b in branches]
+        known = [v for v in values if v is not None]
+        if len(known) == 2:
+            return max(known) if upper else min(known)
     return None
 
 

@@ -15,7 +15,7 @@ Azure's defaults and rules applied here, with their sources:
   before scale-down is the cluster's (`autoScalerProfile.scaleDownUnneededTime`), not the pool's.
 - Batch pool: `scaleSettings.fixedScale` (`targetDedicatedNodes`, `targetLowPriorityNodes`, both default 0) or
   `scaleSettings.autoScale` (a formula, read by `batch_formula`; evaluated every `evaluationInterval`, default 15
-  minutes). Low-priority nodes of a Batch-managed account are Spot VMs (Azure/Batch#196), priced and counted as Spot.
+  minutes; its minimum is the idle floor the formula states, e.g. `max(2, ...)`). Low-priority nodes of a Batch-managed account are Spot VMs (Azure/Batch#196), priced and counted as Spot.
   No scale settings: Azure creates the pool with 0 nodes.
 - Container Apps workload profiles: `Consumption` and serverless GPU `Consumption-GPU-*` profiles bill per use and have
   no node count; any other (dedicated) profile bills per instance between `minimumCount` and `maximumCount`
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .batch_formula import TargetBounds, formula_bounds
@@ -73,20 +74,29 @@ class Nodes:
 
 
 @dataclass(frozen=True)
-class Pool:
-    """One pool of nodes, service-neutral."""
+class Scale:
+    """How many nodes a pool runs: what only the scale settings (count, min/max, formula) tell."""
 
-    kind: str  # AML_CLUSTER, AKS_POOL or BATCH
-    name: str
-    vm_size: Any  # as written (unknown in preview: the pack never sees it, the engine sees `<computed>`)
-    priority: Any  # the priority property as written (AML vmPriority, AKS scaleSetPriority; None for Batch)
-    spot: bool | None  # every node it can run is Spot / low-priority; None when it can run no node
     min_nodes: float | None
     max_nodes: float | None
     autoscale: bool
     idle_minutes: float | None  # time an idle node is kept before scale-down
     nodes: tuple[Nodes, ...]  # by capacity: one entry, or a Batch pool's dedicated and low-priority nodes
-    labels: Mapping[str, Any] = field(default_factory=dict)
+    spot: bool | None  # every node it can run is Spot / low-priority; None when it can run no node
+
+
+@dataclass(frozen=True)
+class Pool:
+    """One pool of nodes, service-neutral.
+
+    Only the kind, name and VM size are read up front. The priority, labels and scale settings are read when first
+    asked for, so a rule about the size (retired, allowed) is not stopped by a count, maximum or formula that is
+    unknown in preview (reading one raises pulumi_policy's UnknownValueError in the pack), and the priority rule needs
+    only the priority (AML, AKS)."""
+
+    kind: str  # AML_CLUSTER, AKS_POOL or BATCH
+    name: str
+    vm_size: Any  # as written (unknown in preview: the pack never sees it, the engine sees `<computed>`)
     where: str = ""  # property path prefix, for messages
     props: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)  # the pool's own properties
 
@@ -97,14 +107,55 @@ class Pool:
     def label(self) -> str:
         return f"{self.kind} '{self.name}'"
 
+    @property
+    def priority(self) -> Any:
+        """The priority property as written (AML vmPriority, AKS scaleSetPriority; None for Batch)."""
+        if self.kind == AML_CLUSTER:
+            return self.props.get("vmPriority")
+        return self.props.get("scaleSetPriority") if self.kind == AKS_POOL else None
+
+    @property
+    def labels(self) -> Mapping[str, Any]:
+        return mapping(self.props.get("nodeLabels")) if self.kind == AKS_POOL else {}
+
+    @cached_property
+    def scale(self) -> Scale:
+        return {AML_CLUSTER: _aml_scale, AKS_POOL: _aks_scale}.get(self.kind, _batch_scale)(self)
+
+    @property
+    def spot(self) -> bool | None:
+        """Every node it can run is Spot / low-priority (AML, AKS: from the priority alone); None when it can run
+        no node (Batch)."""
+        return self.scale.spot if self.kind == BATCH else capacity_of(self.priority) != REGULAR
+
+    @property
+    def min_nodes(self) -> float | None:
+        return self.scale.min_nodes
+
+    @property
+    def max_nodes(self) -> float | None:
+        return self.scale.max_nodes
+
+    @property
+    def autoscale(self) -> bool:
+        return self.scale.autoscale
+
+    @property
+    def idle_minutes(self) -> float | None:
+        return self.scale.idle_minutes
+
+    @property
+    def nodes(self) -> tuple[Nodes, ...]:
+        return self.scale.nodes
+
 
 def _one_priority(
-    priority: Any, minimum: float | None, maximum: float | None, notes: tuple[str, ...], **pool: Any
-) -> Pool:
-    """A pool whose nodes all have the capacity its priority property says (AML and AKS)."""
-    kind = capacity_of(priority)
+    pool: Pool, minimum: float | None, maximum: float | None, notes: tuple[str, ...], **scale: Any
+) -> Scale:
+    """The scale of a pool whose nodes all have the capacity its priority property says (AML and AKS)."""
+    kind = capacity_of(pool.priority)
     nodes = (Nodes(kind, minimum, maximum, notes),)
-    return Pool(priority=priority, spot=kind != REGULAR, min_nodes=minimum, max_nodes=maximum, nodes=nodes, **pool)
+    return Scale(min_nodes=minimum, max_nodes=maximum, nodes=nodes, spot=kind != REGULAR, **scale)
 
 
 def _aml(name: str, props: Mapping[str, Any]) -> list[Pool]:
@@ -112,45 +163,36 @@ def _aml(name: str, props: Mapping[str, Any]) -> list[Pool]:
     if not same(compute.get("computeType"), "AmlCompute"):
         return []
     inner = mapping(compute.get("properties"))
-    scale = mapping(inner.get("scaleSettings"))
+    name = str(props.get("computeName") or name)
+    return [Pool(AML_CLUSTER, name, inner.get("vmSize"), "properties.properties", inner)]
+
+
+def _aml_scale(pool: Pool) -> Scale:
+    scale = mapping(pool.props.get("scaleSettings"))
     minimum = number(scale.get("minNodeCount"))
     maximum = number(scale.get("maxNodeCount"))
     idle = duration_minutes(scale.get("nodeIdleTimeBeforeScaleDown"))
-    pool = _one_priority(
-        inner.get("vmPriority"),
+    return _one_priority(
+        pool,
         0.0 if minimum is None else minimum,
         maximum,
         () if maximum is not None else (NO_AML_MAXIMUM,),
-        kind=AML_CLUSTER,
-        name=str(props.get("computeName") or name),
-        vm_size=inner.get("vmSize"),
         autoscale=True,
         idle_minutes=AML_IDLE_MINUTES if idle is None else idle,
-        where="properties.properties",
-        props=inner,
     )
-    return [pool]
 
 
-def _aks(profile: Mapping[str, Any], name: str, where: str) -> Pool:
+def _aks_scale(pool: Pool) -> Scale:
+    profile = pool.props
     autoscale = is_true(profile.get("enableAutoScaling"))
-    count = number(profile.get("count"))
-    notes = () if count is not None or autoscale else (COUNT_DEFAULTED,)  # autoscaled: minCount..maxCount count
-    count = AKS_DEFAULT_COUNT if count is None else count
-    return _one_priority(
-        profile.get("scaleSetPriority"),
-        number(profile.get("minCount")) if autoscale else count,
-        number(profile.get("maxCount")) if autoscale else count,
-        notes,
-        kind=AKS_POOL,
-        name=name,
-        vm_size=profile.get("vmSize"),
-        autoscale=autoscale,
-        idle_minutes=None,  # cluster-wide: autoScalerProfile.scaleDownUnneededTime on the ManagedCluster
-        labels=mapping(profile.get("nodeLabels")),
-        where=where,
-        props=profile,
-    )
+    if autoscale:  # the autoscaler sizes it between minCount and maxCount; count is only the starting size
+        minimum, maximum, notes = number(profile.get("minCount")), number(profile.get("maxCount")), ()
+    else:
+        count = number(profile.get("count"))
+        notes = () if count is not None else (COUNT_DEFAULTED,)
+        minimum = maximum = AKS_DEFAULT_COUNT if count is None else count
+    # idle time is cluster-wide: autoScalerProfile.scaleDownUnneededTime on the ManagedCluster
+    return _one_priority(pool, minimum, maximum, notes, autoscale=autoscale, idle_minutes=None)
 
 
 def _total(values: Sequence[float | None]) -> float | None:
@@ -170,25 +212,28 @@ def _batch_nodes(target: TargetBounds | None, kind: str) -> list[Nodes]:
 
 
 def _batch(name: str, props: Mapping[str, Any]) -> Pool:
+    fixed = isinstance(get(props, "scaleSettings", "fixedScale"), Mapping)
+    auto = not fixed and bool(mapping(get(props, "scaleSettings", "autoScale")))
+    where = "scaleSettings.autoScale" if auto else "scaleSettings.fixedScale"
+    return Pool(BATCH, str(props.get("poolName") or name), props.get("vmSize"), where, props)
+
+
+def _batch_scale(pool: Pool) -> Scale:
+    props = pool.props
     fixed = get(props, "scaleSettings", "fixedScale")
     auto = mapping(get(props, "scaleSettings", "autoScale"))
-    common = {"kind": BATCH, "name": str(props.get("poolName") or name), "vm_size": props.get("vmSize")}
     if auto and not isinstance(fixed, Mapping):
         bounds = formula_bounds(str(auto.get("formula") or ""))
         nodes = _batch_nodes(bounds.dedicated, REGULAR) + _batch_nodes(bounds.low_priority, SPOT)
         nodes = nodes or [Nodes(REGULAR, 0.0, None, (NO_FORMULA_TARGET,))]
         idle = duration_minutes(auto.get("evaluationInterval"))
-        return Pool(
-            **common,
-            priority=None,
-            spot=_running_spot(nodes),
-            min_nodes=None,
+        return Scale(
+            min_nodes=_total([n.idle for n in nodes]),  # the idle floors the formula states (max(2, ...), a ? 20 : 10)
             max_nodes=_total([n.max for n in nodes]),
             autoscale=True,
             idle_minutes=BATCH_EVALUATION_MINUTES if idle is None else idle,
             nodes=tuple(nodes),
-            where="scaleSettings.autoScale",
-            props=props,
+            spot=_running_spot(nodes),
         )
     if isinstance(fixed, Mapping):
         dedicated = number(fixed.get("targetDedicatedNodes")) or 0.0
@@ -197,17 +242,13 @@ def _batch(name: str, props: Mapping[str, Any]) -> Pool:
     else:
         nodes = [Nodes(REGULAR, 0.0, 0.0, (NO_BATCH_SCALE,))]
     size = _total([n.max for n in nodes])
-    return Pool(
-        **common,
-        priority=None,
-        spot=_running_spot(nodes),
+    return Scale(
         min_nodes=size,
         max_nodes=size,
         autoscale=False,
         idle_minutes=None,
         nodes=tuple(nodes),
-        where="scaleSettings.fixedScale",
-        props=props,
+        spot=_running_spot(nodes),
     )
 
 
@@ -231,7 +272,10 @@ def pools(type_token: str, name: str, props: Mapping[str, Any]) -> list[Pool]:
         return _aml(name, props)
     if type_token == BATCH_POOL:
         return [_batch(name, props)]
-    return [_aks(profile, pool_name, where) for pool_name, where, profile in agent_pools(type_token, name, props)]
+    return [
+        Pool(AKS_POOL, pool_name, profile.get("vmSize"), where, profile)
+        for pool_name, where, profile in agent_pools(type_token, name, props)
+    ]
 
 
 @dataclass(frozen=True)

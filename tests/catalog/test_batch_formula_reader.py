@@ -59,6 +59,10 @@ def ranges(formula: str) -> tuple[tuple[float, float | None] | None, tuple[float
             None,
         ),
         ("$x = $p == 0 ? 1 : 2; $TargetLowPriorityNodes = min(2, $x);", None, (1, 2)),
+        # ternaries group to the right, with or without parentheses, in either branch
+        ("$TargetDedicatedNodes = $a > 5 ? 6 : $a > 0 ? 2 : 0;", (0, 6), None),
+        ("$TargetDedicatedNodes = $a > 5 ? $b > 0 ? 8 : 3 : 1;", (1, 8), None),
+        ("$TargetDedicatedNodes = ($a ? 1 : 2) > 1 ? 4 : 3;", (3, 4), None),
         # case-insensitive names and functions, redundant parentheses, the last assignment wins
         ("$TARGETDEDICATEDNODES = (MIN(5, $x));", (0, 5), None),
         ("$TargetDedicatedNodes = 5; $TargetDedicatedNodes = min(2, $x);", (0, 2), None),
@@ -92,7 +96,7 @@ def test_the_formula_batch_gpu_pool_writes_reads_back_as_its_settings(share: flo
     (pool,) = pools(
         BATCH_POOL, "p", {"vmSize": "Standard_NC4as_T4_v3", "scaleSettings": {"autoScale": {"formula": formula}}}
     )
-    assert pool.max_nodes == max_nodes and pool.min_nodes is None and pool.autoscale
+    assert pool.max_nodes == max_nodes and pool.min_nodes == 0 and pool.autoscale
     assert pool.spot == (settings.dedicated_max == 0)  # share 1, or a share that rounds up to every node
     assert [(n.capacity, n.max) for n in pool.nodes] == [
         (kind, float(n)) for kind, n in ((REGULAR, settings.dedicated_max), (SPOT, settings.low_priority_max)) if n

@@ -132,7 +132,7 @@ def test_batch_without_scale_settings_has_no_node() -> None:
 def test_batch_autoscale_pool() -> None:
     formula = "$TargetLowPriorityNodes = min(4, $PendingTasks.GetSample(1)); $TargetDedicatedNodes = 0;"
     (pool,) = pools(BATCH_POOL, "b", {"vmSize": T4, "scaleSettings": {"autoScale": {"formula": formula}}})
-    assert (pool.spot, pool.max_nodes, pool.min_nodes, pool.idle_minutes) == (True, 4.0, None, 15.0)
+    assert (pool.spot, pool.max_nodes, pool.min_nodes, pool.idle_minutes) == (True, 4.0, 0.0, 15.0)
     assert [(n.capacity, n.idle, n.max) for n in pool.nodes] == [(SPOT, 0.0, 4.0)]
     quick = {"formula": formula, "evaluationInterval": "PT5M"}
     assert pools(BATCH_POOL, "b", {"scaleSettings": {"autoScale": quick}})[0].idle_minutes == 5.0
@@ -176,8 +176,9 @@ def test_unknown_values_in_the_pack_are_not_hidden() -> None:
     """pulumi_policy turns UnknownValueError into its "can't run policy during preview" advisory: the reader lets it
     through instead of guessing, and reads nothing a rule does not ask for."""
     props = unknown_checking_proxy({"vmSize": T4, "enableAutoScaling": True, "minCount": 0.0, "maxCount": UNKNOWN})
+    (pool,) = pools(AKS_AGENT_POOL, "gpu", props)
     with pytest.raises(UnknownValueError):
-        pools(AKS_AGENT_POOL, "gpu", props)
+        _ = pool.max_nodes
     environment = unknown_checking_proxy(
         {
             "workloadProfiles": [
@@ -209,3 +210,54 @@ def test_workload_profiles() -> None:
     a100 = workload_profile(environment, "a100")
     assert a100 is not None and (a100.min_nodes, a100.max_nodes) == (0.0, 2.0)
     assert workload_profile(environment, "missing") is None and workload_profile(environment, None) is None
+
+
+@pytest.mark.parametrize(
+    "type_token, props",
+    [
+        (
+            AKS_CLUSTER,
+            {"agentPoolProfiles": [{"name": "old", "vmSize": "Standard_NC6s_v3", "count": UNKNOWN}]},
+        ),
+        (
+            AKS_AGENT_POOL,
+            {"vmSize": "Standard_NC6s_v3", "enableAutoScaling": True, "minCount": 0.0, "maxCount": UNKNOWN},
+        ),
+        (BATCH_POOL, {"vmSize": "Standard_NC6s_v3", "scaleSettings": {"autoScale": {"formula": UNKNOWN}}}),
+        (
+            BATCH_POOL,
+            {"vmSize": "Standard_NC6s_v3", "scaleSettings": {"fixedScale": {"targetDedicatedNodes": UNKNOWN}}},
+        ),
+        (
+            ML_COMPUTE,
+            {
+                "properties": {
+                    "computeType": "AmlCompute",
+                    "properties": {"vmSize": "Standard_NC6s_v3", "scaleSettings": {"maxNodeCount": UNKNOWN}},
+                }
+            },
+        ),
+    ],
+)
+def test_an_unknown_scale_value_hides_only_the_scale(type_token: str, props: dict) -> None:
+    """In preview one unknown count, maximum or formula must not stop the size rules (retired, allowed) or, for AML
+    and AKS, the priority rule: the size and priority are read without touching the scale settings."""
+    (pool,) = pools(type_token, "p", unknown_checking_proxy(props))
+    assert (pool.vm_size, pool.gpu) == ("Standard_NC6s_v3", True)
+    if type_token != BATCH_POOL:
+        assert pool.spot is False and pool.labels == {}
+    with pytest.raises(UnknownValueError):
+        _ = (pool.min_nodes, pool.max_nodes, pool.nodes)
+
+
+@pytest.mark.parametrize(
+    "formula, idle",
+    [
+        ("$TargetDedicatedNodes = max(2, min($PendingTasks.GetSample(1), 6));", 2.0),
+        ("$isWorkingWeekdayHour = $curTime.hour >= 8; $TargetDedicatedNodes = $isWorkingWeekdayHour ? 20 : 10;", 10.0),
+        ("$TargetLowPriorityNodes = min(4, $PendingTasks.GetSample(1));", 0.0),
+    ],
+)
+def test_a_batch_formula_minimum_is_its_stated_idle_floor(formula: str, idle: float) -> None:
+    (pool,) = pools(BATCH_POOL, "b", {"vmSize": T4, "scaleSettings": {"autoScale": {"formula": formula}}})
+    assert pool.min_nodes == idle
