@@ -27,6 +27,13 @@ _CHEAP_CAPACITY = {
 }
 
 
+_NO_MAXIMUM = {
+    AML_CLUSTER: "set properties.properties.scaleSettings.maxNodeCount to at most",
+    AKS_POOL: "set {where}maxCount (autoscaling) to at most",
+    BATCH: "bound each target the autoscale formula assigns, e.g. $TargetDedicatedNodes = min(N, ...), with N at most",
+}
+
+
 def _gpu_pools(resource: Resource) -> list[Pool]:
     return [pool for pool in pools(resource.type, resource.name, resource.props) if pool.gpu]
 
@@ -48,6 +55,12 @@ def check_scale_to_zero(resource: Resource, _config: Mapping[str, Any]) -> Itera
             )
         elif pool.kind == AKS_POOL:
             yield f"{pool.label()} has minCount {text(pool.min_nodes)}; set {pool.where}minCount to 0."
+        elif pool.kind == BATCH and pool.autoscale:
+            yield (
+                f"{pool.label()}'s autoscale formula keeps at least {text(pool.min_nodes)} GPU node(s) with no tasks "
+                "(the floor it states, e.g. max(N, ...) or a schedule's branches); let $TargetDedicatedNodes and "
+                "$TargetLowPriorityNodes reach 0 when no tasks are pending."
+            )
         elif pool.kind == BATCH:
             yield (
                 f"{pool.label()} keeps a fixed {text(pool.min_nodes)} GPU node(s); use an autoscale formula that "
@@ -62,7 +75,10 @@ def check_scale_to_zero(resource: Resource, _config: Mapping[str, Any]) -> Itera
 
 def check_idle_scale_down(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     limit = float(config["maxIdleMinutes"])
-    if resource.type == AKS_CLUSTER:
+    gpu_pools = _gpu_pools(resource)
+    # The cluster-wide autoscaler setting matters here only for the cluster's own (inline) GPU pools; an AgentPool
+    # declared separately is its own resource and is judged on its own settings.
+    if resource.type == AKS_CLUSTER and gpu_pools:
         raw = get(resource.props, "autoScalerProfile", "scaleDownUnneededTime")
         minutes = 10.0 if raw is None else duration_minutes(raw)  # AKS default: 10m
         if minutes is None or minutes > limit:
@@ -70,7 +86,7 @@ def check_idle_scale_down(resource: Resource, config: Mapping[str, Any]) -> Iter
                 f"autoScalerProfile.scaleDownUnneededTime is {text(raw)}; idle nodes must be removed within "
                 f"{text(limit)} minutes."
             )
-    for pool in _gpu_pools(resource):
+    for pool in gpu_pools:
         if pool.idle_minutes is not None and pool.idle_minutes > limit:
             setting = (
                 "scaleSettings.autoScale.evaluationInterval"
@@ -86,7 +102,9 @@ def check_idle_scale_down(resource: Resource, config: Mapping[str, Any]) -> Iter
 def check_max_nodes(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     cap = float(config["maxNodes"])
     for pool in _gpu_pools(resource):
-        if pool.max_nodes is not None and pool.max_nodes > cap:
+        if pool.max_nodes is None:
+            yield f"{pool.label()} has no maximum node count; {_NO_MAXIMUM[pool.kind].format(where=pool.where)} {text(cap)}."
+        elif pool.max_nodes > cap:
             yield f"{pool.label()} can grow to {text(pool.max_nodes)} GPU nodes; the cap here is {text(cap)}."
 
 
@@ -178,7 +196,9 @@ RULES = [
     Rule(
         name="gpu-pool-idle-scale-down",
         concern=CONCERN,
-        summary="Idle GPU nodes must be released within maxIdleMinutes.",
+        summary="Idle GPU nodes must be released within maxIdleMinutes (AKS: a cluster's "
+        "autoScalerProfile.scaleDownUnneededTime is checked when it has a GPU pool inline; a separately declared "
+        "AgentPool is judged by its own settings).",
         fix="AML compute: ScaleSettingsArgs(node_idle_time_before_scale_down='PT10M') (ARM: "
         "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown); AKS: "
         "auto_scaler_profile={'scale_down_unneeded_time': '10m'} (ARM: "
@@ -201,7 +221,8 @@ RULES = [
     Rule(
         name="gpu-pool-max-nodes",
         concern=CONCERN,
-        summary="GPU pools may not grow beyond maxNodes nodes (a per-environment spend cap).",
+        summary="GPU pools may not grow beyond maxNodes nodes (a per-environment spend cap) and must state a "
+        "maximum (AKS maxCount, AML maxNodeCount, a bound in a Batch autoscale formula).",
         fix="Lower the pool's maximum — AML max_node_count (ARM: properties.properties.scaleSettings.maxNodeCount), "
         "AKS max_count (ARM: properties.maxCount), Batch target nodes (ARM: properties.scaleSettings) — or raise "
         "this environment's maxNodes in the policy config after a budget review." + _EXEMPTIONS_NOTE,

@@ -142,7 +142,8 @@ class Pool:
 
     @property
     def idle_minutes(self) -> float | None:
-        return self.scale.idle_minutes
+        """Time an idle node is kept; None for AKS, where it is the cluster's (read without the pool's scale)."""
+        return None if self.kind == AKS_POOL else self.scale.idle_minutes
 
     @property
     def nodes(self) -> tuple[Nodes, ...]:

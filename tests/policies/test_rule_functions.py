@@ -190,3 +190,109 @@ def test_a_batch_formula_the_old_pack_reader_missed_is_capped() -> None:
         "Batch pool 'train' can grow to 12 GPU nodes; the cap here is 8."
     ]
     assert rule("gpu-pool-low-priority").run(resource) == []
+
+
+RETIRED_NC = "Standard_NC6s_v3"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # a value unknown in `pulumi preview`, as pulumi_policy receives it
+
+
+@pytest.mark.parametrize(
+    "type_token, props, retired",
+    [
+        (
+            "azure-native:containerservice:ManagedCluster",
+            {"agentPoolProfiles": [{"name": "old", "mode": "User", "vmSize": RETIRED_NC, "count": UNKNOWN}]},
+            "AKS node pool 'old'",
+        ),
+        (
+            "azure-native:containerservice:AgentPool",
+            {
+                "agentPoolName": "gpu",
+                "vmSize": RETIRED_NC,
+                "enableAutoScaling": True,
+                "minCount": 0.0,
+                "maxCount": UNKNOWN,
+            },
+            "AKS node pool 'gpu'",
+        ),
+        (
+            "azure-native:batch:Pool",
+            {"poolName": "cf", "vmSize": RETIRED_NC, "scaleSettings": {"autoScale": {"formula": UNKNOWN}}},
+            "Batch pool 'cf'",
+        ),
+    ],
+)
+def test_an_unknown_scale_value_does_not_hide_the_size_rules(type_token: str, props: dict, retired: str) -> None:
+    """Under `pulumi preview` one count, maximum or formula from an apply used to stop every GPU rule for the resource
+    (pulumi_policy's "can't run during preview"), the critical gpu-sku-not-retired among them."""
+    resource = Resource(type_token, "r", "urn", unknown_checking_proxy(props))
+    assert rule("gpu-sku-not-retired").run(resource) == [
+        f"{retired} uses {RETIRED_NC}, which Azure has retired; VMs of this size cannot be created."
+    ]
+    assert len(rule("gpu-sku-allowed").run(resource)) == 1
+    if type_token != "azure-native:batch:Pool":  # a Batch pool's priority is in its scale settings
+        assert rule("gpu-pool-low-priority").run(resource) == [
+            f"{retired} ({RETIRED_NC}) uses dedicated capacity; set scaleSetPriority 'Spot' with "
+            "scaleSetEvictionPolicy 'Delete' and spotMaxPrice -1."
+        ]
+        assert rule("gpu-pool-idle-scale-down").run(resource) == []  # the AKS idle time is the cluster's
+    with pytest.raises(UnknownValueError):
+        rule("gpu-pool-max-nodes").run(resource)
+
+
+@pytest.mark.parametrize(
+    "type_token, props, message",
+    [
+        (
+            "azure-native:containerservice:AgentPool",
+            {"agentPoolName": "gpu", "vmSize": "Standard_NC4as_T4_v3", "enableAutoScaling": True, "minCount": 0.0},
+            "AKS node pool 'gpu' has no maximum node count; set maxCount (autoscaling) to at most 8.",
+        ),
+        (
+            "azure-native:batch:Pool",
+            {
+                "poolName": "b",
+                "vmSize": "Standard_NC4as_T4_v3",
+                "scaleSettings": {"autoScale": {"formula": "$TargetLowPriorityNodes = $PendingTasks.GetSample(1);"}},
+            },
+            "Batch pool 'b' has no maximum node count; bound each target the autoscale formula assigns, e.g. "
+            "$TargetDedicatedNodes = min(N, ...), with N at most 8.",
+        ),
+    ],
+)
+def test_a_gpu_pool_without_a_maximum_is_reported(type_token: str, props: dict, message: str) -> None:
+    assert rule("gpu-pool-max-nodes").run(Resource(type_token, "r", "urn", props)) == [message]
+
+
+@pytest.mark.parametrize(
+    "formula, floor",
+    [
+        ("$TargetLowPriorityNodes = max(2, min(8, $PendingTasks.GetSample(1)));", "2"),
+        # Learn, "Create a formula to automatically scale compute nodes in a Batch pool": a working-hours schedule
+        (
+            "$curTime = time(); $workHours = $curTime.hour >= 8 && $curTime.hour < 18; $isWeekday = $curTime.weekday "
+            ">= 1 && $curTime.weekday <= 5; $isWorkingWeekdayHour = $workHours && $isWeekday; $TargetDedicatedNodes "
+            "= $isWorkingWeekdayHour ? 20:10; $NodeDeallocationOption = taskcompletion;",
+            "10",
+        ),
+    ],
+)
+def test_a_batch_formula_that_never_reaches_zero_fails_scale_to_zero(formula: str, floor: str) -> None:
+    props = {"poolName": "b", "vmSize": "Standard_NC4as_T4_v3", "scaleSettings": {"autoScale": {"formula": formula}}}
+    assert rule("gpu-pool-scale-to-zero").run(Resource("azure-native:batch:Pool", "b", "urn", props)) == [
+        f"Batch pool 'b''s autoscale formula keeps at least {floor} GPU node(s) with no tasks (the floor it states, "
+        "e.g. max(N, ...) or a schedule's branches); let $TargetDedicatedNodes and $TargetLowPriorityNodes reach 0 "
+        "when no tasks are pending."
+    ]
+
+
+def test_the_cluster_idle_time_is_checked_only_for_a_cluster_with_a_gpu_pool() -> None:
+    cluster = "azure-native:containerservice:ManagedCluster"
+    slow = {"scaleDownUnneededTime": "1h"}
+    cpu_only = {"autoScalerProfile": slow, "agentPoolProfiles": [{"name": "sys", "vmSize": "Standard_D4ds_v5"}]}
+    assert rule("gpu-pool-idle-scale-down").run(Resource(cluster, "aks", "urn", cpu_only)) == []
+    gpu = {"name": "gpu", "vmSize": "Standard_NC4as_T4_v3", "enableAutoScaling": True, "minCount": 0.0}
+    with_gpu = {**cpu_only, "agentPoolProfiles": [*cpu_only["agentPoolProfiles"], gpu]}
+    assert rule("gpu-pool-idle-scale-down").run(Resource(cluster, "aks", "urn", with_gpu)) == [
+        "autoScalerProfile.scaleDownUnneededTime is '1h'; idle nodes must be removed within 30 minutes."
+    ]
