@@ -539,7 +539,21 @@ CASES = [
     good("gpu-pool-idle-scale-down", ML_COMPUTE, aml(scaleSettings={"nodeIdleTimeBeforeScaleDown": "PT5M"}), "5 min"),
     bad("gpu-pool-idle-scale-down", ML_COMPUTE, aml(scaleSettings={"nodeIdleTimeBeforeScaleDown": "PT2H"}), "2 h"),
     good("gpu-pool-idle-scale-down", AKS, {"autoScalerProfile": {"scaleDownUnneededTime": "10m"}}, "aks 10m"),
-    bad("gpu-pool-idle-scale-down", AKS, {"autoScalerProfile": {"scaleDownUnneededTime": "90m"}}, "aks 90m"),
+    bad(
+        "gpu-pool-idle-scale-down",
+        AKS,
+        {
+            "autoScalerProfile": {"scaleDownUnneededTime": "90m"},
+            "agentPoolProfiles": [{"name": "gpu", "vmSize": "Standard_NC4as_T4_v3", "enableAutoScaling": True}],
+        },
+        "aks 90m, GPU pool inline",
+    ),
+    good(
+        "gpu-pool-idle-scale-down",
+        AKS,
+        {"autoScalerProfile": {"scaleDownUnneededTime": "90m"}},
+        "aks 90m without a GPU pool: idle GPU nodes only",
+    ),
     good("gpu-pool-max-nodes", ML_COMPUTE, aml(scaleSettings={"maxNodeCount": 2.0}), "2 nodes"),
     bad("gpu-pool-max-nodes", ML_COMPUTE, aml(scaleSettings={"maxNodeCount": 100.0}), "100 nodes"),
     bad("gpu-pool-max-nodes", AKS_POOL, aks_pool(enableAutoScaling=True, minCount=0.0, maxCount=100.0), "aks 100"),
@@ -860,3 +874,16 @@ def test_numbers_arrive_as_floats_and_wrong_shapes_do_not_crash(pack: Pack) -> N
     odd = {"properties": {"computeType": "AmlCompute", "properties": {"vmSize": 42, "scaleSettings": "oops"}}}
     found = pack.analyze(ML_COMPUTE, odd)
     assert all(d.policy for d in found)  # reported normally, no exception from the pack
+
+
+def test_an_unknown_pool_count_does_not_hide_a_retired_size_over_grpc(pack: Pack) -> None:
+    """`pulumi preview` of a cluster whose GPU pool count comes from an apply: the size rules still judge the size, only
+    the rules that need the count say they cannot run."""
+    pack.configure("prd")
+    unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+    profile = {"name": "oldgpu", "mode": "User", "vmSize": "Standard_NC6s_v3", "count": unknown}
+    found = pack.analyze(AKS, {"agentPoolProfiles": [profile]})
+    retired = of("gpu-sku-not-retired", found)
+    assert len(retired) == 1 and retired[0].level == "mandatory" and "has retired" in retired[0].message
+    assert "not allowed here" in of("gpu-sku-allowed", found)[0].message
+    assert "during preview" in of("gpu-pool-scale-to-zero", found)[0].message
