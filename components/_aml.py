@@ -18,8 +18,10 @@ from .naming import NamingError, validate
 
 # What Azure ML cannot change on an existing cluster (VM size, priority, subnet...): one row of the create-only table
 # the diff command reads too (aiinfra/catalog/create_only.py, with its sources). azure-native would send these as a
-# PUT that Azure refuses or ignores (Azure/azure-rest-api-specs#18889), so the cluster declares them
-# `replace_on_changes`; its name is fixed (job specs use it), so the old one is deleted first.
+# PUT that Azure refuses or ignores, so the cluster declares them `replace_on_changes`; its name is fixed (job specs
+# use it), so the old one is deleted first. Unverified: Azure/azure-rest-api-specs#18889 is a same-name re-create that
+# kept the old vmSize because the delete detached instead of deleting (azurerm#16640 fixed it with
+# underlyingResourceAction=Delete, which azure-native's generic delete does not send) — see secure_workspace.md.
 CREATE_ONLY_PROPERTIES = fixed_paths("azure-native:machinelearningservices:Compute")
 
 MAX_IDLE_MINUTES = 1440
@@ -118,6 +120,9 @@ def aml_cluster(
             properties=_cluster_properties(shape, placement.subnet_id),
         ),
         replace_on_changes=list(CREATE_ONLY_PROPERTIES),
+        # `Compute - Update` takes only scale settings: a changed description would be sent on every `up` and never
+        # applied (a perpetual diff), so it is set at creation only.
+        ignore_changes=["properties.description"],
     )
 
 
@@ -129,6 +134,7 @@ def workspace_compute(
     compute_name: str,
     properties: ml.AmlComputeArgs | ml.ComputeInstanceArgs,
     replace_on_changes: list[str],
+    ignore_changes: list[str] | None = None,
 ) -> ml.Compute:
     """A compute of the workspace, placed and identified by `placement`. What Azure ML cannot update replaces it,
     and the old one goes first: its name is fixed (job specs and users refer to it)."""
@@ -143,7 +149,9 @@ def workspace_compute(
         tags=placement.tags,
         opts=pulumi.ResourceOptions.merge(
             child_opts(parent, depends_on=placement.depends_on),
-            pulumi.ResourceOptions(replace_on_changes=replace_on_changes, delete_before_replace=True),
+            pulumi.ResourceOptions(
+                replace_on_changes=replace_on_changes, delete_before_replace=True, ignore_changes=ignore_changes
+            ),
         ),
     )
 

@@ -139,9 +139,21 @@ def compute_instances(
                 disable_local_auth=True,
                 properties=_instance_properties(instance, placement.subnet_id),
             ),
-            # A PUT on an existing compute overwrites it, irreversibly (REST "Compute - Create Or Update"), and
-            # `Compute - Update` takes only cluster scale settings: a changed size or schedule is a replacement.
-            replace_on_changes=["properties"],
+            # `Compute - Update` takes only cluster scale settings, so what defines the instance (size, subnet,
+            # assigned user, placement) replaces it; a replacement deletes the user's instance and its local disk,
+            # so schedules, idle shutdown and the description are NOT replacement triggers: they are ignored after
+            # creation (change them in studio, or with the `updateIdleShutdownSetting` action; REST "Compute").
+            replace_on_changes=[
+                "properties.computeLocation",
+                "properties.properties.vmSize",
+                "properties.properties.subnet",
+                "properties.properties.personalComputeInstanceSettings",
+            ],
+            ignore_changes=[
+                "properties.description",
+                "properties.properties.schedules",
+                "properties.properties.idleTimeBeforeShutdown",
+            ],
         )
         for instance in instances
     ]

@@ -446,6 +446,16 @@ class SecureWorkspaceRef(ArgsModel):
         return self.naming.location
 
 
+def _in_group(target: InputStr, resource_group_name: InputStr) -> bool:
+    """Whether an outbound rule's target lies in the environment's resource group: a resource the program makes (an
+    Output id) does; an ARM id string does when its resourceGroups segment names the group."""
+    if not isinstance(target, str):
+        return True
+    parts = target.strip("/").split("/")
+    group = next((parts[i + 1] for i, p in enumerate(parts[:-1]) if p.lower() == "resourcegroups"), None)
+    return isinstance(resource_group_name, str) and group is not None and group.lower() == resource_group_name.lower()
+
+
 class SecureWorkspace(pulumi.ComponentResource):
     """A private Azure ML workspace on the shared services, with its managed network, identities and access."""
 
@@ -571,11 +581,24 @@ class SecureWorkspace(pulumi.ComponentResource):
             ("kv", shared.key_vault_id),
             ("acr", shared.container_registry_id),
         ]
-        targets += [
-            (f"rule-{r.name}", r.service_resource_id)
+        rule_targets = [
+            (r.name, r.service_resource_id)
             for r in args.outbound_rules
             if r.type == "PrivateEndpoint" and r.service_resource_id is not None
         ]
+        # A target outside the environment's resource group (another team's data lake, another subscription) is not
+        # ours to grant on: the deployer's rights end at its group (DeployerIdentity), so the grant would fail the
+        # whole `up` with AuthorizationFailed. Its owner approves the managed private endpoint instead.
+        foreign = [(rule, target) for rule, target in rule_targets if not _in_group(target, args.resource_group_name)]
+        targets += [(f"rule-{rule}", target) for rule, target in rule_targets if (rule, target) not in foreign]
+        if foreign:
+            pulumi.log.warn(
+                f"workspace '{args.name}': the managed private endpoint(s) of outbound rule(s) "
+                f"{', '.join(rule for rule, _ in foreign)} target resources outside this environment's resource "
+                "group, so the workspace identity is not granted 'Azure AI Enterprise Network Connection Approver' "
+                "there: their owners approve the private endpoints (or grant that role to the workspace identity) "
+                "before jobs can reach them (Learn, 'Managed virtual network isolation')"
+            )
         grants += self._grant(
             name,
             n,

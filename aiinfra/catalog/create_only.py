@@ -104,8 +104,8 @@ _AML_MANAGED_NETWORK = "Microsoft Learn, 'Workspace managed virtual network isol
 # azurerm provider documents the cluster as create-and-delete only ("cannot be updated"); Learn's `az ml compute
 # update` changes only the scale settings and the identity. The spec gives these properties no x-ms-mutability marking
 # (and has a PUT example "Update a AML Compute"), so azure-native does NOT replace the cluster: it sends a PUT
-# (Compute_CreateOrUpdate) that Azure refuses or accepts while keeping the old value (Azure/azure-rest-api-specs#18889:
-# the cluster kept its old vmSize). Our components declare them as `replace_on_changes` (components/_aml.py, from this
+# (Compute_CreateOrUpdate) that Azure refuses or accepts while keeping the old value (related: Azure/azure-rest-api-specs
+# #18889, a same-name delete-and-re-create that kept the old vmSize because the delete only detached). Our components declare them as `replace_on_changes` (components/_aml.py, from this
 # table via `fixed_paths`), and the old cluster is deleted first (its name is fixed: job specs use it); the diff
 # command reads that option before this table, so our pools show as replaced and others' programs as not applied.
 _AML_CLUSTER_CREATE_ONLY = (
@@ -197,7 +197,7 @@ _ROWS = (
                 path,
                 False,
                 f"{_ML_COMPUTE}: Compute_Update takes only scaleSettings (AmlCompute), no x-ms-mutability marking; "
-                "Azure/azure-rest-api-specs#18889 (the cluster kept its old vmSize)",
+                "related: Azure/azure-rest-api-specs#18889 (a same-name re-create kept the old vmSize)",
                 outcome="Azure does not apply this change to an existing cluster (it refuses the PUT or keeps the "
                 "old value); declare replace_on_changes (and delete_before_replace) to get a new cluster",
             )

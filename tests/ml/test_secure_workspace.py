@@ -484,3 +484,18 @@ def test_without_data_isolation_blob_roles_are_not_conditioned(repo, tmp_path):
         if a.name.startswith("ml-") and a.name.endswith("-id-st-storage-blob-data-contributor")
     ]
     assert workspace_blob and all("condition" not in a.inputs for a in workspace_blob)
+
+
+def test_no_grant_is_attempted_on_an_outbound_rule_target_outside_the_environment(plan_of):
+    """The deployer's rights end at the environment's resource group (DeployerIdentity): an approver grant on another
+    team's data lake would fail the whole `up` with AuthorizationFailed. The preview says who must approve instead."""
+    plan = plan_of("prd")
+    foreign = [
+        r
+        for r in plan.of_type(ROLE_ASSIGNMENT)
+        if isinstance(r.inputs["scope"], str)
+        and "/resourceGroups/rg-data-prd/" in r.inputs["scope"]
+        and "network-connection-approver" in r.name
+    ]
+    assert foreign == []
+    assert any("outside this environment's resource group" in w and "datalake" in w for w in plan.warnings)

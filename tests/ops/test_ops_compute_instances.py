@@ -233,3 +233,26 @@ def test_any_programs_instances_without_a_usable_schedule_are_priced_all_month(s
         {"computeType": "ComputeInstance", "properties": {"schedules": {"computeStartStop": schedules}}}
     )
     assert found == hours and any(note in n for n in notes)
+
+
+def test_a_new_schedule_or_idle_time_never_deletes_a_users_instance(plan_of):
+    """A replacement deletes the instance and its local disk; Compute - Update takes only cluster scale settings, so
+    schedule, idle shutdown and description are set at creation and ignored afterwards, not replacement triggers."""
+    instances = [
+        r for r in plan_of("dev").of_type(COMPUTE) if r.inputs["properties"]["computeType"] == "ComputeInstance"
+    ]
+    assert instances
+    for instance in instances:
+        assert instance.delete_before_replace
+        assert "properties" not in instance.replace_on_changes
+        assert "properties.properties.vmSize" in instance.replace_on_changes
+        assert {"properties.properties.schedules", "properties.properties.idleTimeBeforeShutdown"} <= set(
+            instance.ignore_changes
+        )
+        assert not any(p.startswith("properties.properties.schedules") for p in instance.replace_on_changes)
+
+
+def test_a_clusters_description_is_set_at_creation_only(plan_of):
+    """Compute - Update takes only scale settings: a changed description would be a diff on every `up`."""
+    clusters = [r for r in plan_of("prd").of_type(COMPUTE) if r.inputs["properties"]["computeType"] == "AmlCompute"]
+    assert clusters and all("properties.description" in c.ignore_changes for c in clusters)
