@@ -593,11 +593,9 @@ class SecureWorkspace(pulumi.ComponentResource):
         targets += [(f"rule-{rule}", target) for rule, target in rule_targets if (rule, target) not in foreign]
         if foreign:
             pulumi.log.warn(
-                f"workspace '{args.name}': the managed private endpoint(s) of outbound rule(s) "
-                f"{', '.join(rule for rule, _ in foreign)} target resources outside this environment's resource "
-                "group, so the workspace identity is not granted 'Azure AI Enterprise Network Connection Approver' "
-                "there: their owners approve the private endpoints (or grant that role to the workspace identity) "
-                "before jobs can reach them (Learn, 'Managed virtual network isolation')"
+                f"workspace '{args.name}': outbound rule(s) {', '.join(rule for rule, _ in foreign)} target "
+                "resources outside this environment's resource group; their owners approve the managed private "
+                "endpoints (no approver grant from here)"
             )
         grants += self._grant(
             name,

@@ -38,7 +38,7 @@ from .cost import (
     PriceTableError,
     estimate,
     load_price_table,
-    registrations_from_json,
+    plan_from_json,
     render_cost,
     totals_cells,
 )
@@ -368,8 +368,8 @@ def diff(argv: list[str] | None = None, *, prog: str = "aiinfra diff") -> int:
     try:
         prices = load_price_table(args.prices)
         base, new = load_plan_document(args.base), load_plan_document(args.new)
-        stack, resources = registrations_from_json(new, str(args.new))
-        new_cost = estimate(resources, prices, stack=stack)
+        new_plan = plan_from_json(new, str(args.new))
+        new_cost = estimate(new_plan, prices)
         result = diff_plans(base, new, prices, base_label=str(args.base), new_label=str(args.new), new_cost=new_cost)
     except (PriceTableError, DiffError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -389,7 +389,7 @@ def diff(argv: list[str] | None = None, *, prog: str = "aiinfra diff") -> int:
             **new,
             "cost": new_cost.as_json(),
             "diff": result.as_json(),
-            "quota": [n.as_json() for n in quota_needs(new_cost, resources)],
+            "quota": [n.as_json() for n in quota_needs(new_cost, new_plan.resources)],
         }
         write_text(render_markdown(document), args.markdown)
         print(f"markdown: wrote {args.markdown}", file=out)

@@ -29,7 +29,7 @@ from typing import Any
 
 from aiinfra.catalog.create_only import Immutable, holds_data, immutable, path_params
 
-from .cost import CostEstimate, PriceTable, PriceTableError, Totals, estimate, registrations_from_json
+from .cost import CostEstimate, PriceTable, PriceTableError, Totals, estimate, plan_from_json
 from .textstyle import Style
 
 COMPUTED = "<computed>"
@@ -586,10 +586,10 @@ class PlanDiff:
 
 def estimate_document(document: Mapping[str, Any], prices: PriceTable, where: str) -> CostEstimate:
     try:
-        stack, resources = registrations_from_json(document, where)
+        plan = plan_from_json(document, where)
     except PriceTableError as exc:  # names the file and the field
         raise DiffError(str(exc)) from None
-    return estimate(resources, prices, stack=stack)
+    return estimate(plan, prices)
 
 
 def diff_plans(

@@ -231,7 +231,24 @@ def run(task: Task) -> Any:
         component_outputs=component_outputs,
         warnings=sorted(set(collector.messages) | set(monitor.warnings)),
         semantics=task.semantics,
+        default_providers=default_providers(task.config, task.secret_keys),
     )
+
+
+# Stack config the default provider reads for the cost estimate: `azure-native:location` is where the azure-native
+# provider puts a resource created without a `location` (pulumi/pulumi-azure-native, provider/pkg/provider/provider.go
+# `getDefaultLocation`: the config location first, else the resource group's).
+_DEFAULT_PROVIDER_KEYS = ("azure-native:location",)
+
+
+def default_providers(config: dict[str, str], secret_keys: list[str]) -> dict[str, dict[str, Any]]:
+    """{package: {input: value}} of the default providers, from the (non-secret) stack config keys above."""
+    found: dict[str, dict[str, Any]] = {}
+    for key in _DEFAULT_PROVIDER_KEYS:
+        if key in config and key not in secret_keys:
+            package, name = key.split(":", 1)
+            found.setdefault(package, {})[name] = config[key]
+    return found
 
 
 def child_main(task_path: str, result_path: str) -> int:

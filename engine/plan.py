@@ -96,6 +96,9 @@ class Plan:
     component_outputs: dict[str, dict[str, Any]]
     warnings: list[str] = field(default_factory=list)
     semantics: str = "up"  # "up": outputs as `pulumi up` leaves them; "preview": as `pulumi preview` shows them
+    default_providers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Inputs of each package's default provider that the engine takes from stack config, as `pulumi up` configures
+    it (`azure-native:location` becomes {"azure-native": {"location": ...}}); resources with no `provider` use it."""
 
     def by_urn(self) -> dict[str, Registration]:
         return {r.urn: r for r in self.resources}
@@ -121,6 +124,7 @@ class Plan:
             "stackOutputs": self.stack_outputs,
             "componentOutputs": dict(sorted(self.component_outputs.items())),
             "warnings": self.warnings,
+            "defaultProviders": self.default_providers,
         }
 
     @classmethod
@@ -141,6 +145,9 @@ class Plan:
             component_outputs=f.mapping("componentOutputs"),
             warnings=[str(w) for w in f.sequence("warnings")],
             semantics=str(data.get("semantics") or "up"),
+            default_providers={
+                str(k): dict(v) for k, v in f.mapping("defaultProviders").items() if isinstance(v, dict)
+            },
         )
 
 

@@ -16,7 +16,7 @@ One module per concern: `prices` (the price table), `plan_index` (reading a plan
 `estimate` (totals, groups, budgets), `render` (text), `cli` (a saved plan).
 """
 
-from .cli import main, registrations_from_json
+from .cli import main, plan_from_json
 from .estimate import Budget, CostEstimate, Group, Totals, estimate
 from .plan_index import PlanIndex, azure_name, dig, text_of
 from .prices import (
@@ -53,7 +53,7 @@ __all__ = [
     "estimate",
     "load_price_table",
     "main",
-    "registrations_from_json",
+    "plan_from_json",
     "render_cost",
     "text_of",
     "totals_cells",

@@ -7,19 +7,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..plan import Plan, PlanFormatError, Registration
+from ..plan import Plan, PlanFormatError
 from .estimate import estimate
 from .prices import PriceTableError, _read_json, load_price_table
 from .render import render_cost
 
 
-def registrations_from_json(document: Any, where: str) -> tuple[str, list[Registration]]:
-    """The stack name and registrations of a plan saved by `preview --json` (or of its "plan" member)."""
+def plan_from_json(document: Any, where: str) -> Plan:
+    """A plan saved by `preview --json` (or the "plan" member of its document), with its stack name, registrations
+    and default providers (the estimate reads their location)."""
     try:
-        plan = Plan.from_json(document, where)
+        return Plan.from_json(document, where)
     except PlanFormatError as exc:
         raise PriceTableError(str(exc)) from None
-    return plan.stack, plan.resources
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,8 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the estimate as JSON")
     args = parser.parse_args(argv)
     try:
-        stack, resources = registrations_from_json(_read_json(args.plan), str(args.plan))
-        cost = estimate(resources, load_price_table(args.prices), stack=stack)
+        cost = estimate(plan_from_json(_read_json(args.plan), str(args.plan)), load_price_table(args.prices))
     except PriceTableError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -42,7 +42,7 @@ class Totals:
             self.idle_gpu_approximate |= approximate and idle > 0 and item.gpu
         if peak is None:
             self.max_complete = False
-            self.max_unbounded |= item.max_units is None
+            self.max_unbounded |= item.max_units is None and not item.unknown
         else:
             self.max_hourly += peak
             self.max_approximate |= approximate and peak > 0
@@ -230,7 +230,7 @@ def estimate(
     resources = plan.resources if isinstance(plan, Plan) else list(plan)
     stack = stack or (plan.stack if isinstance(plan, Plan) else "")
     prices = prices if prices is not None else load_price_table()
-    index = PlanIndex(resources)
+    index = PlanIndex(resources, plan.default_providers if isinstance(plan, Plan) else None)
     pricer = _Pricer(index, prices)
     rules = pricer.rules()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..plan import COMPUTED_MARKER, STACK_TYPE, Registration
@@ -63,8 +63,11 @@ _PARENT_ID_KEYS = ("managedEnvironmentId", "environmentId")
 class PlanIndex:
     """Lookups over one plan: Azure resources by id and by (type, name), regions, top-level components."""
 
-    def __init__(self, resources: Sequence[Registration]) -> None:
+    def __init__(
+        self, resources: Sequence[Registration], default_providers: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> None:
         self.resources = list(resources)
+        self.default_location = text_of(dict(default_providers or {}).get("azure-native", {}).get("location"))
         self.by_urn = {r.urn: r for r in self.resources}
         self.by_id = {r.id.lower(): r for r in self.resources if r.custom and r.id}
         self.by_name: dict[tuple[str, str, str], Registration] = {}
@@ -85,8 +88,28 @@ class PlanIndex:
         text = text_of(value)
         return self.by_id.get(text.lower()) if text else None
 
+    def _linked(self, r: Registration, key: str, type_token: str, group: str | None = None) -> Registration | None:
+        """The resource of `type_token` that input `key` names: by its Azure name, or, when the name is unknown
+        (preview semantics: `rg.name` of a new group), the one the program passed it from (propertyDependencies)."""
+        value = r.inputs.get(key)
+        if value != COMPUTED_MARKER:
+            return self.named(type_token, text_of(value), group)
+        found = (self.by_urn.get(urn) for urn in r.property_dependencies.get(key, []))
+        return next((d for d in found if d is not None and d.type == type_token), None)
+
+    def provider_location(self, r: Registration) -> str | None:
+        """The `location` of the azure-native provider the resource uses: its explicit provider's input, else the
+        default provider's (stack config `azure-native:location`)."""
+        if r.provider:
+            explicit = self.by_urn.get(r.provider.rsplit("::", 1)[0])
+            if explicit is not None:
+                return text_of(explicit.inputs.get("location"))
+        return self.default_location
+
     def region_of(self, r: Registration, depth: int = 0) -> str | None:
-        """The resource's `location`, else its parent resource's, else its resource group's."""
+        """The resource's `location`; else its parent resource's; else the location the azure-native provider gives
+        a resource created without one: the provider's configured location first, then the resource group's
+        (pulumi/pulumi-azure-native, provider/pkg/provider/provider.go `getDefaultLocation`)."""
         own = text_of(r.inputs.get("location"))
         if own or depth > 4:
             return _region(own) if own else None
@@ -94,11 +117,15 @@ class PlanIndex:
         parent: Registration | None = None
         if r.type in _PARENT_BY_NAME:
             key, parent_type = _PARENT_BY_NAME[r.type]
-            parent = self.named(parent_type, text_of(r.inputs.get(key)), group)
+            parent = self._linked(r, key, parent_type, group)
         for key in _PARENT_ID_KEYS:
             parent = parent or self.referenced(r.inputs.get(key))
-        if parent is None and group:
-            parent = self.named("azure-native:resources:ResourceGroup", group)
+        if parent is not None:
+            return self.region_of(parent, depth + 1)
+        configured = self.provider_location(r)
+        if configured:
+            return _region(configured)
+        parent = self._linked(r, "resourceGroupName", "azure-native:resources:ResourceGroup")
         return self.region_of(parent, depth + 1) if parent is not None else None
 
     def top_level(self, r: Registration) -> Registration | None:

@@ -256,7 +256,7 @@ class PriceTable:
             return Quote(problem=f"{size} is not in the price table")
         if region is None:
             return Quote(
-                problem=f"{size}: region unknown (no location on the resource, its parent or its resource group)"
+                problem=f"{size}: region unknown (no location on the resource, its parent or its resource group, and no azure-native:location in the stack config)"
             )
         # Spot and low-priority are one figure in most catalogues; take the other when only one is listed.
         preference = {REGULAR: (REGULAR,), SPOT: (SPOT, LOW_PRIORITY), LOW_PRIORITY: (LOW_PRIORITY, SPOT)}[priority]

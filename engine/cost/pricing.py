@@ -8,9 +8,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiinfra.catalog.gpu_skus import is_gpu_size
-from aiinfra.catalog.pools import REGULAR, Pool, capacity_of, pools, workload_profile, workload_profiles
+from aiinfra.catalog.pools import (
+    AKS_POOL,
+    BATCH,
+    REGULAR,
+    Pool,
+    capacity_of,
+    pools,
+    workload_profile,
+    workload_profiles,
+)
 
-from ..plan import Registration
+from ..plan import COMPUTED_MARKER, Registration
 from .compute_instance import compute_instance_hours
 from .plan_index import _PARENT_ID_KEYS, PlanIndex, _num, dig, text_of
 from .prices import HOURS_PER_MONTH, PriceTable, Quote
@@ -42,6 +51,7 @@ class Item:
     priority: str = REGULAR
     region: str | None = None
     profile: str | None = None
+    unknown: bool = False  # its node count is unknown until apply (preview semantics): unpriced, not unbounded
 
     @staticmethod
     def _times(units: float | None, rate: float | None) -> float | None:
@@ -51,11 +61,11 @@ class Item:
 
     @property
     def idle_hourly(self) -> float | None:
-        return self._times(self.idle_units, self.rate.hourly)
+        return None if self.unknown else self._times(self.idle_units, self.rate.hourly)
 
     @property
     def max_hourly(self) -> float | None:
-        return self._times(self.max_units, self.rate.hourly)
+        return None if self.unknown else self._times(self.max_units, self.rate.hourly)
 
     @property
     def saving_hourly(self) -> float | None:
@@ -67,6 +77,8 @@ class Item:
 
     @property
     def problem(self) -> str | None:
+        if self.unknown:
+            return self.rate.problem or UNKNOWN_UNTIL_APPLY
         if self.rate.problem and (self.idle_units or self.max_units != 0):
             return self.rate.problem
         return None
@@ -86,9 +98,41 @@ class Item:
             "spotSavingHourly": _round(self.saving_hourly, 4),
             "approximate": self.rate.approximate,
             "unpriced": self.problem,
+            "unknownUntilApply": self.unknown,
             "notes": self.notes,
             "price": self.rate.row.as_json() if self.rate.row else None,
         }
+
+
+UNKNOWN_UNTIL_APPLY = "node count unknown until apply (preview semantics)"
+
+# The inputs that size a pool, by kind and autoscaling (paths under the pool's own properties). Under preview semantics any of them may
+# be `<computed>` (an `apply` or another resource's output): the pool reader takes an unknown number for an absent one
+# (an AKS count for Azure's default 1, a Batch target for 0, the marker for formula text), so the estimate checks here.
+_AKS_SCALE_INPUTS = {
+    True: (("enableAutoScaling",), ("minCount",), ("maxCount",)),
+    False: (("enableAutoScaling",), ("count",)),
+}
+_BATCH_SCALE_INPUTS = (
+    ("scaleSettings",),
+    ("scaleSettings", "fixedScale"),
+    ("scaleSettings", "fixedScale", "targetDedicatedNodes"),
+    ("scaleSettings", "fixedScale", "targetLowPriorityNodes"),
+    ("scaleSettings", "autoScale"),
+    ("scaleSettings", "autoScale", "formula"),
+)
+_AML_SCALE_INPUTS = (("scaleSettings",), ("scaleSettings", "minNodeCount"), ("scaleSettings", "maxNodeCount"))
+
+
+def unknown_scale(pool: Pool) -> list[str]:
+    """The property paths of the pool's size inputs that are unknown until apply."""
+    if pool.kind == AKS_POOL:
+        paths, prefix = _AKS_SCALE_INPUTS[pool.autoscale], pool.where  # "" or "agentPoolProfiles[i]."
+    elif pool.kind == BATCH:
+        paths, prefix = _BATCH_SCALE_INPUTS, ""
+    else:
+        paths, prefix = _AML_SCALE_INPUTS, pool.where + "."  # the pool's props are properties.properties
+    return [prefix + ".".join(path) for path in paths if dig(pool.props, *path) == COMPUTED_MARKER]
 
 
 class _Pricer:
@@ -130,6 +174,13 @@ class _Pricer:
     def pool_items(self, r: Registration, pool: Pool, label: str) -> list[Item]:
         """One item per capacity the pool runs (a Batch pool may run dedicated and Spot nodes)."""
         size = text_of(pool.vm_size)
+        unknown = unknown_scale(pool)
+        if unknown:
+            item = self.vms(
+                r, label, size, REGULAR, 0.0, None, [f"{', '.join(unknown)}: unknown until apply (preview semantics)"]
+            )
+            item.unknown = True
+            return [item]
         return [self.vms(r, label, size, n.capacity, n.idle or 0.0, n.max, list(n.notes)) for n in pool.nodes]
 
     def aml_compute(self, r: Registration) -> list[Item]:

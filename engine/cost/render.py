@@ -32,7 +32,11 @@ def render_cost(estimate: CostEstimate, items: bool = True) -> str:
         if items:
             for item in group.items:
                 if item.idle_units or item.max_units != 0:
-                    peak = _money(item.max_hourly, item.rate.approximate) if item.max_units is not None else "unbounded"
+                    peak = (
+                        _money(item.max_hourly, item.rate.approximate)
+                        if item.max_units is not None or item.unknown
+                        else "unbounded"
+                    )
                     rows.append(
                         (
                             f"  {item.label}",
