@@ -486,7 +486,12 @@ class SecureWorkspace(pulumi.ComponentResource):
         compute_identity = user_assigned_identity(self, f"{name}-compute-id", args=args, workload=f"{ws}-compute")
         grants = self._workspace_identity_grants(name, args, workspace_identity.principal_id)
         self.workspace = workspace = self._workspace(name, args, workspace_identity.id, grants)
-        self._grant(name, args.naming, workspace_identity.principal_id, "id", [("mlw", workspace.id, ("Contributor",))])
+        # Learn's user-assigned identity table also lists Contributor on the workspace itself, which can only follow
+        # it; computes wait for it to take effect as they wait for the compute identity's grants.
+        on_workspace = self._grant(
+            name, args.naming, workspace_identity.principal_id, "id", [("mlw", workspace.id, ("Contributor",))]
+        )
+        workspace_granted = rbac_wait(self, f"{name}-mlw-rbac-wait", on_workspace)
         endpoint = self._private_endpoint(name, args, workspace, zone_ids)
         self._diagnostics_and_lock(name, args, workspace)
         scientists, admins, role = self._access(name, args, workspace)
@@ -500,7 +505,7 @@ class SecureWorkspace(pulumi.ComponentResource):
             managed_network=args.managed_network,
             compute_subnet_id=None if args.managed_network else args.shared.aml_compute_subnet_id,
             compute_identity_id=compute_identity.id,
-            depends_on=[workspace, compute_ready],
+            depends_on=[workspace, compute_ready, workspace_granted],
         )
         self._computes(name, args, workspace, compute_identity.id)
         datastores(

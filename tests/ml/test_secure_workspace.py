@@ -499,3 +499,19 @@ def test_no_grant_is_attempted_on_an_outbound_rule_target_outside_the_environmen
     ]
     assert foreign == []
     assert any("outside this environment's resource group" in w and "datalake" in w for w in plan.warnings)
+
+
+def test_computes_wait_for_the_workspace_identitys_contributor_on_the_workspace(plan_of):
+    """Learn, "Set up authentication between Azure Machine Learning and other services": a user-assigned workspace
+    identity needs Contributor on the workspace; it can only follow the workspace, and computes wait for it."""
+    from helpers import waits_for_rbac
+
+    plan = plan_of("prd")
+    grants = [r for r in plan.of_type(ROLE_ASSIGNMENT) if r.name.endswith("-id-mlw-contributor")]
+    assert len(grants) == 3
+    for grant in grants:
+        workspace_component = grant.parent
+        computes = [
+            r for r in plan.of_type("azure-native:machinelearningservices:Compute") if r.parent == workspace_component
+        ]
+        assert computes and all(waits_for_rbac(plan, c, grant.urn) for c in computes), grant.name
