@@ -29,7 +29,6 @@ from collections.abc import Sequence
 from typing import Annotated, Literal
 
 import pulumi
-import pulumiverse_time as time
 from pulumi_azure_native import (
     authorization,
     compute,
@@ -698,7 +697,11 @@ class AksGpuCluster(pulumi.ComponentResource):
             des = self._disk_encryption_set(name, args, cmk)
             grants.append(self._des_reader(name, args, des, identity))
         cluster_name = args.naming.name("kubernetes_cluster")
-        ready = [*grants, self._rbac_wait(name, grants), *args.shared.dns_zone_links_for("management")]
+        # AKS checks the grants when it validates the create (a custom private DNS zone the identity cannot write fails
+        # with CustomPrivateDNSZoneMissingPermissionError; Learn, "Create a private AKS cluster", and "Use a managed
+        # identity in AKS": a pre-created identity needs its roles before the cluster); role assignments take effect
+        # minutes after ARM returns them (Learn, "Troubleshoot Azure RBAC").
+        ready = [*grants, rbac_wait(self, f"{name}-rbac-wait", grants), *args.shared.dns_zone_links_for("management")]
         cluster = self._cluster(name, args, cluster_name, identity, des, subnet_id, dns_zone_id, depends_on=ready)
         pools = self._user_pools(name, args, cluster, subnet_id)
         self._maintenance(name, args, cluster)
@@ -747,13 +750,6 @@ class AksGpuCluster(pulumi.ComponentResource):
             ),
         ]
         return identity, grants
-
-    def _rbac_wait(self, name: str, grants: list[pulumi.Resource]) -> time.Sleep:
-        """AKS checks the grants when it validates the create (a custom private DNS zone the identity cannot write
-        fails with CustomPrivateDNSZoneMissingPermissionError; Learn, "Create a private AKS cluster", and "Use a
-        managed identity in AKS": pre-created identity needs its roles before the cluster). Role assignments take
-        effect minutes after ARM returns them (Learn, "Troubleshoot Azure RBAC"), so wait like SharedServices does."""
-        return rbac_wait(self, f"{name}-rbac-wait", grants)
 
     # --- disk encryption with the environment's customer-managed key --------------------------------------------------
 

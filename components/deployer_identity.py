@@ -34,7 +34,7 @@ from pulumi_azure_native import authorization
 from pydantic import Field, field_validator, model_validator
 
 from ._base import ArgsModel, InputStr, publish
-from .interfaces import BUILTIN_ROLES, child_opts, role_assignment
+from .interfaces import BUILTIN_ROLES, child_opts, custom_role_definition_id, role_assignment
 from .naming import NamingConvention
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
@@ -221,8 +221,8 @@ class DeployerIdentitySettings(ArgsModel):
     graph_app_roles: list[Literal["Group.Create", "Application.Read.All"]] = Field(default_factory=list)
     """Microsoft Graph application permissions of the deploy identity: `Group.Create` when the stack creates Entra ID
     groups (a workspace without existing group ids), `Application.Read.All` when it looks up the Azure Cosmos DB
-    service principal (`cosmosDbPrincipalLookup`; given to the preview identity too, which runs the same lookup). Needs admin consent: run bootstrap as a Privileged Role
-    Administrator."""
+    service principal (`cosmosDbPrincipalLookup`; given to the preview identity too, which runs the same lookup).
+    Needs admin consent: run bootstrap as a Privileged Role Administrator."""
     state_container_id: str | None = None
     """Resource id of the blob container holding Pulumi state (`azblob://` backend): deploy gets Storage Blob
     Data Contributor on it, preview Storage Blob Data Reader (a preview takes no lock). None grants nothing."""
@@ -423,9 +423,7 @@ class DeployerIdentity(pulumi.ComponentResource):
             actions=actions,
             opts=child_opts(self),
         )
-        role_id = pulumi.Output.all(pulumi.Output.from_input(args.resource_group_id), role.id).apply(
-            lambda v: f"{v[0].split('/resourceGroups/')[0]}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
-        )
+        role_id = custom_role_definition_id(args.resource_group_id, role, guid)
         return role, role_id, guid
 
     def _principal(

@@ -41,7 +41,8 @@ class GpuComputePoolSettings(ArgsModel):
     idle_minutes: int = 5
     """Idle time before a node is removed (1-1440 minutes)."""
     description: str = ""
-    """What the pool is for; empty: its GPUs and priority (never its node counts, which change when it scales)."""
+    """What the pool is for; empty: its GPUs and priority (never its node counts, which change when it scales). Set
+    at creation only (`Compute - Update` takes only scale settings, so a later change is ignored)."""
 
     @field_validator("max_nodes")
     @classmethod

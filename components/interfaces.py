@@ -229,6 +229,16 @@ def role_definition_id(role: str) -> pulumi.Output[str]:
     )
 
 
+def custom_role_definition_id(
+    in_subscription: pulumi.Input[str], role: authorization.RoleDefinition, guid: str
+) -> pulumi.Output[str]:
+    """The subscription-level id of a custom role defined with `guid` (the form role assignments take), given any
+    resource id in that subscription; it waits for the role to exist."""
+    return pulumi.Output.all(pulumi.Output.from_input(in_subscription), role.id).apply(
+        lambda v: f"{v[0].split('/resourceGroups/')[0]}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+    )
+
+
 def role_assignment(
     parent: pulumi.Resource,
     logical_name: str,

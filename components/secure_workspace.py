@@ -31,6 +31,8 @@ from pulumi_azure_native import authorization, network
 from pulumi_azure_native import machinelearningservices as ml
 from pydantic import Field, field_validator, model_validator
 
+from aiinfra.catalog.wire import arm_id_parts
+
 from ._aml import ClusterShape, ComputeName, ComputePlacement, aml_cluster, validate_idle_minutes
 from ._base import ArgsModel, InputStr, ResourceList, duplicates, publish
 from ._compute_instance import ComputeInstanceSettings, compute_instances, validate_compute_instances
@@ -38,6 +40,7 @@ from ._datastore import DatastoreSettings, datastores, validate_datastores
 from .interfaces import (
     CommonArgs,
     child_opts,
+    custom_role_definition_id,
     delete_lock,
     diagnostic_setting,
     extra_role_assignments,
@@ -451,9 +454,8 @@ def _in_group(target: InputStr, resource_group_name: InputStr) -> bool:
     Output id) does; an ARM id string does when its resourceGroups segment names the group."""
     if not isinstance(target, str):
         return True
-    parts = target.strip("/").split("/")
-    group = next((parts[i + 1] for i, p in enumerate(parts[:-1]) if p.lower() == "resourcegroups"), None)
-    return isinstance(resource_group_name, str) and group is not None and group.lower() == resource_group_name.lower()
+    parts = arm_id_parts(target)
+    return isinstance(resource_group_name, str) and parts is not None and parts[0] == resource_group_name.lower()
 
 
 class SecureWorkspace(pulumi.ComponentResource):
@@ -946,9 +948,7 @@ class SecureWorkspace(pulumi.ComponentResource):
             assignable_scopes=[workspace.id],
             opts=child_opts(self),
         )
-        role_id = pulumi.Output.all(workspace.id, role.id).apply(
-            lambda v: f"{v[0].split('/resourceGroups/')[0]}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
-        )
+        role_id = custom_role_definition_id(workspace.id, role, guid)
         return guid, role_id
 
     def _admin_roles(self, name: str, n: NamingConvention, workspace: ml.Workspace, admins: pulumi.Output[str]) -> None:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from aiinfra.catalog.wire import arm_id_parts as arm_id_parts
 from aiinfra.catalog.wire import duration_minutes as duration_minutes
 from aiinfra.catalog.wire import get as get
 from aiinfra.catalog.wire import is_true as is_true
@@ -74,19 +75,3 @@ def text(value: Any) -> str:
     if isinstance(value, Sequence):
         return "[" + ", ".join(text(v) for v in items(value)) + "]"
     return str(value)
-
-
-def arm_id_parts(resource_id: Any) -> tuple[str, str, str] | None:
-    """`/subscriptions/../resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa[/...]`
-    -> ('rg', 'microsoft.storage/storageaccounts', 'sa'), lower-cased (ARM ids are case-insensitive)."""
-    if not isinstance(resource_id, str):
-        return None
-    parts = resource_id.strip("/").split("/")
-    lowered = [p.lower() for p in parts]
-    if "providers" not in lowered or "resourcegroups" not in lowered:
-        return None
-    group = parts[lowered.index("resourcegroups") + 1] if lowered.index("resourcegroups") + 1 < len(parts) else ""
-    at = lowered.index("providers")
-    if at + 3 >= len(parts):
-        return None
-    return group.lower(), f"{lowered[at + 1]}/{lowered[at + 2]}", parts[at + 3].lower()

@@ -45,7 +45,8 @@ def plan(env: str, plan_of: Callable[[str], Plan]) -> Plan:
 
 @pytest.fixture(autouse=True)
 def _unit_tests_start_no_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`make unit` stays fast because its tests start no process: one that does is an integration test."""
+    """`make unit` stays fast because its tests start no process (the pack's tests share one session-scoped pack
+    server, started before this guard applies): a test that starts one is an integration test."""
     if request.node.get_closest_marker("integration") is not None:
         return
 

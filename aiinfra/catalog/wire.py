@@ -87,3 +87,19 @@ def duration_minutes(value: Any) -> float | None:
         return None
     parts = {k: float(v) if v else 0.0 for k, v in iso.groupdict().items()}
     return parts["days"] * 1440 + parts["hours"] * 60 + parts["minutes"] + parts["seconds"] / 60
+
+
+def arm_id_parts(resource_id: Any) -> tuple[str, str, str] | None:
+    """`/subscriptions/../resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa[/...]`
+    -> ('rg', 'microsoft.storage/storageaccounts', 'sa'), lower-cased (ARM ids are case-insensitive)."""
+    if not isinstance(resource_id, str):
+        return None
+    parts = resource_id.strip("/").split("/")
+    lowered = [p.lower() for p in parts]
+    if "providers" not in lowered or "resourcegroups" not in lowered:
+        return None
+    group = parts[lowered.index("resourcegroups") + 1] if lowered.index("resourcegroups") + 1 < len(parts) else ""
+    at = lowered.index("providers")
+    if at + 3 >= len(parts):
+        return None
+    return group.lower(), f"{lowered[at + 1]}/{lowered[at + 2]}", parts[at + 3].lower()
